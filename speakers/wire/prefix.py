@@ -1,0 +1,126 @@
+"""IP prefixes and the NLRI encoding shared by the UPDATE body and MP_(UN)REACH_NLRI.
+
+A ``Prefix`` is a ``NamedTuple`` of the full-width packed network address and the prefix
+length, rather than a frozen dataclass or an ``ipaddress`` network: an UPDATE carries up
+to ~800 of them, and building a tuple costs a fraction of either (measured by
+``bench/codec.py``). It is still immutable, hashable and ordered, and converts to
+``ipaddress`` on demand.
+
+RFC 4271 §4.3: each NLRI is a length octet followed by the fewest octets that hold that
+many bits; trailing bits are irrelevant. We zero them on decode, so a decoded prefix is
+canonical and encodes back to the same bytes when the sender zeroed them too.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from .constants import Afi, UpdateSubcode
+from .errors import AttributeProblem, ErrorAction
+
+IPv4Address = ipaddress.IPv4Address
+IPv6Address = ipaddress.IPv6Address
+IPAddress = IPv4Address | IPv6Address
+
+# Mask for the last octet of a prefix of length n: _LAST_MASK[n % 8].
+_LAST_MASK = (0xFF, 0x80, 0xC0, 0xE0, 0xF0, 0xF8, 0xFC, 0xFE)
+# Zero octets to append to an n-octet prefix body: _PADS_V4[n] == bytes(4 - n).
+_PADS_V4 = tuple(bytes(4 - n) for n in range(5))
+_PADS_V6 = tuple(bytes(16 - n) for n in range(17))
+
+
+class Prefix(NamedTuple):
+    """An IPv4 (4-octet ``packed``) or IPv6 (16-octet ``packed``) prefix with host bits zero."""
+
+    packed: bytes
+    length: int
+
+    @classmethod
+    def parse(cls, text: str) -> Prefix:
+        """``"10.1.0.0/16"`` or ``"2001:db8::/32"``; host bits must be zero."""
+        net = ipaddress.ip_network(text, strict=True)
+        return cls(net.network_address.packed, net.prefixlen)
+
+    @classmethod
+    def from_network(cls, net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> Prefix:
+        return cls(net.network_address.packed, net.prefixlen)
+
+    @property
+    def afi(self) -> Afi:
+        return Afi.IPV4 if len(self.packed) == 4 else Afi.IPV6
+
+    @property
+    def network(self) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+        return ipaddress.ip_network((self.packed, self.length))
+
+    def __str__(self) -> str:
+        return f"{ipaddress.ip_address(self.packed)}/{self.length}"
+
+    def __repr__(self) -> str:
+        return f"Prefix({str(self)!r})"
+
+
+def encode_nlri(prefixes: Iterable[Prefix]) -> bytes:
+    """RFC 4271 §4.3 NLRI encoding of ``prefixes``, in order."""
+    out = bytearray()
+    for packed, length in prefixes:
+        out.append(length)
+        out += packed[: (length + 7) >> 3]
+    return bytes(out)
+
+
+def nlri_size(prefix: Prefix) -> int:
+    """Octets ``prefix`` takes in an NLRI field."""
+    return 1 + ((prefix.length + 7) >> 3)
+
+
+class NlriError(Exception):
+    """Internal: raised by ``decode_nlri``; callers turn it into their own error type."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+def decode_nlri(data: bytes, start: int, end: int, afi: int) -> list[Prefix]:
+    """Prefixes in ``data[start:end]``.
+
+    Raises ``NlriError`` when the field is syntactically incorrect (RFC 7606 §5.3: a
+    length above the family's width, or a prefix running past the field's end).
+    """
+    # The hot loop of UPDATE decoding: plain ints, a precomputed pad per octet count, and
+    # tuple.__new__ instead of the NamedTuple's Python-level __new__.
+    max_bits, pads = (32, _PADS_V4) if afi == Afi.IPV4 else (128, _PADS_V6)
+    out: list[Prefix] = []
+    append = out.append
+    new = tuple.__new__
+    i = start
+    while i < end:
+        length = data[i]
+        if length > max_bits:
+            raise NlriError(f"prefix length {length} exceeds {max_bits} at offset {i - start}")
+        j = i + 1 + ((length + 7) >> 3)
+        if j > end:
+            raise NlriError(
+                f"prefix /{length} needs {j - i - 1} octets, only {end - i - 1} left "
+                f"at offset {i - start}"
+            )
+        body = data[i + 1 : j]
+        if length & 7 and body[-1] & ~_LAST_MASK[length & 7] & 0xFF:
+            # RFC 4271 §4.3: trailing bits are irrelevant; keep the prefix canonical.
+            body = body[:-1] + bytes((body[-1] & _LAST_MASK[length & 7],))
+        append(new(Prefix, (body + pads[j - i - 1], length)))
+        i = j
+    return out
+
+
+def nlri_problem(reason: str, field: str) -> AttributeProblem:
+    """The RFC 7606 §5.3 verdict on an unparseable NLRI or Withdrawn Routes field."""
+    return AttributeProblem(
+        subcode=UpdateSubcode.INVALID_NETWORK_FIELD,
+        action=ErrorAction.SESSION_RESET,
+        reason=f"{field}: {reason}",
+        rule="RFC 7606 §5.3 (NLRI syntactically incorrect) and §3 j: session reset",
+    )
