@@ -276,6 +276,8 @@ def encode_attributes(attrs: PathAttributes, ctx: CodecContext) -> bytes:
     if attrs.as_path is not None:
         add((2, _attr(_WELL_KNOWN, 2, encode_as_path(attrs.as_path, four))))
     if attrs.next_hop is not None:
+        if attrs.next_hop.version != 4:
+            raise EncodeError(f"NEXT_HOP {attrs.next_hop} is not IPv4 (use MP_REACH_NLRI)")
         add((3, b"\x40\x03\x04" + attrs.next_hop.packed))
     if attrs.med is not None:
         add((4, b"\x80\x04\x04" + _u32(attrs.med, "MULTI_EXIT_DISC")))

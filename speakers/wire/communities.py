@@ -152,6 +152,8 @@ class LinkBandwidth:
         return math.isfinite(value) and not value < 0
 
     def encode(self) -> bytes:
+        if not (0 <= self.asn <= MAX_ASN_2 and 0 <= self.value_bits <= 0xFFFFFFFF):
+            raise EncodeError(f"link bandwidth: AS {self.asn} or value bits out of range")
         type_high = (
             EXT_TYPE_TWO_OCTET_AS_TRANSITIVE
             if self.transitive

@@ -1,0 +1,90 @@
+"""Session-dependent UPDATE checks (RFC 7606 §7.2, §7.5, §7.9-7.10; RFC 4271 §6.3)."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+
+from speakers.wire import (
+    AsPath,
+    ErrorAction,
+    MpReachNlri,
+    Origin,
+    PathAttributes,
+    Prefix,
+    RawAttribute,
+    Update,
+    UpdateMessageError,
+)
+from speakers.wire.validate import SessionView, validate_update
+
+NH = ipaddress.IPv4Address("10.0.0.1")
+EBGP = SessionView(peer_as=65001, local_as=65000, local_addresses=frozenset({NH}))
+IBGP = SessionView(peer_as=65000, local_as=65000)
+
+
+def _update(**attrs: object) -> Update:
+    base = dict(
+        origin=Origin.IGP,
+        as_path=AsPath.sequence(65001),
+        next_hop=ipaddress.IPv4Address("10.0.0.2"),
+    )
+    base.update(attrs)
+    return Update(attributes=PathAttributes(**base), nlri=(Prefix.parse("10.1.0.0/16"),))  # type: ignore[arg-type]
+
+
+def test_valid_update_passes_unchanged() -> None:
+    update = _update()
+    assert validate_update(update, EBGP) is update
+
+
+def test_local_pref_from_ebgp_is_discarded_not_from_ibgp() -> None:
+    update = _update(local_pref=200, as_path=AsPath.sequence(65001))
+    with pytest.raises(UpdateMessageError) as info:
+        validate_update(update, EBGP)
+    assert info.value.action == ErrorAction.ATTRIBUTE_DISCARD
+    assert info.value.update is not None and info.value.update.attributes.local_pref is None
+    assert (
+        validate_update(_update(local_pref=200, as_path=AsPath()), IBGP).attributes.local_pref
+        == 200
+    )
+
+
+def test_originator_id_and_cluster_list_from_ebgp_are_discarded() -> None:
+    other = (
+        RawAttribute(0x80, 9, b"\x01\x02\x03\x04"),
+        RawAttribute(0x80, 10, b"\x01\x02\x03\x04"),
+    )
+    with pytest.raises(UpdateMessageError) as info:
+        validate_update(_update(other=other), EBGP)
+    assert info.value.action == ErrorAction.ATTRIBUTE_DISCARD and len(info.value.problems) == 2
+    assert info.value.update is not None and info.value.update.attributes.other == ()
+
+
+def test_first_as_not_the_peer_is_treat_as_withdraw() -> None:
+    with pytest.raises(UpdateMessageError) as info:
+        validate_update(_update(as_path=AsPath.sequence(65099, 65001)), EBGP)
+    assert info.value.action == ErrorAction.TREAT_AS_WITHDRAW
+    assert info.value.subcode == 11
+    relaxed = SessionView(peer_as=65001, local_as=65000, enforce_first_as=False)
+    assert validate_update(_update(as_path=AsPath.sequence(65099)), relaxed)
+
+
+def test_own_address_as_next_hop_is_treat_as_withdraw() -> None:
+    with pytest.raises(UpdateMessageError) as info:
+        validate_update(_update(next_hop=NH), EBGP)
+    assert (info.value.action, info.value.subcode) == (ErrorAction.TREAT_AS_WITHDRAW, 8)
+    own6 = ipaddress.IPv6Address("2001:db8::1")
+    session = SessionView(peer_as=65001, local_as=65000, local_addresses=frozenset({own6}))
+    mp = Update(
+        attributes=PathAttributes(origin=Origin.IGP, as_path=AsPath.sequence(65001)),
+        mp_reach=MpReachNlri(2, 1, own6, (Prefix.parse("2001:db8:1::/48"),)),
+    )
+    with pytest.raises(UpdateMessageError):
+        validate_update(mp, session)
+
+
+def test_withdraw_only_update_skips_path_checks() -> None:
+    update = Update(withdrawn=(Prefix.parse("10.1.0.0/16"),))
+    assert validate_update(update, EBGP) is update

@@ -1,0 +1,31 @@
+"""The repository keeps its promises: layout, and CI running the README's test command."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _readme_commands() -> list[str]:
+    blocks = re.findall(r"```sh\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
+    return [
+        line for b in blocks[:2] for line in b.splitlines() if line and not line.startswith("#")
+    ]
+
+
+def test_ci_runs_exactly_the_readme_test_command() -> None:
+    demo, test = _readme_commands()
+    assert "bagctl demo" in demo
+    assert "pytest" in test
+    ci_lines = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert test in ci_lines
+    assert any(line.strip().startswith("$SUDO apt-get update") for line in ci_lines)
+
+
+def test_layout() -> None:
+    for name in ("pyproject.toml", "README.md", "docker-compose.yml", ".ci/run"):
+        assert (ROOT / name).is_file(), name
+    for name in ("bagctl", "speakers", "topologies", "tests", "bench"):
+        assert (ROOT / name).is_dir(), name
