@@ -19,7 +19,7 @@ from __future__ import annotations
 import ipaddress
 import struct
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 from .communities import ExtCommunity, community_str, decode_extended_community
@@ -180,7 +180,7 @@ class PathAttributes:
         )
         if kept == self.other:
             return self
-        return _replace_other(self, kept)
+        return replace(self, other=kept)
 
     def describe(self) -> dict[str, object]:
         """A JSON-friendly view for logs and ``--json`` output."""
@@ -206,12 +206,6 @@ class PathAttributes:
         if self.other:
             out["other"] = [f"{a.type_code}:{a.flags:#04x}:{a.value.hex()}" for a in self.other]
         return out
-
-
-def _replace_other(attrs: PathAttributes, other: tuple[RawAttribute, ...]) -> PathAttributes:
-    from dataclasses import replace
-
-    return replace(attrs, other=other)
 
 
 # --- encoding -----------------------------------------------------------------------------

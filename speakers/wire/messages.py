@@ -126,23 +126,18 @@ class Open:
 
 
 def _encode_open(msg: Open, ctx: CodecContext) -> bytes:
-    params = b"".join(
-        bytes((OptionalParameterType.CAPABILITIES,)) + _param_len(p, v) + v
-        for p in msg.parameters
-        for v in [b"".join(encode_capability(c) for c in p.capabilities)]
-    )
-    if len(params) > 255:
-        # RFC 9072 §2: Non-Ext OP Len 255, Non-Ext OP Type 255, then a 2-octet length, and
-        # 2-octet parameter lengths.
-        params = b"".join(
-            bytes((OptionalParameterType.CAPABILITIES,)) + _U16.pack(len(v)) + v
-            for p in msg.parameters
-            for v in [b"".join(encode_capability(c) for c in p.capabilities)]
-        )
-        opt = b"\xff" + _U16.pack(len(params)) + params
-        opt_len = 255
+    cap_type = bytes((OptionalParameterType.CAPABILITIES,))
+    values = [b"".join(encode_capability(c) for c in p.capabilities) for p in msg.parameters]
+    short_len = sum(2 + len(v) for v in values)
+    if short_len <= 255:
+        opt_len = short_len
+        opt = b"".join(cap_type + bytes((len(v),)) + v for v in values)
     else:
-        opt, opt_len = params, len(params)
+        # RFC 9072 §2: Non-Ext OP Len 255, Non-Ext OP Type 255, a 2-octet Extended Opt.
+        # Parm. Length, and 2-octet parameter lengths.
+        params = b"".join(cap_type + _U16.pack(len(v)) + v for v in values)
+        opt_len = 255
+        opt = b"\xff" + _U16.pack(len(params)) + params
     for name, value, top in (("My AS", msg.my_as, 0xFFFF), ("hold time", msg.hold_time_s, 0xFFFF)):
         if not 0 <= value <= top:
             raise EncodeError(f"OPEN {name} {value} out of range")
@@ -150,12 +145,6 @@ def _encode_open(msg: Open, ctx: CodecContext) -> bytes:
         msg.version, msg.my_as, msg.hold_time_s, int(msg.bgp_identifier), opt_len
     )
     return frame(MessageType.OPEN, body + opt, MAX_MESSAGE_LEN)
-
-
-def _param_len(param: CapabilitiesParameter, value: bytes) -> bytes:
-    if len(value) > 255:
-        raise EncodeError(f"capabilities parameter of {len(value)} octets exceeds 255")
-    return bytes((len(value),))
 
 
 def _decode_open(body: bytes, ctx: CodecContext) -> Open:

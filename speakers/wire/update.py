@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .attributes import (
     _OPT_NON_TRANS,
@@ -269,8 +269,6 @@ def pack_announce(
     if next_hop is None:
         raise EncodeError("IPv6 announcement needs an MP_REACH_NLRI next hop")
     if attributes.next_hop is not None:
-        from dataclasses import replace
-
         attributes = replace(attributes, next_hop=None)
     attrs = encode_attributes(attributes, ctx)
     nh = next_hop.packed + (link_local.packed if link_local is not None else b"")
@@ -556,8 +554,7 @@ def decode_update_body(body: bytes, ctx: CodecContext = DEFAULT_CONTEXT) -> Upda
     attributes = PathAttributes(**fields) if fields else _EMPTY_ATTRS  # type: ignore[arg-type]
     update = Update(tuple(withdrawn), attributes, tuple(nlri), mp_reach, mp_unreach)
 
-    reachable = nlri or (mp_reach is not None and mp_reach.nlri)
-    if reachable:
+    if nlri or (mp_reach is not None and mp_reach.nlri):
         # RFC 4271 §6.3 + RFC 7606 §3 d: ORIGIN and AS_PATH with any NLRI; NEXT_HOP with
         # body NLRI only (RFC 4760 §3). Missing -> treat-as-withdraw.
         for code in _mandatory(bool(nlri)):
@@ -574,20 +571,18 @@ def decode_update_body(body: bytes, ctx: CodecContext = DEFAULT_CONTEXT) -> Upda
                 )
     if not problems:
         return update
-    if (
-        not reachable
-        and seen - {AttrType.MP_UNREACH_NLRI}
-        and any(p.action > ErrorAction.ATTRIBUTE_DISCARD for p in problems)
-    ):
-        # RFC 7606 §5.2: attributes but no reachable NLRI -> cannot trust the parse.
-        problems.append(
-            _problem(
-                UpdateSubcode.MALFORMED_ATTRIBUTE_LIST,
-                ErrorAction.SESSION_RESET,
-                "attribute error in an UPDATE that announces nothing",
-                "RFC 7606 §5.2",
+    if not nlri and AttrType.MP_REACH_NLRI not in seen and seen - {AttrType.MP_UNREACH_NLRI}:
+        # RFC 7606 §5.2: path attributes but no reachable NLRI (a malformed MP_REACH_NLRI
+        # still marks NLRI, handled by §7.11) -> any fault stronger than attribute discard
+        # becomes a session reset, with the NOTIFICATION RFC 4271 gives that fault.
+        problems = [
+            replace(
+                p, action=ErrorAction.SESSION_RESET, rule=f"{p.rule}, escalated by RFC 7606 §5.2"
             )
-        )
+            if p.action > ErrorAction.ATTRIBUTE_DISCARD
+            else p
+            for p in problems
+        ]
     raise UpdateMessageError(tuple(problems), update, afi_safi)
 
 
