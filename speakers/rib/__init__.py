@@ -1,0 +1,28 @@
+"""Routing tables: paths (``path.py``), the decision process (``decision.py``), multipath
+(``multipath.py``), per-prefix state (``destination.py``), the Loc-RIB and the per-peer
+Adj-RIBs. Pure data structures: no I/O, no clocks."""
+
+from .adj_rib import AdjRibIn, AdjRibOut, Advertised
+from .decision import DECISION_STEPS, Decision, decide
+from .destination import Destination, RouteChange
+from .loc_rib import LocRib
+from .multipath import MultipathConfig, select_multipath
+from .path import DEFAULT_LOCAL_PREF, Path, PeerInfo, local_source
+
+__all__ = [
+    "DECISION_STEPS",
+    "DEFAULT_LOCAL_PREF",
+    "AdjRibIn",
+    "AdjRibOut",
+    "Advertised",
+    "Decision",
+    "Destination",
+    "LocRib",
+    "MultipathConfig",
+    "Path",
+    "PeerInfo",
+    "RouteChange",
+    "decide",
+    "local_source",
+    "select_multipath",
+]

@@ -1,0 +1,75 @@
+"""Adj-RIB-In (what each peer sent us, after import policy) and Adj-RIB-Out (what we
+last sent each peer), both per peer and keyed by prefix.
+
+Adj-RIB-In lets a session going down withdraw exactly that peer's paths; Adj-RIB-Out lets
+the speaker send only what changed, and answer a ROUTE-REFRESH without recomputing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..wire import PathAttributes, Prefix
+from ..wire.prefix import IPAddress
+from .path import Path
+
+
+class AdjRibIn:
+    def __init__(self) -> None:
+        self._paths: dict[Prefix, Path] = {}
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+    def get(self, prefix: Prefix) -> Path | None:
+        return self._paths.get(prefix)
+
+    def set(self, prefix: Prefix, path: Path | None) -> None:
+        if path is None:
+            self._paths.pop(prefix, None)
+        else:
+            self._paths[prefix] = path
+
+    def prefixes(self) -> list[Prefix]:
+        return list(self._paths)
+
+    def clear(self) -> list[Prefix]:
+        prefixes = list(self._paths)
+        self._paths.clear()
+        return prefixes
+
+
+@dataclass(frozen=True, slots=True)
+class Advertised:
+    """What we told a peer about one prefix."""
+
+    attributes: PathAttributes
+    next_hop: IPAddress
+
+
+class AdjRibOut:
+    def __init__(self) -> None:
+        self._sent: dict[Prefix, Advertised] = {}
+
+    def __len__(self) -> int:
+        return len(self._sent)
+
+    def get(self, prefix: Prefix) -> Advertised | None:
+        return self._sent.get(prefix)
+
+    def set(self, prefix: Prefix, advertised: Advertised | None) -> bool:
+        """Record what is now advertised; False if nothing changed (nothing to send)."""
+        old = self._sent.get(prefix)
+        if old == advertised:
+            return False
+        if advertised is None:
+            del self._sent[prefix]
+        else:
+            self._sent[prefix] = advertised
+        return True
+
+    def items(self) -> list[tuple[Prefix, Advertised]]:
+        return list(self._sent.items())
+
+    def clear(self) -> None:
+        self._sent.clear()

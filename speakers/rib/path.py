@@ -1,0 +1,84 @@
+"""A path: one route to a prefix as learned from one source, with the facts decisions need.
+
+The prefix is the key of the table the path sits in, not a field, so one ``PathAttributes``
+object (shared by every prefix of an UPDATE) plus one small ``Path`` is the whole cost of a
+route. ``PeerInfo`` says where the path came from; ``LOCAL`` marks originated routes.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from ..wire import PathAttributes
+from ..wire.prefix import IPAddress
+
+DEFAULT_LOCAL_PREF = 100  # RFC 4271 §9.1.1 leaves it to policy; 100 is every vendor's default
+
+
+@dataclass(frozen=True, slots=True)
+class PeerInfo:
+    """The source of a path: a neighbor (name, address, AS, BGP Identifier) or ``local``."""
+
+    name: str
+    address: IPAddress
+    asn: int
+    router_id: ipaddress.IPv4Address
+    ebgp: bool
+
+    @property
+    def local(self) -> bool:
+        return self.name == LOCAL_NAME
+
+
+LOCAL_NAME = "local"
+
+
+def local_source(asn: int, router_id: ipaddress.IPv4Address) -> PeerInfo:
+    return PeerInfo(LOCAL_NAME, ipaddress.IPv4Address(0), asn, router_id, ebgp=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Path:
+    """One route from one source. ``link_bandwidth`` is the RFC 10005 §4 effective value in
+    bytes/s (None: no usable community), computed once when the path is built."""
+
+    source: PeerInfo
+    attributes: PathAttributes
+    next_hop: IPAddress | None
+    link_bandwidth: float | None
+
+    @classmethod
+    def build(
+        cls, source: PeerInfo, attributes: PathAttributes, next_hop: IPAddress | None
+    ) -> Path:
+        return cls(source, attributes, next_hop, attributes.link_bandwidth_bytes_per_s)
+
+    @property
+    def local_pref(self) -> int:
+        lp = self.attributes.local_pref
+        return DEFAULT_LOCAL_PREF if lp is None else lp
+
+    @property
+    def as_path_length(self) -> int:
+        path = self.attributes.as_path
+        return 0 if path is None else path.length
+
+    @property
+    def neighbor_as(self) -> int:
+        """RFC 4271 §9.1.2.2 c: the AS the route came from: the first AS of its AS_PATH,
+        or our own for a route with an empty path (local or iBGP)."""
+        path = self.attributes.as_path
+        first = path.first_asn if path is not None else None
+        return self.source.asn if first is None else first
+
+    @property
+    def med(self) -> int:
+        # RFC 4271 §9.1.2.2 c: a route without MULTI_EXIT_DISC has the lowest possible value.
+        med = self.attributes.med
+        return 0 if med is None else med
+
+    @property
+    def origin(self) -> int:
+        origin = self.attributes.origin
+        return 2 if origin is None else int(origin)
