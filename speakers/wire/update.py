@@ -147,11 +147,32 @@ class Update:
             return (self.mp_unreach.afi, self.mp_unreach.safi)
         return None
 
+    def families(self) -> dict[tuple[int, int], tuple[Prefix, ...]]:
+        """Every prefix this UPDATE carries, announced or withdrawn, by (AFI, SAFI)."""
+        out: dict[tuple[int, int], tuple[Prefix, ...]] = {}
+        if self.withdrawn or self.nlri:
+            out[(Afi.IPV4, Safi.UNICAST)] = self.withdrawn + self.nlri
+        for mp, prefixes in (
+            (self.mp_unreach, self.mp_unreach.withdrawn if self.mp_unreach else ()),
+            (self.mp_reach, self.mp_reach.nlri if self.mp_reach else ()),
+        ):
+            if mp is not None and prefixes:
+                key = (mp.afi, mp.safi)
+                out[key] = out.get(key, ()) + prefixes
+        return out
+
     def as_withdraw(self) -> Update:
-        """RFC 7606 §2 treat-as-withdraw: every prefix this UPDATE carries, withdrawn."""
-        v4 = tuple(p for p in self.withdrawn_all + self.announced if len(p.packed) == 4)
-        v6 = tuple(p for p in self.withdrawn_all + self.announced if len(p.packed) == 16)
-        unreach = MpUnreachNlri(Afi.IPV6, Safi.UNICAST, v6) if v6 else None
+        """RFC 7606 §2 treat-as-withdraw: every route this UPDATE carries, withdrawn, each in
+        its own AFI/SAFI. One UPDATE holds one MP_UNREACH_NLRI, so this raises
+        ``EncodeError`` when the routes span two families besides IPv4 unicast; use
+        ``families()`` then."""
+        families = self.families()
+        v4 = families.pop((Afi.IPV4, Safi.UNICAST), ())
+        if len(families) > 1:
+            raise EncodeError(f"routes of {sorted(families)} do not fit one UPDATE")
+        unreach = None
+        for (afi, safi), prefixes in families.items():
+            unreach = MpUnreachNlri(afi, safi, prefixes)
         return Update(withdrawn=v4, mp_unreach=unreach)
 
 
