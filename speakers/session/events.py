@@ -85,7 +85,8 @@ class UpdateReceived:
 
 @dataclass(frozen=True, slots=True)
 class UpdateWithdrawn:
-    """RFC 7606 treat-as-withdraw: withdraw every prefix of ``update``; ``error`` says why."""
+    """RFC 7606 treat-as-withdraw: withdraw every prefix ``update`` carries, announced or
+    withdrawn, each in its family (``update.families()``); ``error`` says why."""
 
     update: Update
     error: UpdateMessageError

@@ -398,7 +398,7 @@ class Session:
             self.disabled_families.add(exc.afi_safi)
             self._events.append(FamilyDisabled(exc.afi_safi[0], exc.afi_safi[1], exc))
         elif action is ErrorAction.TREAT_AS_WITHDRAW and exc.update is not None:
-            self._events.append(UpdateWithdrawn(exc.update.as_withdraw(), exc))
+            self._events.append(UpdateWithdrawn(exc.update, exc))
         elif action is ErrorAction.ATTRIBUTE_DISCARD and exc.update is not None:
             self._on_update(exc.update, exc, now)
         else:  # SESSION_RESET (Event 28, UpdateMsgErr)

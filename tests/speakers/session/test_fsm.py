@@ -332,7 +332,7 @@ def test_first_as_mismatch_is_treat_as_withdraw_and_session_stays() -> None:
     pair.a.receive_data(update_from_b("10.1.0.0/16", first_as=65099), pair.clock.now)
     pair.collect()
     (withdrawn,) = of_type(pair.events_a, UpdateWithdrawn)
-    assert withdrawn.update.withdrawn == (Prefix.parse("10.1.0.0/16"),)
+    assert withdrawn.update.families() == {(1, 1): (Prefix.parse("10.1.0.0/16"),)}
     assert pair.a.state is State.ESTABLISHED and pair.a.data_to_send() == b""
 
 
