@@ -1,0 +1,165 @@
+"""Two peers over real loopback TCP: sessions come up, UPDATEs flow, links fail."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import random
+
+import pytest
+
+from speakers.session import (
+    DownReason,
+    Session,
+    SessionConfig,
+    SessionDown,
+    SessionEstablished,
+    SessionEvent,
+    UpdateReceived,
+)
+from speakers.session.peer import Peer
+from speakers.transport import Endpoint, Listener, PeerTransport
+from speakers.wire import AsPath, Origin, PathAttributes, Prefix, Update, encode_message
+
+IP = ipaddress.ip_address
+
+
+class Side:
+    """One speaker's end: a listener and a PeerTransport, with its events recorded."""
+
+    def __init__(
+        self, local: str, remote: str, asn: int, peer_as: int, port: int, **kw: object
+    ) -> None:
+        cfg = SessionConfig(
+            local_as=asn,
+            router_id=ipaddress.IPv4Address(local),
+            peer_as=peer_as,
+            connect_retry_s=0.5,
+            idle_hold_s=0.2,
+            **kw,  # type: ignore[arg-type]
+        )
+        self.events: list[SessionEvent] = []
+        self.changed = asyncio.Event()
+        self.listener = Listener(IP(local), port)
+        self.endpoint = Endpoint(IP(local), IP(remote), port)
+        self.peer = Peer(cfg, rng=random.Random(asn), name=f"to-{remote}")
+        self.transport: PeerTransport | None = None
+        self.cfg = cfg
+
+    def make(self, md5: str | None = None) -> None:
+        self.endpoint = Endpoint(
+            self.endpoint.local_address, self.endpoint.remote_address, self.endpoint.port, md5
+        )
+        self.transport = PeerTransport(self.peer, self.endpoint, self._on_event)
+        self.listener.peers[self.endpoint.remote_address] = self.transport
+
+    def _on_event(self, session: Session, event: SessionEvent) -> None:
+        self.events.append(event)
+        self.changed.set()
+
+    async def wait_for(self, predicate, timeout: float = 10.0) -> None:
+        async with asyncio.timeout(timeout):
+            while not predicate():
+                self.changed.clear()
+                await self.changed.wait()
+
+    def count(self, kind: type) -> int:
+        return sum(isinstance(e, kind) for e in self.events)
+
+
+async def pair(
+    a_addr: str, b_addr: str, port: int, md5: tuple[str | None, str | None] = (None, None)
+) -> tuple[Side, Side]:
+    a = Side(a_addr, b_addr, 65001, 65002, port)
+    b = Side(b_addr, a_addr, 65002, 65001, port)
+    a.make(md5[0])
+    b.make(md5[1])
+    await a.listener.start()
+    await b.listener.start()
+    assert a.transport and b.transport
+    a.transport.start()
+    b.transport.start()
+    return a, b
+
+
+def close(*sides: Side) -> None:
+    for side in sides:
+        assert side.transport is not None
+        side.transport.close()
+        side.listener.close()
+
+
+async def test_sessions_establish_and_an_update_crosses() -> None:
+    a, b = await pair("127.0.11.1", "127.0.11.2", 17911)
+    try:
+        await a.wait_for(lambda: a.count(SessionEstablished) == 1)
+        await b.wait_for(lambda: b.count(SessionEstablished) == 1)
+        attrs = PathAttributes(
+            origin=Origin.IGP,
+            as_path=AsPath.sequence(65001),
+            next_hop=ipaddress.IPv4Address("127.0.11.1"),
+        )
+        assert a.transport is not None
+        assert a.transport.send_update(
+            encode_message(Update(attributes=attrs, nlri=(Prefix.parse("10.1.0.0/16"),)))
+        )
+        await b.wait_for(lambda: b.count(UpdateReceived) == 1)
+        (got,) = [e for e in b.events if isinstance(e, UpdateReceived)]
+        assert got.update.nlri == (Prefix.parse("10.1.0.0/16"),)
+        assert len(a.peer.sessions()) == 1 and len(b.peer.sessions()) == 1  # collision resolved
+    finally:
+        close(a, b)
+
+
+async def test_admin_down_sends_cease_and_peer_sees_it_at_once() -> None:
+    a, b = await pair("127.0.12.1", "127.0.12.2", 17912)
+    try:
+        await a.wait_for(lambda: a.count(SessionEstablished) == 1)
+        await b.wait_for(lambda: b.count(SessionEstablished) == 1)
+        assert a.transport is not None
+        a.transport.stop("link admin down")
+
+        def established_down() -> list[SessionDown]:
+            return [e for e in b.events if isinstance(e, SessionDown) and e.was_established]
+
+        await b.wait_for(lambda: bool(established_down()))
+        down = established_down()[0]
+        assert down.reason is DownReason.NOTIFICATION_RECEIVED
+        assert (
+            down.notification is not None
+            and down.notification.shutdown_communication == "link admin down"
+        )
+    finally:
+        close(a, b)
+
+
+async def test_dropped_link_is_seen_as_connection_lost_and_sessions_come_back() -> None:
+    a, b = await pair("127.0.13.1", "127.0.13.2", 17913)
+    try:
+        await a.wait_for(lambda: a.count(SessionEstablished) == 1)
+        assert a.transport is not None
+        a.transport.drop()
+        await b.wait_for(
+            lambda: any(
+                isinstance(e, SessionDown) and e.reason is DownReason.CONNECTION_LOST
+                for e in b.events
+            )
+        )
+        await a.wait_for(lambda: a.count(SessionEstablished) == 2)
+        await b.wait_for(lambda: b.count(SessionEstablished) == 2)
+    finally:
+        close(a, b)
+
+
+async def test_tcp_md5_match_and_mismatch() -> None:
+    a, b = await pair("127.0.14.1", "127.0.14.2", 17914, md5=("s3cret", "s3cret"))
+    try:
+        await a.wait_for(lambda: a.count(SessionEstablished) == 1)
+    finally:
+        close(a, b)
+    a, b = await pair("127.0.15.1", "127.0.15.2", 17915, md5=("s3cret", "other"))
+    try:
+        with pytest.raises(TimeoutError):
+            await a.wait_for(lambda: a.count(SessionEstablished) == 1, timeout=2.0)
+    finally:
+        close(a, b)
