@@ -1,0 +1,312 @@
+"""The FIB: one weighted next-hop group per prefix, and the stream of its changes.
+
+The last pure stage of Path -> Destination -> RouteChange -> UCMP weights -> ``FibChange``.
+``Fib.install(prefix, [(next_hop, bandwidth), ...])`` turns the multipaths' link bandwidths
+into real weights (``ucmp_weights``) and integer members (``quantize``) under the mode and
+group size the switch is configured with, and records what changed. No asyncio, no I/O: the
+only outside input is the injected ``clock`` (``time.monotonic_ns`` by default), read once per
+actual change.
+
+Change stream. Later stages measure convergence from it (time of the last change per
+prefix) and look for transient loops (replaying changes across switches by ``at_ns``), so:
+- every actual change appends one ``FibChange`` (install, replace or remove); reinstalling an
+  equal group is a no-op and records nothing, so a quiet FIB means converged;
+- each change has an ``index``, 0, 1, 2, ... per FIB; ``changes_since(index)`` returns those
+  still kept in a bounded in-memory log (``change_log_size``) and raises ``ChangesDropped``
+  if the reader fell further behind than that, so a gap is never silent;
+- ``subscribe(listener)`` calls ``listener(change)`` synchronously after each change is
+  applied, in subscription order, and returns the function that unsubscribes it. Listeners
+  must not raise: the FIB has already changed, and the exception reaches ``install``'s caller.
+
+What counts as a change: the ``NextHopGroup`` compares unequal, real weights included. A
+consumer that cares only about forwarding (the members) checks ``forwarding_changed``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .ucmp import MissingBandwidthMode, QuantizedGroup, quantize, ucmp_weights
+from .wire.prefix import IPAddress, Prefix
+
+__all__ = [
+    "ChangesDropped",
+    "Fib",
+    "FibChange",
+    "NextHopGroup",
+    "build_group",
+    "next_hop_key",
+]
+
+
+def next_hop_key(next_hop: IPAddress) -> tuple[int, int, str]:
+    """Sort key for next hops: IPv4 before IPv6, then by address (an IPv4 prefix may have
+    IPv6 next hops, RFC 8950, and the two address types do not compare with each other)."""
+    return next_hop.version, int(next_hop), str(next_hop)
+
+
+@dataclass(frozen=True, slots=True)
+class NextHopGroup:
+    """What a prefix forwards over.
+
+    ``members``: (next hop, integer weight >= 1), sorted by ``next_hop_key``: the entries a
+    hardware WCMP group holds. ``weights``: (next hop, real UCMP weight) for every multipath
+    given, same order, drained or skipped ones with 0.0 (they are not in ``members``).
+    ``quantization``: how ``weights`` became ``members`` (None for a group built by hand).
+    """
+
+    members: tuple[tuple[IPAddress, int], ...]
+    weights: tuple[tuple[IPAddress, float], ...] = ()
+    quantization: QuantizedGroup | None = None
+
+    def __post_init__(self) -> None:
+        hops = [nh for nh, _ in self.members]
+        keys = [next_hop_key(nh) for nh in hops]
+        if not hops or keys != sorted(set(keys)):
+            raise ValueError("members: at least one, unique, sorted by next_hop_key")
+        if any(weight < 1 for _, weight in self.members):
+            raise ValueError("members: integer weights must be >= 1")
+
+    @property
+    def total(self) -> int:
+        """Sum of the member weights: the hardware entries this group takes."""
+        return sum(weight for _, weight in self.members)
+
+    @property
+    def next_hops(self) -> tuple[IPAddress, ...]:
+        return tuple(nh for nh, _ in self.members)
+
+    def shares(self) -> tuple[tuple[IPAddress, float], ...]:
+        """(next hop, fraction of the traffic) per member."""
+        total = self.total
+        return tuple((nh, weight / total) for nh, weight in self.members)
+
+    def describe(self) -> dict[str, Any]:
+        """JSON-friendly view: every multipath with its real weight, members and share."""
+        members = dict(self.members)
+        total = self.total
+        paths = self.weights or tuple((nh, weight / total) for nh, weight in self.members)
+        out: dict[str, Any] = {
+            "total": total,
+            "next_hops": [
+                {
+                    "next_hop": str(nh),
+                    "weight": members.get(nh, 0),
+                    "share": members.get(nh, 0) / total,
+                    "ucmp_weight": real,
+                }
+                for nh, real in paths
+            ],
+        }
+        if self.quantization is not None:
+            out["quantization"] = {
+                "l1_error": self.quantization.l1_error,
+                "max_relative_error": self.quantization.max_relative_error,
+            }
+        return out
+
+
+def build_group(
+    next_hops_with_bandwidth: Sequence[tuple[IPAddress, float | None]],
+    *,
+    mode: MissingBandwidthMode = MissingBandwidthMode.DEFAULT,
+    max_group_size: int = 128,
+    default_bandwidth_bytes_per_s: float | None = None,
+) -> NextHopGroup:
+    """The group for these multipaths (pure): ``ucmp_weights`` then ``quantize``.
+
+    The result depends on the set of (next hop, bandwidth) pairs only, not on their order.
+    More paths with positive weight than ``max_group_size``: the ``max_group_size`` heaviest
+    are kept (ties to the lower next hop) and the rest get no member, as FRR installs only its
+    first ``multipath_num`` next hops; their real weights stay in ``weights``, and the
+    quantization errors are then measured against the kept paths' renormalised weights.
+    Raises ValueError for no paths or a repeated next hop.
+    """
+    paths = sorted(next_hops_with_bandwidth, key=lambda p: next_hop_key(p[0]))
+    if not paths:
+        raise ValueError("no next hops: remove the prefix instead")
+    hops = [nh for nh, _ in paths]
+    if len(set(hops)) != len(hops):
+        raise ValueError(f"repeated next hop in {[str(nh) for nh in hops]}")
+    weights = ucmp_weights(
+        [bw for _, bw in paths], mode, default_bandwidth_bytes_per_s=default_bandwidth_bytes_per_s
+    )
+    kept = list(weights)
+    positive = [i for i, w in enumerate(weights) if w > 0]
+    if len(positive) > max_group_size:
+        # sorted() is stable and paths are in next-hop order: ties keep the lower next hop.
+        for i in sorted(positive, key=lambda i: -weights[i])[max_group_size:]:
+            kept[i] = 0.0
+    quantization = quantize(kept, max_group_size)
+    return NextHopGroup(
+        members=tuple((nh, m) for nh, m in zip(hops, quantization.members, strict=True) if m),
+        weights=tuple(zip(hops, weights, strict=True)),
+        quantization=quantization,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FibChange:
+    """One actual change of one prefix's forwarding entry.
+
+    ``index``: position in this FIB's change stream (0, 1, 2, ...). ``at_ns``: the FIB's
+    clock when applied (monotonic nanoseconds by default). ``old`` / ``new``: the group
+    before and after, None meaning no route.
+    """
+
+    index: int
+    at_ns: int
+    prefix: Prefix
+    old: NextHopGroup | None
+    new: NextHopGroup | None
+
+    @property
+    def kind(self) -> str:
+        """``install`` (no route before), ``remove`` (none after) or ``replace``."""
+        return "install" if self.old is None else "remove" if self.new is None else "replace"
+
+    @property
+    def forwarding_changed(self) -> bool:
+        """Whether the members changed, not only the real weights behind them."""
+        old = self.old.members if self.old else None
+        new = self.new.members if self.new else None
+        return old != new
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "at_ns": self.at_ns,
+            "prefix": str(self.prefix),
+            "kind": self.kind,
+            "old": self.old.describe() if self.old else None,
+            "new": self.new.describe() if self.new else None,
+        }
+
+
+class ChangesDropped(LookupError):
+    """``changes_since`` was asked for changes the bounded log no longer holds: resync from
+    ``Fib.entries()`` and continue from ``Fib.next_index``."""
+
+
+Listener = Callable[[FibChange], None]
+
+
+class Fib:
+    """Prefix -> ``NextHopGroup``, with a change stream (module docstring).
+
+    ``mode``, ``max_group_size`` and ``default_bandwidth_bytes_per_s`` are the switch's UCMP
+    configuration (``build_group``); ``clock`` returns integer nanoseconds.
+    """
+
+    def __init__(
+        self,
+        mode: MissingBandwidthMode = MissingBandwidthMode.DEFAULT,
+        max_group_size: int = 128,
+        clock: Callable[[], int] = time.monotonic_ns,
+        *,
+        default_bandwidth_bytes_per_s: float | None = None,
+        change_log_size: int = 1 << 17,
+    ) -> None:
+        if max_group_size < 1 or change_log_size < 1:
+            raise ValueError("max_group_size and change_log_size must be >= 1")
+        self.mode = mode
+        self.max_group_size = max_group_size
+        self.default_bandwidth_bytes_per_s = default_bandwidth_bytes_per_s
+        self._clock = clock
+        self._table: dict[Prefix, NextHopGroup] = {}
+        self._log: deque[FibChange] = deque(maxlen=change_log_size)
+        self._next_index = 0
+        self._listeners: list[Listener] = []
+
+    # -- the table ---------------------------------------------------------------------
+
+    def install(
+        self,
+        prefix: Prefix,
+        next_hops_with_bandwidth: Sequence[tuple[IPAddress, float | None]],
+    ) -> FibChange | None:
+        """Install or replace ``prefix``'s group from its multipaths' (next hop, usable link
+        bandwidth in bytes/s or None). Returns the change, or None if the group is unchanged."""
+        group = build_group(
+            next_hops_with_bandwidth,
+            mode=self.mode,
+            max_group_size=self.max_group_size,
+            default_bandwidth_bytes_per_s=self.default_bandwidth_bytes_per_s,
+        )
+        return self._apply(prefix, group)
+
+    def remove(self, prefix: Prefix) -> FibChange | None:
+        """Remove ``prefix``. Returns the change, or None if it had no route."""
+        return self._apply(prefix, None)
+
+    def lookup(self, prefix: Prefix) -> NextHopGroup | None:
+        """The exact prefix's group (no longest-prefix match: the emulator forwards nothing)."""
+        return self._table.get(prefix)
+
+    def entries(self) -> list[tuple[Prefix, NextHopGroup]]:
+        """Every (prefix, group), IPv4 first, then by address and length."""
+        return sorted(self._table.items(), key=lambda e: (len(e[0].packed), e[0]))
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def __contains__(self, prefix: object) -> bool:
+        return prefix in self._table
+
+    def _apply(self, prefix: Prefix, group: NextHopGroup | None) -> FibChange | None:
+        old = self._table.get(prefix)
+        if old == group:
+            return None
+        if group is None:
+            del self._table[prefix]
+        else:
+            self._table[prefix] = group
+        change = FibChange(self._next_index, self._clock(), prefix, old, group)
+        self._next_index += 1
+        self._log.append(change)
+        for listener in tuple(self._listeners):  # a listener may unsubscribe itself
+            listener(change)
+        return change
+
+    # -- the change stream -------------------------------------------------------------
+
+    @property
+    def next_index(self) -> int:
+        """The index the next change will get: the number of changes so far."""
+        return self._next_index
+
+    def changes_since(self, index: int) -> tuple[FibChange, ...]:
+        """Changes with ``change.index >= index``, oldest first.
+
+        Raises ``ChangesDropped`` if some of them left the bounded log, ValueError if
+        ``index`` is beyond ``next_index``.
+        """
+        first = self._next_index - len(self._log)
+        if index > self._next_index:
+            raise ValueError(f"index {index} is beyond the next change ({self._next_index})")
+        if index < first:
+            raise ChangesDropped(f"changes {index}..{first - 1} are no longer kept")
+        return tuple(itertools.islice(self._log, index - first, None))
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener(change)`` after every change; returns the unsubscribe function."""
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            for i, existing in enumerate(self._listeners):
+                if existing is listener:
+                    del self._listeners[i]
+                    return
+
+        return unsubscribe
+
+    # -- views -------------------------------------------------------------------------
+
+    def describe(self) -> list[dict[str, Any]]:
+        """JSON-friendly table for the CLI: one object per prefix, in ``entries`` order."""
+        return [{"prefix": str(p), **group.describe()} for p, group in self.entries()]
