@@ -497,7 +497,9 @@ def merge_as4(attrs: dict[str, object], other: list[RawAttribute]) -> None:
     if as4_agg is not None and isinstance(aggregator, Aggregator) and len(as4_agg.value) == 8:
         if aggregator.asn != AS_TRANS:
             return  # §4.2.3: AGGREGATOR is not AS_TRANS -> ignore AS4_AGGREGATOR and AS4_PATH
-        attrs["aggregator"] = Aggregator(_U32.unpack(as4_agg.value[:4])[0], aggregator.address)
+        asn4 = _U32.unpack(as4_agg.value[:4])[0]
+        if asn4 != 0:  # RFC 7607 §2: AS 0 in AS4_AGGREGATOR -> attribute discard
+            attrs["aggregator"] = Aggregator(asn4, aggregator.address)
     as_path = attrs.get("as_path")
     if as4_path is None or not isinstance(as_path, AsPath):
         return

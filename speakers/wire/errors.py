@@ -17,7 +17,15 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
-from .constants import ErrorCode, error_code_name, error_subcode_name
+from .constants import (
+    MAX_MESSAGE_LEN,
+    MIN_NOTIFICATION_LEN,
+    ErrorCode,
+    error_code_name,
+    error_subcode_name,
+)
+
+MAX_NOTIFICATION_DATA = MAX_MESSAGE_LEN - MIN_NOTIFICATION_LEN
 
 if TYPE_CHECKING:
     from .messages import Notification
@@ -56,9 +64,11 @@ class BgpError(Exception):
         )
 
     def to_notification(self) -> Notification:
+        """The NOTIFICATION to send. Its data is cut to fit a 4096-octet message: RFC 7313
+        §5 asks for a whole ROUTE-REFRESH as data, which can be longer than that."""
         from .messages import Notification
 
-        return Notification(self.code, self.subcode, self.data)
+        return Notification(self.code, self.subcode, self.data[:MAX_NOTIFICATION_DATA])
 
 
 class MessageHeaderError(BgpError):

@@ -294,9 +294,12 @@ def pack_announce(
     attrs = encode_attributes(attributes, ctx)
     nh = next_hop.packed + (link_local.packed if link_local is not None else b"")
     mp_head = _MP_HEAD.pack(Afi.IPV6, Safi.UNICAST, len(nh)) + nh + b"\0"
-    # Room assumes the 4-octet (extended length) MP_REACH header; a message that ends up
-    # with a 3-octet one is far below the limit anyway.
+    # MP_REACH_NLRI's header is 4 octets (Extended Length) once its value exceeds 255, else
+    # 3. When even a full message keeps the value within 255 (huge other attributes), every
+    # message gets the short header and one more octet of room.
     room = max_len - HEADER_LEN - 4 - 4 - len(mp_head) - len(attrs)
+    if len(mp_head) + room + 1 <= 255:
+        room += 1
     out = []
     for group in _fill(prefixes, room):
         mp = _mp_attr(AttrType.MP_REACH_NLRI, mp_head + encode_nlri(group))
@@ -571,7 +574,8 @@ def decode_update_body(body: bytes, ctx: CodecContext = DEFAULT_CONTEXT) -> Upda
     if not ctx.four_octet_as:
         merge_as4(fields, other)
     if other:
-        fields["other"] = tuple(other)
+        # Canonical order (ascending type code), as the encoder writes them.
+        fields["other"] = tuple(sorted(other, key=_type_code))
     attributes = PathAttributes(**fields) if fields else _EMPTY_ATTRS  # type: ignore[arg-type]
     update = Update(tuple(withdrawn), attributes, tuple(nlri), mp_reach, mp_unreach)
 
@@ -605,6 +609,10 @@ def decode_update_body(body: bytes, ctx: CodecContext = DEFAULT_CONTEXT) -> Upda
             for p in problems
         ]
     raise UpdateMessageError(tuple(problems), update, afi_safi)
+
+
+def _type_code(attr: RawAttribute) -> int:
+    return attr.type_code
 
 
 _MANDATORY_BODY = (AttrType.ORIGIN, AttrType.AS_PATH, AttrType.NEXT_HOP)
