@@ -1,0 +1,522 @@
+"""Speaker configuration: frozen dataclasses, loaded and validated from YAML.
+
+Every error names the file, the line and the field (``speaker.yaml:14: neighbors[2].
+remote_as: expected an integer 1..4294967295, got 'x'``). The format is documented in the
+README ("Speaker configuration"); ``example_config()`` is a complete example.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from .rib import MultipathConfig
+from .ucmp import MissingBandwidthMode, ReadvertiseMode
+from .wire import Prefix, parse_community
+from .wire.prefix import IPAddress
+
+T = TypeVar("T")
+
+
+class ConfigError(ValueError):
+    """A configuration problem, located: ``file:line: field: message``."""
+
+    def __init__(
+        self, message: str, *, file: str = "<config>", line: int | None = None, where: str = ""
+    ) -> None:
+        self.file, self.line, self.where, self.message = file, line, where, message
+        loc = f"{file}:{line}" if line is not None else file
+        super().__init__(f"{loc}: {where + ': ' if where else ''}{message}")
+
+
+@dataclass(frozen=True, slots=True)
+class PrefixListEntry:
+    """``prefix`` with optional ``ge``/``le`` length bounds, as routers write them."""
+
+    prefix: Prefix
+    ge: int | None = None
+    le: int | None = None
+    permit: bool = True
+
+    def matches(self, candidate: Prefix) -> bool:
+        if len(candidate.packed) != len(self.prefix.packed):
+            return False
+        if self.ge is None and self.le is None:
+            return candidate == self.prefix
+        lo = self.ge if self.ge is not None else self.prefix.length
+        hi = self.le if self.le is not None else len(candidate.packed) * 8
+        if not lo <= candidate.length <= hi or candidate.length < self.prefix.length:
+            return False
+        bits = self.prefix.length
+        a = (
+            int.from_bytes(candidate.packed, "big") >> (len(candidate.packed) * 8 - bits)
+            if bits
+            else 0
+        )
+        b = (
+            int.from_bytes(self.prefix.packed, "big") >> (len(candidate.packed) * 8 - bits)
+            if bits
+            else 0
+        )
+        return a == b
+
+
+@dataclass(frozen=True, slots=True)
+class PrefixList:
+    """First match decides; no match denies (as every router's prefix lists do)."""
+
+    entries: tuple[PrefixListEntry, ...]
+
+    def permits(self, prefix: Prefix) -> bool:
+        for entry in self.entries:
+            if entry.matches(prefix):
+                return entry.permit
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class ImportPolicy:
+    allowas_in: int = 0  # how many times our own AS may appear in a received AS_PATH
+    prefix_list: PrefixList | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExportPolicy:
+    """What we change when advertising to one neighbor (eBGP: we are always the next hop).
+
+    ``link_bandwidth``: the RFC 10005 community we attach (``ucmp.ReadvertiseMode``; any
+    received one is replaced, RFC 10005 §3.3.1, since the next hop changes).
+    """
+
+    link_bandwidth: ReadvertiseMode = ReadvertiseMode.CUMULATIVE
+    link_bandwidth_fixed_bps: float | None = None
+    link_bandwidth_transitive: bool = True
+    prepend: int = 0
+    set_communities: tuple[int, ...] = ()
+    strip_communities: bool = False
+    prefix_list: PrefixList | None = None
+    sender_side_loop_detection: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class NeighborConfig:
+    name: str
+    address: IPAddress
+    remote_as: int
+    local_address: IPAddress
+    port: int = 179
+    link_capacity_bps: float | None = None
+    md5_password: str | None = None
+    passive: bool = False
+    hold_time_s: int | None = None
+    export: ExportPolicy = field(default_factory=ExportPolicy)
+    import_policy: ImportPolicy = field(default_factory=ImportPolicy)
+
+
+@dataclass(frozen=True, slots=True)
+class Originate:
+    prefix: Prefix
+    bandwidth_bps: float | None = None
+    communities: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SpeakerConfig:
+    name: str
+    asn: int
+    router_id: ipaddress.IPv4Address
+    listen_address: IPAddress
+    listen_port: int = 179
+    hold_time_s: int = 9
+    connect_retry_s: float = 2.0
+    mrai_s: float = 0.0
+    multipath: MultipathConfig = field(default_factory=MultipathConfig)
+    missing_bandwidth: MissingBandwidthMode = MissingBandwidthMode.DEFAULT
+    default_bandwidth_bps: float | None = None
+    max_group_size: int = 128
+    next_hop_ipv6: ipaddress.IPv6Address | None = None
+    neighbors: tuple[NeighborConfig, ...] = ()
+    originate: tuple[Originate, ...] = ()
+
+
+# --- loading ------------------------------------------------------------------------------
+
+
+class _Located:
+    """The YAML document with each node's line, so errors can point at them."""
+
+    def __init__(self, text: str, file: str) -> None:
+        self.file = file
+        try:
+            root = yaml.compose(text, Loader=yaml.SafeLoader)
+            self.data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else None
+            raise ConfigError(
+                f"not valid YAML: {getattr(exc, 'problem', exc)}", file=file, line=line
+            ) from None
+        self.lines: dict[str, int] = {}
+        if root is not None:
+            self._index(root, "")
+
+    def _index(self, node: yaml.Node, path: str) -> None:
+        self.lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                sub = f"{path}.{key.value}" if path else str(key.value)
+                self.lines[sub] = key.start_mark.line + 1
+                self._index(value, sub) if isinstance(value, yaml.Node) else None
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                self._index(item, f"{path}[{i}]")
+
+    def error(self, where: str, message: str) -> ConfigError:
+        line = self.lines.get(where)
+        probe = where
+        while line is None and probe:
+            probe = probe.rsplit(".", 1)[0] if "." in probe else ""
+            line = self.lines.get(probe)
+        return ConfigError(message, file=self.file, line=line, where=where)
+
+
+class _Reader:
+    def __init__(self, doc: _Located) -> None:
+        self.doc = doc
+
+    def mapping(self, value: Any, where: str, known: set[str]) -> dict[str, Any]:
+        if value is None:
+            value = {}
+        if not isinstance(value, dict):
+            raise self.doc.error(where, f"expected a mapping, got {type(value).__name__}")
+        unknown = sorted(set(map(str, value)) - known)
+        if unknown:
+            raise self.doc.error(
+                f"{where}.{unknown[0]}" if where else unknown[0],
+                f"unknown field {unknown[0]!r} (known: {', '.join(sorted(known))})",
+            )
+        return value
+
+    def get(
+        self,
+        m: dict[str, Any],
+        key: str,
+        where: str,
+        conv: Callable[[Any, str], T],
+        default: Any = ...,
+    ) -> T:
+        path = f"{where}.{key}" if where else key
+        if key not in m or m[key] is None:
+            if default is ...:
+                raise self.doc.error(path, "required field is missing")
+            return default
+        try:
+            return conv(m[key], path)
+        except ConfigError:
+            raise
+        except (ValueError, TypeError) as exc:
+            raise self.doc.error(path, str(exc)) from None
+
+
+def _int(lo: int, hi: int) -> Callable[[Any, str], int]:
+    def conv(v: Any, where: str) -> int:
+        if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+            raise ValueError(f"expected an integer {lo}..{hi}, got {v!r}")
+        return v
+
+    return conv
+
+
+def _number(v: Any, where: str) -> float:
+    if isinstance(v, str):
+        v = parse_bps(v)
+    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v < 0:
+        raise ValueError(f"expected a non-negative number, got {v!r}")
+    return float(v)
+
+
+_UNITS = {"k": 1e3, "m": 1e6, "g": 1e9, "t": 1e12, "p": 1e15}
+
+
+def parse_bps(text: str) -> float:
+    """``800G``, ``12.8T``, ``48P``, ``100M`` or a plain number: bits per second."""
+    t = text.strip().lower().removesuffix("bps").removesuffix("b/s")
+    scale = _UNITS.get(t[-1:], 1.0) if t else 1.0
+    body = t[:-1] if t[-1:] in _UNITS else t
+    try:
+        return float(body) * scale
+    except ValueError:
+        raise ValueError(f"expected bits per second like 800G or 12.8T, got {text!r}") from None
+
+
+def _str(v: Any, where: str) -> str:
+    if not isinstance(v, str) or not v:
+        raise ValueError(f"expected a non-empty string, got {v!r}")
+    return v
+
+
+def _bool(v: Any, where: str) -> bool:
+    if not isinstance(v, bool):
+        raise ValueError(f"expected true or false, got {v!r}")
+    return v
+
+
+def _ip(v: Any, where: str) -> IPAddress:
+    try:
+        return ipaddress.ip_address(str(v))
+    except ValueError:
+        raise ValueError(f"expected an IP address, got {v!r}") from None
+
+
+def _ipv4(v: Any, where: str) -> ipaddress.IPv4Address:
+    try:
+        return ipaddress.IPv4Address(str(v))
+    except ValueError:
+        raise ValueError(f"expected an IPv4 address, got {v!r}") from None
+
+
+def _prefix(v: Any, where: str) -> Prefix:
+    try:
+        return Prefix.parse(str(v))
+    except ValueError as exc:
+        raise ValueError(f"expected a prefix like 10.1.0.0/16 with host bits zero: {exc}") from None
+
+
+def _enum(kind: type) -> Callable[[Any, str], Any]:
+    def conv(v: Any, where: str) -> Any:
+        for member in kind:
+            if v == member.value:
+                return member
+        raise ValueError(f"expected one of {', '.join(m.value for m in kind)}, got {v!r}")
+
+    return conv
+
+
+def _communities(v: Any, where: str) -> tuple[int, ...]:
+    if not isinstance(v, list):
+        raise ValueError("expected a list of communities like 65001:100")
+    return tuple(parse_community(str(c)) for c in v)
+
+
+def _list(v: Any, where: str) -> list[Any]:
+    if not isinstance(v, list):
+        raise ValueError(f"expected a list, got {type(v).__name__}")
+    return v
+
+
+def _prefix_list(r: _Reader) -> Callable[[Any, str], PrefixList]:
+    def conv(v: Any, where: str) -> PrefixList:
+        entries = []
+        for i, item in enumerate(_list(v, where)):
+            w = f"{where}[{i}]"
+            if isinstance(item, str):
+                item = {"prefix": item}
+            m = r.mapping(item, w, {"prefix", "ge", "le", "action"})
+            prefix = r.get(m, "prefix", w, _prefix)
+            width = len(prefix.packed) * 8
+            ge = r.get(m, "ge", w, _int(prefix.length, width), None)
+            le = r.get(m, "le", w, _int(ge or prefix.length, width), None)
+            action = r.get(m, "action", w, _str, "permit")
+            if action not in ("permit", "deny"):
+                raise r.doc.error(f"{w}.action", f"expected permit or deny, got {action!r}")
+            entries.append(PrefixListEntry(prefix, ge, le, action == "permit"))
+        return PrefixList(tuple(entries))
+
+    return conv
+
+
+_TOP = {
+    "name", "asn", "router_id", "listen", "hold_time_s", "connect_retry_s", "mrai_s",
+    "multipath", "bandwidth", "next_hop_ipv6", "neighbors", "originate",
+}  # fmt: skip
+_NEIGHBOR = {
+    "name", "address", "remote_as", "local_address", "port", "link_capacity", "md5_password",
+    "passive", "hold_time_s", "export", "import",
+}  # fmt: skip
+_ASN = _int(1, 0xFFFFFFFF)
+
+
+def parse_config(text: str, file: str = "<config>") -> SpeakerConfig:
+    doc = _Located(text, file)
+    r = _Reader(doc)
+    top = r.mapping(doc.data, "", _TOP)
+    listen = r.mapping(top.get("listen"), "listen", {"address", "port"})
+    mp = r.mapping(
+        top.get("multipath"), "multipath", {"max_paths", "max_paths_ibgp", "as_path_relax"}
+    )
+    bw = r.mapping(top.get("bandwidth"), "bandwidth", {"missing", "default", "max_group_size"})
+    neighbors = []
+    names: dict[str, str] = {}
+    for i, raw in enumerate(r.get(top, "neighbors", "", _list, [])):
+        w = f"neighbors[{i}]"
+        n = r.mapping(raw, w, _NEIGHBOR)
+        name = r.get(n, "name", w, _str, None) or f"neighbor{i}"
+        if name in names:
+            raise doc.error(f"{w}.name", f"duplicate neighbor name {name!r} (also {names[name]})")
+        names[name] = w
+        ex = r.mapping(n.get("export"), f"{w}.export", {
+            "link_bandwidth", "link_bandwidth_fixed", "link_bandwidth_transitive", "prepend",
+            "set_communities", "strip_communities", "prefix_list", "sender_side_loop_detection",
+        })  # fmt: skip
+        im = r.mapping(n.get("import"), f"{w}.import", {"allowas_in", "prefix_list"})
+        we, wi = f"{w}.export", f"{w}.import"
+        export = ExportPolicy(
+            link_bandwidth=r.get(
+                ex, "link_bandwidth", we, _enum(ReadvertiseMode), ReadvertiseMode.CUMULATIVE
+            ),
+            link_bandwidth_fixed_bps=r.get(ex, "link_bandwidth_fixed", we, _number, None),
+            link_bandwidth_transitive=r.get(ex, "link_bandwidth_transitive", we, _bool, True),
+            prepend=r.get(ex, "prepend", we, _int(0, 64), 0),
+            set_communities=r.get(ex, "set_communities", we, _communities, ()),
+            strip_communities=r.get(ex, "strip_communities", we, _bool, False),
+            prefix_list=r.get(ex, "prefix_list", we, _prefix_list(r), None),
+            sender_side_loop_detection=r.get(ex, "sender_side_loop_detection", we, _bool, True),
+        )
+        if (
+            export.link_bandwidth is ReadvertiseMode.FIXED
+            and export.link_bandwidth_fixed_bps is None
+        ):
+            raise doc.error(f"{we}.link_bandwidth", "mode 'fixed' needs link_bandwidth_fixed")
+        neighbors.append(
+            NeighborConfig(
+                name=name,
+                address=r.get(n, "address", w, _ip),
+                remote_as=r.get(n, "remote_as", w, _ASN),
+                local_address=r.get(n, "local_address", w, _ip, None)
+                or r.get(listen, "address", "listen", _ip),
+                port=r.get(
+                    n,
+                    "port",
+                    w,
+                    _int(1, 65535),
+                    r.get(listen, "port", "listen", _int(0, 65535), 179),
+                ),
+                link_capacity_bps=r.get(n, "link_capacity", w, _number, None),
+                md5_password=r.get(n, "md5_password", w, _str, None),
+                passive=r.get(n, "passive", w, _bool, False),
+                hold_time_s=r.get(n, "hold_time_s", w, _int(0, 65535), None),
+                export=export,
+                import_policy=ImportPolicy(
+                    allowas_in=r.get(im, "allowas_in", wi, _int(0, 10), 0),
+                    prefix_list=r.get(im, "prefix_list", wi, _prefix_list(r), None),
+                ),
+            )
+        )
+    originate = []
+    for i, raw in enumerate(r.get(top, "originate", "", _list, [])):
+        w = f"originate[{i}]"
+        if isinstance(raw, str):
+            raw = {"prefix": raw}
+        o = r.mapping(raw, w, {"prefix", "bandwidth", "communities"})
+        originate.append(
+            Originate(
+                prefix=r.get(o, "prefix", w, _prefix),
+                bandwidth_bps=r.get(o, "bandwidth", w, _number, None),
+                communities=r.get(o, "communities", w, _communities, ()),
+            )
+        )
+    seen_addr: dict[IPAddress, str] = {}
+    for i, nb in enumerate(neighbors):
+        if nb.address in seen_addr:
+            raise doc.error(
+                f"neighbors[{i}].address",
+                f"address {nb.address} also used by {seen_addr[nb.address]}",
+            )
+        seen_addr[nb.address] = nb.name
+    hold = r.get(top, "hold_time_s", "", _int(0, 65535), 9)
+    if hold in (1, 2):
+        raise doc.error("hold_time_s", "hold time must be 0 or at least 3 seconds (RFC 4271 §4.2)")
+    try:
+        multipath = MultipathConfig(
+            max_paths_ebgp=r.get(mp, "max_paths", "multipath", _int(1, 1024), 64),
+            max_paths_ibgp=r.get(mp, "max_paths_ibgp", "multipath", _int(1, 1024), 1),
+            as_path_relax=r.get(mp, "as_path_relax", "multipath", _bool, True),
+        )
+    except ValueError as exc:
+        raise doc.error("multipath", str(exc)) from None
+    return SpeakerConfig(
+        name=r.get(top, "name", "", _str, "speaker"),
+        asn=r.get(top, "asn", "", _ASN),
+        router_id=r.get(top, "router_id", "", _ipv4),
+        listen_address=r.get(listen, "address", "listen", _ip),
+        listen_port=r.get(listen, "port", "listen", _int(0, 65535), 179),
+        hold_time_s=hold,
+        connect_retry_s=r.get(top, "connect_retry_s", "", _number, 2.0),
+        mrai_s=r.get(top, "mrai_s", "", _number, 0.0),
+        multipath=multipath,
+        missing_bandwidth=r.get(
+            bw, "missing", "bandwidth", _enum(MissingBandwidthMode), MissingBandwidthMode.DEFAULT
+        ),
+        default_bandwidth_bps=r.get(bw, "default", "bandwidth", _number, None),
+        max_group_size=r.get(
+            bw, "max_group_size", "bandwidth", _enum_int((64, 128, 256, 512)), 128
+        ),
+        next_hop_ipv6=r.get(top, "next_hop_ipv6", "", _ipv6, None),
+        neighbors=tuple(neighbors),
+        originate=tuple(originate),
+    )
+
+
+def _enum_int(allowed: tuple[int, ...]) -> Callable[[Any, str], int]:
+    def conv(v: Any, where: str) -> int:
+        if v not in allowed or isinstance(v, bool):
+            raise ValueError(f"expected one of {', '.join(map(str, allowed))}, got {v!r}")
+        return int(v)
+
+    return conv
+
+
+def _ipv6(v: Any, where: str) -> ipaddress.IPv6Address:
+    try:
+        return ipaddress.IPv6Address(str(v))
+    except ValueError:
+        raise ValueError(f"expected an IPv6 address, got {v!r}") from None
+
+
+def load_config(path: str | Path) -> SpeakerConfig:
+    p = Path(path)
+    try:
+        text = p.read_text()
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", file=str(p)) from None
+    return parse_config(text, str(p))
+
+
+EXAMPLE = """\
+# One BAG switch with two RTSW neighbors (bagemu speaker configuration).
+name: bag1
+asn: 4200001000            # 4-octet ASNs are fine (RFC 6793)
+router_id: 10.255.0.1
+listen: {address: 127.0.1.1, port: 1179}
+hold_time_s: 9             # keepalive = hold / 3; 0 disables both
+connect_retry_s: 2
+mrai_s: 0                  # as in Meta's fabrics
+multipath: {max_paths: 64, as_path_relax: true}
+bandwidth:
+  missing: default         # default | ignore | skip-missing | default-weight-for-missing
+  max_group_size: 128      # WCMP members per next-hop group: 64, 128, 256 or 512
+next_hop_ipv6: "::ffff:127.0.1.1"   # our next hop for IPv6 routes on IPv4 sessions
+neighbors:
+  - name: rtsw1
+    address: 127.0.2.1
+    remote_as: 4200100001
+    link_capacity: 12.8T   # 16 x 800G
+    export: {link_bandwidth: cumulative}
+  - name: rtsw2
+    address: 127.0.2.2
+    remote_as: 4200100002
+    link_capacity: 6.4T
+    md5_password: s3cret   # TCP-MD5 (RFC 2385); both ends must agree
+originate:
+  - {prefix: 10.100.0.0/24, bandwidth: 12.8T}
+"""
+
+
+def example_config() -> SpeakerConfig:
+    return parse_config(EXAMPLE, "<example>")

@@ -1,0 +1,554 @@
+"""``Speaker``: sessions, RIB, UCMP/FIB and export policy tied together over asyncio.
+
+Flow of one input burst: a session reports UPDATEs (``transport.py`` -> ``_on_event``);
+each prefix's path goes through import policy into the Adj-RIB-In and the Loc-RIB; every
+``RouteChange`` updates the FIB (UCMP weights from the multipaths' link bandwidth) and marks
+the prefix dirty. Once the burst is processed (``loop.call_soon``, or after ``mrai_s``), the
+dirty prefixes are exported: per established neighbor, the export policy gives the
+attributes to advertise, the Adj-RIB-Out says whether anything changed, and the changes are
+packed into as few UPDATEs as possible (``pack_announce``/``pack_withdraw``). So one burst of
+input becomes a few messages, not one per prefix.
+
+Export policy for eBGP (every neighbor here is eBGP): AS_PATH gets our AS prepended (plus
+``prepend`` extra copies), NEXT_HOP is our address on that link, MED and LOCAL_PREF are not
+passed on (RFC 4271 §5.1.4, §5.1.5), non-transitive extended communities stay in our AS
+(RFC 4360 §2), unknown optional transitive attributes go on with the Partial bit, and the
+link-bandwidth community is regenerated (RFC 10005 §3.3.1: the next hop changed) by the
+neighbor's ``ReadvertiseMode``. A route is not sent back to the neighbor it came from, nor,
+with sender-side loop detection, to a neighbor whose AS is already in its AS_PATH.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import random
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+
+from .config import NeighborConfig, SpeakerConfig
+from .fib import Fib, FibChange
+from .rib import AdjRibIn, AdjRibOut, Advertised, LocRib, Path, PeerInfo, RouteChange, local_source
+from .session import (
+    FamilyDisabled,
+    RouteRefreshReceived,
+    Session,
+    SessionConfig,
+    SessionDown,
+    SessionEstablished,
+    SessionEvent,
+    State,
+    StateChanged,
+    UpdateReceived,
+    UpdateWithdrawn,
+)
+from .session.peer import Peer
+from .transport import Endpoint, Listener, PeerTransport
+from .ucmp import readvertised_bandwidth
+from .wire import (
+    AS_TRANS,
+    AsPath,
+    CeaseSubcode,
+    LinkBandwidth,
+    Origin,
+    PathAttributes,
+    Prefix,
+    Update,
+    pack_announce,
+    pack_withdraw,
+)
+from .wire.communities import ExtendedCommunity
+from .wire.prefix import IPAddress
+
+log = logging.getLogger("speakers.speaker")
+
+IPV4_UNICAST = (1, 1)
+IPV6_UNICAST = (2, 1)
+
+
+def _family(prefix: Prefix) -> tuple[int, int]:
+    return IPV4_UNICAST if len(prefix.packed) == 4 else IPV6_UNICAST
+
+
+@dataclass
+class Neighbor:
+    """Runtime state of one configured neighbor."""
+
+    config: NeighborConfig
+    peer: Peer
+    transport: PeerTransport | None = None
+    info: PeerInfo | None = None  # set once established
+    adj_in: AdjRibIn = field(default_factory=AdjRibIn)
+    adj_out: AdjRibOut = field(default_factory=AdjRibOut)
+    established_at: float | None = None
+    last_down: str = ""
+    updates_in: int = 0
+    updates_out: int = 0
+    flaps: int = 0
+
+    @property
+    def established(self) -> bool:
+        return self.peer.primary.state is State.ESTABLISHED
+
+
+class Speaker:
+    """One BGP speaker (module docstring). ``start()`` binds and dials; ``stop()`` sends
+    each neighbor a Cease/Administrative Shutdown with the reason and closes."""
+
+    def __init__(
+        self,
+        config: SpeakerConfig,
+        *,
+        rng: random.Random | None = None,
+        clock_ns: Callable[[], int] = time.monotonic_ns,
+    ) -> None:
+        self.config = config
+        self._rng = rng or random.Random()
+        self.loc_rib = LocRib(config.multipath)
+        self.fib = Fib(
+            config.missing_bandwidth,
+            config.max_group_size,
+            clock_ns,
+            default_bandwidth_bytes_per_s=None
+            if config.default_bandwidth_bps is None
+            else config.default_bandwidth_bps / 8,
+        )
+        self.local = local_source(config.asn, config.router_id)
+        self.neighbors: dict[str, Neighbor] = {}
+        for nb in config.neighbors:
+            session_cfg = SessionConfig(
+                local_as=config.asn,
+                router_id=config.router_id,
+                peer_as=nb.remote_as,
+                hold_time_s=config.hold_time_s if nb.hold_time_s is None else nb.hold_time_s,
+                connect_retry_s=config.connect_retry_s,
+                idle_hold_s=min(1.0, config.connect_retry_s),
+                passive=nb.passive,
+                local_addresses=frozenset({nb.local_address}),
+            )
+            self.neighbors[nb.name] = Neighbor(nb, Peer(session_cfg, rng=self._rng, name=nb.name))
+        self._listeners: dict[tuple[IPAddress, int], Listener] = {}
+        self._dirty: set[Prefix] = set()
+        self._flush_handle: asyncio.Handle | None = None
+        self._refresh: dict[str, set[tuple[int, int]]] = defaultdict(set)
+        self._last_flush = 0.0
+        # Observers: every RouteChange, and every session event (name of the neighbor).
+        self.route_events: list[Callable[[RouteChange], None]] = []
+        self.session_events: list[Callable[[str, SessionEvent], None]] = []
+        self.started = False
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        listeners: dict[tuple[IPAddress, int], Listener] = {}
+        main = Listener(self.config.listen_address, self.config.listen_port)
+        listeners[(self.config.listen_address, self.config.listen_port)] = main
+        for nb in self.neighbors.values():
+            key = (nb.config.local_address, self.config.listen_port)
+            listener = listeners.setdefault(key, Listener(*key))
+            endpoint = Endpoint(
+                nb.config.local_address, nb.config.address, nb.config.port, nb.config.md5_password
+            )
+            nb.transport = PeerTransport(nb.peer, endpoint, self._handler(nb), loop)
+            listener.peers[nb.config.address] = nb.transport
+        for listener in listeners.values():
+            await listener.start()
+        self._listeners = listeners
+        for item in self.config.originate:
+            self._originate(item.prefix, item.bandwidth_bps, item.communities)
+        self.started = True
+        for nb in self.neighbors.values():
+            assert nb.transport is not None
+            nb.transport.start()
+
+    @property
+    def listen_port(self) -> int:
+        """The port actually bound (useful when the config asked for port 0)."""
+        main = self._listeners.get((self.config.listen_address, self.config.listen_port))
+        return main.port if main is not None else self.config.listen_port
+
+    async def stop(self, reason: str = "speaker shutting down") -> None:
+        """Graceful shutdown: Cease/Administrative Shutdown with ``reason`` (RFC 8203) to
+        every neighbor, a moment for the bytes to leave, then close everything."""
+        for nb in self.neighbors.values():
+            if nb.transport is not None:
+                nb.transport.stop(reason, CeaseSubcode.ADMINISTRATIVE_SHUTDOWN)
+        # Closing an asyncio transport still writes what it has buffered (the Ceases).
+        self.close()
+
+    def close(self) -> None:
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+        for nb in self.neighbors.values():
+            if nb.transport is not None:
+                nb.transport.close()
+        for listener in self._listeners.values():
+            listener.close()
+        self.started = False
+
+    # --- control (used by runtimes and the CLI) -------------------------------------------
+
+    def neighbor(self, name: str) -> Neighbor:
+        try:
+            return self.neighbors[name]
+        except KeyError:
+            raise KeyError(f"{self.config.name}: no neighbor {name!r}") from None
+
+    def neighbor_down(self, name: str, reason: str = "link administratively down") -> None:
+        """Admin down: Cease/Administrative Shutdown now (fast external fallover)."""
+        nb = self.neighbor(name)
+        if nb.transport is not None:
+            nb.transport.stop(reason, CeaseSubcode.ADMINISTRATIVE_SHUTDOWN)
+
+    def neighbor_up(self, name: str) -> None:
+        nb = self.neighbor(name)
+        if nb.transport is not None:
+            nb.transport.start()
+
+    def drop_link(self, name: str) -> None:
+        """The link fails: the TCP connection is cut with no NOTIFICATION."""
+        nb = self.neighbor(name)
+        if nb.transport is not None:
+            nb.transport.drop()
+
+    # --- queries --------------------------------------------------------------------------
+
+    def sessions(self) -> list[dict[str, object]]:
+        out = []
+        for nb in self.neighbors.values():
+            negotiated = nb.peer.primary.negotiated
+            out.append(
+                {
+                    "neighbor": nb.config.name,
+                    "address": str(nb.config.address),
+                    "remote_as": nb.config.remote_as,
+                    "state": nb.peer.state.value,
+                    "hold_time_s": negotiated.hold_time_s if negotiated else None,
+                    "prefixes_received": len(nb.adj_in),
+                    "prefixes_sent": len(nb.adj_out),
+                    "updates_received": nb.updates_in,
+                    "updates_sent": nb.updates_out,
+                    "flaps": nb.flaps,
+                    "last_down": nb.last_down,
+                }
+            )
+        return out
+
+    def rib(self, prefix: Prefix | None = None) -> list[dict[str, object]]:
+        dests = [self.loc_rib.get(prefix)] if prefix is not None else list(self.loc_rib)
+        out = []
+        for dest in dests:
+            if dest is None:
+                continue
+            out.append(
+                {
+                    "prefix": str(dest.prefix),
+                    "best": dest.best.source.name if dest.best else None,
+                    "reason": dest.reason,
+                    "paths": [
+                        {
+                            "source": p.source.name,
+                            "next_hop": str(p.next_hop) if p.next_hop else None,
+                            "as_path": str(p.attributes.as_path or ""),
+                            "link_bandwidth_bps": None
+                            if p.link_bandwidth is None
+                            else p.link_bandwidth * 8,
+                            "best": p is dest.best,
+                            "multipath": p in dest.multipath,
+                        }
+                        for p in sorted(dest.paths.values(), key=lambda p: p.source.name)
+                    ],
+                }
+            )
+        return sorted(out, key=lambda d: str(d["prefix"]))
+
+    def fib_entries(self, prefix: Prefix | None = None) -> list[dict[str, object]]:
+        if prefix is not None:
+            group = self.fib.lookup(prefix)
+            return [] if group is None else [{"prefix": str(prefix), **group.describe()}]
+        return [{"prefix": str(p), **g.describe()} for p, g in self.fib.entries()]
+
+    # --- origination ----------------------------------------------------------------------
+
+    def _originate(
+        self, prefix: Prefix, bandwidth_bps: float | None, communities: tuple[int, ...]
+    ) -> None:
+        ext = ()
+        if bandwidth_bps is not None:
+            ext = (LinkBandwidth.from_bps(bandwidth_bps, self.config.asn),)
+        attrs = PathAttributes(
+            origin=Origin.IGP, as_path=AsPath(), communities=communities, ext_communities=ext
+        )
+        path = Path.build(self.local, attrs, None)
+        self._apply([self.loc_rib.set_path(prefix, self.local.name, path)])
+
+    def originate(self, prefix: Prefix, bandwidth_bps: float | None = None) -> None:
+        """Announce ``prefix`` from this speaker (at run time)."""
+        self._originate(prefix, bandwidth_bps, ())
+
+    def withdraw_origin(self, prefix: Prefix) -> None:
+        self._apply([self.loc_rib.set_path(prefix, self.local.name, None)])
+
+    # --- session events -------------------------------------------------------------------
+
+    def _handler(self, nb: Neighbor) -> Callable[[Session, SessionEvent], None]:
+        def on_event(session: Session, event: SessionEvent) -> None:
+            self._on_event(nb, session, event)
+
+        return on_event
+
+    def _on_event(self, nb: Neighbor, session: Session, event: SessionEvent) -> None:
+        self._route_event(nb, session, event)
+        for listener in self.session_events:
+            listener(nb.config.name, event)
+
+    def _route_event(self, nb: Neighbor, session: Session, event: SessionEvent) -> None:
+        if isinstance(event, UpdateReceived):
+            nb.updates_in += 1
+            self._receive(nb, event.update)
+        elif isinstance(event, UpdateWithdrawn):
+            nb.updates_in += 1
+            self._withdraw(nb, [p for ps in event.update.families().values() for p in ps])
+            log.warning(
+                "%s: treat-as-withdraw from %s: %s", self.config.name, nb.config.name, event.error
+            )
+        elif isinstance(event, FamilyDisabled):
+            family = (event.afi, event.safi)
+            self._withdraw(nb, [p for p in nb.adj_in.prefixes() if _family(p) == family])
+            log.warning(
+                "%s: %s disabled family %s: %s",
+                self.config.name,
+                nb.config.name,
+                family,
+                event.error,
+            )
+        elif isinstance(event, SessionEstablished):
+            negotiated = event.negotiated
+            nb.info = PeerInfo(
+                nb.config.name,
+                nb.config.address,
+                negotiated.peer_as,
+                negotiated.peer_router_id,
+                ebgp=negotiated.peer_as != self.config.asn,
+            )
+            nb.established_at = time.monotonic()
+            nb.adj_out.clear()
+            log.info("%s: session to %s established", self.config.name, nb.config.name)
+            self._refresh[nb.config.name] |= set(negotiated.families)
+            self._schedule_flush()
+        elif isinstance(event, SessionDown):
+            if event.was_established:
+                nb.flaps += 1
+                nb.last_down = event.reason.value + (
+                    f": {event.notification}" if event.notification else ""
+                )
+                log.info(
+                    "%s: session to %s down: %s", self.config.name, nb.config.name, nb.last_down
+                )
+                self._withdraw(nb, nb.adj_in.prefixes())
+                nb.adj_out.clear()
+                nb.info = None
+        elif isinstance(event, RouteRefreshReceived):
+            family = (event.message.afi, event.message.safi)
+            for prefix, _ in nb.adj_out.items():
+                if _family(prefix) == family:
+                    nb.adj_out.set(prefix, None)
+            self._refresh[nb.config.name].add(family)
+            self._schedule_flush()
+        elif isinstance(event, StateChanged):
+            log.debug(
+                "%s: %s %s -> %s (%s)",
+                self.config.name,
+                session.name,
+                event.old.value,
+                event.new.value,
+                event.cause,
+            )
+
+    def _receive(self, nb: Neighbor, update: Update) -> None:
+        assert nb.info is not None
+        changes: list[RouteChange | None] = []
+        for prefix in update.withdrawn_all:
+            nb.adj_in.set(prefix, None)
+            changes.append(self.loc_rib.set_path(prefix, nb.config.name, None))
+        announced = update.announced
+        if announced:
+            attrs = update.attributes
+            ok = self._import_ok(nb, attrs)
+            v4_hop = attrs.next_hop
+            v6_hop = update.mp_reach.next_hop if update.mp_reach is not None else None
+            for prefix in announced:
+                hop = v4_hop if prefix in update.nlri else v6_hop
+                policy = nb.config.import_policy.prefix_list
+                if ok and (policy is None or policy.permits(prefix)):
+                    path = Path.build(nb.info, attrs, hop)
+                else:
+                    path = None  # rejected by import policy: as if withdrawn (RFC 4271 §9.1.2)
+                nb.adj_in.set(prefix, path)
+                changes.append(self.loc_rib.set_path(prefix, nb.config.name, path))
+        self._apply(changes)
+
+    def _import_ok(self, nb: Neighbor, attrs: PathAttributes) -> bool:
+        path = attrs.as_path
+        if path is None:
+            return False
+        # RFC 4271 §9.1.2: a route whose AS_PATH holds our AS is excluded (AS loop), unless
+        # allowas-in permits that many occurrences.
+        own = sum(1 for asn in path.asns() if asn == self.config.asn)
+        return own <= nb.config.import_policy.allowas_in
+
+    def _withdraw(self, nb: Neighbor, prefixes: Iterable[Prefix]) -> None:
+        changes = []
+        for prefix in prefixes:
+            nb.adj_in.set(prefix, None)
+            changes.append(self.loc_rib.set_path(prefix, nb.config.name, None))
+        self._apply(changes)
+
+    # --- RIB -> FIB -> export -------------------------------------------------------------
+
+    def _apply(self, changes: Iterable[RouteChange | None]) -> None:
+        touched = False
+        for change in changes:
+            if change is None:
+                continue
+            touched = True
+            self._update_fib(change)
+            self._dirty.add(change.prefix)
+            for listener in self.route_events:
+                listener(change)
+        if touched:
+            self._schedule_flush()
+
+    def _update_fib(self, change: RouteChange) -> FibChange | None:
+        best = change.new_best
+        if best is None or best.source.local or best.next_hop is None:
+            return self.fib.remove(change.prefix)
+        members = [
+            (p.next_hop, p.link_bandwidth) for p in change.new_multipath if p.next_hop is not None
+        ]
+        return self.fib.install(change.prefix, members)
+
+    def _schedule_flush(self) -> None:
+        if self._flush_handle is not None or not self.started:
+            return
+        loop = asyncio.get_running_loop()
+        mrai = self.config.mrai_s
+        if mrai > 0:
+            wait = max(0.0, self._last_flush + mrai * self._rng.uniform(0.75, 1.0) - loop.time())
+            self._flush_handle = loop.call_later(wait, self._flush)
+        else:
+            self._flush_handle = loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_handle = None
+        self._last_flush = asyncio.get_running_loop().time()
+        dirty, self._dirty = self._dirty, set()
+        refresh, self._refresh = self._refresh, defaultdict(set)
+        for nb in self.neighbors.values():
+            if not nb.established or nb.transport is None or nb.info is None:
+                continue
+            families = refresh.get(nb.config.name, set())
+            prefixes = set(dirty)
+            if families:
+                prefixes |= {d.prefix for d in self.loc_rib if _family(d.prefix) in families}
+                prefixes |= {p for p, _ in nb.adj_out.items() if _family(p) in families}
+            self._export_to(nb, prefixes)
+
+    def _export_to(self, nb: Neighbor, prefixes: Iterable[Prefix]) -> None:
+        assert nb.transport is not None
+        negotiated = nb.peer.primary.negotiated
+        if negotiated is None:
+            return
+        announce: dict[tuple[PathAttributes, IPAddress], list[Prefix]] = defaultdict(list)
+        withdraw: dict[tuple[int, int], list[Prefix]] = defaultdict(list)
+        for prefix in sorted(prefixes):
+            if _family(prefix) not in negotiated.families:
+                continue
+            advert = self._export_route(nb, prefix)
+            if not nb.adj_out.set(prefix, advert):
+                continue
+            if advert is None:
+                withdraw[_family(prefix)].append(prefix)
+            else:
+                announce[(advert.attributes, advert.next_hop)].append(prefix)
+        codec = negotiated.codec
+        messages: list[bytes] = []
+        for family_prefixes in withdraw.values():
+            messages += pack_withdraw(family_prefixes, codec)
+        for (attrs, hop), group in announce.items():
+            if hop.version == 4 and _family(group[0]) == IPV4_UNICAST:
+                messages += pack_announce(replace(attrs, next_hop=hop), group, codec)
+            else:
+                messages += pack_announce(attrs, group, codec, next_hop=hop)
+        for message in messages:
+            if not nb.transport.send_update(message):
+                break
+            nb.updates_out += 1
+
+    def _export_route(self, nb: Neighbor, prefix: Prefix) -> Advertised | None:
+        """What we advertise to ``nb`` for ``prefix`` now, or None (module docstring)."""
+        dest = self.loc_rib.get(prefix)
+        if dest is None or dest.best is None:
+            return None
+        best = dest.best
+        policy = nb.config.export
+        if best.source.name == nb.config.name:
+            return None  # not back to where it came from
+        as_path = best.attributes.as_path or AsPath()
+        if policy.sender_side_loop_detection and as_path.contains(nb.config.remote_as):
+            return None  # the neighbor would reject it (RFC 4271 §9.1.2), so don't send it
+        if policy.prefix_list is not None and not policy.prefix_list.permits(prefix):
+            return None
+        attrs = best.attributes.for_propagation()
+        communities = () if policy.strip_communities else attrs.communities
+        communities = tuple(dict.fromkeys(communities + policy.set_communities))
+        ext = tuple(
+            c
+            for c in attrs.ext_communities
+            if not isinstance(c, LinkBandwidth)
+            and (not isinstance(c, ExtendedCommunity) or c.transitive)
+        )
+        lb = self._bandwidth_for(nb, dest.multipath)
+        if lb is not None:
+            asn = self.config.asn if self.config.asn <= 0xFFFF else AS_TRANS
+            ext += (LinkBandwidth.from_bytes_per_s(lb, asn, policy.link_bandwidth_transitive),)
+        exported = replace(
+            attrs,
+            as_path=as_path.prepend(self.config.asn, 1 + policy.prepend),
+            next_hop=None,
+            med=None,  # RFC 4271 §5.1.4: a received MED is not passed to other ASes
+            local_pref=None,  # RFC 4271 §5.1.5: not sent to eBGP neighbors
+            communities=communities,
+            ext_communities=ext,
+        )
+        hop = self._next_hop(nb, prefix)
+        return None if hop is None else Advertised(exported, hop)
+
+    def _bandwidth_for(self, nb: Neighbor, multipath: tuple[Path, ...]) -> float | None:
+        policy = nb.config.export
+        capacity = nb.config.link_capacity_bps
+        return readvertised_bandwidth(
+            policy.link_bandwidth,
+            multipath_bandwidths=[p.link_bandwidth for p in multipath],
+            link_capacity_bytes_per_s=None if capacity is None else capacity / 8,
+            fixed_bytes_per_s=None
+            if policy.link_bandwidth_fixed_bps is None
+            else policy.link_bandwidth_fixed_bps / 8,
+        )
+
+    def _next_hop(self, nb: Neighbor, prefix: Prefix) -> IPAddress | None:
+        local = nb.config.local_address
+        if len(prefix.packed) == 4:
+            # An IPv4 route over an IPv6 session would need RFC 8950 next hops: not done.
+            return local if local.version == 4 else None
+        if local.version == 6:
+            return local
+        # An IPv6 route over an IPv4 session: the configured IPv6 next hop, else our IPv4
+        # address mapped into IPv6 (RFC 4291 §2.5.5.2), as FRR does.
+        if self.config.next_hop_ipv6 is not None:
+            return self.config.next_hop_ipv6
+        return ipaddress.IPv6Address(f"::ffff:{local}")
