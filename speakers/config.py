@@ -357,6 +357,8 @@ def parse_config(text: str, file: str = "<config>") -> SpeakerConfig:
         w = f"neighbors[{i}]"
         n = r.mapping(raw, w, _NEIGHBOR)
         name = r.get(n, "name", w, _str, None) or f"neighbor{i}"
+        if "<" in name or ">" in name:
+            raise doc.error(f"{w}.name", f"neighbor name {name!r}: '<' and '>' are reserved")
         if name in names:
             raise doc.error(f"{w}.name", f"duplicate neighbor name {name!r} (also {names[name]})")
         names[name] = w

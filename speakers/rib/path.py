@@ -31,7 +31,7 @@ class PeerInfo:
         return self.name == LOCAL_NAME
 
 
-LOCAL_NAME = "local"
+LOCAL_NAME = "<local>"  # cannot be a neighbor name (config.py refuses names with "<")
 
 
 def local_source(asn: int, router_id: ipaddress.IPv4Address) -> PeerInfo:
