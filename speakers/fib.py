@@ -47,7 +47,7 @@ __all__ = [
 def next_hop_key(next_hop: IPAddress) -> tuple[int, int, str]:
     """Sort key for next hops: IPv4 before IPv6, then by address (an IPv4 prefix may have
     IPv6 next hops, RFC 8950, and the two address types do not compare with each other)."""
-    return next_hop.version, int(next_hop), str(next_hop)
+    return next_hop.version, int(next_hop), getattr(next_hop, "scope_id", None) or ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -551,4 +551,4 @@ class Speaker:
         # address mapped into IPv6 (RFC 4291 §2.5.5.2), as FRR does.
         if self.config.next_hop_ipv6 is not None:
             return self.config.next_hop_ipv6
-        return ipaddress.IPv6Address(f"::ffff:{local}")
+        return ipaddress.IPv6Address(0xFFFF_0000_0000 | int(local))

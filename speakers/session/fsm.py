@@ -45,7 +45,7 @@ from ..wire import (
     encode_message,
 )
 from ..wire.constants import FsmSubcode, OpenSubcode
-from ..wire.validate import SessionView, validate_update
+from ..wire.validate import SessionView, judge_for_session, validate_update
 from .events import (
     CloseRequested,
     ConnectRequested,
@@ -393,6 +393,7 @@ class Session:
     def _on_update_error(self, exc: UpdateMessageError, now: float) -> None:
         """Apply the RFC 7606 action the codec chose (Event 28 only for session reset)."""
         self._restart_hold(now)
+        exc = judge_for_session(exc, self._session_view())  # RFC 7606 §7.5 on eBGP
         action = exc.action
         if action is ErrorAction.AFI_SAFI_DISABLE and exc.afi_safi is not None:
             self.disabled_families.add(exc.afi_safi)

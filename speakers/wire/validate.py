@@ -4,6 +4,8 @@ The decoder cannot know these, so the session runs ``validate_update`` on what
 ``decode_message`` returned (or on ``UpdateMessageError.update`` for attribute-discard).
 It returns the UPDATE to process, possibly with attributes discarded, or raises
 ``UpdateMessageError`` like the decoder does, so the session handles both the same way.
+``judge_for_session`` re-judges the decoder's own errors where the session changes the
+RFC 7606 action (LOCAL_PREF from an external neighbor).
 """
 
 from __future__ import annotations
@@ -101,3 +103,24 @@ def validate_update(update: Update, session: SessionView) -> Update:
     if not problems:
         return update
     raise UpdateMessageError(tuple(problems), replace(update, attributes=attrs))
+
+
+def judge_for_session(error: UpdateMessageError, session: SessionView) -> UpdateMessageError:
+    """The decoder's error, re-judged with what it could not know: the session.
+
+    RFC 7606 §7.5: a LOCAL_PREF from an external neighbor SHALL be discarded ("attribute
+    discard"), malformed or not; only from an internal one is a bad length treat-as-withdraw,
+    the decoder's verdict (escalated to session reset by §5.2 when there is no NLRI). The
+    attribute is already absent from ``error.update``. Returns ``error`` if nothing changes.
+    """
+    if not session.ebgp or error.update is None:
+        return error
+    problems = tuple(
+        replace(p, action=ErrorAction.ATTRIBUTE_DISCARD, rule=f"{p.rule}; RFC 7606 §7.5 (eBGP)")
+        if p.attr_type == AttrType.LOCAL_PREF and p.action > ErrorAction.ATTRIBUTE_DISCARD
+        else p
+        for p in error.problems
+    )
+    if problems == error.problems:
+        return error
+    return UpdateMessageError(problems, error.update, error.afi_safi)

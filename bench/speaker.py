@@ -1,0 +1,252 @@
+"""UPDATE ingestion rate of one speaker, and its memory per route.
+
+    python bench/speaker.py            # table
+    python bench/speaker.py --json     # one JSON object
+    python bench/speaker.py --quick    # a small run (CI checks that the bench works)
+
+Setup: the speaker under test runs in this process; two feeders, each a separate process
+(the second core) with its own loopback address, open real BGP sessions to it over TCP.
+Each feeder pre-encodes its UPDATEs (as many prefixes per message as fit: ``pack_announce``)
+before the clock starts, then writes them as fast as the socket takes them.
+
+Phase 1 (``first``): feeder A announces N prefixes (half IPv4 /24, half IPv6 /64) with a
+link bandwidth of 800G: every prefix gets a best path and a one-member FIB group.
+Phase 2 (``second``): feeder B announces the same N prefixes at 400G: every prefix gains a
+multipath, and its FIB group is recomputed with UCMP weights 2:1.
+Each phase is timed from the feeder's first byte to the speaker's last FIB change for it
+(the FIB change stream), so it includes decoding, import, best path, multipath, UCMP and
+FIB, and the export of the changes to the other feeder. ``prefixes_per_s`` is N over the
+slower phase.
+
+Memory: resident set size before the feeders connect and once both phases are done, after a
+garbage collection, divided by N: ``bytes_per_route`` is what one prefix costs with two
+paths (Adj-RIB-In x 2, Loc-RIB, FIB group, Adj-RIB-Out entries to each feeder).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import ipaddress
+import json
+import os
+import platform
+import socket
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from speakers.config import ExportPolicy, NeighborConfig, SpeakerConfig
+from speakers.speaker import Speaker
+from speakers.ucmp import ReadvertiseMode
+from speakers.wire import (
+    AsPath,
+    Keepalive,
+    LinkBandwidth,
+    MessageReader,
+    MultiprotocolCapability,
+    Open,
+    Origin,
+    PathAttributes,
+    Prefix,
+    decode_message,
+    encode_message,
+    pack_announce,
+)
+
+PORT = 1179
+DUT = "127.0.60.1"
+FEEDERS = {"a": ("127.0.60.2", 65102, 800e9), "b": ("127.0.60.3", 65103, 400e9)}
+DUT_AS = 65100
+
+
+def prefixes(n: int) -> tuple[list[Prefix], list[Prefix]]:
+    half = n // 2
+    v4 = [Prefix((0x0A000000 + (i << 8)).to_bytes(4, "big"), 24) for i in range(half)]
+    v6 = [Prefix(((0x20010DB8 << 96) | (i << 64)).to_bytes(16, "big"), 64) for i in range(n - half)]
+    return v4, v6
+
+
+def feeder_messages(name: str, n: int) -> list[bytes]:
+    address, asn, bps = FEEDERS[name]
+    v4, v6 = prefixes(n)
+    attrs = PathAttributes(
+        origin=Origin.IGP,
+        as_path=AsPath.sequence(asn, 64512),
+        next_hop=ipaddress.IPv4Address(address),
+        ext_communities=(LinkBandwidth.from_bps(bps, asn),),
+    )
+    return pack_announce(attrs, v4) + pack_announce(
+        attrs, v6, next_hop=ipaddress.IPv6Address(f"::ffff:{address}")
+    )
+
+
+def run_feeder(name: str, n: int) -> None:
+    """Child process: connect, handshake, wait for 'go' on stdin, blast, keep alive."""
+    address, asn, _ = FEEDERS[name]
+    messages = feeder_messages(name, n)
+    blob = b"".join(messages)
+    sock = socket.socket()
+    sock.bind((address, 0))
+    sock.connect((DUT, PORT))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    caps = (MultiprotocolCapability(1, 1), MultiprotocolCapability(2, 1))
+    sock.sendall(encode_message(Open.build(asn, 90, address, caps)))
+    reader = MessageReader()
+    while True:  # wait for the DUT's OPEN and KEEPALIVE
+        reader.feed(sock.recv(65536))
+        got = []
+        while (item := reader.next_message()) is not None:
+            got.append(decode_message(item[1]))
+        if any(isinstance(m, Keepalive) for m in got):
+            break
+    sock.sendall(encode_message(Keepalive()))
+    print(f"ready {len(messages)} {len(blob)}", flush=True)
+    sys.stdin.readline()
+    sock.sendall(blob)
+    print("sent", flush=True)
+    sock.setblocking(False)
+    while sys.stdin.readline():  # keep the session until the parent closes stdin
+        pass
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+async def run(n: int) -> dict[str, object]:
+    neighbors = tuple(
+        NeighborConfig(
+            name=name,
+            address=ipaddress.ip_address(addr),
+            remote_as=asn,
+            local_address=ipaddress.ip_address(DUT),
+            port=PORT,
+            passive=True,
+            link_capacity_bps=1.6e12,
+            export=ExportPolicy(link_bandwidth=ReadvertiseMode.CUMULATIVE),
+        )
+        for name, (addr, asn, _) in FEEDERS.items()
+    )
+    speaker = Speaker(
+        SpeakerConfig(
+            name="dut",
+            asn=DUT_AS,
+            router_id=ipaddress.IPv4Address(DUT),
+            listen_address=ipaddress.ip_address(DUT),
+            listen_port=PORT,
+            hold_time_s=90,
+            neighbors=neighbors,
+        )
+    )
+    fib_changes = 0
+    done = asyncio.Event()
+    target = 0
+    last_change_ns = 0
+
+    def on_change(change: object) -> None:
+        nonlocal fib_changes, last_change_ns
+        fib_changes += 1
+        last_change_ns = time.perf_counter_ns()
+        if fib_changes >= target:
+            done.set()
+
+    speaker.fib.subscribe(on_change)
+    session_change = asyncio.Event()
+    speaker.session_events.append(lambda name, event: session_change.set())
+    gc.collect()
+    rss0 = rss_bytes()
+    await speaker.start()
+    procs = {}
+    for name in FEEDERS:
+        procs[name] = await asyncio.create_subprocess_exec(
+            sys.executable, __file__, "--feeder", name, "--prefixes", str(n),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+    phases: dict[str, float] = {}
+    try:
+        ready = {}
+        for name, proc in procs.items():
+            assert proc.stdout is not None
+            async with asyncio.timeout(120):
+                ready[name] = (await proc.stdout.readline()).decode().split()
+        async with asyncio.timeout(60):
+            while not all(s["state"] == "Established" for s in speaker.sessions()):
+                session_change.clear()
+                await session_change.wait()
+        for phase, name in (("first", "a"), ("second", "b")):
+            target = fib_changes + n
+            done.clear()
+            proc = procs[name]
+            assert proc.stdin is not None and proc.stdout is not None
+            t0 = time.perf_counter_ns()
+            proc.stdin.write(b"go\n")
+            await proc.stdin.drain()
+            async with asyncio.timeout(600):
+                await done.wait()
+            phases[phase] = (last_change_ns - t0) / 1e9
+        gc.collect()
+        rss1 = rss_bytes()
+        groups = [g for _, g in speaker.fib.entries()]
+        two_member = sum(1 for g in groups if len(g.members) == 2)
+        weights = sorted({tuple(w for _, w in g.members) for g in groups})
+    finally:
+        for proc in procs.values():
+            if proc.stdin is not None:
+                proc.stdin.close()
+            proc.kill()
+            await proc.wait()
+        speaker.close()
+    slowest = max(phases.values())
+    return {
+        "prefixes": n,
+        "messages_per_feeder": int(ready["a"][1]),
+        "first_s": round(phases["first"], 4),
+        "second_s": round(phases["second"], 4),
+        "first_prefixes_per_s": n / phases["first"],
+        "second_prefixes_per_s": n / phases["second"],
+        "prefixes_per_s": n / slowest,
+        "bytes_per_route": (rss1 - rss0) / n,
+        "rss_growth_bytes": rss1 - rss0,
+        "fib_entries": len(groups),
+        "two_member_groups": two_member,
+        "weights_seen": [list(w) for w in weights],
+        "python": platform.python_version(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="20,000 prefixes")
+    parser.add_argument("--prefixes", type=int, default=200_000)
+    parser.add_argument("--feeder", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.feeder:
+        run_feeder(args.feeder, args.prefixes)
+        return 0
+    n = 20_000 if args.quick else args.prefixes
+    result = asyncio.run(run(n))
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    r = result
+    print(f"speaker ingestion: {n} prefixes (half IPv4 /24, half IPv6 /64), two feeders over TCP")
+    for phase, label in (("first", "first path (800G)"), ("second", "second path (400G)")):
+        rate = r[f"{phase}_prefixes_per_s"]
+        print(f"  {label:20} {r[f'{phase}_s']:.3f} s {rate:>12,.0f} prefixes/s")
+    print(
+        f"  FIB: {r['fib_entries']} entries, {r['two_member_groups']} with 2 members, "
+        f"weights {r['weights_seen']}"
+    )
+    growth_mb = r["rss_growth_bytes"] / 1e6
+    print(f"  memory: {r['bytes_per_route']:,.0f} bytes per prefix (RSS growth {growth_mb:.1f} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
