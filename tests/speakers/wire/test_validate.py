@@ -88,3 +88,23 @@ def test_own_address_as_next_hop_is_treat_as_withdraw() -> None:
 def test_withdraw_only_update_skips_path_checks() -> None:
     update = Update(withdrawn=(Prefix.parse("10.1.0.0/16"),))
     assert validate_update(update, EBGP) is update
+
+
+def test_malformed_local_pref_from_ebgp_is_discarded_not_withdrawn() -> None:
+    from speakers.wire import encode_message
+    from speakers.wire.messages import decode_message
+    from speakers.wire.validate import judge_for_session
+
+    raw = bytearray(encode_message(_update(local_pref=200)))
+    at = raw.index(b"\x40\x05\x04")
+    raw[at + 2] = 5  # LOCAL_PREF length 5 (RFC 7606 §7.5)
+    raw[at + 3 + 4 : at + 3 + 4] = b"\x00"
+    raw[16:18] = len(raw).to_bytes(2, "big")
+    raw[21:23] = (int.from_bytes(raw[21:23], "big") + 1).to_bytes(2, "big")
+    with pytest.raises(UpdateMessageError) as info:
+        decode_message(bytes(raw))
+    assert info.value.action == ErrorAction.TREAT_AS_WITHDRAW  # the codec's iBGP verdict
+    judged = judge_for_session(info.value, EBGP)
+    assert judged.action == ErrorAction.ATTRIBUTE_DISCARD
+    assert judged.update is not None and judged.update.attributes.local_pref is None
+    assert judge_for_session(info.value, IBGP) is info.value
