@@ -155,7 +155,7 @@ async def run(n: int) -> dict[str, object]:
         if fib_changes >= target:
             done.set()
 
-    speaker.fib.subscribe(on_change)
+    speaker.fib_table.subscribe(on_change)
     session_change = asyncio.Event()
     speaker.session_events.append(lambda name, event: session_change.set())
     gc.collect()
@@ -191,7 +191,7 @@ async def run(n: int) -> dict[str, object]:
             phases[phase] = (last_change_ns - t0) / 1e9
         gc.collect()
         rss1 = rss_bytes()
-        groups = [g for _, g in speaker.fib.entries()]
+        groups = [g for _, g in speaker.fib_table.entries()]
         two_member = sum(1 for g in groups if len(g.members) == 2)
         weights = sorted({tuple(w for _, w in g.members) for g in groups})
     finally:

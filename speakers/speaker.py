@@ -108,7 +108,7 @@ class Speaker:
         self.config = config
         self._rng = rng or random.Random()
         self.loc_rib = LocRib(config.multipath)
-        self.fib = Fib(
+        self.fib_table = Fib(
             config.missing_bandwidth,
             config.max_group_size,
             clock_ns,
@@ -266,11 +266,11 @@ class Speaker:
             )
         return sorted(out, key=lambda d: str(d["prefix"]))
 
-    def fib_entries(self, prefix: Prefix | None = None) -> list[dict[str, object]]:
+    def fib(self, prefix: Prefix | None = None) -> list[dict[str, object]]:
         if prefix is not None:
-            group = self.fib.lookup(prefix)
+            group = self.fib_table.lookup(prefix)
             return [] if group is None else [{"prefix": str(prefix), **group.describe()}]
-        return [{"prefix": str(p), **g.describe()} for p, g in self.fib.entries()]
+        return [{"prefix": str(p), **g.describe()} for p, g in self.fib_table.entries()]
 
     # --- origination ----------------------------------------------------------------------
 
@@ -426,11 +426,11 @@ class Speaker:
     def _update_fib(self, change: RouteChange) -> FibChange | None:
         best = change.new_best
         if best is None or best.source.local or best.next_hop is None:
-            return self.fib.remove(change.prefix)
+            return self.fib_table.remove(change.prefix)
         members = [
             (p.next_hop, p.link_bandwidth) for p in change.new_multipath if p.next_hop is not None
         ]
-        return self.fib.install(change.prefix, members)
+        return self.fib_table.install(change.prefix, members)
 
     def _schedule_flush(self) -> None:
         if self._flush_handle is not None or not self.started:

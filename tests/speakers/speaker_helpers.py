@@ -78,7 +78,7 @@ class Fabric:
                 originate=tuple(Originate(Prefix.parse(p), bw) for p, bw in n.originate),
             )
             speaker = Speaker(cfg, rng=random.Random(n.asn))
-            speaker.fib.subscribe(lambda change: self.changed.set())
+            speaker.fib_table.subscribe(lambda change: self.changed.set())
             speaker.route_events.append(lambda change: self.changed.set())
             speaker.session_events.append(lambda name, event: self.changed.set())
             self.speakers[n.name] = speaker
@@ -102,7 +102,7 @@ class Fabric:
 
     def weights(self, node: str, prefix: str) -> dict[str, int]:
         """Next-hop name -> integer weight in ``node``'s FIB for ``prefix``."""
-        group = self.speakers[node].fib.lookup(Prefix.parse(prefix))
+        group = self.speakers[node].fib_table.lookup(Prefix.parse(prefix))
         if group is None:
             return {}
         by_addr = {ipaddress.ip_address(n.address): n.name for n in self.nodes.values()}

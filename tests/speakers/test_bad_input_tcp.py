@@ -280,7 +280,7 @@ class Bench:
         self.g = Speaker(g_config, rng=random.Random(2))
         for speaker in (self.s, self.g):
             speaker.route_events.append(lambda change: self.changed.set())
-            speaker.fib.subscribe(lambda change: self.changed.set())
+            speaker.fib_table.subscribe(lambda change: self.changed.set())
             speaker.session_events.append(lambda name, event: self.changed.set())
         self.s.session_events.append(lambda name, event: self.s_events.append((name, event)))
         self.raw: RawPeer | None = None
@@ -357,7 +357,7 @@ class Bench:
                 return False
         for prefix in G_PREFIXES:
             dest = self.s.loc_rib.get(prefix)
-            group = self.s.fib.lookup(prefix)
+            group = self.s.fib_table.lookup(prefix)
             if dest is None or "g" not in dest.paths or group is None:
                 return False
         return True
@@ -449,7 +449,7 @@ class Bench:
         assert self.raw_prefixes() == set(), "the raw peer's routes must leave S's RIB"
         assert not self.raw_session.adj_in.prefixes()
         for prefix in RAW_ROUTES | {SENTINEL}:
-            group = self.s.fib.lookup(prefix)
+            group = self.s.fib_table.lookup(prefix)
             assert group is None or not set(group.next_hops) & {RAW_HOP_V4, RAW_HOP_V6}
         # S still serves: the raw peer comes back and its UPDATEs are taken again.
         await self.establish_raw()
@@ -466,7 +466,7 @@ class Bench:
     def check_fib_follows_rib(self) -> None:
         for prefix in RAW_ROUTES | set(G_PREFIXES) | {SENTINEL}:
             dest = self.s.loc_rib.get(prefix)
-            group = self.s.fib.lookup(prefix)
+            group = self.s.fib_table.lookup(prefix)
             sources = set(dest.paths) if dest is not None else set()
             hops = set(group.next_hops) if group is not None else set()
             if "raw" not in sources:
@@ -482,10 +482,10 @@ class Bench:
         for prefix, path in self.g_paths.items():
             dest = self.s.loc_rib.get(prefix)
             assert dest is not None and dest.paths.get("g") == path, f"{prefix}: G's path"
-            group = self.s.fib.lookup(prefix)
+            group = self.s.fib_table.lookup(prefix)
             assert group is not None and path.next_hop in group.next_hops, f"{prefix}: {group}"
         for prefix in G_ONLY:
-            group = self.s.fib.lookup(prefix)
+            group = self.s.fib_table.lookup(prefix)
             assert group is not None and group.next_hops == (self.g_paths[prefix].next_hop,)
 
     def check_loop(self) -> None:
@@ -641,7 +641,7 @@ def _check_bandwidth_weighting(bench: Bench, want: table.Verdict) -> None:
     for prefix in set(update.announced) & set(SHARED):
         path = bench.raw_path(prefix)
         assert path.link_bandwidth == effective, prefix
-        group = bench.s.fib.lookup(prefix)
+        group = bench.s.fib_table.lookup(prefix)
         assert group is not None
         g_hop = bench.g_paths[prefix].next_hop
         members = dict(group.members)

@@ -109,7 +109,7 @@ def announce(prefix: str, exa: ExaBgp, bandwidth_bps: float) -> str:
 
 def members(speaker: Speaker, prefix: str) -> dict[str, int]:
     """Next hop (as the IPv4 address of the exabgp behind it) -> integer weight."""
-    group = speaker.fib.lookup(Prefix.parse(prefix))
+    group = speaker.fib_table.lookup(Prefix.parse(prefix))
     if group is None:
         return {}
     out = {}
@@ -125,7 +125,7 @@ class Watch:
     def __init__(self, speaker: Speaker) -> None:
         self.speaker = speaker
         self.changed = asyncio.Event()
-        speaker.fib.subscribe(lambda change: self.changed.set())
+        speaker.fib_table.subscribe(lambda change: self.changed.set())
         speaker.route_events.append(lambda change: self.changed.set())
         speaker.session_events.append(lambda name, event: self.changed.set())
 
@@ -137,7 +137,7 @@ class Watch:
                     await self.changed.wait()
         except TimeoutError:
             raise AssertionError(
-                f"not reached in {timeout_s} s; our FIB: {self.speaker.fib.describe()}"
+                f"not reached in {timeout_s} s; our FIB: {self.speaker.fib_table.describe()}"
             ) from None
 
 
@@ -184,7 +184,7 @@ async def test_exabgp_interop(tmp_path: Path) -> None:
         assert by_source["exa1"]["link_bandwidth_bps"] == pytest.approx(EXA1_BPS, rel=1e-6)
         assert by_source["exa2"]["link_bandwidth_bps"] == pytest.approx(EXA2_BPS, rel=1e-6)
         assert by_source["exa1"]["as_path"] == str(EXA1_AS)
-        group = speaker.fib.lookup(Prefix.parse(V6))
+        group = speaker.fib_table.lookup(Prefix.parse(V6))
         assert group is not None
         mapped = {ipaddress.ip_address(f"::ffff:{exa}") for exa in (EXA1, EXA2)}
         assert set(group.next_hops) == mapped

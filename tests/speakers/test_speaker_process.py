@@ -83,7 +83,7 @@ async def test_frozen_peer_is_caught_by_hold_timer_and_sigterm_is_clean(tmp_path
     try:
         established = lambda n: sum(isinstance(e, SessionEstablished) for e in events) >= n  # noqa: E731
         await until(lambda: established(1))
-        await until(lambda: bool(local.fib_entries()) or bool(local.rib()))
+        await until(lambda: bool(local.fib()) or bool(local.rib()))
         os.kill(proc.pid, signal.SIGSTOP)  # frozen, not closed: only the hold timer can tell
         t0 = asyncio.get_running_loop().time()
         await until(
