@@ -8,7 +8,13 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from speakers.config import ExportPolicy, NeighborConfig, Originate, SpeakerConfig
+from speakers.config import (
+    ExportPolicy,
+    ImportPolicy,
+    NeighborConfig,
+    Originate,
+    SpeakerConfig,
+)
 from speakers.rib import MultipathConfig
 from speakers.speaker import Speaker
 from speakers.ucmp import MissingBandwidthMode, ReadvertiseMode
@@ -34,22 +40,29 @@ class Link:
     capacity_bps: float
     export_a: ReadvertiseMode = ReadvertiseMode.CUMULATIVE  # what a attaches towards b
     export_b: ReadvertiseMode = ReadvertiseMode.CUMULATIVE
+    policy_a: ExportPolicy | None = None  # a's whole export policy towards b, if given
+    policy_b: ExportPolicy | None = None
+    import_a: ImportPolicy | None = None  # a's import policy for what b sends
+    import_b: ImportPolicy | None = None
 
 
 class Fabric:
     """Speakers built from nodes and links; ``wait`` re-checks a condition on every FIB or
     route change anywhere, under a timeout."""
 
-    def __init__(self, nodes: list[Node], links: list[Link], *, hold_time_s: int = 9) -> None:
+    def __init__(
+        self, nodes: list[Node], links: list[Link], *, hold_time_s: int = 9, mrai_s: float = 0.0
+    ) -> None:
         self.nodes = {n.name: n for n in nodes}
         self.changed = asyncio.Event()
         self.speakers: dict[str, Speaker] = {}
         neighbors: dict[str, list[NeighborConfig]] = {n.name: [] for n in nodes}
         for link in links:
-            for here, there, mode in (
-                (link.a, link.b, link.export_a),
-                (link.b, link.a, link.export_b),
-            ):
+            sides = (
+                (link.a, link.b, link.export_a, link.policy_a, link.import_a),
+                (link.b, link.a, link.export_b, link.policy_b, link.import_b),
+            )
+            for here, there, mode, policy, imp in sides:
                 h, t = self.nodes[here], self.nodes[there]
                 neighbors[here].append(
                     NeighborConfig(
@@ -59,7 +72,8 @@ class Fabric:
                         local_address=ipaddress.ip_address(h.address),
                         port=PORT,
                         link_capacity_bps=link.capacity_bps,
-                        export=ExportPolicy(link_bandwidth=mode),
+                        export=policy or ExportPolicy(link_bandwidth=mode),
+                        import_policy=imp or ImportPolicy(),
                     )
                 )
         for n in nodes:
@@ -70,6 +84,7 @@ class Fabric:
                 listen_address=ipaddress.ip_address(n.address),
                 listen_port=PORT,
                 hold_time_s=hold_time_s,
+                mrai_s=mrai_s,
                 connect_retry_s=0.5,
                 multipath=MultipathConfig(),
                 missing_bandwidth=n.missing,
