@@ -50,8 +50,12 @@ def decode(hex_input: str, two_octet_as: bool, extended_message: bool, as_json: 
     leftover = reader.buffered if error is None else 0
     if as_json:
         emit_json(
-            {"ok": error is None and not leftover, "messages": described, "error": error,
-             "trailing_octets": leftover}
+            {
+                "ok": error is None and not leftover,
+                "messages": described,
+                "error": error,
+                "trailing_octets": leftover,
+            }
         )
     else:
         for i, msg in enumerate(described):

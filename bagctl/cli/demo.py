@@ -60,9 +60,7 @@ def run_demo() -> dict[str, object]:
         next_hop=ipaddress.IPv4Address("10.0.0.1"),
         ext_communities=(lb,),
     )
-    update = Update(
-        attributes=attrs, nlri=tuple(Prefix.parse(f"10.1.{i}.0/24") for i in range(4))
-    )
+    update = Update(attributes=attrs, nlri=tuple(Prefix.parse(f"10.1.{i}.0/24") for i in range(4)))
     wire = encode_message(update)
     decoded = decode_message(wire)
     assert decoded == update

@@ -89,3 +89,16 @@ def test_bandwidth_units() -> None:
     assert parse_bps("48P") == 48e15
     assert parse_bps("100Mbps") == 100e6
     assert parse_bps("1000") == 1000.0
+
+
+def test_the_readme_example_is_a_valid_config() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = readme.split("### Speaker configuration")[1].split("```yaml\n")[1].split("```")[0]
+    cfg = parse_config(block, "README.md")
+    (rtsw1,) = cfg.neighbors
+    assert rtsw1.export.prefix_list is not None
+    assert rtsw1.export.prefix_list.permits(Prefix.parse("10.0.0.0/8"))
+    assert not rtsw1.export.prefix_list.permits(Prefix.parse("10.64.1.0/24"))  # deny entry
+    assert cfg.default_bandwidth_bps == 100e9
