@@ -196,6 +196,9 @@ class ChangesDropped(LookupError):
 Listener = Callable[[FibChange], None]
 
 
+_GROUP_CACHE_SIZE = 4096
+
+
 class Fib:
     """Prefix -> ``NextHopGroup``, with a change stream (module docstring).
 
@@ -222,6 +225,7 @@ class Fib:
         self._log: deque[FibChange] = deque(maxlen=change_log_size)
         self._next_index = 0
         self._listeners: list[Listener] = []
+        self._groups: dict[tuple[tuple[IPAddress, float | None], ...], NextHopGroup] = {}
 
     # -- the table ---------------------------------------------------------------------
 
@@ -232,12 +236,20 @@ class Fib:
     ) -> FibChange | None:
         """Install or replace ``prefix``'s group from its multipaths' (next hop, usable link
         bandwidth in bytes/s or None). Returns the change, or None if the group is unchanged."""
-        group = build_group(
-            next_hops_with_bandwidth,
-            mode=self.mode,
-            max_group_size=self.max_group_size,
-            default_bandwidth_bytes_per_s=self.default_bandwidth_bytes_per_s,
-        )
+        # Thousands of prefixes share a handful of multipath sets: build each group once
+        # and share the object (CPU and memory). A bounded cache, emptied when full.
+        key = tuple(next_hops_with_bandwidth)
+        group = self._groups.get(key)
+        if group is None:
+            group = build_group(
+                key,
+                mode=self.mode,
+                max_group_size=self.max_group_size,
+                default_bandwidth_bytes_per_s=self.default_bandwidth_bytes_per_s,
+            )
+            if len(self._groups) >= _GROUP_CACHE_SIZE:
+                self._groups.clear()
+            self._groups[key] = group
         return self._apply(prefix, group)
 
     def remove(self, prefix: Prefix) -> FibChange | None:

@@ -375,21 +375,22 @@ class Speaker:
         for prefix in update.withdrawn_all:
             nb.adj_in.set(prefix, None)
             changes.append(self.loc_rib.set_path(prefix, nb.config.name, None))
-        announced = update.announced
-        if announced:
+        if update.announced:
             attrs = update.attributes
             ok = self._import_ok(nb, attrs)
-            v4_hop = attrs.next_hop
-            v6_hop = update.mp_reach.next_hop if update.mp_reach is not None else None
-            for prefix in announced:
-                hop = v4_hop if prefix in update.nlri else v6_hop
-                policy = nb.config.import_policy.prefix_list
-                if ok and (policy is None or policy.permits(prefix)):
-                    path = Path.build(nb.info, attrs, hop)
-                else:
-                    path = None  # rejected by import policy: as if withdrawn (RFC 4271 §9.1.2)
-                nb.adj_in.set(prefix, path)
-                changes.append(self.loc_rib.set_path(prefix, nb.config.name, path))
+            policy = nb.config.import_policy.prefix_list
+            groups = [(update.nlri, attrs.next_hop)]
+            if update.mp_reach is not None:
+                groups.append((update.mp_reach.nlri, update.mp_reach.next_hop))
+            for prefixes, hop in groups:
+                # One Path per next hop of the UPDATE, shared by its prefixes (a Path holds
+                # no prefix): that is most of a route's memory saved.
+                shared = Path.build(nb.info, attrs, hop) if ok and prefixes else None
+                for prefix in prefixes:
+                    path = shared if policy is None or policy.permits(prefix) else None
+                    # path None: rejected by import policy, as if withdrawn (RFC 4271 §9.1.2)
+                    nb.adj_in.set(prefix, path)
+                    changes.append(self.loc_rib.set_path(prefix, nb.config.name, path))
         self._apply(changes)
 
     def _import_ok(self, nb: Neighbor, attrs: PathAttributes) -> bool:
@@ -465,10 +466,11 @@ class Speaker:
             return
         announce: dict[tuple[PathAttributes, IPAddress], list[Prefix]] = defaultdict(list)
         withdraw: dict[tuple[int, int], list[Prefix]] = defaultdict(list)
+        cache: dict[tuple[int, ...], Advertised | None] = {}
         for prefix in sorted(prefixes):
             if _family(prefix) not in negotiated.families:
                 continue
-            advert = self._export_route(nb, prefix)
+            advert = self._export_route(nb, prefix, cache)
             if not nb.adj_out.set(prefix, advert):
                 continue
             if advert is None:
@@ -489,19 +491,37 @@ class Speaker:
                 break
             nb.updates_out += 1
 
-    def _export_route(self, nb: Neighbor, prefix: Prefix) -> Advertised | None:
-        """What we advertise to ``nb`` for ``prefix`` now, or None (module docstring)."""
+    def _export_route(
+        self, nb: Neighbor, prefix: Prefix, cache: dict[tuple[int, ...], Advertised | None]
+    ) -> Advertised | None:
+        """What we advertise to ``nb`` for ``prefix`` now, or None (module docstring).
+
+        Everything but the prefix list depends only on the best path, the multipath set and
+        the family, so ``cache`` (one per flush and neighbor) hands every prefix that shares
+        them the same ``Advertised`` object: one export computation and one copy in memory
+        per UPDATE's worth of prefixes, not per prefix."""
         dest = self.loc_rib.get(prefix)
         if dest is None or dest.best is None:
             return None
-        best = dest.best
+        policy = nb.config.export
+        if policy.prefix_list is not None and not policy.prefix_list.permits(prefix):
+            return None
+        key = (len(prefix.packed), id(dest.best), *map(id, dest.multipath))
+        if key not in cache:
+            cache[key] = self._export_path(nb, dest.best, dest.multipath, prefix)
+        return cache[key]
+
+    def _export_path(
+        self, nb: Neighbor, best: Path, multipath: tuple[Path, ...], prefix: Prefix
+    ) -> Advertised | None:
         policy = nb.config.export
         if best.source.name == nb.config.name:
             return None  # not back to where it came from
         as_path = best.attributes.as_path or AsPath()
         if policy.sender_side_loop_detection and as_path.contains(nb.config.remote_as):
             return None  # the neighbor would reject it (RFC 4271 §9.1.2), so don't send it
-        if policy.prefix_list is not None and not policy.prefix_list.permits(prefix):
+        hop = self._next_hop(nb, prefix)
+        if hop is None:
             return None
         attrs = best.attributes.for_propagation()
         communities = () if policy.strip_communities else attrs.communities
@@ -512,7 +532,7 @@ class Speaker:
             if not isinstance(c, LinkBandwidth)
             and (not isinstance(c, ExtendedCommunity) or c.transitive)
         )
-        lb = self._bandwidth_for(nb, dest.multipath)
+        lb = self._bandwidth_for(nb, multipath)
         if lb is not None:
             asn = self.config.asn if self.config.asn <= 0xFFFF else AS_TRANS
             ext += (LinkBandwidth.from_bytes_per_s(lb, asn, policy.link_bandwidth_transitive),)
@@ -525,8 +545,7 @@ class Speaker:
             communities=communities,
             ext_communities=ext,
         )
-        hop = self._next_hop(nb, prefix)
-        return None if hop is None else Advertised(exported, hop)
+        return Advertised(exported, hop)
 
     def _bandwidth_for(self, nb: Neighbor, multipath: tuple[Path, ...]) -> float | None:
         policy = nb.config.export
