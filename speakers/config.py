@@ -8,31 +8,32 @@ README ("Speaker configuration"); ``example_config()`` is a complete example.
 from __future__ import annotations
 
 import ipaddress
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
-
 from .rib import MultipathConfig
 from .ucmp import MissingBandwidthMode, ReadvertiseMode
-from .wire import Prefix, parse_community
+from .wire import Prefix
 from .wire.prefix import IPAddress
+from .yamldoc import ConfigError
+from .yamldoc import Fields as _Reader
+from .yamldoc import YamlDocument as _Located
+from .yamldoc import boolean as _bool
+from .yamldoc import communities as _communities
+from .yamldoc import enum_value as _enum
+from .yamldoc import integer as _int
+from .yamldoc import ip as _ip
+from .yamldoc import ipv4 as _ipv4
+from .yamldoc import ipv6 as _ipv6
+from .yamldoc import list_of as _list
+from .yamldoc import number as _number
+from .yamldoc import one_of_ints as _enum_int
+from .yamldoc import prefix as _prefix
+from .yamldoc import string as _str
 
 T = TypeVar("T")
-
-
-class ConfigError(ValueError):
-    """A configuration problem, located: ``file:line: field: message``."""
-
-    def __init__(
-        self, message: str, *, file: str = "<config>", line: int | None = None, where: str = ""
-    ) -> None:
-        self.file, self.line, self.where, self.message = file, line, where, message
-        loc = f"{file}:{line}" if line is not None else file
-        super().__init__(f"{loc}: {where + ': ' if where else ''}{message}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,168 +147,6 @@ class SpeakerConfig:
 
 
 # --- loading ------------------------------------------------------------------------------
-
-
-class _Located:
-    """The YAML document with each node's line, so errors can point at them."""
-
-    def __init__(self, text: str, file: str) -> None:
-        self.file = file
-        try:
-            root = yaml.compose(text, Loader=yaml.SafeLoader)
-            self.data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else None
-            raise ConfigError(
-                f"not valid YAML: {getattr(exc, 'problem', exc)}", file=file, line=line
-            ) from None
-        self.lines: dict[str, int] = {}
-        if root is not None:
-            self._index(root, "")
-
-    def _index(self, node: yaml.Node, path: str) -> None:
-        self.lines[path] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                sub = f"{path}.{key.value}" if path else str(key.value)
-                self.lines[sub] = key.start_mark.line + 1
-                self._index(value, sub) if isinstance(value, yaml.Node) else None
-        elif isinstance(node, yaml.SequenceNode):
-            for i, item in enumerate(node.value):
-                self._index(item, f"{path}[{i}]")
-
-    def error(self, where: str, message: str) -> ConfigError:
-        line = self.lines.get(where)
-        probe = where
-        while line is None and probe:
-            probe = probe.rsplit(".", 1)[0] if "." in probe else ""
-            line = self.lines.get(probe)
-        return ConfigError(message, file=self.file, line=line, where=where)
-
-
-class _Reader:
-    def __init__(self, doc: _Located) -> None:
-        self.doc = doc
-
-    def mapping(self, value: Any, where: str, known: set[str]) -> dict[str, Any]:
-        if value is None:
-            value = {}
-        if not isinstance(value, dict):
-            raise self.doc.error(where, f"expected a mapping, got {type(value).__name__}")
-        unknown = sorted(set(map(str, value)) - known)
-        if unknown:
-            raise self.doc.error(
-                f"{where}.{unknown[0]}" if where else unknown[0],
-                f"unknown field {unknown[0]!r} (known: {', '.join(sorted(known))})",
-            )
-        return value
-
-    def get(
-        self,
-        m: dict[str, Any],
-        key: str,
-        where: str,
-        conv: Callable[[Any, str], T],
-        default: Any = ...,
-    ) -> T:
-        path = f"{where}.{key}" if where else key
-        if key not in m or m[key] is None:
-            if default is ...:
-                raise self.doc.error(path, "required field is missing")
-            return default
-        try:
-            return conv(m[key], path)
-        except ConfigError:
-            raise
-        except (ValueError, TypeError) as exc:
-            raise self.doc.error(path, str(exc)) from None
-
-
-def _int(lo: int, hi: int) -> Callable[[Any, str], int]:
-    def conv(v: Any, where: str) -> int:
-        if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-            raise ValueError(f"expected an integer {lo}..{hi}, got {v!r}")
-        return v
-
-    return conv
-
-
-def _number(v: Any, where: str) -> float:
-    if isinstance(v, str):
-        v = parse_bps(v)
-    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v < 0:
-        raise ValueError(f"expected a non-negative number, got {v!r}")
-    return float(v)
-
-
-_UNITS = {"k": 1e3, "m": 1e6, "g": 1e9, "t": 1e12, "p": 1e15}
-
-
-def parse_bps(text: str) -> float:
-    """``800G``, ``12.8T``, ``48P``, ``100M`` or a plain number: bits per second."""
-    t = text.strip().lower().removesuffix("bps").removesuffix("b/s")
-    scale = _UNITS.get(t[-1:], 1.0) if t else 1.0
-    body = t[:-1] if t[-1:] in _UNITS else t
-    try:
-        return float(body) * scale
-    except ValueError:
-        raise ValueError(f"expected bits per second like 800G or 12.8T, got {text!r}") from None
-
-
-def _str(v: Any, where: str) -> str:
-    if not isinstance(v, str) or not v:
-        raise ValueError(f"expected a non-empty string, got {v!r}")
-    return v
-
-
-def _bool(v: Any, where: str) -> bool:
-    if not isinstance(v, bool):
-        raise ValueError(f"expected true or false, got {v!r}")
-    return v
-
-
-def _ip(v: Any, where: str) -> IPAddress:
-    try:
-        return ipaddress.ip_address(str(v))
-    except ValueError:
-        raise ValueError(f"expected an IP address, got {v!r}") from None
-
-
-def _ipv4(v: Any, where: str) -> ipaddress.IPv4Address:
-    try:
-        return ipaddress.IPv4Address(str(v))
-    except ValueError:
-        raise ValueError(f"expected an IPv4 address, got {v!r}") from None
-
-
-def _prefix(v: Any, where: str) -> Prefix:
-    try:
-        return Prefix.parse(str(v))
-    except ValueError as exc:
-        raise ValueError(f"expected a prefix like 10.1.0.0/16 with host bits zero: {exc}") from None
-
-
-def _enum(kind: type) -> Callable[[Any, str], Any]:
-    def conv(v: Any, where: str) -> Any:
-        for member in kind:
-            if v == member.value:
-                return member
-        raise ValueError(f"expected one of {', '.join(m.value for m in kind)}, got {v!r}")
-
-    return conv
-
-
-def _communities(v: Any, where: str) -> tuple[int, ...]:
-    if not isinstance(v, list):
-        raise ValueError("expected a list of communities like 65001:100")
-    return tuple(parse_community(str(c)) for c in v)
-
-
-def _list(v: Any, where: str) -> list[Any]:
-    if not isinstance(v, list):
-        raise ValueError(f"expected a list, got {type(v).__name__}")
-    return v
 
 
 def _prefix_list(r: _Reader) -> Callable[[Any, str], PrefixList]:
@@ -463,22 +302,6 @@ def parse_config(text: str, file: str = "<config>") -> SpeakerConfig:
         neighbors=tuple(neighbors),
         originate=tuple(originate),
     )
-
-
-def _enum_int(allowed: tuple[int, ...]) -> Callable[[Any, str], int]:
-    def conv(v: Any, where: str) -> int:
-        if v not in allowed or isinstance(v, bool):
-            raise ValueError(f"expected one of {', '.join(map(str, allowed))}, got {v!r}")
-        return int(v)
-
-    return conv
-
-
-def _ipv6(v: Any, where: str) -> ipaddress.IPv6Address:
-    try:
-        return ipaddress.IPv6Address(str(v))
-    except ValueError:
-        raise ValueError(f"expected an IPv6 address, got {v!r}") from None
 
 
 def load_config(path: str | Path) -> SpeakerConfig:
