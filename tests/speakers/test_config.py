@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from speakers.config import EXAMPLE, ConfigError, Prefix, load_config, parse_bps, parse_config
+from speakers.config import EXAMPLE, ConfigError, Prefix, load_config, parse_config
 from speakers.ucmp import MissingBandwidthMode, ReadvertiseMode
+from speakers.yamldoc import parse_bps
 
 
 def test_example_loads() -> None:
