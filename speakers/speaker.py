@@ -28,9 +28,11 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from enum import Enum
 
 from .config import NeighborConfig, SpeakerConfig
 from .fib import Fib, FibChange
+from .memnet import MemoryNetwork
 from .rib import AdjRibIn, AdjRibOut, Advertised, LocRib, Path, PeerInfo, RouteChange, local_source
 from .session import (
     FamilyDisabled,
@@ -73,6 +75,21 @@ def _family(prefix: Prefix) -> tuple[int, int]:
     return IPV4_UNICAST if len(prefix.packed) == 4 else IPV6_UNICAST
 
 
+class DrainMethod(Enum):
+    """How a drained switch moves traffic off itself while keeping every route (so no
+    packet is dropped on the way): both are what operators of such fabrics use.
+
+    ``link-bandwidth-zero``: advertise link bandwidth 0 on every route (RFC 10005 §3.1:
+    MAY advertise zero to drain a path); neighbors keep the path, but UCMP gives it weight
+    0 while other multipaths carry bandwidth, so the traffic shifts at once and the route
+    stays as a fallback. ``as-path-prepend``: prepend our AS a few more times; the longer
+    path drops out of the neighbors' best path and multipath set where an equal-length
+    alternative exists."""
+
+    LINK_BANDWIDTH_ZERO = "link-bandwidth-zero"
+    AS_PATH_PREPEND = "as-path-prepend"
+
+
 @dataclass
 class Neighbor:
     """Runtime state of one configured neighbor."""
@@ -104,8 +121,10 @@ class Speaker:
         *,
         rng: random.Random | None = None,
         clock_ns: Callable[[], int] = time.monotonic_ns,
+        network: MemoryNetwork | None = None,
     ) -> None:
         self.config = config
+        self.network = network  # None: real TCP sockets; else an in-memory network
         self._rng = rng or random.Random()
         self.loc_rib = LocRib(config.multipath)
         self.fib_table = Fib(
@@ -136,6 +155,8 @@ class Speaker:
         self._refresh: dict[str, set[tuple[int, int]]] = defaultdict(set)
         self._last_flush = 0.0
         # Observers: every RouteChange, and every session event (name of the neighbor).
+        self.drain_method: DrainMethod | None = None
+        self.drain_prepend = 3
         self.route_events: list[Callable[[RouteChange], None]] = []
         self.session_events: list[Callable[[str, SessionEvent], None]] = []
         self.started = False
@@ -145,15 +166,15 @@ class Speaker:
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         listeners: dict[tuple[IPAddress, int], Listener] = {}
-        main = Listener(self.config.listen_address, self.config.listen_port)
+        main = Listener(self.config.listen_address, self.config.listen_port, self.network)
         listeners[(self.config.listen_address, self.config.listen_port)] = main
         for nb in self.neighbors.values():
             key = (nb.config.local_address, self.config.listen_port)
-            listener = listeners.setdefault(key, Listener(*key))
+            listener = listeners.setdefault(key, Listener(*key, self.network))
             endpoint = Endpoint(
                 nb.config.local_address, nb.config.address, nb.config.port, nb.config.md5_password
             )
-            nb.transport = PeerTransport(nb.peer, endpoint, self._handler(nb), loop)
+            nb.transport = PeerTransport(nb.peer, endpoint, self._handler(nb), loop, self.network)
             listener.peers[nb.config.address] = nb.transport
         for listener in listeners.values():
             await listener.start()
@@ -208,6 +229,31 @@ class Speaker:
         nb = self.neighbor(name)
         if nb.transport is not None:
             nb.transport.start()
+
+    def set_link_capacity(self, name: str, capacity_bps: float) -> None:
+        """Members of the bundle to ``name`` went down or came back: the capacity we cap
+        and attach link bandwidth by changes, so re-export to that neighbor."""
+        nb = self.neighbor(name)
+        nb.config = replace(nb.config, link_capacity_bps=capacity_bps)
+        self._reexport([nb])
+
+    def drain(
+        self, method: DrainMethod = DrainMethod.LINK_BANDWIDTH_ZERO, prepend: int = 3
+    ) -> None:
+        """Move traffic off this switch without withdrawing anything (module docstring)."""
+        self.drain_method, self.drain_prepend = method, prepend
+        self._reexport(self.neighbors.values())
+
+    def undrain(self) -> None:
+        self.drain_method = None
+        self._reexport(self.neighbors.values())
+
+    def _reexport(self, neighbors: Iterable[Neighbor]) -> None:
+        for nb in neighbors:
+            negotiated = nb.peer.primary.negotiated
+            if negotiated is not None:
+                self._refresh[nb.config.name] |= set(negotiated.families)
+        self._schedule_flush()
 
     def drop_link(self, name: str) -> None:
         """The link fails: the TCP connection is cut with no NOTIFICATION."""
@@ -533,12 +579,17 @@ class Speaker:
             and (not isinstance(c, ExtendedCommunity) or c.transitive)
         )
         lb = self._bandwidth_for(nb, multipath)
+        prepend = policy.prepend
+        if self.drain_method is DrainMethod.LINK_BANDWIDTH_ZERO:
+            lb = 0.0  # RFC 10005 §3.1: zero to drain a path for maintenance
+        elif self.drain_method is DrainMethod.AS_PATH_PREPEND:
+            prepend += self.drain_prepend
         if lb is not None:
             asn = self.config.asn if self.config.asn <= 0xFFFF else AS_TRANS
             ext += (LinkBandwidth.from_bytes_per_s(lb, asn, policy.link_bandwidth_transitive),)
         exported = replace(
             attrs,
-            as_path=as_path.prepend(self.config.asn, 1 + policy.prepend),
+            as_path=as_path.prepend(self.config.asn, 1 + prepend),
             next_hop=None,
             med=None,  # RFC 4271 §5.1.4: a received MED is not passed to other ASes
             local_pref=None,  # RFC 4271 §5.1.5: not sent to eBGP neighbors

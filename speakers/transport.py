@@ -21,6 +21,7 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .memnet import MemoryNetwork
 from .session import CloseRequested, ConnectRequested, Session, SessionEvent, State
 from .session.peer import COLLISION_REFUSAL, REFUSAL, Peer
 from .wire.prefix import IPAddress
@@ -66,6 +67,8 @@ class _Protocol(asyncio.Protocol):
         self.owner = owner
         self.session = session
         self.transport: asyncio.Transport | None = None
+        self.bytes_sent = 0
+        self.bytes_received = 0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -75,6 +78,7 @@ class _Protocol(asyncio.Protocol):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def data_received(self, data: bytes) -> None:
+        self.bytes_received += len(data)
         self.owner._on_data(self, data)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -82,6 +86,7 @@ class _Protocol(asyncio.Protocol):
 
     def write(self, data: bytes) -> None:
         if self.transport is not None and not self.transport.is_closing():
+            self.bytes_sent += len(data)
             self.transport.write(data)
 
     def close(self) -> None:
@@ -99,9 +104,11 @@ class PeerTransport:
         endpoint: Endpoint,
         on_event: Callable[[Session, SessionEvent], None],
         loop: asyncio.AbstractEventLoop | None = None,
+        network: MemoryNetwork | None = None,
     ) -> None:
         self.peer = peer
         self.endpoint = endpoint
+        self.network = network  # None: real TCP; else the in-memory network (memnet.py)
         self.on_event = on_event
         self.loop = loop or asyncio.get_running_loop()
         self._conns: dict[int, _Protocol] = {}  # id(session) -> its connection
@@ -185,6 +192,9 @@ class PeerTransport:
 
     async def _connect(self, session: Session) -> None:
         ep = self.endpoint
+        if self.network is not None:
+            self._connect_memory(session)
+            return
         family = socket.AF_INET if ep.remote_address.version == 4 else socket.AF_INET6
         sock = socket.socket(family, socket.SOCK_STREAM)
         try:
@@ -211,6 +221,30 @@ class PeerTransport:
         self._conns[id(session)] = proto
         self.peer.connection_made(self.loop.time())
         self._pump()
+
+    def _connect_memory(self, session: Session) -> None:
+        ep = self.endpoint
+        assert self.network is not None
+        proto = _Protocol(self, session)
+        try:
+            self.network.connect(ep.local_address, ep.remote_address, ep.port, proto)
+        except ConnectionRefusedError:
+            if not self._closed and self.peer.primary is session:
+                session.connection_failed(self.loop.time())
+                self._pump()
+            return
+        if self._closed or self.peer.primary is not session or session.state is not State.CONNECT:
+            proto.close()
+            return
+        self._conns[id(session)] = proto
+        self.peer.connection_made(self.loop.time())
+        self._pump()
+
+    def in_flight(self) -> tuple[int, int]:
+        """(bytes sent, bytes received) over this peer's current connections."""
+        sent = sum(p.bytes_sent for p in self._conns.values())
+        received = sum(p.bytes_received for p in self._conns.values())
+        return sent, received
 
     def _on_timer(self) -> None:
         self._timer = None
@@ -271,14 +305,18 @@ class Listener:
     """One speaker's listening socket: hands each incoming connection to the
     ``PeerTransport`` of the neighbor at the remote address, and refuses strangers."""
 
-    def __init__(self, address: IPAddress, port: int) -> None:
+    def __init__(self, address: IPAddress, port: int, network: MemoryNetwork | None = None) -> None:
         self.address = address
         self.port = port
+        self.network = network
         self.peers: dict[IPAddress, PeerTransport] = {}
         self._server: asyncio.Server | None = None
         self._sock: socket.socket | None = None
 
     async def start(self) -> None:
+        if self.network is not None:
+            self.port = self.network.listen(self.address, self.port, self._accept_memory)
+            return
         family = socket.AF_INET if self.address.version == 4 else socket.AF_INET6
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -296,7 +334,14 @@ class Listener:
     def _factory(self) -> _Protocol:
         return _IncomingProtocol(self)
 
+    def _accept_memory(self, transport: asyncio.Transport) -> None:
+        proto = _IncomingProtocol(self)
+        transport.protocol = proto  # type: ignore[attr-defined]
+        proto.connection_made(transport)
+
     def close(self) -> None:
+        if self.network is not None:
+            self.network.unlisten(self.address, self.port)
         if self._server is not None:
             self._server.close()
 

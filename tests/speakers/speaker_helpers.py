@@ -15,6 +15,7 @@ from speakers.config import (
     Originate,
     SpeakerConfig,
 )
+from speakers.memnet import MemoryNetwork
 from speakers.rib import MultipathConfig
 from speakers.speaker import Speaker
 from speakers.ucmp import MissingBandwidthMode, ReadvertiseMode
@@ -51,9 +52,17 @@ class Fabric:
     route change anywhere, under a timeout."""
 
     def __init__(
-        self, nodes: list[Node], links: list[Link], *, hold_time_s: int = 9, mrai_s: float = 0.0
+        self,
+        nodes: list[Node],
+        links: list[Link],
+        *,
+        hold_time_s: int = 9,
+        mrai_s: float = 0.0,
+        memory: bool = False,
     ) -> None:
+        """``memory``: run the sessions over the in-memory network instead of TCP."""
         self.nodes = {n.name: n for n in nodes}
+        self.network = MemoryNetwork(asyncio.get_running_loop()) if memory else None
         self.changed = asyncio.Event()
         self.speakers: dict[str, Speaker] = {}
         neighbors: dict[str, list[NeighborConfig]] = {n.name: [] for n in nodes}
@@ -92,7 +101,7 @@ class Fabric:
                 neighbors=tuple(neighbors[n.name]),
                 originate=tuple(Originate(Prefix.parse(p), bw) for p, bw in n.originate),
             )
-            speaker = Speaker(cfg, rng=random.Random(n.asn))
+            speaker = Speaker(cfg, rng=random.Random(n.asn), network=self.network)
             speaker.fib_table.subscribe(lambda change: self.changed.set())
             speaker.route_events.append(lambda change: self.changed.set())
             speaker.session_events.append(lambda name, event: self.changed.set())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from speaker_helpers import Fabric, Link, Node
 
+from speakers.speaker import DrainMethod
 from speakers.ucmp import MissingBandwidthMode, ReadvertiseMode
 from speakers.wire import Prefix
 
@@ -39,6 +40,7 @@ def diamond(
     r_export=ReadvertiseMode.CUMULATIVE,
     default_bps=None,
     base="127.0.22",
+    memory: bool = False,
 ) -> Fabric:
     #        t
     #   800G/ \\400G
@@ -58,11 +60,13 @@ def diamond(
             Link("l", "b", 1600 * G),
             Link("r", "b", 800 * G),
         ],
+        memory=memory,
     )
 
 
-async def test_diamond_weights_follow_bandwidth_and_a_failed_link_reweights() -> None:
-    fabric = diamond(base="127.0.23")
+@pytest.mark.parametrize("transport", ["tcp", "memory"])
+async def test_diamond_weights_follow_bandwidth_and_a_failed_link_reweights(transport: str) -> None:
+    fabric = diamond(base="127.0.23", memory=transport == "memory")
     await fabric.start()
     try:
         # l offers min(1.6T, 800G) = 800G and r min(800G, 400G) = 400G: 2 to 1.
@@ -149,5 +153,35 @@ async def test_cumulative_bandwidth_propagates_up_a_chain() -> None:
         await fabric.wait(converged)
         assert lb("t") == pytest.approx(1200 * G, rel=1e-6)  # 800G + 400G
         assert lb("u") == pytest.approx(1000 * G, rel=1e-6)  # capped by the t-u link
+    finally:
+        fabric.close()
+
+
+@pytest.mark.parametrize("transport", ["tcp", "memory"])
+async def test_members_down_and_drain_move_traffic(transport: str) -> None:
+    fabric = diamond(base="127.0.29", memory=transport == "memory")
+    await fabric.start()
+    try:
+        await fabric.wait(lambda: fabric.weights("t", P) == {"l": 2, "r": 1})
+        # Half the members of t-l fail: l caps what it attaches at the 400G left, 1 to 1.
+        for here, there in (("t", "l"), ("l", "t")):
+            fabric[here].set_link_capacity(there, 400 * G)
+        await fabric.wait(lambda: fabric.weights("t", P) == {"l": 1, "r": 1})
+        for here, there in (("t", "l"), ("l", "t")):
+            fabric[here].set_link_capacity(there, 800 * G)
+        await fabric.wait(lambda: fabric.weights("t", P) == {"l": 2, "r": 1})
+        # Drain l by link bandwidth zero: t keeps the path but sends it nothing.
+        fabric["l"].drain(DrainMethod.LINK_BANDWIDTH_ZERO)
+        await fabric.wait(lambda: fabric.weights("t", P) == {"r": 1})
+        assert len(fabric["t"].rib(Prefix.parse(P))[0]["paths"]) == 2  # still known
+        fabric["l"].undrain()
+        await fabric.wait(lambda: fabric.weights("t", P) == {"l": 2, "r": 1})
+        # Drain l by AS-path prepend: its path is longer, so it leaves t's multipath set.
+        fabric["l"].drain(DrainMethod.AS_PATH_PREPEND)
+        await fabric.wait(lambda: fabric.weights("t", P) == {"r": 1})
+        (best,) = [p for p in fabric["t"].rib(Prefix.parse(P))[0]["paths"] if p["best"]]
+        assert best["source"] == "r"
+        fabric["l"].undrain()
+        await fabric.wait(lambda: fabric.weights("t", P) == {"l": 2, "r": 1})
     finally:
         fabric.close()
