@@ -84,7 +84,7 @@ class MemoryNetwork:
     """Listeners by (address, port) and the connections between them (module docstring)."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
-        self.loop = loop or asyncio.get_event_loop()
+        self.loop = loop or asyncio.get_running_loop()
         self.in_flight = 0  # bytes written and not yet delivered
         self._listeners: dict[tuple[str, int], Acceptor] = {}
         self._ports = 40000
