@@ -158,12 +158,20 @@ class Speaker:
         self.drain_method: DrainMethod | None = None
         self.drain_prepend = 3
         self.route_events: list[Callable[[RouteChange], None]] = []
+        self.activity: list[Callable[[], None]] = []  # any input processed (quiescence)
         self.session_events: list[Callable[[str, SessionEvent], None]] = []
         self.started = False
 
     # --- lifecycle ----------------------------------------------------------------------
 
     async def start(self) -> None:
+        """``listen()`` then ``start_sessions()``."""
+        await self.listen()
+        self.start_sessions()
+
+    async def listen(self) -> None:
+        """Bind the listeners and originate local routes; no session starts yet. A region
+        starts every listener before any session, so no first dial is refused."""
         loop = asyncio.get_running_loop()
         listeners: dict[tuple[IPAddress, int], Listener] = {}
         main = Listener(self.config.listen_address, self.config.listen_port, self.network)
@@ -174,7 +182,9 @@ class Speaker:
             endpoint = Endpoint(
                 nb.config.local_address, nb.config.address, nb.config.port, nb.config.md5_password
             )
-            nb.transport = PeerTransport(nb.peer, endpoint, self._handler(nb), loop, self.network)
+            nb.transport = PeerTransport(
+                nb.peer, endpoint, self._handler(nb), loop, self.network, self._on_activity
+            )
             listener.peers[nb.config.address] = nb.transport
         for listener in listeners.values():
             await listener.start()
@@ -182,6 +192,8 @@ class Speaker:
         for item in self.config.originate:
             self._originate(item.prefix, item.bandwidth_bps, item.communities)
         self.started = True
+
+    def start_sessions(self) -> None:
         for nb in self.neighbors.values():
             assert nb.transport is not None
             nb.transport.start()
@@ -254,6 +266,24 @@ class Speaker:
             if negotiated is not None:
                 self._refresh[nb.config.name] |= set(negotiated.families)
         self._schedule_flush()
+
+    def link_down(self, name: str) -> None:
+        """The link to ``name`` failed: the session ends at once without a NOTIFICATION and
+        stays down until ``link_up`` (fast external fallover)."""
+        nb = self.neighbor(name)
+        if nb.transport is not None:
+            nb.transport.link_down()
+
+    def link_up(self, name: str) -> None:
+        self.neighbor_up(name)
+
+    def busy(self) -> bool:
+        """Work queued inside the speaker: an export flush not yet run."""
+        return self._flush_handle is not None or bool(self._dirty)
+
+    def _on_activity(self) -> None:
+        for listener in self.activity:
+            listener()
 
     def drop_link(self, name: str) -> None:
         """The link fails: the TCP connection is cut with no NOTIFICATION."""
@@ -504,6 +534,7 @@ class Speaker:
                 prefixes |= {d.prefix for d in self.loc_rib if _family(d.prefix) in families}
                 prefixes |= {p for p, _ in nb.adj_out.items() if _family(p) in families}
             self._export_to(nb, prefixes)
+        self._on_activity()
 
     def _export_to(self, nb: Neighbor, prefixes: Iterable[Prefix]) -> None:
         assert nb.transport is not None

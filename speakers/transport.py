@@ -105,8 +105,10 @@ class PeerTransport:
         on_event: Callable[[Session, SessionEvent], None],
         loop: asyncio.AbstractEventLoop | None = None,
         network: MemoryNetwork | None = None,
+        on_activity: Callable[[], None] | None = None,
     ) -> None:
         self.peer = peer
+        self.on_activity = on_activity  # called after every input is processed
         self.endpoint = endpoint
         self.network = network  # None: real TCP; else the in-memory network (memnet.py)
         self.on_event = on_event
@@ -153,6 +155,13 @@ class PeerTransport:
         for proto in list(self._conns.values()):
             if proto.transport is not None:
                 proto.transport.abort()
+
+    def link_down(self) -> None:
+        """The link is down: connections cut with no NOTIFICATION (nothing can cross a dead
+        link), and the session stays down until ``start`` (fast external fallover)."""
+        self.drop()
+        self.peer.stop(self.loop.time(), "link down")
+        self._pump()
 
     # --- incoming connections (from the speaker's listener) ------------------------------
 
@@ -274,6 +283,8 @@ class PeerTransport:
         finally:
             self._pumping = False
         self._arm_timer()
+        if self.on_activity is not None:
+            self.on_activity()
 
     def _drain(self, session: Session) -> None:
         proto = self._conns.get(id(session))

@@ -1,0 +1,372 @@
+"""A running region: one ``Speaker`` per switch of a ``Topology``, controlled and measured.
+
+``speaker_configs`` turns a topology into speaker configurations: each BGP node listens on
+its loopback (``addresses.loopbacks``), has one neighbor per session bundle with the
+bundle's capacity as link capacity, and originates its GPU subnets with its host capacity
+as link bandwidth. On each bundle the upper-tier end is passive and the lower dials (the
+same tier: the name that sorts first dials), so bring-up makes one connection per session,
+never a collision.
+
+``Region`` runs those speakers in this process, over TCP on 127/8 or over the in-memory
+network, and measures convergence: every operation returns a ``ConvergenceReport`` once
+the region is quiescent, which is read from the speakers' own state, never a sleep: every
+session that should be up is Established, no speaker has an export queued, and every byte
+written has been read (the in-memory network's count, or TCP send/receive counters of both
+ends). The report's ``converged_s`` runs from the operation to the last FIB change
+anywhere (``FibChange.at_ns``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+
+from speakers.config import ExportPolicy, NeighborConfig, Originate, SpeakerConfig
+from speakers.fib import FibChange
+from speakers.memnet import MemoryNetwork
+from speakers.rib import MultipathConfig
+from speakers.session import State
+from speakers.speaker import DrainMethod, Speaker
+from speakers.ucmp import MissingBandwidthMode, ReadvertiseMode
+
+from .topology.addresses import loopbacks
+from .topology.model import Bundle, Topology
+
+DEFAULT_PORT = 1179
+
+
+def _dialer(topo: Topology, b: Bundle) -> str:
+    na, nb = topo.node(b.a), topo.node(b.b)
+    if na.role.tier != nb.role.tier:
+        return b.a if na.role.tier < nb.role.tier else b.b
+    return min(b.a, b.b)
+
+
+def speaker_configs(topo: Topology, *, port: int = DEFAULT_PORT) -> dict[str, SpeakerConfig]:
+    """One speaker configuration per BGP node (module docstring)."""
+    lo = loopbacks(topo)
+    d = topo.defaults
+    neighbors: dict[str, list[NeighborConfig]] = {n.name: [] for n in topo.speakers()}
+    export = ExportPolicy(link_bandwidth=ReadvertiseMode(d.link_bandwidth))
+    for b in topo.sessions():
+        dialer = _dialer(topo, b)
+        for here, there in ((b.a, b.b), (b.b, b.a)):
+            neighbors[here].append(
+                NeighborConfig(
+                    name=there,
+                    address=lo[there],
+                    remote_as=topo.node(there).asn,
+                    local_address=lo[here],
+                    port=port,
+                    link_capacity_bps=b.capacity_bps,
+                    passive=here != dialer,
+                    export=export,
+                )
+            )
+    out = {}
+    for n in topo.speakers():
+        bandwidth = n.host_capacity_bps or None
+        out[n.name] = SpeakerConfig(
+            name=n.name,
+            asn=n.asn,
+            router_id=lo[n.name],
+            listen_address=lo[n.name],
+            listen_port=port,
+            hold_time_s=d.hold_time_s,
+            connect_retry_s=d.connect_retry_s,
+            mrai_s=d.mrai_s,
+            multipath=MultipathConfig(max_paths_ebgp=d.max_paths),
+            missing_bandwidth=MissingBandwidthMode(d.missing_bandwidth),
+            max_group_size=d.max_group_size,
+            next_hop_ipv6=ipaddress.IPv6Address(0xFFFF_0000_0000 | int(lo[n.name])),
+            neighbors=tuple(neighbors[n.name]),
+            originate=tuple(Originate(p, bandwidth) for p in n.prefixes),
+        )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class ConvergenceReport:
+    """What one operation did to the region, measured when it went quiet again."""
+
+    event: str
+    started_ns: int
+    converged_s: float  # operation -> last FIB change anywhere (0 if none)
+    quiescent_s: float  # operation -> quiescence detected
+    fib_changes: int
+    updates_sent: int
+    prefixes_changed: int
+    sessions_established: int
+    sessions_expected: int
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass
+class _Counters:
+    fib_changes: int = 0
+    last_fib_ns: int = 0
+    prefixes: set = field(default_factory=set)
+
+
+class Region:
+    """A region's speakers in this process (module docstring)."""
+
+    def __init__(
+        self,
+        topo: Topology,
+        *,
+        transport: str = "tcp",
+        port: int = DEFAULT_PORT,
+        seed: int = 1,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        if transport not in ("tcp", "memory"):
+            raise ValueError(f"transport {transport!r}: tcp or memory")
+        self.topo = topo
+        self.transport = transport
+        self.port = port
+        self.configs = speaker_configs(topo, port=port)
+        self.network: MemoryNetwork | None = None
+        self.speakers: dict[str, Speaker] = {}
+        self._rng = random.Random(seed)
+        self._wake = asyncio.Event()
+        self._counters = _Counters()
+        self._down: set[tuple[str, str]] = set()  # bundles (key) taken down
+        self._on_progress = on_progress
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    def _make(self, name: str) -> Speaker:
+        speaker = Speaker(
+            self.configs[name], rng=random.Random(self._rng.random()), network=self.network
+        )
+        speaker.fib_table.subscribe(self._on_fib)
+        speaker.activity.append(self._wake.set)
+        speaker.session_events.append(lambda _name, _event: self._wake.set())
+        return speaker
+
+    def _on_fib(self, change: FibChange) -> None:
+        c = self._counters
+        c.fib_changes += 1
+        c.last_fib_ns = max(c.last_fib_ns, change.at_ns)
+        c.prefixes.add(change.prefix)
+        self._wake.set()
+
+    async def start(self, timeout: float = 600.0) -> ConvergenceReport:
+        """Start every speaker and wait for cold-start convergence."""
+        if self.transport == "memory":
+            self.network = MemoryNetwork(asyncio.get_running_loop())
+        self.speakers = {name: self._make(name) for name in self.configs}
+        return await self._measure("cold-start", self._start_all, timeout)
+
+    async def _start_all(self) -> None:
+        for speaker in self.speakers.values():
+            await speaker.listen()
+        for speaker in self.speakers.values():
+            speaker.start_sessions()
+
+    def close(self) -> None:
+        for speaker in self.speakers.values():
+            speaker.close()
+
+    # --- operations (each returns when the region has converged) -------------------------
+
+    def _bundle(self, a: str, b: str) -> Bundle:
+        key = (a, b) if a <= b else (b, a)
+        for bundle in self.topo.bundles:
+            if bundle.key == key:
+                return bundle
+        raise KeyError(f"no bundle between {a!r} and {b!r}")
+
+    async def bundle_down(self, a: str, b: str, timeout: float = 120.0) -> ConvergenceReport:
+        bundle = self._bundle(a, b)
+
+        async def act() -> None:
+            self._down.add(bundle.key)
+            for here, there in ((bundle.a, bundle.b), (bundle.b, bundle.a)):
+                if here in self.speakers:
+                    self.speakers[here].link_down(there)
+
+        return await self._measure(f"bundle-down {a} {b}", act, timeout)
+
+    async def bundle_up(self, a: str, b: str, timeout: float = 120.0) -> ConvergenceReport:
+        bundle = self._bundle(a, b)
+
+        async def act() -> None:
+            self._down.discard(bundle.key)
+            for here, there in ((bundle.a, bundle.b), (bundle.b, bundle.a)):
+                if here in self.speakers:
+                    self.speakers[here].link_up(there)
+
+        return await self._measure(f"bundle-up {a} {b}", act, timeout)
+
+    async def set_members(
+        self, a: str, b: str, members_up: int, timeout: float = 120.0
+    ) -> ConvergenceReport:
+        """``members_up`` of the bundle's members work (0 < members_up <= members)."""
+        bundle = self._bundle(a, b)
+        if not 0 < members_up <= bundle.members:
+            raise ValueError(
+                f"bundle {a}-{b} has {bundle.members} members; {members_up} cannot be up "
+                "(take the bundle down instead of all its members)"
+            )
+        capacity = members_up * bundle.member_speed_bps
+
+        async def act() -> None:
+            for here, there in ((bundle.a, bundle.b), (bundle.b, bundle.a)):
+                if here in self.speakers:
+                    self.speakers[here].set_link_capacity(there, capacity)
+
+        return await self._measure(f"members {a} {b} {members_up}/{bundle.members}", act, timeout)
+
+    async def drain(
+        self, node: str, method: str = "link-bandwidth-zero", timeout: float = 120.0
+    ) -> ConvergenceReport:
+        speaker = self._speaker(node)
+
+        async def act() -> None:
+            speaker.drain(DrainMethod(method))
+
+        return await self._measure(f"drain {node} {method}", act, timeout)
+
+    async def undrain(self, node: str, timeout: float = 120.0) -> ConvergenceReport:
+        speaker = self._speaker(node)
+
+        async def act() -> None:
+            speaker.undrain()
+
+        return await self._measure(f"undrain {node}", act, timeout)
+
+    async def restart(self, node: str, timeout: float = 120.0) -> ConvergenceReport:
+        """Stop the switch's speaker (a Cease to every neighbor) and start a fresh one."""
+        self._speaker(node)
+
+        async def act() -> None:
+            await self.speakers[node].stop("restarting")
+            self.speakers[node] = self._make(node)
+            await self.speakers[node].start()
+
+        return await self._measure(f"restart {node}", act, timeout)
+
+    async def flap(
+        self, a: str, b: str, count: int, interval_s: float, timeout: float = 120.0
+    ) -> ConvergenceReport:
+        """Down and up ``count`` times, ``interval_s`` apart (real time: a flap's rhythm)."""
+        bundle = self._bundle(a, b)
+
+        async def act() -> None:
+            for i in range(count):
+                for here, there in ((bundle.a, bundle.b), (bundle.b, bundle.a)):
+                    self.speakers[here].link_down(there)
+                await asyncio.sleep(interval_s)
+                for here, there in ((bundle.a, bundle.b), (bundle.b, bundle.a)):
+                    self.speakers[here].link_up(there)
+                if i < count - 1:
+                    await asyncio.sleep(interval_s)
+
+        return await self._measure(f"flap {a} {b} x{count}", act, timeout)
+
+    def _speaker(self, node: str) -> Speaker:
+        try:
+            return self.speakers[node]
+        except KeyError:
+            raise KeyError(f"no BGP speaker {node!r} in region {self.topo.name}") from None
+
+    # --- measurement --------------------------------------------------------------------
+
+    def _expected_up(self) -> list[tuple[str, str]]:
+        return [(b.a, b.b) for b in self.topo.sessions() if b.key not in self._down]
+
+    def sessions_established(self) -> tuple[int, int]:
+        expected = self._expected_up()
+        up = 0
+        for a, b in expected:
+            sa, sb = self.speakers[a].neighbors[b], self.speakers[b].neighbors[a]
+            if (
+                sa.peer.primary.state is State.ESTABLISHED
+                and sb.peer.primary.state is State.ESTABLISHED
+            ):
+                up += 1
+        return up, len(expected)
+
+    def _in_flight(self) -> int:
+        if self.network is not None:
+            return self.network.in_flight
+        sent = received = 0
+        for speaker in self.speakers.values():
+            for nb in speaker.neighbors.values():
+                if nb.transport is not None:
+                    s, r = nb.transport.in_flight()
+                    sent += s
+                    received += r
+        return sent - received
+
+    def quiescent(self) -> bool:
+        if any(s.busy() for s in self.speakers.values()):
+            return False
+        up, expected = self.sessions_established()
+        if up != expected:
+            return False
+        return self._in_flight() == 0
+
+    def _updates_sent(self) -> int:
+        return sum(nb.updates_out for s in self.speakers.values() for nb in s.neighbors.values())
+
+    async def _measure(
+        self, event: str, act: Callable[[], Awaitable[None]], timeout: float
+    ) -> ConvergenceReport:
+        self._counters = _Counters()
+        updates0 = self._updates_sent()
+        t0 = time.monotonic_ns()
+        await act()
+        async with asyncio.timeout(timeout):
+            while True:
+                self._wake.clear()
+                if self.quiescent():
+                    break
+                if self._on_progress is not None:
+                    self._on_progress(*self.sessions_established())
+                await self._wake.wait()
+        t1 = time.monotonic_ns()
+        c = self._counters
+        up, expected = self.sessions_established()
+        last = c.last_fib_ns if c.fib_changes else t0
+        return ConvergenceReport(
+            event=event,
+            started_ns=t0,
+            converged_s=max(0, last - t0) / 1e9,
+            quiescent_s=(t1 - t0) / 1e9,
+            fib_changes=c.fib_changes,
+            updates_sent=self._updates_sent() - updates0,
+            prefixes_changed=len(c.prefixes),
+            sessions_established=up,
+            sessions_expected=expected,
+        )
+
+    # --- queries ------------------------------------------------------------------------
+
+    def weights(self, node: str, prefix: object) -> dict[str, int]:
+        """Next-hop node name -> integer weight in ``node``'s FIB for ``prefix``."""
+        from speakers.wire import Prefix
+
+        p = prefix if isinstance(prefix, Prefix) else Prefix.parse(str(prefix))
+        group = self._speaker(node).fib_table.lookup(p)
+        if group is None:
+            return {}
+        by_addr = {c.listen_address: name for name, c in self.configs.items()}
+        mapped = {
+            ipaddress.IPv6Address(0xFFFF_0000_0000 | int(a)): n
+            for a, n in by_addr.items()
+            if a.version == 4
+        }
+        by_addr.update(mapped)
+        return {by_addr.get(hop, str(hop)): w for hop, w in group.members}
+
+
+__all__ = ["ConvergenceReport", "Region", "speaker_configs"]
