@@ -6,6 +6,7 @@ import click
 
 from .codec import codec
 from .demo import demo
+from .topo import topo
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -16,6 +17,7 @@ def cli() -> None:
 
 cli.add_command(demo)
 cli.add_command(codec)
+cli.add_command(topo)
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ the routes the fabric needs:
 
 The path search keeps up to a few AS paths per (node, direction) state, which is exact
 for the layouts generators produce. It runs from one originator per (fabric, role,
-plane) group and from every BAG, so it stays linear in the region's size.
+plane) group, so it stays linear in the region's size.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from .model import Role, Topology
+from .model import Topology
 
 _MAX_PATHS_PER_STATE = 4
 
@@ -63,14 +63,14 @@ def validate(topo: Topology) -> list[Problem]:
 
 
 def _origins(topo: Topology) -> list[str]:
-    """One originator per (fabric, role, plane), and every BAG."""
+    """One originator per (fabric, role, plane) group: the layout repeats per group."""
     seen: set[tuple[str, str, int | None]] = set()
     out = []
     for n in topo.speakers():
-        if not n.prefixes and n.role is not Role.BAG:
+        if not n.prefixes:
             continue
         key = (n.fabric or n.name, n.role.value, n.plane)
-        if n.role is Role.BAG or key not in seen:
+        if key not in seen:
             seen.add(key)
             out.append(n.name)
     return out
