@@ -7,6 +7,7 @@ import click
 from .codec import codec
 from .demo import demo
 from .topo import topo
+from .up import up
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -18,6 +19,7 @@ def cli() -> None:
 cli.add_command(demo)
 cli.add_command(codec)
 cli.add_command(topo)
+cli.add_command(up)
 
 
 def main() -> None:

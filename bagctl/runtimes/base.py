@@ -1,0 +1,47 @@
+"""The ``Runtime`` interface and its registry (containerlab's runtime/ in miniature).
+
+A runtime starts a topology's speakers somewhere and performs the region operations on
+them; each operation returns a ``ConvergenceReport`` once the region is quiet again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from ..region import ConvergenceReport, Region
+from ..topology.model import Topology
+
+
+class Runtime(Protocol):
+    topo: Topology
+
+    async def start(self, timeout: float = ...) -> ConvergenceReport: ...
+    def close(self) -> None: ...
+    async def bundle_down(self, a: str, b: str, timeout: float = ...) -> ConvergenceReport: ...
+    async def bundle_up(self, a: str, b: str, timeout: float = ...) -> ConvergenceReport: ...
+    async def set_members(
+        self, a: str, b: str, members_up: int, timeout: float = ...
+    ) -> ConvergenceReport: ...
+    async def drain(
+        self, node: str, method: str = ..., timeout: float = ...
+    ) -> ConvergenceReport: ...
+    async def undrain(self, node: str, timeout: float = ...) -> ConvergenceReport: ...
+    async def restart(self, node: str, timeout: float = ...) -> ConvergenceReport: ...
+    def weights(self, node: str, prefix: object) -> dict[str, int]: ...
+
+
+def _embedded(topo: Topology, **options: object) -> Runtime:
+    return Region(topo, **options)  # type: ignore[arg-type]
+
+
+RUNTIMES: dict[str, Callable[..., Runtime]] = {"embedded": _embedded}
+
+
+def get_runtime(name: str) -> Callable[..., Runtime]:
+    try:
+        return RUNTIMES[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown runtime {name!r} (runtimes: {', '.join(sorted(RUNTIMES))})"
+        ) from None

@@ -1,0 +1,37 @@
+"""``bagctl up``: a region from a file, converged, reported; errors exit 1."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bagctl.cli import cli
+
+PLANES = str(Path(__file__).parent / "region" / "planes.yaml")
+
+
+@pytest.mark.parametrize("transport", ["tcp", "memory"])
+def test_up_once_json(transport: str) -> None:
+    result = CliRunner().invoke(cli, ["up", PLANES, "--once", "--json", "--transport", transport])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    report = out["report"]
+    assert out["ok"] and report["event"] == "cold-start"
+    assert report["sessions_established"] == report["sessions_expected"] == 6
+    assert report["fib_changes"] >= 10 and report["converged_s"] <= report["quiescent_s"]
+
+
+def test_up_text_and_errors(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(cli, ["up", PLANES, "--once"])
+    assert result.exit_code == 0 and "region planes converged: 6/6 sessions" in result.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nnodes:\n  - {name: a, role: spine, asn: 1, region: r}\n")
+    result = runner.invoke(cli, ["up", str(bad), "--once", "--json"])
+    assert result.exit_code == 1
+    assert "bad.yaml:3: nodes[0].role: unknown role 'spine'" in json.loads(result.output)["error"]
+    result = runner.invoke(cli, ["up", PLANES, "--once", "--runtime", "nowhere"])
+    assert result.exit_code == 1 and "unknown runtime 'nowhere'" in result.output
