@@ -19,6 +19,7 @@ from .wire import Prefix, parse_community
 from .wire.prefix import IPAddress
 
 T = TypeVar("T")
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class ConfigError(ValueError):
@@ -38,8 +39,14 @@ class YamlDocument:
     def __init__(self, text: str, file: str) -> None:
         self.file = file
         try:
-            root = yaml.compose(text, Loader=yaml.SafeLoader)
-            self.data = yaml.safe_load(text)
+            # One parse: compose the node tree (it carries the lines), then build the data
+            # from it; libyaml's loader when PyYAML has it (several times faster).
+            loader = _Loader(text)
+            try:
+                root = loader.get_single_node()
+                self.data = loader.construct_document(root) if root is not None else None
+            finally:
+                loader.dispose()
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark is not None else None

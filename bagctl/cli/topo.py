@@ -9,11 +9,15 @@ from __future__ import annotations
 import click
 
 from .topo_draw import draw
+from .topo_gen import gen
+from .topo_info import info
 
 
 @click.group()
 def topo() -> None:
-    """Region topologies: draw them."""
+    """Region topologies: generate them, print their figures, draw them."""
 
 
 topo.add_command(draw)
+topo.add_command(gen)
+topo.add_command(info)

@@ -48,7 +48,9 @@ def _fabric_flow(topo: Topology, fabric: str) -> tuple[float, float, float]:
             inside, outside = (b.a, b.b) if a_in else (b.b, b.a)
             if topo.node(outside).role is Role.BAG:
                 uplink += b.capacity_bps
-                g.add_edge(inside, "_bag", capacity=b.capacity_bps)
+                # one edge per node to the sink: add up its bundles to every BAG
+                cap = g.get_edge_data(inside, "_bag", {}).get("capacity", 0.0)
+                g.add_edge(inside, "_bag", capacity=cap + b.capacity_bps)
     flow = 0.0
     if "_hosts" in g and "_bag" in g:
         flow = nx.maximum_flow_value(g, "_hosts", "_bag")
