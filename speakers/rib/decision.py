@@ -84,6 +84,19 @@ class Decision:
     tied: tuple[Path, ...]  # the paths still tied after MULTIPATH_LAST_STEP
 
 
+def _rank(p: Path) -> tuple[int, int, int, int, int, int, int]:
+    """The steps as one sort key, valid when MED decides nothing (see ``decide``)."""
+    return (
+        -p.local_pref,
+        -int(p.source.local),
+        p.as_path_length,
+        p.origin,
+        -int(p.source.ebgp),
+        int(p.source.router_id),
+        _address_key(p),
+    )
+
+
 def decide(paths: Sequence[Path]) -> Decision | None:
     """The best path of ``paths`` and why; None if there are none."""
     if not paths:
@@ -91,6 +104,15 @@ def decide(paths: Sequence[Path]) -> Decision | None:
     candidates = list(paths)
     if len(candidates) == 1:
         return Decision(candidates[0], "only-path", (candidates[0],))
+    if all(p.attributes.med is None for p in candidates):
+        # Fast path (every eBGP export strips MED, so this is the fabric's common case):
+        # with no MED the steps form one lexicographic key, and one pass finds the best
+        # and the paths tied with it through eBGP-over-iBGP. Same result as the steps.
+        return _decide_by_rank(candidates)
+    return _decide_by_steps(candidates)
+
+
+def _decide_by_steps(candidates: list[Path]) -> Decision:
     reason = "only-path"
     tied: tuple[Path, ...] = ()
     for step in DECISION_STEPS:
@@ -105,3 +127,23 @@ def decide(paths: Sequence[Path]) -> Decision | None:
         # Two paths from the same peer address and identifier cannot both be in a table.
         raise ValueError(f"decision left {len(candidates)} indistinguishable paths")
     return Decision(candidates[0], reason, tied)
+
+
+_STEP_OF_KEY = ("local-pref", "local-origin", "as-path-length", "origin", "ebgp-over-ibgp",
+                "router-id", "peer-address")  # fmt: skip
+
+
+def _decide_by_rank(candidates: list[Path]) -> Decision:
+    ranked = [(_rank(p), p) for p in candidates]
+    ranked.sort(key=lambda item: item[0])
+    (best_key, best), (second_key, _) = ranked[0], ranked[1]
+    if best_key == second_key:
+        raise ValueError("decision left 2 indistinguishable paths")
+    # The deciding step: the first key field where the best differs from the runner-up...
+    # unless some earlier step already removed the runner-up's rivals: the reason is the
+    # last step that removed anyone, i.e. the first field where best differs from the
+    # second best.
+    depth = next(i for i, (a, b) in enumerate(zip(best_key, second_key, strict=True)) if a != b)
+    reason = _STEP_OF_KEY[depth]
+    tied = tuple(p for key, p in ranked if key[:5] == best_key[:5])
+    return Decision(best, reason, tied)

@@ -239,3 +239,35 @@ def test_every_arrival_order_gives_the_same_table(n: int) -> None:
         assert dest is not None
         results.add((dest.best, dest.multipath))
     assert len(results) == 1
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1, 40),  # peer
+            st.sampled_from([None, 50, 200]),  # local pref
+            st.integers(1, 3),  # AS path length
+            st.sampled_from(list(Origin)),
+            st.booleans(),  # eBGP
+        ),
+        min_size=2,
+        max_size=12,
+        unique_by=lambda t: t[0],
+    )
+)
+def test_fast_decision_agrees_with_the_steps(specs) -> None:
+    from speakers.rib.decision import _decide_by_rank, _decide_by_steps
+
+    paths = [
+        path(
+            n,
+            asns=tuple(range(65000 + n, 65000 + n + length)),
+            ebgp=ebgp,
+            origin=origin,
+            local_pref=lp,
+        )
+        for n, lp, length, origin, ebgp in specs
+    ]
+    fast, slow = _decide_by_rank(list(paths)), _decide_by_steps(list(paths))
+    assert fast.best is slow.best and fast.reason == slow.reason
+    assert set(fast.tied) == set(slow.tied)
