@@ -62,6 +62,8 @@ def dump_topology(topo: Topology) -> str:
             parts.append(f"chassis_ports: {n.chassis_ports}")
         if n.prefixes:
             parts.append("prefixes: [" + ", ".join(_scalar(str(p)) for p in n.prefixes) + "]")
+        if n.aggregates:
+            parts.append("aggregates: [" + ", ".join(_scalar(str(p)) for p in n.aggregates) + "]")
         lines.append("  - {" + ", ".join(parts) + "}")
     lines.append("bundles:  # [a, b, members, member speed(, kind)]")
     for b in topo.bundles:

@@ -89,7 +89,7 @@ from __future__ import annotations
 import ipaddress
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from speakers.wire import Prefix
@@ -445,6 +445,57 @@ def _region_number(topo: Topology) -> int:
     return int(regions.pop().removeprefix("r"))
 
 
+# --- summarization ----------------------------------------------------------------------
+
+SUMMARIZE = ("none", "fabric", "pod")
+
+
+def _collapse(prefixes: Sequence[Prefix]) -> tuple[Prefix, ...]:
+    """The fewest CIDR blocks covering exactly ``prefixes`` (IPv4 and IPv6 apart)."""
+    out: list[Prefix] = []
+    for version in (4, 6):
+        nets = [p.network for p in prefixes if p.network.version == version]
+        out += [Prefix.from_network(n) for n in ipaddress.collapse_addresses(nets)]  # type: ignore[arg-type]
+    return tuple(out)
+
+
+def summarize(topo: Topology, level: str) -> Topology:
+    """Give summarizing nodes their ``aggregates``: at ``fabric`` level every STSW (NSF)
+    and EDSW (DSF) announces its fabric's leaf subnets, collapsed, to the BAG layer; at
+    ``pod`` level each FTSW also announces its pod's (the RTSWs it links). The leaf
+    subnets of a fabric are consecutive, so a fabric costs the BAG layer a few prefixes
+    instead of one per leaf; a failure inside a fabric is then invisible above it (the
+    usual price of summarization)."""
+    if level == "none":
+        return topo
+    if level not in SUMMARIZE:
+        raise ParamError(f"summarize: expected one of {', '.join(SUMMARIZE)}, got {level!r}")
+    leaves: dict[str, list[Prefix]] = {}
+    for n in topo.nodes:
+        if n.role in (Role.RTSW, Role.RDSW):
+            leaves.setdefault(n.fabric, []).extend(n.prefixes)
+    fabric_aggs = {f: _collapse(ps) for f, ps in leaves.items()}
+    pod_aggs: dict[str, tuple[Prefix, ...]] = {}
+    if level == "pod":
+        below: dict[str, list[Prefix]] = {}
+        for b in topo.bundles:
+            for up, down in ((b.a, b.b), (b.b, b.a)):
+                nu, nd = topo.node(up), topo.node(down)
+                if nu.role is Role.FTSW and nd.role is Role.RTSW:
+                    below.setdefault(up, []).extend(nd.prefixes)
+        pod_aggs = {name: _collapse(ps) for name, ps in below.items()}
+    nodes = []
+    for n in topo.nodes:
+        if n.role in (Role.STSW, Role.EDSW):
+            n = replace(n, aggregates=fabric_aggs.get(n.fabric, ()))
+        elif n.name in pod_aggs:
+            n = replace(n, aggregates=pod_aggs[n.name])
+        nodes.append(n)
+    return Topology(
+        topo.name, tuple(nodes), topo.bundles, topo.defaults, topo.addressing, topo.description
+    )
+
+
 # --- parameters -------------------------------------------------------------------------
 
 
@@ -537,6 +588,15 @@ def _region_params(**defaults: int | str) -> dict[str, Param]:
         if kind == "bps":
             default = parse_bps(str(default))
         out[name] = Param(default, help_, kind, minimum)
+    out["summarize"] = Param(
+        defaults.pop("summarize", "none"),
+        "prefix summarization at tier boundaries: none; fabric (STSWs and EDSWs announce "
+        "their fabric's aggregates to BAG instead of every leaf subnet); pod (FTSWs also "
+        "announce their pod's aggregates to the STSWs)",
+        "choice",
+        0,
+        SUMMARIZE,
+    )
     if defaults:
         raise TypeError(f"unknown region parameters {sorted(defaults)}")
     return out
@@ -622,7 +682,7 @@ def build_region(region: int, p: Mapping[str, Any], name: str = "") -> Topology:
 
 def _one_region(name: str, description: str) -> Callable[..., Topology]:
     def build(**p: Any) -> Topology:
-        topo = build_region(1, p, name)
+        topo = summarize(build_region(1, p, name), p["summarize"])
         return Topology(
             topo.name,
             topo.nodes,
@@ -656,6 +716,7 @@ def _two_regions(name: str, description: str) -> Callable[..., Topology]:
             speed_bps=p["bag_speed"],
             name=name,
         )
+        topo = summarize(topo, p["summarize"])
         return Topology(
             topo.name,
             topo.nodes,
@@ -719,6 +780,7 @@ _TWO_REGION_DEFAULTS = {
     "rdsw_fdsw_members": 2,
     "fdsw_edsw_members": 2,
     "edsw_bag_members": 2,
+    "summarize": "fabric",
 }
 
 
@@ -775,6 +837,7 @@ PRESETS: dict[str, Preset] = {
                 rdsw=60,
                 edsw_per_plane=4,
                 edsw_bag_members=15,
+                summarize="fabric",
             ),
             _REGION + "; every BAG port used (432)",
         ),
@@ -806,6 +869,7 @@ PRESETS: dict[str, Preset] = {
                 rdsw=120,
                 edsw_per_plane=5,
                 edsw_bag_members=2,
+                summarize="fabric",
             ),
             _PROMETHEUS + "; the largest region (thousands of speakers)",
         ),

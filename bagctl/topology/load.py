@@ -17,7 +17,6 @@ from speakers.yamldoc import (
     ConfigError,
     Fields,
     YamlDocument,
-    boolean,
     integer,
     list_of,
     number,
@@ -31,12 +30,12 @@ from .model import Addressing, Bundle, Defaults, Node, Role, Topology
 _TOP = {"name", "description", "defaults", "addressing", "nodes", "bundles"}
 _NODE = {
     "name", "role", "asn", "region", "building", "fabric", "plane", "host_capacity",
-    "chassis_ports", "prefixes",
+    "chassis_ports", "prefixes", "aggregates",
 }  # fmt: skip
 _BUNDLE = {"a", "b", "members", "speed", "kind"}
 _DEFAULTS = {
     "hold_time_s", "connect_retry_s", "mrai_s", "missing_bandwidth", "max_group_size",
-    "link_bandwidth", "max_paths", "summarize",
+    "link_bandwidth", "max_paths",
 }  # fmt: skip
 ASN = integer(1, 0xFFFFFFFF)
 
@@ -68,6 +67,16 @@ def _role(v: Any, where: str) -> Role:
         raise ValueError(f"unknown role {v!r} (roles: {roles})") from None
 
 
+def _prefixes(r: Fields, doc: YamlDocument, m: dict[str, Any], w: str, key: str) -> tuple:
+    out = []
+    for j, raw in enumerate(r.get(m, key, w, list_of, [])):
+        try:
+            out.append(prefix(raw, f"{w}.{key}[{j}]"))
+        except ValueError as exc:
+            raise doc.error(f"{w}.{key}[{j}]", str(exc)) from None
+    return tuple(out)
+
+
 def parse_topology(text: str, file: str = "<topology>", *, check: bool = True) -> Topology:
     doc = YamlDocument(text, file)
     r = Fields(doc)
@@ -95,7 +104,6 @@ def parse_topology(text: str, file: str = "<topology>", *, check: bool = True) -
             "cumulative",
         ),
         max_paths=r.get(d, "max_paths", "defaults", integer(1, 1024), 64),
-        summarize=r.get(d, "summarize", "defaults", boolean, False),
     )
     if defaults.hold_time_s in (1, 2):
         raise doc.error("defaults.hold_time_s", "hold time must be 0 or at least 3 (RFC 4271 §4.2)")
@@ -119,12 +127,8 @@ def parse_topology(text: str, file: str = "<topology>", *, check: bool = True) -
                 f"{w}.name", f"duplicate node name {name!r} (first at {where_node[name]})"
             )
         where_node[name] = w
-        prefixes = []
-        for j, raw_prefix in enumerate(r.get(m, "prefixes", w, list_of, [])):
-            try:
-                prefixes.append(prefix(raw_prefix, f"{w}.prefixes[{j}]"))
-            except ValueError as exc:
-                raise doc.error(f"{w}.prefixes[{j}]", str(exc)) from None
+        prefixes = _prefixes(r, doc, m, w, "prefixes")
+        aggregates = _prefixes(r, doc, m, w, "aggregates")
         node = Node(
             name=name,
             role=r.get(m, "role", w, _role),
@@ -135,7 +139,8 @@ def parse_topology(text: str, file: str = "<topology>", *, check: bool = True) -
             plane=r.get(m, "plane", w, integer(0, 1 << 16), None),
             host_capacity_bps=r.get(m, "host_capacity", w, number, 0.0),
             chassis_ports=r.get(m, "chassis_ports", w, integer(1, 1 << 16), None),
-            prefixes=tuple(prefixes),
+            prefixes=prefixes,
+            aggregates=aggregates,
         )
         if node.role is not Role.BAG and not node.fabric:
             raise doc.error(

@@ -74,6 +74,9 @@ class Node:
     host_capacity_bps: float = 0.0  # capacity facing GPUs (leaves)
     chassis_ports: int | None = None  # ports the chassis has (e.g. 432 for a BAG)
     prefixes: tuple[Prefix, ...] = ()
+    # Summarization at a tier boundary: this node announces these in place of the more
+    # specific prefixes it learns from below, toward its upper-tier neighbors only.
+    aggregates: tuple[Prefix, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +110,6 @@ class Defaults:
     max_group_size: int = 128
     link_bandwidth: str = "cumulative"
     max_paths: int = 64
-    summarize: bool = False  # prefix summarization at tier boundaries (leaves -> up)
 
 
 _LOOPBACK_V4 = ipaddress.IPv4Network("127.64.0.0/10")

@@ -82,7 +82,6 @@ def topology_schema() -> dict[str, Any]:
             "max_group_size": _nullable({"enum": [64, 128, 256, 512]}),
             "link_bandwidth": _nullable({"enum": [m.value for m in ReadvertiseMode]}),
             "max_paths": _nullable(_integer(1, 1024)),
-            "summarize": _nullable({"type": "boolean"}),
         },
         [],
     )
@@ -108,6 +107,9 @@ def topology_schema() -> dict[str, Any]:
             "host_capacity": _nullable({"$ref": "#/$defs/number"}),
             "chassis_ports": _nullable(_integer(1, 1 << 16)),
             "prefixes": _nullable(
+                {"type": "array", "items": {"type": "string", "pattern": _PREFIX}}
+            ),
+            "aggregates": _nullable(
                 {"type": "array", "items": {"type": "string", "pattern": _PREFIX}}
             ),
         },

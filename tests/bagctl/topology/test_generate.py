@@ -392,3 +392,32 @@ def test_readme_table_matches_the_presets() -> None:
             "-" if inter is None else f"{inter:g}",
             str(info["max_chassis_ports"]),
         ], preset
+
+
+def test_summarize_levels_cover_exactly_the_leaf_subnets() -> None:
+    import ipaddress as ip
+
+    from bagctl.topology.generate import generate as gen
+    from bagctl.topology.model import Role as R
+
+    none = gen("mini")
+    assert not any(n.aggregates for n in none.nodes)
+    fabric = gen("mini", summarize="fabric")
+    for n in fabric.nodes:
+        if n.role in (R.STSW, R.EDSW):
+            leaves = [p.network for m in fabric.nodes if m.fabric == n.fabric for p in m.prefixes]
+            covered = [a.network for a in n.aggregates]
+            assert all(
+                any(c.version == leaf.version and leaf.subnet_of(c) for c in covered)  # type: ignore[arg-type]
+                for leaf in leaves
+            )
+            addresses = sum(c.num_addresses for c in covered)
+            assert addresses == sum(leaf.num_addresses for leaf in leaves)  # nothing more
+        else:
+            assert n.aggregates == ()
+    pod = gen("mini", summarize="pod")
+    ftsw = [n for n in pod.nodes if n.role is R.FTSW]
+    assert ftsw and all(n.aggregates for n in ftsw)
+    assert all(
+        isinstance(a.network, ip.IPv4Network | ip.IPv6Network) for n in ftsw for a in n.aggregates
+    )
