@@ -37,6 +37,7 @@ class MemoryTransport(asyncio.Transport):
         self.other: MemoryTransport | None = None
         self._closing = False
         self._lost = False
+        self.pending_in = 0  # bytes written to us, not yet delivered
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         return {"peername": self._remote, "sockname": self._local}.get(name, default)
@@ -48,10 +49,12 @@ class MemoryTransport(asyncio.Transport):
         if self._closing or not data or self.other is None:
             return
         self._network.in_flight += len(data)
+        self.other.pending_in += len(data)
         self._network.loop.call_soon(self.other._deliver, bytes(data))
 
     def _deliver(self, data: bytes) -> None:
         self._network.in_flight -= len(data)
+        self.pending_in -= len(data)
         if not self._lost and self.protocol is not None:
             self.protocol.data_received(data)
 

@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import ipaddress
 import socket
 import struct
+import termios
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .memnet import MemoryNetwork
-from .session import CloseRequested, ConnectRequested, Session, SessionEvent, State
+from .memnet import MemoryNetwork, MemoryTransport
+from .session import CloseRequested, ConnectRequested, Session, SessionEvent, State, Timer
 from .session.peer import COLLISION_REFUSAL, REFUSAL, Peer
 from .wire.prefix import IPAddress
 
@@ -92,6 +94,22 @@ class _Protocol(asyncio.Protocol):
     def close(self) -> None:
         if self.transport is not None:
             self.transport.close()
+
+    def pending_input(self) -> int:
+        """Bytes from the peer not read yet: queued on an in-memory link, or in the
+        kernel's receive buffer (FIONREAD)."""
+        transport = self.transport
+        if transport is None:
+            return 0
+        if isinstance(transport, MemoryTransport):
+            return transport.pending_in
+        sock = transport.get_extra_info("socket")
+        if sock is None:
+            return 0
+        try:
+            return struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.FIONREAD, b"\0\0\0\0"))[0]
+        except OSError:
+            return 0
 
 
 class PeerTransport:
@@ -259,6 +277,11 @@ class PeerTransport:
         self._timer = None
         now = self.loop.time()
         for session in self.peer.sessions():
+            hold = session.timer_deadline(Timer.HOLD)
+            if hold is not None and hold <= now:
+                proto = self._conns.get(id(session))
+                if proto is not None and proto.pending_input():
+                    session.input_pending(now)  # the peer spoke; we are just behind
             session.handle_timer(now)
         self._pump()
 

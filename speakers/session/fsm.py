@@ -213,6 +213,18 @@ class Session:
         while (timer := self._timers.pop_expired(now)) is not None:
             self._on_timer(timer, now)
 
+    def input_pending(self, now: float) -> None:
+        """The driver saw bytes from the peer waiting to be read (in the socket, or queued
+        by an in-memory link) while our process was busy: the peer is alive, so restart
+        the Hold timer rather than let it expire on our own backlog. FRR does the same by
+        reading sockets and refreshing hold timers in a separate I/O thread."""
+        if self.state not in _CONNECTED or not self._timers.running(Timer.HOLD):
+            return
+        if self.negotiated is not None:
+            self._restart_hold(now)
+        else:  # OpenSent: the large pre-OPEN hold time
+            self._timers.start(Timer.HOLD, now, self.config.open_hold_time_s)
+
     # --- inputs: from the RIB -----------------------------------------------------------
 
     def send_update(self, message: bytes, now: float) -> None:

@@ -479,3 +479,15 @@ def test_connection_to_an_admin_down_peer_is_refused() -> None:
     assert peer.accept(0.0) is None
     peer.start(0.0)
     assert peer.accept(0.0) is peer.primary and peer.primary.state is State.OPEN_SENT
+
+
+def test_bytes_waiting_to_be_read_keep_the_hold_timer_from_expiring() -> None:
+    pair = established()
+    deadline = pair.a.timer_deadline(Timer.HOLD)
+    assert deadline is not None
+    pair.clock.now = deadline
+    pair.a.input_pending(pair.clock.now)  # the driver sees unread bytes from b
+    pair.a.handle_timer(pair.clock.now)
+    assert pair.a.state is State.ESTABLISHED
+    later = pair.a.timer_deadline(Timer.HOLD)
+    assert later is not None and later > deadline
