@@ -96,7 +96,7 @@ from speakers.wire import Prefix
 from speakers.yamldoc import parse_bps
 
 from .dump import _bps
-from .model import Bundle, Node, Role, Topology
+from .model import Bundle, Defaults, Node, Role, Topology
 
 ASN_BASE = 4_200_000_000
 _TIER_DIGIT = {
@@ -588,6 +588,12 @@ def _region_params(**defaults: int | str) -> dict[str, Param]:
         if kind == "bps":
             default = parse_bps(str(default))
         out[name] = Param(default, help_, kind, minimum)
+    out["hold_time_s"] = Param(
+        defaults.pop("hold_time_s", 9),
+        "BGP hold time of every speaker (keepalive a third of it; 0: none)",
+        "int",
+        0,
+    )
     out["summarize"] = Param(
         defaults.pop("summarize", "none"),
         "prefix summarization at tier boundaries: none; fabric (STSWs and EDSWs announce "
@@ -680,6 +686,12 @@ def build_region(region: int, p: Mapping[str, Any], name: str = "") -> Topology:
     )
 
 
+def _defaults(p: Mapping[str, Any]) -> Defaults:
+    if p["hold_time_s"] in (1, 2):
+        raise ParamError("hold_time_s: 0 or at least 3 (RFC 4271 §4.2)")
+    return Defaults(hold_time_s=p["hold_time_s"])
+
+
 def _one_region(name: str, description: str) -> Callable[..., Topology]:
     def build(**p: Any) -> Topology:
         topo = summarize(build_region(1, p, name), p["summarize"])
@@ -687,6 +699,7 @@ def _one_region(name: str, description: str) -> Callable[..., Topology]:
             topo.name,
             topo.nodes,
             topo.bundles,
+            defaults=_defaults(p),
             description=f"bagctl topo gen --preset {name}: {description}",
         )
 
@@ -721,6 +734,7 @@ def _two_regions(name: str, description: str) -> Callable[..., Topology]:
             topo.name,
             topo.nodes,
             topo.bundles,
+            defaults=_defaults(p),
             description=f"bagctl topo gen --preset {name}: {description}",
         )
 
@@ -780,7 +794,8 @@ _TWO_REGION_DEFAULTS = {
     "rdsw_fdsw_members": 2,
     "fdsw_edsw_members": 2,
     "edsw_bag_members": 2,
-    "summarize": "fabric",
+    "summarize": "pod",
+    "hold_time_s": 90,
 }
 
 
@@ -837,7 +852,8 @@ PRESETS: dict[str, Preset] = {
                 rdsw=60,
                 edsw_per_plane=4,
                 edsw_bag_members=15,
-                summarize="fabric",
+                summarize="pod",
+                hold_time_s=90,
             ),
             _REGION + "; every BAG port used (432)",
         ),
@@ -869,7 +885,8 @@ PRESETS: dict[str, Preset] = {
                 rdsw=120,
                 edsw_per_plane=5,
                 edsw_bag_members=2,
-                summarize="fabric",
+                summarize="pod",
+                hold_time_s=90,
             ),
             _PROMETHEUS + "; the largest region (thousands of speakers)",
         ),
@@ -901,7 +918,5 @@ def generate(preset: str, **params: Any) -> Topology:
     changed = [k for k, v in values.items() if v != spec[k].default]
     if changed:
         extra = ", ".join(f"{k}={spec[k].show(values[k])}" for k in changed)
-        topo = Topology(
-            topo.name, topo.nodes, topo.bundles, description=f"{topo.description} ({extra})"
-        )
+        topo = replace(topo, description=f"{topo.description} ({extra})")
     return topo
