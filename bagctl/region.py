@@ -2,10 +2,10 @@
 
 ``speaker_configs`` turns a topology into speaker configurations: each BGP node listens on
 its loopback (``addresses.loopbacks``), has one neighbor per session bundle with the
-bundle's capacity as link capacity, and originates its GPU subnets with its host capacity
-as link bandwidth. On each bundle the upper-tier end is passive and the lower dials (the
-same tier: the name that sorts first dials), so bring-up makes one connection per session,
-never a collision.
+bundle's capacity as link capacity, originates its GPU subnets with its host capacity as
+link bandwidth, and announces its aggregates (summary-only) to its upper-tier neighbors.
+On each bundle the upper-tier end is passive and the lower dials (the same tier: the name
+that sorts first dials), so bring-up makes one connection per session, never a collision.
 
 ``Region`` runs those speakers in this process, over TCP on 127/8 or over the in-memory
 network, and measures convergence: every operation returns a ``ConvergenceReport`` once
@@ -25,7 +25,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 
-from speakers.config import ExportPolicy, NeighborConfig, Originate, SpeakerConfig
+from speakers.config import Aggregate, ExportPolicy, NeighborConfig, Originate, SpeakerConfig
 from speakers.fib import FibChange
 from speakers.memnet import MemoryNetwork
 from speakers.rib import MultipathConfig
@@ -67,6 +67,13 @@ def speaker_configs(topo: Topology, *, port: int = DEFAULT_PORT) -> dict[str, Sp
                     export=export,
                 )
             )
+    # A node's aggregates replace its more-specifics toward its upper-tier neighbors only.
+    upper: dict[str, frozenset[str]] = {
+        n.name: frozenset(
+            nb.name for nb in neighbors[n.name] if topo.node(nb.name).role.tier > n.role.tier
+        )
+        for n in topo.speakers()
+    }
     out = {}
     for n in topo.speakers():
         bandwidth = n.host_capacity_bps or None
@@ -85,6 +92,9 @@ def speaker_configs(topo: Topology, *, port: int = DEFAULT_PORT) -> dict[str, Sp
             next_hop_ipv6=ipaddress.IPv6Address(0xFFFF_0000_0000 | int(lo[n.name])),
             neighbors=tuple(neighbors[n.name]),
             originate=tuple(Originate(p, bandwidth) for p in n.prefixes),
+            aggregates=tuple(
+                Aggregate(a, summary_only=True, suppress_toward=upper[n.name]) for a in n.aggregates
+            ),
         )
     return out
 

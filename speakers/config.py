@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from .aggregate import Aggregate, aggregate_problems
 from .rib import MultipathConfig
 from .ucmp import MissingBandwidthMode, ReadvertiseMode
 from .wire import Prefix
@@ -144,6 +145,7 @@ class SpeakerConfig:
     next_hop_ipv6: ipaddress.IPv6Address | None = None
     neighbors: tuple[NeighborConfig, ...] = ()
     originate: tuple[Originate, ...] = ()
+    aggregates: tuple[Aggregate, ...] = ()  # prefix summarization (aggregate.py)
 
 
 # --- loading ------------------------------------------------------------------------------
@@ -172,7 +174,7 @@ def _prefix_list(r: _Reader) -> Callable[[Any, str], PrefixList]:
 
 _TOP = {
     "name", "asn", "router_id", "listen", "hold_time_s", "connect_retry_s", "mrai_s",
-    "multipath", "bandwidth", "next_hop_ipv6", "neighbors", "originate",
+    "multipath", "bandwidth", "next_hop_ipv6", "neighbors", "originate", "aggregates",
 }  # fmt: skip
 _NEIGHBOR = {
     "name", "address", "remote_as", "local_address", "port", "link_capacity", "md5_password",
@@ -262,6 +264,25 @@ def parse_config(text: str, file: str = "<config>") -> SpeakerConfig:
                 communities=r.get(o, "communities", w, _communities, ()),
             )
         )
+    aggregates = []
+    for i, raw in enumerate(r.get(top, "aggregates", "", _list, [])):
+        w = f"aggregates[{i}]"
+        if isinstance(raw, str):
+            raw = {"prefix": raw}
+        a = r.mapping(raw, w, {"prefix", "summary_only", "suppress_toward"})
+        toward = r.get(a, "suppress_toward", w, _list, None)
+        for j, item in enumerate(toward or ()):
+            if not isinstance(item, str) or item not in names:
+                raise doc.error(f"{w}.suppress_toward[{j}]", f"no neighbor named {item!r}")
+        aggregates.append(
+            Aggregate(
+                prefix=r.get(a, "prefix", w, _prefix),
+                summary_only=r.get(a, "summary_only", w, _bool, True),
+                suppress_toward=None if toward is None else frozenset(toward),
+            )
+        )
+    for where, problem in aggregate_problems(aggregates, names):
+        raise doc.error(where, problem)  # what is left: a duplicate prefix
     seen_addr: dict[IPAddress, str] = {}
     for i, nb in enumerate(neighbors):
         if nb.address in seen_addr:
@@ -301,6 +322,7 @@ def parse_config(text: str, file: str = "<config>") -> SpeakerConfig:
         next_hop_ipv6=r.get(top, "next_hop_ipv6", "", _ipv6, None),
         neighbors=tuple(neighbors),
         originate=tuple(originate),
+        aggregates=tuple(aggregates),
     )
 
 
@@ -340,6 +362,8 @@ neighbors:
     md5_password: s3cret   # TCP-MD5 (RFC 2385); both ends must agree
 originate:
   - {prefix: 10.100.0.0/24, bandwidth: 12.8T}
+aggregates:                # summarize: rtsw1 and rtsw2 get 10.100.0.0/16, not what is inside
+  - {prefix: 10.100.0.0/16, summary_only: true, suppress_toward: [rtsw1, rtsw2]}
 """
 
 

@@ -16,6 +16,14 @@ passed on (RFC 4271 §5.1.4, §5.1.5), non-transitive extended communities stay 
 link-bandwidth community is regenerated (RFC 10005 §3.3.1: the next hop changed) by the
 neighbor's ``ReadvertiseMode``. A route is not sent back to the neighbor it came from, nor,
 with sender-side loop detection, to a neighbor whose AS is already in its AS_PATH.
+
+Aggregates (``config.aggregates``; semantics and cost in ``aggregate.py``): every
+``RouteChange`` inside a configured aggregate updates its contributors; at the end of the
+burst each touched aggregate is re-evaluated and its locally originated path installed,
+rebuilt (link bandwidth changed) or withdrawn, itself a ``RouteChange`` like any other.
+Its more-specifics stay in our FIB (the aggregate's best path is local, so it is not
+installed: we forward by the specifics) and, with ``summary_only``, are not exported to
+the neighbors the aggregate suppresses them toward.
 """
 
 from __future__ import annotations
@@ -30,10 +38,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
+from .aggregate import Aggregate, AggregateState, AggregateTable, aggregate_problems
 from .config import NeighborConfig, SpeakerConfig
 from .fib import Fib, FibChange
 from .memnet import MemoryNetwork
 from .rib import AdjRibIn, AdjRibOut, Advertised, LocRib, Path, PeerInfo, RouteChange, local_source
+from .rib.path import LOCAL_NAME
 from .session import (
     FamilyDisabled,
     RouteRefreshReceived,
@@ -49,9 +59,10 @@ from .session import (
 )
 from .session.peer import Peer
 from .transport import Endpoint, Listener, PeerTransport
-from .ucmp import readvertised_bandwidth
+from .ucmp import BINARY32_MAX, readvertised_bandwidth
 from .wire import (
     AS_TRANS,
+    Aggregator,
     AsPath,
     CeaseSubcode,
     LinkBandwidth,
@@ -149,6 +160,9 @@ class Speaker:
                 local_addresses=frozenset({nb.local_address}),
             )
             self.neighbors[nb.name] = Neighbor(nb, Peer(session_cfg, rng=self._rng, name=nb.name))
+        for where, problem in aggregate_problems(config.aggregates, self.neighbors):
+            raise ValueError(f"{config.name}: {where}: {problem}")
+        self.aggregates = AggregateTable(config.aggregates)
         self._listeners: dict[tuple[IPAddress, int], Listener] = {}
         self._dirty: set[Prefix] = set()
         self._flush_handle: asyncio.Handle | None = None
@@ -248,6 +262,8 @@ class Speaker:
         nb = self.neighbor(name)
         nb.config = replace(nb.config, link_capacity_bps=capacity_bps)
         self._reexport([nb])
+        # An aggregate caps each neighbor's share by that link's capacity (aggregate.py).
+        self._sync_aggregates([s for s in self.aggregates.states.values() if s.active])
 
     def drain(
         self, method: DrainMethod = DrainMethod.LINK_BANDWIDTH_ZERO, prepend: int = 3
@@ -360,6 +376,9 @@ class Speaker:
             origin=Origin.IGP, as_path=AsPath(), communities=communities, ext_communities=ext
         )
         path = Path.build(self.local, attrs, None)
+        state = self.aggregates.get(prefix)
+        if state is not None:
+            state.path = None  # the originated route takes the aggregate's place (same key)
         self._apply([self.loc_rib.set_path(prefix, self.local.name, path)])
 
     def originate(self, prefix: Prefix, bandwidth_bps: float | None = None) -> None:
@@ -367,7 +386,65 @@ class Speaker:
         self._originate(prefix, bandwidth_bps, ())
 
     def withdraw_origin(self, prefix: Prefix) -> None:
+        state = self.aggregates.get(prefix)
+        dest = self.loc_rib.get(prefix)
+        if state is not None and dest is not None and dest.paths.get(LOCAL_NAME) is state.path:
+            return  # only the aggregate is there: nothing of ours was originated
         self._apply([self.loc_rib.set_path(prefix, self.local.name, None)])
+        if state is not None:
+            self._sync_aggregates([state])  # the aggregate comes back if still active
+
+    # --- aggregation (aggregate.py) -------------------------------------------------------
+
+    def _sync_aggregates(self, states: Iterable[AggregateState]) -> None:
+        self._apply([self._sync_aggregate(state) for state in states])
+
+    def _sync_aggregate(self, state: AggregateState) -> RouteChange | None:
+        """Install, rebuild or withdraw ``state``'s aggregate path to match its
+        contributors; a change only when its presence or link bandwidth moved."""
+        prefix = state.aggregate.prefix
+        dest = self.loc_rib.get(prefix)
+        current = dest.paths.get(LOCAL_NAME) if dest is not None else None
+        if current is not None and current is not state.path:
+            return None  # we originate this very prefix: that route stands in for it
+        if not state.active:
+            if state.path is None:
+                return None
+            state.path = state.bandwidth_bytes_per_s = None
+            return self.loc_rib.set_path(prefix, LOCAL_NAME, None)
+        bandwidth = state.bandwidth(self._capacity_bytes_per_s)
+        if state.path is not None and bandwidth == state.bandwidth_bytes_per_s:
+            return None
+        path = self._aggregate_path(bandwidth)
+        state.bandwidth_bytes_per_s = bandwidth
+        if path == state.path:
+            return None  # same binary32 value: keep the installed object (identity counts)
+        state.path = path
+        return self.loc_rib.set_path(prefix, LOCAL_NAME, path)
+
+    def _aggregate_path(self, bandwidth_bytes_per_s: float | None) -> Path:
+        ext = ()
+        if bandwidth_bytes_per_s is not None:
+            value = min(bandwidth_bytes_per_s, BINARY32_MAX)
+            ext = (LinkBandwidth.from_bytes_per_s(value, self.config.asn),)
+        attrs = PathAttributes(
+            # deviation (RFC 4271 §9.2.2.2): ORIGIN IGP whatever the contributors' ORIGIN
+            # (every route of an emulated fabric is IGP): one fixed attribute set per value.
+            origin=Origin.IGP,
+            # RFC 6472: no AS_SET; the AS_PATH information is dropped, so RFC 4271 §5.1.6
+            # asks for ATOMIC_AGGREGATE, and §9.2.2.2 / §5.1.7 let us name ourselves in a
+            # new AGGREGATOR.
+            as_path=AsPath(),
+            atomic_aggregate=True,
+            aggregator=Aggregator(self.config.asn, self.config.router_id),
+            ext_communities=ext,
+        )
+        return Path.build(self.local, attrs, None)
+
+    def _capacity_bytes_per_s(self, source: str) -> float | None:
+        nb = self.neighbors.get(source)
+        capacity = None if nb is None else nb.config.link_capacity_bps
+        return None if capacity is None else capacity / 8
 
     # --- session events -------------------------------------------------------------------
 
@@ -489,16 +566,27 @@ class Speaker:
 
     def _apply(self, changes: Iterable[RouteChange | None]) -> None:
         touched = False
+        aggregates: dict[Prefix, AggregateState] = {}
         for change in changes:
             if change is None:
                 continue
             touched = True
             self._update_fib(change)
             self._dirty.add(change.prefix)
+            if self.aggregates:
+                for state in self.aggregates.route_changed(
+                    change.prefix, change.new_best, change.new_multipath
+                ):
+                    aggregates[state.aggregate.prefix] = state
             for listener in self.route_events:
                 listener(change)
         if touched:
             self._schedule_flush()
+        if aggregates:
+            # Once per burst, not per prefix. Whether a contributor is suppressed follows
+            # its aggregate being active, which only changes with a contributor arriving or
+            # leaving: those prefixes are already dirty, so no extra export is needed.
+            self._sync_aggregates(aggregates.values())
 
     def _update_fib(self, change: RouteChange) -> FibChange | None:
         best = change.new_best
@@ -525,6 +613,7 @@ class Speaker:
         self._last_flush = asyncio.get_running_loop().time()
         dirty, self._dirty = self._dirty, set()
         refresh, self._refresh = self._refresh, defaultdict(set)
+        summary: dict[Prefix, tuple[Aggregate, ...]] = {}  # shared by every neighbor
         for nb in self.neighbors.values():
             if not nb.established or nb.transport is None or nb.info is None:
                 continue
@@ -533,10 +622,17 @@ class Speaker:
             if families:
                 prefixes |= {d.prefix for d in self.loc_rib if _family(d.prefix) in families}
                 prefixes |= {p for p, _ in nb.adj_out.items() if _family(p) in families}
-            self._export_to(nb, prefixes)
+            self._export_to(nb, prefixes, summary)
         self._on_activity()
 
-    def _export_to(self, nb: Neighbor, prefixes: Iterable[Prefix]) -> None:
+    def _export_to(
+        self,
+        nb: Neighbor,
+        prefixes: Iterable[Prefix],
+        summary: dict[Prefix, tuple[Aggregate, ...]] | None = None,
+    ) -> None:
+        """Send ``nb`` what changed among ``prefixes``. ``summary``: per flush, the active
+        summary-only aggregates covering each prefix (``_export_route``)."""
         assert nb.transport is not None
         negotiated = nb.peer.primary.negotiated
         if negotiated is None:
@@ -547,7 +643,7 @@ class Speaker:
         for prefix in sorted(prefixes):
             if _family(prefix) not in negotiated.families:
                 continue
-            advert = self._export_route(nb, prefix, cache)
+            advert = self._export_route(nb, prefix, cache, summary)
             if not nb.adj_out.set(prefix, advert):
                 continue
             if advert is None:
@@ -569,20 +665,34 @@ class Speaker:
             nb.updates_out += 1
 
     def _export_route(
-        self, nb: Neighbor, prefix: Prefix, cache: dict[tuple[int, ...], Advertised | None]
+        self,
+        nb: Neighbor,
+        prefix: Prefix,
+        cache: dict[tuple[int, ...], Advertised | None],
+        summary: dict[Prefix, tuple[Aggregate, ...]] | None = None,
     ) -> Advertised | None:
         """What we advertise to ``nb`` for ``prefix`` now, or None (module docstring).
 
-        Everything but the prefix list depends only on the best path, the multipath set and
-        the family, so ``cache`` (one per flush and neighbor) hands every prefix that shares
-        them the same ``Advertised`` object: one export computation and one copy in memory
-        per UPDATE's worth of prefixes, not per prefix."""
+        Everything but the prefix list and aggregate suppression depends only on the best
+        path, the multipath set and the family, so ``cache`` (one per flush and neighbor)
+        hands every prefix that shares them the same ``Advertised`` object: one export
+        computation and one copy in memory per UPDATE's worth of prefixes, not per prefix.
+        ``summary`` memoizes, per flush, the aggregates that may suppress ``prefix``: they
+        do not change during a flush, and are the same whatever the neighbor."""
         dest = self.loc_rib.get(prefix)
         if dest is None or dest.best is None:
             return None
         policy = nb.config.export
         if policy.prefix_list is not None and not policy.prefix_list.permits(prefix):
             return None
+        if self.aggregates:
+            if summary is None:
+                summary = {}
+            suppressing = summary.get(prefix)
+            if suppressing is None:
+                suppressing = summary[prefix] = self.aggregates.suppressing(prefix)
+            if any(agg.suppresses_toward(nb.config.name) for agg in suppressing):
+                return None  # summary-only: the aggregate goes instead (aggregate.py)
         key = (len(prefix.packed), id(dest.best), *map(id, dest.multipath))
         if key not in cache:
             cache[key] = self._export_path(nb, dest.best, dest.multipath, prefix)

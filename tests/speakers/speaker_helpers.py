@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from speakers.config import (
+    Aggregate,
     ExportPolicy,
     ImportPolicy,
     NeighborConfig,
@@ -32,6 +33,7 @@ class Node:
     originate: list[tuple[str, float | None]] = field(default_factory=list)
     missing: MissingBandwidthMode = MissingBandwidthMode.DEFAULT
     default_bandwidth_bps: float | None = None
+    aggregates: tuple[Aggregate, ...] = ()
 
 
 @dataclass
@@ -100,6 +102,7 @@ class Fabric:
                 default_bandwidth_bps=n.default_bandwidth_bps,
                 neighbors=tuple(neighbors[n.name]),
                 originate=tuple(Originate(Prefix.parse(p), bw) for p, bw in n.originate),
+                aggregates=n.aggregates,
             )
             speaker = Speaker(cfg, rng=random.Random(n.asn), network=self.network)
             speaker.fib_table.subscribe(lambda change: self.changed.set())
