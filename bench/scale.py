@@ -1,0 +1,130 @@
+"""Bring up growing regions and measure them: the embedded runtime's scale.
+
+    python bench/scale.py                     # the default ladder
+    python bench/scale.py --sizes 1,2,3,6     # zone counts (see below)
+    python bench/scale.py --quick --json      # the smallest region, one JSON object
+
+Regions come from the ``prometheus`` preset scaled by one knob z: z NSF fabrics and z DSF
+zones under z BAG chassis per plane, 4z pods per fabric and 20z RDSWs per zone, which
+keeps every published figure (4.5:1, 4.98:1, 432-port BAGs). z = 1, 2, 3, 4, 6, 8 give
+about 220, 740, 1,560, 2,700, 5,860 and 10,300 speakers. Each size runs in its own child
+process so its peak memory is its own.
+
+Per run: speakers, sessions, prefixes, the transport (TCP on 127/8 while the sockets fit
+the 20,000-descriptor limit of one process, else the in-memory network), cold-start
+convergence (start to the last FIB change anywhere, measured at quiescence), the
+re-convergence after one bundle failure (an RTSW-FTSW bundle: the most common failure),
+the UPDATEs each sent, and the peak resident memory of the process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bagctl.region import Region
+from bagctl.topology.generate import generate
+from bagctl.topology.model import Role
+
+FD_BUDGET = 16_000  # of the 20,000 a process may open: the rest for everything else
+
+
+def scaled(z: int):
+    return generate(
+        "prometheus", nsf_zones=z, dsf_zones=z, bags_per_plane=z, pods=4 * z, rdsw=20 * z
+    )
+
+
+async def run_one(z: int, transport: str, timeout: float) -> dict[str, object]:
+    t0 = time.perf_counter()
+    topo = scaled(z)
+    built_s = time.perf_counter() - t0
+    sessions = sum(1 for _ in topo.sessions())
+    if transport == "auto":
+        transport = "tcp" if 2 * sessions < FD_BUDGET else "memory"
+    region = Region(topo, transport=transport)
+    try:
+        cold = await region.start(timeout=timeout)
+        bundle = next(
+            b
+            for b in topo.bundles
+            if {topo.node(b.a).role, topo.node(b.b).role} == {Role.RTSW, Role.FTSW}
+        )
+        fail = await region.bundle_down(bundle.a, bundle.b, timeout=timeout)
+        restore = await region.bundle_up(bundle.a, bundle.b, timeout=timeout)
+        fib_entries = sum(len(s.fib_table) for s in region.speakers.values())
+    finally:
+        region.close()
+    return {
+        "zones": z,
+        "speakers": sum(1 for _ in topo.speakers()),
+        "sessions": sessions,
+        "prefixes": sum(len(n.prefixes) for n in topo.nodes),
+        "aggregates": sum(len(n.aggregates) for n in topo.nodes),
+        "fib_entries": fib_entries,
+        "transport": transport,
+        "build_s": round(built_s, 3),
+        "cold_converged_s": round(cold.converged_s, 3),
+        "cold_quiescent_s": round(cold.quiescent_s, 3),
+        "cold_updates": cold.updates_sent,
+        "bundle": f"{bundle.a}-{bundle.b}",
+        "failure_converged_s": round(fail.converged_s, 4),
+        "failure_updates": fail.updates_sent,
+        "failure_fib_changes": fail.fib_changes,
+        "restore_converged_s": round(restore.converged_s, 4),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1,2,3", help="zone counts z (see the docstring)")
+    parser.add_argument("--transport", choices=["auto", "tcp", "memory"], default="auto")
+    parser.add_argument("--timeout", type=float, default=1800.0, help="per operation, seconds")
+    parser.add_argument("--quick", action="store_true", help="z = 1 only")
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.one is not None:
+        print(json.dumps(asyncio.run(run_one(args.one, args.transport, args.timeout))))
+        return 0
+    sizes = [1] if args.quick else [int(z) for z in args.sizes.split(",")]
+    runs = []
+    for z in sizes:
+        proc = subprocess.run(
+            [sys.executable, __file__, "--one", str(z), "--transport", args.transport,
+             "--timeout", str(args.timeout)],
+            capture_output=True, text=True,
+        )  # fmt: skip
+        if proc.returncode != 0:
+            runs.append({"zones": z, "error": proc.stderr.strip().splitlines()[-1:]})
+            if not args.json:
+                print(f"z={z}: failed: {proc.stderr.strip()[-500:]}", file=sys.stderr)
+            continue
+        runs.append(json.loads(proc.stdout))
+        if not args.json:
+            r = runs[-1]
+            print(
+                f"z={z}: {r['speakers']:>6} speakers {r['sessions']:>7} sessions "
+                f"{r['prefixes']:>6} prefixes ({r['transport']}): "
+                f"cold {r['cold_converged_s']:>8.2f} s, "
+                f"{r['cold_updates']:>8} UPDATEs; one bundle down {r['failure_converged_s']:.3f} s "
+                f"({r['failure_updates']} UPDATEs), back {r['restore_converged_s']:.3f} s; "
+                f"peak RSS {r['peak_rss_mb']:.0f} MB",
+                flush=True,
+            )
+    if args.json:
+        print(json.dumps({"runs": runs}, indent=2))
+    return 0 if all("error" not in r for r in runs) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
