@@ -1,13 +1,16 @@
 """``bagctl demo``: what bagemu can show today, with no setup.
 
-Until regions run (later work), the demo exercises the BGP codec the way a BAG switch
-would use it: the OPEN a 4-octet-AS BAG chassis sends, an UPDATE for GPU subnets carrying
-the link bandwidth of a 16 x 800G bundle (RFC 10005), a full table packed into as few
-UPDATEs as the 4096-octet limit allows, and a malformed UPDATE with the RFC 7606 verdict.
+First the BGP codec the way a BAG switch uses it: the OPEN a 4-octet-AS BAG chassis sends,
+an UPDATE for GPU subnets carrying the link bandwidth of a 16 x 800G bundle (RFC 10005), a
+full table packed into as few UPDATEs as the 4096-octet limit allows, and a malformed
+UPDATE with the RFC 7606 verdict. Then the ``mini`` region on the embedded runtime (every
+switch a speaker in this process, real TCP on 127/8): cold start, one bundle failing, its
+members partly failing, each with its convergence report and a BAG's UCMP weights.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import sys
 import time
@@ -106,7 +109,30 @@ def run_demo() -> dict[str, object]:
         report["malformed"] = {"error": None}
     except BgpError as exc:
         report["malformed"] = describe_error(exc)
+    report["region"] = asyncio.run(_region_demo())
     return report
+
+
+async def _region_demo() -> dict[str, object]:
+    from ..region import Region
+    from ..topology.generate import generate
+
+    bag, prefix = "r1-bag1-1", "10.0.0.0/24"
+    region = Region(generate("mini"))
+    steps: list[dict[str, object]] = []
+    try:
+        cold = await region.start(timeout=120)
+        steps.append({"report": cold.as_dict(), "weights": region.weights(bag, prefix)})
+        leaf, ftsw = "r1-nsf1-rtsw1-1", "r1-nsf1-ftsw1-1"
+        down = await region.bundle_down(leaf, ftsw)
+        steps.append({"report": down.as_dict(), "weights": region.weights(bag, prefix)})
+        up = await region.bundle_up(leaf, ftsw)
+        steps.append({"report": up.as_dict(), "weights": region.weights(bag, prefix)})
+        half = await region.set_members(leaf, "r1-nsf1-ftsw1-2", 16)
+        steps.append({"report": half.as_dict(), "weights": region.weights(bag, prefix)})
+    finally:
+        region.close()
+    return {"preset": "mini", "bag": bag, "prefix": prefix, "steps": steps}
 
 
 @click.command()
@@ -139,4 +165,16 @@ def demo(as_json: bool) -> None:
     )
     echo(f"Malformed UPDATE: {m.get('error')}")
     echo(f"  -> {m.get('action')}, per {m['problems'][0]['rule'] if m.get('problems') else '-'}")
+    r = report["region"]
+    echo(f"Region {r['preset']} (embedded runtime, TCP): {r['bag']} UCMP weights for {r['prefix']}")
+    for step in r["steps"]:
+        rep = step["report"]
+        echo(
+            f"  {rep['event']:45} converged {rep['converged_s'] * 1000:7.1f} ms, "
+            f"{rep['updates_sent']:5} UPDATEs, {rep['fib_changes']:5} FIB changes -> "
+            + ", ".join(
+                f"{hop.rsplit('-', 2)[-2]}-{hop.rsplit('-', 1)[-1]}:{w}"
+                for hop, w in step["weights"].items()
+            )
+        )
     sys.stdout.flush()

@@ -24,6 +24,20 @@ def test_demo_json_reports_every_step() -> None:
     assert packing["ipv4_updates"] == 20 and packing["ipv6_updates"] == 45
     assert report["malformed"]["action"] == "treat-as-withdraw"
     assert report["malformed"]["problems"][0]["rule"] == "RFC 7606 §7.14"
+    steps = report["region"]["steps"]
+    assert [s["report"]["event"].split()[0] for s in steps] == [
+        "cold-start",
+        "bundle-down",
+        "bundle-up",
+        "members",
+    ]
+    s1, s2 = "r1-nsf1-stsw1-1", "r1-nsf1-stsw2-1"
+    assert [s["weights"] for s in steps] == [
+        {s1: 1, s2: 1},
+        {s2: 1},
+        {s1: 1, s2: 1},
+        {s1: 45, s2: 32},
+    ]
 
 
 def test_demo_text() -> None:
