@@ -19,7 +19,6 @@ anywhere (``FibChange.at_ns``).
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -32,6 +31,8 @@ from speakers.rib import MultipathConfig
 from speakers.session import State
 from speakers.speaker import DrainMethod, Speaker
 from speakers.ucmp import MissingBandwidthMode, ReadvertiseMode
+from speakers.wire import Prefix
+from speakers.wire.prefix import ipv4_mapped
 
 from .topology.addresses import loopbacks
 from .topology.model import Bundle, Topology
@@ -89,7 +90,7 @@ def speaker_configs(topo: Topology, *, port: int = DEFAULT_PORT) -> dict[str, Sp
             multipath=MultipathConfig(max_paths_ebgp=d.max_paths),
             missing_bandwidth=MissingBandwidthMode(d.missing_bandwidth),
             max_group_size=d.max_group_size,
-            next_hop_ipv6=ipaddress.IPv6Address(0xFFFF_0000_0000 | int(lo[n.name])),
+            next_hop_ipv6=ipv4_mapped(lo[n.name]),
             neighbors=tuple(neighbors[n.name]),
             originate=tuple(Originate(p, bandwidth) for p in n.prefixes),
             aggregates=tuple(
@@ -361,22 +362,18 @@ class Region:
 
     # --- queries ------------------------------------------------------------------------
 
-    def weights(self, node: str, prefix: object) -> dict[str, int]:
+    def weights(self, node: str, prefix: Prefix | str) -> dict[str, int]:
         """Next-hop node name -> integer weight in ``node``'s FIB for ``prefix``."""
-        from speakers.wire import Prefix
-
-        p = prefix if isinstance(prefix, Prefix) else Prefix.parse(str(prefix))
+        p = prefix if isinstance(prefix, Prefix) else Prefix.parse(prefix)
         group = self._speaker(node).fib_table.lookup(p)
         if group is None:
             return {}
-        by_addr = {c.listen_address: name for name, c in self.configs.items()}
-        mapped = {
-            ipaddress.IPv6Address(0xFFFF_0000_0000 | int(a)): n
-            for a, n in by_addr.items()
-            if a.version == 4
-        }
-        by_addr.update(mapped)
-        return {by_addr.get(hop, str(hop)): w for hop, w in group.members}
+        names: dict[object, str] = {}
+        for name, config in self.configs.items():
+            names[config.listen_address] = name
+            if config.listen_address.version == 4:
+                names[ipv4_mapped(config.listen_address)] = name  # IPv6 routes' next hops
+        return {names.get(hop, str(hop)): w for hop, w in group.members}
 
 
 __all__ = ["ConvergenceReport", "Region", "speaker_configs"]

@@ -29,7 +29,6 @@ the neighbors the aggregate suppresses them toward.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import random
 import time
@@ -74,7 +73,7 @@ from .wire import (
     pack_withdraw,
 )
 from .wire.communities import ExtendedCommunity
-from .wire.prefix import IPAddress
+from .wire.prefix import IPAddress, ipv4_mapped
 
 log = logging.getLogger("speakers.speaker")
 
@@ -762,4 +761,4 @@ class Speaker:
         # address mapped into IPv6 (RFC 4291 §2.5.5.2), as FRR does.
         if self.config.next_hop_ipv6 is not None:
             return self.config.next_hop_ipv6
-        return ipaddress.IPv6Address(0xFFFF_0000_0000 | int(local))
+        return ipv4_mapped(local)

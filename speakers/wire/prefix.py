@@ -62,6 +62,11 @@ class Prefix(NamedTuple):
         return f"Prefix({str(self)!r})"
 
 
+def ipv4_mapped(address: IPv4Address) -> IPv6Address:
+    """``::ffff:a.b.c.d`` (RFC 4291 §2.5.5.2): an IPv4 speaker's next hop for IPv6 routes."""
+    return IPv6Address(0xFFFF_0000_0000 | int(address))
+
+
 def encode_nlri(prefixes: Iterable[Prefix]) -> bytes:
     """RFC 4271 §4.3 NLRI encoding of ``prefixes``, in order."""
     out = bytearray()
