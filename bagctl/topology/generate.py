@@ -90,6 +90,7 @@ import ipaddress
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from speakers.wire import Prefix
@@ -188,18 +189,17 @@ def nsf_fabric(
     nodes: list[Node] = []
     bundles: list[Bundle] = []
     host = _canon(rtsw_host_bps)
+    # Every node of the fabric shares its region, building and fabric.
+    make = partial(Node, region=r, building=building, fabric=fab)
     subnet = first_subnet
     for p in range(1, pods + 1):
         for i in range(1, rtsw_per_pod + 1):
             leaf = (p - 1) * rtsw_per_pod + i
             nodes.append(
-                Node(
+                make(
                     name=f"{fab}-rtsw{p}-{i}",
                     role=Role.RTSW,
                     asn=asn(region, Role.RTSW, zone, leaf),
-                    region=r,
-                    building=building,
-                    fabric=fab,
                     host_capacity_bps=host,
                     prefixes=leaf_prefixes(region, subnet, prefixes_per_leaf),
                 )
@@ -208,13 +208,10 @@ def nsf_fabric(
     for p in range(1, pods + 1):
         for s in range(1, spine_planes + 1):
             nodes.append(
-                Node(
+                make(
                     name=f"{fab}-ftsw{p}-{s}",
                     role=Role.FTSW,
                     asn=asn(region, Role.FTSW, zone, p),
-                    region=r,
-                    building=building,
-                    fabric=fab,
                     plane=s,
                 )
             )
@@ -223,13 +220,10 @@ def nsf_fabric(
         for j in range(1, stsw_per_plane + 1):
             name = f"{fab}-stsw{s}-{j}"
             nodes.append(
-                Node(
+                make(
                     name=name,
                     role=Role.STSW,
                     asn=asn(region, Role.STSW, zone),
-                    region=r,
-                    building=building,
-                    fabric=fab,
                     plane=s,
                 )
             )
@@ -275,16 +269,14 @@ def dsf_zone(
     nodes: list[Node] = []
     bundles: list[Bundle] = []
     host = _canon(rdsw_host_bps)
+    make = partial(Node, region=r, building=building, fabric=fab)
     subnet = first_subnet
     for i in range(1, rdsw + 1):
         nodes.append(
-            Node(
+            make(
                 name=f"{fab}-rdsw{i}",
                 role=Role.RDSW,
                 asn=asn(region, Role.RDSW, zone, i),
-                region=r,
-                building=building,
-                fabric=fab,
                 host_capacity_bps=host,
                 prefixes=leaf_prefixes(region, subnet, prefixes_per_leaf),
             )
@@ -292,13 +284,10 @@ def dsf_zone(
         subnet += prefixes_per_leaf
     for f in range(1, fdsw + 1):
         nodes.append(
-            Node(
+            make(
                 name=f"{fab}-fdsw{f}",
                 role=Role.FDSW,
                 asn=asn(region, Role.FDSW, zone, f),
-                region=r,
-                building=building,
-                fabric=fab,
             )
         )
     edsws = []
@@ -307,13 +296,10 @@ def dsf_zone(
             name = f"{fab}-edsw{j}-{e}"
             edsws.append((name, j - 1))
             nodes.append(
-                Node(
+                make(
                     name=name,
                     role=Role.EDSW,
                     asn=asn(region, Role.EDSW, zone),
-                    region=r,
-                    building=building,
-                    fabric=fab,
                     plane=j,
                 )
             )
