@@ -604,6 +604,15 @@ _JOIN_PARAMS = {
 }
 
 
+def _bag_fabric_ports(p: Mapping[str, Any]) -> int:
+    """Ports each BAG chassis gives its region's fabrics: an STSW per NSF spine plane and
+    ``edsw_per_plane`` EDSWs per DSF zone, each with its bundle's members."""
+    return (
+        p["nsf_zones"] * p["spine_planes"] * p["stsw_bag_members"]
+        + p["dsf_zones"] * p["edsw_per_plane"] * p["edsw_bag_members"]
+    )
+
+
 def build_region(region: int, p: Mapping[str, Any], name: str = "") -> Topology:
     """One region from the parameters of ``_region_params``: its NSF fabrics, then its DSF
     zones, each in its own building, under one BAG layer."""
@@ -649,10 +658,7 @@ def build_region(region: int, p: Mapping[str, Any], name: str = "") -> Topology:
         )
         fabrics.append(fab)
         subnet += fab.subnets
-    used = (
-        p["nsf_zones"] * p["spine_planes"] * p["stsw_bag_members"]
-        + p["dsf_zones"] * p["edsw_per_plane"] * p["edsw_bag_members"]
-    )
+    used = _bag_fabric_ports(p)
     if used > p["bag_ports"]:
         raise ParamError(
             f"bag_ports: each BAG would need {used} ports for its fabrics (nsf_zones x "
@@ -694,10 +700,7 @@ def _one_region(name: str, description: str) -> Callable[..., Topology]:
 
 def _two_regions(name: str, description: str) -> Callable[..., Topology]:
     def build(**p: Any) -> Topology:
-        used = (
-            p["nsf_zones"] * p["spine_planes"] * p["stsw_bag_members"]
-            + p["dsf_zones"] * p["edsw_per_plane"] * p["edsw_bag_members"]
-        )
+        used = _bag_fabric_ports(p)
         if used + p["inter_bag_members"] > p["bag_ports"]:
             raise ParamError(
                 f"bag_ports: each BAG would need {used} ports for its fabrics plus "
