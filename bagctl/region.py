@@ -19,13 +19,11 @@ anywhere (``FibChange.at_ns``).
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from speakers.config import Aggregate, ExportPolicy, NeighborConfig, Originate, SpeakerConfig
-from speakers.fib import FibChange
 from speakers.memnet import MemoryNetwork
 from speakers.rib import MultipathConfig
 from speakers.session import State
@@ -34,6 +32,7 @@ from speakers.ucmp import MissingBandwidthMode, ReadvertiseMode
 from speakers.wire import Prefix
 from speakers.wire.prefix import ipv4_mapped
 
+from .shard import Shard
 from .topology.addresses import loopbacks
 from .topology.model import Bundle, Topology
 
@@ -45,6 +44,24 @@ def _dialer(topo: Topology, b: Bundle) -> str:
     if na.role.tier != nb.role.tier:
         return b.a if na.role.tier < nb.role.tier else b.b
     return min(b.a, b.b)
+
+
+def find_bundle(topo: Topology, a: str, b: str) -> Bundle:
+    key = (a, b) if a <= b else (b, a)
+    for bundle in topo.bundles:
+        if bundle.key == key:
+            return bundle
+    raise KeyError(f"no bundle between {a!r} and {b!r}")
+
+
+def members_capacity(bundle: Bundle, members_up: int) -> float:
+    """The capacity of ``bundle`` with ``members_up`` of its members working."""
+    if not 0 < members_up <= bundle.members:
+        raise ValueError(
+            f"bundle {bundle.a}-{bundle.b} has {bundle.members} members; {members_up} cannot "
+            "be up (take the bundle down instead of all its members)"
+        )
+    return members_up * bundle.member_speed_bps
 
 
 def speaker_configs(topo: Topology, *, port: int = DEFAULT_PORT) -> dict[str, SpeakerConfig]:
@@ -118,13 +135,6 @@ class ConvergenceReport:
         return asdict(self)
 
 
-@dataclass
-class _Counters:
-    fib_changes: int = 0
-    last_fib_ns: int = 0
-    prefixes: set = field(default_factory=set)
-
-
 class Region:
     """A region's speakers in this process (module docstring)."""
 
@@ -143,57 +153,36 @@ class Region:
         self.transport = transport
         self.port = port
         self.configs = speaker_configs(topo, port=port)
-        self.network: MemoryNetwork | None = None
-        self.speakers: dict[str, Speaker] = {}
-        self._rng = random.Random(seed)
         self._wake = asyncio.Event()
-        self._counters = _Counters()
+        self.shard = Shard(self.configs, transport=transport, seed=seed, on_wake=self._wake.set)
         self._down: set[tuple[str, str]] = set()  # bundles (key) taken down
         self._on_progress = on_progress
 
+    @property
+    def speakers(self) -> dict[str, Speaker]:
+        return self.shard.speakers
+
+    @property
+    def network(self) -> MemoryNetwork | None:
+        return self.shard.network
+
     # --- lifecycle ----------------------------------------------------------------------
-
-    def _make(self, name: str) -> Speaker:
-        speaker = Speaker(
-            self.configs[name], rng=random.Random(self._rng.random()), network=self.network
-        )
-        speaker.fib_table.subscribe(self._on_fib)
-        speaker.activity.append(self._wake.set)
-        speaker.session_events.append(lambda _name, _event: self._wake.set())
-        return speaker
-
-    def _on_fib(self, change: FibChange) -> None:
-        c = self._counters
-        c.fib_changes += 1
-        c.last_fib_ns = max(c.last_fib_ns, change.at_ns)
-        c.prefixes.add(change.prefix)
-        self._wake.set()
 
     async def start(self, timeout: float = 600.0) -> ConvergenceReport:
         """Start every speaker and wait for cold-start convergence."""
-        if self.transport == "memory":
-            self.network = MemoryNetwork(asyncio.get_running_loop())
-        self.speakers = {name: self._make(name) for name in self.configs}
         return await self._measure("cold-start", self._start_all, timeout)
 
     async def _start_all(self) -> None:
-        for speaker in self.speakers.values():
-            await speaker.listen()
-        for speaker in self.speakers.values():
-            speaker.start_sessions()
+        await self.shard.listen()
+        self.shard.start_sessions()
 
     def close(self) -> None:
-        for speaker in self.speakers.values():
-            speaker.close()
+        self.shard.close()
 
     # --- operations (each returns when the region has converged) -------------------------
 
     def _bundle(self, a: str, b: str) -> Bundle:
-        key = (a, b) if a <= b else (b, a)
-        for bundle in self.topo.bundles:
-            if bundle.key == key:
-                return bundle
-        raise KeyError(f"no bundle between {a!r} and {b!r}")
+        return find_bundle(self.topo, a, b)
 
     async def bundle_down(self, a: str, b: str, timeout: float = 120.0) -> ConvergenceReport:
         bundle = self._bundle(a, b)
@@ -202,7 +191,7 @@ class Region:
             self._down.add(bundle.key)
             for here, there in ((bundle.a, bundle.b), (bundle.b, bundle.a)):
                 if here in self.speakers:
-                    self.speakers[here].link_down(there)
+                    self.shard.link_down(here, there)
 
         return await self._measure(f"bundle-down {a} {b}", act, timeout)
 
@@ -213,7 +202,7 @@ class Region:
             self._down.discard(bundle.key)
             for here, there in ((bundle.a, bundle.b), (bundle.b, bundle.a)):
                 if here in self.speakers:
-                    self.speakers[here].link_up(there)
+                    self.shard.link_up(here, there)
 
         return await self._measure(f"bundle-up {a} {b}", act, timeout)
 
@@ -222,35 +211,31 @@ class Region:
     ) -> ConvergenceReport:
         """``members_up`` of the bundle's members work (0 < members_up <= members)."""
         bundle = self._bundle(a, b)
-        if not 0 < members_up <= bundle.members:
-            raise ValueError(
-                f"bundle {a}-{b} has {bundle.members} members; {members_up} cannot be up "
-                "(take the bundle down instead of all its members)"
-            )
-        capacity = members_up * bundle.member_speed_bps
+        capacity = members_capacity(bundle, members_up)
 
         async def act() -> None:
             for here, there in ((bundle.a, bundle.b), (bundle.b, bundle.a)):
                 if here in self.speakers:
-                    self.speakers[here].set_link_capacity(there, capacity)
+                    self.shard.set_capacity(here, there, capacity)
 
         return await self._measure(f"members {a} {b} {members_up}/{bundle.members}", act, timeout)
 
     async def drain(
         self, node: str, method: str = "link-bandwidth-zero", timeout: float = 120.0
     ) -> ConvergenceReport:
-        speaker = self._speaker(node)
+        self._speaker(node)
+        DrainMethod(method)
 
         async def act() -> None:
-            speaker.drain(DrainMethod(method))
+            self.shard.drain(node, method)
 
         return await self._measure(f"drain {node} {method}", act, timeout)
 
     async def undrain(self, node: str, timeout: float = 120.0) -> ConvergenceReport:
-        speaker = self._speaker(node)
+        self._speaker(node)
 
         async def act() -> None:
-            speaker.undrain()
+            self.shard.undrain(node)
 
         return await self._measure(f"undrain {node}", act, timeout)
 
@@ -259,9 +244,7 @@ class Region:
         self._speaker(node)
 
         async def act() -> None:
-            await self.speakers[node].stop("restarting")
-            self.speakers[node] = self._make(node)
-            await self.speakers[node].start()
+            await self.shard.restart(node)
 
         return await self._measure(f"restart {node}", act, timeout)
 
@@ -270,14 +253,15 @@ class Region:
     ) -> ConvergenceReport:
         """Down and up ``count`` times, ``interval_s`` apart (real time: a flap's rhythm)."""
         bundle = self._bundle(a, b)
+        ends = ((bundle.a, bundle.b), (bundle.b, bundle.a))
 
         async def act() -> None:
             for i in range(count):
-                for here, there in ((bundle.a, bundle.b), (bundle.b, bundle.a)):
-                    self.speakers[here].link_down(there)
+                for here, there in ends:
+                    self.shard.link_down(here, there)
                 await asyncio.sleep(interval_s)
-                for here, there in ((bundle.a, bundle.b), (bundle.b, bundle.a)):
-                    self.speakers[here].link_up(there)
+                for here, there in ends:
+                    self.shard.link_up(here, there)
                 if i < count - 1:
                     await asyncio.sleep(interval_s)
 
@@ -306,34 +290,20 @@ class Region:
                 up += 1
         return up, len(expected)
 
-    def _in_flight(self) -> int:
-        if self.network is not None:
-            return self.network.in_flight
-        sent = received = 0
-        for speaker in self.speakers.values():
-            for nb in speaker.neighbors.values():
-                if nb.transport is not None:
-                    s, r = nb.transport.in_flight()
-                    sent += s
-                    received += r
-        return sent - received
-
     def quiescent(self) -> bool:
-        if any(s.busy() for s in self.speakers.values()):
+        if self.shard.busy():
             return False
-        up, expected = self.sessions_established()
+        up, expected = self.shard.ends()
         if up != expected:
             return False
-        return self._in_flight() == 0
-
-    def _updates_sent(self) -> int:
-        return sum(nb.updates_out for s in self.speakers.values() for nb in s.neighbors.values())
+        sent, received = self.shard.balance()
+        return sent == received
 
     async def _measure(
         self, event: str, act: Callable[[], Awaitable[None]], timeout: float
     ) -> ConvergenceReport:
-        self._counters = _Counters()
-        updates0 = self._updates_sent()
+        self.shard.reset_counters()
+        updates0 = self.shard.updates_sent()
         t0 = time.monotonic_ns()
         await act()
         async with asyncio.timeout(timeout):
@@ -345,7 +315,7 @@ class Region:
                     self._on_progress(*self.sessions_established())
                 await self._wake.wait()
         t1 = time.monotonic_ns()
-        c = self._counters
+        c = self.shard.counters
         up, expected = self.sessions_established()
         last = c.last_fib_ns if c.fib_changes else t0
         return ConvergenceReport(
@@ -354,7 +324,7 @@ class Region:
             converged_s=max(0, last - t0) / 1e9,
             quiescent_s=(t1 - t0) / 1e9,
             fib_changes=c.fib_changes,
-            updates_sent=self._updates_sent() - updates0,
+            updates_sent=self.shard.updates_sent() - updates0,
             prefixes_changed=len(c.prefixes),
             sessions_established=up,
             sessions_expected=expected,
@@ -374,6 +344,36 @@ class Region:
             if config.listen_address.version == 4:
                 names[ipv4_mapped(config.listen_address)] = name  # IPv6 routes' next hops
         return {names.get(hop, str(hop)): w for hop, w in group.members}
+
+    # --- inspection (bagctl show/status, the management bus) ----------------------------
+
+    async def show(self, what: str, node: str, prefix: str | None = None) -> dict[str, object]:
+        """``what`` (sessions, rib or fib) of ``node``, JSON-able (``bagctl.inspect``)."""
+        from . import inspect
+
+        if what not in inspect.SHOW_WHAT:
+            raise ValueError(f"show {what!r}: one of {', '.join(inspect.SHOW_WHAT)}")
+        speaker = self._speaker(node)
+        if what == "sessions":
+            if prefix is not None:
+                raise ValueError("show sessions takes no prefix")
+            entries = inspect.sessions_view(speaker)
+        elif what == "rib":
+            entries = inspect.rib_view(speaker, prefix)
+        else:
+            entries = inspect.fib_view(speaker, prefix)
+        return {"node": node, "what": what, "prefix": prefix, what: entries}
+
+    async def status(self) -> dict[str, object]:
+        up, expected = self.sessions_established() if self.speakers else (0, 0)
+        return {
+            "region": self.topo.name,
+            "speakers": len(self.speakers),
+            "sessions_established": up,
+            "sessions_expected": expected,
+            "bundles_down": [list(key) for key in sorted(self._down)],
+            "transport": self.transport,
+        }
 
 
 __all__ = ["ConvergenceReport", "Region", "speaker_configs"]

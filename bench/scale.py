@@ -31,6 +31,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bagctl.region import Region
+from bagctl.runtimes.partition import cross_sessions
+from bagctl.runtimes.sharded import ShardedRegion
 from bagctl.topology.generate import generate
 from bagctl.topology.model import Role
 
@@ -43,14 +45,20 @@ def scaled(z: int):
     )
 
 
-async def run_one(z: int, transport: str, timeout: float) -> dict[str, object]:
+async def run_one(z: int, transport: str, workers: int, timeout: float) -> dict[str, object]:
     t0 = time.perf_counter()
     topo = scaled(z)
     built_s = time.perf_counter() - t0
     sessions = sum(1 for _ in topo.sessions())
     if transport == "auto":
-        transport = "tcp" if 2 * sessions < FD_BUDGET else "memory"
-    region = Region(topo, transport=transport)
+        transport = "tcp" if 2 * sessions < FD_BUDGET * workers else "memory"
+    region: Region | ShardedRegion
+    if workers > 1:
+        region = ShardedRegion(topo, workers=workers, transport=transport)
+    else:
+        region = Region(topo, transport=transport)
+    worker_rss_kb: list[int] = []
+    cross = 0
     try:
         cold = await region.start(timeout=timeout)
         bundle = next(
@@ -60,11 +68,23 @@ async def run_one(z: int, transport: str, timeout: float) -> dict[str, object]:
         )
         fail = await region.bundle_down(bundle.a, bundle.b, timeout=timeout)
         restore = await region.bundle_up(bundle.a, bundle.b, timeout=timeout)
-        fib_entries = sum(len(s.fib_table) for s in region.speakers.values())
+        if isinstance(region, ShardedRegion):
+            stats = await region.stats()
+            fib_entries = stats["fib_entries"]
+            worker_rss_kb = stats["peak_rss_kb"]
+            cross = cross_sessions(topo, region.groups)
+        else:
+            fib_entries = sum(len(s.fib_table) for s in region.speakers.values())
     finally:
-        region.close()
+        if isinstance(region, ShardedRegion):
+            await region.aclose()
+        else:
+            region.close()
+    parent_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
         "zones": z,
+        "workers": workers,
+        "cross_worker_sessions": cross,
         "speakers": sum(1 for _ in topo.speakers()),
         "sessions": sessions,
         "prefixes": sum(len(n.prefixes) for n in topo.nodes),
@@ -80,7 +100,8 @@ async def run_one(z: int, transport: str, timeout: float) -> dict[str, object]:
         "failure_updates": fail.updates_sent,
         "failure_fib_changes": fail.fib_changes,
         "restore_converged_s": round(restore.converged_s, 4),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        # The whole process tree: this process and every worker (each its own peak).
+        "peak_rss_mb": round((parent_kb + sum(worker_rss_kb)) / 1024, 1),
     }
 
 
@@ -88,24 +109,31 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1,2,3", help="zone counts z (see the docstring)")
     parser.add_argument("--transport", choices=["auto", "tcp", "memory"], default="auto")
+    parser.add_argument(
+        "--workers", default="1", help="worker processes; a list (1,2) runs each size with each"
+    )
     parser.add_argument("--timeout", type=float, default=1800.0, help="per operation, seconds")
     parser.add_argument("--quick", action="store_true", help="z = 1 only")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    worker_counts = [int(w) for w in args.workers.split(",")]
     if args.one is not None:
-        print(json.dumps(asyncio.run(run_one(args.one, args.transport, args.timeout))))
+        one = run_one(args.one, args.transport, worker_counts[0], args.timeout)
+        print(json.dumps(asyncio.run(one)))
         return 0
     sizes = [1] if args.quick else [int(z) for z in args.sizes.split(",")]
     runs = []
-    for z in sizes:
+    for z, workers in ((z, w) for z in sizes for w in worker_counts):
         proc = subprocess.run(
             [sys.executable, __file__, "--one", str(z), "--transport", args.transport,
-             "--timeout", str(args.timeout)],
+             "--workers", str(workers), "--timeout", str(args.timeout)],
             capture_output=True, text=True,
         )  # fmt: skip
         if proc.returncode != 0:
-            runs.append({"zones": z, "error": proc.stderr.strip().splitlines()[-1:]})
+            runs.append(
+                {"zones": z, "workers": workers, "error": proc.stderr.strip().splitlines()[-1:]}
+            )
             if not args.json:
                 print(f"z={z}: failed: {proc.stderr.strip()[-500:]}", file=sys.stderr)
             continue
@@ -114,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             r = runs[-1]
             print(
                 f"z={z}: {r['speakers']:>6} speakers {r['sessions']:>7} sessions "
-                f"{r['prefixes']:>6} prefixes ({r['transport']}): "
+                f"{r['prefixes']:>6} prefixes ({r['transport']}, {workers} worker(s)): "
                 f"cold {r['cold_converged_s']:>8.2f} s, "
                 f"{r['cold_updates']:>8} UPDATEs; one bundle down {r['failure_converged_s']:.3f} s "
                 f"({r['failure_updates']} UPDATEs), back {r['restore_converged_s']:.3f} s; "

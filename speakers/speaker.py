@@ -115,6 +115,11 @@ class Neighbor:
     updates_in: int = 0
     updates_out: int = 0
     flaps: int = 0
+    # UPDATEs over the current session only, zeroed when it is established and when it
+    # goes down: summed over a region, out minus in is what is in flight (runtimes use it
+    # where byte counts would include KEEPALIVEs, which change no route).
+    session_updates_in: int = 0
+    session_updates_out: int = 0
 
     @property
     def established(self) -> bool:
@@ -132,9 +137,13 @@ class Speaker:
         rng: random.Random | None = None,
         clock_ns: Callable[[], int] = time.monotonic_ns,
         network: MemoryNetwork | None = None,
+        tcp_neighbors: frozenset[str] = frozenset(),
     ) -> None:
         self.config = config
         self.network = network  # None: real TCP sockets; else an in-memory network
+        # With a network: the neighbors that still run over real TCP because they live in
+        # another process (a sharded region's sessions between workers).
+        self.tcp_neighbors = tcp_neighbors
         self._rng = rng or random.Random()
         self.loc_rib = LocRib(config.multipath)
         self.fib_table = Fib(
@@ -162,7 +171,7 @@ class Speaker:
         for where, problem in aggregate_problems(config.aggregates, self.neighbors):
             raise ValueError(f"{config.name}: {where}: {problem}")
         self.aggregates = AggregateTable(config.aggregates)
-        self._listeners: dict[tuple[IPAddress, int], Listener] = {}
+        self._listeners: dict[tuple[IPAddress, int, bool], Listener] = {}
         self._dirty: set[Prefix] = set()
         self._flush_handle: asyncio.Handle | None = None
         self._refresh: dict[str, set[tuple[int, int]]] = defaultdict(set)
@@ -186,17 +195,18 @@ class Speaker:
         """Bind the listeners and originate local routes; no session starts yet. A region
         starts every listener before any session, so no first dial is refused."""
         loop = asyncio.get_running_loop()
-        listeners: dict[tuple[IPAddress, int], Listener] = {}
-        main = Listener(self.config.listen_address, self.config.listen_port, self.network)
-        listeners[(self.config.listen_address, self.config.listen_port)] = main
+        listeners: dict[tuple[IPAddress, int, bool], Listener] = {}
+        address, port = self.config.listen_address, self.config.listen_port
+        listeners[(address, port, self.network is None)] = Listener(address, port, self.network)
         for nb in self.neighbors.values():
-            key = (nb.config.local_address, self.config.listen_port)
-            listener = listeners.setdefault(key, Listener(*key, self.network))
+            network = None if nb.config.name in self.tcp_neighbors else self.network
+            key = (nb.config.local_address, self.config.listen_port, network is None)
+            listener = listeners.setdefault(key, Listener(*key[:2], network))
             endpoint = Endpoint(
                 nb.config.local_address, nb.config.address, nb.config.port, nb.config.md5_password
             )
             nb.transport = PeerTransport(
-                nb.peer, endpoint, self._handler(nb), loop, self.network, self._on_activity
+                nb.peer, endpoint, self._handler(nb), loop, network, self._on_activity
             )
             listener.peers[nb.config.address] = nb.transport
         for listener in listeners.values():
@@ -214,7 +224,9 @@ class Speaker:
     @property
     def listen_port(self) -> int:
         """The port actually bound (useful when the config asked for port 0)."""
-        main = self._listeners.get((self.config.listen_address, self.config.listen_port))
+        main = self._listeners.get(
+            (self.config.listen_address, self.config.listen_port, self.network is None)
+        )
         return main.port if main is not None else self.config.listen_port
 
     async def stop(self, reason: str = "speaker shutting down") -> None:
@@ -461,9 +473,11 @@ class Speaker:
     def _route_event(self, nb: Neighbor, session: Session, event: SessionEvent) -> None:
         if isinstance(event, UpdateReceived):
             nb.updates_in += 1
+            nb.session_updates_in += 1
             self._receive(nb, event.update)
         elif isinstance(event, UpdateWithdrawn):
             nb.updates_in += 1
+            nb.session_updates_in += 1
             self._withdraw(nb, [p for ps in event.update.families().values() for p in ps])
             log.warning(
                 "%s: treat-as-withdraw from %s: %s", self.config.name, nb.config.name, event.error
@@ -488,12 +502,14 @@ class Speaker:
                 ebgp=negotiated.peer_as != self.config.asn,
             )
             nb.established_at = time.monotonic()
+            nb.session_updates_in = nb.session_updates_out = 0
             nb.adj_out.clear()
             log.info("%s: session to %s established", self.config.name, nb.config.name)
             self._refresh[nb.config.name] |= set(negotiated.families)
             self._schedule_flush()
         elif isinstance(event, SessionDown):
             if event.was_established:
+                nb.session_updates_in = nb.session_updates_out = 0
                 nb.flaps += 1
                 nb.last_down = event.reason.value + (
                     f": {event.notification}" if event.notification else ""
@@ -662,6 +678,7 @@ class Speaker:
             if not nb.transport.send_update(message):
                 break
             nb.updates_out += 1
+            nb.session_updates_out += 1
 
     def _export_route(
         self,

@@ -85,16 +85,9 @@ class Decision:
 
 
 def _rank(p: Path) -> tuple[int, int, int, int, int, int, int]:
-    """The steps as one sort key, valid when MED decides nothing (see ``decide``)."""
-    return (
-        -p.local_pref,
-        -int(p.source.local),
-        p.as_path_length,
-        p.origin,
-        -int(p.source.ebgp),
-        int(p.source.router_id),
-        _address_key(p),
-    )
+    """The steps as one sort key, valid when MED decides nothing (see ``decide``); built
+    once per path (``Path.rank``)."""
+    return p.rank
 
 
 def decide(paths: Sequence[Path]) -> Decision | None:
@@ -134,7 +127,7 @@ _STEP_OF_KEY = ("local-pref", "local-origin", "as-path-length", "origin", "ebgp-
 
 
 def _decide_by_rank(candidates: list[Path]) -> Decision:
-    ranked = [(_rank(p), p) for p in candidates]
+    ranked = [(p.rank, p) for p in candidates]
     ranked.sort(key=lambda item: item[0])
     (best_key, best), (second_key, _) = ranked[0], ranked[1]
     if best_key == second_key:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .decision import Decision, _address_key
+from .decision import Decision
 from .path import Path
 
 
@@ -28,7 +28,7 @@ class MultipathConfig:
 
 
 def _order(p: Path) -> tuple[int, int]:
-    return (int(p.source.router_id), _address_key(p))
+    return p.rank[5:]  # (BGP Identifier, peer address): see Path.rank
 
 
 def select_multipath(decision: Decision, config: MultipathConfig) -> tuple[Path, ...]:

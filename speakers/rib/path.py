@@ -41,18 +41,35 @@ def local_source(asn: int, router_id: ipaddress.IPv4Address) -> PeerInfo:
 @dataclass(frozen=True, slots=True)
 class Path:
     """One route from one source. ``link_bandwidth`` is the RFC 10005 §4 effective value in
-    bytes/s (None: no usable community), computed once when the path is built."""
+    bytes/s (None: no usable community), computed once when the path is built; so is
+    ``rank``, the decision steps but MED as one sort key (decision.py), because a path is
+    ranked every time a rival for its prefix arrives or leaves: on a spine with dozens of
+    neighbors that is dozens of times per path."""
 
     source: PeerInfo
     attributes: PathAttributes
     next_hop: IPAddress | None
     link_bandwidth: float | None
+    rank: tuple[int, int, int, int, int, int, int]
 
     @classmethod
     def build(
         cls, source: PeerInfo, attributes: PathAttributes, next_hop: IPAddress | None
     ) -> Path:
-        return cls(source, attributes, next_hop, attributes.link_bandwidth_bytes_per_s)
+        lp = attributes.local_pref
+        as_path = attributes.as_path
+        origin = attributes.origin
+        address = source.address
+        rank = (
+            -(DEFAULT_LOCAL_PREF if lp is None else lp),
+            -int(source.local),
+            0 if as_path is None else as_path.length,
+            2 if origin is None else int(origin),
+            -int(source.ebgp),
+            int(source.router_id),
+            int(address) + (1 << 128 if address.version == 6 else 0),
+        )
+        return cls(source, attributes, next_hop, attributes.link_bandwidth_bytes_per_s, rank)
 
     @property
     def local_pref(self) -> int:

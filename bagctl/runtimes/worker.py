@@ -1,0 +1,196 @@
+"""One worker process of a sharded region: runs a ``Shard`` and obeys its parent.
+
+Started as ``python -m bagctl.runtimes.worker SPEC`` where SPEC is a pickle the parent
+wrote (``WorkerSpec``: this worker's speaker configurations, the transport, the names of
+the speakers other workers run, a seed). The parent talks over stdin/stdout, one JSON
+object per line; stdout carries nothing else (logs go to stderr).
+
+Requests ``{"id": N, "op": ..., ...}`` get ``{"id": N, "ok": true, "result": ...}`` or
+``{"id": N, "ok": false, "error": "..."}``. Operations: listen, start_sessions, begin
+(reset the FIB counters), snapshot (``ShardSnapshot`` as an object), report (FIB counters
+since begin), link_down / link_up / set_capacity (node, peer[, bps]), drain / undrain /
+restart (node[, method]), weights (node, prefix), view (what, node[, prefix]), stats,
+close (reply, then exit).
+
+Unasked, the worker sends ``{"ev": "idle", ...}`` whenever it has gone quiet after
+routing activity with all of its session ends up: the parent's cue to look at the whole
+region (runtimes/sharded.py). A wave of snapshots costs a pass over every session, so
+the cue is only given when the shard itself could be part of a quiescent region.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import logging
+import pickle
+import resource
+import sys
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from speakers.config import SpeakerConfig
+from speakers.wire import Prefix
+from speakers.wire.prefix import ipv4_mapped
+
+from ..shard import Shard
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSpec:
+    index: int
+    configs: dict[str, SpeakerConfig]
+    transport: str
+    remote: frozenset[str]  # speakers run by other workers
+    addresses: dict[str, str]  # every speaker's loopback -> name (for FIB views)
+    seed: int
+
+
+class Worker:
+    def __init__(self, spec: WorkerSpec, out: asyncio.StreamWriter | Any) -> None:
+        self.spec = spec
+        self.out = out
+        self.loop = asyncio.get_running_loop()
+        self.shard = Shard(
+            spec.configs,
+            transport=spec.transport,
+            remote=spec.remote,
+            seed=spec.seed,
+            on_wake=self._on_wake,
+        )
+        self._check: asyncio.Handle | None = None
+        self._pushed_activity = -1
+        self._names: dict[object, str] = {}
+        for address, name in spec.addresses.items():
+            ip = ipaddress.ip_address(address)
+            self._names[ip] = name
+            if ip.version == 4:
+                self._names[ipv4_mapped(ip)] = name
+        self.done = asyncio.Event()
+
+    def send(self, obj: dict[str, object]) -> None:
+        self.out.write((json.dumps(obj, separators=(",", ":")) + "\n").encode())
+
+    # --- the idle cue -------------------------------------------------------------------
+
+    def _on_wake(self) -> None:
+        if self._check is None:
+            self._check = self.loop.call_soon(self._maybe_idle)
+
+    def _maybe_idle(self) -> None:
+        self._check = None
+        shard = self.shard
+        if shard.activity == self._pushed_activity or shard.busy():
+            return
+        up, expected = shard.ends()
+        if up != expected:
+            return
+        self._pushed_activity = shard.activity
+        self.send({"ev": "idle", "activity": shard.activity})
+
+    # --- requests -----------------------------------------------------------------------
+
+    async def handle(self, request: dict[str, Any]) -> None:
+        rid = request.get("id")
+        try:
+            result = await self._dispatch(request)
+        except Exception as exc:  # every failure goes back to the parent, named
+            self.send({"id": rid, "ok": False, "error": f"{type(exc).__name__}: {exc}"})
+            return
+        self.send({"id": rid, "ok": True, "result": result})
+        if request.get("op") == "close":
+            self.done.set()
+
+    async def _dispatch(self, r: dict[str, Any]) -> object:
+        shard, op = self.shard, r.get("op")
+        if op == "listen":
+            await shard.listen()
+        elif op == "start_sessions":
+            shard.start_sessions()
+        elif op == "begin":
+            shard.reset_counters()
+            return shard.updates_sent()
+        elif op == "snapshot":
+            return asdict(shard.snapshot())
+        elif op == "report":
+            c = shard.counters
+            return {
+                "fib_changes": c.fib_changes,
+                "last_fib_ns": c.last_fib_ns,
+                "prefixes": sorted(str(p) for p in c.prefixes),
+                "updates_sent": shard.updates_sent(),
+            }
+        elif op == "link_down":
+            shard.link_down(r["node"], r["peer"])
+        elif op == "link_up":
+            shard.link_up(r["node"], r["peer"])
+        elif op == "set_capacity":
+            shard.set_capacity(r["node"], r["peer"], float(r["bps"]))
+        elif op == "drain":
+            shard.drain(r["node"], r["method"])
+        elif op == "undrain":
+            shard.undrain(r["node"])
+        elif op == "restart":
+            await shard.restart(r["node"])
+        elif op == "weights":
+            group = shard.speaker(r["node"]).fib_table.lookup(Prefix.parse(r["prefix"]))
+            if group is None:
+                return {}
+            return {self._names.get(hop, str(hop)): w for hop, w in group.members}
+        elif op == "view":
+            from .. import inspect as views  # the bus's views of a speaker
+
+            speaker = shard.speaker(r["node"])
+            what = r["what"]
+            if what == "sessions":
+                return views.sessions_view(speaker)
+            if what == "rib":
+                return views.rib_view(speaker, r.get("prefix"))
+            if what == "fib":
+                return views.fib_view(speaker, r.get("prefix"), names=self._names)
+            raise ValueError(f"unknown view {what!r} (sessions, rib or fib)")
+        elif op == "stats":
+            return {
+                "speakers": len(shard.speakers),
+                "fib_entries": shard.fib_entries(),
+                "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            }
+        elif op == "close":
+            shard.close()
+        else:
+            raise ValueError(f"unknown operation {op!r}")
+        return None
+
+
+async def serve(spec: WorkerSpec) -> None:
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=1 << 24)
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    transport, protocol = await loop.connect_write_pipe(
+        asyncio.streams.FlowControlMixin, sys.stdout
+    )
+    writer = asyncio.StreamWriter(transport, protocol, None, loop)
+    worker = Worker(spec, writer)
+    try:
+        while not worker.done.is_set():
+            line = await reader.readline()
+            if not line:
+                break  # the parent went away: stop with it
+            await worker.handle(json.loads(line))  # one at a time, in order
+            await writer.drain()
+    finally:
+        worker.shard.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+    with open(args[0], "rb") as f:
+        spec: WorkerSpec = pickle.load(f)
+    asyncio.run(serve(spec))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

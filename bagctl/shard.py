@@ -1,0 +1,234 @@
+"""The speakers of a region that run in one process: built, started, acted on, observed.
+
+A ``Region`` runs one shard holding every speaker; a sharded region (runtimes/sharded.py)
+runs one shard per worker process. A shard knows nothing of the other shards except
+which neighbors live there: with the in-memory transport those sessions still run over
+real TCP on 127/8 (``Speaker.tcp_neighbors``), every other session stays in memory.
+
+What a shard reports is what quiescence needs, read from the speakers' own state:
+``busy`` (an export queued, or bytes on the in-memory network), session ends up against
+the ends expected up (a bundle taken down removes its two ends), the UPDATEs sent and
+received over the current sessions (equal across the whole region when none is in
+flight, even between processes), and an activity counter that moves on every routing
+event (an UPDATE in, a session up or down, a FIB change, an operation), so that two
+identical snapshots in a row mean nothing happened in between. KEEPALIVEs count in
+neither: they change no route, and a large region always has some on the wire.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from speakers.config import SpeakerConfig
+from speakers.fib import FibChange
+from speakers.memnet import MemoryNetwork
+from speakers.session import SessionEvent, State, StateChanged
+from speakers.speaker import DrainMethod, Speaker
+from speakers.wire import Prefix
+
+
+@dataclass
+class FibCounters:
+    """FIB changes since the last reset: how many, the last one's time, which prefixes."""
+
+    fib_changes: int = 0
+    last_fib_ns: int = 0
+    prefixes: set[Prefix] = field(default_factory=set)
+
+
+@dataclass(frozen=True, slots=True)
+class ShardSnapshot:
+    """One look at a shard's state (module docstring)."""
+
+    busy: bool
+    ends_up: int
+    ends_expected: int
+    session_updates_out: int
+    session_updates_in: int
+    activity: int
+    updates_sent: int
+
+
+class Shard:
+    """Speakers of one region in this process (module docstring). ``on_wake`` is called
+    whenever something happened that may change the shard's snapshot."""
+
+    def __init__(
+        self,
+        configs: dict[str, SpeakerConfig],
+        *,
+        transport: str = "tcp",
+        remote: frozenset[str] = frozenset(),
+        seed: int = 1,
+        on_wake: Callable[[], None] | None = None,
+    ) -> None:
+        if transport not in ("tcp", "memory"):
+            raise ValueError(f"transport {transport!r}: tcp or memory")
+        self.configs = configs
+        self.transport = transport
+        self.remote = remote  # speakers of the region that run in other processes
+        self.network: MemoryNetwork | None = None
+        self.speakers: dict[str, Speaker] = {}
+        self.down: set[tuple[str, str]] = set()  # (speaker, neighbor) ends taken down
+        self.counters = FibCounters()
+        self.activity = 0
+        self._rng = random.Random(seed)
+        self._on_wake = on_wake
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    def _make(self, name: str) -> Speaker:
+        config = self.configs[name]
+        tcp = frozenset(nb.name for nb in config.neighbors if nb.name in self.remote)
+        speaker = Speaker(
+            config,
+            rng=random.Random(self._rng.random()),
+            network=self.network,
+            tcp_neighbors=tcp if self.network is not None else frozenset(),
+        )
+        speaker.fib_table.subscribe(self._on_fib)
+        speaker.activity.append(self._poke)
+        speaker.session_events.append(self._on_session_event)
+        return speaker
+
+    def _poke(self) -> None:
+        if self._on_wake is not None:
+            self._on_wake()
+
+    def _wake(self) -> None:
+        self.activity += 1
+        self._poke()
+
+    def _on_session_event(self, _name: str, event: SessionEvent) -> None:
+        if isinstance(event, StateChanged):
+            self._poke()
+        else:
+            self._wake()
+
+    def _on_fib(self, change: FibChange) -> None:
+        c = self.counters
+        c.fib_changes += 1
+        c.last_fib_ns = max(c.last_fib_ns, change.at_ns)
+        c.prefixes.add(change.prefix)
+        self._wake()
+
+    async def listen(self) -> None:
+        """Build every speaker, bind its listeners and originate its routes; no session
+        starts yet, so that no first dial anywhere in the region is refused."""
+        if self.transport == "memory":
+            self.network = MemoryNetwork(asyncio.get_running_loop())
+        self.speakers = {name: self._make(name) for name in self.configs}
+        for speaker in self.speakers.values():
+            await speaker.listen()
+
+    def start_sessions(self) -> None:
+        for speaker in self.speakers.values():
+            speaker.start_sessions()
+
+    def close(self) -> None:
+        for speaker in self.speakers.values():
+            speaker.close()
+
+    # --- actions (each on this shard's ends only) -------------------------------------
+
+    def speaker(self, node: str) -> Speaker:
+        try:
+            return self.speakers[node]
+        except KeyError:
+            raise KeyError(f"no BGP speaker {node!r} here") from None
+
+    def link_down(self, node: str, peer: str) -> None:
+        self.speaker(node).link_down(peer)
+        self.down.add((node, peer))
+        self._wake()
+
+    def link_up(self, node: str, peer: str) -> None:
+        self.down.discard((node, peer))
+        self.speaker(node).link_up(peer)
+        self._wake()
+
+    def set_capacity(self, node: str, peer: str, capacity_bps: float) -> None:
+        self.speaker(node).set_link_capacity(peer, capacity_bps)
+        self._wake()
+
+    def drain(self, node: str, method: str) -> None:
+        self.speaker(node).drain(DrainMethod(method))
+        self._wake()
+
+    def undrain(self, node: str) -> None:
+        self.speaker(node).undrain()
+        self._wake()
+
+    async def restart(self, node: str) -> None:
+        """Stop the switch's speaker (a Cease to every neighbor) and start a fresh one."""
+        await self.speaker(node).stop("restarting")
+        self.speakers[node] = self._make(node)
+        await self.speakers[node].start()
+        self._wake()
+
+    # --- observation --------------------------------------------------------------------
+
+    def busy(self) -> bool:
+        if self.network is not None and self.network.in_flight:
+            return True
+        return any(s.busy() for s in self.speakers.values())
+
+    def ends(self) -> tuple[int, int]:
+        """(session ends Established, session ends expected up) over this shard."""
+        up = expected = 0
+        for name, speaker in self.speakers.items():
+            for peer, nb in speaker.neighbors.items():
+                if (name, peer) in self.down:
+                    continue
+                expected += 1
+                if nb.peer.primary.state is State.ESTABLISHED:
+                    up += 1
+        return up, expected
+
+    def balance(self) -> tuple[int, int]:
+        """(bytes written, bytes read) over every current connection of this shard."""
+        sent = received = 0
+        for speaker in self.speakers.values():
+            for nb in speaker.neighbors.values():
+                if nb.transport is not None:
+                    s, r = nb.transport.in_flight()
+                    sent += s
+                    received += r
+        return sent, received
+
+    def update_balance(self) -> tuple[int, int]:
+        """(UPDATEs sent, UPDATEs received) over the current sessions of this shard."""
+        sent = received = 0
+        for speaker in self.speakers.values():
+            for nb in speaker.neighbors.values():
+                sent += nb.session_updates_out
+                received += nb.session_updates_in
+        return sent, received
+
+    def updates_sent(self) -> int:
+        return sum(nb.updates_out for s in self.speakers.values() for nb in s.neighbors.values())
+
+    def snapshot(self) -> ShardSnapshot:
+        up, expected = self.ends()
+        sent, received = self.update_balance()
+        return ShardSnapshot(
+            busy=self.busy(),
+            ends_up=up,
+            ends_expected=expected,
+            session_updates_out=sent,
+            session_updates_in=received,
+            activity=self.activity,
+            updates_sent=self.updates_sent(),
+        )
+
+    def reset_counters(self) -> None:
+        self.counters = FibCounters()
+
+    def fib_entries(self) -> int:
+        return sum(len(s.fib_table) for s in self.speakers.values())
+
+
+__all__ = ["FibCounters", "Shard", "ShardSnapshot"]
