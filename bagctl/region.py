@@ -364,6 +364,10 @@ class Region:
             entries = inspect.fib_view(speaker, prefix)
         return {"node": node, "what": what, "prefix": prefix, what: entries}
 
+    async def changed_nodes(self) -> set[str]:
+        """Speakers whose FIB or sessions changed since the last call (all, the first time)."""
+        return self.shard.take_dirty()
+
     async def status(self) -> dict[str, object]:
         up, expected = self.sessions_established() if self.speakers else (0, 0)
         return {

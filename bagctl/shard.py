@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from speakers.config import SpeakerConfig
 from speakers.fib import FibChange
 from speakers.memnet import MemoryNetwork
-from speakers.session import SessionEvent, State, StateChanged
+from speakers.session import SessionDown, SessionEstablished, SessionEvent, State, StateChanged
 from speakers.speaker import DrainMethod, Speaker
 from speakers.wire import Prefix
 
@@ -75,6 +75,7 @@ class Shard:
         self.down: set[tuple[str, str]] = set()  # (speaker, neighbor) ends taken down
         self.counters = FibCounters()
         self.activity = 0
+        self.dirty: set[str] = set()  # speakers whose FIB or sessions changed (take_dirty)
         self._rng = random.Random(seed)
         self._on_wake = on_wake
 
@@ -89,9 +90,9 @@ class Shard:
             network=self.network,
             tcp_neighbors=tcp if self.network is not None else frozenset(),
         )
-        speaker.fib_table.subscribe(self._on_fib)
+        speaker.fib_table.subscribe(lambda change: self._on_fib(name, change))
         speaker.activity.append(self._poke)
-        speaker.session_events.append(self._on_session_event)
+        speaker.session_events.append(lambda _peer, event: self._on_session_event(name, event))
         return speaker
 
     def _poke(self) -> None:
@@ -102,13 +103,16 @@ class Shard:
         self.activity += 1
         self._poke()
 
-    def _on_session_event(self, _name: str, event: SessionEvent) -> None:
+    def _on_session_event(self, name: str, event: SessionEvent) -> None:
         if isinstance(event, StateChanged):
             self._poke()
-        else:
-            self._wake()
+            return
+        if isinstance(event, SessionEstablished | SessionDown):
+            self.dirty.add(name)
+        self._wake()
 
-    def _on_fib(self, change: FibChange) -> None:
+    def _on_fib(self, name: str, change: FibChange) -> None:
+        self.dirty.add(name)
         c = self.counters
         c.fib_changes += 1
         c.last_fib_ns = max(c.last_fib_ns, change.at_ns)
@@ -223,6 +227,11 @@ class Shard:
             activity=self.activity,
             updates_sent=self.updates_sent(),
         )
+
+    def take_dirty(self) -> set[str]:
+        """The speakers whose FIB or sessions changed since the last call."""
+        dirty, self.dirty = self.dirty, set()
+        return dirty
 
     def reset_counters(self) -> None:
         self.counters = FibCounters()

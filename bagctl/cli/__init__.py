@@ -5,7 +5,15 @@ from __future__ import annotations
 import click
 
 from .codec import codec
+from .converge import converge
 from .demo import demo
+from .down import down
+from .events import events
+from .link import link
+from .node import node
+from .replay import replay
+from .show import show
+from .status import status
 from .topo import topo
 from .up import up
 
@@ -20,6 +28,8 @@ cli.add_command(demo)
 cli.add_command(codec)
 cli.add_command(topo)
 cli.add_command(up)
+for _command in (down, status, link, node, show, events, converge, replay):
+    cli.add_command(_command)
 
 
 def main() -> None:

@@ -57,9 +57,17 @@ class WorkerError(RuntimeError):
 class _WorkerHandle:
     """The parent's end of one worker: requests with replies, and the idle cue."""
 
-    def __init__(self, index: int, proc: asyncio.subprocess.Process, on_idle: Callable[[], None]):
+    def __init__(
+        self,
+        index: int,
+        proc: asyncio.subprocess.Process,
+        on_idle: Callable[[], None],
+        on_progress: Callable[[], None],
+    ) -> None:
         self.index = index
         self.proc = proc
+        self.ends = (0, 0)  # (up, expected) as last reported
+        self._on_progress = on_progress
         self._next = 0
         self._waiting: dict[int, asyncio.Future[Any]] = {}
         self._on_idle = on_idle
@@ -70,6 +78,10 @@ class _WorkerHandle:
         try:
             while line := await self.proc.stdout.readline():
                 msg = json.loads(line)
+                if msg.get("ev") == "progress":
+                    self.ends = (msg["ends_up"], msg["ends_expected"])
+                    self._on_progress()
+                    continue
                 if "ev" in msg:
                     self._on_idle()
                     continue
@@ -176,7 +188,13 @@ class ShardedRegion:
                 env=env,
                 limit=LINE_LIMIT,
             )
-            self.workers.append(_WorkerHandle(i, proc, self._idle.set))
+            self.workers.append(_WorkerHandle(i, proc, self._idle.set, self._progress))
+
+    def _progress(self) -> None:
+        if self._on_progress is not None:
+            up = sum(w.ends[0] for w in self.workers) // 2
+            expected = self._sessions_expected()
+            self._on_progress(min(up, expected), expected)
 
     async def _all(self, op: str, **args: object) -> list[Any]:
         return list(await asyncio.gather(*(w.request(op, **args) for w in self.workers)))
@@ -325,6 +343,10 @@ class ShardedRegion:
             "workers": [len(g) for g in self.groups],
         }
 
+    async def changed_nodes(self) -> set[str]:
+        """Speakers whose FIB or sessions changed since the last call (all, the first time)."""
+        return set().union(*(await self._all("dirty")))
+
     async def stats(self) -> dict[str, Any]:
         per = await self._all("stats")
         return {
@@ -373,9 +395,9 @@ class ShardedRegion:
                     previous = fingerprint
                     continue  # confirm with a second wave at once
                 previous = None
-                if self._on_progress is not None:
-                    up = sum(s["ends_up"] for s in snaps) // 2
-                    self._on_progress(min(up, self._sessions_expected()), self._sessions_expected())
+                for w, snap in zip(self.workers, snaps, strict=True):
+                    w.ends = (snap["ends_up"], snap["ends_expected"])
+                self._progress()
                 await self._idle.wait()
         t1 = time.monotonic_ns()
         reports = await self._all("report")

@@ -9,13 +9,15 @@ Requests ``{"id": N, "op": ..., ...}`` get ``{"id": N, "ok": true, "result": ...
 ``{"id": N, "ok": false, "error": "..."}``. Operations: listen, start_sessions, begin
 (reset the FIB counters), snapshot (``ShardSnapshot`` as an object), report (FIB counters
 since begin), link_down / link_up / set_capacity (node, peer[, bps]), drain / undrain /
-restart (node[, method]), weights (node, prefix), view (what, node[, prefix]), stats,
-close (reply, then exit).
+restart (node[, method]), weights (node, prefix), view (what, node[, prefix]), dirty
+(speakers whose FIB or sessions changed since last asked), stats, close (reply, then exit).
 
 Unasked, the worker sends ``{"ev": "idle", ...}`` whenever it has gone quiet after
 routing activity with all of its session ends up: the parent's cue to look at the whole
 region (runtimes/sharded.py). A wave of snapshots costs a pass over every session, so
-the cue is only given when the shard itself could be part of a quiescent region.
+the cue is only given when the shard itself could be part of a quiescent region. While
+its sessions come up it sends ``{"ev": "progress", "ends_up": U, "ends_expected": E}``
+instead, a few times a second, for the progress bar.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from speakers.wire import Prefix
 from speakers.wire.prefix import ipv4_mapped
 
 from ..shard import Shard
+
+PROGRESS_INTERVAL_S = 0.25  # session bring-up progress, at most this often
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +65,7 @@ class Worker:
         )
         self._check: asyncio.Handle | None = None
         self._pushed_activity = -1
+        self._progress_at = 0.0
         self._names: dict[object, str] = {}
         for address, name in spec.addresses.items():
             ip = ipaddress.ip_address(address)
@@ -85,6 +90,10 @@ class Worker:
             return
         up, expected = shard.ends()
         if up != expected:
+            now = self.loop.time()
+            if now - self._progress_at >= PROGRESS_INTERVAL_S:
+                self._progress_at = now
+                self.send({"ev": "progress", "ends_up": up, "ends_expected": expected})
             return
         self._pushed_activity = shard.activity
         self.send({"ev": "idle", "activity": shard.activity})
@@ -150,6 +159,8 @@ class Worker:
             if what == "fib":
                 return views.fib_view(speaker, r.get("prefix"), names=self._names)
             raise ValueError(f"unknown view {what!r} (sessions, rib or fib)")
+        elif op == "dirty":
+            return sorted(shard.take_dirty())
         elif op == "stats":
             return {
                 "speakers": len(shard.speakers),

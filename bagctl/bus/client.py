@@ -1,0 +1,214 @@
+"""``BusClient``: send a command to a region and await its reply; follow its events and
+retained state.
+
+One MQTT connection per client, with a unique client id; replies arrive on the client's
+own ``reply/<client-id>/+`` and are matched to requests by request id. Every message is
+checked against the filters this client subscribed to before it is used: amqtt 0.12 has
+been seen delivering retained messages on topics a client never subscribed to, so what
+does not match is counted in ``filtered`` and dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import uuid
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiomqtt
+
+from .broker import BrokerUrl
+from .payloads import ERROR_CODES, BusError, Command, decode, encode
+from .topics import Topics, check_name, topic_matches
+
+CONNECT_TIMEOUT_S = 3.0
+
+
+def new_client_id() -> str:
+    return f"bagctl-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+class BusClient:
+    """Use as ``async with BusClient(url, region) as bus: await bus.request("status")``."""
+
+    def __init__(
+        self,
+        url: BrokerUrl,
+        region: str,
+        *,
+        client_id: str | None = None,
+        connect_timeout_s: float = CONNECT_TIMEOUT_S,
+    ) -> None:
+        self.url = url
+        self.topics = Topics(region)
+        self.client_id = check_name("client id", client_id or new_client_id())
+        self._connect_timeout_s = connect_timeout_s
+        self._client: aiomqtt.Client | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._filters: list[str] = []
+        self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._latest: dict[str, bytes] = {}
+        self._topic_waiters: dict[str, list[asyncio.Future[bytes]]] = defaultdict(list)
+        self._lost: BusError | None = None
+        self.filtered = 0  # messages dropped: not on a topic we subscribed to
+
+    async def __aenter__(self) -> BusClient:
+        self._client = aiomqtt.Client(
+            self.url.host,
+            self.url.port,
+            username=self.url.username,
+            password=self.url.password,
+            identifier=self.client_id,
+            timeout=self._connect_timeout_s,
+        )
+        try:
+            await self._client.__aenter__()
+        except aiomqtt.MqttCodeError as exc:
+            raise BusError(
+                "broker-error", f"the broker at {self.url.redacted()} refused us: {exc}"
+            ) from None
+        except (aiomqtt.MqttError, OSError) as exc:
+            raise BusError(
+                "not-running",
+                f"region {self.topics.region} is not running: cannot reach its broker at "
+                f"{self.url.redacted()} ({exc or type(exc).__name__})",
+            ) from None
+        self._reader = asyncio.create_task(self._read())
+        await self.subscribe(self.topics.reply_filter(self.client_id))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        if self._client is not None:
+            with contextlib.suppress(aiomqtt.MqttError):
+                await self._client.__aexit__(None, None, None)
+
+    @property
+    def mqtt(self) -> aiomqtt.Client:
+        assert self._client is not None, "use BusClient as an async context manager"
+        return self._client
+
+    async def subscribe(self, pattern: str) -> None:
+        if pattern not in self._filters:
+            self._filters.append(pattern)
+            await self.mqtt.subscribe(pattern, qos=1)
+
+    async def _read(self) -> None:
+        try:
+            async for message in self.mqtt.messages:
+                self._dispatch(str(message.topic), message.payload)
+        except aiomqtt.MqttError as exc:
+            self._lost = BusError("not-answering", f"lost the connection to the broker: {exc}")
+            for fut in self._pending.values():
+                if not fut.done():
+                    fut.set_exception(self._lost)
+
+    def _dispatch(self, topic: str, payload: object) -> None:
+        if not any(topic_matches(topic, f) for f in self._filters):
+            self.filtered += 1
+            return
+        data = payload if isinstance(payload, bytes | bytearray) else str(payload).encode()
+        if topic_matches(topic, self.topics.reply_filter(self.client_id)):
+            fut = self._pending.pop(topic.rsplit("/", 1)[1], None)
+            if fut is None or fut.done():
+                return
+            try:
+                fut.set_result(decode(data))
+            except BusError as exc:
+                fut.set_exception(BusError("internal", f"malformed reply: {exc.message}"))
+            return
+        if topic == self.topics.events:
+            with contextlib.suppress(BusError):
+                self._events.put_nowait(decode(data))
+            return
+        self._latest[topic] = bytes(data)
+        for fut in self._topic_waiters.pop(topic, []):
+            if not fut.done():
+                fut.set_result(bytes(data))
+
+    async def send_raw(self, payload: bytes, request: str | None = None) -> str:
+        """Publish ``payload`` as-is on a command topic of ours; returns the request id."""
+        request = request or uuid.uuid4().hex[:12]
+        await self.mqtt.publish(self.topics.cmd(self.client_id, request), payload, qos=1)
+        return request
+
+    async def reply_to_raw(self, payload: bytes, timeout_s: float) -> dict[str, Any]:
+        """Send ``payload`` unchecked and return the whole reply (tests of bad input)."""
+        request = uuid.uuid4().hex[:12]
+        fut = self._expect(request)
+        await self.send_raw(payload, request)
+        return await self._await_reply(fut, request, timeout_s)
+
+    def _expect(self, request: str) -> asyncio.Future[dict[str, Any]]:
+        if self._lost is not None:
+            raise self._lost
+        fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._pending[request] = fut
+        return fut
+
+    async def _await_reply(
+        self, fut: asyncio.Future[dict[str, Any]], request: str, timeout_s: float
+    ) -> dict[str, Any]:
+        try:
+            async with asyncio.timeout(timeout_s):
+                return await fut
+        except TimeoutError:
+            self._pending.pop(request, None)
+            raise BusError(
+                "not-answering",
+                f"region {self.topics.region} not answering (no reply within {timeout_s:g} s)",
+            ) from None
+
+    async def request(
+        self, cmd: str, args: dict[str, Any] | None = None, *, timeout_s: float = 10.0
+    ) -> Any:
+        """Run ``cmd`` on the region; its result, or ``BusError`` with the region's code."""
+        request = uuid.uuid4().hex[:12]
+        fut = self._expect(request)
+        await self.send_raw(encode(Command(cmd, args or {}).as_dict()), request)
+        reply = await self._await_reply(fut, request, timeout_s)
+        if reply.get("ok") is True:
+            return reply.get("result")
+        error = reply.get("error")
+        if not isinstance(error, dict):
+            raise BusError("internal", f"malformed reply: {reply!r}")
+        code = error.get("code")
+        raise BusError(
+            code if code in ERROR_CODES else "internal", str(error.get("message", error))
+        )
+
+    async def events(self) -> AsyncIterator[dict[str, Any]]:
+        """The region's events from now on (subscribe first: ``await bus.follow()``)."""
+        await self.follow()
+        while True:
+            yield await self._events.get()
+
+    async def follow(self) -> None:
+        await self.subscribe(self.topics.events)
+
+    async def retained(self, topic: str, timeout_s: float = 5.0) -> bytes | None:
+        """The retained message on ``topic`` (None if none arrives within ``timeout_s``)."""
+        if topic in self._latest:
+            return self._latest[topic]
+        return await self.next_message(topic, timeout_s)
+
+    async def next_message(self, topic: str, timeout_s: float = 5.0) -> bytes | None:
+        """The next message on ``topic`` (an empty one: its retained state was cleared)."""
+        fut: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._topic_waiters[topic].append(fut)
+        await self.subscribe(topic)
+        try:
+            async with asyncio.timeout(timeout_s):
+                return await fut
+        except TimeoutError:
+            return None
+
+
+__all__ = ["CONNECT_TIMEOUT_S", "BusClient", "new_client_id"]

@@ -1,0 +1,402 @@
+"""``BusServer``: serve one ``Runtime`` (a running region) on the management bus.
+
+Two tasks share one MQTT connection. The receiver takes every message on ``cmd/#``,
+checks it at once (``payloads.parse_command``: size, JSON, types, nodes and bundles of the
+topology) and either answers the error on the message's reply topic or puts the command
+in a bounded queue; a full queue is answered ``busy``, so a flood costs the region a
+reply per message and nothing else. The worker runs queued commands one at a time, in
+order, each to convergence (every ``Runtime`` operation returns a ``ConvergenceReport``
+when the region is quiet again), then replies, appends the command and its result to the
+JSON-lines event log, publishes both on ``events``, and refreshes the retained status and
+per-node state. Nothing a client sends can raise out of either task.
+
+Bundle members. ``link down A B --members N`` fails N more members of the bundle; the
+server keeps how many are up (the region only knows capacities), so ``link up A B
+--members N`` brings N back and ``link up A B`` restores the whole bundle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import aiomqtt
+
+from ..region import ConvergenceReport
+from ..runtimes import Runtime
+from ..topology.model import Bundle
+from .broker import BrokerUrl
+from .payloads import (
+    VERSION,
+    BusError,
+    Command,
+    encode,
+    parse_command,
+    reply_error,
+    reply_ok,
+)
+from .topics import Topics
+
+log = logging.getLogger("bagctl.bus.server")
+
+QUEUE_SIZE = 32
+RETAIN_FIB_MAX_SPEAKERS = 1000
+DEFAULT_TIMEOUT_S = 120.0
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    command: Command
+    client: str
+    request: str
+
+
+class BusServer:
+    """``async with BusServer(runtime, url, log_path) as server``: connected and receiving;
+    ``server.started(report)`` once the region is up starts the worker; ``await
+    server.stopped()`` returns after a ``shutdown`` command or ``stop()``."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        url: BrokerUrl,
+        log_path: Path | str,
+        *,
+        queue_size: int = QUEUE_SIZE,
+        client_id: str | None = None,
+        info: dict[str, object] | None = None,
+    ) -> None:
+        self.runtime = runtime
+        self.topo = runtime.topo
+        self.url = url
+        self.topics = Topics(self.topo.name)
+        self.log_path = Path(log_path)
+        self.info = dict(info or {})  # extra fields of the retained status (pid, broker)
+        self.client_id = client_id or f"bagemu-region-{self.topo.name}-{os.getpid()}"
+        self._queue: asyncio.Queue[Job] = asyncio.Queue(maxsize=queue_size)
+        self._stop = asyncio.Event()
+        self._client: aiomqtt.Client | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._log: IO[str] | None = None
+        self._seq = 0
+        self._last_report: ConvergenceReport | None = None
+        self._published: dict[str, bytes] = {}  # retained topic -> last payload
+        self._members_up: dict[tuple[str, str], int] = {}
+        self._down: set[tuple[str, str]] = set()
+        self.state = "starting"
+        self.commands_run = 0
+        self._retain_fib = sum(1 for _ in self.topo.speakers()) <= RETAIN_FIB_MAX_SPEAKERS
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    async def __aenter__(self) -> BusServer:
+        self._log = self.log_path.open("w", encoding="utf-8")
+        will = aiomqtt.Will(
+            self.topics.status, encode({"v": VERSION, "state": "gone"}), qos=1, retain=True
+        )
+        self._client = aiomqtt.Client(
+            self.url.host,
+            self.url.port,
+            username=self.url.username,
+            password=self.url.password,
+            identifier=self.client_id,
+            will=will,
+            timeout=10,
+        )
+        await self._client.__aenter__()
+        await self._client.subscribe(self.topics.cmd_filter, qos=1)
+        self._tasks.append(asyncio.create_task(self._receive()))
+        await self._publish_status()
+        return self
+
+    def started(self, report: ConvergenceReport) -> None:
+        """The region is up (cold start converged): serve the queued commands."""
+        self._last_report = report
+        self.state = "running"
+        self._event("started", report=report.as_dict())
+        self._tasks.append(asyncio.create_task(self._work()))
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def stopped(self) -> None:
+        await self._stop.wait()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.state = "stopping"
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        client, self._client = self._client, None  # _event: log only from here on
+        if client is not None:
+            line = self._event("stopped")
+            # Clear what we retained, so a later client does not see a stopped region.
+            with contextlib.suppress(aiomqtt.MqttError):
+                await client.publish(self.topics.events, line.encode(), qos=1)
+                for topic in [self.topics.status, *self._published]:
+                    await client.publish(topic, b"", qos=1, retain=True)
+            with contextlib.suppress(aiomqtt.MqttError):
+                await client.__aexit__(None, None, None)
+        if self._log is not None:
+            self._log.close()
+
+    # --- receiving ----------------------------------------------------------------------
+
+    async def _receive(self) -> None:
+        assert self._client is not None
+        try:
+            async for message in self._client.messages:
+                try:
+                    await self._on_message(str(message.topic), message.payload, message.retain)
+                except aiomqtt.MqttError:
+                    raise
+                except Exception:  # a bug of ours must not stop the bus
+                    log.exception("handling a message on %s", message.topic)
+        except aiomqtt.MqttError as exc:
+            # The broker went away: nobody can control the region any more, so stop it
+            # rather than leave an unreachable process behind.
+            log.error("lost the broker at %s: %s; stopping", self.url.redacted(), exc)
+            self._stop.set()
+
+    async def _on_message(self, topic: str, payload: object, retain: bool) -> None:
+        route = self.topics.parse_cmd(topic)
+        client, request = route if route is not None else ("", "")
+        try:
+            if route is None:
+                raise BusError(
+                    "bad-payload",
+                    f"{topic}: commands go to {self.topics.base}/cmd/<client-id>/<request-id>",
+                )
+            if retain:
+                raise BusError("bad-payload", "a retained command is not run (republish it)")
+            if not isinstance(payload, bytes | bytearray | str):
+                payload = b"" if payload is None else str(payload)
+            command = parse_command(payload, self.topo)
+        except BusError as error:
+            self._event("rejected", client=client, request=request, error=error.as_dict())
+            if route is not None:
+                await self._reply(client, request, reply_error(request, error))
+            return
+        try:
+            self._queue.put_nowait(Job(command, client, request))
+        except asyncio.QueueFull:
+            error = BusError(
+                "busy", f"region {self.topo.name} is busy: {self._queue.maxsize} commands queued"
+            )
+            self._event("rejected", client=client, request=request, error=error.as_dict())
+            await self._reply(client, request, reply_error(request, error))
+
+    async def _reply(self, client: str, request: str, reply: dict[str, object]) -> None:
+        assert self._client is not None
+        await self._client.publish(self.topics.reply(client, request), encode(reply), qos=1)
+
+    # --- running commands ---------------------------------------------------------------
+
+    async def _work(self) -> None:
+        await self._publish_state()
+        while True:
+            job = await self._queue.get()
+            cmd = job.command
+            self._event(
+                "command", client=job.client, request=job.request, cmd=cmd.name, args=cmd.args
+            )
+            try:
+                result = await self._run(cmd)
+            except BusError as error:
+                reply = reply_error(job.request, error)
+            except TimeoutError:
+                timeout = cmd.args.get("timeout_s", DEFAULT_TIMEOUT_S)
+                reply = reply_error(
+                    job.request,
+                    BusError("timeout", f"{cmd.name}: no convergence within {timeout:g} s"),
+                )
+            except KeyError as exc:
+                reply = reply_error(job.request, BusError("not-found", _message(exc)))
+            except ValueError as exc:
+                reply = reply_error(job.request, BusError("invalid", _message(exc)))
+            except Exception as exc:
+                log.exception("%s failed", cmd.name)
+                reply = reply_error(
+                    job.request, BusError("internal", f"{cmd.name}: {type(exc).__name__}: {exc}")
+                )
+            else:
+                reply = reply_ok(job.request, result)
+            self.commands_run += 1
+            outcome = {k: reply[k] for k in ("ok", "result", "error") if k in reply}
+            self._event("result", client=job.client, request=job.request, cmd=cmd.name, **outcome)
+            with contextlib.suppress(aiomqtt.MqttError):
+                await self._reply(job.client, job.request, reply)
+            if cmd.name == "shutdown":
+                self._stop.set()
+                return
+            if cmd.name in ("status", "show", "converge"):
+                continue
+            with contextlib.suppress(aiomqtt.MqttError):
+                await self._publish_state()
+
+    async def _run(self, cmd: Command) -> object:
+        args = cmd.args
+        timeout = float(args.get("timeout_s", DEFAULT_TIMEOUT_S))
+        rt = self.runtime
+        if cmd.name == "status":
+            return await self._status()
+        if cmd.name == "show":
+            return await rt.show(args["what"], args["node"], args.get("prefix"))
+        if cmd.name == "converge":
+            return {"report": None if self._last_report is None else self._last_report.as_dict()}
+        if cmd.name == "shutdown":
+            return {"stopping": self.topo.name}
+        if cmd.name == "link-down":
+            return await self._link_down(args["a"], args["b"], args.get("members"), timeout)
+        if cmd.name == "link-up":
+            return await self._link_up(args["a"], args["b"], args.get("members"), timeout)
+        if cmd.name == "link-flap":
+            bundle = self._bundle(args["a"], args["b"])
+            if bundle.key in self._down:
+                raise BusError("invalid", f"bundle {bundle.a}-{bundle.b} is down: bring it up")
+            flap = rt.flap  # type: ignore[attr-defined]
+            report = await flap(args["a"], args["b"], args["count"], args["interval_s"], timeout)
+            return self._report(report)
+        if cmd.name == "node-drain":
+            method = args.get("method", "link-bandwidth-zero")
+            return self._report(await rt.drain(args["node"], method, timeout))
+        if cmd.name == "node-undrain":
+            return self._report(await rt.undrain(args["node"], timeout))
+        if cmd.name == "node-restart":
+            return self._report(await rt.restart(args["node"], timeout))
+        raise BusError("unknown-command", f"unknown command {cmd.name!r}")  # pragma: no cover
+
+    def _report(self, report: ConvergenceReport, **extra: object) -> dict[str, object]:
+        self._last_report = report
+        return {"report": report.as_dict(), **extra}
+
+    def _bundle(self, a: str, b: str) -> Bundle:
+        key = (a, b) if a <= b else (b, a)
+        return next(x for x in self.topo.bundles if x.key == key)  # parse_command checked
+
+    def _members(self, bundle: Bundle) -> dict[str, object]:
+        up = 0 if bundle.key in self._down else self._members_up.get(bundle.key, bundle.members)
+        return {"bundle": [bundle.a, bundle.b], "members": bundle.members, "members_up": up}
+
+    async def _link_down(
+        self, a: str, b: str, members: int | None, timeout: float
+    ) -> dict[str, object]:
+        bundle = self._bundle(a, b)
+        up = 0 if bundle.key in self._down else self._members_up.get(bundle.key, bundle.members)
+        if members is not None and members > up:
+            raise BusError(
+                "members-out-of-range",
+                f"bundle {bundle.a}-{bundle.b}: {up} of {bundle.members} members up, "
+                f"cannot take {members} down",
+            )
+        if members is None or members == up:
+            self._down.add(bundle.key)
+            report = await self.runtime.bundle_down(a, b, timeout)
+        else:
+            report = await self.runtime.set_members(a, b, up - members, timeout)
+            self._members_up[bundle.key] = up - members
+        return self._report(report, **self._members(bundle))
+
+    async def _link_up(
+        self, a: str, b: str, members: int | None, timeout: float
+    ) -> dict[str, object]:
+        bundle = self._bundle(a, b)
+        down = bundle.key in self._down
+        up = 0 if down else self._members_up.get(bundle.key, bundle.members)
+        target = bundle.members if members is None else up + members
+        if target > bundle.members:
+            raise BusError(
+                "members-out-of-range",
+                f"bundle {bundle.a}-{bundle.b}: {up} of {bundle.members} members up, "
+                f"cannot bring {members} more up",
+            )
+        capacity_members = self._members_up.get(bundle.key, bundle.members)
+        report = None
+        if target != capacity_members:
+            report = await self.runtime.set_members(a, b, target, timeout)
+            self._members_up[bundle.key] = target
+        if down or report is None:
+            report = await self.runtime.bundle_up(a, b, timeout)
+            self._down.discard(bundle.key)
+        return self._report(report, **self._members(bundle))
+
+    # --- publishing ---------------------------------------------------------------------
+
+    async def _status(self) -> dict[str, object]:
+        status = await self.runtime.status()
+        return {
+            "state": self.state,
+            **status,
+            **self.info,
+            "queued": self._queue.qsize(),
+            "commands_run": self.commands_run,
+            "last_report": None if self._last_report is None else self._last_report.as_dict(),
+        }
+
+    async def _publish_status(self) -> None:
+        assert self._client is not None
+        payload = encode({"v": VERSION, **(await self._status())})
+        await self._client.publish(self.topics.status, payload, qos=1, retain=True)
+
+    async def _publish_state(self) -> None:
+        """Retained per-node sessions and FIB of the nodes where they changed, then status.
+        Regions over ``RETAIN_FIB_MAX_SPEAKERS`` speakers retain sessions only: thousands
+        of whole FIBs are too much for a broker to hold; ``show fib`` asks on demand."""
+        assert self._client is not None
+        changed = await self.runtime.changed_nodes()
+        views = ("sessions", "fib") if self._retain_fib else ("sessions",)
+        for node in self.topo.speakers():
+            if node.name not in changed:
+                continue
+            for what in views:
+                view = await self.runtime.show(what, node.name)
+                view.pop("prefix", None)
+                payload = encode({"v": VERSION, **view})
+                topic = self.topics.node(node.name, what)
+                if self._published.get(topic) != payload:
+                    self._published[topic] = payload
+                    await self._client.publish(topic, payload, qos=1, retain=True)
+        await self._publish_status()
+
+    def _event(self, kind: str, **fields: Any) -> str:
+        """Append to the event log and publish on ``events`` (without waiting)."""
+        self._seq += 1
+        event = {
+            "v": VERSION,
+            "seq": self._seq,
+            "at": round(time.time(), 6),
+            "kind": kind,
+            "region": self.topo.name,
+            **fields,
+        }
+        line = json.dumps(event, separators=(",", ":"))
+        if self._log is not None:
+            self._log.write(line + "\n")
+            self._log.flush()
+        if self._client is not None:
+            task = asyncio.create_task(self._publish_event(line.encode()))
+            self._tasks.append(task)
+            task.add_done_callback(self._tasks.remove)
+        return line
+
+    async def _publish_event(self, payload: bytes) -> None:
+        assert self._client is not None
+        with contextlib.suppress(aiomqtt.MqttError):
+            await self._client.publish(self.topics.events, payload, qos=1)
+
+
+def _message(exc: BaseException) -> str:
+    return str(exc.args[0]) if exc.args else type(exc).__name__
+
+
+__all__ = ["DEFAULT_TIMEOUT_S", "QUEUE_SIZE", "BusServer", "Job"]

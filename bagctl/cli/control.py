@@ -1,0 +1,158 @@
+"""Shared by the commands that control a running region over the bus: finding it (state
+file, or ``--broker``/``--region``), sending one command, printing the result as text or
+``--json``, and failing with the error's code and message (exit 1)."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import click
+
+from ..bus import BrokerUrl, BusClient, BusError
+from ..bus.host import StateDir, pid_alive
+from .output import emit_json, fail
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    region: str
+    url: BrokerUrl
+    pid: int | None
+    state_dir: StateDir
+
+
+def resolve(state_dir: str | None, region: str | None, broker: str | None) -> Target:
+    """The region to talk to, or ``BusError("not-running")`` saying why there is none."""
+    sd = StateDir(state_dir)
+    if broker is not None:
+        if region is None:
+            raise BusError("bad-payload", "--broker needs --region NAME")
+        try:
+            return Target(region, BrokerUrl.parse(broker), None, sd)
+        except ValueError as exc:
+            raise BusError("bad-payload", str(exc)) from None
+    if region is None:
+        regions = sd.regions()
+        if not regions:
+            raise BusError("not-running", f"no region is running (no state file in {sd.path})")
+        if len(regions) > 1:
+            raise BusError(
+                "not-running", f"several regions running ({', '.join(regions)}): use --region"
+            )
+        region = regions[0]
+    state = sd.read(region)
+    if state is None:
+        raise BusError("not-running", f"region {region} is not running (no state in {sd.path})")
+    pid = state.get("pid")
+    if not isinstance(pid, int) or not pid_alive(pid):
+        sd.remove(region)
+        raise BusError(
+            "not-running",
+            f"region {region} is not running (its process {pid} has exited; "
+            "removed the stale state file)",
+        )
+    return Target(region, BrokerUrl.parse(str(state["broker"])), pid, sd)
+
+
+def target_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--region``, ``--broker``, ``--state-dir``, ``--json``: every control command."""
+    f = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")(f)
+    f = click.option(
+        "--state-dir",
+        type=click.Path(file_okay=False),
+        default=None,
+        help="Where running regions are recorded (default: $BAGEMU_STATE_DIR, else "
+        "~/.local/state/bagemu).",
+    )(f)
+    f = click.option(
+        "--broker", default=None, metavar="URL", help="mqtt://[user:pass@]host:port (no state)."
+    )(f)
+    f = click.option("--region", default=None, help="Region name (default: the one running).")(f)
+    return f
+
+
+def request(
+    target: Target, cmd: str, args: dict[str, Any] | None = None, timeout_s: float = 10.0
+) -> Any:
+    async def run() -> Any:
+        async with BusClient(target.url, target.region) as bus:
+            return await bus.request(cmd, args or {}, timeout_s=timeout_s)
+
+    return asyncio.run(run())
+
+
+def fail_bus(error: BusError, as_json: bool) -> None:
+    fail(error.message, as_json=as_json, detail={"code": error.code})
+
+
+def command(
+    cmd: str,
+    args: dict[str, Any],
+    *,
+    region: str | None,
+    broker: str | None,
+    state_dir: str | None,
+    as_json: bool,
+    timeout_s: float,
+    render: Callable[[Any], None],
+) -> None:
+    """Find the region, run ``cmd``, print (``render`` or JSON); exit 1 on any error."""
+    try:
+        target = resolve(state_dir, region, broker)
+        result = request(target, cmd, {k: v for k, v in args.items() if v is not None}, timeout_s)
+    except BusError as error:
+        fail_bus(error, as_json)
+        return
+    if as_json:
+        emit_json({"ok": True, "region": target.region, "cmd": cmd, "result": result})
+    else:
+        render(result)
+
+
+def table(headers: list[str], rows: list[list[object]]) -> str:
+    """Plain aligned columns."""
+    cells = [headers, *[["" if c is None else str(c) for c in row] for row in rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells
+    )
+
+
+def report_line(report: dict[str, Any] | None) -> str:
+    if report is None:
+        return "no convergence report yet"
+    return (
+        f"{report['event']}: converged in {report['converged_s']:.3f} s (quiet after "
+        f"{report['quiescent_s']:.3f} s), {report['fib_changes']} FIB changes, "
+        f"{report['updates_sent']} UPDATEs, sessions {report['sessions_established']}/"
+        f"{report['sessions_expected']}"
+    )
+
+
+def render_report(result: dict[str, Any]) -> None:
+    click.echo(report_line(result.get("report")))
+    if "members_up" in result:
+        a, b = result["bundle"]
+        click.echo(f"bundle {a} - {b}: {result['members_up']}/{result['members']} members up")
+
+
+timeout_option = functools.partial(
+    click.option, "--timeout", "timeout_s", type=click.FloatRange(min=0.1), show_default=True
+)
+
+__all__ = [
+    "Target",
+    "command",
+    "fail_bus",
+    "render_report",
+    "report_line",
+    "request",
+    "resolve",
+    "table",
+    "target_options",
+    "timeout_option",
+]

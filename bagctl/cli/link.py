@@ -1,0 +1,74 @@
+"""``bagctl link down|up A B [--members N]``, ``bagctl link flap A B --count N --interval T``:
+fail and repair bundles of a running region; each prints the convergence report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from .control import command, render_report, target_options, timeout_option
+
+MARGIN_S = 15.0  # the client waits this much longer than the region may take
+
+
+@click.group()
+def link() -> None:
+    """Fail, repair or flap a bundle (both ends) in the running region."""
+
+
+def _members_option(verb: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(
+        "--members",
+        type=click.IntRange(min=1),
+        default=None,
+        help=f"Only {verb} N members of the bundle (default: the whole bundle).",
+    )
+
+
+@link.command("down")
+@click.argument("a")
+@click.argument("b")
+@_members_option("fail")
+@timeout_option(default=120.0, help="Seconds the region may take to converge.")
+@target_options
+def link_down(a: str, b: str, members: int | None, timeout_s: float, **target: object) -> None:
+    """Bundle A-B fails (or N of its members do)."""
+    args = {"a": a, "b": b, "members": members, "timeout_s": timeout_s}
+    command("link-down", args, timeout_s=timeout_s + MARGIN_S, render=render_report, **target)
+
+
+@link.command("up")
+@click.argument("a")
+@click.argument("b")
+@_members_option("repair")
+@timeout_option(default=120.0, help="Seconds the region may take to converge.")
+@target_options
+def link_up(a: str, b: str, members: int | None, timeout_s: float, **target: object) -> None:
+    """Bundle A-B is repaired (or N more of its members work again)."""
+    args = {"a": a, "b": b, "members": members, "timeout_s": timeout_s}
+    command("link-up", args, timeout_s=timeout_s + MARGIN_S, render=render_report, **target)
+
+
+@link.command("flap")
+@click.argument("a")
+@click.argument("b")
+@click.option("--count", type=click.IntRange(1, 1000), default=1, show_default=True)
+@click.option(
+    "--interval",
+    "interval_s",
+    type=click.FloatRange(0, 60),
+    default=1.0,
+    show_default=True,
+    help="Seconds between each down and up.",
+)
+@timeout_option(default=120.0, help="Seconds the region may take to converge after.")
+@target_options
+def link_flap(
+    a: str, b: str, count: int, interval_s: float, timeout_s: float, **target: object
+) -> None:
+    """Bundle A-B goes down and up COUNT times, INTERVAL apart."""
+    args = {"a": a, "b": b, "count": count, "interval_s": interval_s, "timeout_s": timeout_s}
+    wait = timeout_s + 2 * count * interval_s + MARGIN_S
+    command("link-flap", args, timeout_s=wait, render=render_report, **target)

@@ -1,0 +1,53 @@
+"""``bagctl node drain|undrain|restart X``: maintenance operations on one switch of a
+running region; each prints the convergence report."""
+
+from __future__ import annotations
+
+import click
+
+from speakers.speaker import DrainMethod
+
+from .control import command, render_report, target_options, timeout_option
+from .link import MARGIN_S
+
+
+@click.group()
+def node() -> None:
+    """Drain, undrain or restart one switch's speaker in the running region."""
+
+
+@node.command("drain")
+@click.argument("name")
+@click.option(
+    "--method",
+    type=click.Choice([m.value for m in DrainMethod]),
+    default=DrainMethod.LINK_BANDWIDTH_ZERO.value,
+    show_default=True,
+    help="Zero link bandwidth (RFC 10005 §3.1) or AS-path prepending.",
+)
+@timeout_option(default=120.0, help="Seconds the region may take to converge.")
+@target_options
+def node_drain(name: str, method: str, timeout_s: float, **target: object) -> None:
+    """Move traffic off NAME without withdrawing its routes."""
+    args = {"node": name, "method": method, "timeout_s": timeout_s}
+    command("node-drain", args, timeout_s=timeout_s + MARGIN_S, render=render_report, **target)
+
+
+@node.command("undrain")
+@click.argument("name")
+@timeout_option(default=120.0, help="Seconds the region may take to converge.")
+@target_options
+def node_undrain(name: str, timeout_s: float, **target: object) -> None:
+    """Put NAME back into service."""
+    args = {"node": name, "timeout_s": timeout_s}
+    command("node-undrain", args, timeout_s=timeout_s + MARGIN_S, render=render_report, **target)
+
+
+@node.command("restart")
+@click.argument("name")
+@timeout_option(default=120.0, help="Seconds the region may take to converge.")
+@target_options
+def node_restart(name: str, timeout_s: float, **target: object) -> None:
+    """Stop NAME's speaker (a Cease to every neighbor) and start a fresh one."""
+    args = {"node": name, "timeout_s": timeout_s}
+    command("node-restart", args, timeout_s=timeout_s + MARGIN_S, render=render_report, **target)

@@ -1,0 +1,119 @@
+"""A region served on the bus in this process (embedded broker, in-memory network):
+hostile payloads, a flood, two clients at once, retained node state, a clean shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from bagctl.bus import BusClient, BusError, BusServer, EmbeddedBroker
+from bagctl.region import Region
+from bagctl.topology import load_topology
+
+MINI = Path(__file__).resolve().parents[3] / "topologies" / "mini.yaml"
+LEAF, FTSW1, FTSW2 = "r1-nsf1-rtsw1-1", "r1-nsf1-ftsw1-1", "r1-nsf1-ftsw1-2"
+BAG, S1, S2, P = "r1-bag1-1", "r1-nsf1-stsw1-1", "r1-nsf1-stsw2-1", "10.0.0.0/24"
+
+
+class Served:
+    """Broker, region and server, entered and left by the test (so it sees the exit)."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.broker = EmbeddedBroker()
+        self.region = Region(load_topology(MINI), transport="memory")
+        self.log = tmp_path / "events.jsonl"
+
+    async def __aenter__(self) -> Served:
+        self.url = await self.broker.start()
+        self.server = BusServer(self.region, self.url, self.log, queue_size=2)
+        await self.server.__aenter__()
+        self.server.started(await self.region.start(timeout=60))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        try:
+            await self.server.__aexit__(None, None, None)
+        finally:
+            self.region.close()
+            await self.broker.stop()
+
+
+async def weights(bus: BusClient) -> dict[str, int]:
+    view = await bus.request("show", {"what": "fib", "node": BAG, "prefix": P})
+    return view["fib"][0]["weights"]
+
+
+async def test_hostile_payloads_flood_and_concurrent_clients(tmp_path: Path) -> None:
+    async with Served(tmp_path) as served:
+        await scenario(served)
+    events = [json.loads(line) for line in served.log.read_text().splitlines()]
+    assert {"started", "command", "result", "rejected", "stopped"} <= {e["kind"] for e in events}
+    assert all(e["v"] == 1 and e["region"] == "mini" for e in events)
+    results = [e for e in events if e["kind"] == "result"]
+    assert any(not e["ok"] and e["error"]["code"] == "members-out-of-range" for e in results)
+
+
+async def scenario(served: Served) -> None:
+    url = served.url
+    async with BusClient(url, "mini") as bus, BusClient(url, "mini") as other:
+        hostile = {
+            b"\x00\xff garbage": "bad-json",
+            b"[" * 200_000: "too-large",
+            b'{"v": 1, "cmd": "link-down", "args": {"a": 1, "b": 2}}': "bad-payload",
+            b'{"v": 1, "cmd": "format-disk"}': "unknown-command",
+            b'{"v": 1, "cmd": "node-drain", "args": {"node": "r9-bag"}}': "unknown-node",
+        }
+        for payload, code in hostile.items():
+            reply = await bus.reply_to_raw(payload, timeout_s=10)
+            assert reply["ok"] is False and reply["error"]["code"] == code, reply
+        with pytest.raises(BusError, match=r"no route to 10\.9\.9\.0/24") as info:
+            await bus.request("show", {"what": "fib", "node": BAG, "prefix": "10.9.9.0/24"})
+        assert info.value.code == "not-found"
+
+        # A flood while a command runs: two are queued, the rest are answered "busy".
+        flap = asyncio.create_task(
+            bus.request(
+                "link-flap", {"a": LEAF, "b": FTSW1, "count": 1, "interval_s": 0.3}, timeout_s=30
+            )
+        )
+        results = await asyncio.gather(
+            *(other.request("status", timeout_s=30) for _ in range(12)), return_exceptions=True
+        )
+        busy = [r for r in results if isinstance(r, BusError)]
+        assert busy and all(e.code == "busy" for e in busy)
+        assert len(busy) < len(results)
+        assert (await flap)["report"]["event"].startswith("flap")
+
+        # Two clients at once, each gets its own reply.
+        down, status = await asyncio.gather(
+            bus.request("link-down", {"a": LEAF, "b": FTSW1}, timeout_s=30),
+            other.request("status", timeout_s=30),
+        )
+        assert down["report"]["event"] == f"bundle-down {LEAF} {FTSW1}"
+        assert status["region"] == "mini" and status["state"] == "running"
+        assert await weights(bus) == {S2: 1}
+        # Members: 16 of 32 fail on the other plane's bundle, then come back.
+        await bus.request("link-up", {"a": LEAF, "b": FTSW1})
+        half = await bus.request("link-down", {"a": LEAF, "b": FTSW2, "members": 16})
+        assert half["members_up"] == 16 and await weights(other) == {S1: 45, S2: 32}
+        with pytest.raises(BusError, match="cannot take 17 down") as info:
+            await bus.request("link-down", {"a": LEAF, "b": FTSW2, "members": 17})
+        assert info.value.code == "members-out-of-range"
+        await bus.request("link-up", {"a": LEAF, "b": FTSW2})
+        assert await weights(bus) == {S1: 1, S2: 1}
+
+    # A client started later sees the current state, retained.
+    async with BusClient(url, "mini") as late:
+        fib = json.loads(await late.retained(late.topics.node(BAG, "fib")) or b"{}")
+        assert fib["v"] == 1
+        assert next(e for e in fib["fib"] if e["prefix"] == P)["weights"] == {S1: 1, S2: 1}
+        status = json.loads(await late.retained(late.topics.status) or b"{}")
+        assert status["state"] == "running" and status["bundles_down"] == []
+        assert late.filtered == 0
+
+        # Shutdown: replied, and the server stops serving.
+        assert await late.request("shutdown") == {"stopping": "mini"}
+        await served.server.stopped()
