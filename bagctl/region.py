@@ -179,6 +179,9 @@ class Region:
     def close(self) -> None:
         self.shard.close()
 
+    async def aclose(self) -> None:
+        self.close()
+
     # --- operations (each returns when the region has converged) -------------------------
 
     def _bundle(self, a: str, b: str) -> Bundle:

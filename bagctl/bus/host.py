@@ -162,7 +162,7 @@ async def serve_region(
     finally:
         state_dir.remove(region_name)
         if region is not None:
-            region.close()
+            await region.aclose()
         if embedded is not None:
             await embedded.stop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -43,12 +43,16 @@ class Progress:
 
 
 async def _run(
-    path: str, runtime: str, transport: str, port: int, once: bool, as_json: bool
+    path: str, runtime: str, transport: str, port: int, workers: int, once: bool, as_json: bool
 ) -> int:
     topo = load_topology(path)
     factory = get_runtime(runtime)
     region = factory(
-        topo, transport=transport, port=port, on_progress=None if as_json else Progress()
+        topo,
+        transport=transport,
+        port=port,
+        workers=workers,
+        on_progress=None if as_json else Progress(),
     )
     try:
         report = await region.start()
@@ -72,7 +76,7 @@ async def _run(
         await stop.wait()
         return 0
     finally:
-        region.close()
+        await region.aclose()
 
 
 def _ready_text(state: dict[str, Any]) -> str:
@@ -163,6 +167,14 @@ def _detach(
     help="Real TCP on 127/8, or the in-memory network (same BGP bytes, no sockets).",
 )
 @click.option("--port", default=1179, show_default=True, help="BGP port every speaker listens on.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
+    help="Worker processes the speakers are sharded over (0: one per CPU core). Sessions "
+    "between workers run over TCP whatever --transport says.",
+)
 @click.option("--once", is_flag=True, help="Exit once the region has converged.")
 @click.option("--json", "as_json", is_flag=True, help="Print the convergence report as JSON.")
 @click.option("--detach", is_flag=True, help="Run in the background; other commands find it.")
@@ -194,6 +206,7 @@ def up(
     runtime: str,
     transport: str,
     port: int,
+    workers: int,
     once: bool,
     as_json: bool,
     detach: bool,
@@ -211,6 +224,7 @@ def up(
     try:
         if detach:
             argv = [file, "--runtime", runtime, "--transport", transport, "--port", str(port)]
+            argv += ["--workers", str(workers)]
             argv += ["--state-dir", str(sd.path)]
             state = _detach(argv, file, sd, timeout_s, broker)
             state.pop("ok", None)
@@ -220,9 +234,9 @@ def up(
                 click.echo(_ready_text(state))
             return
         if once:
-            code = asyncio.run(_run(file, runtime, transport, port, once, as_json))
+            code = asyncio.run(_run(file, runtime, transport, port, workers, once, as_json))
         else:
-            opts = {"runtime": runtime, "transport": transport, "port": port}
+            opts = {"runtime": runtime, "transport": transport, "port": port, "workers": workers}
             code = asyncio.run(_serve(file, sd, broker, daemon_child, as_json, **opts))
     except (ConfigError, AlreadyRunning, RuntimeError) as exc:
         if daemon_child:

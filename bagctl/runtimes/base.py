@@ -6,6 +6,7 @@ them; each operation returns a ``ConvergenceReport`` once the region is quiet ag
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Protocol
 
@@ -18,6 +19,7 @@ class Runtime(Protocol):
 
     async def start(self, timeout: float = ...) -> ConvergenceReport: ...
     def close(self) -> None: ...
+    async def aclose(self) -> None: ...
     async def bundle_down(self, a: str, b: str, timeout: float = ...) -> ConvergenceReport: ...
     async def bundle_up(self, a: str, b: str, timeout: float = ...) -> ConvergenceReport: ...
     async def set_members(
@@ -37,7 +39,17 @@ class Runtime(Protocol):
     ) -> ConvergenceReport: ...
 
 
-def _embedded(topo: Topology, **options: object) -> Runtime:
+def _embedded(topo: Topology, *, workers: int = 1, **options: object) -> Runtime:
+    """One process (``Region``), or ``workers`` worker processes (``ShardedRegion``); 0
+    means one per CPU core."""
+    from .sharded import ShardedRegion
+
+    if workers == 0:
+        workers = os.cpu_count() or 1
+    if workers < 0:
+        raise ValueError(f"workers must be 0 (one per core) or more, not {workers}")
+    if workers > 1:
+        return ShardedRegion(topo, workers=workers, **options)  # type: ignore[arg-type]
     return Region(topo, **options)  # type: ignore[arg-type]
 
 

@@ -192,7 +192,10 @@ def test_external_mosquitto_with_password(tmp_path: Path) -> None:
                 break
         url = f"mqtt://bagemu:s3cret@127.0.0.1:{port}"
         cli = Cli(tmp_path)
-        up = cli.json("up", MINI, "--detach", "--transport", "memory", "--broker", url)
+        # The sharded runtime here (two worker processes), the single process above.
+        up = cli.json(
+            "up", MINI, "--detach", "--transport", "memory", "--workers", "2", "--broker", url
+        )
         assert up["broker"] == f"mqtt://bagemu:***@127.0.0.1:{port}"  # never printed
         # Wrong password: the broker refuses, and the CLI says so.
         bad = Cli(tmp_path, "--broker", f"mqtt://bagemu:nope@127.0.0.1:{port}", "--region", "mini")

@@ -24,6 +24,17 @@ def test_up_once_json(transport: str) -> None:
     assert report["fib_changes"] >= 10 and report["converged_s"] <= report["quiescent_s"]
 
 
+def test_up_over_worker_processes() -> None:
+    result = CliRunner().invoke(
+        cli, ["up", PLANES, "--once", "--json", "--transport", "memory", "--workers", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)["report"]
+    assert report["sessions_established"] == report["sessions_expected"] == 6
+    result = CliRunner().invoke(cli, ["up", PLANES, "--once", "--workers", "-1"])
+    assert result.exit_code == 2 and "-1 is not in the range x>=0" in result.output
+
+
 def test_up_text_and_errors(tmp_path: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(cli, ["up", PLANES, "--once"])
