@@ -29,6 +29,8 @@ from speakers.session import SessionDown, SessionEstablished, SessionEvent, Stat
 from speakers.speaker import DrainMethod, Speaker
 from speakers.wire import Prefix
 
+FIB_CHANGE_LOG = 64  # per switch: recent changes, for a look after the fact
+
 
 @dataclass
 class FibCounters:
@@ -89,6 +91,9 @@ class Shard:
             rng=random.Random(self._rng.random()),
             network=self.network,
             tcp_neighbors=tcp if self.network is not None else frozenset(),
+            # The shard follows every FIB change as it happens (``_on_fib``): a long
+            # per-switch log would only hold thousands of old groups alive.
+            fib_change_log=FIB_CHANGE_LOG,
         )
         speaker.fib_table.subscribe(lambda change: self._on_fib(name, change))
         speaker.activity.append(self._poke)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import itertools
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -50,7 +51,7 @@ def next_hop_key(next_hop: IPAddress) -> tuple[int, int, str]:
     return next_hop.version, int(next_hop), getattr(next_hop, "scope_id", None) or ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)
 class NextHopGroup:
     """What a prefix forwards over.
 
@@ -196,9 +197,6 @@ class ChangesDropped(LookupError):
 Listener = Callable[[FibChange], None]
 
 
-_GROUP_CACHE_SIZE = 4096
-
-
 class Fib:
     """Prefix -> ``NextHopGroup``, with a change stream (module docstring).
 
@@ -225,7 +223,11 @@ class Fib:
         self._log: deque[FibChange] = deque(maxlen=change_log_size)
         self._next_index = 0
         self._listeners: list[Listener] = []
-        self._groups: dict[tuple[tuple[IPAddress, float | None], ...], NextHopGroup] = {}
+        # Groups in use, by their multipaths' (next hop, bandwidth): weakly held, so a group
+        # lives as long as some prefix (or the change log) has it and no longer.
+        self._groups: weakref.WeakValueDictionary[
+            tuple[tuple[IPAddress, float | None], ...], NextHopGroup
+        ] = weakref.WeakValueDictionary()
 
     # -- the table ---------------------------------------------------------------------
 
@@ -237,7 +239,7 @@ class Fib:
         """Install or replace ``prefix``'s group from its multipaths' (next hop, usable link
         bandwidth in bytes/s or None). Returns the change, or None if the group is unchanged."""
         # Thousands of prefixes share a handful of multipath sets: build each group once
-        # and share the object (CPU and memory). A bounded cache, emptied when full.
+        # and share the object (CPU and memory) while any prefix uses it.
         key = tuple(next_hops_with_bandwidth)
         group = self._groups.get(key)
         if group is None:
@@ -247,8 +249,6 @@ class Fib:
                 max_group_size=self.max_group_size,
                 default_bandwidth_bytes_per_s=self.default_bandwidth_bytes_per_s,
             )
-            if len(self._groups) >= _GROUP_CACHE_SIZE:
-                self._groups.clear()
             self._groups[key] = group
         return self._apply(prefix, group)
 

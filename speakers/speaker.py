@@ -138,6 +138,7 @@ class Speaker:
         clock_ns: Callable[[], int] = time.monotonic_ns,
         network: MemoryNetwork | None = None,
         tcp_neighbors: frozenset[str] = frozenset(),
+        fib_change_log: int = 1 << 17,
     ) -> None:
         self.config = config
         self.network = network  # None: real TCP sockets; else an in-memory network
@@ -153,6 +154,7 @@ class Speaker:
             default_bandwidth_bytes_per_s=None
             if config.default_bandwidth_bps is None
             else config.default_bandwidth_bps / 8,
+            change_log_size=fib_change_log,
         )
         self.local = local_source(config.asn, config.router_id)
         self.neighbors: dict[str, Neighbor] = {}
