@@ -145,7 +145,7 @@ class Region:
         transport: str = "tcp",
         port: int = DEFAULT_PORT,
         seed: int = 1,
-        on_progress: Callable[[int, int], None] | None = None,
+        on_progress: Callable[[int, int, int], None] | None = None,
     ) -> None:
         if transport not in ("tcp", "memory"):
             raise ValueError(f"transport {transport!r}: tcp or memory")
@@ -315,7 +315,8 @@ class Region:
                 if self.quiescent():
                     break
                 if self._on_progress is not None:
-                    self._on_progress(*self.sessions_established())
+                    up, expected = self.sessions_established()
+                    self._on_progress(up, expected, self.shard.counters.fib_changes)
                 await self._wake.wait()
         t1 = time.monotonic_ns()
         c = self.shard.counters

@@ -26,12 +26,14 @@ from .output import emit_json, fail
 
 
 class Progress:
-    """A one-line progress bar on stderr, redrawn at most ten times a second."""
+    """A one-line progress bar on stderr, redrawn at most ten times a second: sessions
+    established of those expected, and the FIB changes (routes installed, replaced or
+    removed anywhere in the region) so far."""
 
     def __init__(self) -> None:
         self._last = 0.0
 
-    def __call__(self, up: int, total: int) -> None:
+    def __call__(self, up: int, total: int, fib_changes: int = 0) -> None:
         now = time.monotonic()
         if now - self._last < 0.1 and up != total:
             return
@@ -39,7 +41,9 @@ class Progress:
         width = 30
         done = int(width * up / total) if total else width
         bar = "#" * done + "." * (width - done)
-        click.echo(f"\rsessions [{bar}] {up}/{total}", nl=False, err=True)
+        click.echo(
+            f"\rsessions [{bar}] {up}/{total}  FIB changes {fib_changes:,}", nl=False, err=True
+        )
 
 
 async def _run(
@@ -105,6 +109,7 @@ async def _serve(
         elif as_json:
             emit_json({"ok": True, **state})
         else:
+            click.echo("", err=True)  # end the progress line
             click.echo(_ready_text(state))
             click.echo("running; Ctrl-C or `bagctl down` stops it")
 
@@ -237,6 +242,8 @@ def up(
             code = asyncio.run(_run(file, runtime, transport, port, workers, once, as_json))
         else:
             opts = {"runtime": runtime, "transport": transport, "port": port, "workers": workers}
+            if not (daemon_child or as_json):
+                opts["on_progress"] = Progress()
             code = asyncio.run(_serve(file, sd, broker, daemon_child, as_json, **opts))
     except (ConfigError, AlreadyRunning, RuntimeError) as exc:
         if daemon_child:

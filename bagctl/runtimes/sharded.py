@@ -67,6 +67,7 @@ class _WorkerHandle:
         self.index = index
         self.proc = proc
         self.ends = (0, 0)  # (up, expected) as last reported
+        self.fib_changes = 0  # since the operation began, as last reported
         self._on_progress = on_progress
         self._next = 0
         self._waiting: dict[int, asyncio.Future[Any]] = {}
@@ -80,6 +81,7 @@ class _WorkerHandle:
                 msg = json.loads(line)
                 if msg.get("ev") == "progress":
                     self.ends = (msg["ends_up"], msg["ends_expected"])
+                    self.fib_changes = msg["fib_changes"]
                     self._on_progress()
                     continue
                 if "ev" in msg:
@@ -139,7 +141,7 @@ class ShardedRegion:
         transport: str = "memory",
         port: int = DEFAULT_PORT,
         seed: int = 1,
-        on_progress: Callable[[int, int], None] | None = None,
+        on_progress: Callable[[int, int, int], None] | None = None,
     ) -> None:
         if transport not in ("tcp", "memory"):
             raise ValueError(f"transport {transport!r}: tcp or memory")
@@ -194,7 +196,8 @@ class ShardedRegion:
         if self._on_progress is not None:
             up = sum(w.ends[0] for w in self.workers) // 2
             expected = self._sessions_expected()
-            self._on_progress(min(up, expected), expected)
+            changes = sum(w.fib_changes for w in self.workers)
+            self._on_progress(min(up, expected), expected, changes)
 
     async def _all(self, op: str, **args: object) -> list[Any]:
         return list(await asyncio.gather(*(w.request(op, **args) for w in self.workers)))

@@ -16,8 +16,8 @@ Unasked, the worker sends ``{"ev": "idle", ...}`` whenever it has gone quiet aft
 routing activity with all of its session ends up: the parent's cue to look at the whole
 region (runtimes/sharded.py). A wave of snapshots costs a pass over every session, so
 the cue is only given when the shard itself could be part of a quiescent region. While
-its sessions come up it sends ``{"ev": "progress", "ends_up": U, "ends_expected": E}``
-instead, a few times a second, for the progress bar.
+its sessions come up it sends ``{"ev": "progress", "ends_up": U, "ends_expected": E,
+"fib_changes": F}`` instead, a few times a second, for the progress bar.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import json
 import logging
 import pickle
 import resource
+import signal
 import sys
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -93,7 +94,14 @@ class Worker:
             now = self.loop.time()
             if now - self._progress_at >= PROGRESS_INTERVAL_S:
                 self._progress_at = now
-                self.send({"ev": "progress", "ends_up": up, "ends_expected": expected})
+                self.send(
+                    {
+                        "ev": "progress",
+                        "ends_up": up,
+                        "ends_expected": expected,
+                        "fib_changes": shard.counters.fib_changes,
+                    }
+                )
             return
         self._pushed_activity = shard.activity
         self.send({"ev": "idle", "activity": shard.activity})
@@ -197,6 +205,9 @@ async def serve(spec: WorkerSpec) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+    # Ctrl-C at the terminal is for the parent, which stops the workers in order; a
+    # worker whose parent is gone sees its stdin close and stops by itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     with open(args[0], "rb") as f:
         spec: WorkerSpec = pickle.load(f)
     asyncio.run(serve(spec))
