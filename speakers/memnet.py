@@ -45,6 +45,9 @@ class MemoryTransport(asyncio.Transport):
     def is_closing(self) -> bool:
         return self._closing
 
+    def can_write_eof(self) -> bool:
+        return False  # no half-close: ``close`` already delivers what was written first
+
     def write(self, data: bytes) -> None:  # type: ignore[override]
         if self._closing or not data or self.other is None:
             return

@@ -233,11 +233,16 @@ class Speaker:
 
     async def stop(self, reason: str = "speaker shutting down") -> None:
         """Graceful shutdown: Cease/Administrative Shutdown with ``reason`` (RFC 8203) to
-        every neighbor, a moment for the bytes to leave, then close everything."""
+        every neighbor, then close everything once each peer has closed its side (or its
+        grace period has passed)."""
         for nb in self.neighbors.values():
             if nb.transport is not None:
                 nb.transport.stop(reason, CeaseSubcode.ADMINISTRATIVE_SHUTDOWN)
-        # Closing an asyncio transport still writes what it has buffered (the Ceases).
+        # Each Cease goes out, then a FIN; the peers close their side (each within the
+        # grace period of ``_Protocol.finish``), so every one of them reads its Cease.
+        await asyncio.gather(
+            *(nb.transport.wait_finished() for nb in self.neighbors.values() if nb.transport)
+        )
         self.close()
 
     def close(self) -> None:

@@ -64,6 +64,9 @@ class Endpoint:
     connect_timeout_s: float = 3.0
 
 
+CLOSE_GRACE_S = 2.0  # after our NOTIFICATION, how long the peer has to close its side
+
+
 class _Protocol(asyncio.Protocol):
     def __init__(self, owner: PeerTransport, session: Session | None) -> None:
         self.owner = owner
@@ -71,6 +74,11 @@ class _Protocol(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.bytes_sent = 0
         self.bytes_received = 0
+        self.lost = asyncio.get_running_loop().create_future()
+        # A dialed connection is not handed to its FSM until the dial returns; what the
+        # peer sends before then (a refusal, say) waits here instead of being dropped.
+        self.pending = False
+        self.early: list[bytes] = []
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -81,10 +89,38 @@ class _Protocol(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.bytes_received += len(data)
+        if self.pending:
+            self.early.append(data)
+            return
         self.owner._on_data(self, data)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.owner._on_lost(self)
+        if not self.lost.done():
+            self.lost.set_result(None)
+        if not self.pending:
+            self.owner._on_lost(self)
+
+    def eof_received(self) -> bool:
+        return False  # the peer closed its side: close ours (asyncio then calls lost)
+
+    def finish(self, grace_s: float = CLOSE_GRACE_S) -> None:
+        """Close after what we wrote (a NOTIFICATION) has gone, the way a router does: send,
+        half-close (FIN), and let the peer close its side within ``grace_s``. Closing a
+        socket with unread input at once sends a RST instead, and a RST can make the peer's
+        kernel drop our NOTIFICATION before the peer has read it."""
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        if not transport.can_write_eof():
+            transport.close()
+            return
+        try:
+            transport.write_eof()  # after the buffered bytes
+        except OSError:  # the peer has already reset the connection (ENOTCONN)
+            transport.abort()
+            return
+        timer = asyncio.get_running_loop().call_later(grace_s, transport.close)
+        self.lost.add_done_callback(lambda _: timer.cancel())
 
     def write(self, data: bytes) -> None:
         if self.transport is not None and not self.transport.is_closing():
@@ -136,6 +172,7 @@ class PeerTransport:
         self._timer: asyncio.TimerHandle | None = None
         self._closed = False
         self._pumping = False
+        self._finishing: set[_Protocol] = set()  # closing gracefully (``_Protocol.finish``)
 
     # --- control ------------------------------------------------------------------------
 
@@ -158,6 +195,11 @@ class PeerTransport:
         for proto in list(self._conns.values()):
             proto.close()
         self._conns.clear()
+
+    async def wait_finished(self) -> None:
+        """Until every connection closing gracefully is gone (each has its grace period)."""
+        while self._finishing:
+            await asyncio.gather(*(p.lost for p in list(self._finishing)))
 
     def send_update(self, message: bytes) -> bool:
         """Queue one UPDATE on the established session; False if there is none."""
@@ -232,6 +274,7 @@ class PeerTransport:
             async with asyncio.timeout(ep.connect_timeout_s):
                 await self.loop.sock_connect(sock, (str(ep.remote_address), ep.port))
             proto = _Protocol(self, session)
+            proto.pending = True
             await self.loop.create_connection(lambda: proto, sock=sock)
         except (OSError, TimeoutError):
             sock.close()
@@ -248,6 +291,13 @@ class PeerTransport:
         self._conns[id(session)] = proto
         self.peer.connection_made(self.loop.time())
         self._pump()
+        # What arrived while the dial was returning, in order: bytes, then the loss.
+        proto.pending = False
+        early, proto.early = proto.early, []
+        for data in early:
+            self._on_data(proto, data)
+        if proto.lost.done():
+            self._on_lost(proto)
 
     def _connect_memory(self, session: Session) -> None:
         ep = self.endpoint
@@ -322,7 +372,9 @@ class PeerTransport:
             elif isinstance(event, CloseRequested):
                 proto = self._conns.pop(id(session), None)
                 if proto is not None:
-                    proto.close()  # asyncio writes what is buffered, then closes
+                    proto.finish()  # what is buffered, then FIN; the peer closes its side
+                    self._finishing.add(proto)
+                    proto.lost.add_done_callback(lambda _, p=proto: self._finishing.discard(p))
             else:
                 self.on_event(session, event)
 

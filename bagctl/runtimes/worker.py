@@ -26,6 +26,7 @@ import asyncio
 import ipaddress
 import json
 import logging
+import os
 import pickle
 import resource
 import signal
@@ -204,7 +205,8 @@ async def serve(spec: WorkerSpec) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+    level = os.environ.get("BAGEMU_WORKER_LOG", "WARNING").upper()
+    logging.basicConfig(stream=sys.stderr, level=getattr(logging, level, logging.WARNING))
     # Ctrl-C at the terminal is for the parent, which stops the workers in order; a
     # worker whose parent is gone sees its stdin close and stops by itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -10,6 +10,7 @@ so bag1 weights stsw1:stsw2 = 1.6T:800G = 2:1.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,25 @@ async def test_bad_operations_name_what_is_wrong(region: Region) -> None:
         await region.set_members("rtsw1", "ftsw2", 3)
     with pytest.raises(KeyError, match="no BGP speaker 'nope'"):
         await region.drain("nope")
+
+
+async def test_a_dial_refused_by_a_switch_still_down_is_retried(region: Region) -> None:
+    """The dialing end of a bundle comes back first: the other end, still down, refuses
+    the connection (a Cease) and closes at once. The dialer must read that refusal and
+    retry, whenever the refusal arrives (even before its own dial has returned)."""
+    from speakers.session import SessionDown
+
+    await region.bundle_down("rtsw1", "ftsw1")
+    refused = asyncio.Event()
+    dialer = region.speakers["rtsw1"]
+    dialer.session_events.append(
+        lambda peer, event: (
+            refused.set() if peer == "ftsw1" and isinstance(event, SessionDown) else None
+        )
+    )
+    region.shard.link_up("rtsw1", "ftsw1")  # ftsw1 is still down: it refuses the dial
+    async with asyncio.timeout(10):
+        await refused.wait()
+    report = await region.bundle_up("rtsw1", "ftsw1", timeout=20)
+    assert report.sessions_established == report.sessions_expected == 6
+    assert region.weights("bag1", P4) == {"stsw1": 2, "stsw2": 1}

@@ -271,3 +271,38 @@ def test_fast_decision_agrees_with_the_steps(specs) -> None:
     fast, slow = _decide_by_rank(list(paths)), _decide_by_steps(list(paths))
     assert fast.best is slow.best and fast.reason == slow.reason
     assert set(fast.tied) == set(slow.tied)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1, 8),  # source (the same source again replaces its path)
+            st.booleans(),  # withdraw instead of announce
+            st.sampled_from([None, 50, 200]),  # local pref
+            st.integers(1, 3),  # AS path length
+            st.sampled_from([None, None, None, 0, 10]),  # MED, mostly none
+            st.integers(0, 2),  # next hop shared by sources with the same value
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    st.integers(1, 4),  # maximum-paths
+)
+def test_incremental_destination_agrees_with_a_full_decision(specs, max_paths) -> None:
+    """After every change, best and multipath are what the full decision over the
+    destination's paths gives (the fast path of destination.py against the reference)."""
+    config = MultipathConfig(max_paths_ebgp=max_paths)
+    rib = LocRib(config)
+    for n, withdraw, lp, length, med, hop in specs:
+        asns = tuple(range(65000 + n, 65000 + n + length))
+        p = None if withdraw else path(n, asns=asns, local_pref=lp, med=med)
+        if p is not None and hop:
+            p = Path.build(p.source, p.attributes, V4(f"198.51.100.{hop}"))
+        rib.set_path(P, f"p{n}", p)
+        dest = rib.get(P)
+        if dest is None:
+            continue
+        decision = decide(list(dest.paths.values()))
+        assert decision is not None
+        assert dest.best is decision.best
+        assert dest.multipath == select_multipath(decision, config)
