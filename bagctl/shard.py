@@ -95,9 +95,31 @@ class Shard:
             # per-switch log would only hold thousands of old groups alive.
             fib_change_log=FIB_CHANGE_LOG,
         )
-        speaker.fib_table.subscribe(lambda change: self._on_fib(name, change))
+        wake = self._on_wake
+
+        # Called for every FIB change and UPDATE of the region: kept lean.
+        def on_fib(change: FibChange) -> None:
+            self.dirty.add(name)
+            c = self.counters
+            c.fib_changes += 1
+            if change.at_ns > c.last_fib_ns:
+                c.last_fib_ns = change.at_ns
+            c.prefixes.add(change.prefix)
+            self.activity += 1
+            if wake is not None:
+                wake()
+
+        def on_session_event(_peer: str, event: SessionEvent) -> None:
+            if type(event) is not StateChanged:
+                self.activity += 1
+                if isinstance(event, SessionEstablished | SessionDown):
+                    self.dirty.add(name)
+            if wake is not None:
+                wake()
+
+        speaker.fib_table.subscribe(on_fib)
         speaker.activity.append(self._poke)
-        speaker.session_events.append(lambda _peer, event: self._on_session_event(name, event))
+        speaker.session_events.append(on_session_event)
         return speaker
 
     def _poke(self) -> None:
@@ -107,22 +129,6 @@ class Shard:
     def _wake(self) -> None:
         self.activity += 1
         self._poke()
-
-    def _on_session_event(self, name: str, event: SessionEvent) -> None:
-        if isinstance(event, StateChanged):
-            self._poke()
-            return
-        if isinstance(event, SessionEstablished | SessionDown):
-            self.dirty.add(name)
-        self._wake()
-
-    def _on_fib(self, name: str, change: FibChange) -> None:
-        self.dirty.add(name)
-        c = self.counters
-        c.fib_changes += 1
-        c.last_fib_ns = max(c.last_fib_ns, change.at_ns)
-        c.prefixes.add(change.prefix)
-        self._wake()
 
     async def listen(self) -> None:
         """Build every speaker, bind its listeners and originate its routes; no session

@@ -25,8 +25,8 @@ consumer that cares only about forwarding (the members) checks ``forwarding_chan
 from __future__ import annotations
 
 import itertools
+import sys
 import time
-import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -51,7 +51,7 @@ def next_hop_key(next_hop: IPAddress) -> tuple[int, int, str]:
     return next_hop.version, int(next_hop), getattr(next_hop, "scope_id", None) or ""
 
 
-@dataclass(frozen=True, slots=True, weakref_slot=True)
+@dataclass(frozen=True, slots=True)
 class NextHopGroup:
     """What a prefix forwards over.
 
@@ -197,6 +197,9 @@ class ChangesDropped(LookupError):
 Listener = Callable[[FibChange], None]
 
 
+_GROUP_SWEEP_MIN = 256
+
+
 class Fib:
     """Prefix -> ``NextHopGroup``, with a change stream (module docstring).
 
@@ -223,11 +226,10 @@ class Fib:
         self._log: deque[FibChange] = deque(maxlen=change_log_size)
         self._next_index = 0
         self._listeners: list[Listener] = []
-        # Groups in use, by their multipaths' (next hop, bandwidth): weakly held, so a group
-        # lives as long as some prefix (or the change log) has it and no longer.
-        self._groups: weakref.WeakValueDictionary[
-            tuple[tuple[IPAddress, float | None], ...], NextHopGroup
-        ] = weakref.WeakValueDictionary()
+        # Groups by their multipaths' (next hop, bandwidth), shared by every prefix with
+        # the same set. Swept of groups nobody else holds when it doubles (``_sweep``).
+        self._groups: dict[tuple[tuple[IPAddress, float | None], ...], NextHopGroup] = {}
+        self._sweep_at = _GROUP_SWEEP_MIN
 
     # -- the table ---------------------------------------------------------------------
 
@@ -250,7 +252,16 @@ class Fib:
                 default_bandwidth_bytes_per_s=self.default_bandwidth_bytes_per_s,
             )
             self._groups[key] = group
+            if len(self._groups) >= self._sweep_at:
+                self._sweep()
         return self._apply(prefix, group)
+
+    def _sweep(self) -> None:
+        """Forget the groups only the cache still holds (transients of a convergence). In
+        CPython a group referenced by nothing else has a reference count of 3 here: the
+        cache's dict, the loop's variable and getrefcount's argument."""
+        self._groups = {k: g for k, g in self._groups.items() if sys.getrefcount(g) > 3}
+        self._sweep_at = max(_GROUP_SWEEP_MIN, 2 * len(self._groups))
 
     def remove(self, prefix: Prefix) -> FibChange | None:
         """Remove ``prefix``. Returns the change, or None if it had no route."""

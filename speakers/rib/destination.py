@@ -88,7 +88,38 @@ class Destination:
         if key < best_key:
             return self._set(path, [path], config)
         self.tied.append(path)
-        return self._set(min(best, path, key=_full_rank), self.tied, config)
+        new_best = best if best.rank < path.rank else path
+        grown = self._grown(new_best, path, config)
+        if grown is not None:  # the common case, without re-selecting from scratch
+            old_mp = self.multipath
+            self.best, self.multipath = new_best, grown
+            return RouteChange(self.prefix, best, new_best, old_mp, grown)
+        return self._set(new_best, self.tied, config)
+
+    def _grown(
+        self, new_best: Path, path: Path, config: MultipathConfig
+    ) -> tuple[Path, ...] | None:
+        """The multipath set with ``path`` (tied with the best) added, if that is all
+        that changes: relax on, room under maximum-paths, a next hop not yet in the set,
+        nothing local. None: let ``select_multipath`` decide."""
+        mp = self.multipath
+        if (
+            not config.as_path_relax
+            or not new_best.source.ebgp
+            or len(mp) >= config.max_paths_ebgp
+            or len(mp) + 1 != len(self.tied)  # some tied path was left out before
+            or path.source.local
+            or mp[0].source.local
+            or any(p.hop_key == path.hop_key for p in mp)
+        ):
+            return None
+        if new_best is path:
+            rest = list(mp)  # the old best becomes an ordinary member
+        else:
+            rest = list(mp[1:])
+            rest.append(path)
+        rest.sort(key=_order)
+        return (new_best, *rest)
 
     def _set(self, best: Path, tied: list[Path], config: MultipathConfig) -> RouteChange | None:
         old_best, old_mp = self.best, self.multipath
@@ -112,5 +143,5 @@ class Destination:
         return RouteChange(self.prefix, old_best, self.best, old_mp, self.multipath)
 
 
-def _full_rank(p: Path) -> tuple[int, ...]:
-    return p.rank
+def _order(p: Path) -> tuple[int, ...]:
+    return p.rank[5:]

@@ -28,7 +28,7 @@ class MultipathConfig:
 
 
 def _order(p: Path) -> tuple[int, int]:
-    return p.rank[5:]  # (BGP Identifier, peer address): see Path.rank
+    return p.rank[5:]  # type: ignore[return-value]  # (BGP Identifier, peer address)
 
 
 def select_multipath(decision: Decision, config: MultipathConfig) -> tuple[Path, ...]:
@@ -38,14 +38,14 @@ def select_multipath(decision: Decision, config: MultipathConfig) -> tuple[Path,
         return (best,)
     limit = config.max_paths_ebgp if best.source.ebgp else config.max_paths_ibgp
     chosen = [best]
-    hops = {best.next_hop}
+    hops = {best.hop_key}
     for path in sorted(decision.tied, key=_order):
         if len(chosen) >= limit:
             break
-        if path is best or path.next_hop in hops or path.source.local:
+        if path is best or path.hop_key in hops or path.source.local:
             continue
         if not config.as_path_relax and path.attributes.as_path != best.attributes.as_path:
             continue
         chosen.append(path)
-        hops.add(path.next_hop)
+        hops.add(path.hop_key)
     return tuple(chosen)

@@ -51,6 +51,12 @@ class Path:
     next_hop: IPAddress | None
     link_bandwidth: float | None
     rank: tuple[int, int, int, int, int, int, int]
+    hop_key: int  # the next hop as one int (-1: none): multipath dedupes on it, fast
+
+    @property
+    def order(self) -> tuple[int, int]:
+        """Multipath order: (BGP Identifier, peer address), the rank's last two steps."""
+        return self.rank[5:]  # type: ignore[return-value]
 
     @classmethod
     def build(
@@ -69,7 +75,12 @@ class Path:
             int(source.router_id),
             int(address) + (1 << 128 if address.version == 6 else 0),
         )
-        return cls(source, attributes, next_hop, attributes.link_bandwidth_bytes_per_s, rank)
+        if next_hop is None:
+            hop_key = -1
+        else:
+            hop_key = int(next_hop) + (1 << 128 if next_hop.version == 6 else 0)
+        lb = attributes.link_bandwidth_bytes_per_s
+        return cls(source, attributes, next_hop, lb, rank, hop_key)
 
     @property
     def local_pref(self) -> int:
