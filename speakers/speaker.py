@@ -126,6 +126,21 @@ class Neighbor:
         return self.peer.primary.state is State.ESTABLISHED
 
 
+@dataclass
+class _FlushState:
+    """What one export flush works out once and shares between neighbors: the aggregates
+    that may suppress each prefix, each prefix's route key, the ``Advertised`` per export
+    signature and route key, and the encoded UPDATEs per (codec, attributes, next hop,
+    prefixes). A leaf's uplink switch exports the same routes to dozens of leaves."""
+
+    summary: dict[Prefix, tuple[Aggregate, ...]] = field(default_factory=dict)
+    keys: dict[Prefix, tuple[int, ...]] = field(default_factory=dict)
+    adverts: dict[tuple[object, ...], dict[tuple[int, ...], Advertised | None]] = field(
+        default_factory=dict
+    )
+    packed: dict[tuple[object, ...], list[bytes]] = field(default_factory=dict)
+
+
 class Speaker:
     """One BGP speaker (module docstring). ``start()`` binds and dials; ``stop()`` sends
     each neighbor a Cease/Administrative Shutdown with the reason and closes."""
@@ -635,37 +650,41 @@ class Speaker:
         self._last_flush = asyncio.get_running_loop().time()
         dirty, self._dirty = self._dirty, set()
         refresh, self._refresh = self._refresh, defaultdict(set)
-        summary: dict[Prefix, tuple[Aggregate, ...]] = {}  # shared by every neighbor
+        flush = _FlushState()
+        ordered = sorted(dirty)
         for nb in self.neighbors.values():
             if not nb.established or nb.transport is None or nb.info is None:
                 continue
             families = refresh.get(nb.config.name, set())
-            prefixes = set(dirty)
+            prefixes: Iterable[Prefix] = ordered
             if families:
-                prefixes |= {d.prefix for d in self.loc_rib if _family(d.prefix) in families}
-                prefixes |= {p for p, _ in nb.adj_out.items() if _family(p) in families}
-            self._export_to(nb, prefixes, summary)
+                more = {d.prefix for d in self.loc_rib if _family(d.prefix) in families}
+                more |= {p for p, _ in nb.adj_out.items() if _family(p) in families}
+                prefixes = sorted(more.union(dirty))
+            self._export_to(nb, prefixes, flush)
         self._on_activity()
 
-    def _export_to(
-        self,
-        nb: Neighbor,
-        prefixes: Iterable[Prefix],
-        summary: dict[Prefix, tuple[Aggregate, ...]] | None = None,
-    ) -> None:
-        """Send ``nb`` what changed among ``prefixes``. ``summary``: per flush, the active
-        summary-only aggregates covering each prefix (``_export_route``)."""
+    def _export_to(self, nb: Neighbor, prefixes: Iterable[Prefix], flush: _FlushState) -> None:
+        """Send ``nb`` what changed among ``prefixes`` (sorted), with what this flush has
+        already worked out for other neighbors (``_FlushState``)."""
         assert nb.transport is not None
         negotiated = nb.peer.primary.negotiated
         if negotiated is None:
             return
         announce: dict[tuple[PathAttributes, IPAddress], list[Prefix]] = defaultdict(list)
         withdraw: dict[tuple[int, int], list[Prefix]] = defaultdict(list)
-        cache: dict[tuple[int, ...], Advertised | None] = {}
-        for prefix in sorted(prefixes):
+        config = nb.config
+        signature = (
+            id(config.export),
+            config.remote_as,
+            config.local_address,
+            config.link_capacity_bps,
+        )
+        cache = flush.adverts.setdefault(signature, {})
+        for prefix in prefixes:
             if _family(prefix) not in negotiated.families:
                 continue
-            advert = self._export_route(nb, prefix, cache, summary)
+            advert = self._export_route(nb, prefix, cache, flush)
             if not nb.adj_out.set(prefix, advert):
                 continue
             if advert is None:
@@ -677,46 +696,56 @@ class Speaker:
         for family_prefixes in withdraw.values():
             messages += pack_withdraw(family_prefixes, codec)
         for (attrs, hop), group in announce.items():
-            if hop.version == 4 and _family(group[0]) == IPV4_UNICAST:
-                messages += pack_announce(replace(attrs, next_hop=hop), group, codec)
-            else:
-                messages += pack_announce(attrs, group, codec, next_hop=hop)
-        for message in messages:
-            if not nb.transport.send_update(message):
-                break
-            nb.updates_out += 1
-            nb.session_updates_out += 1
+            # Neighbors that get the same routes get the same bytes: encode them once.
+            key = (codec, id(attrs), hop, tuple(group))
+            packed = flush.packed.get(key)
+            if packed is None:
+                if hop.version == 4 and _family(group[0]) == IPV4_UNICAST:
+                    packed = pack_announce(replace(attrs, next_hop=hop), group, codec)
+                else:
+                    packed = pack_announce(attrs, group, codec, next_hop=hop)
+                flush.packed[key] = packed
+            messages += packed
+        sent = nb.transport.send_updates(messages)
+        nb.updates_out += sent
+        nb.session_updates_out += sent
 
     def _export_route(
         self,
         nb: Neighbor,
         prefix: Prefix,
         cache: dict[tuple[int, ...], Advertised | None],
-        summary: dict[Prefix, tuple[Aggregate, ...]] | None = None,
+        flush: _FlushState | None = None,
     ) -> Advertised | None:
         """What we advertise to ``nb`` for ``prefix`` now, or None (module docstring).
 
-        Everything but the prefix list and aggregate suppression depends only on the best
-        path, the multipath set and the family, so ``cache`` (one per flush and neighbor)
-        hands every prefix that shares them the same ``Advertised`` object: one export
-        computation and one copy in memory per UPDATE's worth of prefixes, not per prefix.
-        ``summary`` memoizes, per flush, the aggregates that may suppress ``prefix``: they
-        do not change during a flush, and are the same whatever the neighbor."""
+        Everything but the prefix list, aggregate suppression and not sending a route back
+        to where it came from depends only on the best path, the multipath set, the family
+        and the neighbor's export signature (policy, AS, our address, link capacity), so
+        ``cache`` (one per flush and signature) hands every prefix and every neighbor that
+        share them the same ``Advertised`` object: one export computation and one copy in
+        memory per UPDATE's worth of prefixes, however many neighbors get it. ``flush``
+        also memoizes the aggregates that may suppress ``prefix`` and each prefix's cache
+        key: they do not change during a flush, whatever the neighbor."""
+        flush = flush or _FlushState()
         dest = self.loc_rib.get(prefix)
         if dest is None or dest.best is None:
             return None
+        if dest.best.source.name == nb.config.name:
+            return None  # not back to where it came from
         policy = nb.config.export
         if policy.prefix_list is not None and not policy.prefix_list.permits(prefix):
             return None
         if self.aggregates:
-            if summary is None:
-                summary = {}
-            suppressing = summary.get(prefix)
+            suppressing = flush.summary.get(prefix)
             if suppressing is None:
-                suppressing = summary[prefix] = self.aggregates.suppressing(prefix)
+                suppressing = flush.summary[prefix] = self.aggregates.suppressing(prefix)
             if any(agg.suppresses_toward(nb.config.name) for agg in suppressing):
                 return None  # summary-only: the aggregate goes instead (aggregate.py)
-        key = (len(prefix.packed), id(dest.best), *map(id, dest.multipath))
+        key = flush.keys.get(prefix)
+        if key is None:
+            key = (len(prefix.packed), id(dest.best), *map(id, dest.multipath))
+            flush.keys[prefix] = key
         if key not in cache:
             cache[key] = self._export_path(nb, dest.best, dest.multipath, prefix)
         return cache[key]
@@ -725,8 +754,6 @@ class Speaker:
         self, nb: Neighbor, best: Path, multipath: tuple[Path, ...], prefix: Prefix
     ) -> Advertised | None:
         policy = nb.config.export
-        if best.source.name == nb.config.name:
-            return None  # not back to where it came from
         as_path = best.attributes.as_path or AsPath()
         if policy.sender_side_loop_detection and as_path.contains(nb.config.remote_as):
             return None  # the neighbor would reject it (RFC 4271 §9.1.2), so don't send it

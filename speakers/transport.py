@@ -203,12 +203,19 @@ class PeerTransport:
 
     def send_update(self, message: bytes) -> bool:
         """Queue one UPDATE on the established session; False if there is none."""
+        return self.send_updates([message]) == 1
+
+    def send_updates(self, messages: list[bytes]) -> int:
+        """Queue UPDATEs on the established session, written together; how many were
+        queued (0 if there is no established session)."""
         session = self.peer.primary
-        if session.state is not State.ESTABLISHED:
-            return False
-        session.send_update(message, self.loop.time())
+        if session.state is not State.ESTABLISHED or not messages:
+            return 0
+        now = self.loop.time()
+        for message in messages:
+            session.send_update(message, now)
         self._pump()
-        return True
+        return len(messages)
 
     def drop(self) -> None:
         """Cut every connection abruptly, as a failed link does (no NOTIFICATION)."""
