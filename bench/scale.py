@@ -1,20 +1,24 @@
 """Bring up growing regions and measure them: the embedded runtime's scale.
 
-    python bench/scale.py                     # the default ladder
-    python bench/scale.py --sizes 1,2,3,6     # zone counts (see below)
-    python bench/scale.py --quick --json      # the smallest region, one JSON object
+    python bench/scale.py                            # the default ladder, one process
+    python bench/scale.py --sizes 1,2,3 --workers 1,2  # each size in one process and in two
+    python bench/scale.py --sizes topologies/prometheus.yaml --workers 2
+    python bench/scale.py --quick --json             # the smallest region, one JSON object
 
 Regions come from the ``prometheus`` preset scaled by one knob z: z NSF fabrics and z DSF
 zones under z BAG chassis per plane, 4z pods per fabric and 20z RDSWs per zone, which
-keeps every published figure (4.5:1, 4.98:1, 432-port BAGs). z = 1, 2, 3, 4, 6, 8 give
-about 220, 740, 1,560, 2,700, 5,860 and 10,300 speakers. Each size runs in its own child
-process so its peak memory is its own.
+keeps every published figure (4.5:1, 4.98:1, 432-port BAGs). z = 1, 2, 3, 4, 6 give
+about 220, 740, 1,560, 2,700 and 5,860 speakers (z = 6 is the shipped ``prometheus``);
+past that the BAG chassis runs out of ports. A size may also be a preset name or a
+topology file. Each run gets its own child process, so its peak memory is its own.
 
 Per run: speakers, sessions, prefixes, the transport (TCP on 127/8 while the sockets fit
-the 20,000-descriptor limit of one process, else the in-memory network), cold-start
-convergence (start to the last FIB change anywhere, measured at quiescence), the
-re-convergence after one bundle failure (an RTSW-FTSW bundle: the most common failure),
-the UPDATEs each sent, and the peak resident memory of the process.
+the 20,000-descriptor limit of each process, else the in-memory network, with TCP between
+worker processes), the worker processes (``--workers``: 1 is one process, ``Region``;
+more is ``ShardedRegion``), cold-start convergence (start to the last FIB change
+anywhere, measured at quiescence), the re-convergence after one bundle failure (an
+RTSW-FTSW bundle: the most common failure), the UPDATEs each sent, and the peak resident
+memory of the whole process tree (this process plus each worker's own peak).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bagctl.region import Region
 from bagctl.runtimes.partition import cross_sessions
 from bagctl.runtimes.sharded import ShardedRegion
+from bagctl.topology import load_topology
 from bagctl.topology.generate import generate
 from bagctl.topology.model import Role
 
@@ -45,9 +50,18 @@ def scaled(z: int):
     )
 
 
-async def run_one(z: int, transport: str, workers: int, timeout: float) -> dict[str, object]:
+def topology(size: str):
+    """A zone count z (the ladder), a preset name, or a topology file."""
+    if size.isdigit():
+        return scaled(int(size))
+    if Path(size).exists():
+        return load_topology(size)
+    return generate(size)
+
+
+async def run_one(z: str, transport: str, workers: int, timeout: float) -> dict[str, object]:
     t0 = time.perf_counter()
-    topo = scaled(z)
+    topo = topology(z)
     built_s = time.perf_counter() - t0
     sessions = sum(1 for _ in topo.sessions())
     if transport == "auto":
@@ -82,7 +96,7 @@ async def run_one(z: int, transport: str, workers: int, timeout: float) -> dict[
             region.close()
     parent_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
-        "zones": z,
+        "size": z,
         "workers": workers,
         "cross_worker_sessions": cross,
         "speakers": sum(1 for _ in topo.speakers()),
@@ -107,7 +121,11 @@ async def run_one(z: int, transport: str, workers: int, timeout: float) -> dict[
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="1,2,3", help="zone counts z (see the docstring)")
+    parser.add_argument(
+        "--sizes",
+        default="1,2,3",
+        help="zone counts z (see the docstring), preset names or topology files",
+    )
     parser.add_argument("--transport", choices=["auto", "tcp", "memory"], default="auto")
     parser.add_argument(
         "--workers", default="1", help="worker processes; a list (1,2) runs each size with each"
@@ -115,14 +133,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=1800.0, help="per operation, seconds")
     parser.add_argument("--quick", action="store_true", help="z = 1 only")
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     worker_counts = [int(w) for w in args.workers.split(",")]
     if args.one is not None:
         one = run_one(args.one, args.transport, worker_counts[0], args.timeout)
         print(json.dumps(asyncio.run(one)))
         return 0
-    sizes = [1] if args.quick else [int(z) for z in args.sizes.split(",")]
+    sizes = ["1"] if args.quick else args.sizes.split(",")
     runs = []
     for z, workers in ((z, w) for z in sizes for w in worker_counts):
         proc = subprocess.run(
@@ -132,16 +150,16 @@ def main(argv: list[str] | None = None) -> int:
         )  # fmt: skip
         if proc.returncode != 0:
             runs.append(
-                {"zones": z, "workers": workers, "error": proc.stderr.strip().splitlines()[-1:]}
+                {"size": z, "workers": workers, "error": proc.stderr.strip().splitlines()[-1:]}
             )
             if not args.json:
-                print(f"z={z}: failed: {proc.stderr.strip()[-500:]}", file=sys.stderr)
+                print(f"{z}: failed: {proc.stderr.strip()[-500:]}", file=sys.stderr)
             continue
         runs.append(json.loads(proc.stdout))
         if not args.json:
             r = runs[-1]
             print(
-                f"z={z}: {r['speakers']:>6} speakers {r['sessions']:>7} sessions "
+                f"{z}: {r['speakers']:>6} speakers {r['sessions']:>7} sessions "
                 f"{r['prefixes']:>6} prefixes ({r['transport']}, {workers} worker(s)): "
                 f"cold {r['cold_converged_s']:>8.2f} s, "
                 f"{r['cold_updates']:>8} UPDATEs; one bundle down {r['failure_converged_s']:.3f} s "

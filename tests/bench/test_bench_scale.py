@@ -23,3 +23,19 @@ def test_bench_scale_quick_json() -> None:
     for key in ("cold_converged_s", "failure_converged_s", "restore_converged_s", "peak_rss_mb"):
         assert run[key] > 0, key
     assert run["failure_updates"] > 0
+
+
+def test_bench_scale_sharded_preset_json() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "scale.py"), "--sizes", "mini", "--workers",
+         "1,2", "--transport", "memory", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    one, two = json.loads(proc.stdout)["runs"]
+    assert (one["workers"], two["workers"]) == (1, 2)
+    assert one["sessions"] == two["sessions"] == 64 and two["cross_worker_sessions"] > 0
+    assert one["fib_entries"] == two["fib_entries"]  # the same routes either way
+    assert two["peak_rss_mb"] > one["peak_rss_mb"] > 0  # a process tree, not one process
