@@ -114,8 +114,10 @@ class _WorkerHandle:
 
     async def close(self) -> None:
         if self.proc.returncode is None:
-            with contextlib.suppress(WorkerError, ConnectionError):
-                async with asyncio.timeout(10):
+            # A worker busy with a long operation answers late or never: it gets a few
+            # seconds, then its stdin closes (it stops at its next read), then SIGKILL.
+            with contextlib.suppress(WorkerError, ConnectionError, TimeoutError):
+                async with asyncio.timeout(5):
                     await self.request("close")
             if self.proc.stdin is not None:
                 self.proc.stdin.close()

@@ -16,8 +16,8 @@ Unasked, the worker sends ``{"ev": "idle", ...}`` whenever it has gone quiet aft
 routing activity with all of its session ends up: the parent's cue to look at the whole
 region (runtimes/sharded.py). A wave of snapshots costs a pass over every session, so
 the cue is only given when the shard itself could be part of a quiescent region. While
-its sessions come up it sends ``{"ev": "progress", "ends_up": U, "ends_expected": E,
-"fib_changes": F}`` instead, a few times a second, for the progress bar.
+it works it also sends ``{"ev": "progress", "ends_up": U, "ends_expected": E,
+"fib_changes": F}``, at most a few times a second, for the progress bar.
 """
 
 from __future__ import annotations
@@ -88,21 +88,22 @@ class Worker:
     def _maybe_idle(self) -> None:
         self._check = None
         shard = self.shard
+        now = self.loop.time()
+        if now - self._progress_at >= PROGRESS_INTERVAL_S:
+            self._progress_at = now
+            up, expected = shard.ends()
+            self.send(
+                {
+                    "ev": "progress",
+                    "ends_up": up,
+                    "ends_expected": expected,
+                    "fib_changes": shard.counters.fib_changes,
+                }
+            )
         if shard.activity == self._pushed_activity or shard.busy():
             return
         up, expected = shard.ends()
         if up != expected:
-            now = self.loop.time()
-            if now - self._progress_at >= PROGRESS_INTERVAL_S:
-                self._progress_at = now
-                self.send(
-                    {
-                        "ev": "progress",
-                        "ends_up": up,
-                        "ends_expected": expected,
-                        "fib_changes": shard.counters.fib_changes,
-                    }
-                )
             return
         self._pushed_activity = shard.activity
         self.send({"ev": "idle", "activity": shard.activity})
