@@ -35,6 +35,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bagctl.region import Region
+from bagctl.runtimes.gctune import tune_for_region
 from bagctl.runtimes.partition import cross_sessions
 from bagctl.runtimes.sharded import ShardedRegion
 from bagctl.topology import load_topology
@@ -137,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     worker_counts = [int(w) for w in args.workers.split(",")]
     if args.one is not None:
+        tune_for_region()  # as the runtime's own processes do (bagctl/runtimes/gctune.py)
         one = run_one(args.one, args.transport, worker_counts[0], args.timeout)
         print(json.dumps(asyncio.run(one)))
         return 0

@@ -21,6 +21,7 @@ from speakers.yamldoc import ConfigError
 
 from ..bus.host import AlreadyRunning, StateDir, pid_alive, serve_region
 from ..runtimes import get_runtime
+from ..runtimes.gctune import tune_for_region
 from ..topology import load_topology
 from .output import emit_json, fail
 
@@ -224,6 +225,7 @@ def up(
 
     Without --once, the region then serves the management bus (an embedded MQTT broker
     on 127.0.0.1 unless --broker is given) until Ctrl-C or `bagctl down`."""
+    tune_for_region()  # this process holds the region (bagctl/runtimes/gctune.py)
     sd = StateDir(state_dir)
     broker = broker or None  # an empty $BAGEMU_BROKER: the embedded broker
     try:

@@ -212,7 +212,9 @@ class ShardedRegion:
             await self._all("listen")  # every listener bound before any session dials
             await self._all("start_sessions")
 
-        return await self._measure("cold-start", act, timeout)
+        report = await self._measure("cold-start", act, timeout)
+        await self._all("settle")
+        return report
 
     async def aclose(self) -> None:
         await asyncio.gather(*(w.close() for w in self.workers))

@@ -9,7 +9,8 @@ Requests ``{"id": N, "op": ..., ...}`` get ``{"id": N, "ok": true, "result": ...
 ``{"id": N, "ok": false, "error": "..."}``. Operations: listen, start_sessions, begin
 (reset the FIB counters), snapshot (``ShardSnapshot`` as an object), report (FIB counters
 since begin), link_down / link_up / set_capacity (node, peer[, bps]), drain / undrain /
-restart (node[, method]), weights (node, prefix), view (what, node[, prefix]), dirty
+restart (node[, method]), weights (node, prefix), view (what, node[, prefix]), settle (a
+collection, then ``gc.freeze``: after the cold start), dirty
 (speakers whose FIB or sessions changed since last asked), stats, close (reply, then exit).
 
 Unasked, the worker sends ``{"ev": "idle", ...}`` whenever it has gone quiet after
@@ -39,6 +40,7 @@ from speakers.wire import Prefix
 from speakers.wire.prefix import ipv4_mapped
 
 from ..shard import Shard
+from .gctune import settle, tune_for_region
 
 PROGRESS_INTERVAL_S = 0.25  # session bring-up progress, at most this often
 
@@ -127,6 +129,8 @@ class Worker:
             await shard.listen()
         elif op == "start_sessions":
             shard.start_sessions()
+        elif op == "settle":
+            settle()
         elif op == "begin":
             shard.reset_counters()
             return shard.updates_sent()
@@ -211,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     # Ctrl-C at the terminal is for the parent, which stops the workers in order; a
     # worker whose parent is gone sees its stdin close and stops by itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    tune_for_region()
     with open(args[0], "rb") as f:
         spec: WorkerSpec = pickle.load(f)
     asyncio.run(serve(spec))
