@@ -14,6 +14,13 @@ session that should be up is Established, no speaker has an export queued, and e
 written has been read (the in-memory network's count, or TCP send/receive counters of both
 ends). The report's ``converged_s`` runs from the operation to the last FIB change
 anywhere (``FibChange.at_ns``).
+
+Cold start brings every session up first and only then has every switch originate its
+routes, as FRR's ``bgp update-delay`` or a fabric's staged bring-up holds updates back
+until the peers are established: otherwise the first sessions up carry a storm of route
+changes that the later ones (those between worker processes, over TCP, last of all)
+undo, and the busy event loops slow the remaining handshakes further. The report covers
+both phases, from the first listener to the last FIB change.
 """
 
 from __future__ import annotations
@@ -173,8 +180,17 @@ class Region:
         return await self._measure("cold-start", self._start_all, timeout)
 
     async def _start_all(self) -> None:
-        await self.shard.listen()
+        await self.shard.listen(originate=False)
         self.shard.start_sessions()
+        while True:  # routes once every session is up (module docstring)
+            self._wake.clear()
+            up, expected = self.shard.ends()
+            if up == expected:
+                break
+            if self._on_progress is not None:
+                self._on_progress(up // 2, expected // 2, 0)
+            await self._wake.wait()
+        self.shard.originate()
 
     def close(self) -> None:
         self.shard.close()

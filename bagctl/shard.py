@@ -130,14 +130,21 @@ class Shard:
         self.activity += 1
         self._poke()
 
-    async def listen(self) -> None:
-        """Build every speaker, bind its listeners and originate its routes; no session
-        starts yet, so that no first dial anywhere in the region is refused."""
+    async def listen(self, originate: bool = True) -> None:
+        """Build every speaker, bind its listeners and (unless ``originate`` is False)
+        originate its routes; no session starts yet, so that no first dial anywhere in the
+        region is refused."""
         if self.transport == "memory":
             self.network = MemoryNetwork(asyncio.get_running_loop())
         self.speakers = {name: self._make(name) for name in self.configs}
         for speaker in self.speakers.values():
-            await speaker.listen()
+            await speaker.listen(originate=originate)
+
+    def originate(self) -> None:
+        """Every speaker originates its configured routes (after ``listen(False)``)."""
+        for speaker in self.speakers.values():
+            speaker.originate_configured()
+        self._wake()
 
     def start_sessions(self) -> None:
         for speaker in self.speakers.values():

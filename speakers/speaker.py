@@ -208,9 +208,10 @@ class Speaker:
         await self.listen()
         self.start_sessions()
 
-    async def listen(self) -> None:
-        """Bind the listeners and originate local routes; no session starts yet. A region
-        starts every listener before any session, so no first dial is refused."""
+    async def listen(self, originate: bool = True) -> None:
+        """Bind the listeners and originate local routes (unless ``originate`` is False:
+        then ``originate_configured`` later); no session starts yet. A region starts every
+        listener before any session, so no first dial is refused."""
         loop = asyncio.get_running_loop()
         listeners: dict[tuple[IPAddress, int, bool], Listener] = {}
         address, port = self.config.listen_address, self.config.listen_port
@@ -229,9 +230,14 @@ class Speaker:
         for listener in listeners.values():
             await listener.start()
         self._listeners = listeners
+        self.started = True
+        if originate:
+            self.originate_configured()
+
+    def originate_configured(self) -> None:
+        """Originate the configured routes (``listen`` does it unless told not to)."""
         for item in self.config.originate:
             self._originate(item.prefix, item.bandwidth_bps, item.communities)
-        self.started = True
 
     def start_sessions(self) -> None:
         for nb in self.neighbors.values():

@@ -209,8 +209,20 @@ class ShardedRegion:
         await self._spawn()
 
         async def act() -> None:
-            await self._all("listen")  # every listener bound before any session dials
+            # Every listener bound before any session dials; routes once every session
+            # is up (the module docstring of region.py says why).
+            await self._all("listen", originate=False)
             await self._all("start_sessions")
+            while True:
+                self._idle.clear()
+                snaps = await self._all("snapshot")
+                if all(s["ends_up"] == s["ends_expected"] for s in snaps):
+                    break
+                for w, snap in zip(self.workers, snaps, strict=True):
+                    w.ends = (snap["ends_up"], snap["ends_expected"])
+                self._progress()
+                await self._idle.wait()
+            await self._all("originate")
 
         report = await self._measure("cold-start", act, timeout)
         await self._all("settle")

@@ -6,7 +6,8 @@ the speakers other workers run, a seed). The parent talks over stdin/stdout, one
 object per line; stdout carries nothing else (logs go to stderr).
 
 Requests ``{"id": N, "op": ..., ...}`` get ``{"id": N, "ok": true, "result": ...}`` or
-``{"id": N, "ok": false, "error": "..."}``. Operations: listen, start_sessions, begin
+``{"id": N, "ok": false, "error": "..."}``. Operations: listen (``originate: false``
+holds the routes back), originate, start_sessions, begin
 (reset the FIB counters), snapshot (``ShardSnapshot`` as an object), report (FIB counters
 since begin), link_down / link_up / set_capacity (node, peer[, bps]), drain / undrain /
 restart (node[, method]), weights (node, prefix), view (what, node[, prefix]), settle (a
@@ -126,7 +127,9 @@ class Worker:
     async def _dispatch(self, r: dict[str, Any]) -> object:
         shard, op = self.shard, r.get("op")
         if op == "listen":
-            await shard.listen()
+            await shard.listen(originate=bool(r.get("originate", True)))
+        elif op == "originate":
+            shard.originate()
         elif op == "start_sessions":
             shard.start_sessions()
         elif op == "settle":
