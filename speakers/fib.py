@@ -28,7 +28,7 @@ import itertools
 import sys
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -228,7 +228,7 @@ class Fib:
         self._listeners: list[Listener] = []
         # Groups by their multipaths' (next hop, bandwidth), shared by every prefix with
         # the same set. Swept of groups nobody else holds when it doubles (``_sweep``).
-        self._groups: dict[tuple[tuple[IPAddress, float | None], ...], NextHopGroup] = {}
+        self._groups: dict[Hashable, NextHopGroup] = {}
         self._sweep_at = _GROUP_SWEEP_MIN
 
     # -- the table ---------------------------------------------------------------------
@@ -237,16 +237,20 @@ class Fib:
         self,
         prefix: Prefix,
         next_hops_with_bandwidth: Sequence[tuple[IPAddress, float | None]],
+        key: Hashable | None = None,
     ) -> FibChange | None:
         """Install or replace ``prefix``'s group from its multipaths' (next hop, usable link
-        bandwidth in bytes/s or None). Returns the change, or None if the group is unchanged."""
+        bandwidth in bytes/s or None). Returns the change, or None if the group is unchanged.
+        ``key``: a cheaper stand-in for the pairs as the cache key (equal exactly when the
+        pairs are), e.g. the next hops as integers: hashing address objects is slow."""
         # Thousands of prefixes share a handful of multipath sets: build each group once
         # and share the object (CPU and memory) while any prefix uses it.
-        key = tuple(next_hops_with_bandwidth)
+        if key is None:
+            key = tuple(next_hops_with_bandwidth)
         group = self._groups.get(key)
         if group is None:
             group = build_group(
-                key,
+                next_hops_with_bandwidth,
                 mode=self.mode,
                 max_group_size=self.max_group_size,
                 default_bandwidth_bytes_per_s=self.default_bandwidth_bytes_per_s,

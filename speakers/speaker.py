@@ -635,10 +635,10 @@ class Speaker:
         best = change.new_best
         if best is None or best.source.local or best.next_hop is None:
             return self.fib_table.remove(change.prefix)
-        members = [
-            (p.next_hop, p.link_bandwidth) for p in change.new_multipath if p.next_hop is not None
-        ]
-        return self.fib_table.install(change.prefix, members)
+        paths = [p for p in change.new_multipath if p.next_hop is not None]
+        members = [(p.next_hop, p.link_bandwidth) for p in paths]
+        key = tuple([(p.hop_key, p.link_bandwidth) for p in paths])
+        return self.fib_table.install(change.prefix, members, key)
 
     def _schedule_flush(self) -> None:
         if self._flush_handle is not None or not self.started:

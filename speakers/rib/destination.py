@@ -18,6 +18,8 @@ a hypothesis test checks the two agree on every sequence of changes.
 
 from __future__ import annotations
 
+import bisect
+import operator
 from dataclasses import dataclass
 
 from ..wire import Prefix
@@ -25,6 +27,7 @@ from .decision import Decision, decide
 from .multipath import MultipathConfig, select_multipath
 from .path import Path
 
+_HOP_KEY = operator.attrgetter("hop_key")
 _TIE = 5  # Path.rank[:5]: the steps through eBGP-over-iBGP, where multipath candidates tie
 
 
@@ -110,15 +113,14 @@ class Destination:
             or len(mp) + 1 != len(self.tied)  # some tied path was left out before
             or path.source.local
             or mp[0].source.local
-            or any(p.hop_key == path.hop_key for p in mp)
+            or path.hop_key in map(_HOP_KEY, mp)
         ):
             return None
+        rest = list(mp[1:])  # in multipath order already
         if new_best is path:
-            rest = list(mp)  # the old best becomes an ordinary member
+            bisect.insort(rest, mp[0], key=_order)  # the old best becomes a member
         else:
-            rest = list(mp[1:])
-            rest.append(path)
-        rest.sort(key=_order)
+            bisect.insort(rest, path, key=_order)
         return (new_best, *rest)
 
     def _set(self, best: Path, tied: list[Path], config: MultipathConfig) -> RouteChange | None:

@@ -406,6 +406,16 @@ _EXTENDED_LENGTH = int(AttrFlag.EXTENDED_LENGTH)
 _MP_CODES = (int(AttrType.MP_REACH_NLRI), int(AttrType.MP_UNREACH_NLRI))
 
 
+# Decoded attribute values by (type code, 4-octet AS, value bytes). A value depends on
+# nothing else and is immutable, and a switch that sends a route to dozens of neighbors
+# sends them the same AS_PATH and communities: in a process running many speakers the
+# memo decodes each once and shares one object between every receiver. Bounded: emptied
+# when full. Malformed values raise before they are stored.
+DECODE_MEMO_SIZE = 1 << 16
+_DECODED: dict[tuple[int, bool, bytes], object] = {}
+_MISSING = object()
+
+
 def decode_update_body(body: bytes, ctx: CodecContext = DEFAULT_CONTEXT) -> Update:
     """Decode an UPDATE body (after the 19-octet header).
 
@@ -521,7 +531,14 @@ def decode_update_body(body: bytes, ctx: CodecContext = DEFAULT_CONTEXT) -> Upda
                 )
                 continue
             try:
-                fields[rule.name] = rule.decode(value, ctx)
+                memo_key = (code, ctx.four_octet_as, value)
+                decoded = _DECODED.get(memo_key, _MISSING)
+                if decoded is _MISSING:
+                    decoded = rule.decode(value, ctx)
+                    if len(_DECODED) >= DECODE_MEMO_SIZE:
+                        _DECODED.clear()
+                    _DECODED[memo_key] = decoded
+                fields[rule.name] = decoded
             except Malformed as exc:
                 problems.append(
                     _problem(
