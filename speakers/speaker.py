@@ -70,6 +70,7 @@ from .wire import (
     Prefix,
     Update,
     pack_announce,
+    pack_announce_dual,
     pack_withdraw,
 )
 from .wire.communities import ExtendedCommunity
@@ -701,17 +702,37 @@ class Speaker:
         messages: list[bytes] = []
         for family_prefixes in withdraw.values():
             messages += pack_withdraw(family_prefixes, codec)
+        # IPv4 and IPv6 routes with the same attributes share an UPDATE where they fit
+        # (pack_announce_dual); neighbors that get the same routes get the same bytes,
+        # encoded once per flush.
+        pairs: dict[PathAttributes, list[tuple[IPAddress, list[Prefix]] | None]] = {}
+        alone: list[tuple[PathAttributes, IPAddress, list[Prefix]]] = []
         for (attrs, hop), group in announce.items():
-            # Neighbors that get the same routes get the same bytes: encode them once.
-            key = (codec, id(attrs), hop, tuple(group))
+            slot = 0 if hop.version == 4 and _family(group[0]) == IPV4_UNICAST else 1
+            pair = pairs.setdefault(attrs, [None, None])
+            if pair[slot] is None:
+                pair[slot] = (hop, group)
+            else:  # one next hop per family and neighbor, so not expected: sent apart
+                alone.append((attrs, hop, group))
+        for attrs, (v4, v6) in pairs.items():
+            key = (codec, id(attrs), v4 and (v4[0], tuple(v4[1])), v6 and (v6[0], tuple(v6[1])))
             packed = flush.packed.get(key)
             if packed is None:
-                if hop.version == 4 and _family(group[0]) == IPV4_UNICAST:
-                    packed = pack_announce(replace(attrs, next_hop=hop), group, codec)
+                if v4 is not None and v6 is not None:
+                    v4_attrs = replace(attrs, next_hop=v4[0])
+                    packed = pack_announce_dual(v4_attrs, v4[1], v6[1], codec, next_hop=v6[0])
+                elif v4 is not None:
+                    packed = pack_announce(replace(attrs, next_hop=v4[0]), v4[1], codec)
                 else:
-                    packed = pack_announce(attrs, group, codec, next_hop=hop)
+                    assert v6 is not None
+                    packed = pack_announce(attrs, v6[1], codec, next_hop=v6[0])
                 flush.packed[key] = packed
             messages += packed
+        for attrs, hop, group in alone:
+            if hop.version == 4 and _family(group[0]) == IPV4_UNICAST:
+                messages += pack_announce(replace(attrs, next_hop=hop), group, codec)
+            else:
+                messages += pack_announce(attrs, group, codec, next_hop=hop)
         sent = nb.transport.send_updates(messages)
         nb.updates_out += sent
         nb.session_updates_out += sent

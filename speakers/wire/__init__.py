@@ -60,7 +60,14 @@ from .messages import (
     encode_message,
 )
 from .prefix import Prefix
-from .update import MpReachNlri, MpUnreachNlri, Update, pack_announce, pack_withdraw
+from .update import (
+    MpReachNlri,
+    MpUnreachNlri,
+    Update,
+    pack_announce,
+    pack_announce_dual,
+    pack_withdraw,
+)
 
 __all__ = [
     "AS_TRANS",
@@ -115,6 +122,7 @@ __all__ = [
     "encode_message",
     "format_bps",
     "pack_announce",
+    "pack_announce_dual",
     "pack_withdraw",
     "parse_community",
 ]

@@ -309,6 +309,42 @@ def pack_announce(
     return out
 
 
+def pack_announce_dual(
+    attributes: PathAttributes,
+    ipv4: Sequence[Prefix],
+    ipv6: Sequence[Prefix],
+    ctx: CodecContext = DEFAULT_CONTEXT,
+    *,
+    next_hop: IPAddress,
+    link_local: IPv6Address | None = None,
+) -> list[bytes]:
+    """Both families with the same attributes in one UPDATE when it fits: the IPv4
+    prefixes in the body NLRI with ``attributes.next_hop``, the IPv6 ones in MP_REACH_NLRI
+    with ``next_hop`` (RFC 4760 §3 lets one UPDATE carry both). A switch of a fabric
+    announces a /24 and a /64 per rack with one AS_PATH: one message instead of two. When
+    they do not fit together, each family is packed on its own (``pack_announce``)."""
+    if not ipv4 or not ipv6:
+        if ipv4:
+            return pack_announce(attributes, ipv4, ctx)
+        return pack_announce(attributes, ipv6, ctx, next_hop=next_hop, link_local=link_local)
+    if attributes.next_hop is None:
+        raise EncodeError("IPv4 announcement without NEXT_HOP")
+    if _single_family(ipv4) != Afi.IPV4 or _single_family(ipv6) != Afi.IPV6:
+        raise EncodeError("pack_announce_dual: IPv4 prefixes first, then IPv6")
+    attrs = encode_attributes(attributes, ctx)
+    nh = next_hop.packed + (link_local.packed if link_local is not None else b"")
+    mp_value = _MP_HEAD.pack(Afi.IPV6, Safi.UNICAST, len(nh)) + nh + b"\0" + encode_nlri(ipv6)
+    mp = _mp_attr(AttrType.MP_REACH_NLRI, mp_value)
+    both = mp + attrs if ctx.mp_attributes_first else attrs + mp
+    body = b"\0\0" + _U16.pack(len(both)) + both + encode_nlri(ipv4)
+    if HEADER_LEN + len(body) <= ctx.max_message_len:
+        return [frame(MessageType.UPDATE, body, ctx.max_message_len)]
+    v6_attrs = replace(attributes, next_hop=None)
+    return pack_announce(attributes, ipv4, ctx) + pack_announce(
+        v6_attrs, ipv6, ctx, next_hop=next_hop, link_local=link_local
+    )
+
+
 def pack_withdraw(prefixes: Sequence[Prefix], ctx: CodecContext = DEFAULT_CONTEXT) -> list[bytes]:
     """Encoded UPDATEs withdrawing ``prefixes`` (one family), as few as the limit allows."""
     if not prefixes:
