@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass
 
 from speakers.config import Aggregate, ExportPolicy, NeighborConfig, Originate, SpeakerConfig
@@ -37,7 +37,7 @@ from speakers.session import State
 from speakers.speaker import DrainMethod, Speaker
 from speakers.ucmp import MissingBandwidthMode, ReadvertiseMode
 from speakers.wire import Prefix
-from speakers.wire.prefix import ipv4_mapped
+from speakers.wire.prefix import IPAddress, ipv4_mapped
 
 from .shard import Shard
 from .topology.addresses import loopbacks
@@ -59,6 +59,17 @@ def find_bundle(topo: Topology, a: str, b: str) -> Bundle:
         if bundle.key == key:
             return bundle
     raise KeyError(f"no bundle between {a!r} and {b!r}")
+
+
+def next_hop_names(configs: Iterable[SpeakerConfig]) -> dict[IPAddress, str]:
+    """Speaker name by the next hops its routes carry: its loopback, and for IPv6 routes
+    over IPv4 sessions that loopback mapped into IPv6 (``speaker_configs``)."""
+    names: dict[IPAddress, str] = {}
+    for config in configs:
+        names[config.listen_address] = config.name
+        if config.listen_address.version == 4:
+            names[ipv4_mapped(config.listen_address)] = config.name
+    return names
 
 
 def members_capacity(bundle: Bundle, members_up: int) -> float:
@@ -358,11 +369,7 @@ class Region:
         group = self._speaker(node).fib_table.lookup(p)
         if group is None:
             return {}
-        names: dict[object, str] = {}
-        for name, config in self.configs.items():
-            names[config.listen_address] = name
-            if config.listen_address.version == 4:
-                names[ipv4_mapped(config.listen_address)] = name  # IPv6 routes' next hops
+        names = next_hop_names(self.configs.values())
         return {names.get(hop, str(hop)): w for hop, w in group.members}
 
     # --- inspection (bagctl show/status, the management bus) ----------------------------

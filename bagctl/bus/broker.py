@@ -12,6 +12,8 @@ import logging
 from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit
 
+import aiomqtt
+
 DEFAULT_MQTT_PORT = 1883
 
 
@@ -52,6 +54,20 @@ class BrokerUrl:
             auth += "@"
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"mqtt://{auth}{host}:{self.port}"
+
+    def client(
+        self, identifier: str, *, timeout: float, will: aiomqtt.Will | None = None
+    ) -> aiomqtt.Client:
+        """An aiomqtt client for this broker (not yet connected)."""
+        return aiomqtt.Client(
+            self.host,
+            self.port,
+            username=self.username,
+            password=self.password,
+            identifier=identifier,
+            will=will,
+            timeout=timeout,
+        )
 
     def redacted(self) -> str:
         """The URL with the password hidden (for messages and logs)."""

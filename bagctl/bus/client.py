@@ -57,14 +57,7 @@ class BusClient:
         self.filtered = 0  # messages dropped: not on a topic we subscribed to
 
     async def __aenter__(self) -> BusClient:
-        self._client = aiomqtt.Client(
-            self.url.host,
-            self.url.port,
-            username=self.url.username,
-            password=self.url.password,
-            identifier=self.client_id,
-            timeout=self._connect_timeout_s,
-        )
+        self._client = self.url.client(self.client_id, timeout=self._connect_timeout_s)
         try:
             await self._client.__aenter__()
         except aiomqtt.MqttCodeError as exc:

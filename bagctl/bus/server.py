@@ -29,7 +29,7 @@ from typing import IO, Any
 
 import aiomqtt
 
-from ..region import ConvergenceReport
+from ..region import ConvergenceReport, find_bundle
 from ..runtimes import Runtime
 from ..topology.model import Bundle
 from .broker import BrokerUrl
@@ -101,15 +101,7 @@ class BusServer:
         will = aiomqtt.Will(
             self.topics.status, encode({"v": VERSION, "state": "gone"}), qos=1, retain=True
         )
-        self._client = aiomqtt.Client(
-            self.url.host,
-            self.url.port,
-            username=self.url.username,
-            password=self.url.password,
-            identifier=self.client_id,
-            will=will,
-            timeout=10,
-        )
+        self._client = self.url.client(self.client_id, will=will, timeout=10)
         await self._client.__aenter__()
         await self._client.subscribe(self.topics.cmd_filter, qos=1)
         self._tasks.append(asyncio.create_task(self._receive()))
@@ -281,8 +273,7 @@ class BusServer:
         return {"report": report.as_dict(), **extra}
 
     def _bundle(self, a: str, b: str) -> Bundle:
-        key = (a, b) if a <= b else (b, a)
-        return next(x for x in self.topo.bundles if x.key == key)  # parse_command checked
+        return find_bundle(self.topo, a, b)  # parse_command checked it exists
 
     def _members(self, bundle: Bundle) -> dict[str, object]:
         up = 0 if bundle.key in self._down else self._members_up.get(bundle.key, bundle.members)

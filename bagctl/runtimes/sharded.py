@@ -41,6 +41,7 @@ from ..region import (
     ConvergenceReport,
     find_bundle,
     members_capacity,
+    next_hop_names,
     speaker_configs,
 )
 from ..topology.model import Topology
@@ -165,7 +166,7 @@ class ShardedRegion:
 
     async def _spawn(self) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="bagemu-shards-")
-        addresses = {str(c.listen_address): name for name, c in self.configs.items()}
+        hop_names = next_hop_names(self.configs.values())
         root = str(Path(__file__).resolve().parents[2])
         env = {
             **os.environ,
@@ -177,7 +178,7 @@ class ShardedRegion:
                 configs={n: self.configs[n] for n in names},
                 transport=self.transport,
                 remote=frozenset(self.configs) - frozenset(names),
-                addresses=addresses,
+                names=hop_names,
                 seed=self.seed * 1000 + i,
             )
             path = Path(self._tmp.name) / f"worker{i}.pickle"
@@ -201,6 +202,12 @@ class ShardedRegion:
             changes = sum(w.fib_changes for w in self.workers)
             self._on_progress(min(up, expected), expected, changes)
 
+    def _note(self, snaps: list[dict[str, Any]]) -> None:
+        """Take a wave's session counts as the workers' latest, and show progress."""
+        for w, snap in zip(self.workers, snaps, strict=True):
+            w.ends = (snap["ends_up"], snap["ends_expected"])
+        self._progress()
+
     async def _all(self, op: str, **args: object) -> list[Any]:
         return list(await asyncio.gather(*(w.request(op, **args) for w in self.workers)))
 
@@ -218,9 +225,7 @@ class ShardedRegion:
                 snaps = await self._all("snapshot")
                 if all(s["ends_up"] == s["ends_expected"] for s in snaps):
                     break
-                for w, snap in zip(self.workers, snaps, strict=True):
-                    w.ends = (snap["ends_up"], snap["ends_expected"])
-                self._progress()
+                self._note(snaps)
                 await self._idle.wait()
             await self._all("originate")
 
@@ -414,9 +419,7 @@ class ShardedRegion:
                     previous = fingerprint
                     continue  # confirm with a second wave at once
                 previous = None
-                for w, snap in zip(self.workers, snaps, strict=True):
-                    w.ends = (snap["ends_up"], snap["ends_expected"])
-                self._progress()
+                self._note(snaps)
                 await self._idle.wait()
         t1 = time.monotonic_ns()
         reports = await self._all("report")

@@ -25,7 +25,6 @@ it works it also sends ``{"ev": "progress", "ends_up": U, "ends_expected": E,
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import logging
 import os
@@ -38,7 +37,7 @@ from typing import Any
 
 from speakers.config import SpeakerConfig
 from speakers.wire import Prefix
-from speakers.wire.prefix import ipv4_mapped
+from speakers.wire.prefix import IPAddress
 
 from ..shard import Shard
 from .gctune import settle, tune_for_region
@@ -52,7 +51,7 @@ class WorkerSpec:
     configs: dict[str, SpeakerConfig]
     transport: str
     remote: frozenset[str]  # speakers run by other workers
-    addresses: dict[str, str]  # every speaker's loopback -> name (for FIB views)
+    names: dict[IPAddress, str]  # every speaker by its next hops (``next_hop_names``)
     seed: int
 
 
@@ -71,12 +70,7 @@ class Worker:
         self._check: asyncio.Handle | None = None
         self._pushed_activity = -1
         self._progress_at = 0.0
-        self._names: dict[object, str] = {}
-        for address, name in spec.addresses.items():
-            ip = ipaddress.ip_address(address)
-            self._names[ip] = name
-            if ip.version == 4:
-                self._names[ipv4_mapped(ip)] = name
+        self._names = spec.names
         self.done = asyncio.Event()
 
     def send(self, obj: dict[str, object]) -> None:
