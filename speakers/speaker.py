@@ -742,7 +742,7 @@ class Speaker:
         nb: Neighbor,
         prefix: Prefix,
         cache: dict[tuple[int, ...], Advertised | None],
-        flush: _FlushState | None = None,
+        flush: _FlushState,
     ) -> Advertised | None:
         """What we advertise to ``nb`` for ``prefix`` now, or None (module docstring).
 
@@ -754,7 +754,6 @@ class Speaker:
         memory per UPDATE's worth of prefixes, however many neighbors get it. ``flush``
         also memoizes the aggregates that may suppress ``prefix`` and each prefix's cache
         key: they do not change during a flush, whatever the neighbor."""
-        flush = flush or _FlushState()
         dest = self.loc_rib.get(prefix)
         if dest is None or dest.best is None:
             return None
