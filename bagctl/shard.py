@@ -19,17 +19,19 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from speakers.config import SpeakerConfig
-from speakers.fib import FibChange
+from speakers.fib import FibChange, NextHopGroup
 from speakers.memnet import MemoryNetwork
 from speakers.session import SessionDown, SessionEstablished, SessionEvent, State, StateChanged
 from speakers.speaker import DrainMethod, Speaker
 from speakers.wire import Prefix
+from speakers.wire.prefix import IPAddress
 
 FIB_CHANGE_LOG = 64  # per switch: recent changes, for a look after the fact
+CHANGE_RECORD = 200_000  # FIB changes of one operation kept for the verifier's transients
 
 
 @dataclass
@@ -76,6 +78,10 @@ class Shard:
         self.speakers: dict[str, Speaker] = {}
         self.down: set[tuple[str, str]] = set()  # (speaker, neighbor) ends taken down
         self.counters = FibCounters()
+        # (at_ns, node, change) since the last reset_counters: the operation's FIB change
+        # stream, for finding transient loops and black holes (bagctl.verify.transients)
+        self.changes: list[tuple[str, FibChange]] = []
+        self.changes_dropped = 0
         self.activity = 0
         self.dirty: set[str] = set()  # speakers whose FIB or sessions changed (take_dirty)
         self._rng = random.Random(seed)
@@ -105,6 +111,10 @@ class Shard:
             if change.at_ns > c.last_fib_ns:
                 c.last_fib_ns = change.at_ns
             c.prefixes.add(change.prefix)
+            if len(self.changes) < CHANGE_RECORD:
+                self.changes.append((name, change))
+            else:
+                self.changes_dropped += 1
             self.activity += 1
             if wake is not None:
                 wake()
@@ -253,6 +263,24 @@ class Shard:
 
     def reset_counters(self) -> None:
         self.counters = FibCounters()
+        self.changes = []
+        self.changes_dropped = 0
+
+    def change_stream(self, names: Mapping[IPAddress, str]) -> dict[str, object]:
+        """The recorded FIB changes as JSON-able rows ``[at_ns, node, prefix, old, new]``
+        (groups as next-hop name -> weight, None for no route), and how many were dropped
+        past ``CHANGE_RECORD``."""
+
+        def weights(group: NextHopGroup | None) -> dict[str, int] | None:
+            if group is None:
+                return None
+            return {names.get(hop, str(hop)): w for hop, w in group.members}
+
+        rows = [
+            [c.at_ns, node, str(c.prefix), weights(c.old), weights(c.new)]
+            for node, c in self.changes
+        ]
+        return {"changes": rows, "dropped": self.changes_dropped}
 
     def fib_entries(self) -> int:
         return sum(len(s.fib_table) for s in self.speakers.values())

@@ -21,7 +21,7 @@ from typing import Any
 import aiomqtt
 
 from .broker import BrokerUrl
-from .payloads import ERROR_CODES, BusError, Command, decode, encode
+from .payloads import ERROR_CODES, MAX_REPLY_BYTES, BusError, Command, decode, encode
 from .topics import Topics, check_name, topic_matches
 
 CONNECT_TIMEOUT_S = 3.0
@@ -113,7 +113,7 @@ class BusClient:
             if fut is None or fut.done():
                 return
             try:
-                fut.set_result(decode(data))
+                fut.set_result(decode(data, MAX_REPLY_BYTES))
             except BusError as exc:
                 fut.set_exception(BusError("internal", f"malformed reply: {exc.message}"))
             return

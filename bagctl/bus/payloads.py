@@ -29,6 +29,9 @@ from ..topology.model import Topology
 
 VERSION = 1
 MAX_PAYLOAD_BYTES = 64 * 1024
+# Replies come from the region itself; `fib-snapshot` carries every FIB (megabytes for a
+# few hundred switches). MQTT's own ceiling is 256 MiB.
+MAX_REPLY_BYTES = 256 * 1024 * 1024 - 1024
 
 ERROR_CODES = {
     "too-large": "payload over the size limit",
@@ -85,6 +88,9 @@ COMMANDS: dict[str, dict[str, Arg]] = {
         "node": Arg("str"),
         "prefix": Arg("str", False),
     },
+    # What ``bagctl verify`` checks, computed on the caller's side: the topology, its
+    # failures, every FIB, and (changes: 1) the last operation's FIB change stream.
+    "fib-snapshot": {"changes": Arg("int", False, 0, 1)},
     "link-down": {**_LINK, **_TIMEOUT},
     "link-up": {**_LINK, **_TIMEOUT},
     "link-flap": {
@@ -136,14 +142,13 @@ def _check_arg(cmd: str, name: str, spec: Arg, value: object) -> None:
         raise BusError(code, f"{where}: {value} is outside [{spec.low:g}, {spec.high:g}]")
 
 
-def decode(payload: bytes | bytearray | str) -> dict[str, Any]:
-    """The JSON object in ``payload`` (size checked first), else ``BusError``."""
+def decode(payload: bytes | bytearray | str, limit: int = MAX_PAYLOAD_BYTES) -> dict[str, Any]:
+    """The JSON object in ``payload`` (size checked first, against ``limit``), else
+    ``BusError``."""
     if isinstance(payload, str):
         payload = payload.encode()
-    if len(payload) > MAX_PAYLOAD_BYTES:
-        raise BusError(
-            "too-large", f"payload of {len(payload)} bytes is over the {MAX_PAYLOAD_BYTES} limit"
-        )
+    if len(payload) > limit:
+        raise BusError("too-large", f"payload of {len(payload)} bytes is over the {limit} limit")
     try:
         obj = json.loads(payload)
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
@@ -226,6 +231,7 @@ __all__ = [
     "COMMANDS",
     "ERROR_CODES",
     "MAX_PAYLOAD_BYTES",
+    "MAX_REPLY_BYTES",
     "MUTATING",
     "VERSION",
     "BusError",

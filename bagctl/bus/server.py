@@ -231,7 +231,7 @@ class BusServer:
             if cmd.name == "shutdown":
                 self._stop.set()
                 return
-            if cmd.name in ("status", "show", "converge"):
+            if cmd.name in ("status", "show", "converge", "fib-snapshot"):
                 continue
             with contextlib.suppress(aiomqtt.MqttError):
                 await self._publish_state()
@@ -244,6 +244,8 @@ class BusServer:
             return await self._status()
         if cmd.name == "show":
             return await rt.show(args["what"], args["node"], args.get("prefix"))
+        if cmd.name == "fib-snapshot":
+            return await self._fib_snapshot(bool(args.get("changes", 0)))
         if cmd.name == "converge":
             return {"report": None if self._last_report is None else self._last_report.as_dict()}
         if cmd.name == "shutdown":
@@ -267,6 +269,20 @@ class BusServer:
         if cmd.name == "node-restart":
             return self._report(await rt.restart(args["node"], timeout))
         raise BusError("unknown-command", f"unknown command {cmd.name!r}")  # pragma: no cover
+
+    async def _fib_snapshot(self, changes: bool) -> dict[str, object]:
+        from ..topology.dump import dump_topology
+
+        rt = self.runtime
+        out: dict[str, object] = {
+            "topology": dump_topology(self.topo),
+            "failures": rt.failures().as_dict(),
+            "fib": await rt.fib_weights(),
+            "last_report": None if self._last_report is None else self._last_report.as_dict(),
+        }
+        if changes:
+            out["fib_changes"] = await rt.fib_changes()
+        return out
 
     def _report(self, report: ConvergenceReport, **extra: object) -> dict[str, object]:
         self._last_report = report

@@ -16,6 +16,7 @@ from .show import show
 from .status import status
 from .topo import topo
 from .up import up
+from .verify import verify_cmd
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,6 +31,7 @@ cli.add_command(topo)
 cli.add_command(up)
 for _command in (down, status, link, node, show, events, converge, replay):
     cli.add_command(_command)
+cli.add_command(verify_cmd, "verify")
 
 
 def main() -> None:

@@ -29,12 +29,13 @@ import io
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
@@ -273,7 +274,6 @@ def _figure(topo: Topology, pos: dict[str, tuple[float, float]]) -> Figure:
     label_nodes = len(nodes) <= LABEL_NODES_MAX
     xs = [p[0] for p in pos.values()] or [0.0]
     span = max(xs) - min(xs) + 2.0
-    tiers = sorted({n.role.tier for n in nodes}, reverse=True)
 
     # Sizes in inches: the plot grows with the widest row (capped), the legend is fixed.
     per_slot = 0.55 if label_nodes else 0.2
@@ -328,6 +328,35 @@ def _figure(topo: Topology, pos: dict[str, tuple[float, float]]) -> Figure:
 
     # Nodes: one scatter per role, coloured by plane, sized by the room in their row.
     room = _room_pt(pos, plot_w * 72 / max(span, 1.0))
+    size = draw_nodes(ax, nodes, pos, room, lambda n: colours.get(n.plane, NO_PLANE_COLOUR))
+    regions, fabrics = draw_labels(ax, nodes, pos, room, size, plot_w)
+
+    bundle_styles = Counter({k: len(v) for k, v in segs.items()})
+    fig.text(
+        left_in / fig_w,
+        1 - 0.18 / fig_h,
+        f"{topo.name}: {len(nodes):,} nodes, {len(topo.bundles):,} bundles, "
+        f"{_plural(regions, 'region')}, {_plural(fabrics, 'fabric')}",
+        ha="left",
+        va="top",
+        fontsize=12,
+        fontweight="bold",
+    )
+    _legend(fig, topo, colours, scale, bundle_styles, anchor=(1 - (right_in - 0.15) / fig_w, 1))
+    return fig
+
+
+def draw_nodes(
+    ax: Axes,
+    nodes: Sequence[Node],
+    pos: dict[str, tuple[float, float]],
+    room: dict[str, float],
+    colour_of: Callable[[Node], object],
+) -> dict[str, float]:
+    """One scatter per role (marker from ``ROLE_STYLE``), each node as big as the room in
+    its row allows (``_room_pt``) and filled with ``colour_of(node)``. Returns the marker
+    sizes in points, so names go just below. Shared with ``bagctl/verify/plot.py``, whose
+    nodes must look the same while its bundles are coloured by something else."""
     size = {
         n.name: min(max(room[n.name] * 0.6, 1.5), 11.0) * (1.2 if n.role is Role.BAG else 1.0)
         for n in nodes
@@ -342,15 +371,27 @@ def _figure(topo: Topology, pos: dict[str, tuple[float, float]]) -> Figure:
             [pos[n.name][1] for n in members],
             s=sizes**2,
             marker=ROLE_STYLE[role][0],
-            c=[colours.get(n.plane, NO_PLANE_COLOUR) for n in members],
+            c=[colour_of(n) for n in members],
             edgecolors="#1a1a1a",
             linewidths=np.where(sizes > 4, 0.6, 0.0),
             zorder=3,
         )
+    return size
 
-    # Labels: node names when few (a row's names slanted if one does not fit), always
-    # tiers, regions and (when few) fabrics.
-    if label_nodes:
+
+def draw_labels(
+    ax: Axes,
+    nodes: Sequence[Node],
+    pos: dict[str, tuple[float, float]],
+    room: dict[str, float],
+    size: dict[str, float],
+    plot_w: float,
+) -> tuple[int, int]:
+    """Node names when few (``LABEL_NODES_MAX``; a row's names slanted if one does not
+    fit), always tier names left of the rows and region names below, fabric names when
+    few. ``plot_w`` is the axes' width in inches. Returns (regions, fabrics) counted, for
+    the title."""
+    if len(nodes) <= LABEL_NODES_MAX:
         slanted = {n.role.tier for n in nodes if len(n.name) * 6 * 0.6 > room[n.name] * 0.95}
         for n in sorted(nodes, key=lambda n: _natural(n.name)):
             slant = n.role.tier in slanted
@@ -366,6 +407,7 @@ def _figure(topo: Topology, pos: dict[str, tuple[float, float]]) -> Figure:
                 fontsize=6,
                 zorder=4,
             )
+    tiers = sorted({n.role.tier for n in nodes}, reverse=True)
     row_label = blended_transform_factory(ax.transAxes, ax.transData)
     for t in tiers:
         ax.text(
@@ -411,20 +453,7 @@ def _figure(topo: Topology, pos: dict[str, tuple[float, float]]) -> Figure:
             fontsize=10,
             fontweight="bold",
         )
-
-    bundle_styles = Counter({k: len(v) for k, v in segs.items()})
-    fig.text(
-        left_in / fig_w,
-        1 - 0.18 / fig_h,
-        f"{topo.name}: {len(nodes):,} nodes, {len(topo.bundles):,} bundles, "
-        f"{_plural(len(region_keys), 'region')}, {_plural(len(fabric_keys), 'fabric')}",
-        ha="left",
-        va="top",
-        fontsize=12,
-        fontweight="bold",
-    )
-    _legend(fig, topo, colours, scale, bundle_styles, anchor=(1 - (right_in - 0.15) / fig_w, 1))
-    return fig
+    return len(region_keys), len(fabric_keys)
 
 
 def _legend(

@@ -1,0 +1,446 @@
+"""``verify()``: the switches' FIB weights against what the topology calls for.
+
+Three forwarding plans carry the same traffic matrix (``traffic.py``) over the same
+topology and failures (``loads.py``): the FIB (*actual*), the model's ideal split
+(*ideal*, ``model.py``) and plain ECMP over the model's multipaths (*ECMP*). For each the
+**demand scale** is the largest factor the whole matrix can be multiplied by before the
+first bundle is full (``min over links of capacity / load``): fixed splits make every load
+linear in the demand, so this one number says how much traffic the plan delivers. The
+report gives actual and ECMP as fractions of ideal, so the user sees what UCMP buys.
+
+Utilization is shown at the demand the ideal plan can carry, capped at the matrix itself
+(``scale = min(1, ideal scale)``); a link over ``1 + tolerance`` there is *overloaded*:
+the FIB sends more over it than the topology's capacities call for.
+
+Weight error per switch and FIB entry: the largest difference between the FIB's share of
+a next hop and the ideal share (0 = exact, 1 = all traffic on the wrong next hop). A FIB
+entry for a prefix the model has no route to, or a modelled route missing from the FIB,
+counts as error 1.
+
+Verdict: ``ok`` unless a weight error exceeds the tolerance, a link is overloaded, actual
+delivers less than ``1 - tolerance`` of ideal, or traffic meets a loop or a black hole.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from speakers.wire import Prefix
+
+from ..topology.model import Topology
+from .fibview import FibSnapshot, Weights
+from .loads import PushResult, Shares, normalize, push
+from .model import Failures, Route, RoutingModel, build_model, bundle_capacity
+from .traffic import TrafficMatrix, gravity_matrix
+
+DEFAULT_TOLERANCE = 0.05
+WORST = 10  # offenders listed per kind
+
+
+@dataclass(frozen=True, slots=True)
+class WeightError:
+    node: str
+    prefix: str
+    error: float
+    actual: Mapping[str, float]  # shares
+    expected: Mapping[str, float]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "node": self.node,
+            "prefix": self.prefix,
+            "error": round(self.error, 6),
+            "actual": {k: round(v, 6) for k, v in sorted(self.actual.items())},
+            "expected": {k: round(v, 6) for k, v in sorted(self.expected.items())},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class LinkLoad:
+    a: str  # traffic goes a -> b
+    b: str
+    load_bps: float  # at the report's scale
+    capacity_bps: float
+    ideal_bps: float
+    ecmp_bps: float
+
+    @property
+    def utilization(self) -> float:
+        return self.load_bps / self.capacity_bps if self.capacity_bps > 0 else math.inf
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "from": self.a,
+            "to": self.b,
+            "load_bps": self.load_bps,
+            "capacity_bps": self.capacity_bps,
+            "utilization": round(self.utilization, 6),
+            "ideal_utilization": round(self.ideal_bps / self.capacity_bps, 6)
+            if self.capacity_bps
+            else None,
+            "ecmp_utilization": round(self.ecmp_bps / self.capacity_bps, 6)
+            if self.capacity_bps
+            else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ForwardingFault:
+    kind: str  # "black-hole" or "loop"
+    prefix: str
+    node: str  # where traffic is dropped, or the first switch of the cycle
+    lost_bps: float  # at the report's scale
+    cycle: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        d: dict[str, object] = {
+            "kind": self.kind,
+            "prefix": self.prefix,
+            "node": self.node,
+            "lost_bps": self.lost_bps,
+        }
+        if self.cycle:
+            d["cycle"] = list(self.cycle)
+        return d
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """What ``verify`` found; ``as_dict()`` is the ``--json`` form."""
+
+    region: str
+    tolerance: float
+    matrix: str
+    demand_bps: float
+    scale: float  # the demand factor loads are shown at
+    ideal_scale: float
+    actual_scale: float
+    ecmp_scale: float
+    entries_checked: int
+    weight_errors: tuple[WeightError, ...]  # worst first, all above tolerance + the worst
+    max_weight_error: float
+    mean_weight_error: float
+    links: tuple[LinkLoad, ...]  # every loaded directed link, most utilized first
+    overloaded: tuple[LinkLoad, ...]
+    faults: tuple[ForwardingFault, ...]
+    failures: Failures
+    seconds: float
+    speakers: int
+    problems: tuple[str, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def actual_vs_ideal(self) -> float:
+        return _ratio(self.actual_scale, self.ideal_scale)
+
+    @property
+    def ecmp_vs_ideal(self) -> float:
+        return _ratio(self.ecmp_scale, self.ideal_scale)
+
+    def utilization(self) -> dict[tuple[str, str], float]:
+        """Per bundle key, the larger direction's utilization (for pictures)."""
+        out: dict[tuple[str, str], float] = {}
+        for link in self.links:
+            key = (link.a, link.b) if link.a <= link.b else (link.b, link.a)
+            out[key] = max(out.get(key, 0.0), link.utilization)
+        return out
+
+    def headline(self) -> str:
+        return (
+            f"{self.region}: FIB delivers {self.actual_vs_ideal:.1%} of ideal, "
+            f"ECMP {self.ecmp_vs_ideal:.1%}"
+        )
+
+    def as_dict(self, links: int | None = WORST) -> dict[str, object]:
+        return {
+            "region": self.region,
+            "ok": self.ok,
+            "problems": list(self.problems),
+            "tolerance": self.tolerance,
+            "matrix": self.matrix,
+            "demand_bps": self.demand_bps,
+            "scale": self.scale,
+            "throughput": {
+                "ideal_scale": self.ideal_scale,
+                "actual_scale": self.actual_scale,
+                "ecmp_scale": self.ecmp_scale,
+                "actual_vs_ideal": self.actual_vs_ideal,
+                "ecmp_vs_ideal": self.ecmp_vs_ideal,
+            },
+            "weights": {
+                "entries_checked": self.entries_checked,
+                "max_error": self.max_weight_error,
+                "mean_error": self.mean_weight_error,
+                "worst": [e.as_dict() for e in self.weight_errors[:WORST]],
+                "over_tolerance": sum(1 for e in self.weight_errors if e.error > self.tolerance),
+            },
+            "links": {
+                "loaded": len(self.links),
+                "overloaded": [link.as_dict() for link in self.overloaded],
+                "most_utilized": [link.as_dict() for link in self.links[:links]],
+            },
+            "faults": [f.as_dict() for f in self.faults],
+            "failures": self.failures.as_dict(),
+            "speakers": self.speakers,
+            "seconds": self.seconds,
+        }
+
+
+def _ratio(a: float, b: float) -> float:
+    if math.isinf(a) and math.isinf(b):
+        return 1.0
+    return a / b if b > 0 else (1.0 if a <= 0 else math.inf)
+
+
+def verify(
+    topo: Topology,
+    fib: FibSnapshot,
+    failures: Failures | None = None,
+    *,
+    matrix: TrafficMatrix | None = None,
+    tolerance: float = DEFAULT_TOLERANCE,
+    model: RoutingModel | None = None,
+) -> VerifyReport:
+    """Check ``fib`` against ``topo`` with ``failures`` (module docstring)."""
+    if not 0 <= tolerance < 1:
+        raise ValueError(f"tolerance must be at least 0 and below 1, got {tolerance}")
+    started = time.perf_counter()
+    failures = failures or Failures()
+    model = model or build_model(topo, failures)
+    matrix = matrix or gravity_matrix(topo)
+    capacity = _capacities(topo, failures)
+
+    errors, checked, total_error = _weight_errors(model, fib)
+    actual, ideal, ecmp, faults = _push_all(model, fib, matrix)
+    ideal_scale = _scale(ideal, capacity)
+    actual_scale = _scale(actual, capacity)
+    ecmp_scale = _scale(ecmp, capacity)
+    scale = min(1.0, ideal_scale)
+    links = sorted(
+        (
+            LinkLoad(
+                a,
+                b,
+                load * scale,
+                capacity.get((a, b), 0.0),
+                ideal.get((a, b), 0.0) * scale,
+                ecmp.get((a, b), 0.0) * scale,
+            )
+            for (a, b), load in actual.items()
+        ),
+        key=lambda link: (-link.utilization, link.a, link.b),
+    )
+    overloaded = tuple(link for link in links if link.utilization > 1 + tolerance)
+    fault_list = tuple(
+        ForwardingFault(kind, str(p), node, lost * scale, cycle)
+        for kind, p, node, lost, cycle in faults
+    )
+    problems = _problems(
+        errors, tolerance, overloaded, fault_list, _ratio(actual_scale, ideal_scale)
+    )
+    return VerifyReport(
+        region=topo.name,
+        tolerance=tolerance,
+        matrix=matrix.source,
+        demand_bps=matrix.total_bps,
+        scale=scale,
+        ideal_scale=ideal_scale,
+        actual_scale=actual_scale,
+        ecmp_scale=ecmp_scale,
+        entries_checked=checked,
+        weight_errors=tuple(errors),
+        max_weight_error=errors[0].error if errors else 0.0,
+        mean_weight_error=total_error / checked if checked else 0.0,
+        links=tuple(links),
+        overloaded=overloaded,
+        faults=fault_list,
+        failures=failures,
+        seconds=time.perf_counter() - started,
+        speakers=sum(1 for _ in topo.speakers()),
+        problems=problems,
+    )
+
+
+def _problems(
+    errors: list[WeightError],
+    tolerance: float,
+    overloaded: tuple[LinkLoad, ...],
+    faults: tuple[ForwardingFault, ...],
+    delivered: float,
+) -> tuple[str, ...]:
+    out = []
+    over = [e for e in errors if e.error > tolerance]
+    if over:
+        worst = over[0]
+        out.append(
+            f"{len(over)} FIB entries off the ideal split by more than {tolerance:g}; worst "
+            f"{worst.node} {worst.prefix}: {worst.error:.3f}"
+        )
+    if overloaded:
+        link = overloaded[0]
+        out.append(
+            f"{len(overloaded)} links overloaded; worst {link.a} -> {link.b} at "
+            f"{link.utilization:.0%} of capacity"
+        )
+    if delivered < 1 - tolerance:
+        out.append(f"the FIB delivers {delivered:.1%} of what the ideal split delivers")
+    for kind in ("loop", "black-hole"):
+        found = [f for f in faults if f.kind == kind]
+        if found:
+            f = found[0]
+            where = " -> ".join(f.cycle) if f.cycle else f.node
+            out.append(f"{len(found)} prefixes meet a {kind}; first {f.prefix} at {where}")
+    return tuple(out)
+
+
+def _capacities(topo: Topology, failures: Failures) -> dict[tuple[str, str], float]:
+    out: dict[tuple[str, str], float] = {}
+    for b in topo.bundles:
+        cap = bundle_capacity(b, failures)
+        out[(b.a, b.b)] = cap
+        out[(b.b, b.a)] = cap
+    return out
+
+
+def _scale(
+    loads: Mapping[tuple[str, str], float], capacity: Mapping[tuple[str, str], float]
+) -> float:
+    scale = math.inf
+    for link, load in loads.items():
+        if load > 0:
+            scale = min(scale, capacity.get(link, 0.0) / load)
+    return scale
+
+
+def _shares_of(weights: Weights, cache: dict[int, dict[str, float]]) -> dict[str, float]:
+    key = id(weights)
+    shares = cache.get(key)
+    if shares is None:
+        shares = cache[key] = normalize(weights)
+    return shares
+
+
+def _weight_errors(model: RoutingModel, fib: FibSnapshot) -> tuple[list[WeightError], int, float]:
+    """Every FIB entry against the model's route for the same prefix at the same switch."""
+    errors: list[WeightError] = []
+    checked = 0
+    total = 0.0
+    cache: dict[int, dict[str, float]] = {}
+    for node, table in fib.entries.items():
+        for p, weights in table.items():
+            checked += 1
+            route = model.route(node, p)
+            actual = _shares_of(weights, cache)
+            expected = route.split() if route is not None and not route.local else {}
+            err = _difference(actual, expected)
+            total += err
+            if err > 0:
+                errors.append(WeightError(node, str(p), err, actual, expected))
+    # Modelled routes the FIB lacks (a switch that should forward but cannot).
+    for p, routes in model.routes.items():
+        for node, route in routes.items():
+            if route.local or node not in fib.entries:
+                continue
+            if fib.group(node, p) is None:
+                checked += 1
+                total += 1.0
+                errors.append(WeightError(node, str(p), 1.0, {}, route.split()))
+    errors.sort(key=lambda e: (-e.error, e.node, e.prefix))
+    return errors, checked, total
+
+
+def _difference(actual: Mapping[str, float], expected: Mapping[str, float]) -> float:
+    if not actual and not expected:
+        return 0.0
+    if not actual or not expected:
+        return 1.0
+    return max(abs(actual.get(h, 0.0) - expected.get(h, 0.0)) for h in {*actual, *expected})
+
+
+_Fault = tuple[str, Prefix, str, float, tuple[str, ...]]
+
+
+def _push_all(
+    model: RoutingModel, fib: FibSnapshot, matrix: TrafficMatrix
+) -> tuple[
+    dict[tuple[str, str], float],
+    dict[tuple[str, str], float],
+    dict[tuple[str, str], float],
+    list[_Fault],
+]:
+    actual: dict[tuple[str, str], float] = defaultdict(float)
+    ideal: dict[tuple[str, str], float] = defaultdict(float)
+    ecmp: dict[tuple[str, str], float] = defaultdict(float)
+    faults: list[_Fault] = []
+    cache: dict[int, dict[str, float]] = {}
+    plan_cache: dict[tuple[object, ...], tuple[PushResult, PushResult]] = {}
+    split_cache: dict[int, tuple[dict[str, float], dict[str, float]]] = {}
+    for p, demand in matrix.demands.items():
+        owners = frozenset(model.owners.get(p, ()))
+
+        def fib_hops(v: str, p: Prefix = p) -> Shares | None:
+            hit = fib.lookup_prefix(v, p)
+            return None if hit is None or not hit[1] else _shares_of(hit[1], cache)
+
+        result = push(demand, owners, fib_hops)
+        _add(actual, result.loads)
+        for v, lost in result.black_holes.items():
+            faults.append(("black-hole", p, v, lost, ()))
+        if result.looped > 0:
+            faults.append(
+                ("loop", p, result.cycle[0] if result.cycle else "?", result.looped, result.cycle)
+            )
+
+        # The model's plans depend on the routes covering p, not p itself: v4 and v6 of
+        # one leaf, with the same demand, share one push.
+        key = (
+            tuple(id(model.routes[q]) for q in model._covering(p)),
+            owners,
+            tuple(sorted(demand.items())),
+        )
+        planned = plan_cache.get(key)
+        if planned is None:
+            ideal_plan, ecmp_plan = _plans(model, p, split_cache)
+            planned = (
+                push(demand, owners, ideal_plan.get),
+                push(demand, owners, ecmp_plan.get),
+            )
+            plan_cache[key] = planned
+        _add(ideal, planned[0].loads)
+        _add(ecmp, planned[1].loads)
+    return actual, ideal, ecmp, faults
+
+
+def _plans(
+    model: RoutingModel,
+    p: Prefix,
+    cache: dict[int, tuple[dict[str, float], dict[str, float]]],
+) -> tuple[dict[str, Shares], dict[str, Shares]]:
+    """Per switch, the ideal and the ECMP shares it forwards p's traffic with: from the
+    longest covering advertised prefix it has a route to (a local route forwards nothing:
+    an aggregate is not installed, its more-specifics are)."""
+    table: dict[str, Route] = {}
+    for q in sorted(model._covering(p), key=lambda q: q.length):
+        table.update(model.routes[q])
+    ideal: dict[str, Shares] = {}
+    ecmp: dict[str, Shares] = {}
+    for v, route in table.items():
+        if route.local:
+            continue
+        both = cache.get(id(route))
+        if both is None:
+            both = cache[id(route)] = (route.split(), route.ecmp())
+        ideal[v], ecmp[v] = both
+    return ideal, ecmp
+
+
+def _add(into: dict[tuple[str, str], float], loads: Mapping[tuple[str, str], float]) -> None:
+    for link, load in loads.items():
+        into[link] += load

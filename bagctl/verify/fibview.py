@@ -1,0 +1,129 @@
+"""What the switches forward with: every node's FIB as next-hop node names and integer
+weights, independent of the runtime that produced it.
+
+``FibSnapshot`` is the *actual* side of the verifier. It is built from a running region
+(``Region.fib_weights()``, the same on every runtime), from ``bagctl show fib --json``
+output, or by hand in a test; it holds names, never addresses, so it compares directly with
+the topology. Lookups are longest-prefix match, as a switch forwards: with summarization a
+BAG holds a fabric's aggregate, not the leaf's /24.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+from speakers.wire import Prefix
+
+Weights = Mapping[str, int]  # next-hop node name -> integer weight (WCMP group members)
+
+
+def parse_prefix(text: str | Prefix) -> Prefix:
+    return text if isinstance(text, Prefix) else Prefix.parse(text)
+
+
+def _bits(packed: bytes) -> int:
+    return int.from_bytes(packed, "big")
+
+
+@dataclass(frozen=True)
+class FibSnapshot:
+    """``entries[node][prefix]`` is that node's next-hop group for ``prefix``.
+
+    A node with no entry for an address drops it (unless it originates a covering prefix:
+    then the traffic has arrived). Weights are the integer members of the WCMP group."""
+
+    entries: Mapping[str, Mapping[Prefix, Weights]]
+    # node -> ((family width, prefix length) ordered longest first, {masked bits: prefix})
+    _index: dict[str, list[tuple[int, int, dict[int, Prefix]]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    @classmethod
+    def from_names(cls, entries: Mapping[str, Mapping[str, Mapping[str, int]]]) -> FibSnapshot:
+        """From JSON-able ``{node: {"10.0.0.0/24": {"next-hop-node": weight}}}``.
+
+        Equal prefixes and equal groups become one object each (a region repeats both
+        thousands of times), which also lets the verifier cache per group."""
+        prefixes: dict[str, Prefix] = {}
+        groups: dict[tuple[tuple[str, int], ...], dict[str, int]] = {}
+        out: dict[str, dict[Prefix, Weights]] = {}
+        for node, table in entries.items():
+            mine: dict[Prefix, Weights] = {}
+            for text, weights in table.items():
+                p = prefixes.get(text)
+                if p is None:
+                    p = prefixes[text] = parse_prefix(text)
+                key = tuple(sorted(weights.items()))
+                group = groups.get(key)
+                if group is None:
+                    group = groups[key] = dict(key)
+                mine[p] = group
+            out[node] = mine
+        return cls(out)
+
+    def to_names(self) -> dict[str, dict[str, dict[str, int]]]:
+        return {
+            node: {str(p): dict(w) for p, w in sorted(table.items())}
+            for node, table in sorted(self.entries.items())
+        }
+
+    def group(self, node: str, prefix: Prefix) -> Weights | None:
+        """The exact entry for ``prefix`` at ``node``, or None."""
+        return self.entries.get(node, {}).get(prefix)
+
+    def lookup(
+        self, node: str, address: bytes, max_length: int | None = None
+    ) -> tuple[Prefix, Weights] | None:
+        """Longest-prefix match of the packed ``address`` (4 or 16 octets) at ``node``,
+        among entries no longer than ``max_length`` (default: any)."""
+        index = self._index.get(node)
+        if index is None:
+            index = self._build(node)
+        width = len(address) * 8
+        value = _bits(address)
+        for w, length, table in index:
+            if w != width or (max_length is not None and length > max_length):
+                continue
+            hit = table.get(value >> (width - length) if length else 0)
+            if hit is not None:
+                return hit, self.entries[node][hit]
+        return None
+
+    def lookup_prefix(self, node: str, prefix: Prefix) -> tuple[Prefix, Weights] | None:
+        """The entry ``node`` forwards all of ``prefix``'s traffic with: the longest one
+        covering the whole prefix."""
+        return self.lookup(node, prefix.packed, max_length=prefix.length)
+
+    def _build(self, node: str) -> list[tuple[int, int, dict[int, Prefix]]]:
+        by_len: dict[tuple[int, int], dict[int, Prefix]] = {}
+        for p in self.entries.get(node, {}):
+            width = len(p.packed) * 8
+            key = _bits(p.packed) >> (width - p.length) if p.length else 0
+            by_len.setdefault((width, p.length), {})[key] = p
+        index = [(w, n, t) for (w, n), t in sorted(by_len.items(), key=lambda kv: -kv[0][1])]
+        self._index[node] = index
+        return index
+
+    def nodes(self) -> Iterator[str]:
+        return iter(self.entries)
+
+
+def covers(outer: Prefix, inner: Prefix) -> bool:
+    """``outer`` contains ``inner`` (same family, no longer, same leading bits)."""
+    if len(outer.packed) != len(inner.packed) or outer.length > inner.length:
+        return False
+    width = len(outer.packed) * 8
+    shift = width - outer.length
+    return _bits(outer.packed) >> shift == _bits(inner.packed) >> shift
+
+
+def address_in(prefix: Prefix, address: bytes) -> bool:
+    return covers(prefix, Prefix(address, len(address) * 8))
+
+
+def host_address(prefix: Prefix, host: int = 1) -> bytes:
+    """The ``host``-th address inside ``prefix`` (packed), for building test traffic."""
+    net = prefix.network
+    return ipaddress.ip_address(int(net.network_address) + host % max(net.num_addresses, 1)).packed

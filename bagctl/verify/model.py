@@ -1,0 +1,309 @@
+"""The expected side of the verifier: routes and ideal UCMP splits from the topology and
+its current failures alone, never from BGP state.
+
+Two steps per advertised prefix (every prefix a leaf originates, every aggregate):
+
+1. **Which next hops eBGP permits.** A path-vector computation over the sessions that are
+   up, as the region's eBGP converges to it: shortest AS_PATH first, a route is refused by
+   a switch whose AS is already in it (this is what keeps traffic valley-free: the BAG
+   planes share an AS, so do the spine switches of a fabric), and every neighbor whose
+   path is as short as the best is a multipath (``as-path multipath-relax``). A switch
+   advertises its best path, the tie broken as the RIB does (lowest BGP Identifier, here
+   the topology's loopback order). A drained switch (``as-path-prepend``) advertises a
+   longer path; aggregates (``summary_only``) hide their more-specifics from the upper
+   tier and are originated while one contributor is reachable. The result is a DAG per
+   prefix: ``Route.next_hops``.
+2. **The ideal split.** At a switch, each next hop's *branch capacity*: the bundle to it,
+   capped by what that next hop can deliver onward, ``min(bundle, F(next hop))``, where
+   ``F(u)`` sums u's own branches (``min(bundle, F)`` again) and an originating leaf
+   delivers its GPU-facing capacity. This is the max-flow from u to the prefix over the
+   routing DAG wherever branches below u do not meet again (every tier of a Clos or DSF
+   toward one leaf); where they do it is the bottleneck-capped upper bound. The load
+   check (``loads.py``) does not rely on it: it pushes traffic through real capacities.
+   The ideal weights are the branch capacities, normalized. A next hop drained by
+   ``link-bandwidth-zero`` has no branch capacity unless every next hop is drained (then
+   all are equal, as UCMP falls back to ECMP).
+
+Aggregates deliver what their contributors' branches can: per next hop toward the
+contributors the largest branch, summed over those next hops (``speakers/aggregate.py``
+documents the same rule for the advertised value; here it is computed on the graph).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from speakers.wire import Prefix
+
+from ..topology.addresses import loopbacks
+from ..topology.model import Bundle, Topology
+from .fibview import covers
+
+DRAIN_PREPEND = 3  # extra AS copies a drained switch prepends (speakers.Speaker.drain)
+LB_ZERO = "link-bandwidth-zero"
+AS_PATH_PREPEND = "as-path-prepend"
+
+
+@dataclass(frozen=True)
+class Failures:
+    """What is broken or drained right now: the runtime's bookkeeping of the operations
+    it was asked to do (``Region.failures()``), or a test's hand-made state."""
+
+    down: frozenset[tuple[str, str]] = frozenset()  # bundle keys (sorted ends)
+    members_up: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    drained: Mapping[str, str] = field(default_factory=dict)  # node -> drain method
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "bundles_down": [list(k) for k in sorted(self.down)],
+            "members_up": {f"{a} {b}": n for (a, b), n in sorted(self.members_up.items())},
+            "drained": dict(sorted(self.drained.items())),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, object]) -> Failures:
+        down = frozenset(tuple(sorted(k)) for k in d.get("bundles_down", ()))  # type: ignore[union-attr]
+        members: dict[tuple[str, str], int] = {}
+        for key, n in dict(d.get("members_up", {})).items():  # type: ignore[call-overload]
+            a, b = str(key).split()
+            members[(a, b) if a <= b else (b, a)] = int(n)
+        return cls(down=down, members_up=members, drained=dict(d.get("drained", {})))  # type: ignore[call-overload]
+
+
+def bundle_capacity(bundle: Bundle, failures: Failures) -> float:
+    """The bundle's capacity now: 0 when down, its working members' otherwise."""
+    if bundle.key in failures.down:
+        return 0.0
+    members = failures.members_up.get(bundle.key, bundle.members)
+    return members * bundle.member_speed_bps
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A switch's route to one advertised prefix in the model."""
+
+    length: int  # AS_PATH length of the best path (0: originated here)
+    next_hops: tuple[str, ...]  # the multipath set (empty: originated here)
+    branch: tuple[float, ...]  # branch capacity per next hop, bits/s
+    capacity: float  # what this switch can deliver toward the prefix, bits/s
+
+    @property
+    def local(self) -> bool:
+        return not self.next_hops
+
+    def split(self) -> dict[str, float]:
+        """The ideal shares per next hop (sum 1)."""
+        if not self.next_hops:
+            return {}
+        total = sum(self.branch)
+        if total <= 0 or math.isinf(total):
+            if math.isinf(total):
+                inf = [h for h, b in zip(self.next_hops, self.branch, strict=True) if math.isinf(b)]
+                return {h: (1 / len(inf) if h in inf else 0.0) for h in self.next_hops}
+            return dict.fromkeys(self.next_hops, 1 / len(self.next_hops))
+        return {h: b / total for h, b in zip(self.next_hops, self.branch, strict=True)}
+
+    def ecmp(self) -> dict[str, float]:
+        """Equal shares over the multipaths (a drained one only when all are drained: an
+        ECMP network drains a switch by taking its paths away, which is the fair match)."""
+        live = [h for h, b in zip(self.next_hops, self.branch, strict=True) if b > 0]
+        live = live or list(self.next_hops)
+        return dict.fromkeys(live, 1 / len(live)) if live else {}
+
+
+@dataclass(frozen=True)
+class RoutingModel:
+    """Every switch's modelled route to every advertised prefix."""
+
+    topo: Topology
+    failures: Failures
+    routes: Mapping[Prefix, Mapping[str, Route]]  # prefix -> node -> route
+    owners: Mapping[Prefix, tuple[str, ...]]  # leaf prefix -> the nodes originating it
+    aggregates: Mapping[Prefix, tuple[str, ...]]  # aggregate -> nodes announcing it
+
+    def route(self, node: str, prefix: Prefix) -> Route | None:
+        return self.routes.get(prefix, {}).get(node)
+
+    def forwarding(self, node: str, destination: Prefix) -> tuple[Prefix, Route] | None:
+        """The modelled route ``node`` forwards ``destination``'s traffic with: the longest
+        advertised prefix covering it that ``node`` has a route to (as a FIB would)."""
+        best: tuple[Prefix, Route] | None = None
+        for p in self._covering(destination):
+            r = self.routes[p].get(node)
+            if r is not None and (best is None or p.length > best[0].length):
+                best = (p, r)
+        return best
+
+    def _covering(self, destination: Prefix) -> list[Prefix]:
+        cache: dict[Prefix, list[Prefix]] = self.__dict__.setdefault("_cover_cache", {})
+        found = cache.get(destination)
+        if found is None:
+            found = [p for p in self.routes if covers(p, destination)]
+            cache[destination] = found
+        return found
+
+
+class _Graph:
+    """The sessions that are up, with capacities; ASNs and BGP identifiers per switch."""
+
+    def __init__(self, topo: Topology, failures: Failures) -> None:
+        names = {n.name: n for n in topo.nodes}
+        self.asn = {n.name: n.asn for n in topo.nodes}
+        lo = loopbacks(topo)
+        self.rank = {name: int(a) for name, a in lo.items()}
+        self.adj: dict[str, dict[str, float]] = {n.name: {} for n in topo.speakers()}
+        for b in topo.bundles:
+            if not (names[b.a].role.speaks_bgp and names[b.b].role.speaks_bgp):
+                continue  # capacity only (an FDSW): no session, no route
+            cap = bundle_capacity(b, failures)
+            if cap <= 0:
+                continue
+            self.adj[b.a][b.b] = cap
+            self.adj[b.b][b.a] = cap
+        self.tier = {n.name: n.role.tier for n in topo.nodes}
+        self.max_paths = topo.defaults.max_paths
+        self.drained = dict(failures.drained)
+        self.upper = {
+            v: frozenset(u for u in nbrs if self.tier[u] > self.tier[v])
+            for v, nbrs in self.adj.items()
+        }
+
+
+def _path_vector(
+    g: _Graph,
+    origins: Mapping[str, float],
+    suppress: Mapping[str, frozenset[str]],
+) -> dict[str, tuple[int, tuple[str, ...], frozenset[int]]]:
+    """node -> (AS_PATH length, multipath next hops, ASNs in its best path).
+
+    ``origins``: node -> delivered capacity (originated there, length 0). ``suppress``:
+    node -> neighbors it does not advertise this prefix to (summary-only aggregates)."""
+    best: dict[str, tuple[int, tuple[str, ...], frozenset[int]]] = {}
+    heap: list[tuple[int, str]] = []
+    for o in origins:
+        best[o] = (0, (), frozenset())
+        heapq.heappush(heap, (0, o))
+    done: set[str] = set()
+    # candidates[w] = list of (advertised length, rank of sender, sender)
+    candidates: dict[str, list[tuple[int, int, str]]] = {}
+    while heap:
+        length, v = heapq.heappop(heap)
+        if v in done:
+            continue
+        if v not in origins:
+            cands = candidates[v]
+            shortest = min(c[0] for c in cands)
+            tied = sorted((c for c in cands if c[0] == shortest), key=lambda c: c[1])
+            tied = tied[: g.max_paths]
+            via = tied[0][2]
+            # the best path as received: the sender's path with the sender's AS on it
+            best[v] = (shortest, tuple(sorted({c[2] for c in tied})), best[via][2] | {g.asn[via]})
+            if length != shortest:
+                continue
+        done.add(v)
+        path_asns = best[v][2] | {g.asn[v]}
+        extra = DRAIN_PREPEND if g.drained.get(v) == AS_PATH_PREPEND else 0
+        advertised = best[v][0] + 1 + extra
+        blocked = suppress.get(v, frozenset())
+        for w in g.adj[v]:
+            if w in done or w in origins or w in blocked or g.asn[w] in path_asns:
+                continue
+            candidates.setdefault(w, []).append((advertised, g.rank[v], v))
+            heapq.heappush(heap, (advertised, w))
+    # a node popped at a longer length than its final one was skipped; keep done only
+    return {v: best[v] for v in done}
+
+
+def _capacities(
+    g: _Graph,
+    paths: Mapping[str, tuple[int, tuple[str, ...], frozenset[int]]],
+    origins: Mapping[str, float],
+) -> dict[str, Route]:
+    """Branch capacities bottom-up over the DAG (module docstring, step 2)."""
+    routes: dict[str, Route] = {}
+    for v in sorted(paths, key=lambda n: paths[n][0]):
+        length, hops, _ = paths[v]
+        if v in origins:
+            routes[v] = Route(0, (), (), origins[v])
+            continue
+        branch = []
+        for u in hops:
+            onward = 0.0 if g.drained.get(u) == LB_ZERO else routes[u].capacity
+            branch.append(min(g.adj[v][u], onward))
+        routes[v] = Route(length, hops, tuple(branch), sum(branch))
+    return routes
+
+
+def build_model(topo: Topology, failures: Failures | None = None) -> RoutingModel:
+    """Every switch's route to every advertised prefix (module docstring)."""
+    failures = failures or Failures()
+    g = _Graph(topo, failures)
+    owners: dict[Prefix, list[str]] = {}
+    for n in topo.speakers():
+        for p in n.prefixes:
+            owners.setdefault(p, []).append(n.name)
+    announcers: dict[Prefix, list[str]] = {}
+    for n in topo.speakers():
+        for a in n.aggregates:
+            announcers.setdefault(a, []).append(n.name)
+
+    def suppressors(p: Prefix) -> dict[str, frozenset[str]]:
+        out: dict[str, frozenset[str]] = {}
+        for a, nodes in announcers.items():
+            if a != p and covers(a, p):
+                for v in nodes:
+                    if v in g.adj:
+                        out[v] = g.upper[v]
+        return out
+
+    routes: dict[Prefix, dict[str, Route]] = {}
+    cache: dict[tuple[object, ...], dict[str, Route]] = {}
+    for p, nodes in owners.items():
+        origins = {}
+        for v in nodes:
+            host = topo.node(v).host_capacity_bps
+            origins[v] = host if host > 0 else math.inf
+        supp = suppressors(p)
+        key = (tuple(sorted(origins.items())), tuple(sorted(supp.items())))
+        if key not in cache:
+            cache[key] = _capacities(g, _path_vector(g, origins, supp), origins)
+        routes[p] = cache[key]
+    # Aggregates: announced by a node while it reaches a contributor; innermost first so
+    # a nested aggregate's routes exist before an outer one asks for contributors.
+    for a in sorted(announcers, key=lambda q: -q.length):
+        origins = {}
+        for v in announcers[a]:
+            contributors = [
+                r
+                for p, table in routes.items()
+                if p != a and covers(a, p) and (r := table.get(v)) is not None
+            ]
+            if not contributors:
+                continue
+            origins[v] = _aggregate_capacity(contributors)
+        if not origins:
+            continue
+        supp = suppressors(a)
+        routes[a] = _capacities(g, _path_vector(g, origins, supp), origins)
+    return RoutingModel(
+        topo=topo,
+        failures=failures,
+        routes=routes,
+        owners={p: tuple(v) for p, v in owners.items()},
+        aggregates={a: tuple(v) for a, v in announcers.items() if a in routes},
+    )
+
+
+def _aggregate_capacity(contributors: Iterable[Route]) -> float:
+    """Per next hop toward the contributors, the largest branch; summed over next hops."""
+    per_hop: dict[str, float] = {}
+    local = 0.0
+    for r in contributors:
+        if r.local:
+            local = max(local, r.capacity)
+        for h, b in zip(r.next_hops, r.branch, strict=True):
+            per_hop[h] = max(per_hop.get(h, 0.0), b)
+    return local + sum(per_hop.values())

@@ -1,0 +1,127 @@
+"""Traffic matrices: who sends how much to which prefix.
+
+The default is the load an AI cluster puts on BAG: every GPU-facing switch (a leaf with
+``host_capacity``) sends to every prefix of the *other* fabrics, its host capacity spread
+over them in proportion to the capacity of the leaf behind each (a gravity model; a leaf
+with an IPv4 and an IPv6 prefix splits its share evenly between them). Traffic inside a
+fabric never reaches BAG, so it is left out.
+
+A user's matrix is YAML::
+
+    demands:
+      - {from: r1-nsf1-rtsw1-1, to: 10.0.14.0/24, rate: 12.8T}
+      - {from: r1-nsf1-rtsw1-2, to: r1-dsf1-rdsw1, rate: 800G}   # a node: all its prefixes
+
+Rates take the topology file's units (``800G``, ``51.2T``, or bits/s as a number).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from speakers.wire import Prefix
+from speakers.yamldoc import parse_bps
+
+from ..topology.model import Topology
+
+
+class MatrixError(ValueError):
+    """A traffic matrix file that cannot be used; the message names file, entry and field."""
+
+
+@dataclass(frozen=True)
+class TrafficMatrix:
+    """``demands[prefix][source node]`` in bits/s."""
+
+    demands: Mapping[Prefix, Mapping[str, float]]
+    source: str  # "gravity" or the file it came from
+
+    @property
+    def total_bps(self) -> float:
+        return sum(sum(d.values()) for d in self.demands.values())
+
+    def pairs(self) -> int:
+        return sum(len(d) for d in self.demands.values())
+
+
+def gravity_matrix(topo: Topology) -> TrafficMatrix:
+    """The default matrix (module docstring)."""
+    leaves = [n for n in topo.speakers() if n.host_capacity_bps > 0 and n.prefixes]
+    per_prefix = {p: n.host_capacity_bps / len(n.prefixes) for n in leaves for p in n.prefixes}
+    fabric_of = {p: n.fabric for n in leaves for p in n.prefixes}
+    total = sum(per_prefix.values())
+    by_fabric: dict[str, float] = defaultdict(float)
+    for p, w in per_prefix.items():
+        by_fabric[fabric_of[p]] += w
+    demands: dict[Prefix, dict[str, float]] = defaultdict(dict)
+    for s in leaves:
+        elsewhere = total - by_fabric[s.fabric]
+        if elsewhere <= 0:
+            continue
+        for p, w in per_prefix.items():
+            if fabric_of[p] != s.fabric:
+                demands[p][s.name] = s.host_capacity_bps * w / elsewhere
+    return TrafficMatrix(dict(demands), "gravity")
+
+
+def load_matrix(path: str | Path, topo: Topology) -> TrafficMatrix:
+    """A user's matrix file (module docstring); errors name the entry and field."""
+    where = str(path)
+    try:
+        doc = yaml.safe_load(Path(path).read_text())
+    except OSError as exc:
+        raise MatrixError(f"{where}: cannot read: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        raise MatrixError(f"{where}: not YAML: {exc}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("demands"), list):
+        raise MatrixError(f"{where}: expected a mapping with a 'demands' list")
+    names = {n.name: n for n in topo.nodes}
+    owned = {p for n in topo.nodes for p in n.prefixes}
+    demands: dict[Prefix, dict[str, float]] = defaultdict(dict)
+    for i, entry in enumerate(doc["demands"]):
+        at = f"{where}: demands[{i}]"
+        if not isinstance(entry, dict):
+            raise MatrixError(f"{at}: expected a mapping with from, to and rate")
+        unknown = set(entry) - {"from", "to", "rate"}
+        if unknown:
+            raise MatrixError(f"{at}: unknown field {sorted(unknown)[0]!r} (from, to, rate)")
+        for key in ("from", "to", "rate"):
+            if key not in entry:
+                raise MatrixError(f"{at}: missing field {key!r}")
+        src = str(entry["from"])
+        if src not in names or not names[src].role.speaks_bgp:
+            raise MatrixError(f"{at}.from: no BGP switch {src!r} in topology {topo.name}")
+        rate = _rate(entry["rate"], f"{at}.rate")
+        target = str(entry["to"])
+        if target in names:
+            prefixes = names[target].prefixes
+            if not prefixes:
+                raise MatrixError(f"{at}.to: switch {target!r} originates no prefix")
+        else:
+            try:
+                p = Prefix.parse(target)
+            except ValueError as exc:
+                raise MatrixError(f"{at}.to: neither a switch nor a prefix: {exc}") from None
+            if p not in owned:
+                raise MatrixError(f"{at}.to: no switch originates {p}")
+            prefixes = (p,)
+        for p in prefixes:
+            demands[p][src] = demands[p].get(src, 0.0) + rate / len(prefixes)
+    return TrafficMatrix(dict(demands), where)
+
+
+def _rate(v: object, where: str) -> float:
+    if isinstance(v, bool):
+        raise MatrixError(f"{where}: expected bits per second like 800G, got {v!r}")
+    try:
+        rate = float(v) if isinstance(v, int | float) else parse_bps(str(v))
+    except ValueError as exc:
+        raise MatrixError(f"{where}: {exc}") from None
+    if not rate >= 0 or rate == float("inf"):
+        raise MatrixError(f"{where}: must be a finite, non-negative rate, got {v!r}")
+    return rate

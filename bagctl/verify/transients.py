@@ -1,0 +1,193 @@
+"""Transient loops and black holes during one convergence event.
+
+Input: the FIB after the event (``FibSnapshot``) and the event's timestamped FIB change
+stream (rows ``[at_ns, node, prefix, old, new]``, groups as next-hop name -> weight, None
+for no route; ``Region.fib_changes()``). The FIB before the event is the final one with
+every change undone, newest first. The changes are then replayed in time order; after each
+instant at which something changed, every destination whose forwarding the change can
+affect (the prefix itself, or the leaf prefixes an aggregate covers) has its traffic pushed
+through the FIB of that moment (``loads.push``). An interval is the time from the change
+that made a destination's traffic meet a loop (or a black hole) to the change that ended
+it; one still open at the last change is reported as lasting past the event (``open``).
+
+Times are the switches' FIB clocks (CLOCK_MONOTONIC, shared by the region's processes),
+so intervals across switches compare. Each speaker installs its FIB when its RIB settles,
+with no forwarding-plane delay, so an interval is what the control plane alone causes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from speakers.wire import Prefix
+
+from .fibview import FibSnapshot, covers
+from .loads import Shares, normalize, push
+from .traffic import TrafficMatrix
+
+
+@dataclass(frozen=True, slots=True)
+class Transient:
+    kind: str  # "loop" or "black-hole"
+    prefix: str
+    start_ns: int
+    end_ns: int | None  # None: still there after the last change (``open``)
+    nodes: tuple[str, ...]  # the cycle, or the switches dropping traffic
+
+    @property
+    def duration_ms(self) -> float | None:
+        return None if self.end_ns is None else (self.end_ns - self.start_ns) / 1e6
+
+    def as_dict(self, origin_ns: int) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "prefix": self.prefix,
+            "start_ms": (self.start_ns - origin_ns) / 1e6,
+            "duration_ms": self.duration_ms,
+            "open": self.end_ns is None,
+            "nodes": list(self.nodes),
+        }
+
+
+@dataclass(frozen=True)
+class TransientReport:
+    changes: int
+    dropped: int  # changes the region did not keep (its record is bounded)
+    first_ns: int
+    last_ns: int
+    transients: tuple[Transient, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.transients
+
+    def as_dict(self) -> dict[str, object]:
+        loops = [t for t in self.transients if t.kind == "loop"]
+        holes = [t for t in self.transients if t.kind == "black-hole"]
+        return {
+            "changes": self.changes,
+            "dropped": self.dropped,
+            "span_ms": (self.last_ns - self.first_ns) / 1e6,
+            "loops": len(loops),
+            "black_holes": len(holes),
+            "longest_ms": max((t.duration_ms or 0.0 for t in self.transients), default=0.0),
+            "transients": [t.as_dict(self.first_ns) for t in self.transients],
+        }
+
+
+Row = Sequence[object]  # [at_ns, node, prefix, old, new]
+
+
+def find_transients(
+    final: FibSnapshot,
+    rows: Iterable[Row],
+    owners: Mapping[Prefix, Iterable[str]],
+    matrix: TrafficMatrix,
+    dropped: int = 0,
+) -> TransientReport:
+    """Every interval of the event in which a destination met a loop or a black hole."""
+    changes = sorted(
+        ((int(r[0]), str(r[1]), Prefix.parse(str(r[2])), r[3], r[4]) for r in rows),
+        key=lambda c: c[0],
+    )
+    state: dict[str, dict[Prefix, Mapping[str, int]]] = {
+        n: dict(t) for n, t in final.entries.items()
+    }
+    for _at, node, p, old, _new in reversed(changes):
+        _set(state, node, p, old)  # type: ignore[arg-type]
+    fib_prefixes = {p for t in state.values() for p in t} | {c[2] for c in changes}
+    destinations = list(matrix.demands)
+    # For each FIB prefix, the destinations whose forwarding it takes part in.
+    affected: dict[Prefix, list[Prefix]] = defaultdict(list)
+    chain: dict[Prefix, list[Prefix]] = {}
+    for d in destinations:
+        covering = sorted((q for q in fib_prefixes if covers(q, d)), key=lambda q: -q.length)
+        chain[d] = covering
+        for q in covering:
+            affected[q].append(d)
+    owner_sets = {d: frozenset(owners.get(d, ())) for d in destinations}
+    open_: dict[tuple[str, Prefix], tuple[int, tuple[str, ...]]] = {}
+    found: list[Transient] = []
+    cache: dict[tuple[tuple[str, int], ...], dict[str, float]] = {}
+
+    def faults(d: Prefix) -> dict[str, tuple[str, ...]]:
+        def hops(v: str) -> Shares | None:
+            table = state.get(v, {})
+            for q in chain[d]:
+                w = table.get(q)
+                if w is not None:
+                    key = tuple(sorted(w.items()))  # by content: replayed dicts come and go
+                    shares = cache.get(key)
+                    if shares is None:
+                        shares = cache[key] = normalize(w)
+                    return shares or None
+            return None
+
+        result = push(matrix.demands[d], owner_sets[d], hops)
+        out: dict[str, tuple[str, ...]] = {}
+        if result.looped > 0:
+            out["loop"] = result.cycle
+        if result.black_holes:
+            out["black-hole"] = tuple(sorted(result.black_holes))
+        return out
+
+    def evaluate(d: Prefix, at: int) -> None:
+        now = faults(d)
+        for kind in ("loop", "black-hole"):
+            key = (kind, d)
+            if kind in now and key not in open_:
+                open_[key] = (at, now[kind])
+            elif kind in now:  # still there: name every switch it has touched
+                start, nodes = open_[key]
+                if not set(now[kind]) <= set(nodes):
+                    open_[key] = (start, tuple(dict.fromkeys((*nodes, *now[kind]))))
+            elif kind not in now and key in open_:
+                start, nodes = open_.pop(key)
+                found.append(Transient(kind, str(d), start, at, nodes))
+
+    first = changes[0][0] if changes else 0
+    for d in sorted(affected_destinations(changes, affected)):  # faults before the event
+        evaluate(d, first)
+    i = 0
+    while i < len(changes):
+        at = changes[i][0]
+        touched: set[Prefix] = set()
+        while i < len(changes) and changes[i][0] == at:
+            _, node, p, _old, new = changes[i]
+            _set(state, node, p, new)  # type: ignore[arg-type]
+            touched.update(affected.get(p, ()))
+            i += 1
+        for d in sorted(touched):
+            evaluate(d, at)
+    for (kind, d), (start, nodes) in sorted(open_.items(), key=lambda kv: kv[1][0]):
+        found.append(Transient(kind, str(d), start, None, nodes))
+    found.sort(key=lambda t: (t.start_ns, t.prefix, t.kind))
+    return TransientReport(
+        changes=len(changes),
+        dropped=dropped,
+        first_ns=first,
+        last_ns=changes[-1][0] if changes else 0,
+        transients=tuple(found),
+    )
+
+
+def affected_destinations(
+    changes: Sequence[tuple[int, str, Prefix, object, object]],
+    affected: Mapping[Prefix, list[Prefix]],
+) -> set[Prefix]:
+    return {d for c in changes for d in affected.get(c[2], ())}
+
+
+def _set(
+    state: dict[str, dict[Prefix, Mapping[str, int]]],
+    node: str,
+    p: Prefix,
+    weights: Mapping[str, int] | None,
+) -> None:
+    table = state.setdefault(node, {})
+    if weights is None:
+        table.pop(p, None)
+    else:
+        table[p] = dict(weights)
