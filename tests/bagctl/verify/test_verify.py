@@ -7,7 +7,6 @@ default matrix sends between them) under spines (``stsw``), every switch its own
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import networkx as nx
