@@ -32,9 +32,10 @@ from dataclasses import dataclass, field
 from speakers.wire import Prefix
 
 from ..topology.model import Topology
+from .bundles import bundles_of, push_bundles
 from .fibview import FibSnapshot, Weights
-from .loads import PushResult, Shares, normalize, push
-from .model import Failures, Route, RoutingModel, build_model, bundle_capacity
+from .loads import normalize
+from .model import Failures, RoutingModel, build_model, bundle_capacity
 from .traffic import TrafficMatrix, gravity_matrix
 
 DEFAULT_TOLERANCE = 0.05
@@ -375,70 +376,42 @@ def _push_all(
     dict[tuple[str, str], float],
     list[_Fault],
 ]:
-    actual: dict[tuple[str, str], float] = defaultdict(float)
-    ideal: dict[tuple[str, str], float] = defaultdict(float)
-    ecmp: dict[tuple[str, str], float] = defaultdict(float)
-    faults: list[_Fault] = []
-    cache: dict[int, dict[str, float]] = {}
-    plan_cache: dict[tuple[object, ...], tuple[PushResult, PushResult]] = {}
-    split_cache: dict[int, tuple[dict[str, float], dict[str, float]]] = {}
-    for p, demand in matrix.demands.items():
-        owners = frozenset(model.owners.get(p, ()))
-
-        def fib_hops(v: str, p: Prefix = p) -> Shares | None:
-            hit = fib.lookup_prefix(v, p)
-            return None if hit is None or not hit[1] else _shares_of(hit[1], cache)
-
-        result = push(demand, owners, fib_hops)
-        _add(actual, result.loads)
-        for v, lost in result.black_holes.items():
-            faults.append(("black-hole", p, v, lost, ()))
-        if result.looped > 0:
-            faults.append(
-                ("loop", p, result.cycle[0] if result.cycle else "?", result.looped, result.cycle)
-            )
-
-        # The model's plans depend on the routes covering p, not p itself: v4 and v6 of
-        # one leaf, with the same demand, share one push.
-        key = (
-            tuple(id(model.routes[q]) for q in model._covering(p)),
-            owners,
-            tuple(sorted(demand.items())),
-        )
-        planned = plan_cache.get(key)
-        if planned is None:
-            ideal_plan, ecmp_plan = _plans(model, p, split_cache)
-            planned = (
-                push(demand, owners, ideal_plan.get),
-                push(demand, owners, ecmp_plan.get),
-            )
-            plan_cache[key] = planned
-        _add(ideal, planned[0].loads)
-        _add(ecmp, planned[1].loads)
-    return actual, ideal, ecmp, faults
+    """The matrix through the FIB, the ideal plan and the ECMP plan (``bundles.py``)."""
+    bundles = bundles_of(matrix, matrix.weights, matrix.groups)
+    owners = model.owners
+    actual = push_bundles(fib, owners, bundles, matrix.weights)
+    ideal_fib, ecmp_fib = _plan_tables(model)
+    ideal = push_bundles(ideal_fib, owners, bundles, matrix.weights)
+    ecmp = push_bundles(ecmp_fib, owners, bundles, matrix.weights)
+    faults: list[_Fault] = [
+        ("black-hole", p, v, lost, ()) for (p, v), lost in sorted(actual.black_holes.items())
+    ]
+    for p, (lost, cycle) in sorted(actual.loops.items()):
+        faults.append(("loop", p, cycle[0] if cycle else "?", lost, cycle))
+    return actual.loads, ideal.loads, ecmp.loads, faults
 
 
-def _plans(
-    model: RoutingModel,
-    p: Prefix,
-    cache: dict[int, tuple[dict[str, float], dict[str, float]]],
-) -> tuple[dict[str, Shares], dict[str, Shares]]:
-    """Per switch, the ideal and the ECMP shares it forwards p's traffic with: from the
-    longest covering advertised prefix it has a route to (a local route forwards nothing:
-    an aggregate is not installed, its more-specifics are)."""
-    table: dict[str, Route] = {}
-    for q in sorted(model._covering(p), key=lambda q: q.length):
-        table.update(model.routes[q])
-    ideal: dict[str, Shares] = {}
-    ecmp: dict[str, Shares] = {}
-    for v, route in table.items():
-        if route.local:
-            continue
-        both = cache.get(id(route))
-        if both is None:
-            both = cache[id(route)] = (route.split(), route.ecmp())
-        ideal[v], ecmp[v] = both
-    return ideal, ecmp
+def _plan_tables(model: RoutingModel) -> tuple[FibSnapshot, FibSnapshot]:
+    """The model's plans as FIB-like tables: per switch and advertised prefix, the ideal
+    and the ECMP shares. A local route forwards nothing (an aggregate is not installed;
+    its more-specifics are), so it has no entry."""
+    ideal: dict[str, dict[Prefix, dict[str, float]]] = defaultdict(dict)
+    ecmp: dict[str, dict[Prefix, dict[str, float]]] = defaultdict(dict)
+    cache: dict[int, tuple[dict[str, float], dict[str, float]]] = {}
+    shared: dict[tuple[tuple[str, float], ...], dict[str, float]] = {}
+
+    def intern(shares: dict[str, float]) -> dict[str, float]:
+        return shared.setdefault(tuple(sorted(shares.items())), shares)
+
+    for p, routes in model.routes.items():
+        for v, route in routes.items():
+            if route.local:
+                continue
+            both = cache.get(id(route))
+            if both is None:
+                both = cache[id(route)] = (intern(route.split()), intern(route.ecmp()))
+            ideal[v][p], ecmp[v][p] = both
+    return FibSnapshot(dict(ideal)), FibSnapshot(dict(ecmp))  # type: ignore[arg-type]
 
 
 def _add(into: dict[tuple[str, str], float], loads: Mapping[tuple[str, str], float]) -> None:

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -250,13 +251,31 @@ def build_model(topo: Topology, failures: Failures | None = None) -> RoutingMode
         for a in n.aggregates:
             announcers.setdefault(a, []).append(n.name)
 
+    by_length: dict[tuple[int, int], dict[int, Prefix]] = {}  # (width, length) -> bits
+    for a in announcers:
+        width = len(a.packed) * 8
+        by_length.setdefault((width, a.length), {})[_bits(a) >> (width - a.length)] = a
+
+    def covering(p: Prefix) -> list[Prefix]:
+        """The aggregates strictly containing ``p`` (one dict probe per aggregate length)."""
+        width = len(p.packed) * 8
+        out = []
+        for (w, length), table in by_length.items():
+            if w == width and length < p.length:
+                a = table.get(_bits(p) >> (width - length))
+                if a is not None:
+                    out.append(a)
+        return out
+
+    inside: dict[Prefix, list[Prefix]] = defaultdict(list)  # aggregate -> prefixes in it
+
     def suppressors(p: Prefix) -> dict[str, frozenset[str]]:
         out: dict[str, frozenset[str]] = {}
-        for a, nodes in announcers.items():
-            if a != p and covers(a, p):
-                for v in nodes:
-                    if v in g.adj:
-                        out[v] = g.upper[v]
+        for a in covering(p):
+            inside[a].append(p)
+            for v in announcers[a]:
+                if v in g.adj:
+                    out[v] = g.upper[v]
         return out
 
     routes: dict[Prefix, dict[str, Route]] = {}
@@ -276,17 +295,13 @@ def build_model(topo: Topology, failures: Failures | None = None) -> RoutingMode
     for a in sorted(announcers, key=lambda q: -q.length):
         origins = {}
         for v in announcers[a]:
-            contributors = [
-                r
-                for p, table in routes.items()
-                if p != a and covers(a, p) and (r := table.get(v)) is not None
-            ]
+            contributors = [r for p in inside[a] if (r := routes[p].get(v)) is not None]
             if not contributors:
                 continue
             origins[v] = _aggregate_capacity(contributors)
         if not origins:
             continue
-        supp = suppressors(a)
+        supp = suppressors(a)  # also files ``a`` under the aggregates around it
         routes[a] = _capacities(g, _path_vector(g, origins, supp), origins)
     return RoutingModel(
         topo=topo,
@@ -295,6 +310,10 @@ def build_model(topo: Topology, failures: Failures | None = None) -> RoutingMode
         owners={p: tuple(v) for p, v in owners.items()},
         aggregates={a: tuple(v) for a, v in announcers.items() if a in routes},
     )
+
+
+def _bits(p: Prefix) -> int:
+    return int.from_bytes(p.packed, "big")
 
 
 def _aggregate_capacity(contributors: Iterable[Route]) -> float:

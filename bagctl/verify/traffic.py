@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -40,6 +40,10 @@ class TrafficMatrix:
 
     demands: Mapping[Prefix, Mapping[str, float]]
     source: str  # "gravity" or the file it came from
+    # For pushing destinations in bundles (``bundles.py``): each destination's weight
+    # and its group (fabric and family); empty for a user's matrix (one per bundle).
+    weights: Mapping[Prefix, float] = field(default_factory=dict)
+    groups: Mapping[Prefix, object] = field(default_factory=dict)
 
     @property
     def total_bps(self) -> float:
@@ -66,7 +70,8 @@ def gravity_matrix(topo: Topology) -> TrafficMatrix:
         for p, w in per_prefix.items():
             if fabric_of[p] != s.fabric:
                 demands[p][s.name] = s.host_capacity_bps * w / elsewhere
-    return TrafficMatrix(dict(demands), "gravity")
+    groups = {p: (fabric_of[p], len(p.packed)) for p in per_prefix}
+    return TrafficMatrix(dict(demands), "gravity", per_prefix, groups)
 
 
 def load_matrix(path: str | Path, topo: Topology) -> TrafficMatrix:
