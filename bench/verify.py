@@ -39,14 +39,15 @@ def model_fib(topo) -> FibSnapshot:  # type: ignore[no-untyped-def]
     """Every switch's FIB as the model's ideal split, quantized to 128 members."""
     model = build_model(topo)
     entries: dict[str, dict] = {}
+    groups: dict[tuple, dict[str, int]] = {}  # one object per distinct group, as a FIB has
     for p, routes in model.routes.items():
         for node, route in routes.items():
             if route.local:
                 continue
-            split = route.split()
-            entries.setdefault(node, {})[p] = {
-                h: max(1, round(s * 128)) for h, s in split.items() if s > 0
-            }
+            key = tuple(
+                sorted((h, max(1, round(s * 128))) for h, s in route.split().items() if s > 0)
+            )
+            entries.setdefault(node, {})[p] = groups.setdefault(key, dict(key))
     return FibSnapshot(entries)
 
 

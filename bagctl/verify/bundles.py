@@ -54,44 +54,12 @@ class Bundle:
     sources: Mapping[str, float]
 
 
-def bundles_of(
-    matrix: TrafficMatrix, weights: Mapping[Prefix, float], groups: Mapping[Prefix, object]
-) -> list[Bundle]:
-    """The matrix as bundles: destinations of one ``groups`` value (e.g. fabric and
-    family) together when every source sends them in proportion to ``weights``, else one
-    destination per bundle."""
-    by_group: dict[object, list[Prefix]] = defaultdict(list)
-    for p in matrix.demands:
-        by_group[groups.get(p, p)].append(p)
-    out: list[Bundle] = []
-    for members in by_group.values():
-        if len(members) > 1 and _proportional(matrix, members, weights):
-            sources: dict[str, float] = defaultdict(float)
-            for p in members:
-                for s, bps in matrix.demands[p].items():
-                    sources[s] += bps
-            out.append(Bundle(frozenset(members), dict(sources)))
-        else:
-            out.extend(Bundle(frozenset([p]), matrix.demands[p]) for p in members)
-    return out
-
-
-def _proportional(
-    matrix: TrafficMatrix, members: list[Prefix], weights: Mapping[Prefix, float]
-) -> bool:
-    first = matrix.demands[members[0]]
-    w0 = weights.get(members[0], 0.0)
-    if w0 <= 0:
-        return False
-    for p in members[1:]:
-        d = matrix.demands[p]
-        if d.keys() != first.keys():
-            return False
-        ratio = weights.get(p, 1.0) / w0
-        for s, bps in d.items():
-            if abs(bps - first[s] * ratio) > 1e-9 * max(bps, 1.0):
-                return False
-    return True
+def bundles_of(matrix: TrafficMatrix) -> list[Bundle]:
+    """The matrix as bundles: its known groups (``TrafficMatrix.bundled``), else one
+    destination per bundle (always exact)."""
+    if matrix.explicit is None:
+        return [Bundle(members, sources) for members, sources in matrix.bundled]
+    return [Bundle(frozenset([p]), d) for p, d in matrix.demands.items()]
 
 
 class _Tables:
@@ -168,6 +136,7 @@ class _Members:
         self.starts = [r[0] for r in rows]
         self.ends = [r[1] for r in rows]
         self.shortest = min((r[2].length for r in rows), default=0)
+        self._covered: dict[tuple[tuple[int, int], ...], bool] = {}
         self.reach = []  # the furthest end among the members up to here
         furthest = -1
         for r in rows:
@@ -176,7 +145,15 @@ class _Members:
         self.width = len(rows[0][2].packed) * 8 if rows else 0
 
     def covered_by(self, spans: list[tuple[int, int]]) -> bool:
-        """Is every member inside one of ``spans`` (disjoint-or-nested intervals)?"""
+        """Is every member inside one of ``spans`` (disjoint-or-nested intervals)?
+        Switches of one kind hold the same entries: the answer is kept per span set."""
+        key = tuple(spans)
+        known = self._covered.get(key)
+        if known is None:
+            known = self._covered[key] = self._covered_by(spans)
+        return known
+
+    def _covered_by(self, spans: list[tuple[int, int]]) -> bool:
         merged: list[list[int]] = []
         for a, b in sorted(spans):
             if merged and a <= merged[-1][1] + 1:

@@ -218,8 +218,9 @@ def verify(
     matrix = matrix or gravity_matrix(topo)
     capacity = _capacities(topo, failures)
 
-    errors, checked, total_error = _weight_errors(model, fib)
-    actual, ideal, ecmp, faults = _push_all(model, fib, matrix)
+    ideal_fib, ecmp_fib = _plan_tables(model)
+    errors, checked, total_error = _weight_errors(model, fib, ideal_fib)
+    actual, ideal, ecmp, faults = _push_all(model, fib, matrix, ideal_fib, ecmp_fib)
     ideal_scale = _scale(ideal, capacity)
     actual_scale = _scale(actual, capacity)
     ecmp_scale = _scale(ecmp, capacity)
@@ -328,31 +329,40 @@ def _shares_of(weights: Weights, cache: dict[int, dict[str, float]]) -> dict[str
     return shares
 
 
-def _weight_errors(model: RoutingModel, fib: FibSnapshot) -> tuple[list[WeightError], int, float]:
-    """Every FIB entry against the model's route for the same prefix at the same switch."""
+def _weight_errors(
+    model: RoutingModel, fib: FibSnapshot, ideal: FibSnapshot
+) -> tuple[list[WeightError], int, float]:
+    """Every FIB entry against the model's route for the same prefix at the same switch
+    (``ideal``: the model's splits as a table, shared objects, so equal pairs of groups
+    are compared once)."""
     errors: list[WeightError] = []
     checked = 0
     total = 0.0
     cache: dict[int, dict[str, float]] = {}
+    compared: dict[tuple[int, int], float] = {}
+    empty: dict[str, float] = {}
     for node, table in fib.entries.items():
+        expected_table = ideal.entries.get(node, {})
         for p, weights in table.items():
             checked += 1
-            route = model.route(node, p)
-            actual = _shares_of(weights, cache)
-            expected = route.split() if route is not None and not route.local else {}
-            err = _difference(actual, expected)
-            total += err
+            expected = expected_table.get(p, empty)
+            key = (id(weights), id(expected))
+            err = compared.get(key)
+            if err is None:
+                err = compared[key] = _difference(_shares_of(weights, cache), expected)
             if err > 0:
-                errors.append(WeightError(node, str(p), err, actual, expected))
+                total += err
+                errors.append(WeightError(node, str(p), err, cache[id(weights)], expected))
     # Modelled routes the FIB lacks (a switch that should forward but cannot).
-    for p, routes in model.routes.items():
-        for node, route in routes.items():
-            if route.local or node not in fib.entries:
-                continue
-            if fib.group(node, p) is None:
+    for node, expected_table in ideal.entries.items():
+        if node not in fib.entries:
+            continue
+        table = fib.entries[node]
+        for p, expected in expected_table.items():
+            if p not in table:
                 checked += 1
                 total += 1.0
-                errors.append(WeightError(node, str(p), 1.0, {}, route.split()))
+                errors.append(WeightError(node, str(p), 1.0, {}, expected))
     errors.sort(key=lambda e: (-e.error, e.node, e.prefix))
     return errors, checked, total
 
@@ -369,7 +379,11 @@ _Fault = tuple[str, Prefix, str, float, tuple[str, ...]]
 
 
 def _push_all(
-    model: RoutingModel, fib: FibSnapshot, matrix: TrafficMatrix
+    model: RoutingModel,
+    fib: FibSnapshot,
+    matrix: TrafficMatrix,
+    ideal_fib: FibSnapshot,
+    ecmp_fib: FibSnapshot,
 ) -> tuple[
     dict[tuple[str, str], float],
     dict[tuple[str, str], float],
@@ -377,10 +391,9 @@ def _push_all(
     list[_Fault],
 ]:
     """The matrix through the FIB, the ideal plan and the ECMP plan (``bundles.py``)."""
-    bundles = bundles_of(matrix, matrix.weights, matrix.groups)
+    bundles = bundles_of(matrix)
     owners = model.owners
     actual = push_bundles(fib, owners, bundles, matrix.weights)
-    ideal_fib, ecmp_fib = _plan_tables(model)
     ideal = push_bundles(ideal_fib, owners, bundles, matrix.weights)
     ecmp = push_bundles(ecmp_fib, owners, bundles, matrix.weights)
     faults: list[_Fault] = [
@@ -397,19 +410,15 @@ def _plan_tables(model: RoutingModel) -> tuple[FibSnapshot, FibSnapshot]:
     its more-specifics are), so it has no entry."""
     ideal: dict[str, dict[Prefix, dict[str, float]]] = defaultdict(dict)
     ecmp: dict[str, dict[Prefix, dict[str, float]]] = defaultdict(dict)
-    cache: dict[int, tuple[dict[str, float], dict[str, float]]] = {}
-    shared: dict[tuple[tuple[str, float], ...], dict[str, float]] = {}
-
-    def intern(shares: dict[str, float]) -> dict[str, float]:
-        return shared.setdefault(tuple(sorted(shares.items())), shares)
-
+    cache: dict[tuple[object, ...], tuple[dict[str, float], dict[str, float]]] = {}
     for p, routes in model.routes.items():
         for v, route in routes.items():
             if route.local:
                 continue
-            both = cache.get(id(route))
+            key = (route.next_hops, route.branch)  # equal routes share one pair of splits
+            both = cache.get(key)
             if both is None:
-                both = cache[id(route)] = (intern(route.split()), intern(route.ecmp()))
+                both = cache[key] = (route.split(), route.ecmp())
             ideal[v][p], ecmp[v][p] = both
     return FibSnapshot(dict(ideal)), FibSnapshot(dict(ecmp))  # type: ignore[arg-type]
 

@@ -31,7 +31,6 @@ documents the same rule for the advertised value; here it is computed on the gra
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -178,44 +177,51 @@ def _path_vector(
     origins: Mapping[str, float],
     suppress: Mapping[str, frozenset[str]],
 ) -> dict[str, tuple[int, tuple[str, ...], frozenset[int]]]:
-    """node -> (AS_PATH length, multipath next hops, ASNs in its best path).
+    """node -> (AS_PATH length, multipath next hops, ASNs in its best path), in the order
+    the nodes were settled (by length).
 
     ``origins``: node -> delivered capacity (originated there, length 0). ``suppress``:
-    node -> neighbors it does not advertise this prefix to (summary-only aggregates)."""
+    node -> neighbors it does not advertise this prefix to (summary-only aggregates).
+    Lengths are small integers, so a bucket per length replaces a heap: a node is settled
+    when its bucket comes up, from every sender that offered that (shortest) length."""
     best: dict[str, tuple[int, tuple[str, ...], frozenset[int]]] = {}
-    heap: list[tuple[int, str]] = []
+    offered: dict[str, int] = {}  # node -> shortest length offered so far
+    senders: dict[str, list[str]] = {}  # node -> who offered that length
+    buckets: dict[int, list[str]] = {0: list(origins)}
+    asn, rank, adj, drained = g.asn, g.rank, g.adj, g.drained
     for o in origins:
         best[o] = (0, (), frozenset())
-        heapq.heappush(heap, (0, o))
-    done: set[str] = set()
-    # candidates[w] = list of (advertised length, rank of sender, sender)
-    candidates: dict[str, list[tuple[int, int, str]]] = {}
-    while heap:
-        length, v = heapq.heappop(heap)
-        if v in done:
+    length = 0
+    while buckets:
+        nodes = buckets.pop(length, None)
+        if nodes is None:
+            length += 1
             continue
-        if v not in origins:
-            cands = candidates[v]
-            shortest = min(c[0] for c in cands)
-            tied = sorted((c for c in cands if c[0] == shortest), key=lambda c: c[1])
-            tied = tied[: g.max_paths]
-            via = tied[0][2]
-            # the best path as received: the sender's path with the sender's AS on it
-            best[v] = (shortest, tuple(sorted({c[2] for c in tied})), best[via][2] | {g.asn[via]})
-            if length != shortest:
-                continue
-        done.add(v)
-        path_asns = best[v][2] | {g.asn[v]}
-        extra = DRAIN_PREPEND if g.drained.get(v) == AS_PATH_PREPEND else 0
-        advertised = best[v][0] + 1 + extra
-        blocked = suppress.get(v, frozenset())
-        for w in g.adj[v]:
-            if w in done or w in origins or w in blocked or g.asn[w] in path_asns:
-                continue
-            candidates.setdefault(w, []).append((advertised, g.rank[v], v))
-            heapq.heappush(heap, (advertised, w))
-    # a node popped at a longer length than its final one was skipped; keep done only
-    return {v: best[v] for v in done}
+        for v in nodes:
+            if length:  # not an origin
+                if v in best or offered[v] != length:
+                    continue
+                tied = senders[v]
+                if len(tied) > 1:
+                    tied = sorted(tied, key=rank.__getitem__)[: g.max_paths]
+                via = tied[0]
+                # the best path as received: the sender's path with the sender's AS on it
+                best[v] = (length, tuple(sorted(tied)), best[via][2] | {asn[via]})
+            path_asns = best[v][2] | {asn[v]}
+            advertised = length + 1 + (DRAIN_PREPEND if drained.get(v) == AS_PATH_PREPEND else 0)
+            blocked = suppress.get(v, ())
+            for w in adj[v]:
+                if w in best or w in blocked or asn[w] in path_asns:
+                    continue
+                have = offered.get(w)
+                if have is None or advertised < have:
+                    offered[w] = advertised
+                    senders[w] = [v]
+                    buckets.setdefault(advertised, []).append(w)
+                elif advertised == have:
+                    senders[w].append(v)
+        length += 1
+    return best
 
 
 def _capacities(
@@ -223,18 +229,19 @@ def _capacities(
     paths: Mapping[str, tuple[int, tuple[str, ...], frozenset[int]]],
     origins: Mapping[str, float],
 ) -> dict[str, Route]:
-    """Branch capacities bottom-up over the DAG (module docstring, step 2)."""
+    """Branch capacities bottom-up over the DAG (module docstring, step 2); ``paths`` is
+    in settling order, so every next hop comes before the nodes using it."""
     routes: dict[str, Route] = {}
-    for v in sorted(paths, key=lambda n: paths[n][0]):
-        length, hops, _ = paths[v]
+    adj, drained = g.adj, g.drained
+    for v, (length, hops, _) in paths.items():
         if v in origins:
             routes[v] = Route(0, (), (), origins[v])
             continue
-        branch = []
-        for u in hops:
-            onward = 0.0 if g.drained.get(u) == LB_ZERO else routes[u].capacity
-            branch.append(min(g.adj[v][u], onward))
-        routes[v] = Route(length, hops, tuple(branch), sum(branch))
+        links = adj[v]
+        branch = tuple(
+            min(links[u], 0.0 if drained.get(u) == LB_ZERO else routes[u].capacity) for u in hops
+        )
+        routes[v] = Route(length, hops, branch, sum(branch))
     return routes
 
 

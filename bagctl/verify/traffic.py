@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import yaml
@@ -36,42 +37,68 @@ class MatrixError(ValueError):
 
 @dataclass(frozen=True)
 class TrafficMatrix:
-    """``demands[prefix][source node]`` in bits/s."""
+    """``demands[prefix][source node]`` in bits/s.
 
-    demands: Mapping[Prefix, Mapping[str, float]]
+    ``bundled``: when the matrix is known to come in groups of destinations that every
+    source sends to in the same proportions (``weights``), those groups with each source's
+    total (``bundles.py`` pushes them as one; the gravity matrix is made that way and
+    never needs its per-pair table unless asked: ``demands`` is then built on first use).
+    """
+
     source: str  # "gravity" or the file it came from
-    # For pushing destinations in bundles (``bundles.py``): each destination's weight
-    # and its group (fabric and family); empty for a user's matrix (one per bundle).
+    explicit: Mapping[Prefix, Mapping[str, float]] | None = None
     weights: Mapping[Prefix, float] = field(default_factory=dict)
-    groups: Mapping[Prefix, object] = field(default_factory=dict)
+    bundled: tuple[tuple[frozenset[Prefix], Mapping[str, float]], ...] = ()
+
+    @cached_property
+    def demands(self) -> Mapping[Prefix, Mapping[str, float]]:
+        if self.explicit is not None:
+            return self.explicit
+        out: dict[Prefix, dict[str, float]] = {}
+        for members, sources in self.bundled:
+            total = sum(self.weights[p] for p in members)
+            for p in members:
+                share = self.weights[p] / total
+                out[p] = {s: bps * share for s, bps in sources.items()}
+        return out
 
     @property
     def total_bps(self) -> float:
-        return sum(sum(d.values()) for d in self.demands.values())
+        if self.explicit is None:
+            return sum(sum(sources.values()) for _, sources in self.bundled)
+        return sum(sum(d.values()) for d in self.explicit.values())
 
     def pairs(self) -> int:
-        return sum(len(d) for d in self.demands.values())
+        if self.explicit is None:
+            return sum(len(members) * len(sources) for members, sources in self.bundled)
+        return sum(len(d) for d in self.explicit.values())
 
 
 def gravity_matrix(topo: Topology) -> TrafficMatrix:
-    """The default matrix (module docstring)."""
+    """The default matrix (module docstring), as one bundle per fabric and family: a
+    source sends to a destination ``host(s) * w(d) / (sum of w outside s's fabric)``, so
+    within a fabric every source's shares follow ``w``."""
     leaves = [n for n in topo.speakers() if n.host_capacity_bps > 0 and n.prefixes]
-    per_prefix = {p: n.host_capacity_bps / len(n.prefixes) for n in leaves for p in n.prefixes}
-    fabric_of = {p: n.fabric for n in leaves for p in n.prefixes}
-    total = sum(per_prefix.values())
+    weights = {p: n.host_capacity_bps / len(n.prefixes) for n in leaves for p in n.prefixes}
+    total = sum(weights.values())
+    members: dict[tuple[str, int], set[Prefix]] = defaultdict(set)
+    for n in leaves:
+        for p in n.prefixes:
+            members[(n.fabric, len(p.packed))].add(p)
     by_fabric: dict[str, float] = defaultdict(float)
-    for p, w in per_prefix.items():
-        by_fabric[fabric_of[p]] += w
-    demands: dict[Prefix, dict[str, float]] = defaultdict(dict)
-    for s in leaves:
-        elsewhere = total - by_fabric[s.fabric]
-        if elsewhere <= 0:
-            continue
-        for p, w in per_prefix.items():
-            if fabric_of[p] != s.fabric:
-                demands[p][s.name] = s.host_capacity_bps * w / elsewhere
-    groups = {p: (fabric_of[p], len(p.packed)) for p in per_prefix}
-    return TrafficMatrix(dict(demands), "gravity", per_prefix, groups)
+    for (fabric, _), ps in members.items():
+        by_fabric[fabric] += sum(weights[p] for p in ps)
+    bundled = []
+    for (fabric, _), ps in sorted(members.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        w = sum(weights[p] for p in ps)
+        sources = {}
+        for s in leaves:
+            elsewhere = total - by_fabric[s.fabric]
+            if s.fabric != fabric and elsewhere > 0:
+                sources[s.name] = s.host_capacity_bps * w / elsewhere
+        if sources:
+            bundled.append((frozenset(ps), sources))
+    return TrafficMatrix("gravity", None, weights, tuple(bundled))
 
 
 def load_matrix(path: str | Path, topo: Topology) -> TrafficMatrix:
@@ -117,7 +144,7 @@ def load_matrix(path: str | Path, topo: Topology) -> TrafficMatrix:
             prefixes = (p,)
         for p in prefixes:
             demands[p][src] = demands[p].get(src, 0.0) + rate / len(prefixes)
-    return TrafficMatrix(dict(demands), where)
+    return TrafficMatrix(where, dict(demands))
 
 
 def _rate(v: object, where: str) -> float:
