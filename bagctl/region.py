@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
+from ipaddress import IPv4Address
 
 from speakers.config import Aggregate, ExportPolicy, NeighborConfig, Originate, SpeakerConfig
 from speakers.memnet import MemoryNetwork
@@ -42,6 +43,7 @@ from speakers.wire.prefix import IPAddress, ipv4_mapped
 from .shard import Shard
 from .topology.addresses import loopbacks
 from .topology.model import Bundle, Topology
+from .verify.model import Failures
 
 DEFAULT_PORT = 1179
 
@@ -72,6 +74,22 @@ def next_hop_names(configs: Iterable[SpeakerConfig]) -> dict[IPAddress, str]:
     return names
 
 
+def note_members(members: dict[tuple[str, str], int], bundle: Bundle, members_up: int) -> None:
+    """Record ``members_up`` working members of ``bundle`` (all of them: forget it)."""
+    if members_up >= bundle.members:
+        members.pop(bundle.key, None)
+    else:
+        members[bundle.key] = members_up
+
+
+def fib_names(speaker: Speaker, names: dict[IPAddress, str]) -> dict[str, dict[str, int]]:
+    """A speaker's FIB as prefix -> next-hop node name -> integer weight."""
+    return {
+        str(p): {names.get(hop, str(hop)): w for hop, w in group.members}
+        for p, group in speaker.fib_table.entries()
+    }
+
+
 def members_capacity(bundle: Bundle, members_up: int) -> float:
     """The capacity of ``bundle`` with ``members_up`` of its members working."""
     if not 0 < members_up <= bundle.members:
@@ -82,9 +100,16 @@ def members_capacity(bundle: Bundle, members_up: int) -> float:
     return members_up * bundle.member_speed_bps
 
 
-def speaker_configs(topo: Topology, *, port: int = DEFAULT_PORT) -> dict[str, SpeakerConfig]:
-    """One speaker configuration per BGP node (module docstring)."""
-    lo = loopbacks(topo)
+def speaker_configs(
+    topo: Topology,
+    *,
+    port: int = DEFAULT_PORT,
+    addresses: Mapping[str, IPv4Address] | None = None,
+) -> dict[str, SpeakerConfig]:
+    """One speaker configuration per BGP node (module docstring). ``addresses``: each
+    node's own address (listen, BGP Identifier, next hop) where it is not its loopback
+    (a container's address: ``addresses.container_addresses``)."""
+    lo = loopbacks(topo) if addresses is None else addresses
     d = topo.defaults
     neighbors: dict[str, list[NeighborConfig]] = {n.name: [] for n in topo.speakers()}
     export = ExportPolicy(link_bandwidth=ReadvertiseMode(d.link_bandwidth))
@@ -174,6 +199,8 @@ class Region:
         self._wake = asyncio.Event()
         self.shard = Shard(self.configs, transport=transport, seed=seed, on_wake=self._wake.set)
         self._down: set[tuple[str, str]] = set()  # bundles (key) taken down
+        self._members: dict[tuple[str, str], int] = {}  # bundles (key) with members down
+        self._drained: dict[str, str] = {}  # node -> drain method
         self._on_progress = on_progress
 
     @property
@@ -244,6 +271,7 @@ class Region:
         capacity = members_capacity(bundle, members_up)
 
         async def act() -> None:
+            note_members(self._members, bundle, members_up)
             for here, there in ((bundle.a, bundle.b), (bundle.b, bundle.a)):
                 if here in self.speakers:
                     self.shard.set_capacity(here, there, capacity)
@@ -257,6 +285,7 @@ class Region:
         DrainMethod(method)
 
         async def act() -> None:
+            self._drained[node] = method
             self.shard.drain(node, method)
 
         return await self._measure(f"drain {node} {method}", act, timeout)
@@ -265,6 +294,7 @@ class Region:
         self._speaker(node)
 
         async def act() -> None:
+            self._drained.pop(node, None)
             self.shard.undrain(node)
 
         return await self._measure(f"undrain {node}", act, timeout)
@@ -274,6 +304,7 @@ class Region:
         self._speaker(node)
 
         async def act() -> None:
+            self._drained.pop(node, None)  # a fresh speaker starts undrained
             await self.shard.restart(node)
 
         return await self._measure(f"restart {node}", act, timeout)
@@ -362,6 +393,24 @@ class Region:
         )
 
     # --- queries ------------------------------------------------------------------------
+
+    async def fib_weights(self) -> dict[str, dict[str, dict[str, int]]]:
+        """Every speaker's FIB: node -> prefix -> next-hop node -> integer weight (the
+        verifier's actual side, ``bagctl.verify.FibSnapshot.from_names``)."""
+        names = next_hop_names(self.configs.values())
+        return {node: fib_names(s, names) for node, s in self.speakers.items()}
+
+    async def fib_changes(self) -> dict[str, object]:
+        """The last operation's FIB change stream (``Shard.change_stream``)."""
+        return self.shard.change_stream(next_hop_names(self.configs.values()))
+
+    def failures(self) -> Failures:
+        """What this region was told to break or drain and has not restored."""
+        return Failures(
+            down=frozenset(self._down),
+            members_up=dict(self._members),
+            drained=dict(self._drained),
+        )
 
     def weights(self, node: str, prefix: Prefix | str) -> dict[str, int]:
         """Next-hop node name -> integer weight in ``node``'s FIB for ``prefix``."""

@@ -115,7 +115,9 @@ async def serve_region(
     on_ready: Callable[[dict[str, Any]], None] | None = None,
     **options: Any,
 ) -> None:
-    """Run ``topo`` on the bus until a ``shutdown`` command, SIGTERM or SIGINT."""
+    """Run ``topo`` on the bus until a ``shutdown`` command, SIGTERM or SIGINT. Without
+    ``broker``, the bus runs on the runtime's own broker if it has one (``broker()``: the
+    compose runtime's mosquitto), else on an embedded one."""
     region_name = check_name("region", topo.name)
     url = BrokerUrl.parse(broker) if broker else None  # fail before anything starts
     factory = get_runtime(runtime)
@@ -124,14 +126,18 @@ async def serve_region(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    embedded = EmbeddedBroker() if url is None else None
+    embedded: EmbeddedBroker | None = None
     region = None
     try:
-        if embedded is not None:
+        region = factory(topo, **options)
+        own_broker = getattr(region, "broker", None)
+        if url is None and own_broker is not None:
+            url = await own_broker()
+        elif url is None:
+            embedded = EmbeddedBroker()
             url = await embedded.start()
         assert url is not None
-        region = factory(topo, **options)
-        info = {"pid": os.getpid(), "broker": url.redacted()}
+        info = {"pid": os.getpid(), "broker": url.redacted(), "runtime": runtime}
         events = state_dir.file(region_name, ".events.jsonl")
         async with BusServer(region, url, events, info=info) as server:
             start = asyncio.create_task(region.start())
@@ -147,6 +153,7 @@ async def serve_region(
                 "region": region_name,
                 "pid": os.getpid(),
                 "broker": str(url),
+                "runtime": runtime,
                 "log": str(state_dir.file(region_name, ".log")),
                 "events": str(events),
                 "started_at": time.time(),

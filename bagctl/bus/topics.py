@@ -8,6 +8,10 @@
   shutdown, and the server's last will sets ``"state": "gone"`` if it dies
 - ``node/<name>/sessions``, ``node/<name>/fib`` (retained): each speaker's current state,
   so a client started later sees it at once
+- ``agent/<node>/req``, ``agent/<node>/rep``, ``agent/<node>/state`` (retained): the
+  compose runtime's own channel to each speaker's container (runtimes/agent.py): the
+  worker protocol's requests, its replies and events, and whether the agent is ``ready``
+  or ``gone`` (its last will)
 
 Client and request ids are single topic levels (``NAME_RE``), so a broker ACL can give
 each client its own ``cmd/<client-id>/#`` and ``reply/<client-id>/#`` (mosquitto's ``%c``).
@@ -76,6 +80,23 @@ class Topics:
 
     def node(self, name: str, what: str) -> str:
         return f"{self.base}/node/{name}/{what}"
+
+    def agent(self, node: str, what: str) -> str:
+        """``what``: req, rep or state."""
+        return f"{self.base}/agent/{node}/{what}"
+
+    def agent_filter(self, what: str) -> str:
+        return f"{self.base}/agent/+/{what}"
+
+    def parse_agent(self, topic: str) -> tuple[str, str] | None:
+        """(node, what) of an agent topic, or None."""
+        prefix = f"{self.base}/agent/"
+        if not topic.startswith(prefix):
+            return None
+        parts = topic[len(prefix) :].split("/")
+        if len(parts) != 2:
+            return None
+        return parts[0], parts[1]
 
     def parse_cmd(self, topic: str) -> tuple[str, str] | None:
         """(client id, request id) of a command topic, or None if it is not one we answer."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .codec import codec
+from .compose import compose
 from .converge import converge
 from .demo import demo
 from .down import down
@@ -28,6 +29,7 @@ def cli() -> None:
 cli.add_command(demo)
 cli.add_command(codec)
 cli.add_command(topo)
+cli.add_command(compose)
 cli.add_command(up)
 for _command in (down, status, link, node, show, events, converge, replay):
     cli.add_command(_command)

@@ -12,9 +12,12 @@ from .control import command, report_line, target_options, timeout_option
 
 def render_status(s: dict[str, Any]) -> None:
     down = ", ".join(f"{a}-{b}" for a, b in s["bundles_down"]) or "none"
+    where = s["transport"]
+    if s.get("runtime") == "compose":
+        where = f"containers of compose project {s.get('project')}, {where}"
     click.echo(
         f"region {s['region']}: {s['state']}, pid {s.get('pid', '?')}, {s['speakers']} "
-        f"speakers ({s['transport']}), broker {s.get('broker', '?')}\n"
+        f"speakers ({where}), broker {s.get('broker', '?')}\n"
         f"sessions established: {s['sessions_established']}/{s['sessions_expected']}\n"
         f"bundles down: {down}\n"
         f"commands run: {s['commands_run']}, queued: {s['queued']}\n"

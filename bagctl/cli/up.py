@@ -28,13 +28,14 @@ from .output import emit_json, fail
 
 class Progress:
     """A one-line progress bar on stderr, redrawn at most ten times a second: sessions
-    established of those expected, and the FIB changes (routes installed, replaced or
+    established of those expected (or ``what`` else is counted: the compose runtime's
+    containers while they start), and the FIB changes (routes installed, replaced or
     removed anywhere in the region) so far."""
 
     def __init__(self) -> None:
         self._last = 0.0
 
-    def __call__(self, up: int, total: int, fib_changes: int = 0) -> None:
+    def __call__(self, up: int, total: int, fib_changes: int = 0, what: str = "sessions") -> None:
         now = time.monotonic()
         if now - self._last < 0.1 and up != total:
             return
@@ -43,12 +44,19 @@ class Progress:
         done = int(width * up / total) if total else width
         bar = "#" * done + "." * (width - done)
         click.echo(
-            f"\rsessions [{bar}] {up}/{total}  FIB changes {fib_changes:,}", nl=False, err=True
+            f"\r{what:<10} [{bar}] {up}/{total}  FIB changes {fib_changes:,}", nl=False, err=True
         )
 
 
 async def _run(
-    path: str, runtime: str, transport: str, port: int, workers: int, once: bool, as_json: bool
+    path: str,
+    runtime: str,
+    transport: str,
+    port: int,
+    workers: int,
+    once: bool,
+    as_json: bool,
+    **extra: Any,
 ) -> int:
     topo = load_topology(path)
     factory = get_runtime(runtime)
@@ -58,6 +66,7 @@ async def _run(
         port=port,
         workers=workers,
         on_progress=None if as_json else Progress(),
+        **extra,
     )
     try:
         report = await region.start()
@@ -181,6 +190,12 @@ def _detach(
     help="Worker processes the speakers are sharded over (0: one per CPU core). Sessions "
     "between workers run over TCP whatever --transport says.",
 )
+@click.option(
+    "--subnet",
+    default=None,
+    metavar="CIDR",
+    help="--runtime compose: the IPv4 subnet of the region's network (default 172.31.0.0/16).",
+)
 @click.option("--once", is_flag=True, help="Exit once the region has converged.")
 @click.option("--json", "as_json", is_flag=True, help="Print the convergence report as JSON.")
 @click.option("--detach", is_flag=True, help="Run in the background; other commands find it.")
@@ -213,6 +228,7 @@ def up(
     transport: str,
     port: int,
     workers: int,
+    subnet: str | None,
     once: bool,
     as_json: bool,
     detach: bool,
@@ -224,14 +240,19 @@ def up(
     """Start every speaker of the region in FILE and report cold-start convergence.
 
     Without --once, the region then serves the management bus (an embedded MQTT broker
-    on 127.0.0.1 unless --broker is given) until Ctrl-C or `bagctl down`."""
+    on 127.0.0.1 unless --broker is given; with --runtime compose, the region's own
+    mosquitto) until Ctrl-C or `bagctl down`."""
     tune_for_region()  # this process holds the region (bagctl/runtimes/gctune.py)
     sd = StateDir(state_dir)
     broker = broker or None  # an empty $BAGEMU_BROKER: the embedded broker
+    extra = {} if subnet is None else {"subnet": subnet}
+    if subnet is not None and runtime != "compose":
+        raise click.BadParameter("applies to --runtime compose only", param_hint="--subnet")
     try:
         if detach:
             argv = [file, "--runtime", runtime, "--transport", transport, "--port", str(port)]
             argv += ["--workers", str(workers)]
+            argv += ["--subnet", subnet] if subnet is not None else []
             argv += ["--state-dir", str(sd.path)]
             state = _detach(argv, file, sd, timeout_s, broker)
             state.pop("ok", None)
@@ -241,9 +262,12 @@ def up(
                 click.echo(_ready_text(state))
             return
         if once:
-            code = asyncio.run(_run(file, runtime, transport, port, workers, once, as_json))
+            code = asyncio.run(
+                _run(file, runtime, transport, port, workers, once, as_json, **extra)
+            )
         else:
             opts = {"runtime": runtime, "transport": transport, "port": port, "workers": workers}
+            opts |= extra
             if not (daemon_child or as_json):
                 opts["on_progress"] = Progress()
             code = asyncio.run(_serve(file, sd, broker, daemon_child, as_json, **opts))

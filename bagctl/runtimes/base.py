@@ -1,7 +1,9 @@
 """The ``Runtime`` interface and its registry (containerlab's runtime/ in miniature).
 
 A runtime starts a topology's speakers somewhere and performs the region operations on
-them; each operation returns a ``ConvergenceReport`` once the region is quiet again.
+them; each operation returns a ``ConvergenceReport`` once the region is quiet again. A
+runtime that brings its own MQTT broker (compose: the region's mosquitto) also has
+``async broker() -> BrokerUrl``, and ``bagctl up`` serves the management bus there.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Protocol
 
 from ..region import ConvergenceReport, Region
 from ..topology.model import Topology
+from ..verify.model import Failures
 
 
 class Runtime(Protocol):
@@ -34,6 +37,9 @@ class Runtime(Protocol):
     async def show(self, what: str, node: str, prefix: str | None = ...) -> dict[str, object]: ...
     async def status(self) -> dict[str, object]: ...
     async def changed_nodes(self) -> set[str]: ...
+    async def fib_weights(self) -> dict[str, dict[str, dict[str, int]]]: ...
+    async def fib_changes(self) -> dict[str, object]: ...
+    def failures(self) -> Failures: ...
     async def flap(
         self, a: str, b: str, count: int, interval_s: float, timeout: float = ...
     ) -> ConvergenceReport: ...
@@ -53,7 +59,14 @@ def _embedded(topo: Topology, *, workers: int = 1, **options: object) -> Runtime
     return Region(topo, **options)  # type: ignore[arg-type]
 
 
-RUNTIMES: dict[str, Callable[..., Runtime]] = {"embedded": _embedded}
+def _compose(topo: Topology, **options: object) -> Runtime:
+    """One docker container per speaker (runtimes/compose.py), driven over MQTT."""
+    from .compose import ComposeRegion
+
+    return ComposeRegion(topo, **options)  # type: ignore[arg-type]
+
+
+RUNTIMES: dict[str, Callable[..., Runtime]] = {"embedded": _embedded, "compose": _compose}
 
 
 def get_runtime(name: str) -> Callable[..., Runtime]:

@@ -42,9 +42,11 @@ from ..region import (
     find_bundle,
     members_capacity,
     next_hop_names,
+    note_members,
     speaker_configs,
 )
 from ..topology.model import Topology
+from ..verify.model import Failures
 from .partition import partition
 from .worker import WorkerSpec
 
@@ -158,6 +160,8 @@ class ShardedRegion:
         self.workers: list[_WorkerHandle] = []
         self._idle = asyncio.Event()
         self._down: set[tuple[str, str]] = set()
+        self._members: dict[tuple[str, str], int] = {}  # bundles (key) with members down
+        self._drained: dict[str, str] = {}  # node -> drain method
         self._on_progress = on_progress
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self.last_snapshots: list[dict[str, Any]] = []
@@ -290,6 +294,7 @@ class ShardedRegion:
         capacity = members_capacity(bundle, members_up)
 
         async def act() -> None:
+            note_members(self._members, bundle, members_up)
             await self._on_ends(a, b, "set_capacity", bps=capacity)
 
         return await self._measure(f"members {a} {b} {members_up}/{bundle.members}", act, timeout)
@@ -301,6 +306,7 @@ class ShardedRegion:
         DrainMethod(method)  # a bad method is refused here, by name
 
         async def act() -> None:
+            self._drained[node] = method
             await worker.request("drain", node=node, method=method)
 
         return await self._measure(f"drain {node} {method}", act, timeout)
@@ -309,6 +315,7 @@ class ShardedRegion:
         worker = self._worker(node)
 
         async def act() -> None:
+            self._drained.pop(node, None)
             await worker.request("undrain", node=node)
 
         return await self._measure(f"undrain {node}", act, timeout)
@@ -317,6 +324,7 @@ class ShardedRegion:
         worker = self._worker(node)
 
         async def act() -> None:
+            self._drained.pop(node, None)  # a fresh speaker starts undrained
             await worker.request("restart", node=node)
 
         return await self._measure(f"restart {node}", act, timeout)
@@ -338,6 +346,31 @@ class ShardedRegion:
         return await self._measure(f"flap {a} {b} x{count}", act, timeout)
 
     # --- queries ------------------------------------------------------------------------
+
+    async def fib_weights(self) -> dict[str, dict[str, dict[str, int]]]:
+        """Every speaker's FIB: node -> prefix -> next-hop node -> integer weight."""
+        out: dict[str, dict[str, dict[str, int]]] = {}
+        for part in await self._all("fib"):
+            out.update(part)
+        return out
+
+    async def fib_changes(self) -> dict[str, object]:
+        """The last operation's FIB change stream, every worker's, in time order."""
+        rows: list[list[object]] = []
+        dropped = 0
+        for part in await self._all("changes"):
+            rows.extend(part["changes"])
+            dropped += part["dropped"]
+        rows.sort(key=lambda row: row[0])  # CLOCK_MONOTONIC is shared by the workers
+        return {"changes": rows, "dropped": dropped}
+
+    def failures(self) -> Failures:
+        """What this region was told to break or drain and has not restored."""
+        return Failures(
+            down=frozenset(self._down),
+            members_up=dict(self._members),
+            drained=dict(self._drained),
+        )
 
     async def weights(self, node: str, prefix: str) -> dict[str, int]:
         """Next-hop node name -> integer weight in ``node``'s FIB for ``prefix``."""

@@ -3,14 +3,17 @@
 Started as ``python -m bagctl.runtimes.worker SPEC`` where SPEC is a pickle the parent
 wrote (``WorkerSpec``: this worker's speaker configurations, the transport, the names of
 the speakers other workers run, a seed). The parent talks over stdin/stdout, one JSON
-object per line; stdout carries nothing else (logs go to stderr).
+object per line; stdout carries nothing else (logs go to stderr). The protocol does not
+depend on the pipe: a ``Channel`` carries it (``StdioChannel`` here; a compose
+container's agent carries the same messages over MQTT, runtimes/agent.py).
 
 Requests ``{"id": N, "op": ..., ...}`` get ``{"id": N, "ok": true, "result": ...}`` or
 ``{"id": N, "ok": false, "error": "..."}``. Operations: listen (``originate: false``
 holds the routes back), originate, start_sessions, begin
 (reset the FIB counters), snapshot (``ShardSnapshot`` as an object), report (FIB counters
 since begin), link_down / link_up / set_capacity (node, peer[, bps]), drain / undrain /
-restart (node[, method]), weights (node, prefix), view (what, node[, prefix]), settle (a
+restart (node[, method]), weights (node, prefix), view (what, node[, prefix]), fib (every
+speaker's FIB as names and weights), settle (a
 collection, then ``gc.freeze``: after the cold start), dirty
 (speakers whose FIB or sessions changed since last asked), stats, close (reply, then exit).
 
@@ -33,7 +36,7 @@ import resource
 import signal
 import sys
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from speakers.config import SpeakerConfig
 from speakers.wire import Prefix
@@ -55,10 +58,54 @@ class WorkerSpec:
     seed: int
 
 
+class Channel(Protocol):
+    """How a worker hears its parent and answers: requests in, replies and events out, in
+    order (the worker protocol of the module docstring, whatever carries it)."""
+
+    def send(self, obj: dict[str, object]) -> None:
+        """Queue one message to the parent (never blocks: callbacks send progress)."""
+        ...
+
+    async def receive(self) -> dict[str, Any] | None:
+        """The next request, or None once the parent has gone."""
+        ...
+
+    async def drain(self) -> None:
+        """Until what was sent so far is on its way."""
+        ...
+
+
+class StdioChannel:
+    """The parent's pipes: requests on stdin, replies and events on stdout, a line each."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls) -> StdioChannel:
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader(limit=1 << 24)
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+        transport, protocol = await loop.connect_write_pipe(
+            asyncio.streams.FlowControlMixin, sys.stdout
+        )
+        return cls(reader, asyncio.StreamWriter(transport, protocol, None, loop))
+
+    def send(self, obj: dict[str, object]) -> None:
+        self.writer.write((json.dumps(obj, separators=(",", ":")) + "\n").encode())
+
+    async def receive(self) -> dict[str, Any] | None:
+        line = await self.reader.readline()
+        return json.loads(line) if line else None
+
+    async def drain(self) -> None:
+        await self.writer.drain()
+
+
 class Worker:
-    def __init__(self, spec: WorkerSpec, out: asyncio.StreamWriter | Any) -> None:
+    def __init__(self, spec: WorkerSpec, channel: Channel) -> None:
         self.spec = spec
-        self.out = out
+        self.channel = channel
         self.loop = asyncio.get_running_loop()
         self.shard = Shard(
             spec.configs,
@@ -74,7 +121,7 @@ class Worker:
         self.done = asyncio.Event()
 
     def send(self, obj: dict[str, object]) -> None:
-        self.out.write((json.dumps(obj, separators=(",", ":")) + "\n").encode())
+        self.channel.send(obj)
 
     # --- the idle cue -------------------------------------------------------------------
 
@@ -170,6 +217,12 @@ class Worker:
             if what == "fib":
                 return views.fib_view(speaker, r.get("prefix"), names=self._names)
             raise ValueError(f"unknown view {what!r} (sessions, rib or fib)")
+        elif op == "fib":  # every speaker's FIB by names (the verifier's actual side)
+            from ..region import fib_names
+
+            return {n: fib_names(s, self._names) for n, s in shard.speakers.items()}
+        elif op == "changes":  # the last operation's FIB change stream
+            return shard.change_stream(self._names)
         elif op == "dirty":
             return sorted(shard.take_dirty())
         elif op == "stats":
@@ -185,24 +238,22 @@ class Worker:
         return None
 
 
-async def serve(spec: WorkerSpec) -> None:
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader(limit=1 << 24)
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    transport, protocol = await loop.connect_write_pipe(
-        asyncio.streams.FlowControlMixin, sys.stdout
-    )
-    writer = asyncio.StreamWriter(transport, protocol, None, loop)
-    worker = Worker(spec, writer)
+async def run(worker: Worker, channel: Channel) -> None:
+    """Obey requests from ``channel`` until ``close`` or the parent goes away."""
     try:
         while not worker.done.is_set():
-            line = await reader.readline()
-            if not line:
+            request = await channel.receive()
+            if request is None:
                 break  # the parent went away: stop with it
-            await worker.handle(json.loads(line))  # one at a time, in order
-            await writer.drain()
+            await worker.handle(request)  # one at a time, in order
+            await channel.drain()
     finally:
         worker.shard.close()
+
+
+async def serve(spec: WorkerSpec) -> None:
+    channel = await StdioChannel.open()
+    await run(Worker(spec, channel), channel)
 
 
 def main(argv: list[str] | None = None) -> int:

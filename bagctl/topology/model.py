@@ -18,10 +18,12 @@ import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import Enum
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from speakers.wire import Prefix
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 class Role(Enum):
@@ -159,6 +161,10 @@ class Topology:
         """Undirected graph: nodes carry ``node`` (the Node), edges ``bundle`` and
         ``capacity`` (bits/s). Parallel bundles between two nodes are merged (capacity
         added), so ``validate.py`` refuses them first."""
+        # Imported here: networkx is half the modules a process loads, and a compose
+        # container's agent, which needs the model but no graph, starts faster without it.
+        import networkx as nx
+
         g = nx.Graph(name=self.name)
         for n in self.nodes:
             g.add_node(n.name, node=n, role=n.role.value, tier=n.role.tier)

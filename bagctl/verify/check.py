@@ -298,7 +298,9 @@ def _problems(
         if found:
             f = found[0]
             where = " -> ".join(f.cycle) if f.cycle else f.node
-            out.append(f"{len(found)} prefixes meet a {kind}; first {f.prefix} at {where}")
+            n = len({x.prefix for x in found})
+            noun = "prefix meets" if n == 1 else "prefixes meet"
+            out.append(f"{n} {noun} a {kind}; first {f.prefix} at {where}")
     return tuple(out)
 
 

@@ -103,6 +103,18 @@ def scenario(cli: Cli, state_dir: Path, broker_url: str) -> int:
     assert report["sessions_established"] == report["sessions_expected"] == 63
     assert cli.weights() == {S2: 1}  # re-weighted: plane 1 lost its path from the leaf
 
+    # verify, across processes: the region sends its FIBs, failures and FIB change
+    # stream; the check runs here. The leaf's prefix was black-holed at FTSW1 until the
+    # withdrawals arrived: a transient, reported with its duration but not counted.
+    v = cli.json("verify", "--transients")
+    assert v["ok"] and v["failures"]["bundles_down"] == [sorted([LEAF, FTSW1])]
+    assert v["weights"]["max_error"] < 0.01 and not v["faults"]
+    t = v["transients"]
+    assert t["changes"] > 0 and t["black_holes"] >= 1 and t["loops"] == 0
+    assert {P} <= {x["prefix"] for x in t["transients"]} and not any(
+        x["open"] for x in t["transients"]
+    )
+
     # Bad input on every surface gets its specific error; the region keeps working.
     assert "Missing argument 'B'" in cli.run("link", "down", LEAF, code=2)
     out = cli.run("link", "down", LEAF, FTSW2, "--members", "0", code=2)

@@ -1,0 +1,362 @@
+"""One speaker of a compose region, in its own container: a worker of one speaker whose
+parent is reached over MQTT.
+
+``python -m bagctl.runtimes.agent --topology FILE --node NAME --subnet NET --broker URL``
+(the command ``bagctl compose generate`` gives each speaker's container). The agent
+builds the region's speaker configurations as every runtime does
+(``region.speaker_configs``, with container addresses, ``addresses.container_addresses``)
+and runs its node's in a one-speaker ``Shard``: the same ``speakers.Speaker`` that
+``python -m speakers CONFIG`` runs, real eBGP over TCP to the neighbors' containers.
+
+- **Bring-up on its own**: listen, start the sessions, and originate the node's routes
+  once every session it expects is Established (FRR's ``bgp update-delay``, per node;
+  after ``--update-delay`` seconds it originates anyway), so a bare ``docker compose up``
+  of the generated file gives a working region. ``/run/bagemu/status.json`` says how far
+  it got; ``/run/bagemu/established`` exists while every expected session is up (the
+  container's healthcheck).
+- **The worker protocol** (runtimes/worker.py): the same requests, replies and events as
+  a sharded region's worker process, carried by ``MqttChannel`` on
+  ``bagemu/v1/<region>/agent/<node>/req`` and ``.../rep``; ``.../state`` (retained) says
+  ``ready`` once the speaker listens, and ``gone`` (the agent's last will) if it dies. So
+  ``ComposeRegion`` (runtimes/compose.py) is a ``ShardedRegion`` whose workers are
+  containers.
+- **A failed link is made real**: ``link_down`` first adds ``ip route add unreachable
+  PEER/32`` in the container's network namespace (needs ``NET_ADMIN``), so nothing more
+  crosses the link in either direction (the peer's agent does the same), then drops the
+  session as every runtime does (``Shard.link_down``: no NOTIFICATION, fast external
+  fallover); ``link_up`` removes the route and restarts the session.
+
+Logs are JSON lines on stderr. SIGTERM stops the agent at once (``docker compose down``).
+Exit codes: 0 stopped, 1 broker lost or unreachable, 2 bad arguments (named).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import ipaddress
+import json
+import logging
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import aiomqtt
+
+from speakers.__main__ import JsonFormatter
+from speakers.yamldoc import ConfigError
+
+from ..bus.broker import BrokerUrl
+from ..bus.topics import Topics
+from ..region import DEFAULT_PORT, next_hop_names, speaker_configs
+from ..topology import load_topology
+from ..topology.addresses import container_addresses
+from .composefile import STATUS_DIR
+from .gctune import tune_for_region
+from .worker import Worker, WorkerSpec, run
+
+log = logging.getLogger("bagctl.agent")
+
+VERSION = 1
+CONNECT_TIMEOUT_S = 60.0  # the broker's container may start after ours
+UPDATE_DELAY_S = 120.0
+
+
+class AgentError(Exception):
+    """Bad arguments: the message names the option and value at fault."""
+
+
+def _encode(obj: dict[str, object]) -> bytes:
+    return json.dumps(obj, separators=(",", ":")).encode()
+
+
+class MqttChannel:
+    """The worker protocol (``worker.Channel``) over one MQTT connection: requests from
+    ``req_topic``, replies and events to ``rep_topic``, QoS 1, in order."""
+
+    def __init__(self, client: aiomqtt.Client, req_topic: str, rep_topic: str) -> None:
+        self.client = client
+        self.req_topic, self.rep_topic = req_topic, rep_topic
+        self._in: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        self._out: asyncio.Queue[bytes] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+        self.lost: str | None = None
+
+    async def start(self) -> None:
+        await self.client.subscribe(self.req_topic, qos=1)
+        self._tasks = [asyncio.create_task(self._read()), asyncio.create_task(self._write())]
+
+    def close(self) -> None:
+        """End ``receive`` (the agent is stopping)."""
+        self._in.put_nowait(None)
+
+    async def aclose(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _read(self) -> None:
+        try:
+            async for message in self.client.messages:
+                if str(message.topic) != self.req_topic or message.retain:
+                    continue  # only live requests to us (a retained one is never run)
+                payload = message.payload
+                data = payload if isinstance(payload, bytes | bytearray) else b""
+                try:
+                    request = json.loads(data)
+                except ValueError:
+                    log.warning("not a JSON request on %s: %r", self.req_topic, data[:200])
+                    continue
+                if isinstance(request, dict):
+                    self._in.put_nowait(request)
+        except aiomqtt.MqttError as exc:
+            self.lost = f"lost the broker: {exc}"
+        self._in.put_nowait(None)
+
+    async def _write(self) -> None:
+        while True:
+            payload = await self._out.get()
+            try:
+                await self.client.publish(self.rep_topic, payload, qos=1)
+            except aiomqtt.MqttError as exc:
+                self.lost = f"lost the broker: {exc}"
+                self._in.put_nowait(None)
+            finally:
+                self._out.task_done()
+
+    def send(self, obj: dict[str, object]) -> None:
+        self._out.put_nowait(_encode(obj))
+
+    async def receive(self) -> dict[str, Any] | None:
+        return await self._in.get()
+
+    async def drain(self) -> None:
+        await self._out.join()
+
+
+class AgentWorker(Worker):
+    """The worker of one speaker in its container (module docstring): brings its speaker
+    up by itself and makes link failures real in its network namespace."""
+
+    def __init__(
+        self,
+        spec: WorkerSpec,
+        channel: MqttChannel,
+        *,
+        peers: dict[str, ipaddress.IPv4Address],
+        status_dir: Path,
+        update_delay_s: float = UPDATE_DELAY_S,
+    ) -> None:
+        super().__init__(spec, channel)
+        (self.node,) = spec.configs
+        self.peers = peers  # neighbor name -> its container address
+        self.status_dir = status_dir
+        self.update_delay_s = update_delay_s
+        self.originated = False
+        self._status: tuple[int, int, bool] | None = None
+        self._delay: asyncio.TimerHandle | None = None
+
+    async def bring_up(self) -> None:
+        """Listen, dial, and originate once every session is up (module docstring)."""
+        self.status_dir.mkdir(parents=True, exist_ok=True)
+        await self.shard.listen(originate=False)
+        self.shard.start_sessions()
+        self._delay = self.loop.call_later(self.update_delay_s, self._originate)
+        self._maybe_originate()
+
+    def _originate(self) -> None:
+        if not self.originated:
+            self.originated = True
+            if self._delay is not None:
+                self._delay.cancel()
+            self.shard.originate()
+            log.info("%s: originating its routes", self.node)
+
+    def _maybe_originate(self) -> None:
+        if not self.originated and self.shard.speakers:
+            up, expected = self.shard.ends()
+            if up == expected:
+                self._originate()
+        self._write_status()
+
+    def _write_status(self) -> None:
+        up, expected = self.shard.ends() if self.shard.speakers else (0, 1)
+        status = (up, expected, self.originated)
+        if status == self._status:
+            return
+        self._status = status
+        doc = {"node": self.node, "ends_up": up, "ends_expected": expected}
+        doc |= {"originated": self.originated, "at": round(time.time(), 3)}
+        tmp = self.status_dir / "status.json.tmp"
+        tmp.write_text(json.dumps(doc) + "\n")
+        tmp.replace(self.status_dir / "status.json")
+        marker = self.status_dir / "established"
+        if up == expected:
+            marker.touch()
+        else:
+            marker.unlink(missing_ok=True)
+
+    def _maybe_idle(self) -> None:
+        self._maybe_originate()
+        super()._maybe_idle()
+
+    async def _route(self, verb: str, peer: str) -> None:
+        """``ip route add|del unreachable PEER/32``: the link to ``peer`` dead or alive."""
+        try:
+            address = self.peers[peer]
+        except KeyError:
+            raise KeyError(f"{self.node}: no neighbor {peer!r}") from None
+        argv = ["ip", "route", verb, "unreachable", f"{address}/32"]
+        proc = await asyncio.create_subprocess_exec(
+            *argv, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+        )
+        _, err = await proc.communicate()
+        message = err.decode(errors="replace").strip()
+        if proc.returncode != 0 and not (verb == "del" and "No such process" in message):
+            raise RuntimeError(
+                f"{self.node}: `{' '.join(argv)}` (link to {peer}) failed: {message} "
+                "(the container needs cap_add NET_ADMIN)"
+            )
+
+    async def _dispatch(self, r: dict[str, Any]) -> object:
+        op = r.get("op")
+        if op in ("listen", "start_sessions", "originate"):
+            raise ValueError(f"{op}: agent {self.node} brings its speaker up by itself")
+        if op == "snapshot":
+            self._maybe_originate()  # pending origination is work, not quiet
+        elif op == "link_down":
+            self.shard.speaker(r["node"]).neighbor(r["peer"])  # a bad name fails here
+            await self._route("replace", r["peer"])
+        elif op == "link_up":
+            self.shard.speaker(r["node"]).neighbor(r["peer"])
+            await self._route("del", r["peer"])
+        return await super()._dispatch(r)
+
+
+async def _connect(url: BrokerUrl, identifier: str, will: aiomqtt.Will) -> aiomqtt.Client:
+    """Connect, retrying until ``CONNECT_TIMEOUT_S``: the broker's container may not be
+    listening yet, and nothing tells us when it is."""
+    deadline = time.monotonic() + CONNECT_TIMEOUT_S
+    delay = 0.05
+    while True:
+        client = url.client(identifier, will=will, timeout=10)
+        try:
+            await client.__aenter__()
+            return client
+        except aiomqtt.MqttError as exc:
+            if time.monotonic() + delay > deadline:
+                raise aiomqtt.MqttError(f"broker {url.redacted()} unreachable: {exc}") from None
+        await asyncio.sleep(delay)  # a retry's back-off, not a synchronisation
+        delay = min(1.0, delay * 2)
+
+
+async def serve(args: argparse.Namespace) -> int:
+    # Unchecked: `bagctl compose generate` checked the file (AS layout and all), and the
+    # checks load networkx, which would double what every container reads at start.
+    topo = load_topology(args.topology, check=False)
+    try:
+        subnet = ipaddress.IPv4Network(args.subnet)
+    except ValueError as exc:
+        raise AgentError(f"--subnet {args.subnet!r}: {exc}") from None
+    addresses = container_addresses(topo, subnet)
+    configs = speaker_configs(topo, port=args.port, addresses=addresses)
+    if args.node not in configs:
+        kind = "is not a BGP speaker" if args.node in addresses else "is not a node"
+        raise AgentError(f"--node {args.node!r} {kind} of region {topo.name} ({args.topology})")
+    try:
+        url = BrokerUrl.parse(args.broker)
+    except ValueError as exc:
+        raise AgentError(f"--broker: {exc}") from None
+    node = args.node
+    config = configs[node]
+    spec = WorkerSpec(
+        index=list(configs).index(node),
+        configs={node: config},
+        transport="tcp",
+        remote=frozenset(configs) - {node},
+        names=next_hop_names(configs.values()),
+        seed=1000 + list(configs).index(node),
+    )
+    topics = Topics(topo.name)
+    state_topic = topics.agent(node, "state")
+    gone = _encode({"v": VERSION, "state": "gone", "node": node})
+    will = aiomqtt.Will(state_topic, gone, qos=1, retain=True)
+    client = await _connect(url, f"bagemu-agent-{topo.name}-{node}", will)
+    channel = MqttChannel(client, topics.agent(node, "req"), topics.agent(node, "rep"))
+    peers = {nb.name: addresses[nb.name] for nb in config.neighbors}
+    worker = AgentWorker(
+        spec,
+        channel,
+        peers=peers,
+        status_dir=Path(args.status_dir),
+        update_delay_s=args.update_delay,
+    )
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, channel.close)
+    try:
+        await channel.start()
+        await worker.bring_up()
+        ready = {"v": VERSION, "state": "ready", "node": node, "address": str(addresses[node])}
+        await client.publish(state_topic, _encode(ready), qos=1, retain=True)
+        log.info("%s (AS %s) listening on %s port %s", node, config.asn, addresses[node], args.port)
+        await run(worker, channel)  # until SIGTERM, ``close`` or the broker is lost
+        if channel.lost is None:
+            with contextlib.suppress(aiomqtt.MqttError):
+                stopped = {"v": VERSION, "state": "stopped", "node": node}
+                await client.publish(state_topic, _encode(stopped), qos=1, retain=True)
+    finally:
+        worker.shard.close()
+        await channel.aclose()
+        with contextlib.suppress(aiomqtt.MqttError):
+            await client.__aexit__(None, None, None)
+    if channel.lost is not None:
+        log.error("%s: %s", node, channel.lost)
+        return 1
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m bagctl.runtimes.agent", description=__doc__.split("\n\n")[0]
+    )
+    p.add_argument("--topology", required=True, help="the region's topology file")
+    p.add_argument("--node", required=True, help="the node (BGP speaker) this agent runs")
+    p.add_argument("--subnet", required=True, help="the region network's IPv4 subnet")
+    p.add_argument("--broker", required=True, help="mqtt://host:port of the region's broker")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help="BGP port (default %(default)s)")
+    p.add_argument("--status-dir", default=STATUS_DIR, help="status.json and the health file")
+    p.add_argument(
+        "--update-delay",
+        type=float,
+        default=UPDATE_DELAY_S,
+        help="seconds after which routes are originated even if a session is still down",
+    )
+    p.add_argument("--log-level", default=os.environ.get("BAGEMU_AGENT_LOG", "info"))
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    logging.basicConfig(level=str(args.log_level).upper(), handlers=[handler])
+    tune_for_region()
+    try:
+        return asyncio.run(serve(args))
+    except (AgentError, ConfigError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except aiomqtt.MqttError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,451 @@
+"""The compose runtime: a region as docker compose containers, one per BGP speaker,
+watched and controlled from here exactly as a sharded region's worker processes are.
+
+``ComposeRegion`` is a ``ShardedRegion`` (runtimes/sharded.py) whose workers are
+containers: each speaker's agent (runtimes/agent.py) runs the worker protocol over the
+region's own MQTT broker (the compose project's mosquitto, published on 127.0.0.1)
+instead of a pipe. So every operation, query and the quiescence waves (snapshots, the
+idle cue, Mattern's four counters) are ``ShardedRegion``'s own code; what this module adds
+is the lifecycle:
+
+- ``broker()``: writes the project (the topology, dumped, and the compose file from
+  ``composefile``) to a temporary directory, starts the ``mosquitto`` service on a free
+  127.0.0.1 port, and connects to it; ``bagctl up`` also serves the management bus there
+- ``start()``: ``compose up -d``; each agent brings its speaker up by itself and says
+  ``ready``; then the same waves as every sharded region until the region is quiet. The
+  cold-start report counts from before ``compose up``: the agents' FIB counters run from
+  their own start (no ``begin`` reaches them), and container clocks are the host's
+  CLOCK_MONOTONIC, so ``converged_s`` means what it means in every runtime
+- ``aclose()``: ``compose down --volumes``, then whatever still carries the region's label
+  and project is removed (``docker.remove_leftovers``, as ``bagctl down`` does when the
+  ``up`` process died)
+
+Containers take seconds to start, so the agents are awaited on their ``ready`` message;
+docker itself is only waited on for its commands to return.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import ipaddress
+import json
+import os
+import shutil
+import socket
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import aiomqtt
+
+from ..bus.broker import BrokerUrl
+from ..bus.topics import Topics
+from ..region import DEFAULT_PORT, ConvergenceReport, speaker_configs
+from ..topology.addresses import container_addresses
+from ..topology.dump import dump_topology
+from ..topology.model import Topology
+from . import docker
+from .composefile import (
+    BROKER_SERVICE,
+    DEFAULT_IMAGE,
+    DEFAULT_SUBNET,
+    MQTT_PORT_VARIABLE,
+    ComposeOptions,
+    project_name,
+    render,
+)
+from .sharded import ShardedRegion, WorkerError
+
+READY_TIMEOUT_S = 300.0  # every container up and its agent connected
+BROKER_TIMEOUT_S = 30.0
+EXITED_POLL_S = 2.0  # while containers start: has one exited?
+
+
+class _AgentBus:
+    """The host's one MQTT connection to every agent of the region: requests out,
+    replies, events and ``state`` in, handed to each node's ``_AgentHandle``."""
+
+    def __init__(self, url: BrokerUrl, topics: Topics) -> None:
+        self.url = url
+        self.topics = topics
+        self.handles: dict[str, _AgentHandle] = {}
+        self._client: aiomqtt.Client | None = None
+        self._reader: asyncio.Task[None] | None = None
+
+    async def connect(self, timeout_s: float) -> None:
+        """Connect as soon as the broker's container accepts (retried: nothing tells us
+        when mosquitto listens), and subscribe to every agent's replies and state."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        delay = 0.05
+        while True:
+            client = self.url.client(f"bagemu-host-{self.topics.region}-{os.getpid()}", timeout=5)
+            try:
+                await client.__aenter__()
+                break
+            except aiomqtt.MqttError as exc:
+                if loop.time() + delay > deadline:
+                    raise docker.DockerError(
+                        f"the region's broker at {self.url} did not accept a connection "
+                        f"within {timeout_s:g} s: {exc}"
+                    ) from None
+            await asyncio.sleep(delay)  # a retry's back-off, not a synchronisation
+            delay = min(0.5, delay * 2)
+        self._client = client
+        # Every wave publishes one request per agent at once: not a backlog to warn about.
+        client.pending_calls_threshold = 1 << 20
+        await client.subscribe(self.topics.agent_filter("rep"), qos=1)
+        await client.subscribe(self.topics.agent_filter("state"), qos=1)
+        self._reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        assert self._client is not None
+        try:
+            async for message in self._client.messages:
+                route = self.topics.parse_agent(str(message.topic))
+                handle = self.handles.get(route[0]) if route else None
+                payload = message.payload
+                if handle is None or not isinstance(payload, bytes | bytearray) or not payload:
+                    continue
+                try:
+                    msg = json.loads(payload)
+                except ValueError:
+                    continue  # not from an agent of ours
+                if not isinstance(msg, dict):
+                    continue
+                if route is not None and route[1] == "rep":
+                    handle.on_message(msg)
+                elif route is not None and route[1] == "state":
+                    handle.on_state(msg)
+        except aiomqtt.MqttError as exc:
+            for handle in self.handles.values():
+                handle.lost(f"lost the region's broker: {exc}")
+
+    async def publish(self, node: str, payload: bytes) -> None:
+        if self._client is None:
+            raise WorkerError(f"agent {node}: not connected to the region's broker")
+        await self._client.publish(self.topics.agent(node, "req"), payload, qos=1)
+
+    async def aclose(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+            self._reader = None
+        client, self._client = self._client, None
+        if client is not None:
+            with contextlib.suppress(aiomqtt.MqttError):
+                await client.__aexit__(None, None, None)
+
+
+class _AgentHandle:
+    """The host's end of one agent: what ``sharded._WorkerHandle`` is for a worker
+    process (requests with replies, the idle cue, progress), over the region's broker."""
+
+    def __init__(
+        self,
+        index: int,
+        node: str,
+        bus: _AgentBus,
+        on_idle: Callable[[], None],
+        on_progress: Callable[[], None],
+        on_ready: Callable[[], None],
+    ) -> None:
+        self.index = index
+        self.node = node
+        self.ends = (0, 0)  # (up, expected) as last reported
+        self.fib_changes = 0
+        self.ready = asyncio.Event()
+        self.gone: str | None = None
+        self._bus = bus
+        self._on_idle = on_idle
+        self._on_progress = on_progress
+        self._on_ready = on_ready
+        self._next = 0
+        self._waiting: dict[int, asyncio.Future[Any]] = {}
+
+    def on_message(self, msg: dict[str, Any]) -> None:
+        if msg.get("ev") == "progress":
+            self.ends = (msg["ends_up"], msg["ends_expected"])
+            self.fib_changes = msg["fib_changes"]
+            self._on_progress()
+            return
+        if "ev" in msg:
+            self._on_idle()
+            return
+        fut = self._waiting.pop(msg.get("id", -1), None)
+        if fut is None or fut.done():
+            return
+        if msg.get("ok"):
+            fut.set_result(msg.get("result"))
+        else:
+            fut.set_exception(WorkerError(f"agent {self.node}: {msg.get('error')}"))
+
+    def on_state(self, msg: dict[str, Any]) -> None:
+        state = msg.get("state")
+        if state == "ready":
+            self.gone = None
+            self.ready.set()
+            self._on_ready()
+        elif state in ("gone", "stopped"):
+            self.lost(f"its agent has {'stopped' if state == 'stopped' else 'died'}")
+
+    def lost(self, why: str) -> None:
+        self.gone = why
+        self.ready.clear()
+        for fut in self._waiting.values():
+            if not fut.done():
+                fut.set_exception(WorkerError(f"agent {self.node}: {why}"))
+        self._waiting.clear()
+        self._on_idle()  # wake a waiting measurement, which then sees the error
+
+    async def request(self, op: str, **args: object) -> Any:
+        if self.gone is not None:
+            raise WorkerError(f"agent {self.node}: {self.gone}")
+        self._next += 1
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiting[self._next] = fut
+        payload = json.dumps({"id": self._next, "op": op, **args}, separators=(",", ":"))
+        await self._bus.publish(self.node, payload.encode())
+        return await fut
+
+    async def close(self) -> None:
+        self.lost("the region is stopping")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ComposeRegion(ShardedRegion):
+    """A region as compose containers, with ``ShardedRegion``'s API (module docstring)."""
+
+    def __init__(
+        self,
+        topo: Topology,
+        *,
+        transport: str = "tcp",
+        port: int = DEFAULT_PORT,
+        seed: int = 1,
+        workers: int = 1,
+        on_progress: Callable[[int, int, int], None] | None = None,
+        subnet: str | ipaddress.IPv4Network | None = None,
+        image: str = DEFAULT_IMAGE,
+        mqtt_port: int | None = None,
+        ready_timeout_s: float = READY_TIMEOUT_S,
+    ) -> None:
+        if transport != "tcp":
+            raise ValueError(
+                f"transport {transport!r}: the compose runtime runs every session over TCP "
+                "between containers"
+            )
+        if workers != 1:
+            raise ValueError(
+                f"workers {workers}: the compose runtime runs one container per speaker"
+            )
+        try:
+            net = ipaddress.IPv4Network(subnet if subnet is not None else DEFAULT_SUBNET)
+        except ValueError as exc:
+            raise ValueError(f"subnet {subnet!r}: {exc}") from None
+        super().__init__(
+            topo, workers=1, transport="tcp", port=port, seed=seed, on_progress=on_progress
+        )
+        self.subnet = net
+        self.image = image
+        self.addresses = container_addresses(topo, net)
+        self.configs = speaker_configs(topo, port=port, addresses=self.addresses)
+        self.groups = [[name] for name in self.configs]
+        self.where = {name: i for i, name in enumerate(self.configs)}
+        self.project_name = project_name(topo.name)
+        self.topics = Topics(topo.name)
+        self._mqtt_port = mqtt_port
+        self._ready_timeout_s = ready_timeout_s
+        self._dir: Path | None = None
+        self._project: docker.ComposeProject | None = None
+        self._bus: _AgentBus | None = None
+        self._url: BrokerUrl | None = None
+        self._env: dict[str, str] = {}
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    def _write_project(self) -> docker.ComposeProject:
+        """Check docker, the image and that the region is not running; then write the
+        project's files. DockerError naming what is missing."""
+        command = docker.compose_command()
+        docker.check_daemon()
+        if not docker.image_exists(self.image):
+            raise docker.DockerError(
+                f"image {self.image} not found: build it with `docker compose build` (where "
+                "images can be pulled) or scripts/build-local-base.sh (where they cannot)"
+            )
+        running = docker.leftovers(self.topo.name, self.project_name)["container"]
+        if running:
+            raise docker.DockerError(
+                f"region {self.topo.name} already has {len(running)} containers (compose "
+                f"project {self.project_name}); stop it with `bagctl down --region "
+                f"{self.topo.name}`"
+            )
+        self._dir = Path(tempfile.mkdtemp(prefix=f"bagemu-compose-{self.topo.name}-"))
+        (self._dir / "topology.yaml").write_text(dump_topology(self.topo))
+        options = ComposeOptions(
+            topology_path="./topology.yaml", subnet=self.subnet, port=self.port, image=self.image
+        )
+        (self._dir / "docker-compose.yml").write_text(render(self.topo, options))
+        return docker.ComposeProject(command, self.project_name, self._dir / "docker-compose.yml")
+
+    async def broker(self) -> BrokerUrl:
+        """Start the region's mosquitto (once) and connect to it; its URL on 127.0.0.1,
+        where ``bagctl up`` serves the management bus too."""
+        if self._url is not None:
+            return self._url
+        self._project = self._write_project()
+        port = self._mqtt_port or _free_port()
+        self._env = {MQTT_PORT_VARIABLE: str(port)}
+        try:
+            await self._project.run("up", "-d", BROKER_SERVICE, env=self._env)
+        except docker.DockerError as exc:
+            if "overlap" not in str(exc):
+                raise
+            raise docker.DockerError(
+                f"{exc} (subnet {self.subnet} is taken by another docker network: choose "
+                "another with --subnet)"
+            ) from None
+        url = BrokerUrl("127.0.0.1", port)
+        self._bus = _AgentBus(url, self.topics)
+        await self._bus.connect(BROKER_TIMEOUT_S)
+        self._url = url
+        return url
+
+    async def _spawn(self) -> None:
+        """Every speaker's container up, every agent ``ready``."""
+        await self.broker()
+        assert self._bus is not None and self._project is not None
+        for i, name in enumerate(self.configs):
+            handle = _AgentHandle(
+                i, name, self._bus, self._idle.set, self._agent_progress, self._containers_progress
+            )
+            self._bus.handles[name] = handle
+            self.workers.append(handle)  # type: ignore[arg-type]
+        self._containers_progress()
+        await self._project.run("up", "-d", env=self._env)
+        ready = asyncio.ensure_future(self._all_ready())
+        try:
+            async with asyncio.timeout(self._ready_timeout_s):
+                while not ready.done():
+                    # An agent that exits never says so on the bus; docker knows, and
+                    # has no event we could await here short of `docker events`.
+                    await asyncio.wait({ready}, timeout=EXITED_POLL_S)
+                    if not ready.done():
+                        await self._check_exited()
+        except TimeoutError:
+            missing = [h.node for h in self._handles() if not h.ready.is_set()]
+            raise docker.DockerError(
+                f"{len(missing)} agents not ready after {self._ready_timeout_s:g} s: "
+                f"{', '.join(missing[:8])}{' ...' if len(missing) > 8 else ''} (docker logs "
+                f"of {self.project_name}'s containers say why)"
+            ) from None
+        finally:
+            ready.cancel()
+
+    def _agent_progress(self) -> None:
+        """Sessions, once every container is up; until then, containers."""
+        if all(h.ready.is_set() for h in self._handles()):
+            self._progress()
+        else:
+            self._containers_progress()
+
+    def _containers_progress(self) -> None:
+        """Agents ready of those expected, while the containers start, to a progress
+        callback that takes ``what`` (``bagctl up``'s bar); then sessions, as always."""
+        cb = self._on_progress
+        if cb is None or "what" not in inspect.signature(cb).parameters:
+            return
+        ready = sum(1 for h in self._handles() if h.ready.is_set())
+        cb(ready, len(self.configs), 0, what="containers")  # type: ignore[call-arg]
+
+    async def _all_ready(self) -> None:
+        for handle in self._handles():
+            await handle.ready.wait()
+
+    async def _check_exited(self) -> None:
+        stopped = await asyncio.to_thread(docker.exited, self.topo.name, self.project_name)
+        if stopped:
+            node, log = next(iter(stopped.items()))
+            raise docker.DockerError(
+                f"the container of {node} exited ({len(stopped)} of {self.project_name}'s "
+                f"have): {log}"
+            )
+
+    def _handles(self) -> list[_AgentHandle]:
+        return self.workers  # type: ignore[return-value]
+
+    async def start(self, timeout: float = 600.0) -> ConvergenceReport:
+        """Start the containers and wait for cold-start convergence (module docstring)."""
+
+        async def act() -> None:
+            async with asyncio.timeout(timeout):
+                await self._spawn()
+
+        # The agents are spawned inside ``act``: ``_measure``'s ``begin`` reaches none of
+        # them, so their counters run from their own start, as a cold start's should.
+        report = await self._measure("cold-start", act, timeout)
+        await self._all("settle")
+        return report
+
+    async def aclose(self) -> None:
+        for handle in self._handles():
+            await handle.close()
+        self.workers = []
+        if self._bus is not None:
+            await self._bus.aclose()
+            self._bus = None
+        if self._project is not None:
+            with contextlib.suppress(docker.DockerError):
+                await self._project.run("down", "--volumes", "--remove-orphans", "--timeout", "5")
+            self._project = None
+        with contextlib.suppress(docker.DockerError):
+            docker.remove_leftovers(self.topo.name, self.project_name)
+        self._cleanup_dir()
+        self._url = None
+
+    def close(self) -> None:
+        """The same from sync code (compose down waited for here)."""
+        self.workers = []
+        if self._project is not None:
+            self._project.run_sync("down", "--volumes", "--remove-orphans", "--timeout", "5")
+            self._project = None
+        with contextlib.suppress(docker.DockerError):
+            docker.remove_leftovers(self.topo.name, self.project_name)
+        self._cleanup_dir()
+
+    def _cleanup_dir(self) -> None:
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+
+    # --- queries ------------------------------------------------------------------------
+
+    async def status(self) -> dict[str, object]:
+        status = await super().status()
+        status.pop("workers", None)
+        return {
+            **status,
+            "runtime": "compose",
+            "project": self.project_name,
+            "subnet": str(self.subnet),
+            "containers": len(self.configs) + 1,
+            "image": self.image,
+        }
+
+    async def memory(self) -> dict[str, str]:
+        """Memory used by each of the project's containers (``docker stats``)."""
+        ids = docker.leftovers(self.topo.name, self.project_name)["container"]
+        return docker.memory_by_container(ids)
+
+
+__all__ = ["READY_TIMEOUT_S", "ComposeRegion"]

@@ -1,0 +1,219 @@
+"""A region as a docker compose file: one container per BGP speaker, and the region's
+MQTT broker (mosquitto), on one network with a fixed subnet.
+
+Pure: a ``Topology`` and ``ComposeOptions`` in, a compose document (and its YAML text)
+out; nothing here runs docker (runtimes/docker.py does). The file is compose format 2.4,
+which Debian's ``docker-compose`` 1.29 and ``docker compose`` v2 both accept (v2 ignores
+``version``).
+
+- **Speakers**: a service per node that speaks BGP, named after the node (FDSW nodes
+  carry no BGP: no container). Each runs ``python -m bagctl.runtimes.agent`` with the
+  topology file mounted read-only and its node name: the agent builds the same
+  ``speakers.Speaker`` configuration every runtime builds (``region.speaker_configs``),
+  with its container address in place of a loopback, and brings its speaker up by itself,
+  so a bare ``docker compose up`` yields a working region. ``cap_add: NET_ADMIN`` lets the
+  agent make a failed link real (``ip route``); the healthcheck is the file the agent
+  keeps while every session it expects is Established.
+- **Broker**: the ``mosquitto`` service, from the same image: anonymous clients on 1883
+  inside the region's network (the agents), published on 127.0.0.1 only, at
+  ``$BAGEMU_MQTT_PORT`` (``bagctl up`` picks a free port) or the generated default.
+- **Addresses**: ``addresses.container_addresses`` (node i of the file at host 16 + i,
+  the broker at host 2), each pinned with ``ipv4_address``.
+- **Labels**: ``bagemu.region``, ``bagemu.node``, ``bagemu.role`` on every service (so on
+  its containers), ``bagemu.region`` on the network: ``bagctl down`` removes what carries
+  the region's label and compose project, and nothing else.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from ..region import DEFAULT_PORT
+from ..topology.addresses import broker_address, container_addresses
+from ..topology.model import Topology
+
+FORMAT_VERSION = "2.4"
+DEFAULT_IMAGE = "bagemu-speaker:latest"
+DEFAULT_SUBNET = ipaddress.IPv4Network("172.31.0.0/16")
+DEFAULT_MQTT_PORT = 11883  # on 127.0.0.1, when $BAGEMU_MQTT_PORT is not set
+MQTT_PORT_VARIABLE = "BAGEMU_MQTT_PORT"
+BROKER_SERVICE = "mosquitto"
+BROKER_PORT = 1883  # inside the region's network
+NETWORK = "region"
+TOPOLOGY_IN_CONTAINER = "/etc/bagemu/topology.yaml"
+STATUS_DIR = "/run/bagemu"  # the agent's status.json, and ``established`` (healthcheck)
+LABEL_REGION, LABEL_NODE, LABEL_ROLE = "bagemu.region", "bagemu.node", "bagemu.role"
+SERVICE_RE = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
+
+
+@dataclass(frozen=True, slots=True)
+class ComposeOptions:
+    """What a compose file needs besides the topology. Paths are as the file names them:
+    relative to its own directory (compose resolves them so)."""
+
+    topology_path: str  # the topology file, mounted read-only into every speaker
+    subnet: ipaddress.IPv4Network = DEFAULT_SUBNET
+    port: int = DEFAULT_PORT  # BGP, inside each container
+    image: str = DEFAULT_IMAGE
+    build_context: str | None = None  # a ``build`` section (the Dockerfile's directory)
+    mqtt_port: int = DEFAULT_MQTT_PORT
+
+
+def project_name(region: str) -> str:
+    """The compose project of a region that ``bagctl`` runs: compose lower-cases project
+    names and keeps only ``[a-z0-9_-]``, so the name is made so from the start."""
+    return "bagemu-" + re.sub(r"[^a-z0-9_-]", "", region.lower())
+
+
+def broker_url(subnet: ipaddress.IPv4Network) -> str:
+    """The broker as the agents reach it, inside the region's network."""
+    return f"mqtt://{broker_address(subnet)}:{BROKER_PORT}"
+
+
+def agent_command(node: str, options: ComposeOptions) -> list[str]:
+    """How a speaker's container starts its agent (runtimes/agent.py)."""
+    args = {
+        "--topology": TOPOLOGY_IN_CONTAINER,
+        "--node": node,
+        "--subnet": str(options.subnet),
+        "--port": str(options.port),
+        "--broker": broker_url(options.subnet),
+    }
+    return ["python", "-m", "bagctl.runtimes.agent", *(x for kv in args.items() for x in kv)]
+
+
+def _check(topo: Topology, options: ComposeOptions) -> None:
+    for node in topo.speakers():
+        if not SERVICE_RE.fullmatch(node.name):
+            raise ValueError(
+                f"node {node.name!r} cannot be a compose service name (letters, digits, "
+                "'_', '.', '-', starting with a letter or digit)"
+            )
+        if node.name == BROKER_SERVICE:
+            raise ValueError(f"node {node.name!r} has the name of the broker's service")
+    if not 0 < options.port < 65536:
+        raise ValueError(f"BGP port {options.port}: not a TCP port")
+    if not 0 < options.mqtt_port < 65536:
+        raise ValueError(f"MQTT port {options.mqtt_port}: not a TCP port")
+
+
+def compose_document(topo: Topology, options: ComposeOptions) -> dict[str, Any]:
+    """The compose file of ``topo`` as a mapping (module docstring)."""
+    _check(topo, options)
+    addresses = container_addresses(topo, options.subnet)
+    region = topo.name
+    broker: dict[str, Any] = {"image": options.image}
+    if options.build_context is not None:
+        broker["build"] = {"context": options.build_context}
+    conf = f"listener {BROKER_PORT}\\nallow_anonymous true\\n"
+    broker |= {
+        "command": [
+            "sh",
+            "-c",
+            f"printf '{conf}' > /tmp/mosquitto.conf && exec mosquitto -c /tmp/mosquitto.conf",
+        ],
+        "labels": {LABEL_REGION: region, LABEL_NODE: BROKER_SERVICE, LABEL_ROLE: "broker"},
+        "ports": [f"127.0.0.1:${{{MQTT_PORT_VARIABLE}:-{options.mqtt_port}}}:{BROKER_PORT}"],
+        "networks": {NETWORK: {"ipv4_address": str(broker_address(options.subnet))}},
+        "stop_grace_period": "2s",
+    }
+    services: dict[str, Any] = {BROKER_SERVICE: broker}
+    for node in topo.speakers():
+        services[node.name] = {
+            "image": options.image,
+            "command": agent_command(node.name, options),
+            "hostname": node.name,
+            "labels": {LABEL_REGION: region, LABEL_NODE: node.name, LABEL_ROLE: node.role.value},
+            "cap_add": ["NET_ADMIN"],
+            "depends_on": [BROKER_SERVICE],
+            "volumes": [f"{options.topology_path}:{TOPOLOGY_IN_CONTAINER}:ro"],
+            "networks": {NETWORK: {"ipv4_address": str(addresses[node.name])}},
+            "healthcheck": {
+                "test": ["CMD", "test", "-f", f"{STATUS_DIR}/established"],
+                "interval": "5s",
+                "timeout": "3s",
+                "retries": 3,
+                "start_period": "10s",
+            },
+            "stop_grace_period": "5s",
+        }
+    return {
+        "version": FORMAT_VERSION,
+        "services": services,
+        "networks": {
+            NETWORK: {
+                "labels": {LABEL_REGION: region},
+                "ipam": {"config": [{"subnet": str(options.subnet)}]},
+            }
+        },
+    }
+
+
+class _Dumper(yaml.SafeDumper):
+    """Lists of plain values on one line (commands, capabilities), the rest in blocks."""
+
+    def represent_list(self, data: list[Any]) -> yaml.Node:  # type: ignore[override]
+        flow = all(isinstance(v, str | int) for v in data)
+        return self.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
+
+
+_Dumper.add_representer(list, _Dumper.represent_list)
+
+
+def render(topo: Topology, options: ComposeOptions) -> str:
+    """The compose file as YAML, with a header saying where it comes from."""
+    speakers = sum(1 for _ in topo.speakers())
+    header = [
+        f"# bagemu region {topo.name}: {speakers} BGP speakers, one container each, and the",
+        f"# region's MQTT broker. Made by `bagctl compose generate` from {options.topology_path}:",
+        "# regenerate it, do not edit it.",
+        f"#   docker compose up -d    # the broker on 127.0.0.1:${MQTT_PORT_VARIABLE} "
+        f"(default {options.mqtt_port})",
+        "#   bagctl up --runtime compose TOPOLOGY    # the same, watched and controlled",
+    ]
+    body = yaml.dump(compose_document(topo, options), Dumper=_Dumper, sort_keys=False, width=1000)
+    return "\n".join(header) + "\n" + body
+
+
+def summary(topo: Topology, options: ComposeOptions) -> dict[str, Any]:
+    """What ``bagctl compose generate --json`` reports."""
+    addresses = container_addresses(topo, options.subnet)
+    return {
+        "region": topo.name,
+        "project": project_name(topo.name),
+        "speakers": sum(1 for _ in topo.speakers()),
+        "services": 1 + sum(1 for _ in topo.speakers()),
+        "skipped": sorted(n.name for n in topo.nodes if not n.role.speaks_bgp),
+        "subnet": str(options.subnet),
+        "broker": {
+            "service": BROKER_SERVICE,
+            "address": str(broker_address(options.subnet)),
+            "published": f"127.0.0.1:{options.mqtt_port}",
+        },
+        "image": options.image,
+        "addresses": {n.name: str(addresses[n.name]) for n in topo.speakers()},
+    }
+
+
+__all__ = [
+    "BROKER_SERVICE",
+    "DEFAULT_IMAGE",
+    "DEFAULT_MQTT_PORT",
+    "DEFAULT_SUBNET",
+    "LABEL_NODE",
+    "LABEL_REGION",
+    "LABEL_ROLE",
+    "MQTT_PORT_VARIABLE",
+    "STATUS_DIR",
+    "ComposeOptions",
+    "broker_url",
+    "compose_document",
+    "project_name",
+    "render",
+    "summary",
+]

@@ -1,0 +1,221 @@
+"""Docker, as the compose runtime uses it: which compose command exists, one compose
+project's commands, and what a region left behind (found by label).
+
+Only the docker CLI is used (no Python docker client): ``docker compose`` (v2) when
+``docker compose version`` works, else Debian's ``docker-compose`` (v1). Every failure
+raises ``DockerError`` naming the command and what it said.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .composefile import LABEL_NODE, LABEL_REGION
+
+PROJECT_LABEL = "com.docker.compose.project"
+KINDS = ("container", "network", "volume")
+
+
+class DockerError(RuntimeError):
+    """Docker is missing, unreachable, or a docker command failed (the message says which)."""
+
+
+def _tail(text: str, lines: int = 8) -> str:
+    return " | ".join(line for line in text.strip().splitlines()[-lines:] if line.strip())
+
+
+def compose_command() -> tuple[str, ...]:
+    """The compose command to use: ``docker compose`` (v2) if it works, else
+    ``docker-compose`` (v1); DockerError if neither is installed."""
+    docker = shutil.which("docker")
+    if docker is not None:
+        probe = subprocess.run(
+            [docker, "compose", "version"], capture_output=True, text=True, check=False
+        )
+        if probe.returncode == 0:
+            return (docker, "compose")
+    v1 = shutil.which("docker-compose")
+    if v1 is not None:
+        return (v1,)
+    raise DockerError(
+        "the compose runtime needs `docker compose` (v2) or `docker-compose` (v1), and "
+        + ("neither works" if docker else "docker is not installed (no `docker` on PATH)")
+    )
+
+
+def docker(*args: str, check: bool = True) -> str:
+    """Run ``docker ARGS``; its stdout, or DockerError with what it printed."""
+    exe = shutil.which("docker")
+    if exe is None:
+        raise DockerError("docker is not installed (no `docker` on PATH)")
+    proc = subprocess.run([exe, *args], capture_output=True, text=True, check=False)
+    if check and proc.returncode != 0:
+        raise DockerError(f"`docker {' '.join(args)}` failed: {_tail(proc.stderr or proc.stdout)}")
+    return proc.stdout
+
+
+def check_daemon() -> str:
+    """The docker daemon's version, or DockerError saying it cannot be reached."""
+    exe = shutil.which("docker")
+    if exe is None:
+        raise DockerError("docker is not installed (no `docker` on PATH)")
+    proc = subprocess.run(
+        [exe, "version", "--format", "{{.Server.Version}}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise DockerError(f"cannot reach the docker daemon: {_tail(proc.stderr)}")
+    return proc.stdout.strip()
+
+
+def image_exists(image: str) -> bool:
+    return bool(docker("image", "ls", "--quiet", image).strip())
+
+
+@dataclass(frozen=True, slots=True)
+class ComposeProject:
+    """One compose project: its file, its name, the compose command that runs it."""
+
+    command: tuple[str, ...]
+    name: str
+    file: Path
+
+    def argv(self, *args: str) -> list[str]:
+        return [*self.command, "--project-name", self.name, "--file", str(self.file), *args]
+
+    async def run(self, *args: str, env: Mapping[str, str] | None = None) -> str:
+        """Run a compose subcommand to its end; its stdout, or DockerError."""
+        proc = await asyncio.create_subprocess_exec(
+            *self.argv(*args),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env={**os.environ, **(env or {})},
+        )
+        try:
+            out, err = await proc.communicate()
+        except asyncio.CancelledError:
+            # Stopped half-way (Ctrl-C during `up`): end the command before anything
+            # else runs against the project (`down`, the label sweep).
+            with contextlib.suppress(ProcessLookupError):
+                proc.terminate()
+            await proc.wait()
+            raise
+        if proc.returncode != 0:
+            raise DockerError(
+                f"`{' '.join(self.argv(*args))}` failed ({proc.returncode}): "
+                f"{_tail(err.decode(errors='replace'))}"
+            )
+        return out.decode(errors="replace")
+
+    def run_sync(self, *args: str) -> None:
+        """The same from sync code (``close``); failures are left to the label sweep."""
+        subprocess.run(self.argv(*args), capture_output=True, check=False)
+
+
+def _filters(region: str, project: str) -> list[str]:
+    return [
+        "--filter",
+        f"label={LABEL_REGION}={region}",
+        "--filter",
+        f"label={PROJECT_LABEL}={project}",
+    ]
+
+
+def leftovers(region: str, project: str) -> dict[str, list[str]]:
+    """Containers, networks and volumes that carry both the region's label and its
+    compose project's (by id)."""
+    f = _filters(region, project)
+    return {
+        "container": docker("ps", "--all", "--quiet", *f).split(),
+        "network": docker("network", "ls", "--quiet", *f).split(),
+        "volume": docker("volume", "ls", "--quiet", *f).split(),
+    }
+
+
+def remove_leftovers(region: str, project: str) -> dict[str, int]:
+    """Remove what ``leftovers`` finds, containers first (they hold the network); how
+    many of each kind were removed."""
+    found = leftovers(region, project)
+    if found["container"]:
+        docker("rm", "--force", "--volumes", *found["container"])
+    if found["network"]:
+        docker("network", "rm", *found["network"])
+    if found["volume"]:
+        docker("volume", "rm", "--force", *found["volume"])
+    return {kind: len(ids) for kind, ids in found.items()}
+
+
+def regions_left() -> dict[str, str]:
+    """Region -> compose project of every container that carries a region label."""
+    out = docker(
+        "ps",
+        "--all",
+        "--filter",
+        f"label={LABEL_REGION}",
+        "--format",
+        f'{{{{.Label "{LABEL_REGION}"}}}}\t{{{{.Label "{PROJECT_LABEL}"}}}}',
+    )
+    found: dict[str, str] = {}
+    for line in out.splitlines():
+        region, _, project = line.partition("\t")
+        if region:
+            found[region] = project
+    return found
+
+
+def exited(region: str, project: str) -> dict[str, str]:
+    """Containers of the project that have stopped: node (its label) -> the last lines
+    of its log."""
+    out = docker(
+        "ps",
+        "--all",
+        "--filter",
+        "status=exited",
+        *_filters(region, project),
+        "--format",
+        f'{{{{.ID}}}}\t{{{{.Label "{LABEL_NODE}"}}}}',
+    )
+    found: dict[str, str] = {}
+    for line in out.splitlines():
+        cid, _, node = line.partition("\t")
+        proc = subprocess.run(
+            ["docker", "logs", "--tail", "3", cid], capture_output=True, text=True, check=False
+        )
+        found[node or cid] = _tail(proc.stdout + proc.stderr, 3)
+    return found
+
+
+def memory_by_container(ids: list[str]) -> dict[str, str]:
+    """``docker stats --no-stream``: container name -> memory used, as docker prints it
+    (``22.3MiB``)."""
+    if not ids:
+        return {}
+    out = docker("stats", "--no-stream", "--format", "{{.Name}}\t{{.MemUsage}}", *ids)
+    rows = (line.split("\t", 1) for line in out.splitlines() if "\t" in line)
+    return {name: usage.split(" / ")[0] for name, usage in rows}  # less the limit
+
+
+__all__ = [
+    "KINDS",
+    "PROJECT_LABEL",
+    "ComposeProject",
+    "DockerError",
+    "check_daemon",
+    "compose_command",
+    "docker",
+    "exited",
+    "image_exists",
+    "leftovers",
+    "memory_by_container",
+    "regions_left",
+    "remove_leftovers",
+]
