@@ -195,8 +195,12 @@ def verify_cmd(
         failures = Failures.from_dict(data.get("failures") or {})
         fib = FibSnapshot.from_names(data["fib"])
         matrix = load_matrix(matrix_file, topo) if matrix_file else gravity_matrix(topo)
-    except (MatrixError, ValueError) as exc:
+    except MatrixError as exc:
         fail(str(exc), as_json=as_json)
+        return
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        where = from_file or "the region's snapshot"
+        fail(f"{where}: not a usable verify snapshot: {exc}", as_json=as_json)
         return
     model = build_model(topo, failures)
     report = verify(topo, fib, failures, matrix=matrix, tolerance=tolerance, model=model)

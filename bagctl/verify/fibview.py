@@ -10,8 +10,7 @@ BAG holds a fabric's aggregate, not the leaf's /24.
 
 from __future__ import annotations
 
-import ipaddress
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from speakers.wire import Prefix
@@ -63,12 +62,6 @@ class FibSnapshot:
             out[node] = mine
         return cls(out)
 
-    def to_names(self) -> dict[str, dict[str, dict[str, int]]]:
-        return {
-            node: {str(p): dict(w) for p, w in sorted(table.items())}
-            for node, table in sorted(self.entries.items())
-        }
-
     def group(self, node: str, prefix: Prefix) -> Weights | None:
         """The exact entry for ``prefix`` at ``node``, or None."""
         return self.entries.get(node, {}).get(prefix)
@@ -106,9 +99,6 @@ class FibSnapshot:
         self._index[node] = index
         return index
 
-    def nodes(self) -> Iterator[str]:
-        return iter(self.entries)
-
 
 def covers(outer: Prefix, inner: Prefix) -> bool:
     """``outer`` contains ``inner`` (same family, no longer, same leading bits)."""
@@ -121,9 +111,3 @@ def covers(outer: Prefix, inner: Prefix) -> bool:
 
 def address_in(prefix: Prefix, address: bytes) -> bool:
     return covers(prefix, Prefix(address, len(address) * 8))
-
-
-def host_address(prefix: Prefix, host: int = 1) -> bytes:
-    """The ``host``-th address inside ``prefix`` (packed), for building test traffic."""
-    net = prefix.network
-    return ipaddress.ip_address(int(net.network_address) + host % max(net.num_addresses, 1)).packed

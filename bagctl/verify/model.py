@@ -40,7 +40,6 @@ from speakers.wire import Prefix
 
 from ..topology.addresses import loopbacks
 from ..topology.model import Bundle, Topology
-from .fibview import covers
 
 DRAIN_PREPEND = 3  # extra AS copies a drained switch prepends (speakers.Speaker.drain)
 LB_ZERO = "link-bandwidth-zero"
@@ -126,24 +125,6 @@ class RoutingModel:
 
     def route(self, node: str, prefix: Prefix) -> Route | None:
         return self.routes.get(prefix, {}).get(node)
-
-    def forwarding(self, node: str, destination: Prefix) -> tuple[Prefix, Route] | None:
-        """The modelled route ``node`` forwards ``destination``'s traffic with: the longest
-        advertised prefix covering it that ``node`` has a route to (as a FIB would)."""
-        best: tuple[Prefix, Route] | None = None
-        for p in self._covering(destination):
-            r = self.routes[p].get(node)
-            if r is not None and (best is None or p.length > best[0].length):
-                best = (p, r)
-        return best
-
-    def _covering(self, destination: Prefix) -> list[Prefix]:
-        cache: dict[Prefix, list[Prefix]] = self.__dict__.setdefault("_cover_cache", {})
-        found = cache.get(destination)
-        if found is None:
-            found = [p for p in self.routes if covers(p, destination)]
-            cache[destination] = found
-        return found
 
 
 class _Graph:

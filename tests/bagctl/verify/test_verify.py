@@ -274,6 +274,14 @@ def test_cli_exit_status_and_offenders(tmp_path: Path) -> None:
     assert f"loop: {D} at " in faulty.output and f"black-hole: {D} at m2" in faulty.output
     assert "PROBLEM: 1 prefix meets a loop" in faulty.output
 
+    garbled = tmp_path / "garbled.json"
+    garbled.write_text(json.dumps({"topology": dump_topology(topo), "fib": {"s": {"10.x": {}}}}))
+    bad_fib = runner.invoke(cli, ["verify", "--from", str(garbled)])
+    assert bad_fib.exit_code == 1 and "garbled.json: not a usable verify snapshot" in bad_fib.output
+    garbled.write_text(json.dumps({"topology": "nodes: 3", "fib": {}}))
+    bad_topo = runner.invoke(cli, ["verify", "--from", str(garbled)])
+    assert bad_topo.exit_code == 1 and "garbled.json" in bad_topo.output
+
     missing = runner.invoke(cli, ["verify", "--from", str(tmp_path / "nope.json")])
     assert missing.exit_code == 1 and "nope.json: cannot read" in missing.output
     badplot = runner.invoke(cli, ["verify", "--from", str(path), "--plot", "x.gif"])
