@@ -412,13 +412,17 @@ class Listener:
             return
         family = socket.AF_INET if self.address.version == 4 else socket.AF_INET6
         sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((str(self.address), self.port))
-        for remote, pt in self.peers.items():
-            if pt.endpoint.md5_password:
-                set_md5(sock, remote, pt.endpoint.md5_password)
-        sock.listen(512)
-        sock.setblocking(False)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((str(self.address), self.port))
+            for remote, pt in self.peers.items():
+                if pt.endpoint.md5_password:
+                    set_md5(sock, remote, pt.endpoint.md5_password)
+            sock.listen(512)
+            sock.setblocking(False)
+        except BaseException:
+            sock.close()  # e.g. the address is in use: no socket left for the GC to find
+            raise
         self._sock = sock
         self.port = sock.getsockname()[1]
         loop = asyncio.get_running_loop()

@@ -163,3 +163,25 @@ async def test_tcp_md5_match_and_mismatch() -> None:
             await a.wait_for(lambda: a.count(SessionEstablished) == 1, timeout=2.0)
     finally:
         close(a, b)
+
+
+async def test_a_listener_whose_address_is_taken_raises_and_leaks_no_socket() -> None:
+    """The bind fails (address in use): the error reaches the caller and the socket is
+    closed at once, not left for the collector (a ResourceWarning in someone else's test)."""
+    import gc
+    import socket as socketlib
+    import warnings
+
+    taken = socketlib.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    try:
+        listener = Listener(IP("127.0.0.1"), taken.getsockname()[1])
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            with pytest.raises(OSError, match="in use"):
+                await listener.start()
+            gc.collect()
+        assert not [w for w in seen if issubclass(w.category, ResourceWarning)]
+    finally:
+        taken.close()
