@@ -75,6 +75,7 @@ class _Tables:
         self._starts: dict[tuple[str, int], tuple[list[int], list[int]]] = {}
         self._shares: dict[int, dict[str, float]] = {}
         self._groups: dict[tuple[str, Prefix], Mapping[str, float] | None] = {}
+        self._length_sets: dict[tuple[str, int], list[int]] = {}
 
     def shares(self, weights: Mapping[str, float]) -> dict[str, float]:
         key = id(weights)
@@ -105,20 +106,39 @@ class _Tables:
             idx = self._starts[key] = ([r[0] for r in rows], [r[1] for r in rows])
         return idx
 
-    def inside(self, node: str, cover: Prefix) -> list[tuple[int, int]]:
-        """``node``'s entries strictly more specific than ``cover`` and within it, as
-        (first address, length), in O(log n + found)."""
+    def inside(self, node: str, cover: Prefix, lo: int, hi: int) -> list[tuple[int, int]]:
+        """``node``'s entries strictly more specific than ``cover`` that may overlap the
+        address span [lo, hi] (inside ``cover``), as (first address, length): those
+        starting in the span (a bisect), and those starting before it that contain ``lo``
+        (one probe per prefix length the node has). O(log n + found), however many of the
+        node's entries lie elsewhere under ``cover``."""
         width = len(cover.packed) * 8
         starts, lengths = self._index(node, width)
-        lo = int.from_bytes(cover.packed, "big")
-        hi = lo + (1 << (width - cover.length)) - 1
         out = []
         i = bisect.bisect_left(starts, lo)
         while i < len(starts) and starts[i] <= hi:
             if lengths[i] > cover.length:
                 out.append((starts[i], lengths[i]))
             i += 1
+        for length in self._lengths(node, width):
+            if length <= cover.length:
+                continue
+            start = (lo >> (width - length)) << (width - length)
+            if start < lo and self._has(node, width, start, length):
+                out.append((start, length))
         return out
+
+    def _lengths(self, node: str, width: int) -> list[int]:
+        key = (node, width)
+        got = self._length_sets.get(key)
+        if got is None:
+            got = self._length_sets[key] = sorted(
+                {p.length for p in self.fib.entries.get(node, {}) if len(p.packed) * 8 == width}
+            )
+        return got
+
+    def _has(self, node: str, width: int, start: int, length: int) -> bool:
+        return Prefix(start.to_bytes(width // 8, "big"), length) in self.fib.entries[node]
 
 
 class _Members:
@@ -136,6 +156,8 @@ class _Members:
         self.starts = [r[0] for r in rows]
         self.ends = [r[1] for r in rows]
         self.shortest = min((r[2].length for r in rows), default=0)
+        self.lo = rows[0][0] if rows else 0
+        self.hi = max((r[1] for r in rows), default=0)
         self._covered: dict[tuple[tuple[int, int], ...], bool] = {}
         self.reach = []  # the furthest end among the members up to here
         furthest = -1
@@ -186,7 +208,7 @@ def _uniform(
     width = len(cover.packed) * 8
     common: Mapping[str, float] | None = base
     spans_in: list[tuple[int, int]] = []
-    for start, length in tables.inside(v, cover):
+    for start, length in tables.inside(v, cover, spans.lo, spans.hi):  # type: ignore[union-attr]
         if spans is None or not spans.touches(start, length):
             continue
         if length > spans.shortest:
