@@ -23,7 +23,7 @@ from ..topology.load import parse_topology
 from ..verify.check import DEFAULT_TOLERANCE, VerifyReport, verify
 from ..verify.fibview import FibSnapshot
 from ..verify.model import Failures, build_model
-from ..verify.traffic import MatrixError, gravity_matrix, load_matrix
+from ..verify.traffic import MatrixError, draw_pairs, gravity_matrix, load_matrix
 from .control import fail_bus, request, resolve, table, target_options, timeout_option
 from .output import emit_json, fail
 
@@ -268,11 +268,24 @@ def _members(topo: Any, key: tuple[str, str]) -> int:
 def _flows(
     topo: Any, fib: FibSnapshot, matrix: Any, n: int, seed: int, pcap: str | None
 ) -> dict[str, Any]:
-    from ..verify.flows import Demand, check_groups, make_flows, owners_of, walk_flows, write_pcap
+    from ..verify.flows import (
+        Demand,
+        check_groups,
+        flows_for_pairs,
+        make_flows,
+        owners_of,
+        walk_flows,
+        write_pcap,
+    )
 
     owners = owners_of(topo)
-    sources = [Demand(src, p, rate) for p, d in matrix.demands.items() for src, rate in d.items()]
-    flows = make_flows(n, sources, seed, owners=owners)
+    if matrix.explicit is None:  # the gravity matrix: draw pairs bundle by bundle
+        flows = flows_for_pairs(draw_pairs(matrix, n, seed), seed, owners=owners)
+    else:
+        sources = [
+            Demand(src, p, rate) for p, d in matrix.demands.items() for src, rate in d.items()
+        ]
+        flows = make_flows(n, sources, seed, owners=owners)
     result = walk_flows(fib, owners, flows)
     checked = check_groups(result)
     if pcap:

@@ -236,7 +236,25 @@ def make_flows(
     demands = _demands(sources)
     rng = random.Random(seed)
     picks = rng.choices(demands, weights=[d.weight for d in demands], k=n)
-    src_prefixes = {d: _source_prefixes(owners, d) for d in demands}
+    return _flows_for(picks, rng, owners)
+
+
+def flows_for_pairs(
+    pairs: Iterable[Demand | tuple[Any, ...]],
+    seed: int,
+    *,
+    owners: Mapping[str, Iterable[Prefix]],
+) -> list[Flow]:
+    """One flow per given (src_node, dst_prefix) pair, in order (the caller has drawn
+    the pairs, e.g. from a matrix too big to list pair by pair); addresses, protocol and
+    ports drawn as ``make_flows`` draws them."""
+    return _flows_for(_demands(pairs), random.Random(seed), owners)
+
+
+def _flows_for(
+    picks: list[Demand], rng: random.Random, owners: Mapping[str, Iterable[Prefix]]
+) -> list[Flow]:
+    src_prefixes = {d: _source_prefixes(owners, d) for d in set(picks)}
     flows = []
     for d in picks:
         src = random_address(rng.choice(src_prefixes[d]), rng)

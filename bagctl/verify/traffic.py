@@ -17,6 +17,7 @@ Rates take the topology file's units (``800G``, ``51.2T``, or bits/s as a number
 
 from __future__ import annotations
 
+import random
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -60,6 +61,30 @@ class TrafficMatrix:
             for p in members:
                 share = self.weights[p] / total
                 out[p] = {s: bps * share for s, bps in sources.items()}
+        return out
+
+    def destinations(self) -> list[Prefix]:
+        if self.explicit is not None:
+            return list(self.explicit)
+        return [p for members, _ in self.bundled for p in sorted(members)]
+
+    def demand_for(self, p: Prefix) -> Mapping[str, float]:
+        """One destination's demand (source -> bps), without building the whole table."""
+        if self.explicit is not None:
+            return self.explicit.get(p, {})
+        found = self._bundle_of.get(p)
+        if found is None:
+            return {}
+        sources, share = found
+        return {s: bps * share for s, bps in sources.items()}
+
+    @cached_property
+    def _bundle_of(self) -> dict[Prefix, tuple[Mapping[str, float], float]]:
+        out = {}
+        for members, sources in self.bundled:
+            total = sum(self.weights[p] for p in members)
+            for p in members:
+                out[p] = (sources, self.weights[p] / total)
         return out
 
     @property
@@ -157,3 +182,21 @@ def _rate(v: object, where: str) -> float:
     if not rate >= 0 or rate == float("inf"):
         raise MatrixError(f"{where}: must be a finite, non-negative rate, got {v!r}")
     return rate
+
+
+def draw_pairs(matrix: TrafficMatrix, n: int, seed: int) -> list[tuple[str, Prefix]]:
+    """``n`` (source, destination) pairs drawn in proportion to the demand, from the
+    bundles without listing every pair (prometheus has 47 million): a bundle's source by
+    its amount, then a destination of the bundle by its weight."""
+    rng = random.Random(seed)
+    cells = [(ms, s, bps) for ms, sources in matrix.bundled for s, bps in sources.items()]
+    picks = rng.choices(cells, weights=[c[2] for c in cells], k=n)
+    ordered: dict[frozenset[Prefix], tuple[list[Prefix], list[float]]] = {}
+    out = []
+    for members, s, _ in picks:
+        got = ordered.get(members)
+        if got is None:
+            ps = sorted(members)
+            got = ordered[members] = (ps, [matrix.weights[p] for p in ps])
+        out.append((s, rng.choices(got[0], weights=got[1])[0]))
+    return out

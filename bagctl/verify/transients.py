@@ -98,7 +98,7 @@ def find_transients(
     for _at, node, p, old, _new in reversed(changes):
         _set(state, node, p, old)  # type: ignore[arg-type]
     fib_prefixes = {p for t in state.values() for p in t} | {c[2] for c in changes}
-    destinations = list(matrix.demands)
+    destinations = matrix.destinations()
     # For each FIB prefix, the destinations whose forwarding it takes part in.
     affected: dict[Prefix, list[Prefix]] = defaultdict(list)
     chain: dict[Prefix, list[Prefix]] = {}
@@ -108,6 +108,14 @@ def find_transients(
         for q in covering:
             affected[q].append(d)
     owner_sets = {d: frozenset(owners.get(d, ())) for d in destinations}
+    demands: dict[Prefix, Mapping[str, float]] = {}  # only the destinations a change touches
+
+    def demand(d: Prefix) -> Mapping[str, float]:
+        got = demands.get(d)
+        if got is None:
+            got = demands[d] = matrix.demand_for(d)
+        return got
+
     open_: dict[tuple[str, Prefix], tuple[int, tuple[str, ...]]] = {}
     found: list[Transient] = []
     cache: dict[tuple[tuple[str, int], ...], dict[str, float]] = {}
@@ -125,7 +133,7 @@ def find_transients(
                     return shares or None
             return None
 
-        result = push(matrix.demands[d], owner_sets[d], hops)
+        result = push(demand(d), owner_sets[d], hops)
         out: dict[str, tuple[str, ...]] = {}
         if result.looped > 0:
             out["loop"] = result.cycle

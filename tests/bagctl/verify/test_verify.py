@@ -7,6 +7,7 @@ default matrix sends between them) under spines (``stsw``), every switch its own
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import networkx as nx
@@ -411,3 +412,24 @@ async def test_region_preset_after_failures_is_within_tolerance() -> None:
     loops = [f for f in looped.faults if f.kind == "loop"]
     assert loops and {f.prefix for f in loops} == leaf_prefixes
     assert any("meet a loop" in p or "meets a loop" in p for p in looped.problems)
+
+
+def test_flow_pairs_are_drawn_in_proportion_to_the_gravity_demand() -> None:
+    """Drawn from the bundles, without the per-pair table: each pair has demand, and the
+    share of pairs per source follows each source's share of the demand."""
+    from bagctl.verify.traffic import draw_pairs
+
+    topo = load_topology(ROOT / "topologies" / "mini.yaml")
+    matrix = gravity_matrix(topo)
+    n = 20_000
+    pairs = draw_pairs(matrix, n, seed=7)
+    assert len(pairs) == n and pairs == draw_pairs(matrix, n, seed=7)
+    by_source: dict[str, int] = {}
+    for s, p in pairs:
+        assert matrix.demands[p][s] > 0
+        by_source[s] = by_source.get(s, 0) + 1
+    total = matrix.total_bps
+    for s in ("r1-nsf1-rtsw1-1", "r1-dsf1-rdsw1"):
+        share = sum(d.get(s, 0.0) for d in matrix.demands.values()) / total
+        sigma = math.sqrt(share * (1 - share) / n)
+        assert abs(by_source[s] / n - share) < 4 * sigma, (s, by_source[s] / n, share)
