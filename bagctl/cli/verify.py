@@ -102,7 +102,7 @@ def _render(report: VerifyReport, extra: dict[str, Any]) -> None:
         click.echo(
             f"flows: {fl['flows']} hashed, {fl['delivered']} delivered, "
             f"{fl['groups_tested']} groups tested, {len(fl['outliers'])} outliers "
-            f"({fl['expected_false_outliers']:.2f} expected by chance)"
+            f"(Bonferroni, family-wise alpha {fl['alpha']:g})"
         )
     if "transients" in extra:
         t = extra["transients"]
@@ -137,6 +137,13 @@ def _shares(shares: dict[str, float]) -> str:
 )
 @click.option("--flows", "n_flows", type=click.IntRange(0), default=0, help="Hash N flows.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the flows.")
+@click.option(
+    "--alpha",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.001,
+    show_default=True,
+    help="With --flows: family-wise significance of the chi-square tests (Bonferroni).",
+)
 @click.option("--pcap", type=click.Path(dir_okay=False), help="Write the flows as a pcap.")
 @click.option("--plot", type=click.Path(dir_okay=False), help="Utilization picture.")
 @click.option("--transients", is_flag=True, help="Report the last operation's transients.")
@@ -160,6 +167,7 @@ def verify_cmd(
     matrix_file: str | None,
     n_flows: int,
     seed: int,
+    alpha: float,
     pcap: str | None,
     plot: str | None,
     transients: bool,
@@ -207,7 +215,7 @@ def verify_cmd(
     extra: dict[str, Any] = {}
     problems = list(report.problems)
     if n_flows:
-        flow_report = _flows(topo, fib, matrix, n_flows, seed, pcap)
+        flow_report = _flows(topo, fib, matrix, n_flows, seed, pcap, alpha)
         extra["flows"] = flow_report
         if flow_report["outliers"]:
             problems.append(
@@ -266,7 +274,7 @@ def _members(topo: Any, key: tuple[str, str]) -> int:
 
 
 def _flows(
-    topo: Any, fib: FibSnapshot, matrix: Any, n: int, seed: int, pcap: str | None
+    topo: Any, fib: FibSnapshot, matrix: Any, n: int, seed: int, pcap: str | None, alpha: float
 ) -> dict[str, Any]:
     from ..verify.flows import (
         Demand,
@@ -287,7 +295,9 @@ def _flows(
         ]
         flows = make_flows(n, sources, seed, owners=owners)
     result = walk_flows(fib, owners, flows)
-    checked = check_groups(result)
+    # Bonferroni: with hundreds of groups, a per-group alpha would flag some by chance
+    # alone; the family-wise error stays at most alpha (flows.FlowReport).
+    checked = check_groups(result, alpha=alpha, bonferroni=True)
     if pcap:
         write_pcap(pcap, flows)
     return {
@@ -296,7 +306,8 @@ def _flows(
         "black_holes": [h.as_dict() for h in result.black_holes],
         "loops": [lp.as_dict() for lp in result.loops],
         "groups_tested": len(checked.tests),
-        "expected_false_outliers": checked.expected_false_outliers,
+        "alpha": checked.alpha,
+        "threshold": checked.threshold,
         "outliers": [t.as_dict() for t in checked.outliers],
         "pcap": pcap,
     }
