@@ -74,12 +74,27 @@ def next_hop_names(configs: Iterable[SpeakerConfig]) -> dict[IPAddress, str]:
     return names
 
 
-def note_members(members: dict[tuple[str, str], int], bundle: Bundle, members_up: int) -> None:
-    """Record ``members_up`` working members of ``bundle`` (all of them: forget it)."""
-    if members_up >= bundle.members:
-        members.pop(bundle.key, None)
-    else:
-        members[bundle.key] = members_up
+class FailureLog:
+    """What a region was told to break or drain and has not restored: the runtimes'
+    bookkeeping (``Region``, ``ShardedRegion`` and so ``ComposeRegion``), read as
+    ``Failures`` by the verifier and by the management bus."""
+
+    def __init__(self) -> None:
+        self.down: set[tuple[str, str]] = set()  # bundles (key) taken down
+        self.members: dict[tuple[str, str], int] = {}  # bundles (key) with members down
+        self.drained: dict[str, str] = {}  # node -> drain method
+
+    def members_up(self, bundle: Bundle, members_up: int) -> None:
+        """Record ``members_up`` working members of ``bundle`` (all of them: forget it)."""
+        if members_up >= bundle.members:
+            self.members.pop(bundle.key, None)
+        else:
+            self.members[bundle.key] = members_up
+
+    def snapshot(self) -> Failures:
+        return Failures(
+            down=frozenset(self.down), members_up=dict(self.members), drained=dict(self.drained)
+        )
 
 
 def fib_names(speaker: Speaker, names: dict[IPAddress, str]) -> dict[str, dict[str, int]]:
@@ -198,9 +213,7 @@ class Region:
         self.configs = speaker_configs(topo, port=port)
         self._wake = asyncio.Event()
         self.shard = Shard(self.configs, transport=transport, seed=seed, on_wake=self._wake.set)
-        self._down: set[tuple[str, str]] = set()  # bundles (key) taken down
-        self._members: dict[tuple[str, str], int] = {}  # bundles (key) with members down
-        self._drained: dict[str, str] = {}  # node -> drain method
+        self.broken = FailureLog()
         self._on_progress = on_progress
 
     @property
@@ -245,7 +258,7 @@ class Region:
         bundle = self._bundle(a, b)
 
         async def act() -> None:
-            self._down.add(bundle.key)
+            self.broken.down.add(bundle.key)
             for here, there in ((bundle.a, bundle.b), (bundle.b, bundle.a)):
                 if here in self.speakers:
                     self.shard.link_down(here, there)
@@ -256,7 +269,7 @@ class Region:
         bundle = self._bundle(a, b)
 
         async def act() -> None:
-            self._down.discard(bundle.key)
+            self.broken.down.discard(bundle.key)
             for here, there in ((bundle.a, bundle.b), (bundle.b, bundle.a)):
                 if here in self.speakers:
                     self.shard.link_up(here, there)
@@ -271,7 +284,7 @@ class Region:
         capacity = members_capacity(bundle, members_up)
 
         async def act() -> None:
-            note_members(self._members, bundle, members_up)
+            self.broken.members_up(bundle, members_up)
             for here, there in ((bundle.a, bundle.b), (bundle.b, bundle.a)):
                 if here in self.speakers:
                     self.shard.set_capacity(here, there, capacity)
@@ -285,7 +298,7 @@ class Region:
         DrainMethod(method)
 
         async def act() -> None:
-            self._drained[node] = method
+            self.broken.drained[node] = method
             self.shard.drain(node, method)
 
         return await self._measure(f"drain {node} {method}", act, timeout)
@@ -294,7 +307,7 @@ class Region:
         self._speaker(node)
 
         async def act() -> None:
-            self._drained.pop(node, None)
+            self.broken.drained.pop(node, None)
             self.shard.undrain(node)
 
         return await self._measure(f"undrain {node}", act, timeout)
@@ -304,7 +317,7 @@ class Region:
         self._speaker(node)
 
         async def act() -> None:
-            self._drained.pop(node, None)  # a fresh speaker starts undrained
+            self.broken.drained.pop(node, None)  # a fresh speaker starts undrained
             await self.shard.restart(node)
 
         return await self._measure(f"restart {node}", act, timeout)
@@ -337,7 +350,7 @@ class Region:
     # --- measurement --------------------------------------------------------------------
 
     def _expected_up(self) -> list[tuple[str, str]]:
-        return [(b.a, b.b) for b in self.topo.sessions() if b.key not in self._down]
+        return [(b.a, b.b) for b in self.topo.sessions() if b.key not in self.broken.down]
 
     def sessions_established(self) -> tuple[int, int]:
         expected = self._expected_up()
@@ -406,11 +419,7 @@ class Region:
 
     def failures(self) -> Failures:
         """What this region was told to break or drain and has not restored."""
-        return Failures(
-            down=frozenset(self._down),
-            members_up=dict(self._members),
-            drained=dict(self._drained),
-        )
+        return self.broken.snapshot()
 
     def weights(self, node: str, prefix: Prefix | str) -> dict[str, int]:
         """Next-hop node name -> integer weight in ``node``'s FIB for ``prefix``."""
@@ -451,9 +460,9 @@ class Region:
             "speakers": len(self.speakers),
             "sessions_established": up,
             "sessions_expected": expected,
-            "bundles_down": [list(key) for key in sorted(self._down)],
+            "bundles_down": [list(key) for key in sorted(self.broken.down)],
             "transport": self.transport,
         }
 
 
-__all__ = ["ConvergenceReport", "Region", "speaker_configs"]
+__all__ = ["ConvergenceReport", "FailureLog", "Region", "speaker_configs"]

@@ -39,10 +39,10 @@ from speakers.speaker import DrainMethod
 from ..region import (
     DEFAULT_PORT,
     ConvergenceReport,
+    FailureLog,
     find_bundle,
     members_capacity,
     next_hop_names,
-    note_members,
     speaker_configs,
 )
 from ..topology.model import Topology
@@ -159,9 +159,7 @@ class ShardedRegion:
         self.where = {name: i for i, names in enumerate(self.groups) for name in names}
         self.workers: list[_WorkerHandle] = []
         self._idle = asyncio.Event()
-        self._down: set[tuple[str, str]] = set()
-        self._members: dict[tuple[str, str], int] = {}  # bundles (key) with members down
-        self._drained: dict[str, str] = {}  # node -> drain method
+        self.broken = FailureLog()
         self._on_progress = on_progress
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self.last_snapshots: list[dict[str, Any]] = []
@@ -273,7 +271,7 @@ class ShardedRegion:
         bundle = find_bundle(self.topo, a, b)
 
         async def act() -> None:
-            self._down.add(bundle.key)
+            self.broken.down.add(bundle.key)
             await self._on_ends(a, b, "link_down")
 
         return await self._measure(f"bundle-down {a} {b}", act, timeout)
@@ -282,7 +280,7 @@ class ShardedRegion:
         bundle = find_bundle(self.topo, a, b)
 
         async def act() -> None:
-            self._down.discard(bundle.key)
+            self.broken.down.discard(bundle.key)
             await self._on_ends(a, b, "link_up")
 
         return await self._measure(f"bundle-up {a} {b}", act, timeout)
@@ -294,7 +292,7 @@ class ShardedRegion:
         capacity = members_capacity(bundle, members_up)
 
         async def act() -> None:
-            note_members(self._members, bundle, members_up)
+            self.broken.members_up(bundle, members_up)
             await self._on_ends(a, b, "set_capacity", bps=capacity)
 
         return await self._measure(f"members {a} {b} {members_up}/{bundle.members}", act, timeout)
@@ -306,7 +304,7 @@ class ShardedRegion:
         DrainMethod(method)  # a bad method is refused here, by name
 
         async def act() -> None:
-            self._drained[node] = method
+            self.broken.drained[node] = method
             await worker.request("drain", node=node, method=method)
 
         return await self._measure(f"drain {node} {method}", act, timeout)
@@ -315,7 +313,7 @@ class ShardedRegion:
         worker = self._worker(node)
 
         async def act() -> None:
-            self._drained.pop(node, None)
+            self.broken.drained.pop(node, None)
             await worker.request("undrain", node=node)
 
         return await self._measure(f"undrain {node}", act, timeout)
@@ -324,7 +322,7 @@ class ShardedRegion:
         worker = self._worker(node)
 
         async def act() -> None:
-            self._drained.pop(node, None)  # a fresh speaker starts undrained
+            self.broken.drained.pop(node, None)  # a fresh speaker starts undrained
             await worker.request("restart", node=node)
 
         return await self._measure(f"restart {node}", act, timeout)
@@ -366,11 +364,7 @@ class ShardedRegion:
 
     def failures(self) -> Failures:
         """What this region was told to break or drain and has not restored."""
-        return Failures(
-            down=frozenset(self._down),
-            members_up=dict(self._members),
-            drained=dict(self._drained),
-        )
+        return self.broken.snapshot()
 
     async def weights(self, node: str, prefix: str) -> dict[str, int]:
         """Next-hop node name -> integer weight in ``node``'s FIB for ``prefix``."""
@@ -395,7 +389,7 @@ class ShardedRegion:
             "speakers": len(self.configs),
             "sessions_established": sum(s["ends_up"] for s in snaps) // 2,
             "sessions_expected": self._sessions_expected(),
-            "bundles_down": [list(key) for key in sorted(self._down)],
+            "bundles_down": [list(key) for key in sorted(self.broken.down)],
             "transport": self.transport,
             "workers": [len(g) for g in self.groups],
         }
@@ -416,7 +410,7 @@ class ShardedRegion:
     # --- measurement --------------------------------------------------------------------
 
     def _sessions_expected(self) -> int:
-        return sum(1 for b in self.topo.sessions() if b.key not in self._down)
+        return sum(1 for b in self.topo.sessions() if b.key not in self.broken.down)
 
     @staticmethod
     def _settled(snaps: list[dict[str, Any]]) -> bool:
