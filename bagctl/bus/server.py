@@ -88,8 +88,6 @@ class BusServer:
         self._seq = 0
         self._last_report: ConvergenceReport | None = None
         self._published: dict[str, bytes] = {}  # retained topic -> last payload
-        self._members_up: dict[tuple[str, str], int] = {}
-        self._down: set[tuple[str, str]] = set()
         self.state = "starting"
         self.commands_run = 0
         self._retain_fib = sum(1 for _ in self.topo.speakers()) <= RETAIN_FIB_MAX_SPEAKERS
@@ -256,7 +254,7 @@ class BusServer:
             return await self._link_up(args["a"], args["b"], args.get("members"), timeout)
         if cmd.name == "link-flap":
             bundle = self._bundle(args["a"], args["b"])
-            if bundle.key in self._down:
+            if bundle.key in rt.failures().down:
                 raise BusError("invalid", f"bundle {bundle.a}-{bundle.b} is down: bring it up")
             flap = rt.flap  # type: ignore[attr-defined]
             report = await flap(args["a"], args["b"], args["count"], args["interval_s"], timeout)
@@ -291,15 +289,23 @@ class BusServer:
     def _bundle(self, a: str, b: str) -> Bundle:
         return find_bundle(self.topo, a, b)  # parse_command checked it exists
 
+    def _state(self, bundle: Bundle) -> tuple[bool, int, int]:
+        """Whether ``bundle`` is down, its working members (0 when down), and the members
+        its capacity counts: read from the runtime's own record (``Runtime.failures``)."""
+        failures = self.runtime.failures()
+        down = bundle.key in failures.down
+        capacity = failures.members_up.get(bundle.key, bundle.members)
+        return down, 0 if down else capacity, capacity
+
     def _members(self, bundle: Bundle) -> dict[str, object]:
-        up = 0 if bundle.key in self._down else self._members_up.get(bundle.key, bundle.members)
+        _, up, _ = self._state(bundle)
         return {"bundle": [bundle.a, bundle.b], "members": bundle.members, "members_up": up}
 
     async def _link_down(
         self, a: str, b: str, members: int | None, timeout: float
     ) -> dict[str, object]:
         bundle = self._bundle(a, b)
-        up = 0 if bundle.key in self._down else self._members_up.get(bundle.key, bundle.members)
+        _, up, _ = self._state(bundle)
         if members is not None and members > up:
             raise BusError(
                 "members-out-of-range",
@@ -307,19 +313,16 @@ class BusServer:
                 f"cannot take {members} down",
             )
         if members is None or members == up:
-            self._down.add(bundle.key)
             report = await self.runtime.bundle_down(a, b, timeout)
         else:
             report = await self.runtime.set_members(a, b, up - members, timeout)
-            self._members_up[bundle.key] = up - members
         return self._report(report, **self._members(bundle))
 
     async def _link_up(
         self, a: str, b: str, members: int | None, timeout: float
     ) -> dict[str, object]:
         bundle = self._bundle(a, b)
-        down = bundle.key in self._down
-        up = 0 if down else self._members_up.get(bundle.key, bundle.members)
+        down, up, capacity_members = self._state(bundle)
         target = bundle.members if members is None else up + members
         if target > bundle.members:
             raise BusError(
@@ -327,14 +330,11 @@ class BusServer:
                 f"bundle {bundle.a}-{bundle.b}: {up} of {bundle.members} members up, "
                 f"cannot bring {members} more up",
             )
-        capacity_members = self._members_up.get(bundle.key, bundle.members)
         report = None
         if target != capacity_members:
             report = await self.runtime.set_members(a, b, target, timeout)
-            self._members_up[bundle.key] = target
         if down or report is None:
             report = await self.runtime.bundle_up(a, b, timeout)
-            self._down.discard(bundle.key)
         return self._report(report, **self._members(bundle))
 
     # --- publishing ---------------------------------------------------------------------
