@@ -18,6 +18,8 @@ from speakers.speaker import Speaker
 from speakers.wire import Prefix
 from speakers.wire.prefix import IPAddress, ipv4_mapped
 
+from .shard import group_names
+
 SHOW_WHAT = ("sessions", "rib", "fib")
 
 
@@ -127,7 +129,7 @@ def fib_view(
             {
                 "prefix": str(p),
                 "total": group.total,
-                "weights": {names.get(nh, str(nh)): w for nh, w in group.members},
+                "weights": group_names(group, names),
                 "next_hops": [
                     {
                         "neighbor": names.get(nh, str(nh)),

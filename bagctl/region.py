@@ -40,7 +40,7 @@ from speakers.ucmp import MissingBandwidthMode, ReadvertiseMode
 from speakers.wire import Prefix
 from speakers.wire.prefix import IPAddress, ipv4_mapped
 
-from .shard import Shard
+from .shard import Shard, group_names
 from .topology.addresses import loopbacks
 from .topology.model import Bundle, Topology
 from .verify.model import Failures
@@ -99,10 +99,7 @@ class FailureLog:
 
 def fib_names(speaker: Speaker, names: dict[IPAddress, str]) -> dict[str, dict[str, int]]:
     """A speaker's FIB as prefix -> next-hop node name -> integer weight."""
-    return {
-        str(p): {names.get(hop, str(hop)): w for hop, w in group.members}
-        for p, group in speaker.fib_table.entries()
-    }
+    return {str(p): group_names(group, names) for p, group in speaker.fib_table.entries()}
 
 
 def members_capacity(bundle: Bundle, members_up: int) -> float:
@@ -211,6 +208,7 @@ class Region:
         self.transport = transport
         self.port = port
         self.configs = speaker_configs(topo, port=port)
+        self.names = next_hop_names(self.configs.values())  # node by next hop, for views
         self._wake = asyncio.Event()
         self.shard = Shard(self.configs, transport=transport, seed=seed, on_wake=self._wake.set)
         self.broken = FailureLog()
@@ -410,12 +408,11 @@ class Region:
     async def fib_weights(self) -> dict[str, dict[str, dict[str, int]]]:
         """Every speaker's FIB: node -> prefix -> next-hop node -> integer weight (the
         verifier's actual side, ``bagctl.verify.FibSnapshot.from_names``)."""
-        names = next_hop_names(self.configs.values())
-        return {node: fib_names(s, names) for node, s in self.speakers.items()}
+        return {node: fib_names(s, self.names) for node, s in self.speakers.items()}
 
     async def fib_changes(self) -> dict[str, object]:
         """The last operation's FIB change stream (``Shard.change_stream``)."""
-        return self.shard.change_stream(next_hop_names(self.configs.values()))
+        return self.shard.change_stream(self.names)
 
     def failures(self) -> Failures:
         """What this region was told to break or drain and has not restored."""
@@ -427,8 +424,7 @@ class Region:
         group = self._speaker(node).fib_table.lookup(p)
         if group is None:
             return {}
-        names = next_hop_names(self.configs.values())
-        return {names.get(hop, str(hop)): w for hop, w in group.members}
+        return group_names(group, self.names)
 
     # --- inspection (bagctl show/status, the management bus) ----------------------------
 

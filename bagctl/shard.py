@@ -34,6 +34,12 @@ FIB_CHANGE_LOG = 64  # per switch: recent changes, for a look after the fact
 CHANGE_RECORD = 200_000  # FIB changes of one operation kept for the verifier's transients
 
 
+def group_names(group: NextHopGroup, names: Mapping[IPAddress, str]) -> dict[str, int]:
+    """A next-hop group as next-hop node name -> integer weight (``names``: node by next
+    hop, ``region.next_hop_names``); an unknown next hop keeps its address."""
+    return {names.get(hop, str(hop)): w for hop, w in group.members}
+
+
 @dataclass
 class FibCounters:
     """FIB changes since the last reset: how many, the last one's time, which prefixes."""
@@ -272,9 +278,7 @@ class Shard:
         past ``CHANGE_RECORD``."""
 
         def weights(group: NextHopGroup | None) -> dict[str, int] | None:
-            if group is None:
-                return None
-            return {names.get(hop, str(hop)): w for hop, w in group.members}
+            return None if group is None else group_names(group, names)
 
         rows = [
             [c.at_ns, node, str(c.prefix), weights(c.old), weights(c.new)]
@@ -286,4 +290,4 @@ class Shard:
         return sum(len(s.fib_table) for s in self.speakers.values())
 
 
-__all__ = ["FibCounters", "Shard", "ShardSnapshot"]
+__all__ = ["FibCounters", "Shard", "ShardSnapshot", "group_names"]

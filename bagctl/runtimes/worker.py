@@ -42,7 +42,7 @@ from speakers.config import SpeakerConfig
 from speakers.wire import Prefix
 from speakers.wire.prefix import IPAddress
 
-from ..shard import Shard
+from ..shard import Shard, group_names
 from .gctune import settle, tune_for_region
 
 PROGRESS_INTERVAL_S = 0.25  # session bring-up progress, at most this often
@@ -204,7 +204,7 @@ class Worker:
             group = shard.speaker(r["node"]).fib_table.lookup(Prefix.parse(r["prefix"]))
             if group is None:
                 return {}
-            return {self._names.get(hop, str(hop)): w for hop, w in group.members}
+            return group_names(group, self._names)
         elif op == "view":
             from .. import inspect as views  # the bus's views of a speaker
 
