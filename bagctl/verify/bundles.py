@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from speakers.wire import Prefix
 
 from .fibview import FibSnapshot
-from .loads import normalize
+from .loads import normalize, reach
 from .traffic import TrafficMatrix
 
 
@@ -331,35 +331,10 @@ def _push_one(
         return got
 
     # Reachable switches and back edges (a depth-first walk), then Kahn's order.
-    indegree: dict[str, int] = defaultdict(int)
-    back: set[tuple[str, str]] = set()
-    state: dict[str, int] = {}
-    cycle: tuple[str, ...] = ()
-    for root in inflow:
-        if root in state:
-            continue
-        state[root] = 1
-        stack = [(root, _children(classify(root)))]
-        while stack:
-            v, todo = stack[-1]
-            if not todo:
-                state[v] = 2
-                stack.pop()
-                continue
-            u = todo.pop()
-            mark = state.get(u)
-            if mark == 1:
-                back.add((v, u))
-                if not cycle:
-                    names = [frame[0] for frame in stack]
-                    cycle = tuple(names[names.index(u) :])
-                continue
-            indegree[u] += 1
-            if mark is None:
-                state[u] = 1
-                stack.append((u, _children(classify(u))))
+    walk = reach(inflow, lambda v: _children(classify(v)))
+    indegree, back, cycle = walk.indegree, walk.back, walk.cycle
     amount_at: dict[str, float] = defaultdict(float, inflow)
-    ready = [v for v in state if indegree[v] == 0]
+    ready = [v for v in walk.reached if indegree[v] == 0]
     loads = totals.loads
     looped = 0.0
     while ready:

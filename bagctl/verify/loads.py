@@ -11,7 +11,7 @@ hold their traffic forever: a forwarding loop, reported with the cycle it follow
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 Shares = Mapping[str, float]  # next hop -> fraction (sum 1)
@@ -38,37 +38,15 @@ def push(demand: Mapping[str, float], owners: frozenset[str], next_hops: NextHop
     in topological order."""
     out = PushResult()
     hops: dict[str, Shares] = {}
-    back: set[tuple[str, str]] = set()
-    indegree: dict[str, int] = defaultdict(int)
-    state: dict[str, int] = {}  # 1: on the DFS stack, 2: finished
-    for root in demand:
-        if demand[root] <= 0 or root in state:
-            continue
-        state[root] = 1
-        stack: list[tuple[str, list[str]]] = [(root, _children(root, owners, next_hops, hops))]
-        while stack:
-            v, todo = stack[-1]
-            if not todo:
-                state[v] = 2
-                stack.pop()
-                continue
-            u = todo.pop()
-            mark = state.get(u)
-            if mark == 1:  # u is on the stack: v -> u closes a cycle
-                back.add((v, u))
-                if not out.cycle:
-                    names = [frame[0] for frame in stack]
-                    out.cycle = tuple(names[names.index(u) :])
-                continue
-            indegree[u] += 1
-            if mark is None:
-                state[u] = 1
-                stack.append((u, _children(u, owners, next_hops, hops)))
+    walk = reach(
+        (s for s, d in demand.items() if d > 0), lambda v: _children(v, owners, next_hops, hops)
+    )
+    back, indegree, out.cycle = walk.back, walk.indegree, walk.cycle
     inflow: dict[str, float] = defaultdict(float)
     for s, d in demand.items():
         if d > 0:
             inflow[s] += d
-    ready = deque(v for v in state if indegree[v] == 0)
+    ready = deque(v for v in walk.reached if indegree[v] == 0)
     loads = out.loads
     while ready:
         v = ready.popleft()
@@ -95,6 +73,52 @@ def push(demand: Mapping[str, float], owners: frozenset[str], next_hops: NextHop
             if indegree[u] == 0:
                 ready.append(u)
     return out
+
+
+@dataclass
+class Reach:
+    """What a depth-first walk from some switches found: every switch reached (in the
+    order first seen), each one's in-degree over the edges that are not back edges, the
+    back edges (each closes a cycle), and the first cycle met."""
+
+    reached: list[str]
+    indegree: dict[str, int]
+    back: set[tuple[str, str]]
+    cycle: tuple[str, ...]
+
+
+def reach(roots: Iterable[str], children: Callable[[str], list[str]]) -> Reach:
+    """Walk depth first from ``roots`` along ``children`` (asked once per switch). What is
+    left after the back edges is a DAG, ready for Kahn's order (``push``, and
+    ``bundles.push_bundles``)."""
+    indegree: dict[str, int] = defaultdict(int)
+    back: set[tuple[str, str]] = set()
+    state: dict[str, int] = {}  # 1: on the DFS stack, 2: finished
+    cycle: tuple[str, ...] = ()
+    for root in roots:
+        if root in state:
+            continue
+        state[root] = 1
+        stack: list[tuple[str, list[str]]] = [(root, children(root))]
+        while stack:
+            v, todo = stack[-1]
+            if not todo:
+                state[v] = 2
+                stack.pop()
+                continue
+            u = todo.pop()
+            mark = state.get(u)
+            if mark == 1:  # u is on the stack: v -> u closes a cycle
+                back.add((v, u))
+                if not cycle:
+                    names = [frame[0] for frame in stack]
+                    cycle = tuple(names[names.index(u) :])
+                continue
+            indegree[u] += 1
+            if mark is None:
+                state[u] = 1
+                stack.append((u, children(u)))
+    return Reach(list(state), indegree, back, cycle)
 
 
 def _children(
