@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from speakers.wire import Prefix
 
 from .fibview import FibSnapshot
-from .loads import normalize, reach
+from .loads import reach, shares_of
 from .traffic import TrafficMatrix
 
 
@@ -78,11 +78,7 @@ class _Tables:
         self._length_sets: dict[tuple[str, int], list[int]] = {}
 
     def shares(self, weights: Mapping[str, float]) -> dict[str, float]:
-        key = id(weights)
-        got = self._shares.get(key)
-        if got is None:
-            got = self._shares[key] = normalize(weights)
-        return got
+        return shares_of(weights, self._shares)
 
     def group(self, node: str, p: Prefix) -> Mapping[str, float] | None:
         """The group ``node`` forwards all of ``p`` with (None: no route), memoized."""

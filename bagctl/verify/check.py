@@ -33,8 +33,8 @@ from speakers.wire import Prefix
 
 from ..topology.model import Topology
 from .bundles import bundles_of, push_bundles
-from .fibview import FibSnapshot, Weights
-from .loads import normalize
+from .fibview import FibSnapshot
+from .loads import shares_of
 from .model import Failures, RoutingModel, build_model, bundle_capacity
 from .traffic import TrafficMatrix, gravity_matrix
 
@@ -219,7 +219,7 @@ def verify(
     capacity = _capacities(topo, failures)
 
     ideal_fib, ecmp_fib = _plan_tables(model)
-    errors, checked, total_error = _weight_errors(model, fib, ideal_fib)
+    errors, checked, total_error = _weight_errors(fib, ideal_fib)
     actual, ideal, ecmp, faults = _push_all(model, fib, matrix, ideal_fib, ecmp_fib)
     ideal_scale = _scale(ideal, capacity)
     actual_scale = _scale(actual, capacity)
@@ -323,17 +323,7 @@ def _scale(
     return scale
 
 
-def _shares_of(weights: Weights, cache: dict[int, dict[str, float]]) -> dict[str, float]:
-    key = id(weights)
-    shares = cache.get(key)
-    if shares is None:
-        shares = cache[key] = normalize(weights)
-    return shares
-
-
-def _weight_errors(
-    model: RoutingModel, fib: FibSnapshot, ideal: FibSnapshot
-) -> tuple[list[WeightError], int, float]:
+def _weight_errors(fib: FibSnapshot, ideal: FibSnapshot) -> tuple[list[WeightError], int, float]:
     """Every FIB entry against the model's route for the same prefix at the same switch
     (``ideal``: the model's splits as a table, shared objects, so equal pairs of groups
     are compared once)."""
@@ -351,7 +341,7 @@ def _weight_errors(
             key = (id(weights), id(expected))
             err = compared.get(key)
             if err is None:
-                err = compared[key] = _difference(_shares_of(weights, cache), expected)
+                err = compared[key] = _difference(shares_of(weights, cache), expected)
             if err > 0:
                 total += err
                 errors.append(WeightError(node, str(p), err, cache[id(weights)], expected))
