@@ -57,7 +57,7 @@ from .composefile import (
     project_name,
     render,
 )
-from .sharded import ShardedRegion, WorkerError
+from .sharded import Replies, ShardedRegion, WorkerError
 
 READY_TIMEOUT_S = 300.0  # every container up and its agent connected
 BROKER_TIMEOUT_S = 30.0
@@ -141,7 +141,7 @@ class _AgentBus:
                 await client.__aexit__(None, None, None)
 
 
-class _AgentHandle:
+class _AgentHandle(Replies):
     """The host's end of one agent: what ``sharded._WorkerHandle`` is for a worker
     process (requests with replies, the idle cue, progress), over the region's broker."""
 
@@ -154,35 +154,13 @@ class _AgentHandle:
         on_progress: Callable[[], None],
         on_ready: Callable[[], None],
     ) -> None:
+        super().__init__(f"agent {node}", on_idle, on_progress)
         self.index = index
         self.node = node
-        self.ends = (0, 0)  # (up, expected) as last reported
-        self.fib_changes = 0
         self.ready = asyncio.Event()
         self.gone: str | None = None
         self._bus = bus
-        self._on_idle = on_idle
-        self._on_progress = on_progress
         self._on_ready = on_ready
-        self._next = 0
-        self._waiting: dict[int, asyncio.Future[Any]] = {}
-
-    def on_message(self, msg: dict[str, Any]) -> None:
-        if msg.get("ev") == "progress":
-            self.ends = (msg["ends_up"], msg["ends_expected"])
-            self.fib_changes = msg["fib_changes"]
-            self._on_progress()
-            return
-        if "ev" in msg:
-            self._on_idle()
-            return
-        fut = self._waiting.pop(msg.get("id", -1), None)
-        if fut is None or fut.done():
-            return
-        if msg.get("ok"):
-            fut.set_result(msg.get("result"))
-        else:
-            fut.set_exception(WorkerError(f"agent {self.node}: {msg.get('error')}"))
 
     def on_state(self, msg: dict[str, Any]) -> None:
         state = msg.get("state")
@@ -196,20 +174,13 @@ class _AgentHandle:
     def lost(self, why: str) -> None:
         self.gone = why
         self.ready.clear()
-        for fut in self._waiting.values():
-            if not fut.done():
-                fut.set_exception(WorkerError(f"agent {self.node}: {why}"))
-        self._waiting.clear()
-        self._on_idle()  # wake a waiting measurement, which then sees the error
+        self.fail_waiting(f"agent {self.node}: {why}")
 
     async def request(self, op: str, **args: object) -> Any:
         if self.gone is not None:
             raise WorkerError(f"agent {self.node}: {self.gone}")
-        self._next += 1
-        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._waiting[self._next] = fut
-        payload = json.dumps({"id": self._next, "op": op, **args}, separators=(",", ":"))
-        await self._bus.publish(self.node, payload.encode())
+        message, fut = self.new_request(op, args)
+        await self._bus.publish(self.node, json.dumps(message, separators=(",", ":")).encode())
         return await fut
 
     async def close(self) -> None:

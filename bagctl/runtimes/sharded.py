@@ -57,8 +57,59 @@ class WorkerError(RuntimeError):
     """A worker refused an operation or died; the message names the worker."""
 
 
-class _WorkerHandle:
-    """The parent's end of one worker: requests with replies, and the idle cue."""
+class Replies:
+    """The parent's bookkeeping for one worker, whatever carries its messages (a pipe
+    here, MQTT for a compose agent: ``compose._AgentHandle``): numbered requests awaiting
+    their replies, and the unasked events (progress, the idle cue)."""
+
+    def __init__(
+        self, label: str, on_idle: Callable[[], None], on_progress: Callable[[], None]
+    ) -> None:
+        self.label = label  # "worker 1", "agent r1-bag1-1": how errors name it
+        self.ends = (0, 0)  # (up, expected) as last reported
+        self.fib_changes = 0  # since the operation began, as last reported
+        self._on_idle = on_idle
+        self._on_progress = on_progress
+        self._next = 0
+        self._waiting: dict[int, asyncio.Future[Any]] = {}
+
+    def on_message(self, msg: dict[str, Any]) -> None:
+        """One message from the worker: progress, an event, or a reply."""
+        if msg.get("ev") == "progress":
+            self.ends = (msg["ends_up"], msg["ends_expected"])
+            self.fib_changes = msg["fib_changes"]
+            self._on_progress()
+            return
+        if "ev" in msg:
+            self._on_idle()
+            return
+        fut = self._waiting.pop(msg.get("id", -1), None)
+        if fut is None or fut.done():
+            return
+        if msg.get("ok"):
+            fut.set_result(msg.get("result"))
+        else:
+            fut.set_exception(WorkerError(f"{self.label}: {msg.get('error')}"))
+
+    def new_request(self, op: str, args: dict[str, object]) -> tuple[dict[str, object], Any]:
+        """The request to send and the future its reply will resolve."""
+        self._next += 1
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiting[self._next] = fut
+        return {"id": self._next, "op": op, **args}, fut
+
+    def fail_waiting(self, error: str) -> None:
+        """Every request still waiting fails with ``error``; a waiting measurement wakes
+        and sees it."""
+        for fut in self._waiting.values():
+            if not fut.done():
+                fut.set_exception(WorkerError(error))
+        self._waiting.clear()
+        self._on_idle()
+
+
+class _WorkerHandle(Replies):
+    """The parent's end of one worker process: its pipes, and its exit."""
 
     def __init__(
         self,
@@ -67,51 +118,25 @@ class _WorkerHandle:
         on_idle: Callable[[], None],
         on_progress: Callable[[], None],
     ) -> None:
+        super().__init__(f"worker {index}", on_idle, on_progress)
         self.index = index
         self.proc = proc
-        self.ends = (0, 0)  # (up, expected) as last reported
-        self.fib_changes = 0  # since the operation began, as last reported
-        self._on_progress = on_progress
-        self._next = 0
-        self._waiting: dict[int, asyncio.Future[Any]] = {}
-        self._on_idle = on_idle
         self._reader = asyncio.get_running_loop().create_task(self._read())
 
     async def _read(self) -> None:
         assert self.proc.stdout is not None
         try:
             while line := await self.proc.stdout.readline():
-                msg = json.loads(line)
-                if msg.get("ev") == "progress":
-                    self.ends = (msg["ends_up"], msg["ends_expected"])
-                    self.fib_changes = msg["fib_changes"]
-                    self._on_progress()
-                    continue
-                if "ev" in msg:
-                    self._on_idle()
-                    continue
-                fut = self._waiting.pop(msg["id"], None)
-                if fut is None or fut.done():
-                    continue
-                if msg["ok"]:
-                    fut.set_result(msg["result"])
-                else:
-                    fut.set_exception(WorkerError(f"worker {self.index}: {msg['error']}"))
+                self.on_message(json.loads(line))
         finally:
             code = await self.proc.wait()
-            for fut in self._waiting.values():
-                if not fut.done():
-                    fut.set_exception(WorkerError(f"worker {self.index} exited with {code}"))
-            self._waiting.clear()
-            self._on_idle()  # wake a waiting measurement, which then sees the error
+            self.fail_waiting(f"worker {self.index} exited with {code}")
 
     async def request(self, op: str, **args: object) -> Any:
         if self.proc.returncode is not None or self.proc.stdin is None:
             raise WorkerError(f"worker {self.index} is not running")
-        self._next += 1
-        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._waiting[self._next] = fut
-        self.proc.stdin.write((json.dumps({"id": self._next, "op": op, **args}) + "\n").encode())
+        message, fut = self.new_request(op, args)
+        self.proc.stdin.write((json.dumps(message) + "\n").encode())
         await self.proc.stdin.drain()
         return await fut
 
