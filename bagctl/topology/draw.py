@@ -456,6 +456,41 @@ def draw_labels(
     return len(region_keys), len(fabric_keys)
 
 
+def role_entries(topo: Topology, facecolor: str) -> list[tuple[Line2D, str]]:
+    """Legend entries for the roles present: each role's marker, filled ``facecolor``
+    (shared with ``bagctl/verify/plot.py``)."""
+    present = {n.role for n in topo.nodes}
+    return [
+        (
+            Line2D(
+                [],
+                [],
+                linestyle="",
+                marker=marker,
+                markersize=7,
+                markerfacecolor=facecolor,
+                markeredgecolor="#1a1a1a",
+            ),
+            text,
+        )
+        for role, (marker, text) in ROLE_STYLE.items()
+        if role in present
+    ]
+
+
+def capacity_entries(
+    examples: Iterable[Bundle], scale: float, colour: str
+) -> list[tuple[Line2D, str]]:
+    """Legend entries for line width: one example bundle per width (``_capacity_examples``)."""
+    return [
+        (
+            Line2D([], [], color=colour, linewidth=bundle_width_pt(b.capacity_bps, scale)),
+            f"{b.members} x {format_bps(b.member_speed_bps)} = {format_bps(b.capacity_bps)}",
+        )
+        for b in examples
+    ]
+
+
 def _legend(
     fig: Figure,
     topo: Topology,
@@ -474,21 +509,9 @@ def _legend(
         labels.append(text)
 
     header("roles")
-    present = {n.role for n in topo.nodes}
-    for role, (marker, text) in ROLE_STYLE.items():
-        if role in present:
-            handles.append(
-                Line2D(
-                    [],
-                    [],
-                    linestyle="",
-                    marker=marker,
-                    markersize=7,
-                    markerfacecolor="white",
-                    markeredgecolor="#1a1a1a",
-                )
-            )
-            labels.append(text)
+    for handle, text in role_entries(topo, "white"):
+        handles.append(handle)
+        labels.append(text)
     header("planes (node and bundle colour)")
     planes = sorted(p for p in colours if p is not None)
     for p in planes[:12]:
@@ -503,13 +526,9 @@ def _legend(
     examples = _capacity_examples(topo.bundles)
     if examples:
         header("bundle capacity (line width)")
-        for b in examples:
-            handles.append(
-                Line2D([], [], color="#333333", linewidth=bundle_width_pt(b.capacity_bps, scale))
-            )
-            labels.append(
-                f"{b.members} x {format_bps(b.member_speed_bps)} = {format_bps(b.capacity_bps)}"
-            )
+        for handle, text in capacity_entries(examples, scale, "#333333"):
+            handles.append(handle)
+            labels.append(text)
         header("bundle kinds")
         for st in _STYLES:
             if styles_present.get(st.key):

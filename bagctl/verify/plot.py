@@ -47,17 +47,18 @@ from bagctl.topology.draw import (
     _PAGE_CSS,
     _RC,
     LABEL_NODES_MAX,
-    ROLE_STYLE,
     _arc,
     _capacity_examples,
     _density_scale,
     _inline_svg,
     _room_pt,
     bundle_width_pt,
+    capacity_entries,
     check_output,
     draw_labels,
     draw_nodes,
     layout,
+    role_entries,
 )
 from bagctl.topology.model import Bundle, Topology
 from speakers.wire import format_bps
@@ -482,28 +483,13 @@ def _legend(topo: Topology, edges: Sequence[_Edge], counts: _Counts, scale: floa
     examples = _capacity_examples(topo.bundles)
     if examples:
         leg.header("bundle capacity (line width)")
-        for b in examples:
-            leg.add(
-                Line2D([], [], color="#555555", linewidth=bundle_width_pt(b.capacity_bps, scale)),
-                f"{b.members} x {format_bps(b.member_speed_bps)} = {format_bps(b.capacity_bps)}",
-            )
-    present = {n.role for n in topo.nodes}
-    if present:
+        for handle, text in capacity_entries(examples, scale, "#555555"):
+            leg.add(handle, text)
+    roles = role_entries(topo, NODE_COLOUR)
+    if roles:
         leg.header("roles")
-        for role, (marker, text) in ROLE_STYLE.items():
-            if role in present:
-                leg.add(
-                    Line2D(
-                        [],
-                        [],
-                        linestyle="",
-                        marker=marker,
-                        markersize=7,
-                        markerfacecolor=NODE_COLOUR,
-                        markeredgecolor="#1a1a1a",
-                    ),
-                    text,
-                )
+        for handle, text in roles:
+            leg.add(handle, text)
     return leg
 
 
