@@ -8,6 +8,7 @@ default plugins but that (no $SYS publishing, no packet logging). An external br
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit
@@ -68,6 +69,34 @@ class BrokerUrl:
             will=will,
             timeout=timeout,
         )
+
+    async def connect(
+        self,
+        identifier: str,
+        *,
+        within_s: float,
+        timeout: float,
+        will: aiomqtt.Will | None = None,
+        max_delay_s: float = 1.0,
+    ) -> aiomqtt.Client:
+        """A connected client, retrying for up to ``within_s`` (a broker in a container
+        that is still starting: nothing tells us when it listens); the last error, as
+        ``aiomqtt.MqttError``, once that time is up."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within_s
+        delay = 0.05
+        while True:
+            client = self.client(identifier, timeout=timeout, will=will)
+            try:
+                await client.__aenter__()
+                return client
+            except aiomqtt.MqttError as exc:
+                if loop.time() + delay > deadline:
+                    raise aiomqtt.MqttError(
+                        f"broker {self.redacted()} unreachable: {exc}"
+                    ) from None
+            await asyncio.sleep(delay)  # a retry's back-off, not a synchronisation
+            delay = min(max_delay_s, delay * 2)
 
     def redacted(self) -> str:
         """The URL with the password hidden (for messages and logs)."""

@@ -239,23 +239,6 @@ class AgentWorker(Worker):
         return await super()._dispatch(r)
 
 
-async def _connect(url: BrokerUrl, identifier: str, will: aiomqtt.Will) -> aiomqtt.Client:
-    """Connect, retrying until ``CONNECT_TIMEOUT_S``: the broker's container may not be
-    listening yet, and nothing tells us when it is."""
-    deadline = time.monotonic() + CONNECT_TIMEOUT_S
-    delay = 0.05
-    while True:
-        client = url.client(identifier, will=will, timeout=10)
-        try:
-            await client.__aenter__()
-            return client
-        except aiomqtt.MqttError as exc:
-            if time.monotonic() + delay > deadline:
-                raise aiomqtt.MqttError(f"broker {url.redacted()} unreachable: {exc}") from None
-        await asyncio.sleep(delay)  # a retry's back-off, not a synchronisation
-        delay = min(1.0, delay * 2)
-
-
 async def serve(args: argparse.Namespace) -> int:
     # Unchecked: `bagctl compose generate` checked the file (AS layout and all), and the
     # checks load networkx, which would double what every container reads at start.
@@ -287,7 +270,10 @@ async def serve(args: argparse.Namespace) -> int:
     state_topic = topics.agent(node, "state")
     gone = _encode({"v": VERSION, "state": "gone", "node": node})
     will = aiomqtt.Will(state_topic, gone, qos=1, retain=True)
-    client = await _connect(url, f"bagemu-agent-{topo.name}-{node}", will)
+    # the broker's container may start after ours
+    client = await url.connect(
+        f"bagemu-agent-{topo.name}-{node}", within_s=CONNECT_TIMEOUT_S, timeout=10, will=will
+    )
     channel = MqttChannel(client, topics.agent(node, "req"), topics.agent(node, "rep"))
     peers = {nb.name: addresses[nb.name] for nb in config.neighbors}
     worker = AgentWorker(

@@ -78,22 +78,15 @@ class _AgentBus:
     async def connect(self, timeout_s: float) -> None:
         """Connect as soon as the broker's container accepts (retried: nothing tells us
         when mosquitto listens), and subscribe to every agent's replies and state."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout_s
-        delay = 0.05
-        while True:
-            client = self.url.client(f"bagemu-host-{self.topics.region}-{os.getpid()}", timeout=5)
-            try:
-                await client.__aenter__()
-                break
-            except aiomqtt.MqttError as exc:
-                if loop.time() + delay > deadline:
-                    raise docker.DockerError(
-                        f"the region's broker at {self.url} did not accept a connection "
-                        f"within {timeout_s:g} s: {exc}"
-                    ) from None
-            await asyncio.sleep(delay)  # a retry's back-off, not a synchronisation
-            delay = min(0.5, delay * 2)
+        identifier = f"bagemu-host-{self.topics.region}-{os.getpid()}"
+        try:
+            client = await self.url.connect(
+                identifier, within_s=timeout_s, timeout=5, max_delay_s=0.5
+            )
+        except aiomqtt.MqttError as exc:
+            raise docker.DockerError(
+                f"the region's broker did not accept a connection within {timeout_s:g} s ({exc})"
+            ) from None
         self._client = client
         # Every wave publishes one request per agent at once: not a backlog to warn about.
         client.pending_calls_threshold = 1 << 20
