@@ -43,7 +43,7 @@ import aiomqtt
 
 from ..bus.broker import BrokerUrl
 from ..bus.topics import Topics
-from ..region import DEFAULT_PORT, ConvergenceReport, speaker_configs
+from ..region import DEFAULT_PORT, ConvergenceReport
 from ..topology.addresses import container_addresses
 from ..topology.dump import dump_topology
 from ..topology.model import Topology
@@ -216,15 +216,20 @@ class ComposeRegion(ShardedRegion):
             net = ipaddress.IPv4Network(subnet if subnet is not None else DEFAULT_SUBNET)
         except ValueError as exc:
             raise ValueError(f"subnet {subnet!r}: {exc}") from None
+        addresses = container_addresses(topo, net)
         super().__init__(
-            topo, workers=1, transport="tcp", port=port, seed=seed, on_progress=on_progress
+            topo,
+            workers=1,
+            transport="tcp",
+            port=port,
+            seed=seed,
+            on_progress=on_progress,
+            addresses=addresses,
+            groups=[[n.name] for n in topo.speakers()],  # one container each
         )
         self.subnet = net
         self.image = image
-        self.addresses = container_addresses(topo, net)
-        self.configs = speaker_configs(topo, port=port, addresses=self.addresses)
-        self.groups = [[name] for name in self.configs]
-        self.where = {name: i for i, name in enumerate(self.configs)}
+        self.addresses = addresses
         self.project_name = project_name(topo.name)
         self.topics = Topics(topo.name)
         self._mqtt_port = mqtt_port

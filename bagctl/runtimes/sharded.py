@@ -30,7 +30,8 @@ import pickle
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
 
@@ -172,15 +173,20 @@ class ShardedRegion:
         port: int = DEFAULT_PORT,
         seed: int = 1,
         on_progress: Callable[[int, int, int], None] | None = None,
+        addresses: Mapping[str, IPv4Address] | None = None,
+        groups: list[list[str]] | None = None,
     ) -> None:
+        """``addresses``: the speakers' own addresses where not their loopbacks
+        (``speaker_configs``); ``groups``: which speakers each worker runs, where not
+        ``partition``'s choice (a subclass whose workers are containers: one each)."""
         if transport not in ("tcp", "memory"):
             raise ValueError(f"transport {transport!r}: tcp or memory")
         self.topo = topo
         self.transport = transport
         self.port = port
         self.seed = seed
-        self.configs = speaker_configs(topo, port=port)
-        self.groups = [g for g in partition(topo, workers) if g]
+        self.configs = speaker_configs(topo, port=port, addresses=addresses)
+        self.groups = groups if groups is not None else [g for g in partition(topo, workers) if g]
         self.where = {name: i for i, names in enumerate(self.groups) for name in names}
         self.workers: list[_WorkerHandle] = []
         self._idle = asyncio.Event()
