@@ -19,6 +19,7 @@ from typing import Any
 import click
 
 from ..bus.payloads import BusError
+from ..region import find_bundle
 from ..topology.load import parse_topology
 from ..verify.check import DEFAULT_TOLERANCE, VerifyReport, verify
 from ..verify.fibview import FibSnapshot
@@ -249,7 +250,9 @@ def verify_cmd(
             report.utilization(),
             plot,
             failed=sorted(failures.down),
-            degraded={k: (n, _members(topo, k)) for k, n in failures.members_up.items()},
+            degraded={
+                k: (n, find_bundle(topo, *k).members) for k, n in failures.members_up.items()
+            },
             title=report.headline(),
         )
         extra["plot"] = str(plot)
@@ -264,13 +267,6 @@ def verify_cmd(
         _render(report, extra)
     if problems:
         raise SystemExit(EXIT_PROBLEMS)
-
-
-def _members(topo: Any, key: tuple[str, str]) -> int:
-    for b in topo.bundles:
-        if b.key == key:
-            return int(b.members)
-    return 0
 
 
 def _flows(
