@@ -10,7 +10,7 @@ BAG holds a fabric's aggregate, not the leaf's /24.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from speakers.wire import Prefix
@@ -26,6 +26,48 @@ def _bits(packed: bytes) -> int:
     return int.from_bytes(packed, "big")
 
 
+class PrefixIndex:
+    """Prefixes by (family width, length), each a dict of leading bits: which of them
+    contain an address is one dict probe per length present, longest first. The FIB's
+    longest-prefix match, the model's aggregates over a prefix and the transients'
+    covering entries all ask it."""
+
+    def __init__(self, prefixes: Iterable[Prefix] = ()) -> None:
+        tables: dict[tuple[int, int], dict[int, Prefix]] = {}
+        for p in prefixes:
+            width = len(p.packed) * 8
+            key = _bits(p.packed) >> (width - p.length) if p.length else 0
+            tables.setdefault((width, p.length), {})[key] = p
+        # ((width, length, table) ...), longest first
+        self._rows = [(w, n, t) for (w, n), t in sorted(tables.items(), key=lambda kv: -kv[0][1])]
+
+    def covering(self, address: bytes, max_length: int | None = None) -> list[Prefix]:
+        """Every prefix containing the packed ``address``, longest first, none longer
+        than ``max_length``."""
+        width = len(address) * 8
+        value = _bits(address)
+        out = []
+        for w, length, table in self._rows:
+            if w != width or (max_length is not None and length > max_length):
+                continue
+            hit = table.get(value >> (width - length) if length else 0)
+            if hit is not None:
+                out.append(hit)
+        return out
+
+    def longest(self, address: bytes, max_length: int | None = None) -> Prefix | None:
+        """The longest prefix containing ``address`` (no longer than ``max_length``)."""
+        width = len(address) * 8
+        value = _bits(address)
+        for w, length, table in self._rows:
+            if w != width or (max_length is not None and length > max_length):
+                continue
+            hit = table.get(value >> (width - length) if length else 0)
+            if hit is not None:
+                return hit
+        return None
+
+
 @dataclass(frozen=True)
 class FibSnapshot:
     """``entries[node][prefix]`` is that node's next-hop group for ``prefix``.
@@ -34,8 +76,7 @@ class FibSnapshot:
     then the traffic has arrived). Weights are the integer members of the WCMP group."""
 
     entries: Mapping[str, Mapping[Prefix, Weights]]
-    # node -> ((family width, prefix length) ordered longest first, {masked bits: prefix})
-    _index: dict[str, list[tuple[int, int, dict[int, Prefix]]]] = field(
+    _index: dict[str, PrefixIndex] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
@@ -73,31 +114,14 @@ class FibSnapshot:
         among entries no longer than ``max_length`` (default: any)."""
         index = self._index.get(node)
         if index is None:
-            index = self._build(node)
-        width = len(address) * 8
-        value = _bits(address)
-        for w, length, table in index:
-            if w != width or (max_length is not None and length > max_length):
-                continue
-            hit = table.get(value >> (width - length) if length else 0)
-            if hit is not None:
-                return hit, self.entries[node][hit]
-        return None
+            index = self._index[node] = PrefixIndex(self.entries.get(node, {}))
+        hit = index.longest(address, max_length)
+        return None if hit is None else (hit, self.entries[node][hit])
 
     def lookup_prefix(self, node: str, prefix: Prefix) -> tuple[Prefix, Weights] | None:
         """The entry ``node`` forwards all of ``prefix``'s traffic with: the longest one
         covering the whole prefix."""
         return self.lookup(node, prefix.packed, max_length=prefix.length)
-
-    def _build(self, node: str) -> list[tuple[int, int, dict[int, Prefix]]]:
-        by_len: dict[tuple[int, int], dict[int, Prefix]] = {}
-        for p in self.entries.get(node, {}):
-            width = len(p.packed) * 8
-            key = _bits(p.packed) >> (width - p.length) if p.length else 0
-            by_len.setdefault((width, p.length), {})[key] = p
-        index = [(w, n, t) for (w, n), t in sorted(by_len.items(), key=lambda kv: -kv[0][1])]
-        self._index[node] = index
-        return index
 
 
 def covers(outer: Prefix, inner: Prefix) -> bool:

@@ -40,6 +40,7 @@ from speakers.wire import Prefix
 
 from ..topology.addresses import loopbacks
 from ..topology.model import Bundle, Topology
+from .fibview import PrefixIndex
 
 DRAIN_PREPEND = 3  # extra AS copies a drained switch prepends (speakers.Speaker.drain)
 LB_ZERO = "link-bandwidth-zero"
@@ -239,21 +240,11 @@ def build_model(topo: Topology, failures: Failures | None = None) -> RoutingMode
         for a in n.aggregates:
             announcers.setdefault(a, []).append(n.name)
 
-    by_length: dict[tuple[int, int], dict[int, Prefix]] = {}  # (width, length) -> bits
-    for a in announcers:
-        width = len(a.packed) * 8
-        by_length.setdefault((width, a.length), {})[_bits(a) >> (width - a.length)] = a
+    aggregates = PrefixIndex(announcers)
 
     def covering(p: Prefix) -> list[Prefix]:
-        """The aggregates strictly containing ``p`` (one dict probe per aggregate length)."""
-        width = len(p.packed) * 8
-        out = []
-        for (w, length), table in by_length.items():
-            if w == width and length < p.length:
-                a = table.get(_bits(p) >> (width - length))
-                if a is not None:
-                    out.append(a)
-        return out
+        """The aggregates strictly containing ``p``."""
+        return aggregates.covering(p.packed, p.length - 1)
 
     inside: dict[Prefix, list[Prefix]] = defaultdict(list)  # aggregate -> prefixes in it
 
@@ -298,10 +289,6 @@ def build_model(topo: Topology, failures: Failures | None = None) -> RoutingMode
         owners={p: tuple(v) for p, v in owners.items()},
         aggregates={a: tuple(v) for a, v in announcers.items() if a in routes},
     )
-
-
-def _bits(p: Prefix) -> int:
-    return int.from_bytes(p.packed, "big")
 
 
 def _aggregate_capacity(contributors: Iterable[Route]) -> float:

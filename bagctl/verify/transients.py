@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from speakers.wire import Prefix
 
-from .fibview import FibSnapshot, covers
+from .fibview import FibSnapshot, PrefixIndex
 from .loads import Shares, normalize, push
 from .traffic import TrafficMatrix
 
@@ -102,8 +102,9 @@ def find_transients(
     # For each FIB prefix, the destinations whose forwarding it takes part in.
     affected: dict[Prefix, list[Prefix]] = defaultdict(list)
     chain: dict[Prefix, list[Prefix]] = {}
+    index = PrefixIndex(fib_prefixes)
     for d in destinations:
-        covering = sorted((q for q in fib_prefixes if covers(q, d)), key=lambda q: -q.length)
+        covering = index.covering(d.packed, d.length)
         chain[d] = covering
         for q in covering:
             affected[q].append(d)
