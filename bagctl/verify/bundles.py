@@ -75,7 +75,6 @@ class _Tables:
         self._starts: dict[tuple[str, int], tuple[list[int], list[int]]] = {}
         self._shares: dict[int, dict[str, float]] = {}
         self._groups: dict[tuple[str, Prefix], Mapping[str, float] | None] = {}
-        self._length_sets: dict[tuple[str, int], list[int]] = {}
 
     def shares(self, weights: Mapping[str, float]) -> dict[str, float]:
         return shares_of(weights, self._shares)
@@ -116,25 +115,11 @@ class _Tables:
             if lengths[i] > cover.length:
                 out.append((starts[i], lengths[i]))
             i += 1
-        for length in self._lengths(node, width):
-            if length <= cover.length:
-                continue
-            start = (lo >> (width - length)) << (width - length)
-            if start < lo and self._has(node, width, start, length):
-                out.append((start, length))
+        for p in self.fib.covering(node, lo.to_bytes(width // 8, "big")):
+            start = int.from_bytes(p.packed, "big")
+            if p.length > cover.length and start < lo:
+                out.append((start, p.length))
         return out
-
-    def _lengths(self, node: str, width: int) -> list[int]:
-        key = (node, width)
-        got = self._length_sets.get(key)
-        if got is None:
-            got = self._length_sets[key] = sorted(
-                {p.length for p in self.fib.entries.get(node, {}) if len(p.packed) * 8 == width}
-            )
-        return got
-
-    def _has(self, node: str, width: int, start: int, length: int) -> bool:
-        return Prefix(start.to_bytes(width // 8, "big"), length) in self.fib.entries[node]
 
 
 class _Members:

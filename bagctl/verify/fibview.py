@@ -112,11 +112,18 @@ class FibSnapshot:
     ) -> tuple[Prefix, Weights] | None:
         """Longest-prefix match of the packed ``address`` (4 or 16 octets) at ``node``,
         among entries no longer than ``max_length`` (default: any)."""
+        hit = self._prefixes(node).longest(address, max_length)
+        return None if hit is None else (hit, self.entries[node][hit])
+
+    def covering(self, node: str, address: bytes) -> list[Prefix]:
+        """Every entry of ``node`` containing ``address``, longest first."""
+        return self._prefixes(node).covering(address)
+
+    def _prefixes(self, node: str) -> PrefixIndex:
         index = self._index.get(node)
         if index is None:
             index = self._index[node] = PrefixIndex(self.entries.get(node, {}))
-        hit = index.longest(address, max_length)
-        return None if hit is None else (hit, self.entries[node][hit])
+        return index
 
     def lookup_prefix(self, node: str, prefix: Prefix) -> tuple[Prefix, Weights] | None:
         """The entry ``node`` forwards all of ``prefix``'s traffic with: the longest one
