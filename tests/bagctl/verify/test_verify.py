@@ -29,6 +29,7 @@ from speakers.wire import Prefix
 G = 100e9  # one member: 100G
 T = 1e12
 ROOT = Path(__file__).resolve().parents[3]
+D, S = "10.2.0.0/24", "10.1.0.0/24"  # the prefixes of d (and l2) and of s (and l1)
 
 
 def leaf(name: str, asn: int, prefix: str, fabric: str, host: float = T) -> Node:
@@ -59,6 +60,16 @@ def diamond() -> Topology:
     return Topology("diamond", nodes, bundles)
 
 
+def diamond_fib(m1: int, m2: int) -> dict[str, dict[str, dict[str, int]]]:
+    """The diamond's FIB by names, s and d weighting m1:m2 toward each other."""
+    return {
+        "s": {D: {"m1": m1, "m2": m2}},
+        "m1": {D: {"d": 1}, S: {"s": 1}},
+        "m2": {D: {"d": 1}, S: {"s": 1}},
+        "d": {S: {"m1": m1, "m2": m2}},
+    }
+
+
 def clos(members: dict[str, int]) -> Topology:
     """Leaves l1, l2 under spines s1..s3; ``members`` per bundle name like "l1-s2"."""
     nodes = (
@@ -79,9 +90,6 @@ def fib_of(entries: dict[str, dict[str, dict[str, int]]]) -> FibSnapshot:
     return FibSnapshot.from_names(entries)
 
 
-D, S = "10.2.0.0/24", "10.1.0.0/24"
-
-
 # --- the diamond -------------------------------------------------------------------------
 
 
@@ -94,15 +102,7 @@ def test_diamond_model_split_and_throughput_by_hand() -> None:
     assert route.branch == (400e9, 100e9)
     assert route.split() == pytest.approx({"m1": 0.8, "m2": 0.2})
 
-    good = fib_of(
-        {
-            "s": {D: {"m1": 4, "m2": 1}},
-            "m1": {D: {"d": 1}, S: {"s": 1}},
-            "m2": {D: {"d": 1}, S: {"s": 1}},
-            "d": {S: {"m1": 4, "m2": 1}},
-        }
-    )
-    report = verify(topo, good)
+    report = verify(topo, fib_of(diamond_fib(4, 1)))
     assert report.ok, report.problems
     assert report.max_weight_error == 0 and report.entries_checked == 6
     # s sends its 1T to d. Ideal: 0.8T over 400G -> scale 0.5. ECMP: 0.5T over 100G -> 0.2.
@@ -119,15 +119,7 @@ def test_diamond_model_split_and_throughput_by_hand() -> None:
 
 def test_diamond_ecmp_fib_is_flagged() -> None:
     topo = diamond()
-    ecmp = fib_of(
-        {
-            "s": {D: {"m1": 1, "m2": 1}},
-            "m1": {D: {"d": 1}, S: {"s": 1}},
-            "m2": {D: {"d": 1}, S: {"s": 1}},
-            "d": {S: {"m1": 1, "m2": 1}},
-        }
-    )
-    report = verify(topo, ecmp)
+    report = verify(topo, fib_of(diamond_fib(1, 1)))
     assert not report.ok
     assert report.max_weight_error == pytest.approx(0.3)  # 0.5 against 0.8
     worst = report.weight_errors[0]
@@ -239,12 +231,7 @@ def snapshot_file(tmp_path: Path, topo: Topology, fib: dict, failures: Failures)
 
 def test_cli_exit_status_and_offenders(tmp_path: Path) -> None:
     topo = diamond()
-    good = {
-        "s": {D: {"m1": 4, "m2": 1}},
-        "m1": {D: {"d": 1}, S: {"s": 1}},
-        "m2": {D: {"d": 1}, S: {"s": 1}},
-        "d": {S: {"m1": 4, "m2": 1}},
-    }
+    good = diamond_fib(4, 1)
     runner = CliRunner()
     ok = runner.invoke(
         cli, ["verify", "--from", str(snapshot_file(tmp_path, topo, good, Failures()))]
@@ -291,13 +278,7 @@ def test_cli_exit_status_and_offenders(tmp_path: Path) -> None:
 
 def test_cli_flows_pcap_and_plot(tmp_path: Path) -> None:
     topo = diamond()
-    fib = {
-        "s": {D: {"m1": 4, "m2": 1}},
-        "m1": {D: {"d": 1}, S: {"s": 1}},
-        "m2": {D: {"d": 1}, S: {"s": 1}},
-        "d": {S: {"m1": 4, "m2": 1}},
-    }
-    path = snapshot_file(tmp_path, topo, fib, Failures())
+    path = snapshot_file(tmp_path, topo, diamond_fib(4, 1), Failures())
     pcap, png = tmp_path / "flows.pcap", tmp_path / "u.png"
     args = ["verify", "--from", str(path), "--flows", "2000", "--pcap", str(pcap)]
     result = CliRunner().invoke(cli, [*args, "--plot", str(png), "--json"])
