@@ -27,149 +27,24 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
-from ipaddress import IPv4Address
 
-from speakers.config import Aggregate, ExportPolicy, NeighborConfig, Originate, SpeakerConfig
 from speakers.memnet import MemoryNetwork
-from speakers.rib import MultipathConfig
 from speakers.session import State
 from speakers.speaker import DrainMethod, Speaker
-from speakers.ucmp import MissingBandwidthMode, ReadvertiseMode
 from speakers.wire import Prefix
-from speakers.wire.prefix import IPAddress, ipv4_mapped
+from speakers.wire.prefix import IPAddress
 
 from .shard import Shard, group_names
-from .topology.addresses import loopbacks
+from .topology.configs import DEFAULT_PORT, next_hop_names, speaker_configs
+from .topology.failures import Failures, members_capacity
 from .topology.model import Bundle, Topology
-from .verify.model import Failures
-
-DEFAULT_PORT = 1179
-
-
-def _dialer(topo: Topology, b: Bundle) -> str:
-    na, nb = topo.node(b.a), topo.node(b.b)
-    if na.role.tier != nb.role.tier:
-        return b.a if na.role.tier < nb.role.tier else b.b
-    return min(b.a, b.b)
-
-
-def find_bundle(topo: Topology, a: str, b: str) -> Bundle:
-    key = (a, b) if a <= b else (b, a)
-    for bundle in topo.bundles:
-        if bundle.key == key:
-            return bundle
-    raise KeyError(f"no bundle between {a!r} and {b!r}")
-
-
-def next_hop_names(configs: Iterable[SpeakerConfig]) -> dict[IPAddress, str]:
-    """Speaker name by the next hops its routes carry: its loopback, and for IPv6 routes
-    over IPv4 sessions that loopback mapped into IPv6 (``speaker_configs``)."""
-    names: dict[IPAddress, str] = {}
-    for config in configs:
-        names[config.listen_address] = config.name
-        if config.listen_address.version == 4:
-            names[ipv4_mapped(config.listen_address)] = config.name
-    return names
-
-
-class FailureLog:
-    """What a region was told to break or drain and has not restored: the runtimes'
-    bookkeeping (``Region``, ``ShardedRegion`` and so ``ComposeRegion``), read as
-    ``Failures`` by the verifier and by the management bus."""
-
-    def __init__(self) -> None:
-        self.down: set[tuple[str, str]] = set()  # bundles (key) taken down
-        self.members: dict[tuple[str, str], int] = {}  # bundles (key) with members down
-        self.drained: dict[str, str] = {}  # node -> drain method
-
-    def members_up(self, bundle: Bundle, members_up: int) -> None:
-        """Record ``members_up`` working members of ``bundle`` (all of them: forget it)."""
-        if members_up >= bundle.members:
-            self.members.pop(bundle.key, None)
-        else:
-            self.members[bundle.key] = members_up
-
-    def snapshot(self) -> Failures:
-        return Failures(
-            down=frozenset(self.down), members_up=dict(self.members), drained=dict(self.drained)
-        )
 
 
 def fib_names(speaker: Speaker, names: dict[IPAddress, str]) -> dict[str, dict[str, int]]:
     """A speaker's FIB as prefix -> next-hop node name -> integer weight."""
     return {str(p): group_names(group, names) for p, group in speaker.fib_table.entries()}
-
-
-def members_capacity(bundle: Bundle, members_up: int) -> float:
-    """The capacity of ``bundle`` with ``members_up`` of its members working."""
-    if not 0 < members_up <= bundle.members:
-        raise ValueError(
-            f"bundle {bundle.a}-{bundle.b} has {bundle.members} members; {members_up} cannot "
-            "be up (take the bundle down instead of all its members)"
-        )
-    return members_up * bundle.member_speed_bps
-
-
-def speaker_configs(
-    topo: Topology,
-    *,
-    port: int = DEFAULT_PORT,
-    addresses: Mapping[str, IPv4Address] | None = None,
-) -> dict[str, SpeakerConfig]:
-    """One speaker configuration per BGP node (module docstring). ``addresses``: each
-    node's own address (listen, BGP Identifier, next hop) where it is not its loopback
-    (a container's address: ``addresses.container_addresses``)."""
-    lo = loopbacks(topo) if addresses is None else addresses
-    d = topo.defaults
-    neighbors: dict[str, list[NeighborConfig]] = {n.name: [] for n in topo.speakers()}
-    export = ExportPolicy(link_bandwidth=ReadvertiseMode(d.link_bandwidth))
-    for b in topo.sessions():
-        dialer = _dialer(topo, b)
-        for here, there in ((b.a, b.b), (b.b, b.a)):
-            neighbors[here].append(
-                NeighborConfig(
-                    name=there,
-                    address=lo[there],
-                    remote_as=topo.node(there).asn,
-                    local_address=lo[here],
-                    port=port,
-                    link_capacity_bps=b.capacity_bps,
-                    passive=here != dialer,
-                    export=export,
-                )
-            )
-    # A node's aggregates replace its more-specifics toward its upper-tier neighbors only.
-    upper: dict[str, frozenset[str]] = {
-        n.name: frozenset(
-            nb.name for nb in neighbors[n.name] if topo.node(nb.name).role.tier > n.role.tier
-        )
-        for n in topo.speakers()
-    }
-    out = {}
-    for n in topo.speakers():
-        bandwidth = n.host_capacity_bps or None
-        out[n.name] = SpeakerConfig(
-            name=n.name,
-            asn=n.asn,
-            router_id=lo[n.name],
-            listen_address=lo[n.name],
-            listen_port=port,
-            hold_time_s=d.hold_time_s,
-            connect_retry_s=d.connect_retry_s,
-            mrai_s=d.mrai_s,
-            multipath=MultipathConfig(max_paths_ebgp=d.max_paths),
-            missing_bandwidth=MissingBandwidthMode(d.missing_bandwidth),
-            max_group_size=d.max_group_size,
-            next_hop_ipv6=ipv4_mapped(lo[n.name]),
-            neighbors=tuple(neighbors[n.name]),
-            originate=tuple(Originate(p, bandwidth) for p in n.prefixes),
-            aggregates=tuple(
-                Aggregate(a, summary_only=True, suppress_toward=upper[n.name]) for a in n.aggregates
-            ),
-        )
-    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +86,7 @@ class Region:
         self.names = next_hop_names(self.configs.values())  # node by next hop, for views
         self._wake = asyncio.Event()
         self.shard = Shard(self.configs, transport=transport, seed=seed, on_wake=self._wake.set)
-        self.broken = FailureLog()
+        self.broken = Failures()
         self._on_progress = on_progress
 
     @property
@@ -250,13 +125,13 @@ class Region:
     # --- operations (each returns when the region has converged) -------------------------
 
     def _bundle(self, a: str, b: str) -> Bundle:
-        return find_bundle(self.topo, a, b)
+        return self.topo.bundle(a, b)
 
     async def bundle_down(self, a: str, b: str, timeout: float = 120.0) -> ConvergenceReport:
         bundle = self._bundle(a, b)
 
         async def act() -> None:
-            self.broken.down.add(bundle.key)
+            self.broken = self.broken.bundle_down(bundle)
             for here, there in ((bundle.a, bundle.b), (bundle.b, bundle.a)):
                 if here in self.speakers:
                     self.shard.link_down(here, there)
@@ -267,7 +142,7 @@ class Region:
         bundle = self._bundle(a, b)
 
         async def act() -> None:
-            self.broken.down.discard(bundle.key)
+            self.broken = self.broken.bundle_up(bundle)
             for here, there in ((bundle.a, bundle.b), (bundle.b, bundle.a)):
                 if here in self.speakers:
                     self.shard.link_up(here, there)
@@ -282,7 +157,7 @@ class Region:
         capacity = members_capacity(bundle, members_up)
 
         async def act() -> None:
-            self.broken.members_up(bundle, members_up)
+            self.broken = self.broken.with_members(bundle, members_up)
             for here, there in ((bundle.a, bundle.b), (bundle.b, bundle.a)):
                 if here in self.speakers:
                     self.shard.set_capacity(here, there, capacity)
@@ -296,7 +171,7 @@ class Region:
         DrainMethod(method)
 
         async def act() -> None:
-            self.broken.drained[node] = method
+            self.broken = self.broken.drain(node, method)
             self.shard.drain(node, method)
 
         return await self._measure(f"drain {node} {method}", act, timeout)
@@ -305,7 +180,7 @@ class Region:
         self._speaker(node)
 
         async def act() -> None:
-            self.broken.drained.pop(node, None)
+            self.broken = self.broken.undrain(node)
             self.shard.undrain(node)
 
         return await self._measure(f"undrain {node}", act, timeout)
@@ -315,7 +190,7 @@ class Region:
         self._speaker(node)
 
         async def act() -> None:
-            self.broken.drained.pop(node, None)  # a fresh speaker starts undrained
+            self.broken = self.broken.undrain(node)  # a fresh speaker starts undrained
             await self.shard.restart(node)
 
         return await self._measure(f"restart {node}", act, timeout)
@@ -416,7 +291,7 @@ class Region:
 
     def failures(self) -> Failures:
         """What this region was told to break or drain and has not restored."""
-        return self.broken.snapshot()
+        return self.broken
 
     def weights(self, node: str, prefix: Prefix | str) -> dict[str, int]:
         """Next-hop node name -> integer weight in ``node``'s FIB for ``prefix``."""
@@ -461,4 +336,4 @@ class Region:
         }
 
 
-__all__ = ["ConvergenceReport", "FailureLog", "Region", "speaker_configs"]
+__all__ = ["ConvergenceReport", "Region"]

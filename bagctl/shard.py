@@ -36,7 +36,7 @@ CHANGE_RECORD = 200_000  # FIB changes of one operation kept for the verifier's 
 
 def group_names(group: NextHopGroup, names: Mapping[IPAddress, str]) -> dict[str, int]:
     """A next-hop group as next-hop node name -> integer weight (``names``: node by next
-    hop, ``region.next_hop_names``); an unknown next hop keeps its address."""
+    hop, ``topology.configs.next_hop_names``); an unknown next hop keeps its address."""
     return {names.get(hop, str(hop)): w for hop, w in group.members}
 
 

@@ -29,7 +29,7 @@ from typing import IO, Any
 
 import aiomqtt
 
-from ..region import ConvergenceReport, find_bundle
+from ..region import ConvergenceReport
 from ..runtimes import Runtime
 from ..topology.model import Bundle
 from .broker import BrokerUrl
@@ -287,14 +287,14 @@ class BusServer:
         return {"report": report.as_dict(), **extra}
 
     def _bundle(self, a: str, b: str) -> Bundle:
-        return find_bundle(self.topo, a, b)  # parse_command checked it exists
+        return self.topo.bundle(a, b)  # parse_command checked it exists
 
     def _state(self, bundle: Bundle) -> tuple[bool, int, int]:
         """Whether ``bundle`` is down, its working members (0 when down), and the members
         its capacity counts: read from the runtime's own record (``Runtime.failures``)."""
         failures = self.runtime.failures()
         down = bundle.key in failures.down
-        capacity = failures.members_up.get(bundle.key, bundle.members)
+        capacity = failures.members_working(bundle)
         return down, 0 if down else capacity, capacity
 
     def _members(self, bundle: Bundle) -> dict[str, object]:

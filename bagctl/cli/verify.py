@@ -19,11 +19,11 @@ from typing import Any
 import click
 
 from ..bus.payloads import BusError
-from ..region import find_bundle
+from ..topology.failures import Failures
 from ..topology.load import parse_topology
 from ..verify.check import DEFAULT_TOLERANCE, VerifyReport, verify
 from ..verify.fibview import FibSnapshot
-from ..verify.model import Failures, build_model
+from ..verify.model import build_model
 from ..verify.traffic import MatrixError, draw_pairs, gravity_matrix, load_matrix
 from .control import fail_bus, request, resolve, table, target_options, timeout_option
 from .output import emit_json, fail
@@ -250,9 +250,7 @@ def verify_cmd(
             report.utilization(),
             plot,
             failed=sorted(failures.down),
-            degraded={
-                k: (n, find_bundle(topo, *k).members) for k, n in failures.members_up.items()
-            },
+            degraded={k: (n, topo.bundle(*k).members) for k, n in failures.members_up.items()},
             title=report.headline(),
         )
         extra["plot"] = str(plot)

@@ -4,7 +4,7 @@ parent is reached over MQTT.
 ``python -m bagctl.runtimes.agent --topology FILE --node NAME --subnet NET --broker URL``
 (the command ``bagctl compose generate`` gives each speaker's container). The agent
 builds the region's speaker configurations as every runtime does
-(``region.speaker_configs``, with container addresses, ``addresses.container_addresses``)
+(``topology.configs.speaker_configs``, with container addresses, ``addresses.container_addresses``)
 and runs its node's in a one-speaker ``Shard``: the same ``speakers.Speaker`` that
 ``python -m speakers CONFIG`` runs, real eBGP over TCP to the neighbors' containers.
 
@@ -52,9 +52,9 @@ from speakers.yamldoc import ConfigError
 
 from ..bus.broker import BrokerUrl
 from ..bus.topics import Topics
-from ..region import DEFAULT_PORT, next_hop_names, speaker_configs
 from ..topology import load_topology
 from ..topology.addresses import container_addresses
+from ..topology.configs import DEFAULT_PORT, next_hop_names, speaker_configs
 from .composefile import STATUS_DIR
 from .gctune import tune_for_region
 from .worker import Worker, WorkerSpec, run

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from typing import Protocol
 
 from ..region import ConvergenceReport, Region
+from ..topology.failures import Failures
 from ..topology.model import Topology
-from ..verify.model import Failures
 
 
 class Runtime(Protocol):

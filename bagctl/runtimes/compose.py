@@ -43,8 +43,9 @@ import aiomqtt
 
 from ..bus.broker import BrokerUrl
 from ..bus.topics import Topics
-from ..region import DEFAULT_PORT, ConvergenceReport
+from ..region import ConvergenceReport
 from ..topology.addresses import container_addresses
+from ..topology.configs import DEFAULT_PORT
 from ..topology.dump import dump_topology
 from ..topology.model import Topology
 from . import docker

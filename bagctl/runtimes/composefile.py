@@ -9,7 +9,7 @@ which Debian's ``docker-compose`` 1.29 and ``docker compose`` v2 both accept (v2
 - **Speakers**: a service per node that speaks BGP, named after the node (FDSW nodes
   carry no BGP: no container). Each runs ``python -m bagctl.runtimes.agent`` with the
   topology file mounted read-only and its node name: the agent builds the same
-  ``speakers.Speaker`` configuration every runtime builds (``region.speaker_configs``),
+  ``speakers.Speaker`` configuration every runtime builds (``topology.configs.speaker_configs``),
   with its container address in place of a loopback, and brings its speaker up by itself,
   so a bare ``docker compose up`` yields a working region. ``cap_add: NET_ADMIN`` lets the
   agent make a failed link real (``ip route``); the healthcheck is the file the agent
@@ -33,8 +33,8 @@ from typing import Any
 
 import yaml
 
-from ..region import DEFAULT_PORT
 from ..topology.addresses import broker_address, container_addresses
+from ..topology.configs import DEFAULT_PORT
 from ..topology.model import Topology
 
 FORMAT_VERSION = "2.4"

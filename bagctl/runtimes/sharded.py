@@ -37,17 +37,10 @@ from typing import Any
 
 from speakers.speaker import DrainMethod
 
-from ..region import (
-    DEFAULT_PORT,
-    ConvergenceReport,
-    FailureLog,
-    find_bundle,
-    members_capacity,
-    next_hop_names,
-    speaker_configs,
-)
+from ..region import ConvergenceReport
+from ..topology.configs import DEFAULT_PORT, next_hop_names, speaker_configs
+from ..topology.failures import Failures, members_capacity
 from ..topology.model import Topology
-from ..verify.model import Failures
 from .partition import partition
 from .worker import WorkerSpec
 
@@ -190,7 +183,7 @@ class ShardedRegion:
         self.where = {name: i for i, names in enumerate(self.groups) for name in names}
         self.workers: list[_WorkerHandle] = []
         self._idle = asyncio.Event()
-        self.broken = FailureLog()
+        self.broken = Failures()
         self._on_progress = on_progress
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self.last_snapshots: list[dict[str, Any]] = []
@@ -292,26 +285,26 @@ class ShardedRegion:
             raise KeyError(f"no BGP speaker {node!r} in region {self.topo.name}") from None
 
     async def _on_ends(self, a: str, b: str, op: str, **args: object) -> None:
-        bundle = find_bundle(self.topo, a, b)
+        bundle = self.topo.bundle(a, b)
         await asyncio.gather(
             self._worker(bundle.a).request(op, node=bundle.a, peer=bundle.b, **args),
             self._worker(bundle.b).request(op, node=bundle.b, peer=bundle.a, **args),
         )
 
     async def bundle_down(self, a: str, b: str, timeout: float = 120.0) -> ConvergenceReport:
-        bundle = find_bundle(self.topo, a, b)
+        bundle = self.topo.bundle(a, b)
 
         async def act() -> None:
-            self.broken.down.add(bundle.key)
+            self.broken = self.broken.bundle_down(bundle)
             await self._on_ends(a, b, "link_down")
 
         return await self._measure(f"bundle-down {a} {b}", act, timeout)
 
     async def bundle_up(self, a: str, b: str, timeout: float = 120.0) -> ConvergenceReport:
-        bundle = find_bundle(self.topo, a, b)
+        bundle = self.topo.bundle(a, b)
 
         async def act() -> None:
-            self.broken.down.discard(bundle.key)
+            self.broken = self.broken.bundle_up(bundle)
             await self._on_ends(a, b, "link_up")
 
         return await self._measure(f"bundle-up {a} {b}", act, timeout)
@@ -319,11 +312,11 @@ class ShardedRegion:
     async def set_members(
         self, a: str, b: str, members_up: int, timeout: float = 120.0
     ) -> ConvergenceReport:
-        bundle = find_bundle(self.topo, a, b)
+        bundle = self.topo.bundle(a, b)
         capacity = members_capacity(bundle, members_up)
 
         async def act() -> None:
-            self.broken.members_up(bundle, members_up)
+            self.broken = self.broken.with_members(bundle, members_up)
             await self._on_ends(a, b, "set_capacity", bps=capacity)
 
         return await self._measure(f"members {a} {b} {members_up}/{bundle.members}", act, timeout)
@@ -335,7 +328,7 @@ class ShardedRegion:
         DrainMethod(method)  # a bad method is refused here, by name
 
         async def act() -> None:
-            self.broken.drained[node] = method
+            self.broken = self.broken.drain(node, method)
             await worker.request("drain", node=node, method=method)
 
         return await self._measure(f"drain {node} {method}", act, timeout)
@@ -353,7 +346,7 @@ class ShardedRegion:
         worker = self._worker(node)
 
         async def act() -> None:
-            self.broken.drained.pop(node, None)  # a fresh speaker starts undrained
+            self.broken = self.broken.undrain(node)  # a fresh speaker starts undrained
             await worker.request("restart", node=node)
 
         return await self._measure(f"restart {node}", act, timeout)
@@ -362,7 +355,7 @@ class ShardedRegion:
         self, a: str, b: str, count: int, interval_s: float, timeout: float = 120.0
     ) -> ConvergenceReport:
         """Down and up ``count`` times, ``interval_s`` apart (real time: a flap's rhythm)."""
-        find_bundle(self.topo, a, b)
+        self.topo.bundle(a, b)
 
         async def act() -> None:
             for i in range(count):
@@ -395,7 +388,7 @@ class ShardedRegion:
 
     def failures(self) -> Failures:
         """What this region was told to break or drain and has not restored."""
-        return self.broken.snapshot()
+        return self.broken
 
     async def weights(self, node: str, prefix: str) -> dict[str, int]:
         """Next-hop node name -> integer weight in ``node``'s FIB for ``prefix``."""

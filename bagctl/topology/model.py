@@ -147,6 +147,17 @@ class Topology:
             object.__setattr__(self, "_names", cached)
         return cached
 
+    def bundle(self, a: str, b: str) -> Bundle:
+        """The bundle between ``a`` and ``b`` (either order); KeyError naming both ends."""
+        cached = self.__dict__.get("_bundles")
+        if cached is None:
+            cached = {bundle.key: bundle for bundle in self.bundles}
+            object.__setattr__(self, "_bundles", cached)
+        try:
+            return cached[(a, b) if a <= b else (b, a)]
+        except KeyError:
+            raise KeyError(f"no bundle between {a!r} and {b!r} in region {self.name}") from None
+
     def speakers(self) -> Iterator[Node]:
         return (n for n in self.nodes if n.role.speaks_bgp)
 

@@ -31,11 +31,12 @@ from dataclasses import dataclass, field
 
 from speakers.wire import Prefix
 
+from ..topology.failures import Failures
 from ..topology.model import Topology
 from .bundles import bundles_of, push_bundles
 from .fibview import FibSnapshot
 from .loads import shares_of
-from .model import Failures, RoutingModel, build_model, bundle_capacity
+from .model import RoutingModel, build_model
 from .traffic import TrafficMatrix, gravity_matrix
 
 DEFAULT_TOLERANCE = 0.05
@@ -307,7 +308,7 @@ def _problems(
 def _capacities(topo: Topology, failures: Failures) -> dict[tuple[str, str], float]:
     out: dict[tuple[str, str], float] = {}
     for b in topo.bundles:
-        cap = bundle_capacity(b, failures)
+        cap = failures.capacity_bps(b)
         out[(b.a, b.b)] = cap
         out[(b.b, b.a)] = cap
     return out

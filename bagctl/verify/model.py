@@ -34,51 +34,18 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from speakers.wire import Prefix
 
 from ..topology.addresses import loopbacks
-from ..topology.model import Bundle, Topology
+from ..topology.failures import Failures
+from ..topology.model import Topology
 from .fibview import PrefixIndex
 
 DRAIN_PREPEND = 3  # extra AS copies a drained switch prepends (speakers.Speaker.drain)
 LB_ZERO = "link-bandwidth-zero"
 AS_PATH_PREPEND = "as-path-prepend"
-
-
-@dataclass(frozen=True)
-class Failures:
-    """What is broken or drained right now: the runtime's bookkeeping of the operations
-    it was asked to do (``Region.failures()``), or a test's hand-made state."""
-
-    down: frozenset[tuple[str, str]] = frozenset()  # bundle keys (sorted ends)
-    members_up: Mapping[tuple[str, str], int] = field(default_factory=dict)
-    drained: Mapping[str, str] = field(default_factory=dict)  # node -> drain method
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "bundles_down": [list(k) for k in sorted(self.down)],
-            "members_up": {f"{a} {b}": n for (a, b), n in sorted(self.members_up.items())},
-            "drained": dict(sorted(self.drained.items())),
-        }
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, object]) -> Failures:
-        down = frozenset(tuple(sorted(k)) for k in d.get("bundles_down", ()))  # type: ignore[union-attr]
-        members: dict[tuple[str, str], int] = {}
-        for key, n in dict(d.get("members_up", {})).items():  # type: ignore[call-overload]
-            a, b = str(key).split()
-            members[(a, b) if a <= b else (b, a)] = int(n)
-        return cls(down=down, members_up=members, drained=dict(d.get("drained", {})))  # type: ignore[call-overload]
-
-
-def bundle_capacity(bundle: Bundle, failures: Failures) -> float:
-    """The bundle's capacity now: 0 when down, its working members' otherwise."""
-    if bundle.key in failures.down:
-        return 0.0
-    members = failures.members_up.get(bundle.key, bundle.members)
-    return members * bundle.member_speed_bps
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +107,7 @@ class _Graph:
         for b in topo.bundles:
             if not (names[b.a].role.speaks_bgp and names[b.b].role.speaks_bgp):
                 continue  # capacity only (an FDSW): no session, no route
-            cap = bundle_capacity(b, failures)
+            cap = failures.capacity_bps(b)
             if cap <= 0:
                 continue
             self.adj[b.a][b.b] = cap

@@ -26,7 +26,7 @@ import pytest
 import yaml
 
 from bagctl.bus import BrokerUrl, BusClient
-from bagctl.region import Region, speaker_configs
+from bagctl.region import Region
 from bagctl.runtimes import docker
 from bagctl.runtimes.compose import ComposeRegion
 from bagctl.runtimes.composefile import (
@@ -38,6 +38,7 @@ from bagctl.runtimes.composefile import (
 )
 from bagctl.topology import load_topology
 from bagctl.topology.addresses import container_addresses, loopbacks
+from bagctl.topology.configs import speaker_configs
 from bagctl.topology.dump import dump_topology
 from bagctl.topology.model import Role, Topology
 

@@ -17,11 +17,12 @@ from click.testing import CliRunner
 from bagctl.cli import cli
 from bagctl.region import Region
 from bagctl.topology.dump import dump_topology
+from bagctl.topology.failures import Failures
 from bagctl.topology.load import load_topology
 from bagctl.topology.model import Bundle, Node, Role, Topology
 from bagctl.verify.check import verify
 from bagctl.verify.fibview import FibSnapshot
-from bagctl.verify.model import Failures, build_model
+from bagctl.verify.model import build_model
 from bagctl.verify.traffic import MatrixError, gravity_matrix, load_matrix
 from bagctl.verify.transients import find_transients
 from speakers.wire import Prefix
