@@ -13,14 +13,24 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 
+from speakers.fib import NextHopGroup
 from speakers.rib import Path
 from speakers.speaker import Speaker
 from speakers.wire import Prefix
 from speakers.wire.prefix import IPAddress, ipv4_mapped
 
-from .shard import group_names
-
 SHOW_WHAT = ("sessions", "rib", "fib")
+
+
+def group_names(group: NextHopGroup, names: Mapping[IPAddress, str]) -> dict[str, int]:
+    """A next-hop group as next-hop node name -> integer weight (``names``: node by next
+    hop, ``topology.configs.next_hop_names``); an unknown next hop keeps its address."""
+    return {names.get(hop, str(hop)): w for hop, w in group.members}
+
+
+def fib_names(speaker: Speaker, names: Mapping[IPAddress, str]) -> dict[str, dict[str, int]]:
+    """A speaker's FIB as prefix -> next-hop node name -> integer weight."""
+    return {str(p): group_names(group, names) for p, group in speaker.fib_table.entries()}
 
 
 def neighbor_names(speaker: Speaker) -> dict[IPAddress, str]:
@@ -144,4 +154,12 @@ def fib_view(
     return out
 
 
-__all__ = ["SHOW_WHAT", "fib_view", "neighbor_names", "rib_view", "sessions_view"]
+__all__ = [
+    "SHOW_WHAT",
+    "fib_names",
+    "fib_view",
+    "group_names",
+    "neighbor_names",
+    "rib_view",
+    "sessions_view",
+]

@@ -14,8 +14,8 @@ topology file. Each run gets its own child process, so its peak memory is its ow
 
 Per run: speakers, sessions, prefixes, the transport (TCP on 127/8 while the sockets fit
 the 20,000-descriptor limit of each process, else the in-memory network, with TCP between
-worker processes), the worker processes (``--workers``: 1 is one process, ``Region``;
-more is ``ShardedRegion``), cold-start convergence (start to the last FIB change
+worker processes), the worker processes (``--workers``: 1 is one process; more shard
+the region over worker processes), cold-start convergence (start to the last FIB change
 anywhere, measured at quiescence), the re-convergence after one bundle failure (an
 RTSW-FTSW bundle: the most common failure), the UPDATEs each sent, and the peak resident
 memory of the whole process tree (this process plus each worker's own peak).
@@ -34,10 +34,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bagctl.region import Region
+from bagctl.runtimes.base import embedded
 from bagctl.runtimes.gctune import tune_for_region
 from bagctl.runtimes.partition import cross_sessions
-from bagctl.runtimes.sharded import ShardedRegion
 from bagctl.topology import load_topology
 from bagctl.topology.generate import generate
 from bagctl.topology.model import Role
@@ -67,13 +66,8 @@ async def run_one(z: str, transport: str, workers: int, timeout: float) -> dict[
     sessions = sum(1 for _ in topo.sessions())
     if transport == "auto":
         transport = "tcp" if 2 * sessions < FD_BUDGET * workers else "memory"
-    region: Region | ShardedRegion
-    if workers > 1:
-        region = ShardedRegion(topo, workers=workers, transport=transport)
-    else:
-        region = Region(topo, transport=transport)
+    region = embedded(topo, workers=workers, transport=transport)
     worker_rss_kb: list[int] = []
-    cross = 0
     try:
         cold = await region.start(timeout=timeout)
         bundle = next(
@@ -83,18 +77,13 @@ async def run_one(z: str, transport: str, workers: int, timeout: float) -> dict[
         )
         fail = await region.bundle_down(bundle.a, bundle.b, timeout=timeout)
         restore = await region.bundle_up(bundle.a, bundle.b, timeout=timeout)
-        if isinstance(region, ShardedRegion):
-            stats = await region.stats()
-            fib_entries = stats["fib_entries"]
+        stats = await region.stats()
+        fib_entries = stats["fib_entries"]
+        if workers > 1:  # in one process, the shard's peak is this process's
             worker_rss_kb = stats["peak_rss_kb"]
-            cross = cross_sessions(topo, region.groups)
-        else:
-            fib_entries = sum(len(s.fib_table) for s in region.speakers.values())
+        cross = cross_sessions(topo, region.groups)
     finally:
-        if isinstance(region, ShardedRegion):
-            await region.aclose()
-        else:
-            region.close()
+        await region.aclose()
     parent_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
         "size": z,

@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bagctl.region import Region
+from bagctl.runtimes import Region
 from bagctl.verify.check import verify
 from bagctl.verify.fibview import FibSnapshot
 from bagctl.verify.model import build_model

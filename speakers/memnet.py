@@ -9,6 +9,9 @@ first; ``abort`` drops it, like a failed link.
 
 The network also keeps the count of bytes written but not yet delivered, which makes
 quiescence exact: when it is zero and no speaker has work queued, nothing is in flight.
+``on_quiet`` is called each time that count returns to zero (even when what arrived was
+a KEEPALIVE, or bytes for a connection already gone, which no speaker reacts to), so
+whoever waits for quiescence learns of it without looking again and again.
 """
 
 from __future__ import annotations
@@ -56,10 +59,13 @@ class MemoryTransport(asyncio.Transport):
         self._network.loop.call_soon(self.other._deliver, bytes(data))
 
     def _deliver(self, data: bytes) -> None:
-        self._network.in_flight -= len(data)
+        network = self._network
+        network.in_flight -= len(data)
         self.pending_in -= len(data)
         if not self._lost and self.protocol is not None:
             self.protocol.data_received(data)
+        if network.in_flight == 0 and network.on_quiet is not None:
+            network.on_quiet()
 
     def close(self) -> None:
         if self._closing:
@@ -92,6 +98,7 @@ class MemoryNetwork:
     def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
         self.loop = loop or asyncio.get_running_loop()
         self.in_flight = 0  # bytes written and not yet delivered
+        self.on_quiet: Callable[[], None] | None = None  # in_flight back to zero
         self._listeners: dict[tuple[str, int], Acceptor] = {}
         self._ports = 40000
 

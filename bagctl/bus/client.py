@@ -20,9 +20,9 @@ from typing import Any
 
 import aiomqtt
 
-from .broker import BrokerUrl
+from ..mqtt.broker import BrokerUrl
+from ..mqtt.topics import Topics, check_name, topic_matches
 from .payloads import ERROR_CODES, MAX_REPLY_BYTES, BusError, Command, decode, encode
-from .topics import Topics, check_name, topic_matches
 
 CONNECT_TIMEOUT_S = 3.0
 

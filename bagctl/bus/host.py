@@ -24,11 +24,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..runtimes import get_runtime
+from ..mqtt.broker import BrokerUrl, EmbeddedBroker
+from ..mqtt.topics import check_name
+from ..runtimes import Region, get_runtime
 from ..topology.model import Topology
-from .broker import BrokerUrl, EmbeddedBroker
 from .server import BusServer
-from .topics import check_name
 
 
 def default_state_dir() -> Path:
@@ -127,16 +127,14 @@ async def serve_region(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     embedded: EmbeddedBroker | None = None
-    region = None
+    region: Region | None = None
     try:
         region = factory(topo, **options)
-        own_broker = getattr(region, "broker", None)
-        if url is None and own_broker is not None:
-            url = await own_broker()
-        elif url is None:
+        if url is None:
+            url = await region.broker()
+        if url is None:
             embedded = EmbeddedBroker()
             url = await embedded.start()
-        assert url is not None
         info = {"pid": os.getpid(), "broker": url.redacted(), "runtime": runtime}
         events = state_dir.file(region_name, ".events.jsonl")
         async with BusServer(region, url, events, info=info) as server:

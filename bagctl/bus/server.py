@@ -1,11 +1,11 @@
-"""``BusServer``: serve one ``Runtime`` (a running region) on the management bus.
+"""``BusServer``: serve one ``Region`` (a running region, on any runtime) on the management bus.
 
 Two tasks share one MQTT connection. The receiver takes every message on ``cmd/#``,
 checks it at once (``payloads.parse_command``: size, JSON, types, nodes and bundles of the
 topology) and either answers the error on the message's reply topic or puts the command
 in a bounded queue; a full queue is answered ``busy``, so a flood costs the region a
 reply per message and nothing else. The worker runs queued commands one at a time, in
-order, each to convergence (every ``Runtime`` operation returns a ``ConvergenceReport``
+order, each to convergence (every ``Region`` operation returns a ``ConvergenceReport``
 when the region is quiet again), then replies, appends the command and its result to the
 JSON-lines event log, publishes both on ``events``, and refreshes the retained status and
 per-node state. Nothing a client sends can raise out of either task.
@@ -29,10 +29,10 @@ from typing import IO, Any
 
 import aiomqtt
 
-from ..region import ConvergenceReport
-from ..runtimes import Runtime
+from ..mqtt.broker import BrokerUrl
+from ..mqtt.topics import Topics
+from ..runtimes import ConvergenceReport, Region
 from ..topology.model import Bundle
-from .broker import BrokerUrl
 from .payloads import (
     VERSION,
     BusError,
@@ -42,7 +42,6 @@ from .payloads import (
     reply_error,
     reply_ok,
 )
-from .topics import Topics
 
 log = logging.getLogger("bagctl.bus.server")
 
@@ -65,7 +64,7 @@ class BusServer:
 
     def __init__(
         self,
-        runtime: Runtime,
+        runtime: Region,
         url: BrokerUrl,
         log_path: Path | str,
         *,
@@ -254,10 +253,9 @@ class BusServer:
             return await self._link_up(args["a"], args["b"], args.get("members"), timeout)
         if cmd.name == "link-flap":
             bundle = self._bundle(args["a"], args["b"])
-            if bundle.key in rt.failures().down:
+            if bundle.key in rt.failures.down:
                 raise BusError("invalid", f"bundle {bundle.a}-{bundle.b} is down: bring it up")
-            flap = rt.flap  # type: ignore[attr-defined]
-            report = await flap(args["a"], args["b"], args["count"], args["interval_s"], timeout)
+            report = await rt.flap(args["a"], args["b"], args["count"], args["interval_s"], timeout)
             return self._report(report)
         if cmd.name == "node-drain":
             method = args.get("method", "link-bandwidth-zero")
@@ -274,7 +272,7 @@ class BusServer:
         rt = self.runtime
         out: dict[str, object] = {
             "topology": dump_topology(self.topo),
-            "failures": rt.failures().as_dict(),
+            "failures": rt.failures.as_dict(),
             "fib": await rt.fib_weights(),
             "last_report": None if self._last_report is None else self._last_report.as_dict(),
         }
@@ -291,8 +289,8 @@ class BusServer:
 
     def _state(self, bundle: Bundle) -> tuple[bool, int, int]:
         """Whether ``bundle`` is down, its working members (0 when down), and the members
-        its capacity counts: read from the runtime's own record (``Runtime.failures``)."""
-        failures = self.runtime.failures()
+        its capacity counts: read from the runtime's own record (``Region.failures``)."""
+        failures = self.runtime.failures
         down = bundle.key in failures.down
         capacity = failures.members_working(bundle)
         return down, 0 if down else capacity, capacity

@@ -114,7 +114,7 @@ def run_demo() -> dict[str, object]:
 
 
 async def _region_demo() -> dict[str, object]:
-    from ..region import Region
+    from ..runtimes import Region
     from ..topology.generate import generate
 
     bag, prefix = "r1-bag1-1", "10.0.0.0/24"
@@ -122,16 +122,16 @@ async def _region_demo() -> dict[str, object]:
     steps: list[dict[str, object]] = []
     try:
         cold = await region.start(timeout=120)
-        steps.append({"report": cold.as_dict(), "weights": region.weights(bag, prefix)})
+        steps.append({"report": cold.as_dict(), "weights": await region.weights(bag, prefix)})
         leaf, ftsw = "r1-nsf1-rtsw1-1", "r1-nsf1-ftsw1-1"
         down = await region.bundle_down(leaf, ftsw)
-        steps.append({"report": down.as_dict(), "weights": region.weights(bag, prefix)})
+        steps.append({"report": down.as_dict(), "weights": await region.weights(bag, prefix)})
         up = await region.bundle_up(leaf, ftsw)
-        steps.append({"report": up.as_dict(), "weights": region.weights(bag, prefix)})
+        steps.append({"report": up.as_dict(), "weights": await region.weights(bag, prefix)})
         half = await region.set_members(leaf, "r1-nsf1-ftsw1-2", 16)
-        steps.append({"report": half.as_dict(), "weights": region.weights(bag, prefix)})
+        steps.append({"report": half.as_dict(), "weights": await region.weights(bag, prefix)})
     finally:
-        region.close()
+        await region.aclose()
     return {"preset": "mini", "bag": bag, "prefix": prefix, "steps": steps}
 
 

@@ -20,7 +20,7 @@ import click
 from speakers.yamldoc import ConfigError
 
 from ..bus.host import AlreadyRunning, StateDir, pid_alive, serve_region
-from ..runtimes import get_runtime
+from ..runtimes import RegionProgress, get_runtime
 from ..runtimes.gctune import tune_for_region
 from ..topology import load_topology
 from .output import emit_json, fail
@@ -35,16 +35,18 @@ class Progress:
     def __init__(self) -> None:
         self._last = 0.0
 
-    def __call__(self, up: int, total: int, fib_changes: int = 0, what: str = "sessions") -> None:
+    def __call__(self, p: RegionProgress) -> None:
         now = time.monotonic()
-        if now - self._last < 0.1 and up != total:
+        if now - self._last < 0.1 and p.done != p.total:
             return
         self._last = now
         width = 30
-        done = int(width * up / total) if total else width
+        done = int(width * p.done / p.total) if p.total else width
         bar = "#" * done + "." * (width - done)
         click.echo(
-            f"\r{what:<10} [{bar}] {up}/{total}  FIB changes {fib_changes:,}", nl=False, err=True
+            f"\r{p.what:<10} [{bar}] {p.done}/{p.total}  FIB changes {p.fib_changes:,}",
+            nl=False,
+            err=True,
         )
 
 

@@ -1,8 +1,12 @@
-"""Where a region runs. Every runtime offers the same operations (``base.Runtime``), so
-one contract suite can run the same scenario on each; ``RUNTIMES`` maps ``--runtime``
-names to them (``embedded`` is the default: every speaker in this process tree;
-``compose``: one docker container per speaker, runtimes/compose.py)."""
+"""Where a region runs. One ``Region`` (``region.py``) does every operation, query and
+measurement over shards (``shard.py``) that it reaches with typed requests
+(``protocol.py``); a runtime is a way to place those shards (``placement.py``): in this
+process (``local.py``), in worker processes (``process.py``, ``worker.py``) or in docker
+containers (``compose.py``, ``agent.py``). ``RUNTIMES`` maps ``--runtime`` names to
+factories (``base.py``); ``embedded`` is the default."""
 
-from .base import RUNTIMES, Runtime, get_runtime
+from .base import RUNTIMES, get_runtime
+from .measure import ConvergenceReport, RegionProgress
+from .region import Region
 
-__all__ = ["RUNTIMES", "Runtime", "get_runtime"]
+__all__ = ["RUNTIMES", "ConvergenceReport", "Region", "RegionProgress", "get_runtime"]

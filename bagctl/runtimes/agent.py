@@ -1,12 +1,13 @@
-"""One speaker of a compose region, in its own container: a worker of one speaker whose
+"""One speaker of a compose region, in its own container: a shard of one speaker whose
 parent is reached over MQTT.
 
 ``python -m bagctl.runtimes.agent --topology FILE --node NAME --subnet NET --broker URL``
 (the command ``bagctl compose generate`` gives each speaker's container). The agent
 builds the region's speaker configurations as every runtime does
-(``topology.configs.speaker_configs``, with container addresses, ``addresses.container_addresses``)
-and runs its node's in a one-speaker ``Shard``: the same ``speakers.Speaker`` that
-``python -m speakers CONFIG`` runs, real eBGP over TCP to the neighbors' containers.
+(``topology.configs.speaker_configs``, with container addresses,
+``addresses.container_addresses``) and runs its node's in a one-speaker shard: the same
+``speakers.Speaker`` that ``python -m speakers CONFIG`` runs, real eBGP over TCP to the
+neighbors' containers.
 
 - **Bring-up on its own**: listen, start the sessions, and originate the node's routes
   once every session it expects is Established (FRR's ``bgp update-delay``, per node;
@@ -14,17 +15,19 @@ and runs its node's in a one-speaker ``Shard``: the same ``speakers.Speaker`` th
   of the generated file gives a working region. ``/run/bagemu/status.json`` says how far
   it got; ``/run/bagemu/established`` exists while every expected session is up (the
   container's healthcheck).
-- **The worker protocol** (runtimes/worker.py): the same requests, replies and events as
-  a sharded region's worker process, carried by ``MqttChannel`` on
+- **The shard protocol** (runtimes/protocol.py): the same requests, replies and events
+  as a worker process's, carried by ``MqttChannel`` on
   ``bagemu/v1/<region>/agent/<node>/req`` and ``.../rep``; ``.../state`` (retained) says
   ``ready`` once the speaker listens, and ``gone`` (the agent's last will) if it dies. So
-  ``ComposeRegion`` (runtimes/compose.py) is a ``ShardedRegion`` whose workers are
-  containers.
+  to the region (runtimes/region.py) a container is one more shard
+  (runtimes/compose.py).
 - **A failed link is made real**: ``link_down`` first adds ``ip route add unreachable
   PEER/32`` in the container's network namespace (needs ``NET_ADMIN``), so nothing more
   crosses the link in either direction (the peer's agent does the same), then drops the
   session as every runtime does (``Shard.link_down``: no NOTIFICATION, fast external
-  fallover); ``link_up`` removes the route and restarts the session.
+  fallover); ``link_up`` removes the route and restarts the session. Requests that
+  would bring the speaker up a second time (listen, start_sessions, originate) are
+  refused.
 
 Logs are JSON lines on stderr. SIGTERM stops the agent at once (``docker compose down``).
 Exit codes: 0 stopped, 1 broker lost or unreachable, 2 bad arguments (named).
@@ -43,23 +46,26 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiomqtt
 
 from speakers.__main__ import JsonFormatter
 from speakers.yamldoc import ConfigError
 
-from ..bus.broker import BrokerUrl
-from ..bus.topics import Topics
+from ..mqtt.broker import BrokerUrl
+from ..mqtt.topics import Topics
 from ..topology import load_topology
 from ..topology.addresses import container_addresses
 from ..topology.configs import DEFAULT_PORT, next_hop_names, speaker_configs
 from .composefile import STATUS_DIR
 from .gctune import tune_for_region
-from .worker import Worker, WorkerSpec, run
+from .protocol import LinkDown, LinkUp, Listen, Originate, Request, Snapshot, StartSessions
+from .service import ShardService, emitter, serve
+from .shard import ShardSpec
 
 log = logging.getLogger("bagctl.agent")
+R = TypeVar("R")
 
 VERSION = 1
 CONNECT_TIMEOUT_S = 60.0  # the broker's container may start after ours
@@ -75,7 +81,7 @@ def _encode(obj: dict[str, object]) -> bytes:
 
 
 class MqttChannel:
-    """The worker protocol (``worker.Channel``) over one MQTT connection: requests from
+    """The shard protocol (``service.Channel``) over one MQTT connection: requests from
     ``req_topic``, replies and events to ``rep_topic``, QoS 1, in order."""
 
     def __init__(self, client: aiomqtt.Client, req_topic: str, rep_topic: str) -> None:
@@ -140,20 +146,20 @@ class MqttChannel:
         await self._out.join()
 
 
-class AgentWorker(Worker):
-    """The worker of one speaker in its container (module docstring): brings its speaker
+class AgentService(ShardService):
+    """The shard of one speaker in its container (module docstring): brings its speaker
     up by itself and makes link failures real in its network namespace."""
 
     def __init__(
         self,
-        spec: WorkerSpec,
+        spec: ShardSpec,
         channel: MqttChannel,
         *,
         peers: dict[str, ipaddress.IPv4Address],
         status_dir: Path,
         update_delay_s: float = UPDATE_DELAY_S,
     ) -> None:
-        super().__init__(spec, channel)
+        super().__init__(spec, emitter(channel))
         (self.node,) = spec.configs
         self.peers = peers  # neighbor name -> its container address
         self.status_dir = status_dir
@@ -202,9 +208,9 @@ class AgentWorker(Worker):
         else:
             marker.unlink(missing_ok=True)
 
-    def _maybe_idle(self) -> None:
+    def _look(self) -> None:
         self._maybe_originate()
-        super()._maybe_idle()
+        super()._look()
 
     async def _route(self, verb: str, peer: str) -> None:
         """``ip route add|del unreachable PEER/32``: the link to ``peer`` dead or alive."""
@@ -224,22 +230,18 @@ class AgentWorker(Worker):
                 "(the container needs cap_add NET_ADMIN)"
             )
 
-    async def _dispatch(self, r: dict[str, Any]) -> object:
-        op = r.get("op")
-        if op in ("listen", "start_sessions", "originate"):
-            raise ValueError(f"{op}: agent {self.node} brings its speaker up by itself")
-        if op == "snapshot":
+    async def handle(self, request: Request[R]) -> R:
+        if isinstance(request, Listen | StartSessions | Originate):
+            raise ValueError(f"{request.op}: agent {self.node} brings its speaker up by itself")
+        if isinstance(request, Snapshot):
             self._maybe_originate()  # pending origination is work, not quiet
-        elif op == "link_down":
-            self.shard.speaker(r["node"]).neighbor(r["peer"])  # a bad name fails here
-            await self._route("replace", r["peer"])
-        elif op == "link_up":
-            self.shard.speaker(r["node"]).neighbor(r["peer"])
-            await self._route("del", r["peer"])
-        return await super()._dispatch(r)
+        elif isinstance(request, LinkDown | LinkUp):
+            self.shard.speaker(request.node).neighbor(request.peer)  # a bad name fails here
+            await self._route("replace" if isinstance(request, LinkDown) else "del", request.peer)
+        return await super().handle(request)
 
 
-async def serve(args: argparse.Namespace) -> int:
+async def run_agent(args: argparse.Namespace) -> int:
     # Unchecked: `bagctl compose generate` checked the file (AS layout and all), and the
     # checks load networkx, which would double what every container reads at start.
     topo = load_topology(args.topology, check=False)
@@ -258,7 +260,7 @@ async def serve(args: argparse.Namespace) -> int:
         raise AgentError(f"--broker: {exc}") from None
     node = args.node
     config = configs[node]
-    spec = WorkerSpec(
+    spec = ShardSpec(
         index=list(configs).index(node),
         configs={node: config},
         transport="tcp",
@@ -276,7 +278,7 @@ async def serve(args: argparse.Namespace) -> int:
     )
     channel = MqttChannel(client, topics.agent(node, "req"), topics.agent(node, "rep"))
     peers = {nb.name: addresses[nb.name] for nb in config.neighbors}
-    worker = AgentWorker(
+    service = AgentService(
         spec,
         channel,
         peers=peers,
@@ -288,17 +290,17 @@ async def serve(args: argparse.Namespace) -> int:
         loop.add_signal_handler(sig, channel.close)
     try:
         await channel.start()
-        await worker.bring_up()
+        await service.bring_up()
         ready = {"v": VERSION, "state": "ready", "node": node, "address": str(addresses[node])}
         await client.publish(state_topic, _encode(ready), qos=1, retain=True)
         log.info("%s (AS %s) listening on %s port %s", node, config.asn, addresses[node], args.port)
-        await run(worker, channel)  # until SIGTERM, ``close`` or the broker is lost
+        await serve(service, channel)  # until SIGTERM, ``close`` or the broker is lost
         if channel.lost is None:
             with contextlib.suppress(aiomqtt.MqttError):
                 stopped = {"v": VERSION, "state": "stopped", "node": node}
                 await client.publish(state_topic, _encode(stopped), qos=1, retain=True)
     finally:
-        worker.shard.close()
+        service.close()
         await channel.aclose()
         with contextlib.suppress(aiomqtt.MqttError):
             await client.__aexit__(None, None, None)
@@ -335,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=str(args.log_level).upper(), handlers=[handler])
     tune_for_region()
     try:
-        return asyncio.run(serve(args))
+        return asyncio.run(run_agent(args))
     except (AgentError, ConfigError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

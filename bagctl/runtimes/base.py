@@ -1,78 +1,92 @@
-"""The ``Runtime`` interface and its registry (containerlab's runtime/ in miniature).
+"""The runtimes a region can run on, by ``--runtime`` name (containerlab's runtime/ in
+miniature): each is a way to place the shards of one ``Region`` (runtimes/region.py).
 
-A runtime starts a topology's speakers somewhere and performs the region operations on
-them; each operation returns a ``ConvergenceReport`` once the region is quiet again. A
-runtime that brings its own MQTT broker (compose: the region's mosquitto) also has
-``async broker() -> BrokerUrl``, and ``bagctl up`` serves the management bus there.
+- ``embedded``: every speaker in this process (``workers=1``), or sharded over worker
+  processes (``workers`` > 1; 0 means one per CPU core)
+- ``compose``: one docker container per speaker, driven over the region's own MQTT broker
+
+Each factory takes the topology and the runtime's options and returns a ``Region`` that
+has not started; options a runtime cannot honour are refused, by name.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Protocol
 
-from ..region import ConvergenceReport, Region
-from ..topology.failures import Failures
+from ..topology.configs import DEFAULT_PORT
 from ..topology.model import Topology
+from .composefile import DEFAULT_IMAGE
+from .measure import RegionProgress
+from .region import Region
 
 
-class Runtime(Protocol):
-    topo: Topology
-
-    async def start(self, timeout: float = ...) -> ConvergenceReport: ...
-    def close(self) -> None: ...
-    async def aclose(self) -> None: ...
-    async def bundle_down(self, a: str, b: str, timeout: float = ...) -> ConvergenceReport: ...
-    async def bundle_up(self, a: str, b: str, timeout: float = ...) -> ConvergenceReport: ...
-    async def set_members(
-        self, a: str, b: str, members_up: int, timeout: float = ...
-    ) -> ConvergenceReport: ...
-    async def drain(
-        self, node: str, method: str = ..., timeout: float = ...
-    ) -> ConvergenceReport: ...
-    async def undrain(self, node: str, timeout: float = ...) -> ConvergenceReport: ...
-    async def restart(self, node: str, timeout: float = ...) -> ConvergenceReport: ...
-    def weights(self, node: str, prefix: object) -> dict[str, int]: ...
-    async def show(self, what: str, node: str, prefix: str | None = ...) -> dict[str, object]: ...
-    async def status(self) -> dict[str, object]: ...
-    async def changed_nodes(self) -> set[str]: ...
-    async def fib_weights(self) -> dict[str, dict[str, dict[str, int]]]: ...
-    async def fib_changes(self) -> dict[str, object]: ...
-    def failures(self) -> Failures: ...
-    async def flap(
-        self, a: str, b: str, count: int, interval_s: float, timeout: float = ...
-    ) -> ConvergenceReport: ...
-
-
-def _embedded(topo: Topology, *, workers: int = 1, **options: object) -> Runtime:
-    """One process (``Region``), or ``workers`` worker processes (``ShardedRegion``); 0
-    means one per CPU core."""
-    from .sharded import ShardedRegion
+def embedded(
+    topo: Topology,
+    *,
+    workers: int = 1,
+    transport: str = "tcp",
+    port: int = DEFAULT_PORT,
+    seed: int = 1,
+    on_progress: Callable[[RegionProgress], None] | None = None,
+) -> Region:
+    """One process, or ``workers`` worker processes (module docstring)."""
+    from .local import InProcess
+    from .process import WorkerProcesses
 
     if workers == 0:
         workers = os.cpu_count() or 1
     if workers < 0:
         raise ValueError(f"workers must be 0 (one per core) or more, not {workers}")
-    if workers > 1:
-        return ShardedRegion(topo, workers=workers, **options)  # type: ignore[arg-type]
-    return Region(topo, **options)  # type: ignore[arg-type]
+    placement = WorkerProcesses(workers) if workers > 1 else InProcess()
+    return Region(
+        topo,
+        placement=placement,
+        transport=transport,
+        port=port,
+        seed=seed,
+        on_progress=on_progress,
+    )
 
 
-def _compose(topo: Topology, **options: object) -> Runtime:
-    """One docker container per speaker (runtimes/compose.py), driven over MQTT."""
-    from .compose import ComposeRegion
+def compose(
+    topo: Topology,
+    *,
+    workers: int = 1,
+    transport: str = "tcp",
+    port: int = DEFAULT_PORT,
+    seed: int = 1,
+    on_progress: Callable[[RegionProgress], None] | None = None,
+    subnet: str | None = None,
+    image: str = DEFAULT_IMAGE,
+    mqtt_port: int | None = None,
+) -> Region:
+    """One docker container per speaker (runtimes/compose.py)."""
+    from .compose import Containers
 
-    return ComposeRegion(topo, **options)  # type: ignore[arg-type]
+    if transport != "tcp":
+        raise ValueError(
+            f"transport {transport!r}: the compose runtime runs every session over TCP "
+            "between containers"
+        )
+    if workers != 1:
+        raise ValueError(f"workers {workers}: the compose runtime runs one container per speaker")
+    placement = Containers(topo, port=port, subnet=subnet, image=image, mqtt_port=mqtt_port)
+    return Region(
+        topo, placement=placement, transport="tcp", port=port, seed=seed, on_progress=on_progress
+    )
 
 
-RUNTIMES: dict[str, Callable[..., Runtime]] = {"embedded": _embedded, "compose": _compose}
+RUNTIMES: dict[str, Callable[..., Region]] = {"embedded": embedded, "compose": compose}
 
 
-def get_runtime(name: str) -> Callable[..., Runtime]:
+def get_runtime(name: str) -> Callable[..., Region]:
     try:
         return RUNTIMES[name]
     except KeyError:
         raise ValueError(
             f"unknown runtime {name!r} (runtimes: {', '.join(sorted(RUNTIMES))})"
         ) from None
+
+
+__all__ = ["RUNTIMES", "compose", "embedded", "get_runtime"]

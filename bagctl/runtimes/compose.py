@@ -1,21 +1,18 @@
-"""The compose runtime: a region as docker compose containers, one per BGP speaker,
-watched and controlled from here exactly as a sharded region's worker processes are.
+"""The compose placement: a region as docker compose containers, one per BGP speaker,
+each a shard of one speaker whose agent (runtimes/agent.py) the region reaches over the
+region's own MQTT broker (the compose project's mosquitto, published on 127.0.0.1).
 
-``ComposeRegion`` is a ``ShardedRegion`` (runtimes/sharded.py) whose workers are
-containers: each speaker's agent (runtimes/agent.py) runs the worker protocol over the
-region's own MQTT broker (the compose project's mosquitto, published on 127.0.0.1)
-instead of a pipe. So every operation, query and the quiescence waves (snapshots, the
-idle cue, Mattern's four counters) are ``ShardedRegion``'s own code; what this module adds
-is the lifecycle:
+So every operation, query and the quiescence waves are ``Region``'s own code
+(runtimes/region.py); what this module adds is the lifecycle:
 
 - ``broker()``: writes the project (the topology, dumped, and the compose file from
   ``composefile``) to a temporary directory, starts the ``mosquitto`` service on a free
   127.0.0.1 port, and connects to it; ``bagctl up`` also serves the management bus there
-- ``start()``: ``compose up -d``; each agent brings its speaker up by itself and says
-  ``ready``; then the same waves as every sharded region until the region is quiet. The
-  cold-start report counts from before ``compose up``: the agents' FIB counters run from
-  their own start (no ``begin`` reaches them), and container clocks are the host's
-  CLOCK_MONOTONIC, so ``converged_s`` means what it means in every runtime
+- ``spawn()``: ``compose up -d``; each agent brings its speaker up by itself and says
+  ``ready`` (the placement is ``autonomous``). The region measures the cold start from
+  before ``compose up``: the agents' FIB counters run from their own start, and
+  container clocks are the host's CLOCK_MONOTONIC, so ``converged_s`` means what it
+  means in every runtime
 - ``aclose()``: ``compose down --volumes``, then whatever still carries the region's label
   and project is removed (``docker.remove_leftovers``, as ``bagctl down`` does when the
   ``up`` process died)
@@ -28,22 +25,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import ipaddress
 import json
 import os
 import shutil
 import socket
 import tempfile
-from collections.abc import Callable
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import aiomqtt
 
-from ..bus.broker import BrokerUrl
-from ..bus.topics import Topics
-from ..region import ConvergenceReport
+from ..mqtt.broker import BrokerUrl
+from ..mqtt.topics import Topics
 from ..topology.addresses import container_addresses
 from ..topology.configs import DEFAULT_PORT
 from ..topology.dump import dump_topology
@@ -58,7 +53,9 @@ from .composefile import (
     project_name,
     render,
 )
-from .sharded import Replies, ShardedRegion, WorkerError
+from .messages import ShardError
+from .placement import RegionEvents, RemoteShard, ShardHandle
+from .shard import ShardSpec
 
 READY_TIMEOUT_S = 300.0  # every container up and its agent connected
 BROKER_TIMEOUT_S = 30.0
@@ -72,7 +69,7 @@ class _AgentBus:
     def __init__(self, url: BrokerUrl, topics: Topics) -> None:
         self.url = url
         self.topics = topics
-        self.handles: dict[str, _AgentHandle] = {}
+        self.handles: dict[str, AgentShard] = {}
         self._client: aiomqtt.Client | None = None
         self._reader: asyncio.Task[None] | None = None
 
@@ -116,11 +113,11 @@ class _AgentBus:
                     handle.on_state(msg)
         except aiomqtt.MqttError as exc:
             for handle in self.handles.values():
-                handle.lost(f"lost the region's broker: {exc}")
+                handle.lost(f"is out of reach: the region's broker was lost ({exc})")
 
     async def publish(self, node: str, payload: bytes) -> None:
         if self._client is None:
-            raise WorkerError(f"agent {node}: not connected to the region's broker")
+            raise ShardError(f"agent {node}: not connected to the region's broker")
         await self._client.publish(self.topics.agent(node, "req"), payload, qos=1)
 
     async def aclose(self) -> None:
@@ -135,50 +132,34 @@ class _AgentBus:
                 await client.__aexit__(None, None, None)
 
 
-class _AgentHandle(Replies):
-    """The host's end of one agent: what ``sharded._WorkerHandle`` is for a worker
-    process (requests with replies, the idle cue, progress), over the region's broker."""
+class AgentShard(RemoteShard):
+    """The handle on one speaker's agent, over the region's broker."""
 
-    def __init__(
-        self,
-        index: int,
-        node: str,
-        bus: _AgentBus,
-        on_idle: Callable[[], None],
-        on_progress: Callable[[], None],
-        on_ready: Callable[[], None],
-    ) -> None:
-        super().__init__(f"agent {node}", on_idle, on_progress)
-        self.index = index
+    def __init__(self, index: int, node: str, bus: _AgentBus, placement: Containers) -> None:
+        super().__init__(index, f"agent {node}", placement.events)
         self.node = node
         self.ready = asyncio.Event()
-        self.gone: str | None = None
         self._bus = bus
-        self._on_ready = on_ready
+        self._placement = placement
 
     def on_state(self, msg: dict[str, Any]) -> None:
         state = msg.get("state")
         if state == "ready":
             self.gone = None
             self.ready.set()
-            self._on_ready()
+            self._placement.containers_progress()
         elif state in ("gone", "stopped"):
-            self.lost(f"its agent has {'stopped' if state == 'stopped' else 'died'}")
+            self.lost(f"has {'stopped' if state == 'stopped' else 'died'}")
 
     def lost(self, why: str) -> None:
-        self.gone = why
         self.ready.clear()
-        self.fail_waiting(f"agent {self.node}: {why}")
+        super().lost(why)
 
-    async def request(self, op: str, **args: object) -> Any:
-        if self.gone is not None:
-            raise WorkerError(f"agent {self.node}: {self.gone}")
-        message, fut = self.new_request(op, args)
+    async def _send(self, message: dict[str, object]) -> None:
         await self._bus.publish(self.node, json.dumps(message, separators=(",", ":")).encode())
-        return await fut
 
     async def close(self) -> None:
-        self.lost("the region is stopping")
+        self.lost("is stopping with the region")
 
 
 def _free_port() -> int:
@@ -187,52 +168,46 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class ComposeRegion(ShardedRegion):
-    """A region as compose containers, with ``ShardedRegion``'s API (module docstring)."""
+class _NoEvents:
+    """Events before the region has spawned its shards: nobody to tell."""
+
+    def shard_event(self, index: int, event: object) -> None:
+        pass
+
+    def shard_lost(self, index: int, why: str) -> None:
+        pass
+
+    def placement_progress(self, done: int, total: int, what: str) -> None:
+        pass
+
+
+class Containers:
+    """A container per speaker (module docstring)."""
+
+    name = "compose"
+    autonomous = True
 
     def __init__(
         self,
         topo: Topology,
         *,
-        transport: str = "tcp",
         port: int = DEFAULT_PORT,
-        seed: int = 1,
-        workers: int = 1,
-        on_progress: Callable[[int, int, int], None] | None = None,
         subnet: str | ipaddress.IPv4Network | None = None,
         image: str = DEFAULT_IMAGE,
         mqtt_port: int | None = None,
         ready_timeout_s: float = READY_TIMEOUT_S,
     ) -> None:
-        if transport != "tcp":
-            raise ValueError(
-                f"transport {transport!r}: the compose runtime runs every session over TCP "
-                "between containers"
-            )
-        if workers != 1:
-            raise ValueError(
-                f"workers {workers}: the compose runtime runs one container per speaker"
-            )
         try:
-            net = ipaddress.IPv4Network(subnet if subnet is not None else DEFAULT_SUBNET)
+            self.subnet = ipaddress.IPv4Network(subnet if subnet is not None else DEFAULT_SUBNET)
         except ValueError as exc:
             raise ValueError(f"subnet {subnet!r}: {exc}") from None
-        addresses = container_addresses(topo, net)
-        super().__init__(
-            topo,
-            workers=1,
-            transport="tcp",
-            port=port,
-            seed=seed,
-            on_progress=on_progress,
-            addresses=addresses,
-            groups=[[n.name] for n in topo.speakers()],  # one container each
-        )
-        self.subnet = net
+        self.topo = topo
+        self.port = port
         self.image = image
-        self.addresses = addresses
         self.project_name = project_name(topo.name)
         self.topics = Topics(topo.name)
+        self.events: RegionEvents = _NoEvents()
+        self.handles: list[AgentShard] = []
         self._mqtt_port = mqtt_port
         self._ready_timeout_s = ready_timeout_s
         self._dir: Path | None = None
@@ -240,6 +215,12 @@ class ComposeRegion(ShardedRegion):
         self._bus: _AgentBus | None = None
         self._url: BrokerUrl | None = None
         self._env: dict[str, str] = {}
+
+    def addresses(self, topo: Topology) -> Mapping[str, ipaddress.IPv4Address]:
+        return container_addresses(topo, self.subnet)
+
+    def groups(self, topo: Topology) -> list[list[str]]:
+        return [[n.name] for n in topo.speakers()]  # one container each
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -291,17 +272,17 @@ class ComposeRegion(ShardedRegion):
         self._url = url
         return url
 
-    async def _spawn(self) -> None:
+    async def spawn(self, specs: Sequence[ShardSpec], events: RegionEvents) -> list[ShardHandle]:
         """Every speaker's container up, every agent ``ready``."""
+        self.events = events
         await self.broker()
         assert self._bus is not None and self._project is not None
-        for i, name in enumerate(self.configs):
-            handle = _AgentHandle(
-                i, name, self._bus, self._idle.set, self._agent_progress, self._containers_progress
-            )
-            self._bus.handles[name] = handle
-            self.workers.append(handle)  # type: ignore[arg-type]
-        self._containers_progress()
+        for spec in specs:
+            (node,) = spec.configs
+            handle = AgentShard(spec.index, node, self._bus, self)
+            self._bus.handles[node] = handle
+            self.handles.append(handle)
+        self.containers_progress()
         await self._project.run("up", "-d", env=self._env)
         ready = asyncio.ensure_future(self._all_ready())
         try:
@@ -313,7 +294,7 @@ class ComposeRegion(ShardedRegion):
                     if not ready.done():
                         await self._check_exited()
         except TimeoutError:
-            missing = [h.node for h in self._handles() if not h.ready.is_set()]
+            missing = [h.node for h in self.handles if not h.ready.is_set()]
             raise docker.DockerError(
                 f"{len(missing)} agents not ready after {self._ready_timeout_s:g} s: "
                 f"{', '.join(missing[:8])}{' ...' if len(missing) > 8 else ''} (docker logs "
@@ -321,25 +302,15 @@ class ComposeRegion(ShardedRegion):
             ) from None
         finally:
             ready.cancel()
+        return list(self.handles)
 
-    def _agent_progress(self) -> None:
-        """Sessions, once every container is up; until then, containers."""
-        if all(h.ready.is_set() for h in self._handles()):
-            self._progress()
-        else:
-            self._containers_progress()
-
-    def _containers_progress(self) -> None:
-        """Agents ready of those expected, while the containers start, to a progress
-        callback that takes ``what`` (``bagctl up``'s bar); then sessions, as always."""
-        cb = self._on_progress
-        if cb is None or "what" not in inspect.signature(cb).parameters:
-            return
-        ready = sum(1 for h in self._handles() if h.ready.is_set())
-        cb(ready, len(self.configs), 0, what="containers")  # type: ignore[call-arg]
+    def containers_progress(self) -> None:
+        """Agents ready of those expected, while the containers start."""
+        ready = sum(1 for h in self.handles if h.ready.is_set())
+        self.events.placement_progress(ready, len(self.handles), "containers")
 
     async def _all_ready(self) -> None:
-        for handle in self._handles():
+        for handle in self.handles:
             await handle.ready.wait()
 
     async def _check_exited(self) -> None:
@@ -351,26 +322,8 @@ class ComposeRegion(ShardedRegion):
                 f"have): {log}"
             )
 
-    def _handles(self) -> list[_AgentHandle]:
-        return self.workers  # type: ignore[return-value]
-
-    async def start(self, timeout: float = 600.0) -> ConvergenceReport:
-        """Start the containers and wait for cold-start convergence (module docstring)."""
-
-        async def act() -> None:
-            async with asyncio.timeout(timeout):
-                await self._spawn()
-
-        # The agents are spawned inside ``act``: ``_measure``'s ``begin`` reaches none of
-        # them, so their counters run from their own start, as a cold start's should.
-        report = await self._measure("cold-start", act, timeout)
-        await self._all("settle")
-        return report
-
     async def aclose(self) -> None:
-        for handle in self._handles():
-            await handle.close()
-        self.workers = []
+        self.handles = []
         if self._bus is not None:
             await self._bus.aclose()
             self._bus = None
@@ -385,7 +338,7 @@ class ComposeRegion(ShardedRegion):
 
     def close(self) -> None:
         """The same from sync code (compose down waited for here)."""
-        self.workers = []
+        self.handles = []
         if self._project is not None:
             self._project.run_sync("down", "--volumes", "--remove-orphans", "--timeout", "5")
             self._project = None
@@ -400,15 +353,11 @@ class ComposeRegion(ShardedRegion):
 
     # --- queries ------------------------------------------------------------------------
 
-    async def status(self) -> dict[str, object]:
-        status = await super().status()
-        status.pop("workers", None)
+    def status(self) -> dict[str, object]:
         return {
-            **status,
-            "runtime": "compose",
             "project": self.project_name,
             "subnet": str(self.subnet),
-            "containers": len(self.configs) + 1,
+            "containers": sum(1 for _ in self.topo.speakers()) + 1,  # and the broker
             "image": self.image,
         }
 
@@ -418,4 +367,4 @@ class ComposeRegion(ShardedRegion):
         return docker.memory_by_container(ids)
 
 
-__all__ = ["READY_TIMEOUT_S", "ComposeRegion"]
+__all__ = ["READY_TIMEOUT_S", "AgentShard", "Containers"]

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from bagctl.cli import cli
 
-PLANES = str(Path(__file__).parent / "region" / "planes.yaml")
+PLANES = str(Path(__file__).parent / "runtimes" / "planes.yaml")
 
 
 @pytest.mark.parametrize("transport", ["tcp", "memory"])

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bagctl.bus.broker import BrokerUrl
 from bagctl.bus.client import BusClient
 from bagctl.bus.payloads import MAX_PAYLOAD_BYTES, BusError, parse_command
-from bagctl.bus.topics import Topics, check_name, topic_matches
+from bagctl.mqtt.broker import BrokerUrl
+from bagctl.mqtt.topics import Topics, check_name, topic_matches
 from bagctl.topology import load_topology
 
 MINI = load_topology(Path(__file__).resolve().parents[3] / "topologies" / "mini.yaml")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bagctl.bus import BusClient, BusError, BusServer, EmbeddedBroker
-from bagctl.region import Region
+from bagctl.runtimes import Region
 from bagctl.topology import load_topology
 
 MINI = Path(__file__).resolve().parents[3] / "topologies" / "mini.yaml"
@@ -37,7 +37,7 @@ class Served:
         try:
             await self.server.__aexit__(None, None, None)
         finally:
-            self.region.close()
+            await self.region.aclose()
             await self.broker.stop()
 
 

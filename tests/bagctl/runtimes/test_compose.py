@@ -26,9 +26,9 @@ import pytest
 import yaml
 
 from bagctl.bus import BrokerUrl, BusClient
-from bagctl.region import Region
-from bagctl.runtimes import docker
-from bagctl.runtimes.compose import ComposeRegion
+from bagctl.runtimes import Region, docker
+from bagctl.runtimes.base import compose
+from bagctl.runtimes.compose import Containers
 from bagctl.runtimes.composefile import (
     BROKER_SERVICE,
     ComposeOptions,
@@ -52,15 +52,6 @@ REPO_FILE_OPTIONS = ComposeOptions(topology_path="./topologies/mini.yaml", build
 
 def compose_v1() -> str | None:
     return shutil.which("docker-compose")
-
-
-def daemon_reachable() -> str | None:
-    """None if a docker daemon answers, else why not."""
-    try:
-        docker.check_daemon()
-    except docker.DockerError as exc:
-        return str(exc)
-    return None
 
 
 # --- the generated file ------------------------------------------------------------------
@@ -218,11 +209,11 @@ def test_compose_runtime_without_docker_says_so(tmp_path: Path) -> None:
 def test_compose_region_refuses_options_it_cannot_honour() -> None:
     topo = load_topology(MINI)
     with pytest.raises(ValueError, match="runs every session over TCP between containers"):
-        ComposeRegion(topo, transport="memory")
+        compose(topo, transport="memory")
     with pytest.raises(ValueError, match="one container per speaker"):
-        ComposeRegion(topo, workers=2)
+        compose(topo, workers=2)
     with pytest.raises(ValueError, match="subnet 'ten/8'"):
-        ComposeRegion(topo, subnet="ten/8")
+        compose(topo, subnet="ten/8")
 
 
 # --- a compose region, end to end ------------------------------------------------------
@@ -300,30 +291,6 @@ async def embedded_fibs(topo: Topology) -> dict[str, dict[str, dict[str, Any]]]:
     finally:
         await region.aclose()
     return out
-
-
-@pytest.fixture(scope="module")
-def speaker_image() -> str:
-    """bagemu-speaker:latest, built by scripts/build-local-base.sh (no pull; the script
-    skips what exists, so only a new machine pays for the base)."""
-    why = daemon_reachable()
-    if why is not None:
-        pytest.skip(f"no docker daemon: {why}")
-    if compose_v1() is None and shutil.which("docker") is None:
-        pytest.skip("no docker compose")
-    t0 = time.monotonic()
-    proc = subprocess.run(
-        ["bash", str(ROOT / "scripts" / "build-local-base.sh")],
-        capture_output=True,
-        text=True,
-        timeout=1200,
-        env={**os.environ, "PYTHON": sys.executable},
-        cwd=ROOT,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    timings = [line for line in proc.stdout.splitlines() if line.startswith(("time", "base"))]
-    print(f"\nimage build ({time.monotonic() - t0:.1f} s): " + "; ".join(timings))
-    return "bagemu-speaker:latest"
 
 
 @pytest.mark.slow
@@ -419,10 +386,8 @@ def test_down_removes_a_region_whose_up_process_died(speaker_image: str, tmp_pat
 
 
 @pytest.mark.slow
-async def test_compose_region_api_is_the_sharded_regions(
-    speaker_image: str, tmp_path: Path
-) -> None:
-    """``ComposeRegion`` from Python: what ``ShardedRegion`` offers (the verifier's
+async def test_compose_region_api_is_every_regions(speaker_image: str, tmp_path: Path) -> None:
+    """A compose region from Python: what every ``Region`` offers (the verifier's
     ``fib_weights`` and ``failures`` included) answers as the embedded runtime does."""
     topo, _ = renamed(SMALL, "compose-test-api", tmp_path)
     bundle = next(topo.sessions())
@@ -433,17 +398,18 @@ async def test_compose_region_api_is_the_sharded_regions(
         expected = await embedded.fib_weights()
     finally:
         await embedded.aclose()
-    region = ComposeRegion(topo, subnet="172.30.252.0/24")
+    region = compose(topo, subnet="172.30.252.0/24")
+    assert isinstance(region.placement, Containers)
     try:
         cold = await region.start(timeout=300)
         assert cold.sessions_established == cold.sessions_expected == 10
         down = await region.bundle_down(bundle.a, bundle.b)
         assert down.sessions_expected == 9
-        assert region.failures().down == {bundle.key}
+        assert region.failures.down == {bundle.key}
         assert await region.fib_weights() == expected
         status = await region.status()
         assert status["runtime"] == "compose" and status["sessions_established"] == 9
-        memory = await region.memory()
+        memory = await region.placement.memory()
         assert len(memory) == 10 and all(m.endswith("B") for m in memory.values())
     finally:
         await region.aclose()

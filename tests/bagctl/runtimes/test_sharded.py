@@ -1,5 +1,6 @@
-"""The sharded runtime: ``mini`` over worker processes gives the weights worked out by hand
-(tests/bagctl/region/test_mini.py) and the same FIB as one process, after the same events."""
+"""Worker processes: ``mini`` over worker processes gives the weights worked out by hand
+(tests/bagctl/runtimes/test_mini.py) and the same FIB as one process, after the same
+events; the partition; a dead worker is named."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bagctl.region import Region
+from bagctl.runtimes import Region
+from bagctl.runtimes.base import embedded
+from bagctl.runtimes.messages import ShardError
 from bagctl.runtimes.partition import cross_sessions, partition
-from bagctl.runtimes.sharded import ShardedRegion, WorkerError
+from bagctl.runtimes.process import ProcessShard, WorkerProcesses
 from bagctl.topology import load_topology
 from bagctl.topology.generate import generate
 
@@ -44,12 +47,14 @@ def test_partition_refuses_zero_workers() -> None:
 @pytest.mark.parametrize("transport", ["memory", "tcp"])
 async def test_mini_over_two_workers_matches_hand_weights(transport: str) -> None:
     topo = load_topology(MINI)
-    region = ShardedRegion(topo, workers=2, transport=transport, port=11791)
+    region = embedded(topo, workers=2, transport=transport, port=11791)
+    assert isinstance(region.placement, WorkerProcesses)
     try:
         cold = await region.start(timeout=120)
         assert cold.sessions_established == cold.sessions_expected == 64
         assert cold.fib_changes > 0 and cold.updates_sent > 0
         assert len(region.groups) == 2 and cross_sessions(topo, region.groups) > 0
+        assert (await region.status())["shards"] == [len(g) for g in region.groups]
         assert await region.weights(BAG, P) == {S1: 1, S2: 1}
 
         down = await region.bundle_down(R1, F1)
@@ -76,7 +81,7 @@ async def test_mini_over_two_workers_matches_hand_weights(transport: str) -> Non
         assert status["sessions_established"] == status["sessions_expected"] == 64
     finally:
         await region.aclose()
-    assert all(w.proc.returncode is not None for w in region.workers) or not region.workers
+    assert region.shards == []
 
 
 async def test_sharded_and_single_process_fibs_agree() -> None:
@@ -88,10 +93,10 @@ async def test_sharded_and_single_process_fibs_agree() -> None:
     await single.start(timeout=120)
     try:
         await single.bundle_down(R1, F1)
-        expected = {(n, p): single.weights(n, p) for n in nodes for p in prefixes}
+        expected = {(n, p): await single.weights(n, p) for n in nodes for p in prefixes}
     finally:
-        single.close()
-    sharded = ShardedRegion(topo, workers=2, transport="memory", port=11792)
+        await single.aclose()
+    sharded = embedded(topo, workers=2, transport="memory", port=11792)
     try:
         await sharded.start(timeout=120)
         await sharded.bundle_down(R1, F1)
@@ -102,7 +107,7 @@ async def test_sharded_and_single_process_fibs_agree() -> None:
 
 
 async def test_bad_operations_are_named_and_leave_the_region_running() -> None:
-    region = ShardedRegion(load_topology(MINI), workers=2, transport="memory", port=11793)
+    region = embedded(load_topology(MINI), workers=2, transport="memory", port=11793)
     try:
         await region.start(timeout=120)
         with pytest.raises(KeyError, match="no bundle between"):
@@ -113,13 +118,15 @@ async def test_bad_operations_are_named_and_leave_the_region_running() -> None:
             await region.set_members(R1, F2, 33)
         with pytest.raises(ValueError, match="'not-a-method' is not a valid DrainMethod"):
             await region.drain(S1, method="not-a-method")
-        with pytest.raises(WorkerError, match=r"worker \d: ValueError: unknown view 'routes'"):
-            await region.view("routes", S1)
+        with pytest.raises(ValueError, match="show 'routes': one of sessions, rib, fib"):
+            await region.show("routes", S1)
         report = await region.bundle_down(R1, F1)  # still works
         assert report.sessions_expected == 63
         # A worker that dies is named, and nothing waits for it forever.
-        region.workers[1].proc.kill()
-        with pytest.raises(WorkerError, match=r"worker 1 (exited|is not running)"):
+        worker = region.shards[1]
+        assert isinstance(worker, ProcessShard)
+        worker.proc.kill()
+        with pytest.raises(ShardError, match=r"worker 1 (exited|is not running)"):
             await region.bundle_up(R1, F1)
     finally:
         await region.aclose()

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from bagctl.cli import cli
-from bagctl.region import Region
+from bagctl.runtimes import Region
 from bagctl.topology.dump import dump_topology
 from bagctl.topology.failures import Failures
 from bagctl.topology.load import load_topology
@@ -197,11 +197,11 @@ async def test_member_failure_overloads_ecmp_not_ucmp_in_a_running_region() -> N
     try:
         await region.start(timeout=60)
         fib = FibSnapshot.from_names(await region.fib_weights())
-        before = verify(topo, fib, region.failures())
+        before = verify(topo, fib, region.failures)
         assert before.ok and before.ecmp_vs_ideal == pytest.approx(1.0)
 
         await region.set_members("l2", "s2", 1, timeout=60)  # half of l2-s2 fails
-        failures = region.failures()
+        failures = region.failures
         assert failures.members_up == {("l2", "s2"): 1}
         fib = FibSnapshot.from_names(await region.fib_weights())
         after = verify(topo, fib, failures)
@@ -374,12 +374,12 @@ async def test_region_preset_after_failures_is_within_tolerance() -> None:
         bs = next(b for b in topo.bundles if bags[2] in (b.a, b.b) and "stsw" in b.a + b.b)
         await region.set_members(bs.a, bs.b, max(1, bs.members // 3))
         await region.drain(bags[3])
-        failures = region.failures()
+        failures = region.failures
         fib = FibSnapshot.from_names(await region.fib_weights())
 
         leafb = next(b for b in topo.bundles if "rtsw" in b.a + b.b)
         await region.bundle_down(leafb.a, leafb.b)
-        looped = verify(topo, FibSnapshot.from_names(await region.fib_weights()), region.failures())
+        looped = verify(topo, FibSnapshot.from_names(await region.fib_weights()), region.failures)
     finally:
         await region.aclose()
     assert len(failures.down) == 1 and len(failures.members_up) == 2 and failures.drained

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bagctl.region import Region
+from bagctl.runtimes import Region
 from bagctl.topology import load_topology
 
 MINI = Path(__file__).resolve().parents[3] / "topologies" / "mini.yaml"
@@ -29,23 +29,26 @@ async def test_mini_failure_members_drain(transport: str) -> None:
     cold = await region.start(timeout=120)
     try:
         assert cold.sessions_established == cold.sessions_expected == 64
-        assert region.weights(BAG, P) == {S1: 1, S2: 1}
-        assert region.weights("r1-nsf1-rtsw1-2", P) == {"r1-nsf1-ftsw1-1": 1, "r1-nsf1-ftsw1-2": 1}
+        assert await region.weights(BAG, P) == {S1: 1, S2: 1}
+        assert await region.weights("r1-nsf1-rtsw1-2", P) == {
+            "r1-nsf1-ftsw1-1": 1,
+            "r1-nsf1-ftsw1-2": 1,
+        }
 
         await region.bundle_down("r1-nsf1-rtsw1-1", "r1-nsf1-ftsw1-1")
-        assert region.weights(BAG, P) == {S2: 1}
+        assert await region.weights(BAG, P) == {S2: 1}
         await region.bundle_up("r1-nsf1-rtsw1-1", "r1-nsf1-ftsw1-1")
-        assert region.weights(BAG, P) == {S1: 1, S2: 1}
+        assert await region.weights(BAG, P) == {S1: 1, S2: 1}
 
         await region.set_members("r1-nsf1-rtsw1-1", "r1-nsf1-ftsw1-2", 16)
-        assert region.weights(BAG, P) == {S1: 45, S2: 32}
+        assert await region.weights(BAG, P) == {S1: 45, S2: 32}
         await region.set_members("r1-nsf1-rtsw1-1", "r1-nsf1-ftsw1-2", 32)
-        assert region.weights(BAG, P) == {S1: 1, S2: 1}
+        assert await region.weights(BAG, P) == {S1: 1, S2: 1}
 
         report = await region.drain(S1)
-        assert region.weights(BAG, P) == {S2: 1}
+        assert await region.weights(BAG, P) == {S2: 1}
         assert report.fib_changes > 0
         await region.undrain(S1)
-        assert region.weights(BAG, P) == {S1: 1, S2: 1}
+        assert await region.weights(BAG, P) == {S1: 1, S2: 1}
     finally:
-        region.close()
+        await region.aclose()

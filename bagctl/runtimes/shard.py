@@ -1,9 +1,13 @@
 """The speakers of a region that run in one process: built, started, acted on, observed.
 
-A ``Region`` runs one shard holding every speaker; a sharded region (runtimes/sharded.py)
-runs one shard per worker process. A shard knows nothing of the other shards except
-which neighbors live there: with the in-memory transport those sessions still run over
-real TCP on 127/8 (``Speaker.tcp_neighbors``), every other session stays in memory.
+A ``Region`` (runtimes/region.py) runs one or more shards: all its speakers in this
+process, one shard per worker process, or one per container. A shard knows nothing of
+the other shards except which neighbors live there: with the in-memory transport those
+sessions still run over real TCP (``Speaker.tcp_neighbors``), every other one in memory.
+
+Every method here is one operation of the shard interface: the typed requests of
+runtimes/protocol.py each call exactly one, whether the shard is in this process or
+behind a pipe or a broker.
 
 What a shard reports is what quiescence needs, read from the speakers' own state:
 ``busy`` (an export queued, or bytes on the in-memory network), session ends up against
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import resource
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -30,23 +35,33 @@ from speakers.speaker import DrainMethod, Speaker
 from speakers.wire import Prefix
 from speakers.wire.prefix import IPAddress
 
+from .. import inspect as views
+from .gctune import settle
+
 FIB_CHANGE_LOG = 64  # per switch: recent changes, for a look after the fact
 CHANGE_RECORD = 200_000  # FIB changes of one operation kept for the verifier's transients
 
-
-def group_names(group: NextHopGroup, names: Mapping[IPAddress, str]) -> dict[str, int]:
-    """A next-hop group as next-hop node name -> integer weight (``names``: node by next
-    hop, ``topology.configs.next_hop_names``); an unknown next hop keeps its address."""
-    return {names.get(hop, str(hop)): w for hop, w in group.members}
+TRANSPORTS = ("tcp", "memory")
 
 
-@dataclass
-class FibCounters:
-    """FIB changes since the last reset: how many, the last one's time, which prefixes."""
+def check_transport(transport: str) -> str:
+    if transport not in TRANSPORTS:
+        raise ValueError(f"transport {transport!r}: tcp or memory")
+    return transport
 
-    fib_changes: int = 0
-    last_fib_ns: int = 0
-    prefixes: set[Prefix] = field(default_factory=set)
+
+@dataclass(frozen=True, slots=True)
+class ShardSpec:
+    """What one shard runs: its speakers' configurations, the transport between them,
+    the region's other speakers (reached over TCP), every speaker by its next hops (for
+    views by name) and a seed for the speakers' timer jitter."""
+
+    index: int
+    configs: Mapping[str, SpeakerConfig]
+    transport: str  # tcp or memory
+    remote: frozenset[str]
+    names: Mapping[IPAddress, str]
+    seed: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,42 +77,74 @@ class ShardSnapshot:
     updates_sent: int
 
 
+@dataclass(frozen=True, slots=True)
+class ShardReport:
+    """What the shard's FIBs did since ``begin``: changes, the last one's time (host
+    CLOCK_MONOTONIC ns, shared by every process and container of the machine), the
+    prefixes they touched; and the UPDATEs sent since the shard started."""
+
+    fib_changes: int
+    last_fib_ns: int
+    prefixes: tuple[str, ...]
+    updates_sent: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeStream:
+    """FIB changes since ``begin`` as rows ``[at_ns, node, prefix, old, new]`` (groups as
+    next-hop name -> weight, None for no route) and how many were dropped past
+    ``CHANGE_RECORD``."""
+
+    changes: tuple[tuple[int, str, str, dict[str, int] | None, dict[str, int] | None], ...]
+    dropped: int
+
+    def as_dict(self) -> dict[str, object]:
+        return {"changes": [list(row) for row in self.changes], "dropped": self.dropped}
+
+
+@dataclass(frozen=True, slots=True)
+class ShardStats:
+    speakers: int
+    fib_entries: int
+    peak_rss_kb: int
+
+
+@dataclass
+class FibCounters:
+    """FIB changes since the last reset: how many, the last one's time, which prefixes."""
+
+    fib_changes: int = 0
+    last_fib_ns: int = 0
+    prefixes: set[Prefix] = field(default_factory=set)
+
+
 class Shard:
     """Speakers of one region in this process (module docstring). ``on_wake`` is called
     whenever something happened that may change the shard's snapshot."""
 
-    def __init__(
-        self,
-        configs: dict[str, SpeakerConfig],
-        *,
-        transport: str = "tcp",
-        remote: frozenset[str] = frozenset(),
-        seed: int = 1,
-        on_wake: Callable[[], None] | None = None,
-    ) -> None:
-        if transport not in ("tcp", "memory"):
-            raise ValueError(f"transport {transport!r}: tcp or memory")
-        self.configs = configs
-        self.transport = transport
-        self.remote = remote  # speakers of the region that run in other processes
+    def __init__(self, spec: ShardSpec, on_wake: Callable[[], None] | None = None) -> None:
+        self.spec = spec
+        self.configs = spec.configs
+        self.transport = check_transport(spec.transport)
+        self.names = spec.names
         self.network: MemoryNetwork | None = None
         self.speakers: dict[str, Speaker] = {}
         self.down: set[tuple[str, str]] = set()  # (speaker, neighbor) ends taken down
         self.counters = FibCounters()
-        # (at_ns, node, change) since the last reset_counters: the operation's FIB change
-        # stream, for finding transient loops and black holes (bagctl.verify.transients)
+        # (node, change) since the last begin: the operation's FIB change stream, for
+        # finding transient loops and black holes (bagctl.verify.transients)
         self.changes: list[tuple[str, FibChange]] = []
         self.changes_dropped = 0
         self.activity = 0
         self.dirty: set[str] = set()  # speakers whose FIB or sessions changed (take_dirty)
-        self._rng = random.Random(seed)
+        self._rng = random.Random(spec.seed)
         self._on_wake = on_wake
 
     # --- lifecycle ----------------------------------------------------------------------
 
     def _make(self, name: str) -> Speaker:
         config = self.configs[name]
-        tcp = frozenset(nb.name for nb in config.neighbors if nb.name in self.remote)
+        tcp = frozenset(nb.name for nb in config.neighbors if nb.name in self.spec.remote)
         speaker = Speaker(
             config,
             rng=random.Random(self._rng.random()),
@@ -152,6 +199,7 @@ class Shard:
         region is refused."""
         if self.transport == "memory":
             self.network = MemoryNetwork(asyncio.get_running_loop())
+            self.network.on_quiet = self._poke
         self.speakers = {name: self._make(name) for name in self.configs}
         for speaker in self.speakers.values():
             await speaker.listen(originate=originate)
@@ -165,6 +213,10 @@ class Shard:
     def start_sessions(self) -> None:
         for speaker in self.speakers.values():
             speaker.start_sessions()
+
+    def settle(self) -> None:
+        """After the cold start: the survivors out of the collector's sight (gctune)."""
+        settle()
 
     def close(self) -> None:
         for speaker in self.speakers.values():
@@ -226,17 +278,6 @@ class Shard:
                     up += 1
         return up, expected
 
-    def balance(self) -> tuple[int, int]:
-        """(bytes written, bytes read) over every current connection of this shard."""
-        sent = received = 0
-        for speaker in self.speakers.values():
-            for nb in speaker.neighbors.values():
-                if nb.transport is not None:
-                    s, r = nb.transport.in_flight()
-                    sent += s
-                    received += r
-        return sent, received
-
     def update_balance(self) -> tuple[int, int]:
         """(UPDATEs sent, UPDATEs received) over the current sessions of this shard."""
         sent = received = 0
@@ -262,32 +303,79 @@ class Shard:
             updates_sent=self.updates_sent(),
         )
 
-    def take_dirty(self) -> set[str]:
-        """The speakers whose FIB or sessions changed since the last call."""
-        dirty, self.dirty = self.dirty, set()
-        return dirty
-
-    def reset_counters(self) -> None:
+    def begin(self) -> int:
+        """Start counting an operation's FIB changes; the UPDATEs sent so far."""
         self.counters = FibCounters()
         self.changes = []
         self.changes_dropped = 0
+        return self.updates_sent()
 
-    def change_stream(self, names: Mapping[IPAddress, str]) -> dict[str, object]:
-        """The recorded FIB changes as JSON-able rows ``[at_ns, node, prefix, old, new]``
-        (groups as next-hop name -> weight, None for no route), and how many were dropped
-        past ``CHANGE_RECORD``."""
+    def report(self) -> ShardReport:
+        c = self.counters
+        return ShardReport(
+            fib_changes=c.fib_changes,
+            last_fib_ns=c.last_fib_ns,
+            prefixes=tuple(sorted(str(p) for p in c.prefixes)),
+            updates_sent=self.updates_sent(),
+        )
+
+    def take_dirty(self) -> frozenset[str]:
+        """The speakers whose FIB or sessions changed since the last call."""
+        dirty, self.dirty = self.dirty, set()
+        return frozenset(dirty)
+
+    def change_stream(self) -> ChangeStream:
+        """The FIB changes recorded since ``begin`` (``ChangeStream``)."""
+        names = self.names
 
         def weights(group: NextHopGroup | None) -> dict[str, int] | None:
-            return None if group is None else group_names(group, names)
+            return None if group is None else views.group_names(group, names)
 
-        rows = [
-            [c.at_ns, node, str(c.prefix), weights(c.old), weights(c.new)]
+        rows = tuple(
+            (c.at_ns, node, str(c.prefix), weights(c.old), weights(c.new))
             for node, c in self.changes
-        ]
-        return {"changes": rows, "dropped": self.changes_dropped}
+        )
+        return ChangeStream(rows, self.changes_dropped)
 
-    def fib_entries(self) -> int:
-        return sum(len(s.fib_table) for s in self.speakers.values())
+    def stats(self) -> ShardStats:
+        return ShardStats(
+            speakers=len(self.speakers),
+            fib_entries=sum(len(s.fib_table) for s in self.speakers.values()),
+            peak_rss_kb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        )
+
+    # --- views, by node name --------------------------------------------------------
+
+    def weights(self, node: str, prefix: str) -> dict[str, int]:
+        """Next-hop node name -> integer weight in ``node``'s FIB entry for ``prefix``
+        (exact match; empty without one)."""
+        group = self.speaker(node).fib_table.lookup(Prefix.parse(prefix))
+        return {} if group is None else views.group_names(group, self.names)
+
+    def view(self, what: str, node: str, prefix: str | None) -> list[dict[str, object]]:
+        """``what`` (sessions, rib or fib) of ``node``, JSON-able (``bagctl.inspect``)."""
+        speaker = self.speaker(node)
+        if what == "sessions":
+            return views.sessions_view(speaker)
+        if what == "rib":
+            return views.rib_view(speaker, prefix)
+        if what == "fib":
+            return views.fib_view(speaker, prefix, names=self.names)
+        raise ValueError(f"unknown view {what!r} (sessions, rib or fib)")
+
+    def fibs(self) -> dict[str, dict[str, dict[str, int]]]:
+        """Every speaker's FIB: node -> prefix -> next-hop node -> integer weight."""
+        return {n: views.fib_names(s, self.names) for n, s in self.speakers.items()}
 
 
-__all__ = ["FibCounters", "Shard", "ShardSnapshot", "group_names"]
+__all__ = [
+    "TRANSPORTS",
+    "ChangeStream",
+    "FibCounters",
+    "Shard",
+    "ShardReport",
+    "ShardSnapshot",
+    "ShardSpec",
+    "ShardStats",
+    "check_transport",
+]

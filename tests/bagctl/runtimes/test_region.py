@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from bagctl.region import Region
+from bagctl.runtimes import Region
+from bagctl.runtimes.local import InProcess
 from bagctl.topology import load_topology
 
 PLANES = Path(__file__).with_name("planes.yaml")
@@ -31,42 +32,42 @@ async def region(request):
     try:
         yield r
     finally:
-        r.close()
+        await r.aclose()
 
 
 async def test_bundle_failure_members_and_drain(region: Region) -> None:
     for prefix in (P4, P6):
-        assert region.weights("bag1", prefix) == {"stsw1": 2, "stsw2": 1}
+        assert await region.weights("bag1", prefix) == {"stsw1": 2, "stsw2": 1}
 
     # Plane 1 loses rtsw1-ftsw1: bag1 reaches rtsw1 through plane 2 only.
     report = await region.bundle_down("rtsw1", "ftsw1")
-    assert region.weights("bag1", P4) == {"stsw2": 1}
-    assert region.weights("ftsw1", P4) == {"stsw1": 1}  # the long way round, via bag1
+    assert await region.weights("bag1", P4) == {"stsw2": 1}
+    assert await region.weights("ftsw1", P4) == {"stsw1": 1}  # the long way round, via bag1
     assert report.fib_changes > 0 and report.updates_sent > 0
     assert report.sessions_established == report.sessions_expected == 5
     await region.bundle_up("rtsw1", "ftsw1")
-    assert region.weights("bag1", P4) == {"stsw1": 2, "stsw2": 1}
+    assert await region.weights("bag1", P4) == {"stsw1": 2, "stsw2": 1}
 
     # One of rtsw1-ftsw2's two members fails: plane 2 carries 400G, bag1 weights 4:1.
     await region.set_members("rtsw1", "ftsw2", 1)
-    assert region.weights("bag1", P4) == {"stsw1": 4, "stsw2": 1}
+    assert await region.weights("bag1", P4) == {"stsw1": 4, "stsw2": 1}
     await region.set_members("rtsw1", "ftsw2", 2)
-    assert region.weights("bag1", P4) == {"stsw1": 2, "stsw2": 1}
+    assert await region.weights("bag1", P4) == {"stsw1": 2, "stsw2": 1}
 
     # Draining stsw1 moves bag1's traffic to plane 2, by either method.
     for method in ("link-bandwidth-zero", "as-path-prepend"):
         await region.drain("stsw1", method)
-        assert region.weights("bag1", P4) == {"stsw2": 1}, method
+        assert await region.weights("bag1", P4) == {"stsw2": 1}, method
         await region.undrain("stsw1")
-        assert region.weights("bag1", P4) == {"stsw1": 2, "stsw2": 1}
+        assert await region.weights("bag1", P4) == {"stsw1": 2, "stsw2": 1}
 
 
 async def test_restart_and_flap_converge_back(region: Region) -> None:
     report = await region.restart("stsw2")
-    assert region.weights("bag1", P4) == {"stsw1": 2, "stsw2": 1}
+    assert await region.weights("bag1", P4) == {"stsw1": 2, "stsw2": 1}
     assert report.sessions_established == 6
     await region.flap("ftsw2", "stsw2", count=2, interval_s=0.05)
-    assert region.weights("bag1", P4) == {"stsw1": 2, "stsw2": 1}
+    assert await region.weights("bag1", P4) == {"stsw1": 2, "stsw2": 1}
 
 
 async def test_bad_operations_name_what_is_wrong(region: Region) -> None:
@@ -86,15 +87,17 @@ async def test_a_dial_refused_by_a_switch_still_down_is_retried(region: Region) 
 
     await region.bundle_down("rtsw1", "ftsw1")
     refused = asyncio.Event()
-    dialer = region.speakers["rtsw1"]
+    assert isinstance(region.placement, InProcess)
+    shard = region.placement.shard
+    dialer = shard.speakers["rtsw1"]
     dialer.session_events.append(
         lambda peer, event: (
             refused.set() if peer == "ftsw1" and isinstance(event, SessionDown) else None
         )
     )
-    region.shard.link_up("rtsw1", "ftsw1")  # ftsw1 is still down: it refuses the dial
+    shard.link_up("rtsw1", "ftsw1")  # ftsw1 is still down: it refuses the dial
     async with asyncio.timeout(10):
         await refused.wait()
     report = await region.bundle_up("rtsw1", "ftsw1", timeout=20)
     assert report.sessions_established == report.sessions_expected == 6
-    assert region.weights("bag1", P4) == {"stsw1": 2, "stsw2": 1}
+    assert await region.weights("bag1", P4) == {"stsw1": 2, "stsw2": 1}

@@ -1,0 +1,163 @@
+"""Where a region's shards run: the ``Placement`` interface, and the region's handle on
+each shard.
+
+A runtime is a way to place shards. ``Region`` (runtimes/region.py) asks its placement
+how to split the speakers (``groups``) and at which addresses they listen
+(``addresses``), then to start one shard per group (``spawn``), and from then on only
+talks to the ``ShardHandle``s it got back, with the typed requests of
+runtimes/protocol.py. Three placements exist: ``InProcess`` (runtimes/local.py, one
+shard in this process), ``WorkerProcesses`` (runtimes/process.py, a shard per worker
+process over a pipe) and ``Containers`` (runtimes/compose.py, a shard per speaker's
+container over the region's MQTT broker).
+
+Handles whose shard is elsewhere share ``RemoteShard``: numbered requests awaiting their
+replies, and the events (idle cue, progress) handed to the region as they arrive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from ipaddress import IPv4Address
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from ..topology.model import Topology
+from .messages import ProtocolError, ShardError, decode_event, encode_request, raise_error
+from .protocol import Request, ShardEvent
+from .shard import ShardSpec
+
+if TYPE_CHECKING:
+    from ..mqtt.broker import BrokerUrl
+
+R = TypeVar("R")
+
+
+class RegionEvents(Protocol):
+    """What the region hears from its shards, unasked."""
+
+    def shard_event(self, index: int, event: ShardEvent) -> None:
+        """An ``Idle`` cue or a ``Progress`` report from shard ``index``."""
+        ...
+
+    def shard_lost(self, index: int, why: str) -> None:
+        """Shard ``index`` stopped answering (it died, or its carrier went away)."""
+        ...
+
+    def placement_progress(self, done: int, total: int, what: str) -> None:
+        """How far the placement's own start has got (``what``: containers)."""
+        ...
+
+
+class ShardHandle(Protocol):
+    """The region's end of one shard."""
+
+    label: str  # how errors name it: "worker 1", "agent r1-bag1-1"
+
+    async def call(self, request: Request[R]) -> R:
+        """Run ``request`` on the shard and return its typed result. The shard's own
+        ``KeyError`` and ``ValueError`` come back as such; anything else, or a shard that
+        is gone, as ``ShardError`` naming the shard."""
+        ...
+
+    async def close(self) -> None:
+        """Stop the shard, waiting for it."""
+        ...
+
+
+class Placement(Protocol):
+    """Where and how a region's shards run (module docstring)."""
+
+    name: str  # the runtime, as status reports it: embedded, compose
+    # The shards bring their speakers up by themselves (containers); else the region
+    # drives listen, start_sessions and originate.
+    autonomous: bool
+
+    def addresses(self, topo: Topology) -> Mapping[str, IPv4Address] | None:
+        """Each speaker's own address where it is not its loopback."""
+        ...
+
+    def groups(self, topo: Topology) -> list[list[str]]:
+        """The speakers of each shard."""
+        ...
+
+    async def broker(self) -> BrokerUrl | None:
+        """The region's own MQTT broker, if this placement brings one (started once)."""
+        ...
+
+    async def spawn(self, specs: Sequence[ShardSpec], events: RegionEvents) -> list[ShardHandle]:
+        """Start one shard per spec; their handles, in the same order."""
+        ...
+
+    async def aclose(self) -> None:
+        """Remove whatever the placement started (after the handles are closed)."""
+        ...
+
+    def close(self) -> None:
+        """The same, from synchronous code, without waiting for graceful stops."""
+        ...
+
+    def status(self) -> dict[str, object]:
+        """What ``bagctl status`` shows of the placement."""
+        ...
+
+
+class RemoteShard:
+    """A handle whose shard is reached by messages (module docstring); subclasses send
+    them (``_send``) and feed what arrives to ``on_message``."""
+
+    def __init__(self, index: int, label: str, events: RegionEvents) -> None:
+        self.index = index
+        self.label = label
+        # Why the shard cannot be reached, once it cannot: a predicate of the label
+        # ("exited with 9", "has died"), so that "worker 1 exited with 9" reads well.
+        self.gone: str | None = None
+        self._events = events
+        self._next = 0
+        self._waiting: dict[int, asyncio.Future[Any]] = {}
+
+    async def _send(self, message: dict[str, object]) -> None:
+        raise NotImplementedError
+
+    async def call(self, request: Request[R]) -> R:
+        if self.gone is not None:
+            raise ShardError(f"{self.label} {self.gone}")
+        self._next += 1
+        rid = self._next
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiting[rid] = fut
+        try:
+            await self._send(encode_request(rid, request))
+            raw = await fut
+        finally:
+            self._waiting.pop(rid, None)
+        return request.decode_result(raw)
+
+    def on_message(self, msg: Mapping[str, Any]) -> None:
+        """One message from the shard: an event or a reply."""
+        if "ev" in msg:
+            try:
+                event = decode_event(msg)
+            except ProtocolError:
+                return  # not from a shard of ours
+            self._events.shard_event(self.index, event)
+            return
+        fut = self._waiting.pop(msg.get("id", -1), None)
+        if fut is None or fut.done():
+            return
+        if msg.get("ok"):
+            fut.set_result(msg.get("result"))
+        else:
+            fut.set_exception(raise_error(self.label, msg))
+
+    def lost(self, why: str) -> None:
+        """The shard cannot be reached: every request waiting fails, later ones at once,
+        and the region hears of it."""
+        self.gone = why
+        for fut in self._waiting.values():
+            if not fut.done():
+                fut.set_exception(ShardError(f"{self.label} {why}"))
+        self._waiting.clear()
+        self._events.shard_lost(self.index, why)
+
+
+__all__ = ["Placement", "RegionEvents", "RemoteShard", "ShardHandle"]

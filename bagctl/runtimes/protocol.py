@@ -1,0 +1,317 @@
+"""The shard interface as typed requests: one frozen dataclass per operation of ``Shard``.
+
+A ``Region`` (runtimes/region.py) does everything to its shards through these requests,
+whatever carries them: a direct call for the shard in this process, one JSON line over a
+worker process's pipes, an MQTT message to a container's agent. Each request knows the
+one ``Shard`` method it runs (``apply``) and the type of its result, so the caller gets
+a ``ShardSnapshot`` back, not a dict, and mypy checks both ends; the wire form is derived
+from the dataclass fields, so adding an operation is adding a class here.
+
+The wire form of these requests, their replies and the shards' events is
+runtimes/messages.py's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar, Generic, TypeVar
+
+from .shard import ChangeStream, Shard, ShardReport, ShardSnapshot, ShardStats
+
+R = TypeVar("R")
+
+
+class Request(Generic[R]):
+    """One operation of the shard interface (module docstring). Subclasses are frozen
+    dataclasses with their name on the wire as ``op``, listed in ``REQUESTS``."""
+
+    op: ClassVar[str]
+
+    async def apply(self, shard: Shard) -> R:
+        raise NotImplementedError
+
+    def encode_result(self, result: R) -> object:
+        """The result as JSON-able data (dataclasses as objects)."""
+        return asdict(result) if dataclasses.is_dataclass(result) else result  # type: ignore[arg-type]
+
+    def decode_result(self, raw: Any) -> R:
+        """The typed result from its JSON form (the inverse of ``encode_result``)."""
+        return raw  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True, slots=True)
+class Listen(Request[None]):
+    op: ClassVar[str] = "listen"
+    originate: bool = True
+
+    async def apply(self, shard: Shard) -> None:
+        await shard.listen(originate=self.originate)
+
+
+@dataclass(frozen=True, slots=True)
+class StartSessions(Request[None]):
+    op: ClassVar[str] = "start_sessions"
+
+    async def apply(self, shard: Shard) -> None:
+        shard.start_sessions()
+
+
+@dataclass(frozen=True, slots=True)
+class Originate(Request[None]):
+    op: ClassVar[str] = "originate"
+
+    async def apply(self, shard: Shard) -> None:
+        shard.originate()
+
+
+@dataclass(frozen=True, slots=True)
+class Settle(Request[None]):
+    op: ClassVar[str] = "settle"
+
+    async def apply(self, shard: Shard) -> None:
+        shard.settle()
+
+
+@dataclass(frozen=True, slots=True)
+class Close(Request[None]):
+    op: ClassVar[str] = "close"
+
+    async def apply(self, shard: Shard) -> None:
+        shard.close()
+
+
+@dataclass(frozen=True, slots=True)
+class Begin(Request[int]):
+    op: ClassVar[str] = "begin"
+
+    async def apply(self, shard: Shard) -> int:
+        return shard.begin()
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot(Request[ShardSnapshot]):
+    op: ClassVar[str] = "snapshot"
+
+    async def apply(self, shard: Shard) -> ShardSnapshot:
+        return shard.snapshot()
+
+    def decode_result(self, raw: Any) -> ShardSnapshot:
+        return ShardSnapshot(**raw)
+
+
+@dataclass(frozen=True, slots=True)
+class Report(Request[ShardReport]):
+    op: ClassVar[str] = "report"
+
+    async def apply(self, shard: Shard) -> ShardReport:
+        return shard.report()
+
+    def decode_result(self, raw: Any) -> ShardReport:
+        return ShardReport(**{**raw, "prefixes": tuple(raw["prefixes"])})
+
+
+@dataclass(frozen=True, slots=True)
+class LinkDown(Request[None]):
+    op: ClassVar[str] = "link_down"
+    node: str
+    peer: str
+
+    async def apply(self, shard: Shard) -> None:
+        shard.link_down(self.node, self.peer)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkUp(Request[None]):
+    op: ClassVar[str] = "link_up"
+    node: str
+    peer: str
+
+    async def apply(self, shard: Shard) -> None:
+        shard.link_up(self.node, self.peer)
+
+
+@dataclass(frozen=True, slots=True)
+class SetCapacity(Request[None]):
+    op: ClassVar[str] = "set_capacity"
+    node: str
+    peer: str
+    bps: float
+
+    async def apply(self, shard: Shard) -> None:
+        shard.set_capacity(self.node, self.peer, self.bps)
+
+
+@dataclass(frozen=True, slots=True)
+class Drain(Request[None]):
+    op: ClassVar[str] = "drain"
+    node: str
+    method: str
+
+    async def apply(self, shard: Shard) -> None:
+        shard.drain(self.node, self.method)
+
+
+@dataclass(frozen=True, slots=True)
+class Undrain(Request[None]):
+    op: ClassVar[str] = "undrain"
+    node: str
+
+    async def apply(self, shard: Shard) -> None:
+        shard.undrain(self.node)
+
+
+@dataclass(frozen=True, slots=True)
+class Restart(Request[None]):
+    op: ClassVar[str] = "restart"
+    node: str
+
+    async def apply(self, shard: Shard) -> None:
+        await shard.restart(self.node)
+
+
+@dataclass(frozen=True, slots=True)
+class Weights(Request[dict[str, int]]):
+    op: ClassVar[str] = "weights"
+    node: str
+    prefix: str
+
+    async def apply(self, shard: Shard) -> dict[str, int]:
+        return shard.weights(self.node, self.prefix)
+
+
+@dataclass(frozen=True, slots=True)
+class View(Request[list[dict[str, object]]]):
+    op: ClassVar[str] = "view"
+    what: str
+    node: str
+    prefix: str | None = None
+
+    async def apply(self, shard: Shard) -> list[dict[str, object]]:
+        return shard.view(self.what, self.node, self.prefix)
+
+
+@dataclass(frozen=True, slots=True)
+class Fibs(Request[dict[str, dict[str, dict[str, int]]]]):
+    op: ClassVar[str] = "fib"
+
+    async def apply(self, shard: Shard) -> dict[str, dict[str, dict[str, int]]]:
+        return shard.fibs()
+
+
+@dataclass(frozen=True, slots=True)
+class Changes(Request[ChangeStream]):
+    op: ClassVar[str] = "changes"
+
+    async def apply(self, shard: Shard) -> ChangeStream:
+        return shard.change_stream()
+
+    def encode_result(self, result: ChangeStream) -> object:
+        return result.as_dict()
+
+    def decode_result(self, raw: Any) -> ChangeStream:
+        return ChangeStream(tuple(tuple(row) for row in raw["changes"]), raw["dropped"])
+
+
+@dataclass(frozen=True, slots=True)
+class Dirty(Request[frozenset[str]]):
+    op: ClassVar[str] = "dirty"
+
+    async def apply(self, shard: Shard) -> frozenset[str]:
+        return shard.take_dirty()
+
+    def encode_result(self, result: frozenset[str]) -> object:
+        return sorted(result)
+
+    def decode_result(self, raw: Any) -> frozenset[str]:
+        return frozenset(raw)
+
+
+@dataclass(frozen=True, slots=True)
+class Stats(Request[ShardStats]):
+    op: ClassVar[str] = "stats"
+
+    async def apply(self, shard: Shard) -> ShardStats:
+        return shard.stats()
+
+    def decode_result(self, raw: Any) -> ShardStats:
+        return ShardStats(**raw)
+
+
+REQUESTS: dict[str, type[Request[Any]]] = {
+    cls.op: cls
+    for cls in (
+        Listen,
+        StartSessions,
+        Originate,
+        Settle,
+        Close,
+        Begin,
+        Snapshot,
+        Report,
+        LinkDown,
+        LinkUp,
+        SetCapacity,
+        Drain,
+        Undrain,
+        Restart,
+        Weights,
+        View,
+        Fibs,
+        Changes,
+        Dirty,
+        Stats,
+    )
+}
+
+
+# --- events -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Idle:
+    """The shard went quiet after routing activity with all its session ends up: the
+    region's cue to look at every shard at once."""
+
+    activity: int
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """How far the shard got: session ends up of those expected, FIB changes since begin."""
+
+    ends_up: int
+    ends_expected: int
+    fib_changes: int
+
+
+ShardEvent = Idle | Progress
+
+
+__all__ = [
+    "REQUESTS",
+    "Begin",
+    "Changes",
+    "Close",
+    "Dirty",
+    "Drain",
+    "Fibs",
+    "Idle",
+    "LinkDown",
+    "LinkUp",
+    "Listen",
+    "Originate",
+    "Progress",
+    "Report",
+    "Request",
+    "Restart",
+    "SetCapacity",
+    "Settle",
+    "ShardEvent",
+    "Snapshot",
+    "StartSessions",
+    "Stats",
+    "Undrain",
+    "View",
+    "Weights",
+]

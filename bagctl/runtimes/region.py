@@ -1,0 +1,383 @@
+"""A running region: one ``Speaker`` per switch of a ``Topology``, over shards placed in
+this process, in worker processes or in containers, controlled and measured as one.
+
+``Region`` is the only implementation of the region operations (start, bundle down/up,
+members, drain, undrain, restart, flap), their measurement and every query; where the
+speakers run is its ``Placement``'s business (runtimes/placement.py), and it reaches
+each shard with the typed requests of runtimes/protocol.py. Every operation returns a
+``ConvergenceReport`` once the region is quiescent, which is read from the speakers' own
+state, never from a sleep.
+
+**Quiescence** spans shards, so it is read in waves of snapshots (runtimes/measure.py);
+``converged_s`` runs from the operation to the last FIB change anywhere.
+
+**Cold start** brings every session up first and only then has every switch originate
+its routes, as FRR's ``bgp update-delay`` or a fabric's staged bring-up holds updates
+back until the peers are established: otherwise the first sessions up carry a storm of
+route changes that the later ones (those between worker processes, over TCP, last of
+all) undo, and the busy event loops slow the remaining handshakes further. The report
+covers both phases, from the first listener to the last FIB change. Shards that bring
+their speakers up by themselves (containers) do the same on their own; the report then
+runs from before they were started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from speakers.speaker import DrainMethod
+from speakers.wire import Prefix
+
+from .. import inspect as views
+from ..topology.configs import DEFAULT_PORT, next_hop_names, speaker_configs
+from ..topology.failures import Failures, members_capacity
+from ..topology.model import Bundle, Topology
+from . import protocol as rq
+from .local import InProcess
+from .measure import ConvergenceReport, RegionProgress, until_quiescent
+from .placement import Placement, ShardHandle
+from .protocol import Idle, Progress, ShardEvent
+from .shard import ChangeStream, ShardSnapshot, ShardSpec, check_transport
+
+if TYPE_CHECKING:
+    from ..mqtt.broker import BrokerUrl
+
+DEFAULT_TIMEOUT_S = 120.0
+COLD_START_TIMEOUT_S = 600.0
+R = TypeVar("R")
+
+
+class Region:
+    """A region's speakers over the shards of a placement (module docstring)."""
+
+    def __init__(
+        self,
+        topo: Topology,
+        *,
+        placement: Placement | None = None,
+        transport: str = "tcp",
+        port: int = DEFAULT_PORT,
+        seed: int = 1,
+        on_progress: Callable[[RegionProgress], None] | None = None,
+    ) -> None:
+        self.topo = topo
+        self.placement: Placement = placement if placement is not None else InProcess()
+        self.transport = check_transport(transport)
+        self.port = port
+        self.seed = seed
+        self.configs = speaker_configs(topo, port=port, addresses=self.placement.addresses(topo))
+        self.groups = self.placement.groups(topo)
+        self.where = {name: i for i, names in enumerate(self.groups) for name in names}
+        self.shards: list[ShardHandle] = []
+        self._failures = Failures()
+        self._idle = asyncio.Event()
+        self._progress: dict[int, Progress] = {}
+        self._lost: dict[int, str] = {}
+        self._on_progress = on_progress
+        self._what = "sessions"
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    def _specs(self) -> list[ShardSpec]:
+        names = next_hop_names(self.configs.values())
+        return [
+            ShardSpec(
+                index=i,
+                configs={n: self.configs[n] for n in group},
+                transport=self.transport,
+                remote=frozenset(self.configs) - frozenset(group),
+                names=names,
+                seed=self.seed * 1000 + i,
+            )
+            for i, group in enumerate(self.groups)
+        ]
+
+    async def broker(self) -> BrokerUrl | None:
+        """The placement's own MQTT broker, if it brings one (``bagctl up`` then serves
+        the management bus there)."""
+        return await self.placement.broker()
+
+    async def start(self, timeout: float = COLD_START_TIMEOUT_S) -> ConvergenceReport:
+        """Start every shard and speaker; wait for cold-start convergence."""
+        if self.placement.autonomous:
+
+            async def act() -> None:
+                self.shards = await self.placement.spawn(self._specs(), self)
+
+        else:
+            self.shards = await self.placement.spawn(self._specs(), self)
+
+            async def act() -> None:
+                await self._all(rq.Listen(originate=False))
+                await self._all(rq.StartSessions())
+                await self._sessions_up()
+                await self._all(rq.Originate())
+
+        report = await self._measure("cold-start", act, timeout)
+        await self._all(rq.Settle())
+        return report
+
+    async def _sessions_up(self) -> None:
+        """Until every session that should be up is (module docstring: cold start)."""
+        while True:
+            self._idle.clear()
+            snaps = await self._all(rq.Snapshot())
+            if all(s.ends_up == s.ends_expected for s in snaps):
+                return
+            self._note(snaps)
+            await self._idle.wait()
+
+    async def aclose(self) -> None:
+        await asyncio.gather(*(shard.close() for shard in self.shards))
+        self.shards = []
+        await self.placement.aclose()
+
+    def close(self) -> None:
+        """Stop without waiting (from synchronous code); ``aclose`` waits."""
+        self.shards = []
+        self.placement.close()
+
+    @property
+    def failures(self) -> Failures:
+        """What the region was told to break or drain and has not restored (the
+        verifier's model is built for it; the bus reads bundle members from it)."""
+        return self._failures
+
+    # --- the shards' events (``placement.RegionEvents``) ----------------------------------
+
+    def shard_event(self, index: int, event: ShardEvent) -> None:
+        if isinstance(event, Idle):
+            self._idle.set()
+        else:
+            self._progress[index] = event
+            self._report_progress()
+
+    def shard_lost(self, index: int, why: str) -> None:
+        self._lost[index] = why
+        self._idle.set()  # a waiting measurement wakes, asks, and hears of it
+
+    def placement_progress(self, done: int, total: int, what: str) -> None:
+        """Progress of the placement's own (starting containers); then sessions again."""
+        self._what = what if done < total else "sessions"
+        if self._on_progress is not None:
+            self._on_progress(RegionProgress(what, done, total, 0))
+
+    def _report_progress(self) -> None:
+        if self._on_progress is None or self._what != "sessions":
+            return
+        expected = self._sessions_expected()
+        up = min(sum(p.ends_up for p in self._progress.values()) // 2, expected)
+        changes = sum(p.fib_changes for p in self._progress.values())
+        self._on_progress(RegionProgress("sessions", up, expected, changes))
+
+    def _note(self, snaps: list[ShardSnapshot]) -> None:
+        """Take a wave's session counts as the shards' latest, and show progress."""
+        for i, snap in enumerate(snaps):
+            old = self._progress.get(i)
+            changes = old.fib_changes if old is not None else 0
+            self._progress[i] = Progress(snap.ends_up, snap.ends_expected, changes)
+        self._report_progress()
+
+    # --- reaching shards ----------------------------------------------------------------
+
+    async def _all(self, request: rq.Request[R]) -> list[R]:
+        return list(await asyncio.gather(*(shard.call(request) for shard in self.shards)))
+
+    def _shard_of(self, node: str) -> ShardHandle:
+        try:
+            return self.shards[self.where[node]]
+        except KeyError:
+            raise KeyError(f"no BGP speaker {node!r} in region {self.topo.name}") from None
+        except IndexError:
+            raise RuntimeError(f"region {self.topo.name} is not running") from None
+
+    async def _on_ends(self, bundle: Bundle, make: Callable[[str, str], rq.Request[None]]) -> None:
+        """The same request at both ends of ``bundle``'s session, each in its own shard.
+        A bundle to an FDSW carries no session: its failure reaches no speaker, only
+        ``failures`` (what the verifier's model counts)."""
+        if bundle.a in self.where and bundle.b in self.where:
+            await asyncio.gather(
+                self._shard_of(bundle.a).call(make(bundle.a, bundle.b)),
+                self._shard_of(bundle.b).call(make(bundle.b, bundle.a)),
+            )
+
+    # --- operations (each returns when the region has converged) -------------------------
+
+    async def bundle_down(
+        self, a: str, b: str, timeout: float = DEFAULT_TIMEOUT_S
+    ) -> ConvergenceReport:
+        bundle = self.topo.bundle(a, b)
+
+        async def act() -> None:
+            self._failures = self._failures.bundle_down(bundle)
+            await self._on_ends(bundle, rq.LinkDown)
+
+        return await self._measure(f"bundle-down {a} {b}", act, timeout)
+
+    async def bundle_up(
+        self, a: str, b: str, timeout: float = DEFAULT_TIMEOUT_S
+    ) -> ConvergenceReport:
+        bundle = self.topo.bundle(a, b)
+
+        async def act() -> None:
+            self._failures = self._failures.bundle_up(bundle)
+            await self._on_ends(bundle, rq.LinkUp)
+
+        return await self._measure(f"bundle-up {a} {b}", act, timeout)
+
+    async def set_members(
+        self, a: str, b: str, members_up: int, timeout: float = DEFAULT_TIMEOUT_S
+    ) -> ConvergenceReport:
+        """``members_up`` of the bundle's members work (0 < members_up <= members)."""
+        bundle = self.topo.bundle(a, b)
+        capacity = members_capacity(bundle, members_up)
+
+        async def act() -> None:
+            self._failures = self._failures.with_members(bundle, members_up)
+            await self._on_ends(bundle, lambda here, there: rq.SetCapacity(here, there, capacity))
+
+        return await self._measure(f"members {a} {b} {members_up}/{bundle.members}", act, timeout)
+
+    async def drain(
+        self, node: str, method: str = "link-bandwidth-zero", timeout: float = DEFAULT_TIMEOUT_S
+    ) -> ConvergenceReport:
+        shard = self._shard_of(node)
+        DrainMethod(method)  # a bad method is refused here, by name
+
+        async def act() -> None:
+            self._failures = self._failures.drain(node, method)
+            await shard.call(rq.Drain(node, method))
+
+        return await self._measure(f"drain {node} {method}", act, timeout)
+
+    async def undrain(self, node: str, timeout: float = DEFAULT_TIMEOUT_S) -> ConvergenceReport:
+        shard = self._shard_of(node)
+
+        async def act() -> None:
+            self._failures = self._failures.undrain(node)
+            await shard.call(rq.Undrain(node))
+
+        return await self._measure(f"undrain {node}", act, timeout)
+
+    async def restart(self, node: str, timeout: float = DEFAULT_TIMEOUT_S) -> ConvergenceReport:
+        """Stop the switch's speaker (a Cease to every neighbor) and start a fresh one."""
+        shard = self._shard_of(node)
+
+        async def act() -> None:
+            self._failures = self._failures.undrain(node)  # a fresh speaker starts undrained
+            await shard.call(rq.Restart(node))
+
+        return await self._measure(f"restart {node}", act, timeout)
+
+    async def flap(
+        self, a: str, b: str, count: int, interval_s: float, timeout: float = DEFAULT_TIMEOUT_S
+    ) -> ConvergenceReport:
+        """Down and up ``count`` times, ``interval_s`` apart (real time: a flap's rhythm)."""
+        bundle = self.topo.bundle(a, b)
+
+        async def act() -> None:
+            for i in range(count):
+                await self._on_ends(bundle, rq.LinkDown)
+                await asyncio.sleep(interval_s)
+                await self._on_ends(bundle, rq.LinkUp)
+                if i < count - 1:
+                    await asyncio.sleep(interval_s)
+
+        return await self._measure(f"flap {a} {b} x{count}", act, timeout)
+
+    # --- measurement --------------------------------------------------------------------
+
+    def _sessions_expected(self) -> int:
+        return sum(1 for b in self.topo.sessions() if b.key not in self._failures.down)
+
+    async def _measure(
+        self, event: str, act: Callable[[], Awaitable[None]], timeout: float
+    ) -> ConvergenceReport:
+        updates0 = sum(await self._all(rq.Begin()))
+        t0 = time.monotonic_ns()
+        await act()
+        async with asyncio.timeout(timeout):
+            await until_quiescent(lambda: self._all(rq.Snapshot()), self._idle, self._note)
+        t1 = time.monotonic_ns()
+        reports = await self._all(rq.Report())
+        changes = sum(r.fib_changes for r in reports)
+        last = max((r.last_fib_ns for r in reports if r.fib_changes), default=t0)
+        prefixes = set().union(*(r.prefixes for r in reports))
+        expected = self._sessions_expected()
+        return ConvergenceReport(
+            event=event,
+            started_ns=t0,
+            converged_s=max(0, last - t0) / 1e9,
+            quiescent_s=(t1 - t0) / 1e9,
+            fib_changes=changes,
+            updates_sent=sum(r.updates_sent for r in reports) - updates0,
+            prefixes_changed=len(prefixes),
+            sessions_established=expected,  # quiescence means every expected one is up
+            sessions_expected=expected,
+        )
+
+    # --- queries ------------------------------------------------------------------------
+
+    async def weights(self, node: str, prefix: Prefix | str) -> dict[str, int]:
+        """Next-hop node name -> integer weight in ``node``'s FIB entry for ``prefix``."""
+        return await self._shard_of(node).call(rq.Weights(node, str(prefix)))
+
+    async def fib_weights(self) -> dict[str, dict[str, dict[str, int]]]:
+        """Every speaker's FIB: node -> prefix -> next-hop node -> integer weight (the
+        verifier's actual side, ``bagctl.verify.FibSnapshot.from_names``)."""
+        out: dict[str, dict[str, dict[str, int]]] = {}
+        for part in await self._all(rq.Fibs()):
+            out.update(part)
+        return out
+
+    async def fib_changes(self) -> dict[str, object]:
+        """The last operation's FIB change stream, every shard's, in time order."""
+        parts = await self._all(rq.Changes())
+        rows = sorted((row for part in parts for row in part.changes), key=lambda row: row[0])
+        return ChangeStream(tuple(rows), sum(p.dropped for p in parts)).as_dict()
+
+    async def show(self, what: str, node: str, prefix: str | None = None) -> dict[str, object]:
+        """``what`` (sessions, rib or fib) of ``node``, JSON-able (``bagctl.inspect``)."""
+        if what not in views.SHOW_WHAT:
+            raise ValueError(f"show {what!r}: one of {', '.join(views.SHOW_WHAT)}")
+        if what == "sessions" and prefix is not None:
+            raise ValueError("show sessions takes no prefix")
+        entries = await self._shard_of(node).call(rq.View(what, node, prefix))
+        return {"node": node, "what": what, "prefix": prefix, what: entries}
+
+    async def changed_nodes(self) -> set[str]:
+        """Speakers whose FIB or sessions changed since the last call (all, the first time)."""
+        return set().union(*(await self._all(rq.Dirty())))
+
+    async def status(self) -> dict[str, object]:
+        live = [shard for i, shard in enumerate(self.shards) if i not in self._lost]
+        snaps = await asyncio.gather(*(shard.call(rq.Snapshot()) for shard in live))
+        lost = {self.shards[i].label: why for i, why in sorted(self._lost.items())}
+        return {
+            "region": self.topo.name,
+            "runtime": self.placement.name,
+            "speakers": len(self.configs),
+            "sessions_established": sum(s.ends_up for s in snaps) // 2,
+            "sessions_expected": self._sessions_expected(),
+            "bundles_down": [list(key) for key in sorted(self._failures.down)],
+            "transport": self.transport,
+            "shards": [len(g) for g in self.groups],
+            **({"shards_lost": lost} if lost else {}),
+            **self.placement.status(),
+        }
+
+    async def stats(self) -> dict[str, Any]:
+        """Speakers, FIB entries and peak memory of each shard's process."""
+        per = await self._all(rq.Stats())
+        return {
+            "shards": len(per),
+            "speakers": [s.speakers for s in per],
+            "fib_entries": sum(s.fib_entries for s in per),
+            "peak_rss_kb": [s.peak_rss_kb for s in per],
+        }
+
+
+__all__ = ["ConvergenceReport", "Region", "RegionProgress"]
