@@ -122,9 +122,9 @@ class BusClient:
                 self._events.put_nowait(decode(data))
             return
         self._latest[topic] = bytes(data)
-        for fut in self._topic_waiters.pop(topic, []):
-            if not fut.done():
-                fut.set_result(bytes(data))
+        for waiter in self._topic_waiters.pop(topic, []):
+            if not waiter.done():
+                waiter.set_result(bytes(data))
 
     async def send_raw(self, payload: bytes, request: str | None = None) -> str:
         """Publish ``payload`` as-is on a command topic of ours; returns the request id."""

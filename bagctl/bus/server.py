@@ -179,11 +179,11 @@ class BusServer:
         try:
             self._queue.put_nowait(Job(command, client, request))
         except asyncio.QueueFull:
-            error = BusError(
+            busy = BusError(
                 "busy", f"region {self.topo.name} is busy: {self._queue.maxsize} commands queued"
             )
-            self._event("rejected", client=client, request=request, error=error.as_dict())
-            await self._reply(client, request, reply_error(request, error))
+            self._event("rejected", client=client, request=request, error=busy.as_dict())
+            await self._reply(client, request, reply_error(request, busy))
 
     async def _reply(self, client: str, request: str, reply: dict[str, object]) -> None:
         assert self._client is not None

@@ -8,7 +8,7 @@ import asyncio
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import click
 
@@ -87,6 +87,15 @@ def request(
 
 def fail_bus(error: BusError, as_json: bool) -> None:
     fail(error.message, as_json=as_json, detail={"code": error.code})
+
+
+class TargetOptions(TypedDict):
+    """What ``target_options`` adds to a command's keyword arguments."""
+
+    region: str | None
+    broker: str | None
+    state_dir: str | None
+    as_json: bool
 
 
 def command(

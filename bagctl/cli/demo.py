@@ -14,6 +14,7 @@ import asyncio
 import ipaddress
 import sys
 import time
+from typing import Any
 
 import click
 
@@ -42,9 +43,9 @@ RTSW_ASN = 4_200_100_001
 BUNDLE_BPS = 16 * 800e9  # one RTSW->BAG bundle: 16 members of 800G
 
 
-def run_demo() -> dict[str, object]:
+def run_demo() -> dict[str, Any]:
     """Build, encode and decode the demo messages; return a JSON-friendly report."""
-    report: dict[str, object] = {}
+    report: dict[str, Any] = {}
 
     open_msg = Open.build(
         BAG_ASN,
@@ -85,7 +86,8 @@ def run_demo() -> dict[str, object]:
     )
     encode_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    back = [p for m in v4_msgs + v6_msgs for p in decode_message(m).announced]
+    updates = [decode_message(m) for m in v4_msgs + v6_msgs]
+    back = [p for u in updates if isinstance(u, Update) for p in u.announced]
     decode_s = time.perf_counter() - t0
     assert sorted(back) == sorted(v4 + v6)
     report["packing"] = {
@@ -113,7 +115,7 @@ def run_demo() -> dict[str, object]:
     return report
 
 
-async def _region_demo() -> dict[str, object]:
+async def _region_demo() -> dict[str, Any]:
     from ..runtimes import Region
     from ..topology.generate import generate
 

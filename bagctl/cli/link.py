@@ -4,11 +4,11 @@ fail and repair bundles of a running region; each prints the convergence report.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Unpack
 
 import click
 
-from .control import command, render_report, target_options, timeout_option
+from .control import TargetOptions, command, render_report, target_options, timeout_option
 
 MARGIN_S = 15.0  # the client waits this much longer than the region may take
 
@@ -33,7 +33,9 @@ def _members_option(verb: str) -> Callable[[Callable[..., Any]], Callable[..., A
 @_members_option("fail")
 @timeout_option(default=120.0, help="Seconds the region may take to converge.")
 @target_options
-def link_down(a: str, b: str, members: int | None, timeout_s: float, **target: object) -> None:
+def link_down(
+    a: str, b: str, members: int | None, timeout_s: float, **target: Unpack[TargetOptions]
+) -> None:
     """Bundle A-B fails (or N of its members do)."""
     args = {"a": a, "b": b, "members": members, "timeout_s": timeout_s}
     command("link-down", args, timeout_s=timeout_s + MARGIN_S, render=render_report, **target)
@@ -45,7 +47,9 @@ def link_down(a: str, b: str, members: int | None, timeout_s: float, **target: o
 @_members_option("repair")
 @timeout_option(default=120.0, help="Seconds the region may take to converge.")
 @target_options
-def link_up(a: str, b: str, members: int | None, timeout_s: float, **target: object) -> None:
+def link_up(
+    a: str, b: str, members: int | None, timeout_s: float, **target: Unpack[TargetOptions]
+) -> None:
     """Bundle A-B is repaired (or N more of its members work again)."""
     args = {"a": a, "b": b, "members": members, "timeout_s": timeout_s}
     command("link-up", args, timeout_s=timeout_s + MARGIN_S, render=render_report, **target)
@@ -66,7 +70,7 @@ def link_up(a: str, b: str, members: int | None, timeout_s: float, **target: obj
 @timeout_option(default=120.0, help="Seconds the region may take to converge after.")
 @target_options
 def link_flap(
-    a: str, b: str, count: int, interval_s: float, timeout_s: float, **target: object
+    a: str, b: str, count: int, interval_s: float, timeout_s: float, **target: Unpack[TargetOptions]
 ) -> None:
     """Bundle A-B goes down and up COUNT times, INTERVAL apart."""
     args = {"a": a, "b": b, "count": count, "interval_s": interval_s, "timeout_s": timeout_s}

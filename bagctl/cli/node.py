@@ -3,11 +3,13 @@ running region; each prints the convergence report."""
 
 from __future__ import annotations
 
+from typing import Unpack
+
 import click
 
 from speakers.speaker import DrainMethod
 
-from .control import command, render_report, target_options, timeout_option
+from .control import TargetOptions, command, render_report, target_options, timeout_option
 from .link import MARGIN_S
 
 
@@ -27,7 +29,7 @@ def node() -> None:
 )
 @timeout_option(default=120.0, help="Seconds the region may take to converge.")
 @target_options
-def node_drain(name: str, method: str, timeout_s: float, **target: object) -> None:
+def node_drain(name: str, method: str, timeout_s: float, **target: Unpack[TargetOptions]) -> None:
     """Move traffic off NAME without withdrawing its routes."""
     args = {"node": name, "method": method, "timeout_s": timeout_s}
     command("node-drain", args, timeout_s=timeout_s + MARGIN_S, render=render_report, **target)
@@ -37,7 +39,7 @@ def node_drain(name: str, method: str, timeout_s: float, **target: object) -> No
 @click.argument("name")
 @timeout_option(default=120.0, help="Seconds the region may take to converge.")
 @target_options
-def node_undrain(name: str, timeout_s: float, **target: object) -> None:
+def node_undrain(name: str, timeout_s: float, **target: Unpack[TargetOptions]) -> None:
     """Put NAME back into service."""
     args = {"node": name, "timeout_s": timeout_s}
     command("node-undrain", args, timeout_s=timeout_s + MARGIN_S, render=render_report, **target)
@@ -47,7 +49,7 @@ def node_undrain(name: str, timeout_s: float, **target: object) -> None:
 @click.argument("name")
 @timeout_option(default=120.0, help="Seconds the region may take to converge.")
 @target_options
-def node_restart(name: str, timeout_s: float, **target: object) -> None:
+def node_restart(name: str, timeout_s: float, **target: Unpack[TargetOptions]) -> None:
     """Stop NAME's speaker (a Cease to every neighbor) and start a fresh one."""
     args = {"node": name, "timeout_s": timeout_s}
     command("node-restart", args, timeout_s=timeout_s + MARGIN_S, render=render_report, **target)

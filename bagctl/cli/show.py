@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Unpack
 
 import click
 
-from .control import command, table, target_options, timeout_option
+from .control import TargetOptions, command, table, target_options, timeout_option
 
 
 def _bps(value: float | None) -> str:
@@ -60,7 +60,9 @@ def show() -> None:
 
 
 def _show(what: str, with_prefix: bool) -> click.Command:
-    def run(node: str, timeout_s: float, prefix: str | None = None, **target: object) -> None:
+    def run(
+        node: str, timeout_s: float, prefix: str | None = None, **target: Unpack[TargetOptions]
+    ) -> None:
         args = {"what": what, "node": node, "prefix": prefix}
         command("show", args, timeout_s=timeout_s, render=RENDER[what], **target)
 

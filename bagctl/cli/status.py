@@ -3,11 +3,11 @@ convergence report)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Unpack
 
 import click
 
-from .control import command, report_line, target_options, timeout_option
+from .control import TargetOptions, command, report_line, target_options, timeout_option
 
 
 def render_status(s: dict[str, Any]) -> None:
@@ -28,6 +28,6 @@ def render_status(s: dict[str, Any]) -> None:
 @click.command()
 @timeout_option(default=10.0, help="Seconds to wait for the reply.")
 @target_options
-def status(timeout_s: float, **target: object) -> None:
+def status(timeout_s: float, **target: Unpack[TargetOptions]) -> None:
     """Is the region running, and how is it."""
     command("status", {}, timeout_s=timeout_s, render=render_status, **target)

@@ -165,7 +165,7 @@ def _detach(
         proc.wait()
         tail = log_path.read_text().strip().splitlines()[-5:]
         raise RuntimeError(f"region {topo.name} failed to start: " + " | ".join(tail))
-    reply = json.loads(line)
+    reply: dict[str, Any] = json.loads(line)
     if not reply.get("ok"):
         proc.wait()
         raise RuntimeError(str(reply.get("error")))

@@ -11,9 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
 
 import aiomqtt
+
+if TYPE_CHECKING:
+    from amqtt.broker import Broker
 
 DEFAULT_MQTT_PORT = 1883
 
@@ -110,7 +114,7 @@ class EmbeddedBroker:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.host, self.port = host, port
-        self._broker = None
+        self._broker: Broker | None = None
 
     async def start(self) -> BrokerUrl:
         from amqtt.broker import Broker  # imported here: only the region's process needs it
