@@ -336,16 +336,6 @@ class Containers:
         self._cleanup_dir()
         self._url = None
 
-    def close(self) -> None:
-        """The same from sync code (compose down waited for here)."""
-        self.handles = []
-        if self._project is not None:
-            self._project.run_sync("down", "--volumes", "--remove-orphans", "--timeout", "5")
-            self._project = None
-        with contextlib.suppress(docker.DockerError):
-            docker.remove_leftovers(self.topo.name, self.project_name)
-        self._cleanup_dir()
-
     def _cleanup_dir(self) -> None:
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)

@@ -116,10 +116,6 @@ class ComposeProject:
             )
         return out.decode(errors="replace")
 
-    def run_sync(self, *args: str) -> None:
-        """The same from sync code (``close``); failures are left to the label sweep."""
-        subprocess.run(self.argv(*args), capture_output=True, check=False)
-
 
 def _filters(region: str, project: str) -> list[str]:
     return [

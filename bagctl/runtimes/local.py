@@ -78,9 +78,6 @@ class InProcess:
         return [self.handle]
 
     async def aclose(self) -> None:
-        self.close()
-
-    def close(self) -> None:
         if self.handle is not None:
             self.handle.service.close()
 

@@ -92,10 +92,6 @@ class Placement(Protocol):
         """Remove whatever the placement started (after the handles are closed)."""
         ...
 
-    def close(self) -> None:
-        """The same, from synchronous code, without waiting for graceful stops."""
-        ...
-
     def status(self) -> dict[str, object]:
         """What ``bagctl status`` shows of the placement."""
         ...

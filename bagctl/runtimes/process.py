@@ -80,11 +80,6 @@ class ProcessShard(RemoteShard):
         with contextlib.suppress(asyncio.CancelledError):
             await self._reader
 
-    def terminate(self) -> None:
-        if self.proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                self.proc.terminate()
-
 
 class WorkerProcesses:
     """A shard per worker process (module docstring)."""
@@ -131,11 +126,6 @@ class WorkerProcesses:
 
     async def aclose(self) -> None:
         self.handles = []
-        self._cleanup()
-
-    def close(self) -> None:
-        for handle in self.handles:
-            handle.terminate()
         self._cleanup()
 
     def _cleanup(self) -> None:

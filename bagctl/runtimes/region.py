@@ -135,11 +135,6 @@ class Region:
         self.shards = []
         await self.placement.aclose()
 
-    def close(self) -> None:
-        """Stop without waiting (from synchronous code); ``aclose`` waits."""
-        self.shards = []
-        self.placement.close()
-
     @property
     def failures(self) -> Failures:
         """What the region was told to break or drain and has not restored (the
