@@ -414,8 +414,3 @@ def _plan_tables(model: RoutingModel) -> tuple[FibSnapshot, FibSnapshot]:
                 both = cache[key] = (route.split(), route.ecmp())
             ideal[v][p], ecmp[v][p] = both
     return FibSnapshot(dict(ideal)), FibSnapshot(dict(ecmp))  # type: ignore[arg-type]
-
-
-def _add(into: dict[tuple[str, str], float], loads: Mapping[tuple[str, str], float]) -> None:
-    for link, load in loads.items():
-        into[link] += load
