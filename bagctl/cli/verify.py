@@ -21,9 +21,10 @@ import click
 from ..bus.payloads import BusError
 from ..topology.failures import Failures
 from ..topology.load import parse_topology
-from ..verify.check import DEFAULT_TOLERANCE, VerifyReport, verify
+from ..verify.check import DEFAULT_TOLERANCE, verify
 from ..verify.fibview import FibSnapshot
 from ..verify.model import build_model
+from ..verify.report import VerifyReport
 from ..verify.traffic import MatrixError, draw_pairs, gravity_matrix, load_matrix
 from .control import fail_bus, request, resolve, table, target_options, timeout_option
 from .output import emit_json, fail
