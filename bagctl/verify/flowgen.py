@@ -2,7 +2,8 @@
 
 ``make_flows`` draws N flows over a set of demands (TCP and UDP, IPv4 and IPv6, each a
 scapy packet: what a capture would hold), ``flows_for_pairs`` builds one flow per pair the
-caller drew, and ``write_pcap`` writes them so other tools can replay or inspect them.
+caller drew, ``flows_for_matrix`` does either for a traffic matrix, and ``write_pcap``
+writes them so other tools can replay or inspect them.
 Everything is drawn from one seeded ``random.Random``: the same arguments give the same
 flows, so a failing check can be rerun.
 
@@ -28,6 +29,7 @@ from speakers.wire import Prefix
 
 from .fibview import parse_prefix
 from .hashing import FiveTuple, five_tuple
+from .traffic import TrafficMatrix, draw_pairs
 
 if TYPE_CHECKING:
     from ..topology.model import Topology
@@ -151,6 +153,18 @@ def _flows_for(
         packet = _packet(src, dst, tcp, rng.randint(1024, 65535), rng.randint(1, 65535))
         flows.append(Flow(d.src_node, d.dst_prefix, packet))
     return flows
+
+
+def flows_for_matrix(
+    matrix: TrafficMatrix, n: int, seed: int, *, owners: Mapping[str, Iterable[Prefix]]
+) -> list[Flow]:
+    """``n`` flows drawn in proportion to ``matrix``'s demands: the gravity matrix pair by
+    pair from its bundles (``draw_pairs``, never its per-pair table: prometheus has 47
+    million pairs), a matrix file over its listed demands (``make_flows``)."""
+    if matrix.explicit is None:
+        return flows_for_pairs(draw_pairs(matrix, n, seed), seed, owners=owners)
+    sources = [Demand(src, p, rate) for p, d in matrix.demands.items() for src, rate in d.items()]
+    return make_flows(n, sources, seed, owners=owners)
 
 
 def write_pcap(path: str | Path, flows: Iterable[Flow]) -> int:

@@ -1,5 +1,6 @@
 """Draw where the traffic goes: ``render_utilization(topo, utilization, path)`` writes the
-region as ``bagctl/topology/draw.py`` lays it out, each bundle coloured by its load.
+region as ``bagctl/topology/draw.py`` lays it out, each bundle coloured by its load;
+``render_report(topo, report, path)`` does it for a verification's report.
 
 Why a picture: a verifier's verdict ("UCMP delivers 100 % of demand, ECMP 87.5 %") says
 *that* a weighting falls short, the drawing says *where*: the few bundles past their
@@ -61,6 +62,7 @@ from bagctl.topology.draw import (
     role_entries,
 )
 from bagctl.topology.model import Bundle, Topology
+from bagctl.verify.report import VerifyReport
 from speakers.wire import format_bps
 
 Key = tuple[str, str]
@@ -611,6 +613,21 @@ def render_utilization(
         else:
             out.write_text(_page(topo, heading, edges, _inline_svg(fig)), encoding="utf-8")
     return out
+
+
+def render_report(topo: Topology, report: VerifyReport, path: str | Path) -> Path:
+    """Draw one verification's loads (``VerifyReport.utilization``, at the report's scale)
+    with the bundles its failures took down or degraded, its headline as the title
+    (``render_utilization`` for the formats and errors)."""
+    failures = report.failures
+    return render_utilization(
+        topo,
+        report.utilization(),
+        path,
+        failed=sorted(failures.down),
+        degraded={k: (n, topo.bundle(*k).members) for k, n in failures.members_up.items()},
+        title=report.headline(),
+    )
 
 
 def _rows(edges: Sequence[_Edge], cells: Callable[[_Edge], Sequence[str]]) -> str:

@@ -63,21 +63,57 @@ class TransientReport:
     def ok(self) -> bool:
         return not self.transients
 
+    @property
+    def loops(self) -> int:
+        return sum(1 for t in self.transients if t.kind == "loop")
+
+    @property
+    def black_holes(self) -> int:
+        return sum(1 for t in self.transients if t.kind == "black-hole")
+
+    @property
+    def longest_ms(self) -> float:
+        """The longest closed interval (an open one counts 0: it has no end yet)."""
+        return max((t.duration_ms or 0.0 for t in self.transients), default=0.0)
+
+    @property
+    def any_open(self) -> bool:
+        return any(t.end_ns is None for t in self.transients)
+
     def as_dict(self) -> dict[str, object]:
-        loops = [t for t in self.transients if t.kind == "loop"]
-        holes = [t for t in self.transients if t.kind == "black-hole"]
         return {
             "changes": self.changes,
             "dropped": self.dropped,
             "span_ms": (self.last_ns - self.first_ns) / 1e6,
-            "loops": len(loops),
-            "black_holes": len(holes),
-            "longest_ms": max((t.duration_ms or 0.0 for t in self.transients), default=0.0),
+            "loops": self.loops,
+            "black_holes": self.black_holes,
+            "longest_ms": self.longest_ms,
             "transients": [t.as_dict(self.first_ns) for t in self.transients],
         }
 
 
 Row = Sequence[object]  # [at_ns, node, prefix, old, new]
+
+
+@dataclass(frozen=True)
+class FibChangeStream:
+    """The last operation's FIB changes as a region records them (``Region.fib_changes()``,
+    the ``fib_changes`` of a ``fib-snapshot`` reply): rows ``[at_ns, node, prefix, old,
+    new]`` and how many the region's bounded record ``dropped``. The rows stay as sent;
+    ``find_transients`` reads them."""
+
+    rows: tuple[Row, ...]
+    dropped: int = 0
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, object]) -> FibChangeStream:
+        """From ``{"changes": [...], "dropped": n}``; ``ValueError`` when it is not that."""
+        rows, dropped = d["changes"], d.get("dropped", 0)
+        if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
+            raise ValueError("fib_changes: 'changes' is not a list of rows")
+        if not isinstance(dropped, int | float | str):
+            raise ValueError(f"fib_changes: 'dropped' is not a count: {dropped!r}")
+        return cls(tuple(rows), int(dropped))
 
 
 def find_transients(
