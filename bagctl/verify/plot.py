@@ -43,24 +43,19 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import PercentFormatter
 
-from bagctl.topology.draw import (
-    _ARC_HEIGHT,
-    _PAGE_CSS,
-    _RC,
+from bagctl.topology.draw.artists import (
+    ARC_HEIGHT,
     LABEL_NODES_MAX,
-    _arc,
-    _capacity_examples,
-    _density_scale,
-    _inline_svg,
-    _room_pt,
+    bundle_path,
     bundle_width_pt,
-    capacity_entries,
-    check_output,
+    capacity_examples,
+    density_scale,
     draw_labels,
     draw_nodes,
-    layout,
-    role_entries,
 )
+from bagctl.topology.draw.files import PAGE_CSS, RC_PARAMS, check_output, inline_svg
+from bagctl.topology.draw.legend import capacity_entries, role_entries
+from bagctl.topology.draw.placement import layout, room_pt
 from bagctl.topology.model import Bundle, Topology
 from bagctl.verify.report import VerifyReport
 from speakers.wire import format_bps
@@ -167,7 +162,7 @@ def _edges(
         out.append(
             _Edge(
                 bundle=b,
-                path=_arc(p, q) if p[1] == q[1] else np.array((p, q)),
+                path=bundle_path(p, q),
                 util=util.get(b.key),
                 up=up,
                 members=members,
@@ -243,7 +238,7 @@ def _draw_bundles(ax: Axes, edges: Sequence[_Edge], dense: bool) -> LineCollecti
     """The layers from faint to loud (idle, loaded, failed, overloaded), each ordered by
     (utilization, key) so the hottest draw last; returns the loaded layer, the colour
     bar's mappable (empty when nothing carries traffic)."""
-    scale = _density_scale(len(edges))
+    scale = density_scale(len(edges))
     by_load = sorted(
         (e for e in edges if not e.failed), key=lambda e: (e.util or 0.0, e.bundle.key)
     )
@@ -482,7 +477,7 @@ def _legend(topo: Topology, edges: Sequence[_Edge], counts: _Counts, scale: floa
         leg.header("degraded bundles (members up/all)")
         for line in _listed(degraded, lambda e: f"{e.name}: {e.up}/{e.members}"):
             leg.blank(line)
-    examples = _capacity_examples(topo.bundles)
+    examples = capacity_examples(topo.bundles)
     if examples:
         leg.header("bundle capacity (line width)")
         for handle, text in capacity_entries(examples, scale, "#555555"):
@@ -524,7 +519,7 @@ def _figure(
     xs = [p[0] for p in pos.values()] or [0.0]
     span = max(xs) - min(xs) + 2.0
     counts = _Counts.of(edges)
-    scale = _density_scale(len(edges))
+    scale = density_scale(len(edges))
     legend = _legend(topo, edges, counts, scale)
 
     # Inches, as in draw.py: the plot grows with the widest row; the right column holds
@@ -540,10 +535,10 @@ def _figure(
     ax = fig.add_axes((left_in / fig_w, bottom_in / fig_h, plot_w / fig_w, plot_h / fig_h))
     ax.set_axis_off()
     ax.set_xlim(min(xs) - 1.0, max(xs) + 1.0)
-    ax.set_ylim(0.2, 4.0 + _ARC_HEIGHT + 0.25)
+    ax.set_ylim(0.2, 4.0 + ARC_HEIGHT + 0.25)
 
     mappable = _draw_bundles(ax, edges, dense=len(edges) > 2000)
-    room = _room_pt(pos, plot_w * 72 / max(span, 1.0))
+    room = room_pt(pos, plot_w * 72 / max(span, 1.0))
     size = draw_nodes(ax, nodes, pos, room, lambda n: NODE_COLOUR)
     draw_labels(ax, nodes, pos, room, size, plot_w)
     _annotate(ax, edges)
@@ -604,14 +599,14 @@ def render_utilization(
     pos = layout(topo)
     edges = _edges(topo, pos, utilization, failed, degraded or {})
     heading = title or f"{topo.name}: bundle utilization"
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(RC_PARAMS):
         fig = _figure(topo, pos, edges, title)
         if fmt == ".png":
             fig.savefig(out, format="png", dpi=100, metadata={"Title": heading})
         elif fmt == ".svg":
             fig.savefig(out, format="svg", metadata={"Title": heading, "Date": None})
         else:
-            out.write_text(_page(topo, heading, edges, _inline_svg(fig)), encoding="utf-8")
+            out.write_text(_page(topo, heading, edges, inline_svg(fig)), encoding="utf-8")
     return out
 
 
@@ -678,7 +673,7 @@ def _page(topo: Topology, heading: str, edges: Sequence[_Edge], svg: str) -> str
 <head>
 <meta charset="utf-8">
 <title>{esc(heading)}</title>
-<style>{_PAGE_CSS}</style>
+<style>{PAGE_CSS}</style>
 </head>
 <body>
 <h1>{esc(heading)}</h1>
