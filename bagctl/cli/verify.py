@@ -39,22 +39,24 @@ EXIT_PROBLEMS = 3
 def _fetch(target_args: dict[str, Any], timeout_s: float, changes: bool) -> dict[str, Any]:
     target = resolve(target_args["state_dir"], target_args["region"], target_args["broker"])
     args = {"changes": 1} if changes else {}
-    return request(target, "fib-snapshot", args, timeout_s)
+    snapshot: dict[str, Any] = request(target, "fib-snapshot", args, timeout_s)
+    return snapshot
 
 
 def _load_snapshot(path: str) -> dict[str, Any]:
     try:
-        data = json.loads(Path(path).read_text())
+        data: object = json.loads(Path(path).read_text())
     except OSError as exc:
         raise click.ClickException(f"{path}: cannot read: {exc.strerror or exc}") from None
     except json.JSONDecodeError as exc:
         raise click.ClickException(f"{path}: not JSON: line {exc.lineno}: {exc.msg}") from None
     if isinstance(data, dict) and isinstance(data.get("result"), dict):
         data = data["result"]  # a saved `--json` reply
+    snapshot = data if isinstance(data, dict) else {}
     for key in ("topology", "fib"):
-        if not isinstance(data, dict) or key not in data:
+        if key not in snapshot:
             raise click.ClickException(f"{path}: not a verify snapshot (no {key!r}; see --save)")
-    return data
+    return snapshot
 
 
 def _pct(x: float) -> str:

@@ -33,8 +33,8 @@ from speakers.wire import Prefix
 from ..topology.failures import Failures
 from ..topology.model import Topology
 from .bundles import bundles_of, push_bundles
-from .fibview import FibSnapshot
-from .loads import shares_of
+from .fibview import FibSnapshot, Weights
+from .loads import Shares, shares_of
 from .model import RoutingModel, build_model
 from .report import ForwardingFault, LinkLoad, VerifyReport, WeightError, scale_ratio
 from .traffic import TrafficMatrix, gravity_matrix
@@ -44,7 +44,7 @@ DEFAULT_TOLERANCE = 0.05
 
 def verify(
     topo: Topology,
-    fib: FibSnapshot,
+    fib: FibSnapshot[Weights],
     failures: Failures | None = None,
     *,
     matrix: TrafficMatrix | None = None,
@@ -165,7 +165,9 @@ def _scale(
     return scale
 
 
-def _weight_errors(fib: FibSnapshot, ideal: FibSnapshot) -> tuple[list[WeightError], int, float]:
+def _weight_errors(
+    fib: FibSnapshot[Weights], ideal: FibSnapshot[Shares]
+) -> tuple[list[WeightError], int, float]:
     """Every FIB entry against the model's route for the same prefix at the same switch
     (``ideal``: the model's splits as a table, shared objects, so equal pairs of groups
     are compared once)."""
@@ -214,10 +216,10 @@ _Fault = tuple[str, Prefix, str, float, tuple[str, ...]]
 
 def _push_all(
     model: RoutingModel,
-    fib: FibSnapshot,
+    fib: FibSnapshot[Weights],
     matrix: TrafficMatrix,
-    ideal_fib: FibSnapshot,
-    ecmp_fib: FibSnapshot,
+    ideal_fib: FibSnapshot[Shares],
+    ecmp_fib: FibSnapshot[Shares],
 ) -> tuple[
     dict[tuple[str, str], float],
     dict[tuple[str, str], float],
@@ -238,7 +240,7 @@ def _push_all(
     return actual.loads, ideal.loads, ecmp.loads, faults
 
 
-def _plan_tables(model: RoutingModel) -> tuple[FibSnapshot, FibSnapshot]:
+def _plan_tables(model: RoutingModel) -> tuple[FibSnapshot[Shares], FibSnapshot[Shares]]:
     """The model's plans as FIB-like tables: per switch and advertised prefix, the ideal
     and the ECMP shares. A local route forwards nothing (an aggregate is not installed;
     its more-specifics are), so it has no entry."""
@@ -254,4 +256,4 @@ def _plan_tables(model: RoutingModel) -> tuple[FibSnapshot, FibSnapshot]:
             if both is None:
                 both = cache[key] = (route.split(), route.ecmp())
             ideal[v][p], ecmp[v][p] = both
-    return FibSnapshot(dict(ideal)), FibSnapshot(dict(ecmp))  # type: ignore[arg-type]
+    return FibSnapshot(dict(ideal)), FibSnapshot(dict(ecmp))

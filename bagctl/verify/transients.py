@@ -20,10 +20,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from speakers.wire import Prefix
 
-from .fibview import FibSnapshot, PrefixIndex
+from .fibview import FibSnapshot, PrefixIndex, Weights
 from .loads import Shares, normalize, push
 from .traffic import TrafficMatrix
 
@@ -95,6 +96,37 @@ class TransientReport:
 Row = Sequence[object]  # [at_ns, node, prefix, old, new]
 
 
+class Change(NamedTuple):
+    """One row of the stream, read: when, at which switch, for which prefix, the group
+    before and after (next-hop name -> weight; None: no route)."""
+
+    at_ns: int
+    node: str
+    prefix: Prefix
+    old: Mapping[str, int] | None
+    new: Mapping[str, int] | None
+
+
+def read_change(row: Row) -> Change:
+    """A row as the region sends it (JSON); ``TypeError`` or ``ValueError`` when a field
+    is not what it should be."""
+    return Change(
+        _ns(row[0]), str(row[1]), Prefix.parse(str(row[2])), _group(row[3]), _group(row[4])
+    )
+
+
+def _ns(value: object) -> int:
+    if isinstance(value, int | float | str):  # what int() takes
+        return int(value)
+    raise TypeError(f"not a time in ns: {value!r}")
+
+
+def _group(value: object) -> Mapping[str, int] | None:
+    if value is None or isinstance(value, Mapping):
+        return value
+    raise TypeError(f"not a next-hop group: {value!r}")
+
+
 @dataclass(frozen=True)
 class FibChangeStream:
     """The last operation's FIB changes as a region records them (``Region.fib_changes()``,
@@ -117,23 +149,20 @@ class FibChangeStream:
 
 
 def find_transients(
-    final: FibSnapshot,
+    final: FibSnapshot[Weights],
     rows: Iterable[Row],
     owners: Mapping[Prefix, Iterable[str]],
     matrix: TrafficMatrix,
     dropped: int = 0,
 ) -> TransientReport:
     """Every interval of the event in which a destination met a loop or a black hole."""
-    changes = sorted(
-        ((int(r[0]), str(r[1]), Prefix.parse(str(r[2])), r[3], r[4]) for r in rows),
-        key=lambda c: c[0],
-    )
+    changes = sorted((read_change(r) for r in rows), key=lambda c: c.at_ns)
     state: dict[str, dict[Prefix, Mapping[str, int]]] = {
         n: dict(t) for n, t in final.entries.items()
     }
     for _at, node, p, old, _new in reversed(changes):
-        _set(state, node, p, old)  # type: ignore[arg-type]
-    fib_prefixes = {p for t in state.values() for p in t} | {c[2] for c in changes}
+        _set(state, node, p, old)
+    fib_prefixes = {p for t in state.values() for p in t} | {c.prefix for c in changes}
     destinations = matrix.destinations()
     # For each FIB prefix, the destinations whose forwarding it takes part in.
     affected: dict[Prefix, list[Prefix]] = defaultdict(list)
@@ -192,16 +221,16 @@ def find_transients(
                 start, nodes = open_.pop(key)
                 found.append(Transient(kind, str(d), start, at, nodes))
 
-    first = changes[0][0] if changes else 0
+    first = changes[0].at_ns if changes else 0
     for d in sorted(affected_destinations(changes, affected)):  # faults before the event
         evaluate(d, first)
     i = 0
     while i < len(changes):
-        at = changes[i][0]
+        at = changes[i].at_ns
         touched: set[Prefix] = set()
-        while i < len(changes) and changes[i][0] == at:
+        while i < len(changes) and changes[i].at_ns == at:
             _, node, p, _old, new = changes[i]
-            _set(state, node, p, new)  # type: ignore[arg-type]
+            _set(state, node, p, new)
             touched.update(affected.get(p, ()))
             i += 1
         for d in sorted(touched):
@@ -213,16 +242,15 @@ def find_transients(
         changes=len(changes),
         dropped=dropped,
         first_ns=first,
-        last_ns=changes[-1][0] if changes else 0,
+        last_ns=changes[-1].at_ns if changes else 0,
         transients=tuple(found),
     )
 
 
 def affected_destinations(
-    changes: Sequence[tuple[int, str, Prefix, object, object]],
-    affected: Mapping[Prefix, list[Prefix]],
+    changes: Sequence[Change], affected: Mapping[Prefix, list[Prefix]]
 ) -> set[Prefix]:
-    return {d for c in changes for d in affected.get(c[2], ())}
+    return {d for c in changes for d in affected.get(c.prefix, ())}
 
 
 def _set(
