@@ -20,10 +20,11 @@ from .params import SUMMARIZE, ParamError
 
 def _collapse(prefixes: Sequence[Prefix]) -> tuple[Prefix, ...]:
     """The fewest CIDR blocks covering exactly ``prefixes`` (IPv4 and IPv6 apart)."""
-    out: list[Prefix] = []
-    for version in (4, 6):
-        nets = [p.network for p in prefixes if p.network.version == version]
-        out += [Prefix.from_network(n) for n in ipaddress.collapse_addresses(nets)]  # type: ignore[arg-type]
+    nets = [p.network for p in prefixes]
+    v4 = [n for n in nets if isinstance(n, ipaddress.IPv4Network)]
+    v6 = [n for n in nets if isinstance(n, ipaddress.IPv6Network)]
+    out = [Prefix.from_network(n) for n in ipaddress.collapse_addresses(v4)]
+    out += [Prefix.from_network(n) for n in ipaddress.collapse_addresses(v6)]
     return tuple(out)
 
 

@@ -60,7 +60,7 @@ class Param:
                     f"parameter {name!r}: expected a bandwidth like 800G or 14.4T, got {value!r}"
                 )
             return canon_bps(float(v))
-        if value not in self.choices:
+        if not isinstance(value, str) or value not in self.choices:
             raise ParamError(
                 f"parameter {name!r}: expected one of {', '.join(self.choices)}, got {value!r}"
             )
@@ -107,9 +107,8 @@ def region_params(**defaults: int | str) -> dict[str, Param]:
     }
     out = {}
     for name, (help_, kind, minimum) in spec.items():
-        default = defaults.pop(name)
-        if kind == "bps":
-            default = parse_bps(str(default))
+        given = defaults.pop(name)
+        default = parse_bps(str(given)) if kind == "bps" else given
         out[name] = Param(default, help_, kind, minimum)
     out["hold_time_s"] = Param(
         defaults.pop("hold_time_s", 9),

@@ -60,7 +60,7 @@ class Preset:
 def _bag_fabric_ports(p: Mapping[str, Any]) -> int:
     """Ports each BAG chassis gives its region's fabrics: an STSW per NSF spine plane and
     ``edsw_per_plane`` EDSWs per DSF zone, each with its bundle's members."""
-    return (
+    return int(
         p["nsf_zones"] * p["spine_planes"] * p["stsw_bag_members"]
         + p["dsf_zones"] * p["edsw_per_plane"] * p["edsw_bag_members"]
     )
@@ -186,7 +186,7 @@ def _two_regions(name: str, description: str) -> Callable[..., Topology]:
 # 31:28 (module docstring): per BAG of its plane, an STSW has 31 x 800G up and 28 x 800G
 # coming in from FTSWs; RTSW and RDSW serve 14.4T each; 31 racks per pod make the host
 # capacity exactly 4.5 x BAG uplink.
-_CALIBRATED_31_28 = {
+_CALIBRATED_31_28: dict[str, int | str] = {
     "bag_ports": 432,
     "bag_speed": "800G",
     "rtsw_per_pod": 31,
@@ -202,7 +202,7 @@ _CALIBRATED_31_28 = {
     "prefixes_per_leaf": 1,
 }
 # 10:9 (module docstring): RTSWs serve 51.2T, host = 4.48 x BAG uplink.
-_CALIBRATED_10_9 = {
+_CALIBRATED_10_9: dict[str, int | str] = {
     "bag_ports": 432,
     "bag_speed": "800G",
     "rtsw_host": "51.2T",
@@ -218,7 +218,7 @@ _REGION = "one region: 4 BAG planes x 1 chassis, 3 NSF fabrics (4 pods each), 1 
 _TWO = "two regions, each 8 BAG planes x 8 chassis with one NSF fabric and one DSF zone"
 _PROMETHEUS = "one region: 8 BAG planes x 6 chassis, 6 NSF fabrics, 6 DSF zones"
 
-_TWO_REGION_DEFAULTS = {
+_TWO_REGION_DEFAULTS: dict[str, int | str] = {
     **_CALIBRATED_10_9,
     "planes": 8,
     "bags_per_plane": 8,
