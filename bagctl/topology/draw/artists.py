@@ -89,7 +89,7 @@ def draw_nodes(
 ) -> dict[str, float]:
     """One scatter per role (marker from ``ROLE_STYLE``), each node as big as the room in
     its row allows (``room_pt``) and filled with ``colour_of(node)``. Returns the marker
-    sizes in points, so names go just below. Shared with ``bagctl/verify/plot.py``, whose
+    sizes in points, so names go just below. Shared with ``bagctl/verify/plot``, whose
     nodes must look the same while its bundles are coloured by something else."""
     size = {
         n.name: min(max(room[n.name] * 0.6, 1.5), 11.0) * (1.2 if n.role is Role.BAG else 1.0)

@@ -59,7 +59,7 @@ class Legend:
 
 def role_entries(topo: Topology, facecolor: str) -> list[tuple[Line2D, str]]:
     """Legend entries for the roles present: each role's marker, filled ``facecolor``
-    (shared with ``bagctl/verify/plot.py``)."""
+    (shared with ``bagctl/verify/plot``)."""
     present = {n.role for n in topo.nodes}
     return [
         (
