@@ -1,7 +1,7 @@
 """``bagctl topo draw FILE -o OUT.svg|png|html``: a picture of a region topology.
 
 Tiers as rows, planes as colours, roles as marker shapes, bundles as lines weighted by
-capacity (``bagctl/topology/draw.py``). Matplotlib is imported only when this runs, so
+capacity (``bagctl/topology/draw``). Matplotlib is imported only when this runs, so
 other subcommands start as fast as before.
 """
 

@@ -1,6 +1,6 @@
 """``bagctl topo gen --preset NAME [--param k=v ...] -o FILE``: write a generated region.
 
-The presets and their parameters live in ``bagctl/topology/generate.py`` (``PRESETS``);
+The presets and their parameters live in ``bagctl/topology/generate/presets.py`` (``PRESETS``);
 ``--list`` prints them with their defaults and meaning. The file is checked the way
 ``bagctl topo info`` will read it (``parse_topology``, AS layout included) before it is
 written, unless ``--no-check``.

@@ -8,6 +8,8 @@ prints ``topology_info()`` as one object.
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from speakers.yamldoc import ConfigError
@@ -42,7 +44,7 @@ def _table(rows: list[list[str]], right: set[int]) -> list[str]:
     ]
 
 
-def render(info: dict) -> str:
+def render(info: dict[str, Any]) -> str:
     """The text report of ``topology_info`` output."""
     lines = [
         f"{info['name']}: regions {', '.join(info['regions'])}",

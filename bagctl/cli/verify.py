@@ -4,7 +4,9 @@ capacities call for? (``bagctl.verify``; the expected side never looks at BGP st
 The running region sends its topology, failures and every FIB over the bus (and, with
 ``--transients``, the last operation's FIB change stream); the checking runs here, so a
 big region's event loop is not held up. ``--from FILE`` checks a snapshot saved with
-``--save FILE`` instead, with no region running.
+``--save FILE`` instead, with no region running. This command only gets the snapshot,
+hands it to ``bagctl.verify.verify_region`` and prints the ``Verification`` it returns:
+what counts as a problem is decided there.
 
 Exit status: 0 within tolerance, 3 when verification found problems (the worst offenders
 are named), 1 when it could not run (no region, bad file or argument).
@@ -13,6 +15,7 @@ are named), 1 when it could not run (no region, bad file or argument).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +24,12 @@ import click
 from ..bus.payloads import BusError
 from ..topology.failures import Failures
 from ..topology.load import parse_topology
-from ..verify.check import DEFAULT_TOLERANCE, VerifyReport, verify
+from ..verify import Verification, VerifyOptions, verify_region
+from ..verify.check import DEFAULT_TOLERANCE
+from ..verify.chisquare import DEFAULT_ALPHA
 from ..verify.fibview import FibSnapshot
-from ..verify.model import build_model
-from ..verify.traffic import MatrixError, draw_pairs, gravity_matrix, load_matrix
+from ..verify.traffic import MatrixError, load_matrix
+from ..verify.transients import FibChangeStream
 from .control import fail_bus, request, resolve, table, target_options, timeout_option
 from .output import emit_json, fail
 
@@ -34,30 +39,32 @@ EXIT_PROBLEMS = 3
 def _fetch(target_args: dict[str, Any], timeout_s: float, changes: bool) -> dict[str, Any]:
     target = resolve(target_args["state_dir"], target_args["region"], target_args["broker"])
     args = {"changes": 1} if changes else {}
-    return request(target, "fib-snapshot", args, timeout_s)
+    snapshot: dict[str, Any] = request(target, "fib-snapshot", args, timeout_s)
+    return snapshot
 
 
 def _load_snapshot(path: str) -> dict[str, Any]:
     try:
-        data = json.loads(Path(path).read_text())
+        data: object = json.loads(Path(path).read_text())
     except OSError as exc:
         raise click.ClickException(f"{path}: cannot read: {exc.strerror or exc}") from None
     except json.JSONDecodeError as exc:
         raise click.ClickException(f"{path}: not JSON: line {exc.lineno}: {exc.msg}") from None
     if isinstance(data, dict) and isinstance(data.get("result"), dict):
         data = data["result"]  # a saved `--json` reply
+    snapshot = data if isinstance(data, dict) else {}
     for key in ("topology", "fib"):
-        if not isinstance(data, dict) or key not in data:
+        if key not in snapshot:
             raise click.ClickException(f"{path}: not a verify snapshot (no {key!r}; see --save)")
-    return data
+    return snapshot
 
 
 def _pct(x: float) -> str:
     return f"{x:.1%}" if x == x and x != float("inf") else str(x)
 
 
-def _render(report: VerifyReport, extra: dict[str, Any]) -> None:
-    r = report
+def _render(v: Verification) -> None:
+    r = v.check
     click.echo(
         f"{r.region}: {r.speakers} speakers, {r.entries_checked} FIB entries, "
         f"matrix {r.matrix}, tolerance {r.tolerance:g}"
@@ -70,7 +77,7 @@ def _render(report: VerifyReport, extra: dict[str, Any]) -> None:
         f"weights: max error {r.max_weight_error:.4f}, mean {r.mean_weight_error:.5f}, "
         f"{sum(1 for e in r.weight_errors if e.error > r.tolerance)} over tolerance"
     )
-    rows = [
+    rows: list[list[object]] = [
         [e.node, e.prefix, f"{e.error:.3f}", _shares(e.actual), _shares(e.expected)]
         for e in r.weight_errors[:5]
         if e.error > r.tolerance
@@ -98,27 +105,26 @@ def _render(report: VerifyReport, extra: dict[str, Any]) -> None:
     for f in r.faults[:10]:
         where = " -> ".join(f.cycle) if f.cycle else f.node
         click.echo(f"{f.kind}: {f.prefix} at {where}")
-    if "flows" in extra:
-        fl = extra["flows"]
+    if v.flows is not None:
+        fl = v.flows
         click.echo(
-            f"flows: {fl['flows']} hashed, {fl['delivered']} delivered, "
-            f"{fl['groups_tested']} groups tested, {len(fl['outliers'])} outliers "
-            f"(Bonferroni, family-wise alpha {fl['alpha']:g})"
+            f"flows: {fl.result.flows} hashed, {fl.result.delivered} delivered, "
+            f"{len(fl.tests)} groups tested, {len(fl.outliers)} outliers "
+            f"(Bonferroni, family-wise alpha {fl.alpha:g})"
         )
-    if "transients" in extra:
-        t = extra["transients"]
-        if t is not None:
-            click.echo(
-                f"transients over {t['changes']} FIB changes: {t['loops']} loops, "
-                f"{t['black_holes']} black holes, longest {t['longest_ms']:.2f} ms"
-                + (f" ({t['note']})" if "note" in t else "")
-            )
-    for problem in extra.get("problems", r.problems):
+    if v.transients is not None:
+        t = v.transients
+        click.echo(
+            f"transients over {t.changes} FIB changes: {t.loops} loops, "
+            f"{t.black_holes} black holes, longest {t.longest_ms:.2f} ms"
+            + (f" ({v.transients_note})" if v.transients_note else "")
+        )
+    for problem in v.problems:
         click.echo(f"PROBLEM: {problem}")
-    click.echo("OK" if not extra.get("problems", r.problems) else "FAILED")
+    click.echo("OK" if v.ok else "FAILED")
 
 
-def _shares(shares: dict[str, float]) -> str:
+def _shares(shares: Mapping[str, float]) -> str:
     return " ".join(f"{h}:{s:.2f}" for h, s in sorted(shares.items())) or "-"
 
 
@@ -141,7 +147,7 @@ def _shares(shares: dict[str, float]) -> str:
 @click.option(
     "--alpha",
     type=click.FloatRange(0, 1, min_open=True, max_open=True),
-    default=0.001,
+    default=DEFAULT_ALPHA,
     show_default=True,
     help="With --flows: family-wise significance of the chi-square tests (Bonferroni).",
 )
@@ -203,7 +209,9 @@ def verify_cmd(
         topo = parse_topology(data["topology"], from_file or "<region>")
         failures = Failures.from_dict(data.get("failures") or {})
         fib = FibSnapshot.from_names(data["fib"])
-        matrix = load_matrix(matrix_file, topo) if matrix_file else gravity_matrix(topo)
+        matrix = load_matrix(matrix_file, topo) if matrix_file else None
+        stream = data.get("fib_changes") if transients else None
+        fib_changes = FibChangeStream.from_dict(stream) if stream else None
     except MatrixError as exc:
         fail(str(exc), as_json=as_json)
         return
@@ -211,111 +219,34 @@ def verify_cmd(
         where = from_file or "the region's snapshot"
         fail(f"{where}: not a usable verify snapshot: {exc}", as_json=as_json)
         return
-    model = build_model(topo, failures)
-    report = verify(topo, fib, failures, matrix=matrix, tolerance=tolerance, model=model)
-    extra: dict[str, Any] = {}
-    problems = list(report.problems)
-    if n_flows:
-        flow_report = _flows(topo, fib, matrix, n_flows, seed, pcap, alpha)
-        extra["flows"] = flow_report
-        if flow_report["outliers"]:
-            problems.append(
-                f"{len(flow_report['outliers'])} next-hop groups fail the chi-square test"
-            )
-        if flow_report["black_holes"] or flow_report["loops"]:
-            problems.append("flows met a black hole or a loop")
-    if transients:
-        extra["transients"] = _transients(data, fib, model, matrix)
-        t = extra["transients"]
-        last = data.get("last_report") or {}
-        if t is None:
-            problems.append("--transients: the region sent no FIB change stream")
-        elif last.get("event") == "cold-start":
-            # Nothing was forwarded before a cold start: every destination starts out
-            # black-holed, which says nothing about the region. Shown, not counted.
-            t["note"] = "the last operation is the cold start: shown, not counted"
-        elif max_transient_ms is not None and t["longest_ms"] > max_transient_ms:
-            problems.append(
-                f"{t['loops']} transient loops and {t['black_holes']} transient black holes "
-                f"in the last operation, the longest {t['longest_ms']:.2f} ms (over "
-                f"--max-transient-ms {max_transient_ms:g})"
-            )
-        elif max_transient_ms is not None and any(x["open"] for x in t["transients"]):
-            problems.append("a transient loop or black hole outlasted the last FIB change")
+    options = VerifyOptions(
+        tolerance=tolerance,
+        matrix=matrix,
+        flows=n_flows,
+        seed=seed,
+        alpha=alpha,
+        pcap=pcap,
+        transients=transients,
+        max_transient_ms=max_transient_ms,
+    )
+    verification = verify_region(
+        topo,
+        fib,
+        failures,
+        options,
+        fib_changes=fib_changes,
+        last_report=data.get("last_report") or None,
+    )
     if plot:
-        from ..verify.plot import render_utilization
+        from ..verify.plot import render_report
 
-        render_utilization(
-            topo,
-            report.utilization(),
-            plot,
-            failed=sorted(failures.down),
-            degraded={k: (n, topo.bundle(*k).members) for k, n in failures.members_up.items()},
-            title=report.headline(),
-        )
-        extra["plot"] = str(plot)
-    extra["problems"] = problems
+        render_report(topo, verification.check, plot)
     if as_json:
-        out = report.as_dict()
-        out.update({k: v for k, v in extra.items() if k != "problems"})
-        out["problems"] = problems
-        out["ok"] = not problems
+        out = verification.as_dict()
+        if plot:
+            out["plot"] = str(plot)
         emit_json(out)
     else:
-        _render(report, extra)
-    if problems:
+        _render(verification)
+    if not verification.ok:
         raise SystemExit(EXIT_PROBLEMS)
-
-
-def _flows(
-    topo: Any, fib: FibSnapshot, matrix: Any, n: int, seed: int, pcap: str | None, alpha: float
-) -> dict[str, Any]:
-    from ..verify.flows import (
-        Demand,
-        check_groups,
-        flows_for_pairs,
-        make_flows,
-        owners_of,
-        walk_flows,
-        write_pcap,
-    )
-
-    owners = owners_of(topo)
-    if matrix.explicit is None:  # the gravity matrix: draw pairs bundle by bundle
-        flows = flows_for_pairs(draw_pairs(matrix, n, seed), seed, owners=owners)
-    else:
-        sources = [
-            Demand(src, p, rate) for p, d in matrix.demands.items() for src, rate in d.items()
-        ]
-        flows = make_flows(n, sources, seed, owners=owners)
-    result = walk_flows(fib, owners, flows)
-    # Bonferroni: with hundreds of groups, a per-group alpha would flag some by chance
-    # alone; the family-wise error stays at most alpha (flows.FlowReport).
-    checked = check_groups(result, alpha=alpha, bonferroni=True)
-    if pcap:
-        write_pcap(pcap, flows)
-    return {
-        "flows": result.flows,
-        "delivered": result.delivered,
-        "black_holes": [h.as_dict() for h in result.black_holes],
-        "loops": [lp.as_dict() for lp in result.loops],
-        "groups_tested": len(checked.tests),
-        "alpha": checked.alpha,
-        "threshold": checked.threshold,
-        "outliers": [t.as_dict() for t in checked.outliers],
-        "pcap": pcap,
-    }
-
-
-def _transients(
-    data: dict[str, Any], fib: FibSnapshot, model: Any, matrix: Any
-) -> dict[str, Any] | None:
-    from ..verify.transients import find_transients
-
-    stream = data.get("fib_changes")
-    if not stream:
-        return None
-    report = find_transients(
-        fib, stream["changes"], model.owners, matrix, int(stream.get("dropped", 0))
-    )
-    return report.as_dict()

@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from ipaddress import IPv4Address
 
-from speakers.config import Aggregate, ExportPolicy, NeighborConfig, Originate, SpeakerConfig
+from speakers.aggregate import Aggregate
+from speakers.config import ExportPolicy, NeighborConfig, Originate, SpeakerConfig
 from speakers.rib import MultipathConfig
 from speakers.ucmp import MissingBandwidthMode, ReadvertiseMode
 from speakers.wire.prefix import IPAddress, ipv4_mapped

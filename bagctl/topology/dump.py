@@ -11,7 +11,7 @@ import json
 from .model import Addressing, Defaults, Topology
 
 
-def _bps(value: float) -> str:
+def bps_text(value: float) -> str:
     for scale, unit in ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
         if value >= scale and (value / scale) == round(value / scale, 6):
             return f"{value / scale:g}{unit}"
@@ -57,7 +57,7 @@ def dump_topology(topo: Topology) -> str:
         if n.plane is not None:
             parts.append(f"plane: {n.plane}")
         if n.host_capacity_bps:
-            parts.append(f"host_capacity: {_bps(n.host_capacity_bps)}")
+            parts.append(f"host_capacity: {bps_text(n.host_capacity_bps)}")
         if n.chassis_ports is not None:
             parts.append(f"chassis_ports: {n.chassis_ports}")
         if n.prefixes:
@@ -68,7 +68,6 @@ def dump_topology(topo: Topology) -> str:
     lines.append("bundles:  # [a, b, members, member speed(, kind)]")
     for b in topo.bundles:
         kind = f", {b.kind}" if b.kind != "link" else ""
-        lines.append(
-            f"  - [{_scalar(b.a)}, {_scalar(b.b)}, {b.members}, {_bps(b.member_speed_bps)}{kind}]"
-        )
+        speed = bps_text(b.member_speed_bps)
+        lines.append(f"  - [{_scalar(b.a)}, {_scalar(b.b)}, {b.members}, {speed}{kind}]")
     return "\n".join(lines) + "\n"

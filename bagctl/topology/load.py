@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from speakers.ucmp import MissingBandwidthMode, ReadvertiseMode
+from speakers.wire import Prefix
 from speakers.yamldoc import (
     ConfigError,
     Fields,
@@ -42,7 +43,7 @@ ASN = integer(1, 0xFFFFFFFF)
 
 def _choice(values: tuple[str, ...]) -> Any:
     def conv(v: Any, where: str) -> str:
-        if v not in values:
+        if not isinstance(v, str) or v not in values:
             raise ValueError(f"expected one of {', '.join(values)}, got {v!r}")
         return v
 
@@ -67,7 +68,9 @@ def _role(v: Any, where: str) -> Role:
         raise ValueError(f"unknown role {v!r} (roles: {roles})") from None
 
 
-def _prefixes(r: Fields, doc: YamlDocument, m: dict[str, Any], w: str, key: str) -> tuple:
+def _prefixes(
+    r: Fields, doc: YamlDocument, m: dict[str, Any], w: str, key: str
+) -> tuple[Prefix, ...]:
     out = []
     for j, raw in enumerate(r.get(m, key, w, list_of, [])):
         try:

@@ -149,7 +149,7 @@ class Topology:
 
     def bundle(self, a: str, b: str) -> Bundle:
         """The bundle between ``a`` and ``b`` (either order); KeyError naming both ends."""
-        cached = self.__dict__.get("_bundles")
+        cached: dict[tuple[str, str], Bundle] | None = self.__dict__.get("_bundles")
         if cached is None:
             cached = {bundle.key: bundle for bundle in self.bundles}
             object.__setattr__(self, "_bundles", cached)

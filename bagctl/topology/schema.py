@@ -56,7 +56,7 @@ def _integer(lo: int, hi: int) -> dict[str, Any]:
     return {"type": "integer", "minimum": lo, "maximum": hi}
 
 
-def _mapping(fields: set[str], properties: dict[str, Any], required: list[str]) -> dict:
+def _mapping(fields: set[str], properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
     assert set(properties) == fields, sorted(set(properties) ^ fields)  # same as load.py
     return {
         "type": "object",

@@ -23,13 +23,14 @@ from __future__ import annotations
 import bisect
 import heapq
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 
 from speakers.wire import Prefix
 
 from .fibview import FibSnapshot
-from .loads import reach, shares_of
+from .loads import Shares, reach, shares_of
 from .traffic import TrafficMatrix
 
 
@@ -66,7 +67,7 @@ class _Tables:
     """Per switch: its entries by prefix, plus a sorted index to ask "any entry strictly
     inside this prefix?" in O(log n), and shares per entry."""
 
-    def __init__(self, fib: FibSnapshot, owners: Mapping[Prefix, Iterable[str]]) -> None:
+    def __init__(self, fib: FibSnapshot[Shares], owners: Mapping[Prefix, Iterable[str]]) -> None:
         self.fib = fib
         self.owned: dict[str, set[Prefix]] = defaultdict(set)
         for p, nodes in owners.items():
@@ -177,9 +178,7 @@ class _Members:
         return i > 0 and self.reach[i - 1] >= start
 
 
-def _uniform(
-    tables: _Tables, v: str, cover: Prefix, spans: _Members | None
-) -> Mapping[str, float] | None:
+def _uniform(tables: _Tables, v: str, cover: Prefix, spans: _Members) -> Mapping[str, float] | None:
     """The one group ``v`` forwards every member with, when that is plain without looking
     at each member: the entries of ``v`` that overlap the members (and the one covering
     them all) are the same group, or there are none. ``{}``: all dropped; None: look at
@@ -189,8 +188,8 @@ def _uniform(
     width = len(cover.packed) * 8
     common: Mapping[str, float] | None = base
     spans_in: list[tuple[int, int]] = []
-    for start, length in tables.inside(v, cover, spans.lo, spans.hi):  # type: ignore[union-attr]
-        if spans is None or not spans.touches(start, length):
+    for start, length in tables.inside(v, cover, spans.lo, spans.hi):
+        if not spans.touches(start, length):
             continue
         if length > spans.shortest:
             return None  # more specific than some member: look at each
@@ -199,7 +198,7 @@ def _uniform(
             return None
         common = group
         spans_in.append((start, start + (1 << (width - length)) - 1))
-    if base is None and spans_in and not spans.covered_by(spans_in):  # type: ignore[union-attr]
+    if base is None and spans_in and not spans.covered_by(spans_in):
         return None  # some members have no route here, others do
     if base is None and not spans_in:
         return {}
@@ -223,9 +222,19 @@ def _cover(members: frozenset[Prefix]) -> Prefix | None:
 
 _DELIVER = "deliver"
 
+# What a switch does with a whole bundle: forward it by these shares, deliver it (it owns
+# every member), drop it (no route for any), or split it into classes it treats alike.
+_Kind = (
+    tuple[Literal["fwd"], dict[str, float]]
+    | tuple[Literal["deliver"], None]
+    | tuple[Literal["drop"], None]
+    | tuple[Literal["split"], list[frozenset[Prefix]]]
+)
+_Add = Callable[[frozenset[Prefix], str, float], None]  # (members, switch, bps): a sub-bundle
+
 
 def push_bundles(
-    fib: FibSnapshot,
+    fib: FibSnapshot[Shares],
     owners: Mapping[Prefix, Iterable[str]],
     bundles: Iterable[Bundle],
     weights: Mapping[Prefix, float],
@@ -264,29 +273,31 @@ def _push_one(
     inflow: dict[str, float],
     weights: Mapping[Prefix, float],
     totals: Totals,
-    add: object,
+    add: _Add,
 ) -> None:
     """One bundle through the switches that treat all its members alike; where they do
     not, the amount is handed to sub-bundles (``add``) at that switch."""
     cover = _cover(members)
     spans = _Members(members) if cover is not None else None
     total_w = sum(weights.get(p, 1.0) for p in members) or 1.0
-    # node -> ("fwd", shares) | ("deliver", None) | ("drop", None) | ("split", classes)
-    kinds: dict[str, tuple[str, object]] = {}
+    kinds: dict[str, _Kind] = {}
 
-    def classify(v: str) -> tuple[str, object]:
-        got = kinds.get(v)
-        if got is not None:
-            return got
+    def classify(v: str) -> _Kind:
+        known = kinds.get(v)
+        if known is not None:
+            return known
+        got: _Kind
         owned = tables.owned.get(v)
         mixed = bool(owned and not owned.isdisjoint(members))
-        uniform = None if mixed or cover is None else _uniform(tables, v, cover, spans)
+        uniform = None
+        if not mixed and cover is not None and spans is not None:
+            uniform = _uniform(tables, v, cover, spans)
         if uniform is not None:
             got = ("fwd", tables.shares(uniform)) if uniform else ("drop", None)
         else:
             # Members go together while this switch forwards them with the same group
             # (groups are shared objects: ``FibSnapshot.from_names`` interns them).
-            classes: dict[object, set[Prefix]] = defaultdict(set)
+            classes: dict[str | int | None, set[Prefix]] = defaultdict(set)
             groups: dict[int, Mapping[str, float]] = {}
             for p in members:
                 if owned and p in owned:
@@ -300,12 +311,12 @@ def _push_one(
                     classes[id(group)].add(p)
             if len(classes) == 1:
                 (key,) = classes
-                if key == _DELIVER:
-                    got = ("deliver", None)
+                if isinstance(key, int):  # one group for all
+                    got = ("fwd", tables.shares(groups[key]))
                 elif key is None:
                     got = ("drop", None)
                 else:
-                    got = ("fwd", tables.shares(groups[key]))  # type: ignore[index]
+                    got = ("deliver", None)
             else:
                 got = ("split", [frozenset(c) for c in classes.values()])
         kinds[v] = got
@@ -321,9 +332,9 @@ def _push_one(
     while ready:
         v = ready.pop()
         amount = amount_at.pop(v, 0.0)
-        kind, data = kinds[v]
-        if kind == "fwd":
-            for u, f in data.items():  # type: ignore[union-attr]
+        kind = kinds[v]
+        if kind[0] == "fwd":
+            for u, f in kind[1].items():
                 flow = amount * f
                 if flow > 0:
                     loads[(v, u)] += flow
@@ -334,18 +345,18 @@ def _push_one(
                 indegree[u] -= 1
                 if indegree[u] == 0:
                     ready.append(u)
-        elif kind == "deliver":
+        elif kind[0] == "deliver":
             totals.delivered += amount
-        elif kind == "drop":
+        elif kind[0] == "drop":
             for p in members:
                 share = amount * weights.get(p, 1.0) / total_w
                 if share > 0:
                     key = (p, v)
                     totals.black_holes[key] = totals.black_holes.get(key, 0.0) + share
         else:  # split: each class goes on from here as its own bundle
-            for sub in data:  # type: ignore[union-attr]
+            for sub in kind[1]:
                 sub_w = sum(weights.get(p, 1.0) for p in sub)
-                add(sub, v, amount * sub_w / total_w)  # type: ignore[operator]
+                add(sub, v, amount * sub_w / total_w)
     if looped > 0:
         for p in members:
             share = looped * weights.get(p, 1.0) / total_w
@@ -354,7 +365,7 @@ def _push_one(
                 totals.loops[p] = (old[0] + share, old[1] or cycle)
 
 
-def _children(kind: tuple[str, object]) -> list[str]:
+def _children(kind: _Kind) -> list[str]:
     if kind[0] != "fwd":
         return []
-    return [u for u, f in kind[1].items() if f > 0]  # type: ignore[union-attr]
+    return [u for u, f in kind[1].items() if f > 0]

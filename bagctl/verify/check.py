@@ -27,183 +27,24 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from speakers.wire import Prefix
 
 from ..topology.failures import Failures
 from ..topology.model import Topology
 from .bundles import bundles_of, push_bundles
-from .fibview import FibSnapshot
-from .loads import shares_of
+from .fibview import FibSnapshot, Weights
+from .loads import Shares, shares_of
 from .model import RoutingModel, build_model
+from .report import ForwardingFault, LinkLoad, VerifyReport, WeightError, scale_ratio
 from .traffic import TrafficMatrix, gravity_matrix
 
 DEFAULT_TOLERANCE = 0.05
-WORST = 10  # offenders listed per kind
-
-
-@dataclass(frozen=True, slots=True)
-class WeightError:
-    node: str
-    prefix: str
-    error: float
-    actual: Mapping[str, float]  # shares
-    expected: Mapping[str, float]
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "node": self.node,
-            "prefix": self.prefix,
-            "error": round(self.error, 6),
-            "actual": {k: round(v, 6) for k, v in sorted(self.actual.items())},
-            "expected": {k: round(v, 6) for k, v in sorted(self.expected.items())},
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class LinkLoad:
-    a: str  # traffic goes a -> b
-    b: str
-    load_bps: float  # at the report's scale
-    capacity_bps: float
-    ideal_bps: float
-    ecmp_bps: float
-
-    @property
-    def utilization(self) -> float:
-        return self.load_bps / self.capacity_bps if self.capacity_bps > 0 else math.inf
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "from": self.a,
-            "to": self.b,
-            "load_bps": self.load_bps,
-            "capacity_bps": self.capacity_bps,
-            "utilization": round(self.utilization, 6),
-            "ideal_utilization": round(self.ideal_bps / self.capacity_bps, 6)
-            if self.capacity_bps
-            else None,
-            "ecmp_utilization": round(self.ecmp_bps / self.capacity_bps, 6)
-            if self.capacity_bps
-            else None,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class ForwardingFault:
-    kind: str  # "black-hole" or "loop"
-    prefix: str
-    node: str  # where traffic is dropped, or the first switch of the cycle
-    lost_bps: float  # at the report's scale
-    cycle: tuple[str, ...] = ()
-
-    def as_dict(self) -> dict[str, object]:
-        d: dict[str, object] = {
-            "kind": self.kind,
-            "prefix": self.prefix,
-            "node": self.node,
-            "lost_bps": self.lost_bps,
-        }
-        if self.cycle:
-            d["cycle"] = list(self.cycle)
-        return d
-
-
-@dataclass(frozen=True)
-class VerifyReport:
-    """What ``verify`` found; ``as_dict()`` is the ``--json`` form."""
-
-    region: str
-    tolerance: float
-    matrix: str
-    demand_bps: float
-    scale: float  # the demand factor loads are shown at
-    ideal_scale: float
-    actual_scale: float
-    ecmp_scale: float
-    entries_checked: int
-    weight_errors: tuple[WeightError, ...]  # worst first, all above tolerance + the worst
-    max_weight_error: float
-    mean_weight_error: float
-    links: tuple[LinkLoad, ...]  # every loaded directed link, most utilized first
-    overloaded: tuple[LinkLoad, ...]
-    faults: tuple[ForwardingFault, ...]
-    failures: Failures
-    seconds: float
-    speakers: int
-    problems: tuple[str, ...] = field(default=())
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    @property
-    def actual_vs_ideal(self) -> float:
-        return _ratio(self.actual_scale, self.ideal_scale)
-
-    @property
-    def ecmp_vs_ideal(self) -> float:
-        return _ratio(self.ecmp_scale, self.ideal_scale)
-
-    def utilization(self) -> dict[tuple[str, str], float]:
-        """Per bundle key, the larger direction's utilization (for pictures)."""
-        out: dict[tuple[str, str], float] = {}
-        for link in self.links:
-            key = (link.a, link.b) if link.a <= link.b else (link.b, link.a)
-            out[key] = max(out.get(key, 0.0), link.utilization)
-        return out
-
-    def headline(self) -> str:
-        return (
-            f"{self.region}: FIB delivers {self.actual_vs_ideal:.1%} of ideal, "
-            f"ECMP {self.ecmp_vs_ideal:.1%}"
-        )
-
-    def as_dict(self, links: int | None = WORST) -> dict[str, object]:
-        return {
-            "region": self.region,
-            "ok": self.ok,
-            "problems": list(self.problems),
-            "tolerance": self.tolerance,
-            "matrix": self.matrix,
-            "demand_bps": self.demand_bps,
-            "scale": self.scale,
-            "throughput": {
-                "ideal_scale": self.ideal_scale,
-                "actual_scale": self.actual_scale,
-                "ecmp_scale": self.ecmp_scale,
-                "actual_vs_ideal": self.actual_vs_ideal,
-                "ecmp_vs_ideal": self.ecmp_vs_ideal,
-            },
-            "weights": {
-                "entries_checked": self.entries_checked,
-                "max_error": self.max_weight_error,
-                "mean_error": self.mean_weight_error,
-                "worst": [e.as_dict() for e in self.weight_errors[:WORST]],
-                "over_tolerance": sum(1 for e in self.weight_errors if e.error > self.tolerance),
-            },
-            "links": {
-                "loaded": len(self.links),
-                "overloaded": [link.as_dict() for link in self.overloaded],
-                "most_utilized": [link.as_dict() for link in self.links[:links]],
-            },
-            "faults": [f.as_dict() for f in self.faults],
-            "failures": self.failures.as_dict(),
-            "speakers": self.speakers,
-            "seconds": self.seconds,
-        }
-
-
-def _ratio(a: float, b: float) -> float:
-    if math.isinf(a) and math.isinf(b):
-        return 1.0
-    return a / b if b > 0 else (1.0 if a <= 0 else math.inf)
 
 
 def verify(
     topo: Topology,
-    fib: FibSnapshot,
+    fib: FibSnapshot[Weights],
     failures: Failures | None = None,
     *,
     matrix: TrafficMatrix | None = None,
@@ -246,7 +87,7 @@ def verify(
         for kind, p, node, lost, cycle in faults
     )
     problems = _problems(
-        errors, tolerance, overloaded, fault_list, _ratio(actual_scale, ideal_scale)
+        errors, tolerance, overloaded, fault_list, scale_ratio(actual_scale, ideal_scale)
     )
     return VerifyReport(
         region=topo.name,
@@ -324,7 +165,9 @@ def _scale(
     return scale
 
 
-def _weight_errors(fib: FibSnapshot, ideal: FibSnapshot) -> tuple[list[WeightError], int, float]:
+def _weight_errors(
+    fib: FibSnapshot[Weights], ideal: FibSnapshot[Shares]
+) -> tuple[list[WeightError], int, float]:
     """Every FIB entry against the model's route for the same prefix at the same switch
     (``ideal``: the model's splits as a table, shared objects, so equal pairs of groups
     are compared once)."""
@@ -373,10 +216,10 @@ _Fault = tuple[str, Prefix, str, float, tuple[str, ...]]
 
 def _push_all(
     model: RoutingModel,
-    fib: FibSnapshot,
+    fib: FibSnapshot[Weights],
     matrix: TrafficMatrix,
-    ideal_fib: FibSnapshot,
-    ecmp_fib: FibSnapshot,
+    ideal_fib: FibSnapshot[Shares],
+    ecmp_fib: FibSnapshot[Shares],
 ) -> tuple[
     dict[tuple[str, str], float],
     dict[tuple[str, str], float],
@@ -397,7 +240,7 @@ def _push_all(
     return actual.loads, ideal.loads, ecmp.loads, faults
 
 
-def _plan_tables(model: RoutingModel) -> tuple[FibSnapshot, FibSnapshot]:
+def _plan_tables(model: RoutingModel) -> tuple[FibSnapshot[Shares], FibSnapshot[Shares]]:
     """The model's plans as FIB-like tables: per switch and advertised prefix, the ideal
     and the ECMP shares. A local route forwards nothing (an aggregate is not installed;
     its more-specifics are), so it has no entry."""
@@ -413,9 +256,4 @@ def _plan_tables(model: RoutingModel) -> tuple[FibSnapshot, FibSnapshot]:
             if both is None:
                 both = cache[key] = (route.split(), route.ecmp())
             ideal[v][p], ecmp[v][p] = both
-    return FibSnapshot(dict(ideal)), FibSnapshot(dict(ecmp))  # type: ignore[arg-type]
-
-
-def _add(into: dict[tuple[str, str], float], loads: Mapping[tuple[str, str], float]) -> None:
-    for link, load in loads.items():
-        into[link] += load
+    return FibSnapshot(dict(ideal)), FibSnapshot(dict(ecmp))

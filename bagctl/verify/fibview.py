@@ -12,10 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from speakers.wire import Prefix
 
 Weights = Mapping[str, int]  # next-hop node name -> integer weight (WCMP group members)
+# What a table holds per entry: a FIB's ``Weights``, or a modelled plan's float shares
+# (``check.py`` pushes both through the same code). Covariant: read-only tables.
+Group = TypeVar("Group", bound=Mapping[str, float], covariant=True)
 
 
 def parse_prefix(text: str | Prefix) -> Prefix:
@@ -69,19 +73,23 @@ class PrefixIndex:
 
 
 @dataclass(frozen=True)
-class FibSnapshot:
+class FibSnapshot(Generic[Group]):
     """``entries[node][prefix]`` is that node's next-hop group for ``prefix``.
 
     A node with no entry for an address drops it (unless it originates a covering prefix:
-    then the traffic has arrived). Weights are the integer members of the WCMP group."""
+    then the traffic has arrived). In a FIB (``FibSnapshot[Weights]``) a group's weights
+    are the integer members of the WCMP group; the verifier's modelled plans are tables
+    of the same shape holding float shares."""
 
-    entries: Mapping[str, Mapping[Prefix, Weights]]
+    entries: Mapping[str, Mapping[Prefix, Group]]
     _index: dict[str, PrefixIndex] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
     @classmethod
-    def from_names(cls, entries: Mapping[str, Mapping[str, Mapping[str, int]]]) -> FibSnapshot:
+    def from_names(
+        cls, entries: Mapping[str, Mapping[str, Mapping[str, int]]]
+    ) -> FibSnapshot[Weights]:
         """From JSON-able ``{node: {"10.0.0.0/24": {"next-hop-node": weight}}}``.
 
         Equal prefixes and equal groups become one object each (a region repeats both
@@ -101,15 +109,15 @@ class FibSnapshot:
                     group = groups[key] = dict(key)
                 mine[p] = group
             out[node] = mine
-        return cls(out)
+        return FibSnapshot(out)
 
-    def group(self, node: str, prefix: Prefix) -> Weights | None:
+    def group(self, node: str, prefix: Prefix) -> Group | None:
         """The exact entry for ``prefix`` at ``node``, or None."""
         return self.entries.get(node, {}).get(prefix)
 
     def lookup(
         self, node: str, address: bytes, max_length: int | None = None
-    ) -> tuple[Prefix, Weights] | None:
+    ) -> tuple[Prefix, Group] | None:
         """Longest-prefix match of the packed ``address`` (4 or 16 octets) at ``node``,
         among entries no longer than ``max_length`` (default: any)."""
         hit = self._prefixes(node).longest(address, max_length)
@@ -125,7 +133,7 @@ class FibSnapshot:
             index = self._index[node] = PrefixIndex(self.entries.get(node, {}))
         return index
 
-    def lookup_prefix(self, node: str, prefix: Prefix) -> tuple[Prefix, Weights] | None:
+    def lookup_prefix(self, node: str, prefix: Prefix) -> tuple[Prefix, Group] | None:
         """The entry ``node`` forwards all of ``prefix``'s traffic with: the longest one
         covering the whole prefix."""
         return self.lookup(node, prefix.packed, max_length=prefix.length)

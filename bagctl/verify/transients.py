@@ -20,10 +20,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from speakers.wire import Prefix
 
-from .fibview import FibSnapshot, PrefixIndex
+from .fibview import FibSnapshot, PrefixIndex, Weights
 from .loads import Shares, normalize, push
 from .traffic import TrafficMatrix
 
@@ -63,16 +64,31 @@ class TransientReport:
     def ok(self) -> bool:
         return not self.transients
 
+    @property
+    def loops(self) -> int:
+        return sum(1 for t in self.transients if t.kind == "loop")
+
+    @property
+    def black_holes(self) -> int:
+        return sum(1 for t in self.transients if t.kind == "black-hole")
+
+    @property
+    def longest_ms(self) -> float:
+        """The longest closed interval (an open one counts 0: it has no end yet)."""
+        return max((t.duration_ms or 0.0 for t in self.transients), default=0.0)
+
+    @property
+    def any_open(self) -> bool:
+        return any(t.end_ns is None for t in self.transients)
+
     def as_dict(self) -> dict[str, object]:
-        loops = [t for t in self.transients if t.kind == "loop"]
-        holes = [t for t in self.transients if t.kind == "black-hole"]
         return {
             "changes": self.changes,
             "dropped": self.dropped,
             "span_ms": (self.last_ns - self.first_ns) / 1e6,
-            "loops": len(loops),
-            "black_holes": len(holes),
-            "longest_ms": max((t.duration_ms or 0.0 for t in self.transients), default=0.0),
+            "loops": self.loops,
+            "black_holes": self.black_holes,
+            "longest_ms": self.longest_ms,
             "transients": [t.as_dict(self.first_ns) for t in self.transients],
         }
 
@@ -80,24 +96,73 @@ class TransientReport:
 Row = Sequence[object]  # [at_ns, node, prefix, old, new]
 
 
+class Change(NamedTuple):
+    """One row of the stream, read: when, at which switch, for which prefix, the group
+    before and after (next-hop name -> weight; None: no route)."""
+
+    at_ns: int
+    node: str
+    prefix: Prefix
+    old: Mapping[str, int] | None
+    new: Mapping[str, int] | None
+
+
+def read_change(row: Row) -> Change:
+    """A row as the region sends it (JSON); ``TypeError`` or ``ValueError`` when a field
+    is not what it should be."""
+    return Change(
+        _ns(row[0]), str(row[1]), Prefix.parse(str(row[2])), _group(row[3]), _group(row[4])
+    )
+
+
+def _ns(value: object) -> int:
+    if isinstance(value, int | float | str):  # what int() takes
+        return int(value)
+    raise TypeError(f"not a time in ns: {value!r}")
+
+
+def _group(value: object) -> Mapping[str, int] | None:
+    if value is None or isinstance(value, Mapping):
+        return value
+    raise TypeError(f"not a next-hop group: {value!r}")
+
+
+@dataclass(frozen=True)
+class FibChangeStream:
+    """The last operation's FIB changes as a region records them (``Region.fib_changes()``,
+    the ``fib_changes`` of a ``fib-snapshot`` reply): rows ``[at_ns, node, prefix, old,
+    new]`` and how many the region's bounded record ``dropped``. The rows stay as sent;
+    ``find_transients`` reads them."""
+
+    rows: tuple[Row, ...]
+    dropped: int = 0
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, object]) -> FibChangeStream:
+        """From ``{"changes": [...], "dropped": n}``; ``ValueError`` when it is not that."""
+        rows, dropped = d["changes"], d.get("dropped", 0)
+        if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
+            raise ValueError("fib_changes: 'changes' is not a list of rows")
+        if not isinstance(dropped, int | float | str):
+            raise ValueError(f"fib_changes: 'dropped' is not a count: {dropped!r}")
+        return cls(tuple(rows), int(dropped))
+
+
 def find_transients(
-    final: FibSnapshot,
+    final: FibSnapshot[Weights],
     rows: Iterable[Row],
     owners: Mapping[Prefix, Iterable[str]],
     matrix: TrafficMatrix,
     dropped: int = 0,
 ) -> TransientReport:
     """Every interval of the event in which a destination met a loop or a black hole."""
-    changes = sorted(
-        ((int(r[0]), str(r[1]), Prefix.parse(str(r[2])), r[3], r[4]) for r in rows),
-        key=lambda c: c[0],
-    )
+    changes = sorted((read_change(r) for r in rows), key=lambda c: c.at_ns)
     state: dict[str, dict[Prefix, Mapping[str, int]]] = {
         n: dict(t) for n, t in final.entries.items()
     }
     for _at, node, p, old, _new in reversed(changes):
-        _set(state, node, p, old)  # type: ignore[arg-type]
-    fib_prefixes = {p for t in state.values() for p in t} | {c[2] for c in changes}
+        _set(state, node, p, old)
+    fib_prefixes = {p for t in state.values() for p in t} | {c.prefix for c in changes}
     destinations = matrix.destinations()
     # For each FIB prefix, the destinations whose forwarding it takes part in.
     affected: dict[Prefix, list[Prefix]] = defaultdict(list)
@@ -156,16 +221,16 @@ def find_transients(
                 start, nodes = open_.pop(key)
                 found.append(Transient(kind, str(d), start, at, nodes))
 
-    first = changes[0][0] if changes else 0
+    first = changes[0].at_ns if changes else 0
     for d in sorted(affected_destinations(changes, affected)):  # faults before the event
         evaluate(d, first)
     i = 0
     while i < len(changes):
-        at = changes[i][0]
+        at = changes[i].at_ns
         touched: set[Prefix] = set()
-        while i < len(changes) and changes[i][0] == at:
+        while i < len(changes) and changes[i].at_ns == at:
             _, node, p, _old, new = changes[i]
-            _set(state, node, p, new)  # type: ignore[arg-type]
+            _set(state, node, p, new)
             touched.update(affected.get(p, ()))
             i += 1
         for d in sorted(touched):
@@ -177,16 +242,15 @@ def find_transients(
         changes=len(changes),
         dropped=dropped,
         first_ns=first,
-        last_ns=changes[-1][0] if changes else 0,
+        last_ns=changes[-1].at_ns if changes else 0,
         transients=tuple(found),
     )
 
 
 def affected_destinations(
-    changes: Sequence[tuple[int, str, Prefix, object, object]],
-    affected: Mapping[Prefix, list[Prefix]],
+    changes: Sequence[Change], affected: Mapping[Prefix, list[Prefix]]
 ) -> set[Prefix]:
-    return {d for c in changes for d in affected.get(c[2], ())}
+    return {d for c in changes for d in affected.get(c.prefix, ())}
 
 
 def _set(

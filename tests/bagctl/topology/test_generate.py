@@ -59,7 +59,7 @@ def test_figures_match_the_published_ones(preset: str) -> None:
         assert 4.4 <= fabric["l2_to_bag_oversubscription"] <= 4.6, name
         if fabric["kind"] == "dsf":  # scheduled and non-blocking: no cut below the uplink
             assert fabric["effective_oversubscription"] == fabric["l2_to_bag_oversubscription"]
-    # Meta: NSF effective 4.98:1 (ours 4.978 or 4.982, see generate.py)
+    # Meta: NSF effective 4.98:1 (ours 4.978 or 4.982, see generate/presets.py)
     assert 4.97 <= info["nsf_effective_oversubscription"] <= 4.99
     assert {f["kind"] for f in info["fabrics"].values()} == {"nsf", "dsf"}
     # Jericho3-AI chassis: at most 432 x 800G, and the realistic presets use all of them
@@ -285,7 +285,7 @@ def test_leaf_prefixes_are_unique_and_do_not_overlap(preset: str) -> None:
 
 
 def _expected_roles(p: dict, regions: int = 1) -> dict[str, int]:
-    """Node counts predicted from the parameters (generate.py's wiring)."""
+    """Node counts predicted from the parameters (the wiring of generate/fabrics.py and bags.py)."""
     nsf, dsf = p["nsf_zones"], p["dsf_zones"]
     per_region = {
         "bag": p["planes"] * p["bags_per_plane"],
