@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypedDict
+from typing import Any, TypedDict, Unpack
 
 import click
 
-from ..bus import BusError
+from ..bus import BusError, Command
+from ..bus.client import reply_timeout_s
 from ..bus.target import Target, request, resolve
 from .output import emit_json, fail
 
@@ -70,6 +71,13 @@ def command(
         render(result)
 
 
+def change(cmd: str, args: dict[str, Any], **target: Unpack[TargetOptions]) -> None:
+    """Run ``cmd``, one that changes the region, waiting as long as it may take
+    (``reply_timeout_s``); print its convergence report."""
+    wait = reply_timeout_s(Command(cmd, args))
+    command(cmd, args, timeout_s=wait, render=render_report, **target)
+
+
 def table(headers: list[str], rows: list[list[object]]) -> str:
     """Plain aligned columns."""
     cells = [headers, *[["" if c is None else str(c) for c in row] for row in rows]]
@@ -103,6 +111,7 @@ timeout_option = functools.partial(
 
 __all__ = [
     "Target",
+    "change",
     "command",
     "fail_bus",
     "render_report",
