@@ -12,11 +12,13 @@ to /dev/null, as the parent has gone. The broker URL may hold a password, so it 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -55,15 +57,19 @@ def start_detached(
             env={**os.environ, BROKER_ENV: broker or ""},
         )
     assert proc.stdout is not None
+    deadline = time.monotonic() + timeout_s
     ready, _, _ = select.select([proc.stdout], [], [], timeout_s)
     line = proc.stdout.readline() if ready else b""
     proc.stdout.close()
     if not line:
+        # No line: either time is up, or the pipe ended because the child is exiting (it
+        # may not have exited yet: wait for that, by the same deadline).
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
         if proc.poll() is None:
             proc.kill()
             proc.wait()
             raise RuntimeError(f"region {region} did not converge within {timeout_s:g} s")
-        proc.wait()
         tail = log_path.read_text().strip().splitlines()[-FAILED_LOG_LINES:]
         raise RuntimeError(f"region {region} failed to start: " + " | ".join(tail))
     reply: dict[str, Any] = json.loads(line)

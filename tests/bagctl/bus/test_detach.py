@@ -39,6 +39,15 @@ def test_the_childs_error(tmp_path: Path) -> None:
         start_detached(child(code), "x", StateDir(tmp_path), 30)
 
 
+def test_a_child_that_dies_without_a_line(tmp_path: Path) -> None:
+    code = "for i in range(8):\n    print('line', i, file=sys.stderr)\nsys.exit(3)\n"
+    with pytest.raises(RuntimeError) as info:
+        start_detached(child(code), "x", StateDir(tmp_path), 30)
+    assert str(info.value) == (
+        "region x failed to start: line 3 | line 4 | line 5 | line 6 | line 7"
+    )
+
+
 def test_a_child_that_never_answers_is_killed(tmp_path: Path) -> None:
     code = "import time\ntime.sleep(60)\n"
     with pytest.raises(RuntimeError, match=r"^region x did not converge within 0.5 s$"):
