@@ -2,9 +2,11 @@
 
 ``payloads`` (JSON schemas, strict validation), ``server`` (serve a ``Region``), ``client``
 (send a command, await its reply), ``host`` (a region, its broker and server in one
-process, and the state file the CLI finds it by); broker URLs, the embedded broker and the
-topic tree are ``bagctl.mqtt``'s, shared with the runtimes. README "Management bus"
-documents it.
+process, and the state file the CLI finds it by), ``detach`` (that process in the
+background, and its ready line), ``target`` (which running region a command talks to),
+``teardown`` (stopping it, and what a compose region left), ``replay`` (an event log's
+commands, again); broker URLs, the embedded broker and the topic tree are
+``bagctl.mqtt``'s, shared with the runtimes. README "Management bus" documents it.
 """
 
 from ..mqtt.broker import BrokerUrl, EmbeddedBroker

@@ -22,9 +22,29 @@ import aiomqtt
 
 from ..mqtt.broker import BrokerUrl
 from ..mqtt.topics import Topics, check_name, topic_matches
-from .payloads import ERROR_CODES, MAX_REPLY_BYTES, BusError, Command, decode, encode
+from .payloads import (
+    DEFAULT_TIMEOUT_S,
+    ERROR_CODES,
+    MAX_REPLY_BYTES,
+    BusError,
+    Command,
+    decode,
+    encode,
+)
 
 CONNECT_TIMEOUT_S = 3.0
+REPLY_MARGIN_S = 15.0  # a client waits this much longer than the region may take
+
+
+def reply_timeout_s(command: Command) -> float:
+    """How long to wait for the reply to a command that changes the region: as long as
+    the region may take to converge (``args.timeout_s``, else its default), plus a flap's
+    own downs and ups, plus ``REPLY_MARGIN_S`` for the bus and the queue."""
+    args = command.args
+    wait = float(args.get("timeout_s", DEFAULT_TIMEOUT_S)) + REPLY_MARGIN_S
+    if command.name == "link-flap":
+        wait += 2 * args.get("count", 1) * args.get("interval_s", 0)
+    return wait
 
 
 def new_client_id() -> str:
@@ -204,4 +224,4 @@ class BusClient:
             return None
 
 
-__all__ = ["CONNECT_TIMEOUT_S", "BusClient", "new_client_id"]
+__all__ = ["CONNECT_TIMEOUT_S", "REPLY_MARGIN_S", "BusClient", "new_client_id", "reply_timeout_s"]

@@ -1,5 +1,6 @@
 """Host a region on the bus: the region, its broker (embedded unless one is given) and a
-``BusServer`` in one process, plus the state file other ``bagctl`` commands find it by.
+``BusServer`` in one process, plus the state file other ``bagctl`` commands find it by
+(``serve_region``); or only until it has converged, with no bus (``cold_start``).
 
 State directory (``--state-dir``, else ``$BAGEMU_STATE_DIR``, else
 ``~/.local/state/bagemu``), per region ``NAME``:
@@ -26,7 +27,7 @@ from typing import Any
 
 from ..mqtt.broker import BrokerUrl, EmbeddedBroker
 from ..mqtt.topics import check_name
-from ..runtimes import Region, get_runtime
+from ..runtimes import ConvergenceReport, Region, get_runtime
 from ..topology.model import Topology
 from .server import BusServer
 
@@ -106,6 +107,27 @@ class StateDir:
         return fd
 
 
+async def cold_start(
+    topo: Topology,
+    *,
+    runtime: str = "embedded",
+    on_ready: Callable[[ConvergenceReport], None] | None = None,
+    **options: Any,
+) -> ConvergenceReport:
+    """Start ``topo`` on ``runtime``, wait for cold-start convergence, stop it; the report.
+    ``on_ready`` has it while the region still runs: stopping a large region (worker
+    processes, containers) takes a while, and the report need not wait for that."""
+    factory = get_runtime(runtime)
+    region = factory(topo, **options)
+    try:
+        report = await region.start()
+        if on_ready is not None:
+            on_ready(report)
+        return report
+    finally:
+        await region.aclose()
+
+
 async def serve_region(
     topo: Topology,
     *,
@@ -175,4 +197,11 @@ async def serve_region(
         os.close(lock)
 
 
-__all__ = ["AlreadyRunning", "StateDir", "default_state_dir", "pid_alive", "serve_region"]
+__all__ = [
+    "AlreadyRunning",
+    "StateDir",
+    "cold_start",
+    "default_state_dir",
+    "pid_alive",
+    "serve_region",
+]

@@ -75,6 +75,9 @@ class Arg:
     choices: tuple[str, ...] = ()
 
 
+# A command that changes the region waits this long for convergence unless its args say.
+DEFAULT_TIMEOUT_S = 120.0
+
 _LINK = {"a": Arg("str"), "b": Arg("str"), "members": Arg("int", False, 1, 100_000)}
 _NODE = {"node": Arg("str")}
 _TIMEOUT = {"timeout_s": Arg("number", False, 0.001, 3600)}
@@ -229,6 +232,7 @@ def encode(obj: object) -> bytes:
 
 __all__ = [
     "COMMANDS",
+    "DEFAULT_TIMEOUT_S",
     "ERROR_CODES",
     "MAX_PAYLOAD_BYTES",
     "MAX_REPLY_BYTES",

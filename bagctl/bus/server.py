@@ -34,6 +34,7 @@ from ..mqtt.topics import Topics
 from ..runtimes import ConvergenceReport, Region
 from ..topology.model import Bundle
 from .payloads import (
+    DEFAULT_TIMEOUT_S,
     VERSION,
     BusError,
     Command,
@@ -47,7 +48,6 @@ log = logging.getLogger("bagctl.bus.server")
 
 QUEUE_SIZE = 32
 RETAIN_FIB_MAX_SPEAKERS = 1000
-DEFAULT_TIMEOUT_S = 120.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from .down import down
 from .events import events
 from .link import link
 from .node import node
-from .replay import replay
+from .replay import replay_cmd
 from .show import show
 from .status import status
 from .topo import topo
@@ -31,7 +31,7 @@ cli.add_command(codec)
 cli.add_command(topo)
 cli.add_command(compose)
 cli.add_command(up)
-for _command in (down, status, link, node, show, events, converge, replay):
+for _command in (down, status, link, node, show, events, converge, replay_cmd):
     cli.add_command(_command)
 cli.add_command(verify_cmd, "verify")
 

@@ -1,5 +1,5 @@
 """``bagctl codec decode``: read BGP messages from hex and say what they carry, or what is
-wrong with them and what RFC 4271/7606 say to do."""
+wrong with them and what RFC 4271/7606 say to do (``bagctl/decode.py`` decodes them)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import sys
 
 import click
 
-from speakers.wire import BgpError, CodecContext, MessageReader, decode_message
-from speakers.wire.describe import describe_error, describe_message
+from speakers.wire import CodecContext
 
+from ..decode import decode_stream
 from .output import emit_json, fail
 
 
@@ -38,27 +38,19 @@ def decode(hex_input: str, two_octet_as: bool, extended_message: bool, as_json: 
         fail(f"input is not hex: {exc}", as_json=as_json)
         return
     ctx = CodecContext(four_octet_as=not two_octet_as, extended_message=extended_message)
-    reader = MessageReader(ctx)
-    reader.feed(data)
-    described: list[dict[str, object]] = []
-    error: dict[str, object] | None = None
-    try:
-        while (item := reader.next_message()) is not None:
-            described.append(describe_message(decode_message(item[1], ctx)))
-    except BgpError as exc:
-        error = describe_error(exc)
-    leftover = reader.buffered if error is None else 0
+    decoded = decode_stream(data, ctx)
+    error, leftover = decoded.error, decoded.trailing_octets
     if as_json:
         emit_json(
             {
-                "ok": error is None and not leftover,
-                "messages": described,
+                "ok": decoded.ok,
+                "messages": list(decoded.messages),
                 "error": error,
                 "trailing_octets": leftover,
             }
         )
     else:
-        for i, msg in enumerate(described):
+        for i, msg in enumerate(decoded.messages):
             click.echo(f"[{i}] {_one_line(msg)}")
         if error is not None:
             click.echo(f"error: {error['error']}", err=True)
@@ -69,7 +61,7 @@ def decode(hex_input: str, two_octet_as: bool, extended_message: bool, as_json: 
             )
         if leftover:
             click.echo(f"error: {leftover} trailing octets do not make a whole message", err=True)
-    if error is not None or leftover:
+    if not decoded.ok:
         sys.exit(1)
 
 

@@ -1,61 +1,20 @@
-"""Shared by the commands that control a running region over the bus: finding it (state
-file, or ``--broker``/``--region``), sending one command, printing the result as text or
-``--json``, and failing with the error's code and message (exit 1)."""
+"""Shared by the commands that control a running region over the bus: their
+``--region``/``--broker``/``--state-dir``/``--json`` options, one command run on the region
+the library finds (``bagctl.bus.target``), the result printed as text or ``--json``, and
+failing with the error's code and message (exit 1)."""
 
 from __future__ import annotations
 
-import asyncio
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import Any, TypedDict, Unpack
 
 import click
 
-from ..bus import BrokerUrl, BusClient, BusError
-from ..bus.host import StateDir, pid_alive
+from ..bus import BusError, Command
+from ..bus.client import reply_timeout_s
+from ..bus.target import Target, request, resolve
 from .output import emit_json, fail
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    region: str
-    url: BrokerUrl
-    pid: int | None
-    state_dir: StateDir
-
-
-def resolve(state_dir: str | None, region: str | None, broker: str | None) -> Target:
-    """The region to talk to, or ``BusError("not-running")`` saying why there is none."""
-    sd = StateDir(state_dir)
-    if broker is not None:
-        if region is None:
-            raise BusError("bad-payload", "--broker needs --region NAME")
-        try:
-            return Target(region, BrokerUrl.parse(broker), None, sd)
-        except ValueError as exc:
-            raise BusError("bad-payload", str(exc)) from None
-    if region is None:
-        regions = sd.regions()
-        if not regions:
-            raise BusError("not-running", f"no region is running (no state file in {sd.path})")
-        if len(regions) > 1:
-            raise BusError(
-                "not-running", f"several regions running ({', '.join(regions)}): use --region"
-            )
-        region = regions[0]
-    state = sd.read(region)
-    if state is None:
-        raise BusError("not-running", f"region {region} is not running (no state in {sd.path})")
-    pid = state.get("pid")
-    if not isinstance(pid, int) or not pid_alive(pid):
-        sd.remove(region)
-        raise BusError(
-            "not-running",
-            f"region {region} is not running (its process {pid} has exited; "
-            "removed the stale state file)",
-        )
-    return Target(region, BrokerUrl.parse(str(state["broker"])), pid, sd)
 
 
 def target_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -73,16 +32,6 @@ def target_options(f: Callable[..., Any]) -> Callable[..., Any]:
     )(f)
     f = click.option("--region", default=None, help="Region name (default: the one running).")(f)
     return f
-
-
-def request(
-    target: Target, cmd: str, args: dict[str, Any] | None = None, timeout_s: float = 10.0
-) -> Any:
-    async def run() -> Any:
-        async with BusClient(target.url, target.region) as bus:
-            return await bus.request(cmd, args or {}, timeout_s=timeout_s)
-
-    return asyncio.run(run())
 
 
 def fail_bus(error: BusError, as_json: bool) -> None:
@@ -122,6 +71,13 @@ def command(
         render(result)
 
 
+def change(cmd: str, args: dict[str, Any], **target: Unpack[TargetOptions]) -> None:
+    """Run ``cmd``, one that changes the region, waiting as long as it may take
+    (``reply_timeout_s``); print its convergence report."""
+    wait = reply_timeout_s(Command(cmd, args))
+    command(cmd, args, timeout_s=wait, render=render_report, **target)
+
+
 def table(headers: list[str], rows: list[list[object]]) -> str:
     """Plain aligned columns."""
     cells = [headers, *[["" if c is None else str(c) for c in row] for row in rows]]
@@ -155,6 +111,7 @@ timeout_option = functools.partial(
 
 __all__ = [
     "Target",
+    "change",
     "command",
     "fail_bus",
     "render_report",

@@ -8,9 +8,7 @@ from typing import Any, Unpack
 
 import click
 
-from .control import TargetOptions, command, render_report, target_options, timeout_option
-
-MARGIN_S = 15.0  # the client waits this much longer than the region may take
+from .control import TargetOptions, change, target_options, timeout_option
 
 
 @click.group()
@@ -38,7 +36,7 @@ def link_down(
 ) -> None:
     """Bundle A-B fails (or N of its members do)."""
     args = {"a": a, "b": b, "members": members, "timeout_s": timeout_s}
-    command("link-down", args, timeout_s=timeout_s + MARGIN_S, render=render_report, **target)
+    change("link-down", args, **target)
 
 
 @link.command("up")
@@ -52,7 +50,7 @@ def link_up(
 ) -> None:
     """Bundle A-B is repaired (or N more of its members work again)."""
     args = {"a": a, "b": b, "members": members, "timeout_s": timeout_s}
-    command("link-up", args, timeout_s=timeout_s + MARGIN_S, render=render_report, **target)
+    change("link-up", args, **target)
 
 
 @link.command("flap")
@@ -74,5 +72,4 @@ def link_flap(
 ) -> None:
     """Bundle A-B goes down and up COUNT times, INTERVAL apart."""
     args = {"a": a, "b": b, "count": count, "interval_s": interval_s, "timeout_s": timeout_s}
-    wait = timeout_s + 2 * count * interval_s + MARGIN_S
-    command("link-flap", args, timeout_s=wait, render=render_report, **target)
+    change("link-flap", args, **target)

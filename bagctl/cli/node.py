@@ -9,8 +9,7 @@ import click
 
 from speakers.speaker import DrainMethod
 
-from .control import TargetOptions, command, render_report, target_options, timeout_option
-from .link import MARGIN_S
+from .control import TargetOptions, change, target_options, timeout_option
 
 
 @click.group()
@@ -32,7 +31,7 @@ def node() -> None:
 def node_drain(name: str, method: str, timeout_s: float, **target: Unpack[TargetOptions]) -> None:
     """Move traffic off NAME without withdrawing its routes."""
     args = {"node": name, "method": method, "timeout_s": timeout_s}
-    command("node-drain", args, timeout_s=timeout_s + MARGIN_S, render=render_report, **target)
+    change("node-drain", args, **target)
 
 
 @node.command("undrain")
@@ -42,7 +41,7 @@ def node_drain(name: str, method: str, timeout_s: float, **target: Unpack[Target
 def node_undrain(name: str, timeout_s: float, **target: Unpack[TargetOptions]) -> None:
     """Put NAME back into service."""
     args = {"node": name, "timeout_s": timeout_s}
-    command("node-undrain", args, timeout_s=timeout_s + MARGIN_S, render=render_report, **target)
+    change("node-undrain", args, **target)
 
 
 @node.command("restart")
@@ -52,4 +51,4 @@ def node_undrain(name: str, timeout_s: float, **target: Unpack[TargetOptions]) -
 def node_restart(name: str, timeout_s: float, **target: Unpack[TargetOptions]) -> None:
     """Stop NAME's speaker (a Cease to every neighbor) and start a fresh one."""
     args = {"node": name, "timeout_s": timeout_s}
-    command("node-restart", args, timeout_s=timeout_s + MARGIN_S, render=render_report, **target)
+    change("node-restart", args, **target)

@@ -1,17 +1,17 @@
 """``bagctl up FILE``: run a region in the foreground until interrupted (or ``--once``),
-serving the management bus (``bagctl.bus``), or ``--detach``ed in a background process."""
+serving the management bus (``bagctl.bus``), or ``--detach``ed in a background process.
+
+``bagctl/bus/host.py`` runs the region (``cold_start``, ``serve_region``) and
+``bagctl/bus/detach.py`` the background process and its ready line; this parses the
+options, prints the progress bar and the reports, and maps errors to exit codes."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import os
-import select
-import signal
-import subprocess
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import aiomqtt
@@ -19,8 +19,9 @@ import click
 
 from speakers.yamldoc import ConfigError
 
-from ..bus.host import AlreadyRunning, StateDir, pid_alive, serve_region
-from ..runtimes import RegionProgress, get_runtime
+from ..bus.detach import BROKER_ENV, report_failure, report_ready, start_detached
+from ..bus.host import AlreadyRunning, StateDir, cold_start, serve_region
+from ..runtimes import ConvergenceReport, RegionProgress
 from ..runtimes.gctune import tune_for_region
 from ..topology import load_topology
 from .output import emit_json, fail
@@ -50,49 +51,21 @@ class Progress:
         )
 
 
-async def _run(
-    path: str,
-    runtime: str,
-    transport: str,
-    port: int,
-    workers: int,
-    once: bool,
-    as_json: bool,
-    **extra: Any,
-) -> int:
-    topo = load_topology(path)
-    factory = get_runtime(runtime)
-    region = factory(
-        topo,
-        transport=transport,
-        port=port,
-        workers=workers,
-        on_progress=None if as_json else Progress(),
-        **extra,
-    )
-    try:
-        report = await region.start()
+def _converged(region: str, as_json: bool) -> Callable[[ConvergenceReport], None]:
+    """``--once``: print the cold-start report."""
+
+    def show(report: ConvergenceReport) -> None:
         if as_json:
-            emit_json({"ok": True, "region": topo.name, "report": report.as_dict()})
-        else:
-            click.echo("", err=True)
-            click.echo(
-                f"region {topo.name} converged: {report.sessions_established}/"
-                f"{report.sessions_expected} sessions, {report.fib_changes} FIB changes, "
-                f"{report.updates_sent} UPDATEs, last FIB change at {report.converged_s:.3f} s"
-            )
-        if once:
-            return 0
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        if not as_json:
-            click.echo("running; Ctrl-C stops it")
-        await stop.wait()
-        return 0
-    finally:
-        await region.aclose()
+            emit_json({"ok": True, "region": region, "report": report.as_dict()})
+            return
+        click.echo("", err=True)  # end the progress line
+        click.echo(
+            f"region {region} converged: {report.sessions_established}/"
+            f"{report.sessions_expected} sessions, {report.fib_changes} FIB changes, "
+            f"{report.updates_sent} UPDATEs, last FIB change at {report.converged_s:.3f} s"
+        )
+
+    return show
 
 
 def _ready_text(state: dict[str, Any]) -> str:
@@ -104,73 +77,18 @@ def _ready_text(state: dict[str, Any]) -> str:
     )
 
 
-async def _serve(
-    path: str, state_dir: StateDir, broker: str | None, child: bool, as_json: bool, **opts: Any
-) -> int:
-    """Foreground with the bus; as a ``--detach``ed child, one JSON line on stdout when
-    ready (then stdout is closed: the parent has gone)."""
-    topo = load_topology(path)
+def _serving(as_json: bool) -> Callable[[dict[str, Any]], None]:
+    """In the foreground, serving the bus: print the state once the region has converged."""
 
-    def ready(state: dict[str, Any]) -> None:
-        if child:
-            sys.stdout.write(json.dumps({"ok": True, **state}) + "\n")
-            sys.stdout.flush()
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            os.close(devnull)
-        elif as_json:
+    def show(state: dict[str, Any]) -> None:
+        if as_json:
             emit_json({"ok": True, **state})
-        else:
-            click.echo("", err=True)  # end the progress line
-            click.echo(_ready_text(state))
-            click.echo("running; Ctrl-C or `bagctl down` stops it")
+            return
+        click.echo("", err=True)  # end the progress line
+        click.echo(_ready_text(state))
+        click.echo("running; Ctrl-C or `bagctl down` stops it")
 
-    await serve_region(topo, state_dir=state_dir, broker=broker, on_ready=ready, **opts)
-    return 0
-
-
-def _detach(
-    argv: list[str], path: str, state_dir: StateDir, timeout_s: float, broker: str | None
-) -> dict[str, Any]:
-    """Start ``bagctl up`` as a background process; return its ready line, or raise
-    RuntimeError with its error (or its log's last lines)."""
-    topo = load_topology(path)
-    state = state_dir.read(topo.name)
-    if state is not None and isinstance(state.get("pid"), int) and pid_alive(state["pid"]):
-        raise AlreadyRunning(
-            f"region {topo.name} is already running (pid {state['pid']}); stop it with "
-            f"`bagctl down --region {topo.name}`"
-        )
-    state_dir.path.mkdir(parents=True, exist_ok=True)
-    log_path = state_dir.file(topo.name, ".log")
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bagctl", "up", *argv, "--daemon-child"],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=log,
-            start_new_session=True,  # Ctrl-C in this terminal does not reach the region
-            # The URL may hold a password: through the environment, not the command line.
-            env={**os.environ, "BAGEMU_BROKER": broker or ""},
-        )
-    assert proc.stdout is not None
-    ready, _, _ = select.select([proc.stdout], [], [], timeout_s)
-    line = proc.stdout.readline() if ready else b""
-    proc.stdout.close()
-    if not line:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-            raise RuntimeError(f"region {topo.name} did not converge within {timeout_s:g} s")
-        proc.wait()
-        tail = log_path.read_text().strip().splitlines()[-5:]
-        raise RuntimeError(f"region {topo.name} failed to start: " + " | ".join(tail))
-    reply: dict[str, Any] = json.loads(line)
-    if not reply.get("ok"):
-        proc.wait()
-        raise RuntimeError(str(reply.get("error")))
-    proc.returncode = 0  # not waited for, by design: the region outlives this command
-    return reply
+    return show
 
 
 @click.command()
@@ -204,7 +122,7 @@ def _detach(
 @click.option(
     "--broker",
     default=None,
-    envvar="BAGEMU_BROKER",
+    envvar=BROKER_ENV,
     metavar="URL",
     help="External mqtt://[user:pass@]host:port (or $BAGEMU_BROKER).",
 )
@@ -256,43 +174,45 @@ def up(
             argv += ["--workers", str(workers)]
             argv += ["--subnet", subnet] if subnet is not None else []
             argv += ["--state-dir", str(sd.path)]
-            state = _detach(argv, file, sd, timeout_s, broker)
-            state.pop("ok", None)
+            child = [sys.executable, "-m", "bagctl", "up", *argv, "--daemon-child"]
+            state = start_detached(child, load_topology(file).name, sd, timeout_s, broker)
             if as_json:
                 emit_json({"ok": True, **state})
             else:
                 click.echo(_ready_text(state))
             return
+        opts: dict[str, Any] = {"transport": transport, "port": port, "workers": workers}
+        opts |= extra
+        topo = load_topology(file)
         if once:
-            code = asyncio.run(
-                _run(file, runtime, transport, port, workers, once, as_json, **extra)
+            progress = None if as_json else Progress()
+            ready = _converged(topo.name, as_json)
+            asyncio.run(
+                cold_start(topo, runtime=runtime, on_ready=ready, on_progress=progress, **opts)
             )
         else:
-            opts = {"runtime": runtime, "transport": transport, "port": port, "workers": workers}
-            opts |= extra
             if not (daemon_child or as_json):
                 opts["on_progress"] = Progress()
-            code = asyncio.run(_serve(file, sd, broker, daemon_child, as_json, **opts))
+            on_ready = report_ready if daemon_child else _serving(as_json)
+            asyncio.run(
+                serve_region(
+                    topo, state_dir=sd, broker=broker, runtime=runtime, on_ready=on_ready, **opts
+                )
+            )
     except (ConfigError, AlreadyRunning, RuntimeError) as exc:
-        if daemon_child:
-            sys.stdout.write(json.dumps({"ok": False, "error": str(exc)}) + "\n")
-            sys.exit(1)
-        fail(str(exc), as_json=as_json)
-        return
+        message = child_message = str(exc)
     except aiomqtt.MqttError as exc:
-        message = f"cannot use the MQTT broker{f' {broker}' if broker else ''}: {exc}"
-        if daemon_child:
-            sys.stdout.write(json.dumps({"ok": False, "error": message}) + "\n")
-            sys.exit(1)
-        fail(message, as_json=as_json)
-        return
+        message = child_message = (
+            f"cannot use the MQTT broker{f' {broker}' if broker else ''}: {exc}"
+        )
     except (ValueError, OSError, TimeoutError) as exc:
-        if daemon_child:
-            error = f"{type(exc).__name__}: {exc}"
-            sys.stdout.write(json.dumps({"ok": False, "error": error}) + "\n")
-            sys.exit(1)
-        fail(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, as_json=as_json)
-        return
-    with contextlib.suppress(Exception):
-        sys.stdout.flush()
-    sys.exit(code)
+        child_message = f"{type(exc).__name__}: {exc}"
+        message = child_message if str(exc) else type(exc).__name__
+    else:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+        sys.exit(0)
+    if daemon_child:
+        report_failure(child_message)
+        sys.exit(1)
+    fail(message, as_json=as_json)

@@ -1,0 +1,99 @@
+"""A region served by a background process (``bagctl up --detach``): starting it and
+reading its ready line (the parent's side), and writing that line (the child's side).
+
+The parent runs the child's command in a new session (Ctrl-C in the parent's terminal
+does not reach the region), stderr to the region's log (``NAME.log`` in the state
+directory), stdout to a pipe. The child writes exactly one JSON line there:
+``{"ok": true, **state}`` once the region has converged (``report_ready``), or
+``{"ok": false, "error": "..."}`` (``report_failure``); after a ready line its stdout goes
+to /dev/null, as the parent has gone. The broker URL may hold a password, so it travels in
+``$BAGEMU_BROKER`` (``BROKER_ENV``), never on the command line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import select
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from .host import AlreadyRunning, StateDir, pid_alive
+
+BROKER_ENV = "BAGEMU_BROKER"
+FAILED_LOG_LINES = 5  # of the child's log, in the error when it dies before its line
+
+
+def start_detached(
+    command: Sequence[str],
+    region: str,
+    state_dir: StateDir,
+    timeout_s: float,
+    broker: str | None = None,
+) -> dict[str, Any]:
+    """Run ``command`` (a child that serves ``region`` and says when it is ready) in the
+    background; the state in its ready line once the region has converged, within
+    ``timeout_s``. ``AlreadyRunning`` if the region runs; ``RuntimeError`` with the
+    child's error, or its log's last lines if it died without one."""
+    state = state_dir.read(region)
+    if state is not None and isinstance(state.get("pid"), int) and pid_alive(state["pid"]):
+        raise AlreadyRunning(
+            f"region {region} is already running (pid {state['pid']}); stop it with "
+            f"`bagctl down --region {region}`"
+        )
+    state_dir.path.mkdir(parents=True, exist_ok=True)
+    log_path = state_dir.file(region, ".log")
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            list(command),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            start_new_session=True,
+            env={**os.environ, BROKER_ENV: broker or ""},
+        )
+    assert proc.stdout is not None
+    deadline = time.monotonic() + timeout_s
+    ready, _, _ = select.select([proc.stdout], [], [], timeout_s)
+    line = proc.stdout.readline() if ready else b""
+    proc.stdout.close()
+    if not line:
+        # No line: either time is up, or the pipe ended because the child is exiting (it
+        # may not have exited yet: wait for that, by the same deadline).
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+            raise RuntimeError(f"region {region} did not converge within {timeout_s:g} s")
+        tail = log_path.read_text().strip().splitlines()[-FAILED_LOG_LINES:]
+        raise RuntimeError(f"region {region} failed to start: " + " | ".join(tail))
+    reply: dict[str, Any] = json.loads(line)
+    if not reply.get("ok"):
+        proc.wait()
+        raise RuntimeError(str(reply.get("error")))
+    proc.returncode = 0  # not waited for, by design: the region outlives this process
+    reply.pop("ok", None)
+    return reply
+
+
+def report_ready(state: dict[str, Any]) -> None:
+    """The child's ready line: ``state`` to the parent, then stdout to /dev/null."""
+    sys.stdout.write(json.dumps({"ok": True, **state}) + "\n")
+    sys.stdout.flush()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def report_failure(message: str) -> None:
+    """The child's line when it cannot serve the region (it exits next)."""
+    sys.stdout.write(json.dumps({"ok": False, "error": message}) + "\n")
+    sys.stdout.flush()
+
+
+__all__ = ["BROKER_ENV", "report_failure", "report_ready", "start_detached"]

@@ -1,0 +1,194 @@
+"""Stop a running region and remove what it leaves behind (``bagctl down``).
+
+The region's own process tears it down (speakers, bus server, embedded broker; a compose
+region's containers, network and volumes), so it is asked first, over the bus
+(``shutdown``); if the bus does not answer it gets SIGTERM, and SIGKILL if it outlives the
+timeout. Then its state file goes. Whatever a compose region still has afterwards (its
+process was killed, or had died: then there was no process to ask) is found by the
+region's label and compose project and removed here; docker is reached only through
+``ComposeLeftovers``, so the decisions can be tested without it.
+
+Errors are ``BusError``, as for any command against a region: the one ``resolve`` raised
+when there is nothing to stop, ``not-running`` naming the regions when several left
+containers and none was named.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import shutil
+import signal
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from .host import StateDir, pid_alive
+from .payloads import BusError
+from .target import Target, request, resolve
+
+SHUTDOWN_REPLY_TIMEOUT_S = 10.0  # at most: past that the region gets SIGTERM
+KILL_WAIT_S = 5.0  # after SIGKILL, how long to wait for the process to be gone
+
+
+class StopMethod(enum.StrEnum):
+    """How the region was stopped; the value starts ``Stopped.stopped_by``."""
+
+    SHUTDOWN_COMMAND = "shutdown command"
+    SIGTERM = "SIGTERM"  # the shutdown command failed (``Stopped.shutdown_error`` says how)
+    LEFTOVERS = "removing what its compose project left (its process had died)"
+
+
+def removed_text(removed: Mapping[str, int]) -> str:
+    """``10 containers, 1 network``: what was removed, by kind."""
+    return ", ".join(f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in removed.items() if n)
+
+
+@dataclass(frozen=True, slots=True)
+class Stopped:
+    """A region that is no longer running, and how it got so."""
+
+    region: str
+    pid: int | None  # None: found by --broker, or its process had died
+    method: StopMethod
+    removed: Mapping[str, int]  # compose leftovers removed, by kind ("container": 10)
+    shutdown_error: str | None = None  # SIGTERM: why the shutdown command failed
+    killed: bool = False  # it outlived the timeout after SIGTERM or shutdown: SIGKILL
+
+    @property
+    def stopped_by(self) -> str:
+        """The method in words, with each step that followed (``--json``'s ``stopped_by``)."""
+        if self.method is StopMethod.LEFTOVERS:
+            return self.method.value
+        how = self.method.value
+        if self.method is StopMethod.SIGTERM:
+            how += f" ({self.shutdown_error})"
+        if self.killed:
+            how += ", then SIGKILL"
+        if self.removed:
+            how += f", then removed what its compose project left ({removed_text(self.removed)})"
+        return how
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "region": self.region,
+            "pid": self.pid,
+            "stopped_by": self.stopped_by,
+            "removed": dict(self.removed),
+        }
+
+
+class ComposeLeftovers(Protocol):
+    """What compose regions left on this machine, and removing it."""
+
+    def regions(self) -> list[str]:
+        """Regions whose own compose project left containers."""
+        ...
+
+    def remove(self, region: str) -> dict[str, int]:
+        """Remove what the region's compose project left; how many of each kind (kinds
+        with none are left out)."""
+        ...
+
+
+class DockerLeftovers:
+    """``ComposeLeftovers`` from docker, by label and project. Without docker or without
+    a daemon nothing of ours runs there: no regions, nothing removed."""
+
+    def regions(self) -> list[str]:
+        if shutil.which("docker") is None:
+            return []
+        from ..runtimes import docker
+        from ..runtimes.composefile import project_name
+
+        try:
+            left = docker.regions_left()
+        except docker.DockerError:
+            return []
+        return [r for r, project in left.items() if project == project_name(r)]
+
+    def remove(self, region: str) -> dict[str, int]:
+        if shutil.which("docker") is None:
+            return {}
+        from ..runtimes import docker
+        from ..runtimes.composefile import project_name
+
+        try:
+            removed = docker.remove_leftovers(region, project_name(region))
+        except docker.DockerError:
+            return {}
+        return {kind: n for kind, n in removed.items() if n}
+
+
+def stop_region(
+    state_dir: Path | str | None,
+    region: str | None = None,
+    broker: str | None = None,
+    *,
+    timeout_s: float,
+    leftovers: ComposeLeftovers | None = None,
+) -> Stopped:
+    """Stop the region that ``resolve(state_dir, region, broker)`` finds and wait up to
+    ``timeout_s`` for its process to exit; with no process to ask, remove what its compose
+    project left (module doc). ``BusError`` if there is nothing to stop."""
+    leftovers = DockerLeftovers() if leftovers is None else leftovers
+    # Read before resolve: it removes a stale state file, the one trace of a region
+    # whose process died and whose containers may still run.
+    states = StateDir(state_dir).regions()
+    try:
+        target = resolve(state_dir, region, broker)
+    except BusError as error:
+        if error.code != "not-running" or (not region and len(states) > 1):
+            raise
+        not_running = error
+    else:
+        return _stop(target, timeout_s, leftovers)
+    wanted = region or (states[0] if states else None)
+    candidates = [r for r in leftovers.regions() if wanted is None or r == wanted]
+    if len(candidates) > 1:
+        several = ", ".join(sorted(candidates))
+        raise BusError("not-running", f"several regions left containers ({several}): use --region")
+    if not candidates:
+        raise not_running
+    left = candidates[0]
+    return Stopped(left, None, StopMethod.LEFTOVERS, leftovers.remove(left))
+
+
+def _stop(target: Target, timeout_s: float, leftovers: ComposeLeftovers) -> Stopped:
+    method, shutdown_error = StopMethod.SHUTDOWN_COMMAND, None
+    try:
+        request(target, "shutdown", {}, timeout_s=min(timeout_s, SHUTDOWN_REPLY_TIMEOUT_S))
+    except BusError as error:
+        if target.pid is None:
+            raise
+        method, shutdown_error = StopMethod.SIGTERM, error.message
+        os.kill(target.pid, signal.SIGTERM)
+    killed = False
+    if target.pid is not None and not _wait_exit(target.pid, timeout_s):
+        os.kill(target.pid, signal.SIGKILL)
+        killed = True
+        _wait_exit(target.pid, KILL_WAIT_S)
+    target.state_dir.remove(target.region)
+    removed = leftovers.remove(target.region)
+    return Stopped(target.region, target.pid, method, removed, shutdown_error, killed)
+
+
+def _wait_exit(pid: int, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while pid_alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)  # another process: nothing to await but its end
+    return True
+
+
+__all__ = [
+    "ComposeLeftovers",
+    "DockerLeftovers",
+    "StopMethod",
+    "Stopped",
+    "removed_text",
+    "stop_region",
+]

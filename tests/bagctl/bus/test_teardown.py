@@ -1,0 +1,146 @@
+"""``stop_region``: how a region is stopped and what is removed, called directly; docker
+stands in as ``FakeLeftovers``, the region's process as a child that never reaches a
+broker (so the shutdown command fails and signals follow)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from bagctl.bus import BusError
+from bagctl.bus.host import StateDir
+from bagctl.bus.teardown import StopMethod, Stopped, removed_text, stop_region
+
+
+@dataclass
+class FakeLeftovers:
+    """Containers left by compose regions, by region: what ``remove`` reports."""
+
+    left: dict[str, dict[str, int]] = field(default_factory=dict)
+    removed: list[str] = field(default_factory=list)
+
+    def regions(self) -> list[str]:
+        return list(self.left)
+
+    def remove(self, region: str) -> dict[str, int]:
+        self.removed.append(region)
+        return self.left.pop(region, {})
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def record(state_dir: Path, region: str, pid: int) -> None:
+    """A state file for ``region``, its broker a port nobody listens on."""
+    broker = f"mqtt://127.0.0.1:{free_port()}"
+    StateDir(state_dir).write({"region": region, "pid": pid, "broker": broker})
+
+
+def region_process(ignore_sigterm: bool) -> subprocess.Popen[str]:
+    """A process standing for a region's: it says ``ready`` once its SIGTERM handling is
+    in place, then waits for its stdin to close (it does not before a signal ends it).
+    Use it with ``with``: that closes its pipes."""
+    code = "import signal, sys\n"
+    if ignore_sigterm:
+        code += "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+    code += "print('ready', flush=True)\nsys.stdin.read()\n"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+    return proc
+
+
+def test_process_already_gone_and_nothing_left(tmp_path: Path) -> None:
+    pid = dead_pid()
+    record(tmp_path, "mini", pid)
+    leftovers = FakeLeftovers({"other": {"container": 3}})
+    with pytest.raises(BusError) as info:
+        stop_region(tmp_path, timeout_s=5, leftovers=leftovers)
+    assert info.value.code == "not-running"
+    assert info.value.message == (
+        f"region mini is not running (its process {pid} has exited; removed the stale state file)"
+    )
+    assert StateDir(tmp_path).regions() == [] and leftovers.removed == []
+
+
+def test_process_already_gone_its_containers_removed(tmp_path: Path) -> None:
+    record(tmp_path, "mini", dead_pid())
+    leftovers = FakeLeftovers({"mini": {"container": 10, "network": 1}, "other": {"volume": 1}})
+    stopped = stop_region(tmp_path, timeout_s=5, leftovers=leftovers)
+    assert stopped == Stopped("mini", None, StopMethod.LEFTOVERS, {"container": 10, "network": 1})
+    assert leftovers.removed == ["mini"]
+    assert stopped.as_dict() == {
+        "region": "mini",
+        "pid": None,
+        "stopped_by": "removing what its compose project left (its process had died)",
+        "removed": {"container": 10, "network": 1},
+    }
+    assert removed_text(stopped.removed) == "10 containers, 1 network"
+    assert StateDir(tmp_path).regions() == []
+
+
+def test_no_state_several_regions_left(tmp_path: Path) -> None:
+    leftovers = FakeLeftovers({"b": {"container": 1}, "a": {"container": 2}})
+    with pytest.raises(BusError, match=r"several regions left containers \(a, b\): use --region"):
+        stop_region(tmp_path, timeout_s=5, leftovers=leftovers)
+    assert leftovers.removed == []
+    stopped = stop_region(tmp_path, "b", timeout_s=5, leftovers=leftovers)
+    assert (stopped.region, stopped.removed, leftovers.removed) == ("b", {"container": 1}, ["b"])
+
+
+def test_several_states_and_none_named_is_not_guessed(tmp_path: Path) -> None:
+    record(tmp_path, "a", dead_pid())
+    record(tmp_path, "b", dead_pid())
+    leftovers = FakeLeftovers({"a": {"container": 1}})
+    with pytest.raises(BusError, match=r"several regions running \(a, b\): use --region"):
+        stop_region(tmp_path, timeout_s=5, leftovers=leftovers)
+    assert leftovers.removed == []
+
+
+def test_bus_not_answering_then_sigterm(tmp_path: Path) -> None:
+    leftovers = FakeLeftovers({"mini": {"container": 2}})
+    with region_process(ignore_sigterm=False) as proc:
+        record(tmp_path, "mini", proc.pid)
+        stopped = stop_region(tmp_path, timeout_s=30, leftovers=leftovers)
+        assert proc.wait(timeout=5) == -15
+    assert (stopped.region, stopped.pid, stopped.method) == ("mini", proc.pid, StopMethod.SIGTERM)
+    assert "cannot reach its broker" in (stopped.shutdown_error or "") and not stopped.killed
+    assert stopped.stopped_by == (
+        f"SIGTERM ({stopped.shutdown_error}), then removed what its compose project left "
+        "(2 containers)"
+    )
+    assert StateDir(tmp_path).regions() == []
+
+
+def test_sigterm_ignored_then_sigkill(tmp_path: Path) -> None:
+    with region_process(ignore_sigterm=True) as proc:
+        record(tmp_path, "mini", proc.pid)
+        stopped = stop_region(tmp_path, "mini", timeout_s=0.2, leftovers=FakeLeftovers())
+        assert proc.wait(timeout=5) == -9
+    assert stopped.killed and stopped.removed == {}
+    assert stopped.stopped_by == f"SIGTERM ({stopped.shutdown_error}), then SIGKILL"
+
+
+def test_by_broker_without_a_process_the_bus_error_is_raised(tmp_path: Path) -> None:
+    broker = f"mqtt://127.0.0.1:{free_port()}"
+    with pytest.raises(BusError, match="cannot reach its broker") as info:
+        stop_region(tmp_path, "mini", broker, timeout_s=5, leftovers=FakeLeftovers())
+    assert info.value.code == "not-running"
+    with pytest.raises(BusError, match="--broker needs --region") as info:
+        stop_region(tmp_path, None, broker, timeout_s=5, leftovers=FakeLeftovers({"x": {}}))
+    assert info.value.code == "bad-payload"
