@@ -25,6 +25,7 @@ from typing import Any
 from speakers.speaker import DrainMethod
 
 from ..inspect import SHOW_WHAT
+from ..runtimes.region import DEFAULT_TIMEOUT_S  # unless a command's args say otherwise
 from ..topology.model import Topology
 
 VERSION = 1
@@ -74,9 +75,6 @@ class Arg:
     high: float | None = None
     choices: tuple[str, ...] = ()
 
-
-# A command that changes the region waits this long for convergence unless its args say.
-DEFAULT_TIMEOUT_S = 120.0
 
 _LINK = {"a": Arg("str"), "b": Arg("str"), "members": Arg("int", False, 1, 100_000)}
 _NODE = {"node": Arg("str")}

@@ -47,6 +47,7 @@ from .payloads import (
 log = logging.getLogger("bagctl.bus.server")
 
 QUEUE_SIZE = 32
+CANCEL_GRACE_S = 1.0
 RETAIN_FIB_MAX_SPEAKERS = 1000
 
 
@@ -94,12 +95,13 @@ class BusServer:
     # --- lifecycle ----------------------------------------------------------------------
 
     async def __aenter__(self) -> BusServer:
-        self._log = self.log_path.open("w", encoding="utf-8")
         will = aiomqtt.Will(
             self.topics.status, encode({"v": VERSION, "state": "gone"}), qos=1, retain=True
         )
-        self._client = self.url.client(self.client_id, will=will, timeout=10)
-        await self._client.__aenter__()
+        client = self.url.client(self.client_id, will=will, timeout=10)
+        await client.__aenter__()  # no broker: nothing opened here yet
+        self._client = client
+        self._log = self.log_path.open("w", encoding="utf-8")
         await self._client.subscribe(self.topics.cmd_filter, qos=1)
         self._tasks.append(asyncio.create_task(self._receive()))
         await self._publish_status()
@@ -124,6 +126,12 @@ class BusServer:
         for task in tasks:
             task.cancel()
         for task in tasks:
+            # Python 3.11's wait_for (inside aiomqtt's publish) can swallow a cancellation
+            # that arrives as its inner call completes; the task then goes on to wait for
+            # the next command. So a task still running after a moment is cancelled again.
+            while not task.done():
+                await asyncio.wait({task}, timeout=CANCEL_GRACE_S)
+                task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         client, self._client = self._client, None  # _event: log only from here on

@@ -21,6 +21,7 @@ from speakers.yamldoc import ConfigError
 
 from ..bus.detach import BROKER_ENV, report_failure, report_ready, start_detached
 from ..bus.host import AlreadyRunning, StateDir, cold_start, serve_region
+from ..mqtt.broker import BrokerUrl
 from ..runtimes import ConvergenceReport, RegionProgress
 from ..runtimes.gctune import tune_for_region
 from ..topology import load_topology
@@ -89,6 +90,14 @@ def _serving(as_json: bool) -> Callable[[dict[str, Any]], None]:
         click.echo("running; Ctrl-C or `bagctl down` stops it")
 
     return show
+
+
+def redacted(url: str) -> str:
+    """``url`` without its password (it parsed already: the MQTT error came after)."""
+    try:
+        return BrokerUrl.parse(url).redacted()
+    except ValueError:
+        return "(an unparsable URL)"
 
 
 @click.command()
@@ -203,7 +212,7 @@ def up(
         message = child_message = str(exc)
     except aiomqtt.MqttError as exc:
         message = child_message = (
-            f"cannot use the MQTT broker{f' {broker}' if broker else ''}: {exc}"
+            f"cannot use the MQTT broker{f' {redacted(broker)}' if broker else ''}: {exc}"
         )
     except (ValueError, OSError, TimeoutError) as exc:
         child_message = f"{type(exc).__name__}: {exc}"

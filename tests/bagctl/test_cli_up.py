@@ -46,3 +46,13 @@ def test_up_text_and_errors(tmp_path: Path) -> None:
     assert "bad.yaml:3: nodes[0].role: unknown role 'spine'" in json.loads(result.output)["error"]
     result = runner.invoke(cli, ["up", PLANES, "--once", "--runtime", "nowhere"])
     assert result.exit_code == 1 and "unknown runtime 'nowhere'" in result.output
+
+
+def test_a_broker_that_cannot_be_used_is_named_without_its_password(tmp_path: Path) -> None:
+    url = "mqtt://bagemu:hunter2@127.0.0.1:1"  # nothing listens on port 1
+    args = ["up", PLANES, "--transport", "memory", "--state-dir", str(tmp_path), "--json"]
+    result = CliRunner().invoke(cli, [*args, "--broker", url])
+    assert result.exit_code == 1, result.output
+    error = json.loads(result.output)["error"]
+    assert "cannot use the MQTT broker mqtt://bagemu:***@127.0.0.1:1" in error
+    assert "hunter2" not in result.output

@@ -3,8 +3,10 @@ line named by number, and the replay against a region served in this process."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -122,3 +124,28 @@ async def test_a_region_not_running_ends_the_replay(tmp_path: Path) -> None:
         await replay(target, [Command("link-down", {"a": "rtsw1", "b": "ftsw1"})])
     assert info.value.code == "not-running"
     assert Replayed(Command("status")).ok
+
+
+async def test_leaving_the_server_right_after_a_command_does_not_hang(tmp_path: Path) -> None:
+    """The worker republishes state after each command; leaving the server then (a
+    SIGTERM just after a command) must not wait on a cancellation that got lost."""
+    broker = EmbeddedBroker()
+    url = await broker.start()
+    region = Region(load_topology(PLANES), transport="memory")
+    try:
+        server = BusServer(region, url, tmp_path / "events.jsonl")
+        await server.__aenter__()
+        try:
+            server.started(await region.start(timeout=60))
+            target = Target("planes", url, None, StateDir(tmp_path))
+            done = await replay(target, [Command("link-down", {"a": "rtsw1", "b": "ftsw1"})])
+            assert done[0].ok
+        finally:
+            t0 = time.monotonic()
+            async with asyncio.timeout(10):  # a lost cancellation: for good
+                await server.__aexit__(None, None, None)
+            left_s = time.monotonic() - t0
+    finally:
+        await region.aclose()
+        await broker.stop()
+    assert left_s < 3.0, left_s  # about one CANCEL_GRACE_S at most
