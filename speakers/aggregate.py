@@ -163,11 +163,11 @@ class AggregateState:
         self.contributors[prefix] = contribution
         for source, bandwidth in contribution:
             if bandwidth is not None:
-                counts = by_source.get(source)
-                if counts is None:
+                present = by_source.get(source)
+                if present is None:
                     by_source[source] = {bandwidth: 1}
                 else:
-                    counts[bandwidth] = counts.get(bandwidth, 0) + 1
+                    present[bandwidth] = present.get(bandwidth, 0) + 1
         return True
 
     def bandwidth(self, capacity: Callable[[str], float | None]) -> float | None:

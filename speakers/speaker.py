@@ -73,8 +73,8 @@ from .wire import (
     pack_announce_dual,
     pack_withdraw,
 )
-from .wire.communities import ExtendedCommunity
-from .wire.prefix import IPAddress, ipv4_mapped
+from .wire.communities import ExtCommunity, ExtendedCommunity
+from .wire.prefix import IPAddress, IPv4Address, ipv4_mapped
 
 log = logging.getLogger("speakers.speaker")
 
@@ -372,7 +372,7 @@ class Speaker:
 
     def rib(self, prefix: Prefix | None = None) -> list[dict[str, object]]:
         dests = [self.loc_rib.get(prefix)] if prefix is not None else list(self.loc_rib)
-        out = []
+        out: list[dict[str, object]] = []
         for dest in dests:
             if dest is None:
                 continue
@@ -409,7 +409,7 @@ class Speaker:
     def _originate(
         self, prefix: Prefix, bandwidth_bps: float | None, communities: tuple[int, ...]
     ) -> None:
-        ext = ()
+        ext: tuple[LinkBandwidth, ...] = ()
         if bandwidth_bps is not None:
             ext = (LinkBandwidth.from_bps(bandwidth_bps, self.config.asn),)
         attrs = PathAttributes(
@@ -463,7 +463,7 @@ class Speaker:
         return self.loc_rib.set_path(prefix, LOCAL_NAME, path)
 
     def _aggregate_path(self, bandwidth_bytes_per_s: float | None) -> Path:
-        ext = ()
+        ext: tuple[LinkBandwidth, ...] = ()
         if bandwidth_bytes_per_s is not None:
             value = min(bandwidth_bytes_per_s, BINARY32_MAX)
             ext = (LinkBandwidth.from_bytes_per_s(value, self.config.asn),)
@@ -576,7 +576,9 @@ class Speaker:
             attrs = update.attributes
             ok = self._import_ok(nb, attrs)
             policy = nb.config.import_policy.prefix_list
-            groups = [(update.nlri, attrs.next_hop)]
+            groups: list[tuple[tuple[Prefix, ...], IPAddress | None]] = [
+                (update.nlri, attrs.next_hop)
+            ]
             if update.mp_reach is not None:
                 groups.append((update.mp_reach.nlri, update.mp_reach.next_hop))
             for prefixes, hop in groups:
@@ -636,10 +638,13 @@ class Speaker:
         best = change.new_best
         if best is None or best.source.local or best.next_hop is None:
             return self.fib_table.remove(change.prefix)
-        paths = [p for p in change.new_multipath if p.next_hop is not None]
-        members = [(p.next_hop, p.link_bandwidth) for p in paths]
-        key = tuple([(p.hop_key, p.link_bandwidth) for p in paths])
-        return self.fib_table.install(change.prefix, members, key)
+        members = []
+        key = []
+        for p in change.new_multipath:
+            if p.next_hop is not None:
+                members.append((p.next_hop, p.link_bandwidth))
+                key.append((p.hop_key, p.link_bandwidth))
+        return self.fib_table.install(change.prefix, members, tuple(key))
 
     def _schedule_flush(self) -> None:
         if self._flush_handle is not None or not self.started:
@@ -705,16 +710,22 @@ class Speaker:
         # IPv4 and IPv6 routes with the same attributes share an UPDATE where they fit
         # (pack_announce_dual); neighbors that get the same routes get the same bytes,
         # encoded once per flush.
-        pairs: dict[PathAttributes, list[tuple[IPAddress, list[Prefix]] | None]] = {}
+        order: dict[PathAttributes, None] = {}
+        ipv4: dict[PathAttributes, tuple[IPv4Address, list[Prefix]]] = {}
+        ipv6: dict[PathAttributes, tuple[IPAddress, list[Prefix]]] = {}
         alone: list[tuple[PathAttributes, IPAddress, list[Prefix]]] = []
         for (attrs, hop), group in announce.items():
-            slot = 0 if hop.version == 4 and _family(group[0]) == IPV4_UNICAST else 1
-            pair = pairs.setdefault(attrs, [None, None])
-            if pair[slot] is None:
-                pair[slot] = (hop, group)
-            else:  # one next hop per family and neighbor, so not expected: sent apart
-                alone.append((attrs, hop, group))
-        for attrs, (v4, v6) in pairs.items():
+            order[attrs] = None
+            if isinstance(hop, IPv4Address) and _family(group[0]) == IPV4_UNICAST:
+                if attrs not in ipv4:
+                    ipv4[attrs] = (hop, group)
+                    continue
+            elif attrs not in ipv6:
+                ipv6[attrs] = (hop, group)
+                continue
+            alone.append((attrs, hop, group))  # one next hop per family and neighbor: rare
+        for attrs in order:
+            v4, v6 = ipv4.get(attrs), ipv6.get(attrs)
             key = (codec, id(attrs), v4 and (v4[0], tuple(v4[1])), v6 and (v6[0], tuple(v6[1])))
             packed = flush.packed.get(key)
             if packed is None:
@@ -729,7 +740,7 @@ class Speaker:
                 flush.packed[key] = packed
             messages += packed
         for attrs, hop, group in alone:
-            if hop.version == 4 and _family(group[0]) == IPV4_UNICAST:
+            if isinstance(hop, IPv4Address) and _family(group[0]) == IPV4_UNICAST:
                 messages += pack_announce(replace(attrs, next_hop=hop), group, codec)
             else:
                 messages += pack_announce(attrs, group, codec, next_hop=hop)
@@ -789,7 +800,7 @@ class Speaker:
         attrs = best.attributes.for_propagation()
         communities = () if policy.strip_communities else attrs.communities
         communities = tuple(dict.fromkeys(communities + policy.set_communities))
-        ext = tuple(
+        ext: tuple[ExtCommunity, ...] = tuple(
             c
             for c in attrs.ext_communities
             if not isinstance(c, LinkBandwidth)

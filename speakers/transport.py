@@ -22,6 +22,7 @@ import struct
 import termios
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from .memnet import MemoryNetwork, MemoryTransport
 from .session import CloseRequested, ConnectRequested, Session, SessionEvent, State, Timer
@@ -143,7 +144,10 @@ class _Protocol(asyncio.Protocol):
         if sock is None:
             return 0
         try:
-            return struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.FIONREAD, b"\0\0\0\0"))[0]
+            waiting: int = struct.unpack(
+                "i", fcntl.ioctl(sock.fileno(), termios.FIONREAD, b"\0\0\0\0")
+            )[0]
+            return waiting
         except OSError:
             return 0
 
@@ -381,7 +385,7 @@ class PeerTransport:
                 if proto is not None:
                     proto.finish()  # what is buffered, then FIN; the peer closes its side
                     self._finishing.add(proto)
-                    proto.lost.add_done_callback(lambda _, p=proto: self._finishing.discard(p))
+                    proto.lost.add_done_callback(partial(_forget, self._finishing, proto))
             else:
                 self.on_event(session, event)
 
@@ -392,6 +396,10 @@ class PeerTransport:
             self._timer = None
         if deadlines and not self._closed:
             self._timer = self.loop.call_at(min(deadlines), self._on_timer)
+
+
+def _forget(finishing: set[_Protocol], proto: _Protocol, _: asyncio.Future[None]) -> None:
+    finishing.discard(proto)  # closed: nothing left to wait for (``wait_finished``)
 
 
 class Listener:

@@ -28,7 +28,7 @@ class MultipathConfig:
 
 
 def _order(p: Path) -> tuple[int, int]:
-    return p.rank[5:]  # type: ignore[return-value]  # (BGP Identifier, peer address)
+    return p.rank[5:]  # (BGP Identifier, peer address)
 
 
 def select_multipath(decision: Decision, config: MultipathConfig) -> tuple[Path, ...]:

@@ -56,7 +56,7 @@ class Path:
     @property
     def order(self) -> tuple[int, int]:
         """Multipath order: (BGP Identifier, peer address), the rank's last two steps."""
-        return self.rank[5:]  # type: ignore[return-value]
+        return self.rank[5:]
 
     @classmethod
     def build(

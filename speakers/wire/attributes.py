@@ -408,7 +408,8 @@ def _decode_u32(name: str) -> Callable[[bytes, CodecContext], int]:
             raise Malformed(
                 UpdateSubcode.ATTRIBUTE_LENGTH_ERROR, f"{name} length {len(value)} != 4"
             )
-        return _U32.unpack(value)[0]
+        number: int = _U32.unpack(value)[0]
+        return number
 
     return decode
 

@@ -110,7 +110,12 @@ def _decode_mp(value: bytes) -> Capability:
     return MultiprotocolCapability(afi, safi)
 
 
-def _decode_empty(cls: type) -> Callable[[bytes], Capability]:
+_EmptyCapability = (
+    RouteRefreshCapability | EnhancedRouteRefreshCapability | ExtendedMessageCapability
+)
+
+
+def _decode_empty(cls: type[_EmptyCapability]) -> Callable[[bytes], Capability]:
     def decode(value: bytes) -> Capability:
         if value:
             raise _malformed(cls.code, value, "0")

@@ -138,7 +138,8 @@ class LinkBandwidth:
     @property
     def bytes_per_s(self) -> float:
         """The binary32 value as a Python float (exact: every binary32 is a double)."""
-        return _F32.unpack(_U32.pack(self.value_bits))[0]
+        value: float = _F32.unpack(_U32.pack(self.value_bits))[0]
+        return value
 
     @property
     def bps(self) -> float:

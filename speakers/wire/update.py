@@ -590,7 +590,7 @@ def decode_update_body(body: bytes, ctx: CodecContext = DEFAULT_CONTEXT) -> Upda
         if code in _MP_CODES:
             if (flags & _FLAG_BITS) != _OPT_NON_TRANS or flags & _PARTIAL:
                 family = struct.unpack_from(">HB", value) if len(value) >= 3 else None
-                exc = _MpMalformed(f"{_name(code)} flags {flags:#04x}, expected 0x80", family)
+                malformed = _MpMalformed(f"{_name(code)} flags {flags:#04x}, expected 0x80", family)
             else:
                 try:
                     if code == AttrType.MP_REACH_NLRI:
@@ -599,15 +599,17 @@ def decode_update_body(body: bytes, ctx: CodecContext = DEFAULT_CONTEXT) -> Upda
                         mp_unreach = _decode_mp_unreach(value)
                     continue
                 except _MpMalformed as caught:
-                    exc = caught
+                    malformed = caught
             # RFC 7606 §7.11, §7.12, §5.3 and RFC 4760 §7: AFI/SAFI disable where the family
             # is known, else session reset; the NOTIFICATION is Optional Attribute Error.
-            afi_safi = afi_safi or exc.afi_safi
+            afi_safi = afi_safi or malformed.afi_safi
             problems.append(
                 _problem(
                     UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR,
-                    ErrorAction.AFI_SAFI_DISABLE if exc.afi_safi else ErrorAction.SESSION_RESET,
-                    exc.reason,
+                    ErrorAction.AFI_SAFI_DISABLE
+                    if malformed.afi_safi
+                    else ErrorAction.SESSION_RESET,
+                    malformed.reason,
                     "RFC 7606 §5.3/§7.11 and RFC 4760 §7",
                     body[v_start - hdr : v_end],
                     code,

@@ -84,7 +84,7 @@ def validate_update(update: Update, session: SessionView) -> Update:
                     attr_type=AttrType.AS_PATH,
                 )
             )
-        hops = [attrs.next_hop] if update.nlri else []
+        hops: list[IPAddress | None] = [attrs.next_hop] if update.nlri else []
         if update.mp_reach is not None and update.mp_reach.nlri:
             hops.append(update.mp_reach.next_hop)
         for hop in hops:
