@@ -36,7 +36,8 @@ from .constants import (
     UpdateSubcode,
 )
 from .context import CodecContext
-from .errors import EncodeError, ErrorAction
+from .encode_error import EncodeError
+from .errors import ErrorAction
 
 IPv4Address = ipaddress.IPv4Address
 

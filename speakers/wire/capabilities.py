@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .constants import MAX_ASN_4, CapabilityCode, OpenSubcode
-from .errors import EncodeError, OpenMessageError
+from .encode_error import EncodeError
+from .errors import OpenMessageError
 
 _MP = struct.Struct(">HBB")
 _U32 = struct.Struct(">I")

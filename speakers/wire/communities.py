@@ -38,7 +38,7 @@ from .constants import (
     EXT_TYPE_TWO_OCTET_AS_TRANSITIVE,
     MAX_ASN_2,
 )
-from .errors import EncodeError
+from .encode_error import EncodeError
 
 _F32 = struct.Struct(">f")
 _U32 = struct.Struct(">I")

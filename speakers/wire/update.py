@@ -40,7 +40,8 @@ from .constants import (
     UpdateSubcode,
 )
 from .context import DEFAULT_CONTEXT, CodecContext
-from .errors import AttributeProblem, EncodeError, ErrorAction, UpdateMessageError
+from .encode_error import EncodeError
+from .errors import AttributeProblem, ErrorAction, UpdateMessageError
 from .prefix import (
     IPAddress,
     IPv4Address,
