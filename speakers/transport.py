@@ -69,7 +69,10 @@ CLOSE_GRACE_S = 2.0  # after our NOTIFICATION, how long the peer has to close it
 
 
 class _Protocol(asyncio.Protocol):
-    def __init__(self, owner: PeerTransport, session: Session | None) -> None:
+    """One TCP connection (or in-memory one). ``owner`` is None while a listener has not
+    yet handed it to the neighbor's ``PeerTransport``; input before then is dropped."""
+
+    def __init__(self, owner: PeerTransport | None, session: Session | None) -> None:
         self.owner = owner
         self.session = session
         self.transport: asyncio.Transport | None = None
@@ -93,12 +96,13 @@ class _Protocol(asyncio.Protocol):
         if self.pending:
             self.early.append(data)
             return
-        self.owner._on_data(self, data)
+        if self.owner is not None:
+            self.owner._on_data(self, data)
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.lost.done():
             self.lost.set_result(None)
-        if not self.pending:
+        if not self.pending and self.owner is not None:
             self.owner._on_lost(self)
 
     def eof_received(self) -> bool:
@@ -439,9 +443,9 @@ class Listener:
     def _factory(self) -> _Protocol:
         return _IncomingProtocol(self)
 
-    def _accept_memory(self, transport: asyncio.Transport) -> None:
+    def _accept_memory(self, transport: MemoryTransport) -> None:
         proto = _IncomingProtocol(self)
-        transport.protocol = proto  # type: ignore[attr-defined]
+        transport.protocol = proto
         proto.connection_made(transport)
 
     def close(self) -> None:
@@ -453,7 +457,7 @@ class Listener:
 
 class _IncomingProtocol(_Protocol):
     def __init__(self, listener: Listener) -> None:
-        super().__init__(owner=None, session=None)  # type: ignore[arg-type]
+        super().__init__(owner=None, session=None)
         self.listener = listener
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -467,11 +471,3 @@ class _IncomingProtocol(_Protocol):
                 return
         self.write(REFUSAL)  # RFC 4486 §4: Connection Rejected, not a configured peer
         self.close()
-
-    def data_received(self, data: bytes) -> None:
-        if self.owner is not None:
-            super().data_received(data)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self.owner is not None:
-            super().connection_lost(exc)

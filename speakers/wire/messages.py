@@ -251,24 +251,21 @@ Message = Open | Update | Notification | Keepalive | RouteRefresh
 
 def encode_message(msg: Message, ctx: CodecContext = DEFAULT_CONTEXT) -> bytes:
     """Whole message bytes, header included."""
-    t = type(msg)
-    if t is Update:
-        return frame(MessageType.UPDATE, encode_update_body(msg, ctx), ctx.max_message_len)  # type: ignore[arg-type]
-    if t is Keepalive:
+    if type(msg) is Update:
+        return frame(MessageType.UPDATE, encode_update_body(msg, ctx), ctx.max_message_len)
+    if type(msg) is Keepalive:
         return frame(MessageType.KEEPALIVE, b"", MAX_MESSAGE_LEN)
-    if t is Open:
-        return _encode_open(msg, ctx)  # type: ignore[arg-type]
-    if t is Notification:
-        n: Notification = msg  # type: ignore[assignment]
-        if not (0 <= n.code <= 255 and 0 <= n.subcode <= 255):
-            raise EncodeError(f"NOTIFICATION code/subcode {n.code}/{n.subcode} out of range")
+    if type(msg) is Open:
+        return _encode_open(msg, ctx)
+    if type(msg) is Notification:
+        if not (0 <= msg.code <= 255 and 0 <= msg.subcode <= 255):
+            raise EncodeError(f"NOTIFICATION code/subcode {msg.code}/{msg.subcode} out of range")
         return frame(
-            MessageType.NOTIFICATION, bytes((n.code, n.subcode)) + n.data, ctx.max_message_len
+            MessageType.NOTIFICATION, bytes((msg.code, msg.subcode)) + msg.data, ctx.max_message_len
         )
-    if t is RouteRefresh:
-        r: RouteRefresh = msg  # type: ignore[assignment]
+    if type(msg) is RouteRefresh:
         try:
-            body = struct.pack(">HBB", r.afi, r.subtype, r.safi)
+            body = struct.pack(">HBB", msg.afi, msg.subtype, msg.safi)
         except struct.error as exc:
             raise EncodeError(f"ROUTE-REFRESH: {exc}") from exc
         return frame(MessageType.ROUTE_REFRESH, body, ctx.max_message_len)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from .attributes import (
     _OPT_NON_TRANS,
@@ -493,7 +494,7 @@ def decode_update_body(body: bytes, ctx: CodecContext = DEFAULT_CONTEXT) -> Upda
     except NlriError as exc:
         raise UpdateMessageError((nlri_problem(exc.reason, "NLRI"),)) from None
 
-    fields: dict[str, object] = {}
+    fields: dict[str, Any] = {}  # PathAttributes' keyword arguments, each of its own type
     other: list[RawAttribute] = []
     problems: list[AttributeProblem] = []
     seen: set[int] = set()
@@ -632,7 +633,7 @@ def decode_update_body(body: bytes, ctx: CodecContext = DEFAULT_CONTEXT) -> Upda
     if other:
         # Canonical order (ascending type code), as the encoder writes them.
         fields["other"] = tuple(sorted(other, key=_type_code))
-    attributes = PathAttributes(**fields) if fields else _EMPTY_ATTRS  # type: ignore[arg-type]
+    attributes = PathAttributes(**fields) if fields else _EMPTY_ATTRS
     update = Update(tuple(withdrawn), attributes, tuple(nlri), mp_reach, mp_unreach)
 
     if nlri or (mp_reach is not None and mp_reach.nlri):
