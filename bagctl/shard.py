@@ -232,7 +232,7 @@ class Shard:
         for speaker in self.speakers.values():
             for nb in speaker.neighbors.values():
                 if nb.transport is not None:
-                    s, r = nb.transport.in_flight()
+                    s, r = nb.transport.bytes_sent_received()
                     sent += s
                     received += r
         return sent, received

@@ -332,8 +332,10 @@ class PeerTransport:
         self.peer.connection_made(self.loop.time())
         self._pump()
 
-    def in_flight(self) -> tuple[int, int]:
-        """(bytes sent, bytes received) over this peer's current connections."""
+    def bytes_sent_received(self) -> tuple[int, int]:
+        """(bytes sent, bytes received) so far over this peer's current connections:
+        running totals, not what is in flight (that is the difference between the two
+        ends' totals, summed over a region: ``Shard.balance``)."""
         sent = sum(p.bytes_sent for p in self._conns.values())
         received = sum(p.bytes_received for p in self._conns.values())
         return sent, received

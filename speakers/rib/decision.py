@@ -84,12 +84,6 @@ class Decision:
     tied: tuple[Path, ...]  # the paths still tied after MULTIPATH_LAST_STEP
 
 
-def _rank(p: Path) -> tuple[int, int, int, int, int, int, int]:
-    """The steps as one sort key, valid when MED decides nothing (see ``decide``); built
-    once per path (``Path.rank``)."""
-    return p.rank
-
-
 def decide(paths: Sequence[Path]) -> Decision | None:
     """The best path of ``paths`` and why; None if there are none."""
     if not paths:

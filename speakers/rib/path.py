@@ -53,11 +53,6 @@ class Path:
     rank: tuple[int, int, int, int, int, int, int]
     hop_key: int  # the next hop as one int (-1: none): multipath dedupes on it, fast
 
-    @property
-    def order(self) -> tuple[int, int]:
-        """Multipath order: (BGP Identifier, peer address), the rank's last two steps."""
-        return self.rank[5:]
-
     @classmethod
     def build(
         cls, source: PeerInfo, attributes: PathAttributes, next_hop: IPAddress | None

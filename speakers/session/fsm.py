@@ -10,7 +10,7 @@ clock. Its driver feeds it inputs, each with ``now`` in monotonic seconds:
 - ``handle_timer``                     ConnectRetry/Hold/Keepalive expiry (Events 9-11), and
                                        the IdleHold timer that paces AutomaticStart (Event 3)
 - ``collision_dump``                   OpenCollisionDump (Event 23), from the peer arbiter
-- ``send_update`` / ``send_route_refresh``   what the RIB wants sent (Established only)
+- ``send_update``                      an UPDATE the RIB wants sent (Established only)
 
 and pulls outputs: ``data_to_send()`` (bytes for the connection), ``next_event()`` (the
 ``events.py`` dataclasses, in order) and ``next_deadline()`` (when to call ``handle_timer``).
@@ -233,12 +233,6 @@ class Session:
             raise SessionError(f"{self.name}: send_update in {self.state.value}")
         self._out += message
         self._restart_keepalive(now)
-
-    def send_route_refresh(self, afi: int, safi: int, now: float) -> None:
-        if self.state is not State.ESTABLISHED:
-            raise SessionError(f"{self.name}: send_route_refresh in {self.state.value}")
-        assert self.negotiated is not None
-        self._out += encode_message(RouteRefresh(afi, safi), self.negotiated.codec)
 
     # --- internals ----------------------------------------------------------------------
 
