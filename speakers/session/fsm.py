@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import random
 from collections import deque
-from dataclasses import replace
 
 from ..wire import (
     BgpError,
@@ -45,7 +44,7 @@ from ..wire import (
     encode_message,
 )
 from ..wire.constants import FsmSubcode, OpenSubcode
-from ..wire.validate import SessionView, judge_for_session, validate_update
+from ..wire.validate import SessionView, judge_update
 from .events import (
     CloseRequested,
     ConnectRequested,
@@ -303,7 +302,7 @@ class Session:
             msg = decode_message(raw, ctx) if ctx is not None else decode_message(raw)
         except UpdateMessageError as exc:
             if self.state is State.ESTABLISHED:
-                self._on_update_error(exc, now)
+                self._on_update(exc, now)
             else:
                 self._unexpected(now, MessageType.UPDATE)
             return
@@ -327,8 +326,7 @@ class Session:
             if self.state is not State.ESTABLISHED:
                 self._unexpected(now, MessageType.UPDATE)
                 return
-            self._restart_hold(now)
-            self._on_update(msg, None, now)
+            self._on_update(msg, now)
         elif isinstance(msg, RouteRefresh):
             if self.state is not State.ESTABLISHED:
                 self._unexpected(now, MessageType.ROUTE_REFRESH)
@@ -383,47 +381,26 @@ class Session:
         else:
             self._restart_hold(now)
 
-    def _on_update(self, update: Update, error: UpdateMessageError | None, now: float) -> None:
+    def _on_update(self, received: Update | UpdateMessageError, now: float) -> None:
+        """UpdateMsg / UpdateMsgErr (Events 27, 28) in Established: what the codec returned
+        or raised gets one RFC 7606 verdict with the session's own checks
+        (``judge_update``), whose strongest action is applied here, once."""
         assert self.negotiated is not None
-        update = self._filter_families(update)
-        try:
-            update = validate_update(update, self._session_view())
-        except UpdateMessageError as exc:
-            if exc.action is ErrorAction.ATTRIBUTE_DISCARD and exc.update is not None:
-                self._events.append(UpdateReceived(exc.update, exc))
-            else:
-                self._on_update_error(exc, now)
-            return
-        self._events.append(UpdateReceived(update, error))
-
-    def _on_update_error(self, exc: UpdateMessageError, now: float) -> None:
-        """Apply the RFC 7606 action the codec chose (Event 28 only for session reset)."""
         self._restart_hold(now)
-        exc = judge_for_session(exc, self._session_view())  # RFC 7606 §7.5 on eBGP
-        action = exc.action
-        if action is ErrorAction.AFI_SAFI_DISABLE and exc.afi_safi is not None:
-            self.disabled_families.add(exc.afi_safi)
-            self._events.append(FamilyDisabled(exc.afi_safi[0], exc.afi_safi[1], exc))
-        elif action is ErrorAction.TREAT_AS_WITHDRAW and exc.update is not None:
-            self._events.append(UpdateWithdrawn(exc.update, exc))
-        elif action is ErrorAction.ATTRIBUTE_DISCARD and exc.update is not None:
-            self._on_update(exc.update, exc, now)
+        verdict = judge_update(received, self._session_view())
+        if isinstance(verdict, Update):
+            self._events.append(UpdateReceived(verdict))
+            return
+        action = verdict.action
+        if action is ErrorAction.AFI_SAFI_DISABLE and verdict.afi_safi is not None:
+            self.disabled_families.add(verdict.afi_safi)
+            self._events.append(FamilyDisabled(verdict.afi_safi[0], verdict.afi_safi[1], verdict))
+        elif action is ErrorAction.TREAT_AS_WITHDRAW and verdict.update is not None:
+            self._events.append(UpdateWithdrawn(verdict.update, verdict))
+        elif action is ErrorAction.ATTRIBUTE_DISCARD and verdict.update is not None:
+            self._events.append(UpdateReceived(verdict.update, verdict))
         else:  # SESSION_RESET (Event 28, UpdateMsgErr)
-            self._fail_with_error(now, "UpdateMsgErr", exc)
-
-    def _filter_families(self, update: Update) -> Update:
-        """Drop NLRI of families not negotiated, or disabled by RFC 7606 (RFC 4760 §7)."""
-        assert self.negotiated is not None
-        allowed = self.negotiated.families - self.disabled_families
-        if (update.nlri or update.withdrawn) and (1, 1) not in allowed:
-            update = replace(update, nlri=(), withdrawn=())
-        mp = update.mp_reach
-        if mp is not None and (mp.afi, mp.safi) not in allowed:
-            update = replace(update, mp_reach=None)
-        mu = update.mp_unreach
-        if mu is not None and (mu.afi, mu.safi) not in allowed:
-            update = replace(update, mp_unreach=None)
-        return update
+            self._fail_with_error(now, "UpdateMsgErr", verdict)
 
     def _session_view(self) -> SessionView:
         assert self.negotiated is not None
@@ -432,6 +409,8 @@ class Session:
             local_as=self.config.local_as,
             local_addresses=self.config.local_addresses,
             enforce_first_as=self.config.enforce_first_as,
+            # RFC 4760 §7: only what was negotiated, less what RFC 7606 disabled.
+            families=self.negotiated.families - self.disabled_families,
         )
 
     def _unexpected(self, now: float, msg_type: int) -> None:
