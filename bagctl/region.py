@@ -304,20 +304,20 @@ class Region:
     # --- inspection (bagctl show/status, the management bus) ----------------------------
 
     async def show(self, what: str, node: str, prefix: str | None = None) -> dict[str, object]:
-        """``what`` (sessions, rib or fib) of ``node``, JSON-able (``bagctl.inspect``)."""
-        from . import inspect
+        """``what`` (sessions, rib or fib) of ``node``, JSON-able (``bagctl.views``)."""
+        from . import views
 
-        if what not in inspect.SHOW_WHAT:
-            raise ValueError(f"show {what!r}: one of {', '.join(inspect.SHOW_WHAT)}")
+        if what not in views.SHOW_WHAT:
+            raise ValueError(f"show {what!r}: one of {', '.join(views.SHOW_WHAT)}")
         speaker = self._speaker(node)
         if what == "sessions":
             if prefix is not None:
                 raise ValueError("show sessions takes no prefix")
-            entries = inspect.sessions_view(speaker)
+            entries = views.sessions_view(speaker)
         elif what == "rib":
-            entries = inspect.rib_view(speaker, prefix)
+            entries = views.rib_view(speaker, prefix)
         else:
-            entries = inspect.fib_view(speaker, prefix)
+            entries = views.fib_view(speaker, prefix)
         return {"node": node, "what": what, "prefix": prefix, what: entries}
 
     async def changed_nodes(self) -> set[str]:

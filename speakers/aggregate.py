@@ -1,7 +1,8 @@
 """Prefix summarization (aggregate-address): the pure part. Which configured aggregates
 cover a prefix, which routes contribute to each, and the aggregate's link bandwidth.
-``speaker.py`` feeds every ``RouteChange`` in (``AggregateTable.route_changed``), installs
-or withdraws the aggregate path accordingly, and asks ``suppressing`` on export.
+``routes.py`` feeds every ``RouteChange`` in (``AggregateTable.route_changed``) and installs
+or withdraws the aggregate path accordingly (``origination.py``); ``export.py`` asks
+``suppressing`` on export.
 
 Semantics (also in the README, "The speaker"):
 

@@ -24,8 +24,8 @@ from typing import Any
 
 from speakers.speaker import DrainMethod
 
-from ..inspect import SHOW_WHAT
 from ..topology.model import Topology
+from ..views import SHOW_WHAT
 
 VERSION = 1
 MAX_PAYLOAD_BYTES = 64 * 1024

@@ -206,7 +206,7 @@ class Worker:
                 return {}
             return group_names(group, self._names)
         elif op == "view":
-            from .. import inspect as views  # the bus's views of a speaker
+            from .. import views  # the bus's views of a speaker
 
             speaker = shard.speaker(r["node"])
             what = r["what"]
