@@ -42,7 +42,8 @@ from .errors import (
 )
 from .header import check_header
 from .notification import Notification
-from .update import Update, decode_update_body, encode_update_body, frame
+from .update import Update, encode_update_body, frame
+from .update_decoder import decode_update_body
 
 IPv4Address = ipaddress.IPv4Address
 _OPEN_FIXED = struct.Struct(">BHHIB")  # version, my AS, hold time, BGP identifier, opt len
