@@ -15,8 +15,9 @@ import signal
 import sys
 import time
 
-from .config import ConfigError, load_config
+from .config import load_config
 from .speaker import Speaker
+from .yamldoc import ConfigError
 
 
 class JsonFormatter(logging.Formatter):

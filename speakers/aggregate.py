@@ -1,7 +1,8 @@
 """Prefix summarization (aggregate-address): the pure part. Which configured aggregates
 cover a prefix, which routes contribute to each, and the aggregate's link bandwidth.
-``speaker.py`` feeds every ``RouteChange`` in (``AggregateTable.route_changed``), installs
-or withdraws the aggregate path accordingly, and asks ``suppressing`` on export.
+``routes.py`` feeds every ``RouteChange`` in (``AggregateTable.route_changed``) and installs
+or withdraws the aggregate path accordingly (``origination.py``); ``export.py`` asks
+``suppressing`` on export.
 
 Semantics (also in the README, "The speaker"):
 
@@ -163,11 +164,11 @@ class AggregateState:
         self.contributors[prefix] = contribution
         for source, bandwidth in contribution:
             if bandwidth is not None:
-                counts = by_source.get(source)
-                if counts is None:
+                present = by_source.get(source)
+                if present is None:
                     by_source[source] = {bandwidth: 1}
                 else:
-                    counts[bandwidth] = counts.get(bandwidth, 0) + 1
+                    present[bandwidth] = present.get(bandwidth, 0) + 1
         return True
 
     def bandwidth(self, capacity: Callable[[str], float | None]) -> float | None:

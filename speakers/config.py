@@ -2,7 +2,7 @@
 
 Every error names the file, the line and the field (``speaker.yaml:14: neighbors[2].
 remote_as: expected an integer 1..4294967295, got 'x'``). The format is documented in the
-README ("Speaker configuration"); ``example_config()`` is a complete example.
+README ("Speaker configuration"); ``EXAMPLE`` is a complete example.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from .aggregate import Aggregate, aggregate_problems
 from .rib import MultipathConfig
@@ -33,8 +33,6 @@ from .yamldoc import number as _number
 from .yamldoc import one_of_ints as _enum_int
 from .yamldoc import prefix as _prefix
 from .yamldoc import string as _str
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,7 +363,3 @@ originate:
 aggregates:                # summarize: rtsw1 and rtsw2 get 10.100.0.0/16, not what is inside
   - {prefix: 10.100.0.0/16, summary_only: true, suppress_toward: [rtsw1, rtsw2]}
 """
-
-
-def example_config() -> SpeakerConfig:
-    return parse_config(EXAMPLE, "<example>")

@@ -51,7 +51,7 @@ class MemoryTransport(asyncio.Transport):
     def can_write_eof(self) -> bool:
         return False  # no half-close: ``close`` already delivers what was written first
 
-    def write(self, data: bytes) -> None:  # type: ignore[override]
+    def write(self, data: bytes | bytearray | memoryview) -> None:
         if self._closing or not data or self.other is None:
             return
         self._network.in_flight += len(data)

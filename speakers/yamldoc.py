@@ -11,7 +11,8 @@ from __future__ import annotations
 import ipaddress
 import math
 from collections.abc import Callable
-from typing import Any, TypeVar
+from enum import Enum
+from typing import Any, TypeVar, overload
 
 import yaml
 
@@ -19,6 +20,8 @@ from .wire import Prefix, parse_community
 from .wire.prefix import IPAddress
 
 T = TypeVar("T")
+D = TypeVar("D")
+E = TypeVar("E", bound=Enum)
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -94,14 +97,23 @@ class Fields:
             )
         return value
 
+    @overload
+    def get(self, m: dict[str, Any], key: str, where: str, conv: Callable[[Any, str], T]) -> T: ...
+
+    @overload
+    def get(
+        self, m: dict[str, Any], key: str, where: str, conv: Callable[[Any, str], T], default: D
+    ) -> T | D: ...
+
     def get(
         self,
         m: dict[str, Any],
         key: str,
         where: str,
         conv: Callable[[Any, str], T],
-        default: Any = ...,
-    ) -> T:
+        default: object = ...,
+    ) -> object:
+        """``m[key]`` through ``conv``; ``default`` when absent (none given: required)."""
         path = f"{where}.{key}" if where else key
         if key not in m or m[key] is None:
             if default is ...:
@@ -179,8 +191,8 @@ def prefix(v: Any, where: str) -> Prefix:
         raise ValueError(f"expected a prefix like 10.1.0.0/16 with host bits zero: {exc}") from None
 
 
-def enum_value(kind: type) -> Callable[[Any, str], Any]:
-    def conv(v: Any, where: str) -> Any:
+def enum_value(kind: type[E]) -> Callable[[Any, str], E]:
+    def conv(v: Any, where: str) -> E:
         for member in kind:
             if v == member.value:
                 return member

@@ -24,9 +24,9 @@ from typing import Any
 
 from speakers.speaker import DrainMethod
 
-from ..inspect import SHOW_WHAT
 from ..runtimes.region import DEFAULT_TIMEOUT_S  # unless a command's args say otherwise
 from ..topology.model import Topology
+from ..views import SHOW_WHAT
 
 VERSION = 1
 MAX_PAYLOAD_BYTES = 64 * 1024

@@ -1,5 +1,5 @@
 """``bagctl show sessions|rib|fib NODE [PREFIX]``: one switch's state in the running region
-(``bagctl.inspect`` views), as aligned text or ``--json``."""
+(``bagctl.views``), as aligned text or ``--json``."""
 
 from __future__ import annotations
 

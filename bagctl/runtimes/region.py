@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from speakers.speaker import DrainMethod
 from speakers.wire import Prefix
 
-from .. import inspect as views
+from .. import views
 from ..topology.configs import DEFAULT_PORT, next_hop_names, speaker_configs
 from ..topology.failures import Failures, members_capacity
 from ..topology.model import Bundle, Topology
@@ -335,7 +335,7 @@ class Region:
         return ChangeStream(tuple(rows), sum(p.dropped for p in parts)).as_dict()
 
     async def show(self, what: str, node: str, prefix: str | None = None) -> dict[str, object]:
-        """``what`` (sessions, rib or fib) of ``node``, JSON-able (``bagctl.inspect``)."""
+        """``what`` (sessions, rib or fib) of ``node``, JSON-able (``bagctl.views``)."""
         if what not in views.SHOW_WHAT:
             raise ValueError(f"show {what!r}: one of {', '.join(views.SHOW_WHAT)}")
         if what == "sessions" and prefix is not None:

@@ -32,10 +32,11 @@ from speakers.fib import FibChange, NextHopGroup
 from speakers.memnet import MemoryNetwork
 from speakers.session import SessionDown, SessionEstablished, SessionEvent, State, StateChanged
 from speakers.speaker import DrainMethod, Speaker
+from speakers.views import weights_by_name
 from speakers.wire import Prefix
 from speakers.wire.prefix import IPAddress
 
-from .. import inspect as views
+from .. import views
 from .gctune import settle
 
 FIB_CHANGE_LOG = 64  # per switch: recent changes, for a look after the fact
@@ -329,7 +330,7 @@ class Shard:
         names = self.names
 
         def weights(group: NextHopGroup | None) -> dict[str, int] | None:
-            return None if group is None else views.group_names(group, names)
+            return None if group is None else weights_by_name(group, names)
 
         rows = tuple(
             (c.at_ns, node, str(c.prefix), weights(c.old), weights(c.new))
@@ -350,10 +351,10 @@ class Shard:
         """Next-hop node name -> integer weight in ``node``'s FIB entry for ``prefix``
         (exact match; empty without one)."""
         group = self.speaker(node).fib_table.lookup(Prefix.parse(prefix))
-        return {} if group is None else views.group_names(group, self.names)
+        return {} if group is None else weights_by_name(group, self.names)
 
     def view(self, what: str, node: str, prefix: str | None) -> list[dict[str, object]]:
-        """``what`` (sessions, rib or fib) of ``node``, JSON-able (``bagctl.inspect``)."""
+        """``what`` (sessions, rib or fib) of ``node``, JSON-able (``bagctl.views``)."""
         speaker = self.speaker(node)
         if what == "sessions":
             return views.sessions_view(speaker)

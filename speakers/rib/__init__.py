@@ -1,6 +1,6 @@
-"""Routing tables: paths (``path.py``), the decision process (``decision.py``), multipath
-(``multipath.py``), per-prefix state (``destination.py``), the Loc-RIB and the per-peer
-Adj-RIBs. Pure data structures: no I/O, no clocks."""
+"""Routing tables: paths (``path.py``) and their rank (``rank.py``), the decision process
+(``decision.py``), multipath (``multipath.py``), per-prefix state (``destination.py``), the
+Loc-RIB and the per-peer Adj-RIBs. Pure data structures: no I/O, no clocks."""
 
 from .adj_rib import AdjRibIn, AdjRibOut, Advertised
 from .decision import DECISION_STEPS, Decision, decide
@@ -8,6 +8,7 @@ from .destination import Destination, RouteChange
 from .loc_rib import LocRib
 from .multipath import MultipathConfig, select_multipath
 from .path import DEFAULT_LOCAL_PREF, Path, PeerInfo, local_source
+from .rank import Preference, Rank, Tiebreak
 
 __all__ = [
     "DECISION_STEPS",
@@ -21,7 +22,10 @@ __all__ = [
     "MultipathConfig",
     "Path",
     "PeerInfo",
+    "Preference",
+    "Rank",
     "RouteChange",
+    "Tiebreak",
     "decide",
     "local_source",
     "select_multipath",

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .path import Path
+from .rank import deciding_step
 
 Step = Callable[[list[Path]], list[Path]]
 
@@ -84,12 +85,6 @@ class Decision:
     tied: tuple[Path, ...]  # the paths still tied after MULTIPATH_LAST_STEP
 
 
-def _rank(p: Path) -> tuple[int, int, int, int, int, int, int]:
-    """The steps as one sort key, valid when MED decides nothing (see ``decide``); built
-    once per path (``Path.rank``)."""
-    return p.rank
-
-
 def decide(paths: Sequence[Path]) -> Decision | None:
     """The best path of ``paths`` and why; None if there are none."""
     if not paths:
@@ -99,8 +94,9 @@ def decide(paths: Sequence[Path]) -> Decision | None:
         return Decision(candidates[0], "only-path", (candidates[0],))
     if all(p.attributes.med is None for p in candidates):
         # Fast path (every eBGP export strips MED, so this is the fabric's common case):
-        # with no MED the steps form one lexicographic key, and one pass finds the best
-        # and the paths tied with it through eBGP-over-iBGP. Same result as the steps.
+        # with no MED the steps form one lexicographic key (``Path.rank``), and one sort
+        # finds the best and the paths tied with it through eBGP-over-iBGP. Same result
+        # as the steps.
         return _decide_by_rank(candidates)
     return _decide_by_steps(candidates)
 
@@ -122,21 +118,11 @@ def _decide_by_steps(candidates: list[Path]) -> Decision:
     return Decision(candidates[0], reason, tied)
 
 
-_STEP_OF_KEY = ("local-pref", "local-origin", "as-path-length", "origin", "ebgp-over-ibgp",
-                "router-id", "peer-address")  # fmt: skip
-
-
 def _decide_by_rank(candidates: list[Path]) -> Decision:
     ranked = [(p.rank, p) for p in candidates]
     ranked.sort(key=lambda item: item[0])
-    (best_key, best), (second_key, _) = ranked[0], ranked[1]
-    if best_key == second_key:
-        raise ValueError("decision left 2 indistinguishable paths")
-    # The deciding step: the first key field where the best differs from the runner-up...
-    # unless some earlier step already removed the runner-up's rivals: the reason is the
-    # last step that removed anyone, i.e. the first field where best differs from the
-    # second best.
-    depth = next(i for i, (a, b) in enumerate(zip(best_key, second_key, strict=True)) if a != b)
-    reason = _STEP_OF_KEY[depth]
-    tied = tuple(p for key, p in ranked if key[:5] == best_key[:5])
+    (best_rank, best), (second_rank, _) = ranked[0], ranked[1]
+    reason = deciding_step(best_rank, second_rank)
+    preference = best_rank.preference
+    tied = tuple(p for rank, p in ranked if rank.preference == preference)
     return Decision(best, reason, tied)

@@ -28,7 +28,7 @@ from .multipath import MultipathConfig, select_multipath
 from .path import Path
 
 _HOP_KEY = operator.attrgetter("hop_key")
-_TIE = 5  # Path.rank[:5]: the steps through eBGP-over-iBGP, where multipath candidates tie
+_TIEBREAK = operator.attrgetter("rank.tiebreak")  # multipath order after the best path
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,17 +78,17 @@ class Destination:
             self.meds -= 1
         best = self.best
         if self.meds or (
-            old is not None and best is not None and old.rank[:_TIE] <= best.rank[:_TIE]
+            old is not None and best is not None and old.rank.preference <= best.rank.preference
         ):
             return self._recompute(config)  # a MED, or a tied path left or changed
         if path is None:
             return None  # a path worse than the multipath set left: nothing moves
         if best is None:
             return self._set(path, [path], config)
-        key, best_key = path.rank[:_TIE], best.rank[:_TIE]
-        if key > best_key:
+        preference, best_preference = path.rank.preference, best.rank.preference
+        if preference > best_preference:
             return None  # worse than the multipath set: kept as a backup, nothing moves
-        if key < best_key:
+        if preference < best_preference:
             return self._set(path, [path], config)
         self.tied.append(path)
         new_best = best if best.rank < path.rank else path
@@ -118,9 +118,9 @@ class Destination:
             return None
         rest = list(mp[1:])  # in multipath order already
         if new_best is path:
-            bisect.insort(rest, mp[0], key=_order)  # the old best becomes a member
+            bisect.insort(rest, mp[0], key=_TIEBREAK)  # the old best becomes a member
         else:
-            bisect.insort(rest, path, key=_order)
+            bisect.insort(rest, path, key=_TIEBREAK)
         return (new_best, *rest)
 
     def _set(self, best: Path, tied: list[Path], config: MultipathConfig) -> RouteChange | None:
@@ -143,7 +143,3 @@ class Destination:
         if self.best == old_best and self.multipath == old_mp:
             return None
         return RouteChange(self.prefix, old_best, self.best, old_mp, self.multipath)
-
-
-def _order(p: Path) -> tuple[int, ...]:
-    return p.rank[5:]

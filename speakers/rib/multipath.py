@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from .decision import Decision
 from .path import Path
+from .rank import Tiebreak
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,8 +28,8 @@ class MultipathConfig:
             raise ValueError("maximum-paths must be at least 1")
 
 
-def _order(p: Path) -> tuple[int, int]:
-    return p.rank[5:]  # type: ignore[return-value]  # (BGP Identifier, peer address)
+def _tiebreak(p: Path) -> Tiebreak:
+    return p.rank.tiebreak  # (BGP Identifier, peer address)
 
 
 def select_multipath(decision: Decision, config: MultipathConfig) -> tuple[Path, ...]:
@@ -39,7 +40,7 @@ def select_multipath(decision: Decision, config: MultipathConfig) -> tuple[Path,
     limit = config.max_paths_ebgp if best.source.ebgp else config.max_paths_ibgp
     chosen = [best]
     hops = {best.hop_key}
-    for path in sorted(decision.tied, key=_order):
+    for path in sorted(decision.tied, key=_tiebreak):
         if len(chosen) >= limit:
             break
         if path is best or path.hop_key in hops or path.source.local:

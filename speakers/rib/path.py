@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from ..wire import PathAttributes
 from ..wire.prefix import IPAddress
+from .rank import Preference, Rank, Tiebreak
 
 DEFAULT_LOCAL_PREF = 100  # RFC 4271 §9.1.1 leaves it to policy; 100 is every vendor's default
 
@@ -42,21 +43,14 @@ def local_source(asn: int, router_id: ipaddress.IPv4Address) -> PeerInfo:
 class Path:
     """One route from one source. ``link_bandwidth`` is the RFC 10005 §4 effective value in
     bytes/s (None: no usable community), computed once when the path is built; so is
-    ``rank``, the decision steps but MED as one sort key (decision.py), because a path is
-    ranked every time a rival for its prefix arrives or leaves: on a spine with dozens of
-    neighbors that is dozens of times per path."""
+    ``rank``, its place in the decision process as one sort key (``rank.py``)."""
 
     source: PeerInfo
     attributes: PathAttributes
     next_hop: IPAddress | None
     link_bandwidth: float | None
-    rank: tuple[int, int, int, int, int, int, int]
+    rank: Rank
     hop_key: int  # the next hop as one int (-1: none): multipath dedupes on it, fast
-
-    @property
-    def order(self) -> tuple[int, int]:
-        """Multipath order: (BGP Identifier, peer address), the rank's last two steps."""
-        return self.rank[5:]  # type: ignore[return-value]
 
     @classmethod
     def build(
@@ -66,14 +60,18 @@ class Path:
         as_path = attributes.as_path
         origin = attributes.origin
         address = source.address
-        rank = (
-            -(DEFAULT_LOCAL_PREF if lp is None else lp),
-            -int(source.local),
-            0 if as_path is None else as_path.length,
-            2 if origin is None else int(origin),
-            -int(source.ebgp),
-            int(source.router_id),
-            int(address) + (1 << 128 if address.version == 6 else 0),
+        rank = Rank(
+            Preference(
+                local_pref=-(DEFAULT_LOCAL_PREF if lp is None else lp),
+                local_origin=-int(source.local),
+                as_path_length=0 if as_path is None else as_path.length,
+                origin=2 if origin is None else int(origin),
+                ebgp_over_ibgp=-int(source.ebgp),
+            ),
+            Tiebreak(
+                router_id=int(source.router_id),
+                peer_address=int(address) + (1 << 128 if address.version == 6 else 0),
+            ),
         )
         if next_hop is None:
             hop_key = -1

@@ -10,7 +10,7 @@ clock. Its driver feeds it inputs, each with ``now`` in monotonic seconds:
 - ``handle_timer``                     ConnectRetry/Hold/Keepalive expiry (Events 9-11), and
                                        the IdleHold timer that paces AutomaticStart (Event 3)
 - ``collision_dump``                   OpenCollisionDump (Event 23), from the peer arbiter
-- ``send_update`` / ``send_route_refresh``   what the RIB wants sent (Established only)
+- ``send_update``                      an UPDATE the RIB wants sent (Established only)
 
 and pulls outputs: ``data_to_send()`` (bytes for the connection), ``next_event()`` (the
 ``events.py`` dataclasses, in order) and ``next_deadline()`` (when to call ``handle_timer``).
@@ -19,13 +19,18 @@ The transitions follow RFC 4271 §8.2.2 state by state; each handler names the e
 implements. What the RFC leaves optional: no DelayOpen; AutomaticStart after an IdleHold
 time that doubles on each failed attempt (DampPeerOscillations, §8.1.1) and resets once
 Established. Unexpected messages get the RFC 6608 FSM Error subcode of the state.
+
+Why one module of some 460 lines: it is one state machine, and its handlers read top to
+bottom as the rows of RFC 4271 §8.2.2. What is not a transition already lives apart:
+OPEN negotiation (``negotiation.py``), the timers (``timers.py``), what the session
+reports (``events.py``), the RFC 7606 verdict on an UPDATE (``wire/validate.py``) and
+collision resolution (``peer.py``). Splitting the handlers would split a state's rows.
 """
 
 from __future__ import annotations
 
 import random
 from collections import deque
-from dataclasses import replace
 
 from ..wire import (
     BgpError,
@@ -45,7 +50,7 @@ from ..wire import (
     encode_message,
 )
 from ..wire.constants import FsmSubcode, OpenSubcode
-from ..wire.validate import SessionView, judge_for_session, validate_update
+from ..wire.validate import SessionView, judge_update
 from .events import (
     CloseRequested,
     ConnectRequested,
@@ -234,12 +239,6 @@ class Session:
         self._out += message
         self._restart_keepalive(now)
 
-    def send_route_refresh(self, afi: int, safi: int, now: float) -> None:
-        if self.state is not State.ESTABLISHED:
-            raise SessionError(f"{self.name}: send_route_refresh in {self.state.value}")
-        assert self.negotiated is not None
-        self._out += encode_message(RouteRefresh(afi, safi), self.negotiated.codec)
-
     # --- internals ----------------------------------------------------------------------
 
     def _set_state(self, new: State, cause: str) -> None:
@@ -309,7 +308,7 @@ class Session:
             msg = decode_message(raw, ctx) if ctx is not None else decode_message(raw)
         except UpdateMessageError as exc:
             if self.state is State.ESTABLISHED:
-                self._on_update_error(exc, now)
+                self._on_update(exc, now)
             else:
                 self._unexpected(now, MessageType.UPDATE)
             return
@@ -333,8 +332,7 @@ class Session:
             if self.state is not State.ESTABLISHED:
                 self._unexpected(now, MessageType.UPDATE)
                 return
-            self._restart_hold(now)
-            self._on_update(msg, None, now)
+            self._on_update(msg, now)
         elif isinstance(msg, RouteRefresh):
             if self.state is not State.ESTABLISHED:
                 self._unexpected(now, MessageType.ROUTE_REFRESH)
@@ -389,47 +387,26 @@ class Session:
         else:
             self._restart_hold(now)
 
-    def _on_update(self, update: Update, error: UpdateMessageError | None, now: float) -> None:
+    def _on_update(self, received: Update | UpdateMessageError, now: float) -> None:
+        """UpdateMsg / UpdateMsgErr (Events 27, 28) in Established: what the codec returned
+        or raised gets one RFC 7606 verdict with the session's own checks
+        (``judge_update``), whose strongest action is applied here, once."""
         assert self.negotiated is not None
-        update = self._filter_families(update)
-        try:
-            update = validate_update(update, self._session_view())
-        except UpdateMessageError as exc:
-            if exc.action is ErrorAction.ATTRIBUTE_DISCARD and exc.update is not None:
-                self._events.append(UpdateReceived(exc.update, exc))
-            else:
-                self._on_update_error(exc, now)
-            return
-        self._events.append(UpdateReceived(update, error))
-
-    def _on_update_error(self, exc: UpdateMessageError, now: float) -> None:
-        """Apply the RFC 7606 action the codec chose (Event 28 only for session reset)."""
         self._restart_hold(now)
-        exc = judge_for_session(exc, self._session_view())  # RFC 7606 §7.5 on eBGP
-        action = exc.action
-        if action is ErrorAction.AFI_SAFI_DISABLE and exc.afi_safi is not None:
-            self.disabled_families.add(exc.afi_safi)
-            self._events.append(FamilyDisabled(exc.afi_safi[0], exc.afi_safi[1], exc))
-        elif action is ErrorAction.TREAT_AS_WITHDRAW and exc.update is not None:
-            self._events.append(UpdateWithdrawn(exc.update, exc))
-        elif action is ErrorAction.ATTRIBUTE_DISCARD and exc.update is not None:
-            self._on_update(exc.update, exc, now)
+        verdict = judge_update(received, self._session_view())
+        if isinstance(verdict, Update):
+            self._events.append(UpdateReceived(verdict))
+            return
+        action = verdict.action
+        if action is ErrorAction.AFI_SAFI_DISABLE and verdict.afi_safi is not None:
+            self.disabled_families.add(verdict.afi_safi)
+            self._events.append(FamilyDisabled(verdict.afi_safi[0], verdict.afi_safi[1], verdict))
+        elif action is ErrorAction.TREAT_AS_WITHDRAW and verdict.update is not None:
+            self._events.append(UpdateWithdrawn(verdict.update, verdict))
+        elif action is ErrorAction.ATTRIBUTE_DISCARD and verdict.update is not None:
+            self._events.append(UpdateReceived(verdict.update, verdict))
         else:  # SESSION_RESET (Event 28, UpdateMsgErr)
-            self._fail_with_error(now, "UpdateMsgErr", exc)
-
-    def _filter_families(self, update: Update) -> Update:
-        """Drop NLRI of families not negotiated, or disabled by RFC 7606 (RFC 4760 §7)."""
-        assert self.negotiated is not None
-        allowed = self.negotiated.families - self.disabled_families
-        if (update.nlri or update.withdrawn) and (1, 1) not in allowed:
-            update = replace(update, nlri=(), withdrawn=())
-        mp = update.mp_reach
-        if mp is not None and (mp.afi, mp.safi) not in allowed:
-            update = replace(update, mp_reach=None)
-        mu = update.mp_unreach
-        if mu is not None and (mu.afi, mu.safi) not in allowed:
-            update = replace(update, mp_unreach=None)
-        return update
+            self._fail_with_error(now, "UpdateMsgErr", verdict)
 
     def _session_view(self) -> SessionView:
         assert self.negotiated is not None
@@ -438,6 +415,8 @@ class Session:
             local_as=self.config.local_as,
             local_addresses=self.config.local_addresses,
             enforce_first_as=self.config.enforce_first_as,
+            # RFC 4760 §7: only what was negotiated, less what RFC 7606 disabled.
+            families=self.negotiated.families - self.disabled_families,
         )
 
     def _unexpected(self, now: float, msg_type: int) -> None:

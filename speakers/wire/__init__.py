@@ -38,10 +38,10 @@ from .constants import (
     UpdateSubcode,
 )
 from .context import DEFAULT_CONTEXT, CodecContext
+from .encode_error import EncodeError
 from .errors import (
     AttributeProblem,
     BgpError,
-    EncodeError,
     ErrorAction,
     MessageHeaderError,
     OpenMessageError,
@@ -53,12 +53,12 @@ from .messages import (
     CapabilitiesParameter,
     Keepalive,
     Message,
-    Notification,
     Open,
     RouteRefresh,
     decode_message,
     encode_message,
 )
+from .notification import Notification
 from .prefix import Prefix
 from .update import (
     MpReachNlri,

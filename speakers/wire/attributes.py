@@ -1,4 +1,4 @@
-"""Path attributes: typed values, their encoders, and their decoders with RFC 7606 verdicts.
+"""Path attributes: typed values and their encoders (decoders: ``attribute_decoders.py``).
 
 ``PathAttributes`` is one frozen, hashable record per path (what many prefixes share, so
 the RIB can group by it and the packing encoder can emit it once per UPDATE). It holds the
@@ -10,19 +10,19 @@ Canonical encoding (what ``encode_attributes`` writes, and what a decode/encode 
 reproduces): attributes in ascending type code, the Extended Length flag only when the
 value exceeds 255 octets, unused flag bits zero, adjacent AS_SEQUENCE segments merged.
 
-Decoders raise ``Malformed`` with the RFC 4271 subcode; ``update.py`` attaches the RFC 7606
-action from ``ATTRIBUTE_RULES`` and carries on, so one bad attribute never hides the NLRI.
+The decoders, with the RFC 7606 action for each malformed attribute, are in
+``attribute_decoders.py``.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import struct
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
-from .communities import ExtCommunity, community_str, decode_extended_community
+from .communities import ExtCommunity, community_str
 from .communities import effective_link_bandwidth as _effective_link_bandwidth
 from .constants import (
     AS_TRANS,
@@ -30,22 +30,19 @@ from .constants import (
     MAX_ASN_4,
     MAX_SEGMENT_ASNS,
     AttrFlag,
-    AttrType,
     Origin,
     SegmentType,
-    UpdateSubcode,
 )
 from .context import CodecContext
-from .errors import EncodeError, ErrorAction
+from .encode_error import EncodeError
 
 IPv4Address = ipaddress.IPv4Address
 
 _U16 = struct.Struct(">H")
-_ORIGINS = tuple(Origin)
 _U32 = struct.Struct(">I")
-_WELL_KNOWN = 0x40  # RFC 4271 §4.3: O=0, T=1
-_OPT_TRANS = 0xC0  # Optional, Transitive
-_OPT_NON_TRANS = 0x80  # Optional
+WELL_KNOWN = 0x40  # RFC 4271 §4.3: O=0, T=1
+OPTIONAL_TRANSITIVE = 0xC0  # Optional, Transitive
+OPTIONAL_NON_TRANSITIVE = 0x80  # Optional
 
 
 class AsPathSegment(NamedTuple):
@@ -268,7 +265,7 @@ def encode_attributes(attrs: PathAttributes, ctx: CodecContext) -> bytes:
     if attrs.origin is not None:
         add((1, b"\x40\x01\x01" + bytes((attrs.origin,))))
     if attrs.as_path is not None:
-        add((2, _attr(_WELL_KNOWN, 2, encode_as_path(attrs.as_path, four))))
+        add((2, _attr(WELL_KNOWN, 2, encode_as_path(attrs.as_path, four))))
     if attrs.next_hop is not None:
         if attrs.next_hop.version != 4:
             raise EncodeError(f"NEXT_HOP {attrs.next_hop} is not IPv4 (use MP_REACH_NLRI)")
@@ -284,24 +281,24 @@ def encode_attributes(attrs: PathAttributes, ctx: CodecContext) -> bytes:
         _check_asn(agg.asn, "AGGREGATOR")
         asn = agg.asn if four or agg.asn <= MAX_ASN_2 else AS_TRANS
         value = (_U32.pack(asn) if four else _U16.pack(asn)) + agg.address.packed
-        add((7, _attr(_OPT_TRANS, 7, value)))
+        add((7, _attr(OPTIONAL_TRANSITIVE, 7, value)))
     if attrs.communities:
         try:
             value = struct.pack(">%dI" % len(attrs.communities), *attrs.communities)
         except struct.error as exc:
             raise EncodeError(f"COMMUNITIES: {exc}") from exc
-        add((8, _attr(_OPT_TRANS, 8, value)))
+        add((8, _attr(OPTIONAL_TRANSITIVE, 8, value)))
     if attrs.ext_communities:
         value = b"".join([c.encode() for c in attrs.ext_communities])
-        add((16, _attr(_OPT_TRANS, 16, value)))
+        add((16, _attr(OPTIONAL_TRANSITIVE, 16, value)))
     if not four and _needs_as4(attrs):
         # RFC 6793 §4.2.2: tell a 2-octet speaker the real path in AS4_PATH/AS4_AGGREGATOR.
         if attrs.as_path is not None:
             segs = tuple(s for s in attrs.as_path.segments if s.kind in (1, 2))  # §4.2.2: no confed
-            add((17, _attr(_OPT_TRANS, 17, encode_as_path(AsPath(segs), True))))
+            add((17, _attr(OPTIONAL_TRANSITIVE, 17, encode_as_path(AsPath(segs), True))))
         if attrs.aggregator is not None and attrs.aggregator.asn > MAX_ASN_2:
             agg = attrs.aggregator
-            add((18, _attr(_OPT_TRANS, 18, _U32.pack(agg.asn) + agg.address.packed)))
+            add((18, _attr(OPTIONAL_TRANSITIVE, 18, _U32.pack(agg.asn) + agg.address.packed)))
     for raw in attrs.other:
         if not 0 <= raw.type_code <= 255:
             raise EncodeError(f"attribute type {raw.type_code} out of range")
@@ -319,224 +316,3 @@ def _u32(value: int, where: str) -> bytes:
     if not 0 <= value <= 0xFFFFFFFF:
         raise EncodeError(f"{where}: {value} out of range 0..4294967295")
     return _U32.pack(value)
-
-
-# --- decoding -----------------------------------------------------------------------------
-
-
-class Malformed(Exception):
-    """Internal: an attribute value is malformed; ``update.py`` turns it into a problem."""
-
-    def __init__(self, subcode: int, reason: str) -> None:
-        self.subcode = subcode
-        self.reason = reason
-        super().__init__(reason)
-
-
-@dataclass(frozen=True, slots=True)
-class AttributeRule:
-    """How one attribute type is read and what RFC 7606 says when it is malformed."""
-
-    name: str  # the PathAttributes field it fills
-    flags: int  # expected Optional|Transitive bits
-    action: ErrorAction
-    rule: str  # RFC 7606 section that sets ``action``
-    decode: Callable[[bytes, CodecContext], object]
-
-
-def _decode_origin(value: bytes, ctx: CodecContext) -> Origin:
-    if len(value) != 1:
-        raise Malformed(UpdateSubcode.ATTRIBUTE_LENGTH_ERROR, f"ORIGIN length {len(value)} != 1")
-    if value[0] > 2:
-        raise Malformed(
-            UpdateSubcode.INVALID_ORIGIN_ATTRIBUTE, f"ORIGIN value {value[0]} undefined"
-        )
-    return _ORIGINS[value[0]]
-
-
-def decode_as_path(value: bytes, four_octet: bool) -> AsPath:
-    """RFC 7606 §7.2: malformed on an unknown segment type, a zero segment length, an
-    overrun of the attribute, or a single trailing octet. RFC 7607 §2: AS 0 is malformed."""
-    width = 4 if four_octet else 2
-    fmt = ">%dI" if four_octet else ">%dH"
-    segments: list[AsPathSegment] = []
-    i, end = 0, len(value)
-    while i < end:
-        if end - i < 2:
-            raise Malformed(UpdateSubcode.MALFORMED_AS_PATH, "AS_PATH: one octet left over")
-        kind, count = value[i], value[i + 1]
-        if kind not in (1, 2, 3, 4):
-            raise Malformed(UpdateSubcode.MALFORMED_AS_PATH, f"AS_PATH: segment type {kind}")
-        if count == 0:
-            raise Malformed(UpdateSubcode.MALFORMED_AS_PATH, "AS_PATH: zero-length segment")
-        j = i + 2 + count * width
-        if j > end:
-            raise Malformed(
-                UpdateSubcode.MALFORMED_AS_PATH,
-                f"AS_PATH: segment of {count} ASNs overruns the attribute by {j - end} octets",
-            )
-        asns = struct.unpack_from(fmt % count, value, i + 2)
-        if 0 in asns:
-            raise Malformed(UpdateSubcode.MALFORMED_AS_PATH, "AS_PATH: contains AS 0 (RFC 7607)")
-        segments.append(AsPathSegment(kind, asns))
-        i = j
-    if len(segments) > 1:
-        return AsPath(merge_sequences(segments))
-    return AsPath(tuple(segments))
-
-
-def _decode_as_path(value: bytes, ctx: CodecContext) -> AsPath:
-    return decode_as_path(value, ctx.four_octet_as)
-
-
-def _decode_next_hop(value: bytes, ctx: CodecContext) -> IPv4Address:
-    if len(value) != 4:
-        raise Malformed(UpdateSubcode.ATTRIBUTE_LENGTH_ERROR, f"NEXT_HOP length {len(value)} != 4")
-    first = value[0]
-    # RFC 4271 §6.3: a syntactically incorrect NEXT_HOP: not a unicast host address.
-    if value == b"\0\0\0\0" or value == b"\xff\xff\xff\xff" or 224 <= first <= 239:
-        raise Malformed(
-            UpdateSubcode.INVALID_NEXT_HOP_ATTRIBUTE,
-            f"NEXT_HOP {IPv4Address(value)} is not a unicast address",
-        )
-    return IPv4Address(value)
-
-
-def _decode_u32(name: str) -> Callable[[bytes, CodecContext], int]:
-    def decode(value: bytes, ctx: CodecContext) -> int:
-        if len(value) != 4:
-            raise Malformed(
-                UpdateSubcode.ATTRIBUTE_LENGTH_ERROR, f"{name} length {len(value)} != 4"
-            )
-        return _U32.unpack(value)[0]
-
-    return decode
-
-
-def _decode_atomic_aggregate(value: bytes, ctx: CodecContext) -> bool:
-    if value:
-        raise Malformed(
-            UpdateSubcode.ATTRIBUTE_LENGTH_ERROR, f"ATOMIC_AGGREGATE length {len(value)} != 0"
-        )
-    return True
-
-
-def _decode_aggregator(value: bytes, ctx: CodecContext) -> Aggregator:
-    width = 4 if ctx.four_octet_as else 2
-    if len(value) != width + 4:
-        raise Malformed(
-            UpdateSubcode.ATTRIBUTE_LENGTH_ERROR,
-            f"AGGREGATOR length {len(value)} != {width + 4}",
-        )
-    asn = int.from_bytes(value[:width], "big")
-    if asn == 0:
-        raise Malformed(UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, "AGGREGATOR AS 0 (RFC 7607)")
-    return Aggregator(asn, IPv4Address(value[width:]))
-
-
-def _decode_communities(value: bytes, ctx: CodecContext) -> tuple[int, ...]:
-    n = len(value)
-    if n == 0 or n & 3:
-        raise Malformed(
-            UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR,
-            f"COMMUNITIES length {n} is not a non-zero multiple of 4",
-        )
-    return struct.unpack(">%dI" % (n >> 2), value)
-
-
-def _decode_ext_communities(value: bytes, ctx: CodecContext) -> tuple[ExtCommunity, ...]:
-    n = len(value)
-    if n == 0 or n & 7:
-        raise Malformed(
-            UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR,
-            f"EXTENDED_COMMUNITIES length {n} is not a non-zero multiple of 8",
-        )
-    return tuple([decode_extended_community(value[i : i + 8]) for i in range(0, n, 8)])
-
-
-_TAW = ErrorAction.TREAT_AS_WITHDRAW
-_DISCARD = ErrorAction.ATTRIBUTE_DISCARD
-
-ATTRIBUTE_RULES: dict[int, AttributeRule] = {
-    AttrType.ORIGIN: AttributeRule("origin", _WELL_KNOWN, _TAW, "RFC 7606 §7.1", _decode_origin),
-    AttrType.AS_PATH: AttributeRule("as_path", _WELL_KNOWN, _TAW, "RFC 7606 §7.2", _decode_as_path),
-    AttrType.NEXT_HOP: AttributeRule(
-        "next_hop", _WELL_KNOWN, _TAW, "RFC 7606 §7.3", _decode_next_hop
-    ),
-    AttrType.MULTI_EXIT_DISC: AttributeRule(
-        "med", _OPT_NON_TRANS, _TAW, "RFC 7606 §7.4", _decode_u32("MULTI_EXIT_DISC")
-    ),
-    AttrType.LOCAL_PREF: AttributeRule(
-        "local_pref", _WELL_KNOWN, _TAW, "RFC 7606 §7.5", _decode_u32("LOCAL_PREF")
-    ),
-    AttrType.ATOMIC_AGGREGATE: AttributeRule(
-        "atomic_aggregate", _WELL_KNOWN, _DISCARD, "RFC 7606 §7.6", _decode_atomic_aggregate
-    ),
-    AttrType.AGGREGATOR: AttributeRule(
-        "aggregator", _OPT_TRANS, _DISCARD, "RFC 7606 §7.7", _decode_aggregator
-    ),
-    AttrType.COMMUNITIES: AttributeRule(
-        "communities", _OPT_TRANS, _TAW, "RFC 7606 §7.8", _decode_communities
-    ),
-    AttrType.EXTENDED_COMMUNITIES: AttributeRule(
-        "ext_communities", _OPT_TRANS, _TAW, "RFC 7606 §7.14", _decode_ext_communities
-    ),
-}
-
-
-def merge_as4(attrs: dict[str, object], other: list[RawAttribute]) -> None:
-    """RFC 6793 §4.2.3: rebuild the real AS_PATH and AGGREGATOR from a 2-octet speaker's
-    AS4_PATH and AS4_AGGREGATOR (both removed from ``other``); malformed AS4 attributes
-    are discarded (§6: attribute discard)."""
-    as4_path = next((a for a in other if a.type_code == AttrType.AS4_PATH), None)
-    as4_agg = next((a for a in other if a.type_code == AttrType.AS4_AGGREGATOR), None)
-    if as4_path is None and as4_agg is None:
-        return
-    other[:] = [a for a in other if a.type_code not in (AttrType.AS4_PATH, AttrType.AS4_AGGREGATOR)]
-    aggregator = attrs.get("aggregator")
-    if as4_agg is not None and isinstance(aggregator, Aggregator) and len(as4_agg.value) == 8:
-        if aggregator.asn != AS_TRANS:
-            return  # §4.2.3: AGGREGATOR is not AS_TRANS -> ignore AS4_AGGREGATOR and AS4_PATH
-        asn4 = _U32.unpack(as4_agg.value[:4])[0]
-        if asn4 != 0:  # RFC 7607 §2: AS 0 in AS4_AGGREGATOR -> attribute discard
-            attrs["aggregator"] = Aggregator(asn4, aggregator.address)
-    as_path = attrs.get("as_path")
-    if as4_path is None or not isinstance(as_path, AsPath):
-        return
-    try:
-        path4 = decode_as_path(as4_path.value, True)
-    except Malformed:
-        return
-    if any(s.kind in (3, 4) for s in path4.segments):
-        return  # §6: confederation segments in AS4_PATH -> discard it
-    keep = _count_for_as4(as_path) - _count_for_as4(path4)
-    if keep < 0:
-        return  # §4.2.3: AS_PATH shorter than AS4_PATH -> ignore AS4_PATH
-    head: list[AsPathSegment] = []
-    for seg in as_path.segments:
-        if keep <= 0 and seg.kind in (1, 2):
-            break
-        if seg.kind == SegmentType.AS_SEQUENCE and len(seg.asns) > keep:
-            head.append(AsPathSegment(seg.kind, seg.asns[:keep]))
-            keep = 0
-            break
-        head.append(seg)
-        keep -= _count_for_as4(AsPath((seg,)))
-    attrs["as_path"] = AsPath(merge_sequences(tuple(head) + path4.segments))
-
-
-def merge_sequences(segments: Iterable[AsPathSegment]) -> tuple[AsPathSegment, ...]:
-    """Canonical form: adjacent sequences of one kind are one sequence, split on the wire
-    only by the 255-ASN limit."""
-    out: list[AsPathSegment] = []
-    for seg in segments:
-        if out and seg.kind in (2, 3) and out[-1].kind == seg.kind:
-            out[-1] = AsPathSegment(seg.kind, out[-1].asns + seg.asns)
-        else:
-            out.append(seg)
-    return tuple(out)
-
-
-def _count_for_as4(path: AsPath) -> int:
-    """RFC 6793 §4.2.3 counts ASNs as for path length: AS_SET 1, confed segments 0."""
-    return path.length

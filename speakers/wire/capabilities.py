@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .constants import MAX_ASN_4, CapabilityCode, OpenSubcode
-from .errors import EncodeError, OpenMessageError
+from .encode_error import EncodeError
+from .errors import OpenMessageError
 
 _MP = struct.Struct(">HBB")
 _U32 = struct.Struct(">I")
@@ -110,7 +111,12 @@ def _decode_mp(value: bytes) -> Capability:
     return MultiprotocolCapability(afi, safi)
 
 
-def _decode_empty(cls: type) -> Callable[[bytes], Capability]:
+_EmptyCapability = (
+    RouteRefreshCapability | EnhancedRouteRefreshCapability | ExtendedMessageCapability
+)
+
+
+def _decode_empty(cls: type[_EmptyCapability]) -> Callable[[bytes], Capability]:
     def decode(value: bytes) -> Capability:
         if value:
             raise _malformed(cls.code, value, "0")

@@ -38,7 +38,7 @@ from .constants import (
     EXT_TYPE_TWO_OCTET_AS_TRANSITIVE,
     MAX_ASN_2,
 )
-from .errors import EncodeError
+from .encode_error import EncodeError
 
 _F32 = struct.Struct(">f")
 _U32 = struct.Struct(">I")
@@ -138,7 +138,8 @@ class LinkBandwidth:
     @property
     def bytes_per_s(self) -> float:
         """The binary32 value as a Python float (exact: every binary32 is a double)."""
-        return _F32.unpack(_U32.pack(self.value_bits))[0]
+        value: float = _F32.unpack(_U32.pack(self.value_bits))[0]
+        return value
 
     @property
     def bps(self) -> float:

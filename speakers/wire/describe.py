@@ -17,7 +17,8 @@ from .capabilities import (
 from .communities import LinkBandwidth, format_bps
 from .constants import MessageType
 from .errors import BgpError, UpdateMessageError
-from .messages import Keepalive, Message, Notification, Open, RouteRefresh
+from .messages import Keepalive, Message, Open, RouteRefresh
+from .notification import Notification
 from .update import MpReachNlri, MpUnreachNlri, Update
 
 

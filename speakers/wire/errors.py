@@ -7,8 +7,8 @@ action, already reduced to the strongest one (RFC 7606 §3 h), and the part of t
 the action applies to.
 
 Decoding any byte string raises only ``BgpError`` subclasses. Encoding a value that cannot
-be put on the wire raises ``EncodeError``, a ``ValueError``: that is a bug in the caller,
-not a fault of the peer.
+be put on the wire raises ``EncodeError`` (``encode_error.py``), a ``ValueError``: that is
+a bug in the caller, not a fault of the peer.
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ from .constants import (
     error_code_name,
     error_subcode_name,
 )
+from .notification import Notification
 
 MAX_NOTIFICATION_DATA = MAX_MESSAGE_LEN - MIN_NOTIFICATION_LEN
 
-if TYPE_CHECKING:
-    from .messages import Notification
+if TYPE_CHECKING:  # the error carries the UPDATE it applies to; update.py raises it
     from .update import Update
 
 
@@ -66,8 +66,6 @@ class BgpError(Exception):
     def to_notification(self) -> Notification:
         """The NOTIFICATION to send. Its data is cut to fit a 4096-octet message: RFC 7313
         §5 asks for a whole ROUTE-REFRESH as data, which can be longer than that."""
-        from .messages import Notification
-
         return Notification(self.code, self.subcode, self.data[:MAX_NOTIFICATION_DATA])
 
 
@@ -131,7 +129,3 @@ class UpdateMessageError(BgpError):
 
     def __str__(self) -> str:
         return f"{super().__str__()} -> {self.action.label}"
-
-
-class EncodeError(ValueError):
-    """A value cannot be encoded (too long for the message, out of range, ...)."""

@@ -52,18 +52,18 @@ def check_header(data: bytes | bytearray, ctx: CodecContext = DEFAULT_CONTEXT) -
         raise MessageHeaderError(
             HeaderSubcode.BAD_MESSAGE_LENGTH,
             f"length {length} outside {HEADER_LEN}..{ctx.max_message_len}",
-            data[16:18],
+            bytes(data[16:18]),
         )
     if msg_type not in _MIN_LEN:
         # RFC 4271 §6.1: Data is the erroneous Type field.
         raise MessageHeaderError(
-            HeaderSubcode.BAD_MESSAGE_TYPE, f"unknown message type {msg_type}", data[18:19]
+            HeaderSubcode.BAD_MESSAGE_TYPE, f"unknown message type {msg_type}", bytes(data[18:19])
         )
     if length < _MIN_LEN[msg_type] or length > _MAX_LEN.get(msg_type, length):
         raise MessageHeaderError(
             HeaderSubcode.BAD_MESSAGE_LENGTH,
             f"{MessageType(msg_type).name} of length {length}",
-            data[16:18],
+            bytes(data[16:18]),
         )
     return length, msg_type
 

@@ -26,27 +26,24 @@ from .constants import (
     HEADER_LEN,
     MAX_ASN_2,
     MAX_MESSAGE_LEN,
-    MAX_SHUTDOWN_COMMUNICATION_LEN,
-    CeaseSubcode,
-    ErrorCode,
     HeaderSubcode,
     MessageType,
     OpenSubcode,
     OptionalParameterType,
     RouteRefreshSubcode,
-    error_code_name,
-    error_subcode_name,
 )
 from .context import DEFAULT_CONTEXT, CodecContext
+from .encode_error import EncodeError
 from .errors import (
     BgpError,
-    EncodeError,
     MessageHeaderError,
     OpenMessageError,
     RouteRefreshMessageError,
 )
 from .header import check_header
-from .update import Update, decode_update_body, encode_update_body, frame
+from .notification import Notification
+from .update import Update, encode_update_body, frame
+from .update_decoder import decode_update_body
 
 IPv4Address = ipaddress.IPv4Address
 _OPEN_FIXED = struct.Struct(">BHHIB")  # version, my AS, hold time, BGP identifier, opt len
@@ -214,65 +211,6 @@ def _decode_parameters(body: bytes, opt_len: int) -> tuple[CapabilitiesParameter
     return tuple(params)
 
 
-# --- NOTIFICATION -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Notification:
-    """RFC 4271 §4.5. ``data`` is kept raw; a Cease with a shutdown communication (RFC
-    8203, RFC 9003) exposes its text as ``shutdown_communication``."""
-
-    code: int
-    subcode: int = 0
-    data: bytes = b""
-
-    type = MessageType.NOTIFICATION
-
-    @classmethod
-    def shutdown(
-        cls, reason: str = "", subcode: int = CeaseSubcode.ADMINISTRATIVE_SHUTDOWN
-    ) -> Notification:
-        """A Cease (Administrative Shutdown or Reset) carrying ``reason`` (RFC 9003 §2:
-        a length octet and at most 255 octets of UTF-8)."""
-        if subcode not in (CeaseSubcode.ADMINISTRATIVE_SHUTDOWN, CeaseSubcode.ADMINISTRATIVE_RESET):
-            raise EncodeError("a shutdown communication goes with Cease subcode 2 or 4")
-        text = reason.encode("utf-8")
-        if len(text) > MAX_SHUTDOWN_COMMUNICATION_LEN:
-            raise EncodeError(
-                f"shutdown communication of {len(text)} octets exceeds "
-                f"{MAX_SHUTDOWN_COMMUNICATION_LEN} (RFC 9003 §2)"
-            )
-        return cls(ErrorCode.CEASE, subcode, bytes((len(text),)) + text if text else b"")
-
-    @property
-    def code_name(self) -> str:
-        return error_code_name(self.code)
-
-    @property
-    def subcode_name(self) -> str:
-        return error_subcode_name(self.code, self.subcode)
-
-    @property
-    def shutdown_communication(self) -> str | None:
-        """The text of an RFC 9003 shutdown communication, or None if there is none or it
-        is malformed (a bad length or invalid UTF-8; RFC 9003 §4: log, do not echo)."""
-        if self.code != ErrorCode.CEASE or self.subcode not in (2, 4) or not self.data:
-            return None
-        if self.data[0] != len(self.data) - 1:
-            return None
-        try:
-            return self.data[1:].decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-
-    def __str__(self) -> str:
-        text = f"{self.code_name} / {self.subcode_name}"
-        reason = self.shutdown_communication
-        if reason:
-            return f"{text}: {reason!r}"
-        return f"{text} data={self.data.hex()}" if self.data else text
-
-
 # --- KEEPALIVE and ROUTE-REFRESH ----------------------------------------------------------
 
 
@@ -314,24 +252,21 @@ Message = Open | Update | Notification | Keepalive | RouteRefresh
 
 def encode_message(msg: Message, ctx: CodecContext = DEFAULT_CONTEXT) -> bytes:
     """Whole message bytes, header included."""
-    t = type(msg)
-    if t is Update:
-        return frame(MessageType.UPDATE, encode_update_body(msg, ctx), ctx.max_message_len)  # type: ignore[arg-type]
-    if t is Keepalive:
+    if type(msg) is Update:
+        return frame(MessageType.UPDATE, encode_update_body(msg, ctx), ctx.max_message_len)
+    if type(msg) is Keepalive:
         return frame(MessageType.KEEPALIVE, b"", MAX_MESSAGE_LEN)
-    if t is Open:
-        return _encode_open(msg, ctx)  # type: ignore[arg-type]
-    if t is Notification:
-        n: Notification = msg  # type: ignore[assignment]
-        if not (0 <= n.code <= 255 and 0 <= n.subcode <= 255):
-            raise EncodeError(f"NOTIFICATION code/subcode {n.code}/{n.subcode} out of range")
+    if type(msg) is Open:
+        return _encode_open(msg, ctx)
+    if type(msg) is Notification:
+        if not (0 <= msg.code <= 255 and 0 <= msg.subcode <= 255):
+            raise EncodeError(f"NOTIFICATION code/subcode {msg.code}/{msg.subcode} out of range")
         return frame(
-            MessageType.NOTIFICATION, bytes((n.code, n.subcode)) + n.data, ctx.max_message_len
+            MessageType.NOTIFICATION, bytes((msg.code, msg.subcode)) + msg.data, ctx.max_message_len
         )
-    if t is RouteRefresh:
-        r: RouteRefresh = msg  # type: ignore[assignment]
+    if type(msg) is RouteRefresh:
         try:
-            body = struct.pack(">HBB", r.afi, r.subtype, r.safi)
+            body = struct.pack(">HBB", msg.afi, msg.subtype, msg.safi)
         except struct.error as exc:
             raise EncodeError(f"ROUTE-REFRESH: {exc}") from exc
         return frame(MessageType.ROUTE_REFRESH, body, ctx.max_message_len)

@@ -62,6 +62,15 @@ class Prefix(NamedTuple):
         return f"Prefix({str(self)!r})"
 
 
+IPV4_UNICAST = (1, 1)  # (AFI, SAFI) pairs as capabilities negotiate them (RFC 4760 §8)
+IPV6_UNICAST = (2, 1)
+
+
+def unicast_family(prefix: Prefix) -> tuple[int, int]:
+    """The (AFI, SAFI) a unicast route to ``prefix`` is carried in."""
+    return IPV4_UNICAST if len(prefix.packed) == 4 else IPV6_UNICAST
+
+
 def ipv4_mapped(address: IPv4Address) -> IPv6Address:
     """``::ffff:a.b.c.d`` (RFC 4291 §2.5.5.2): an IPv4 speaker's next hop for IPv6 routes."""
     return IPv6Address(0xFFFF_0000_0000 | int(address))

@@ -1,11 +1,23 @@
-"""UPDATE checks that need the session: who the peer is, and whether the session is eBGP.
+"""One verdict per received UPDATE: the decoder's RFC 7606 faults plus the session's checks.
 
-The decoder cannot know these, so the session runs ``validate_update`` on what
-``decode_message`` returned (or on ``UpdateMessageError.update`` for attribute-discard).
-It returns the UPDATE to process, possibly with attributes discarded, or raises
-``UpdateMessageError`` like the decoder does, so the session handles both the same way.
-``judge_for_session`` re-judges the decoder's own errors where the session changes the
-RFC 7606 action (LOCAL_PREF from an external neighbor).
+The decoder cannot know who the peer is, whether the session is eBGP or which address
+families it carries, so it judges every fault on its own (``update.py``) and hands over
+either the ``Update`` or an ``UpdateMessageError`` carrying what it decoded.
+``judge_update`` turns that into the single verdict the session acts on:
+
+1. NLRI of families the session has not negotiated, or has disabled after an RFC 7606
+   AFI/SAFI disable, are dropped (``filter_families``, RFC 4760 §7);
+2. the decoder's problems are re-judged where the session changes their action
+   (``judge_for_session``: LOCAL_PREF from an external neighbor, RFC 7606 §7.5);
+3. the checks that need the session run on what is left (``session_problems``: RFC 7606
+   §7.2, §7.5, §7.9, §7.10; RFC 4271 §6.3 for the next hop);
+4. every problem found, the decoder's first, goes into one ``UpdateMessageError`` whose
+   action is the strongest of them all (RFC 7606 §3 h) and whose ``update`` is what is
+   left to process.
+
+So faults found by both sides are reported together (two attribute discards, say, one
+from each), and the session applies one action, once. ``validate_update`` is steps 3-4
+alone, for an UPDATE that decoded cleanly.
 """
 
 from __future__ import annotations
@@ -20,23 +32,74 @@ from .update import Update
 
 @dataclass(frozen=True, slots=True)
 class SessionView:
-    """What validation needs to know about the session an UPDATE arrived on."""
+    """What the verdict needs to know about the session an UPDATE arrived on.
+
+    ``families``: the (AFI, SAFI) pairs the session accepts now (None: any)."""
 
     peer_as: int
     local_as: int
     local_addresses: frozenset[IPAddress] = frozenset()
     enforce_first_as: bool = True
+    families: frozenset[tuple[int, int]] | None = None
 
     @property
     def ebgp(self) -> bool:
         return self.peer_as != self.local_as
 
 
+def judge_update(
+    received: Update | UpdateMessageError, session: SessionView
+) -> Update | UpdateMessageError:
+    """The verdict on what the decoder returned (``Update``) or raised (module docstring):
+    the ``Update`` to process when nothing is wrong, else one ``UpdateMessageError``."""
+    if isinstance(received, Update):
+        decoded, update = None, received
+    else:
+        decoded = judge_for_session(received, session)
+        if decoded.update is None:
+            return decoded  # nothing was decoded that the session could check
+        update = decoded.update
+    update = filter_families(update, session.families)
+    checked, problems = session_problems(update, session)
+    if decoded is None:
+        return UpdateMessageError(problems, checked) if problems else checked
+    if not problems and checked is decoded.update:
+        return decoded
+    return UpdateMessageError(decoded.problems + problems, checked, decoded.afi_safi)
+
+
+def filter_families(update: Update, families: frozenset[tuple[int, int]] | None) -> Update:
+    """``update`` without the NLRI of families not in ``families`` (RFC 4760 §7)."""
+    if families is None:
+        return update
+    if (update.nlri or update.withdrawn) and (1, 1) not in families:
+        update = replace(update, nlri=(), withdrawn=())
+    mp = update.mp_reach
+    if mp is not None and (mp.afi, mp.safi) not in families:
+        update = replace(update, mp_reach=None)
+    mu = update.mp_unreach
+    if mu is not None and (mu.afi, mu.safi) not in families:
+        update = replace(update, mp_unreach=None)
+    return update
+
+
 _IBGP_ONLY = (AttrType.ORIGINATOR_ID, AttrType.CLUSTER_LIST)
 
 
 def validate_update(update: Update, session: SessionView) -> Update:
-    """The RFC 7606 checks that depend on the session (module docstring)."""
+    """``update`` (a clean decode) after the session's checks, attributes discarded as
+    they ask; raises ``UpdateMessageError`` for any problem, as the decoder does."""
+    checked, problems = session_problems(update, session)
+    if problems:
+        raise UpdateMessageError(problems, checked)
+    return checked
+
+
+def session_problems(
+    update: Update, session: SessionView
+) -> tuple[Update, tuple[AttributeProblem, ...]]:
+    """The checks that need the session: ``update`` with the attributes they discard
+    removed (``update`` itself if none), and the problems found."""
     problems: list[AttributeProblem] = []
     attrs = update.attributes
     if session.ebgp:
@@ -84,7 +147,7 @@ def validate_update(update: Update, session: SessionView) -> Update:
                     attr_type=AttrType.AS_PATH,
                 )
             )
-        hops = [attrs.next_hop] if update.nlri else []
+        hops: list[IPAddress | None] = [attrs.next_hop] if update.nlri else []
         if update.mp_reach is not None and update.mp_reach.nlri:
             hops.append(update.mp_reach.next_hop)
         for hop in hops:
@@ -100,9 +163,9 @@ def validate_update(update: Update, session: SessionView) -> Update:
                         attr_type=AttrType.NEXT_HOP,
                     )
                 )
-    if not problems:
-        return update
-    raise UpdateMessageError(tuple(problems), replace(update, attributes=attrs))
+    if attrs is not update.attributes:
+        update = replace(update, attributes=attrs)
+    return update, tuple(problems)
 
 
 def judge_for_session(error: UpdateMessageError, session: SessionView) -> UpdateMessageError:

@@ -273,6 +273,26 @@ def test_fast_decision_agrees_with_the_steps(specs) -> None:
     assert set(fast.tied) == set(slow.tied)
 
 
+def test_rank_fields_are_the_decision_steps_but_med_in_order() -> None:
+    from speakers.rib.decision import DECISION_STEPS, MULTIPATH_LAST_STEP
+    from speakers.rib.rank import STEP_OF_FIELD, Preference, Tiebreak
+
+    fields = Preference._fields + Tiebreak._fields
+    assert [STEP_OF_FIELD[f] for f in fields] == [s.name for s in DECISION_STEPS if s.name != "med"]
+    assert STEP_OF_FIELD[Preference._fields[-1]] == MULTIPATH_LAST_STEP
+
+
+def test_rank_names_the_step_that_decided_and_refuses_a_tie() -> None:
+    from speakers.rib.rank import deciding_step
+
+    a = path(1, asns=(65001,))
+    longer = path(2, asns=(65002, 65000))
+    assert deciding_step(a.rank, longer.rank) == "as-path-length"
+    assert deciding_step(a.rank, path(2, asns=(65002,)).rank) == "router-id"
+    with pytest.raises(ValueError, match="indistinguishable"):
+        deciding_step(a.rank, a.rank)
+
+
 @given(
     st.lists(
         st.tuples(

@@ -28,6 +28,7 @@ from speakers.session import (
 from speakers.session.peer import Peer
 from speakers.wire import (
     AsPath,
+    ErrorAction,
     Keepalive,
     MessageReader,
     MpReachNlri,
@@ -350,6 +351,32 @@ def test_attribute_discard_delivers_the_rest() -> None:
     pair.collect()
     (received,) = of_type(pair.events_a, UpdateReceived)
     assert received.error is not None and received.update.attributes.atomic_aggregate is False
+    assert pair.a.state is State.ESTABLISHED
+
+
+def test_codec_and_session_discards_are_both_reported() -> None:
+    """The codec discards a malformed ATOMIC_AGGREGATE (RFC 7606 §7.6), the session a
+    LOCAL_PREF from an external neighbor (§7.5): one UpdateReceived names both."""
+    pair = established()
+    attrs = PathAttributes(
+        origin=Origin.IGP, as_path=AsPath.sequence(65002), next_hop=NH, local_pref=200
+    )
+    raw = bytearray(encode_message(Update(attributes=attrs, nlri=(Prefix.parse("10.1.0.0/16"),))))
+    bad = b"\x40\x06\x01\x00"  # ATOMIC_AGGREGATE of length 1 (it has none)
+    attr_len = int.from_bytes(raw[21:23], "big")
+    at = 23 + attr_len
+    raw[at:at] = bad
+    raw[21:23] = (attr_len + len(bad)).to_bytes(2, "big")
+    raw[16:18] = len(raw).to_bytes(2, "big")
+    pair.a.receive_data(bytes(raw), pair.clock.now)
+    pair.collect()
+    (received,) = of_type(pair.events_a, UpdateReceived)
+    assert received.error is not None
+    assert [p.attr_type for p in received.error.problems] == [6, 5]  # codec's, then session's
+    assert received.error.action is ErrorAction.ATTRIBUTE_DISCARD
+    assert received.update.attributes.local_pref is None
+    assert received.update.attributes.atomic_aggregate is False
+    assert received.update.nlri == (Prefix.parse("10.1.0.0/16"),)
     assert pair.a.state is State.ESTABLISHED
 
 

@@ -17,7 +17,7 @@ from speakers.wire import (
     Update,
     UpdateMessageError,
 )
-from speakers.wire.validate import SessionView, validate_update
+from speakers.wire.validate import SessionView, judge_update, validate_update
 
 NH = ipaddress.IPv4Address("10.0.0.1")
 EBGP = SessionView(peer_as=65001, local_as=65000, local_addresses=frozenset({NH}))
@@ -108,3 +108,54 @@ def test_malformed_local_pref_from_ebgp_is_discarded_not_withdrawn() -> None:
     assert judged.action == ErrorAction.ATTRIBUTE_DISCARD
     assert judged.update is not None and judged.update.attributes.local_pref is None
     assert judge_for_session(info.value, IBGP) is info.value
+
+
+def _with_bad_atomic_aggregate(update: Update) -> bytes:
+    from speakers.wire import encode_message
+
+    raw = bytearray(encode_message(update))
+    bad = b"\x40\x06\x01\x00"  # ATOMIC_AGGREGATE of length 1: discard (RFC 7606 §7.6)
+    attr_len = int.from_bytes(raw[21:23], "big")
+    raw[23 + attr_len : 23 + attr_len] = bad
+    raw[21:23] = (attr_len + len(bad)).to_bytes(2, "big")
+    raw[16:18] = len(raw).to_bytes(2, "big")
+    return bytes(raw)
+
+
+def _codec_error(raw: bytes) -> UpdateMessageError:
+    from speakers.wire.messages import decode_message
+
+    with pytest.raises(UpdateMessageError) as info:
+        decode_message(raw)
+    return info.value
+
+
+def test_one_verdict_keeps_the_codec_and_the_session_discards() -> None:
+    codec = _codec_error(_with_bad_atomic_aggregate(_update(local_pref=200)))
+    assert [p.attr_type for p in codec.problems] == [6]
+    verdict = judge_update(codec, EBGP)
+    assert isinstance(verdict, UpdateMessageError)
+    assert [p.attr_type for p in verdict.problems] == [6, 5]
+    assert verdict.action == ErrorAction.ATTRIBUTE_DISCARD
+    assert verdict.update is not None and verdict.update.attributes.local_pref is None
+
+
+def test_one_verdict_takes_the_strongest_action_of_both_sides() -> None:
+    raw = _with_bad_atomic_aggregate(_update(as_path=AsPath.sequence(65099)))
+    verdict = judge_update(_codec_error(raw), EBGP)
+    assert isinstance(verdict, UpdateMessageError)
+    assert [(p.attr_type, p.action) for p in verdict.problems] == [
+        (6, ErrorAction.ATTRIBUTE_DISCARD),
+        (2, ErrorAction.TREAT_AS_WITHDRAW),  # first AS is not the peer (RFC 7606 §7.2)
+    ]
+    assert verdict.action == ErrorAction.TREAT_AS_WITHDRAW and verdict.subcode == 11
+
+
+def test_one_verdict_passes_a_clean_update_and_drops_families_not_accepted() -> None:
+    update = _update()
+    assert judge_update(update, EBGP) is update
+    v6_only = SessionView(peer_as=65001, local_as=65000, families=frozenset({(2, 1)}))
+    verdict = judge_update(update, v6_only)
+    assert isinstance(verdict, Update) and verdict.nlri == ()
+    codec = _codec_error(_with_bad_atomic_aggregate(update))
+    assert judge_update(codec, EBGP) is codec  # nothing for the session to add

@@ -1,56 +1,30 @@
-"""The asyncio adapter around ``Peer``: the only module of ``speakers`` that does I/O.
-
-After every input (bytes, a connection coming or going, a timer) the adapter drains each
-FSM of the peer: bytes go to that FSM's TCP connection, ``ConnectRequested`` starts a dial,
-``CloseRequested`` closes, and everything else goes to the speaker's ``on_event``. Then it
-resolves collisions and re-arms one timer at the earliest deadline (aioquic's
+"""``PeerTransport``: the asyncio adapter that runs one ``Peer`` (aioquic's
 ``asyncio/protocol.py`` shape).
 
-Sockets: each speaker binds its own address (127.x.y.z, ::1 or a namespace address) for
-both listening and dialing, sets TCP_NODELAY, and optionally TCP-MD5 (RFC 2385) per
-neighbor through Linux's ``TCP_MD5SIG``.
+After every input (bytes, a connection coming or going, a timer) the adapter drains each
+FSM of the peer (``_pump``/``_drain``): bytes go to that FSM's connection,
+``ConnectRequested`` starts a dial, ``CloseRequested`` closes gracefully, and everything
+else goes to the speaker's ``on_event``. Then it resolves collisions and re-arms one timer
+at the earliest deadline (``_arm_timer``). ``Connection`` is one TCP (or in-memory)
+connection: the asyncio protocol, its byte counts and its graceful close.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import fcntl
-import ipaddress
 import socket
 import struct
 import termios
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
-from .memnet import MemoryNetwork, MemoryTransport
-from .session import CloseRequested, ConnectRequested, Session, SessionEvent, State, Timer
-from .session.peer import COLLISION_REFUSAL, REFUSAL, Peer
-from .wire.prefix import IPAddress
-
-TCP_MD5SIG = getattr(socket, "TCP_MD5SIG", 14)  # linux/tcp.h
-_TCP_MD5SIG_MAXKEYLEN = 80
-
-
-def md5sig_option(peer: IPAddress, key: bytes) -> bytes:
-    """``struct tcp_md5sig`` for ``setsockopt(IPPROTO_TCP, TCP_MD5SIG, ...)`` (RFC 2385)."""
-    if len(key) > _TCP_MD5SIG_MAXKEYLEN:
-        raise ValueError(f"TCP-MD5 key of {len(key)} octets exceeds {_TCP_MD5SIG_MAXKEYLEN}")
-    if peer.version == 4:
-        addr = struct.pack("=H", socket.AF_INET) + b"\0\0" + peer.packed
-    else:
-        addr = struct.pack("=H", socket.AF_INET6) + b"\0\0" + b"\0" * 4 + peer.packed + b"\0" * 4
-    storage = addr + bytes(128 - len(addr))  # struct sockaddr_storage
-    return (
-        storage
-        + struct.pack("=BBHI", 0, 0, len(key), 0)
-        + key
-        + bytes(_TCP_MD5SIG_MAXKEYLEN - len(key))
-    )
-
-
-def set_md5(sock: socket.socket, peer: IPAddress, password: str) -> None:
-    sock.setsockopt(socket.IPPROTO_TCP, TCP_MD5SIG, md5sig_option(peer, password.encode()))
+from ..memnet import MemoryNetwork, MemoryTransport
+from ..session import CloseRequested, ConnectRequested, Session, SessionEvent, State, Timer
+from ..session.peer import COLLISION_REFUSAL, REFUSAL, Peer
+from ..wire.prefix import IPAddress
+from .tcp_md5 import set_md5
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +41,11 @@ class Endpoint:
 CLOSE_GRACE_S = 2.0  # after our NOTIFICATION, how long the peer has to close its side
 
 
-class _Protocol(asyncio.Protocol):
-    def __init__(self, owner: PeerTransport, session: Session | None) -> None:
+class Connection(asyncio.Protocol):
+    """One TCP connection (or in-memory one). ``owner`` is None while a listener has not
+    yet handed it to the neighbor's ``PeerTransport``; input before then is dropped."""
+
+    def __init__(self, owner: PeerTransport | None, session: Session | None) -> None:
         self.owner = owner
         self.session = session
         self.transport: asyncio.Transport | None = None
@@ -92,12 +69,13 @@ class _Protocol(asyncio.Protocol):
         if self.pending:
             self.early.append(data)
             return
-        self.owner._on_data(self, data)
+        if self.owner is not None:
+            self.owner._on_data(self, data)
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.lost.done():
             self.lost.set_result(None)
-        if not self.pending:
+        if not self.pending and self.owner is not None:
             self.owner._on_lost(self)
 
     def eof_received(self) -> bool:
@@ -143,7 +121,10 @@ class _Protocol(asyncio.Protocol):
         if sock is None:
             return 0
         try:
-            return struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.FIONREAD, b"\0\0\0\0"))[0]
+            waiting: int = struct.unpack(
+                "i", fcntl.ioctl(sock.fileno(), termios.FIONREAD, b"\0\0\0\0")
+            )[0]
+            return waiting
         except OSError:
             return 0
 
@@ -167,12 +148,12 @@ class PeerTransport:
         self.network = network  # None: real TCP; else the in-memory network (memnet.py)
         self.on_event = on_event
         self.loop = loop or asyncio.get_running_loop()
-        self._conns: dict[int, _Protocol] = {}  # id(session) -> its connection
+        self._conns: dict[int, Connection] = {}  # id(session) -> its connection
         self._dial: asyncio.Task[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._closed = False
         self._pumping = False
-        self._finishing: set[_Protocol] = set()  # closing gracefully (``_Protocol.finish``)
+        self._finishing: set[Connection] = set()  # closing gracefully (``Connection.finish``)
 
     # --- control ------------------------------------------------------------------------
 
@@ -232,7 +213,7 @@ class PeerTransport:
 
     # --- incoming connections (from the speaker's listener) ------------------------------
 
-    def accept(self, proto: _Protocol) -> None:
+    def accept(self, proto: Connection) -> None:
         session = self.peer.accept(self.loop.time())
         if session is None:
             established = self.peer.state is State.ESTABLISHED
@@ -251,14 +232,14 @@ class PeerTransport:
 
     # --- I/O callbacks -------------------------------------------------------------------
 
-    def _on_data(self, proto: _Protocol, data: bytes) -> None:
+    def _on_data(self, proto: Connection, data: bytes) -> None:
         session = proto.session
         if session is None or self._conns.get(id(session)) is not proto:
             return
         session.receive_data(data, self.loop.time())
         self._pump()
 
-    def _on_lost(self, proto: _Protocol) -> None:
+    def _on_lost(self, proto: Connection) -> None:
         session = proto.session
         if session is None or self._conns.get(id(session)) is not proto:
             return
@@ -280,7 +261,7 @@ class PeerTransport:
                 set_md5(sock, ep.remote_address, ep.md5_password)
             async with asyncio.timeout(ep.connect_timeout_s):
                 await self.loop.sock_connect(sock, (str(ep.remote_address), ep.port))
-            proto = _Protocol(self, session)
+            proto = Connection(self, session)
             proto.pending = True
             await self.loop.create_connection(lambda: proto, sock=sock)
         except (OSError, TimeoutError):
@@ -309,7 +290,7 @@ class PeerTransport:
     def _connect_memory(self, session: Session) -> None:
         ep = self.endpoint
         assert self.network is not None
-        proto = _Protocol(self, session)
+        proto = Connection(self, session)
         try:
             self.network.connect(ep.local_address, ep.remote_address, ep.port, proto)
         except ConnectionRefusedError:
@@ -324,8 +305,10 @@ class PeerTransport:
         self.peer.connection_made(self.loop.time())
         self._pump()
 
-    def in_flight(self) -> tuple[int, int]:
-        """(bytes sent, bytes received) over this peer's current connections."""
+    def bytes_sent_received(self) -> tuple[int, int]:
+        """(bytes sent, bytes received) so far over this peer's current connections:
+        running totals, not what is in flight (that is the difference between the two
+        ends' totals, summed over a region: ``Shard.balance``)."""
         sent = sum(p.bytes_sent for p in self._conns.values())
         received = sum(p.bytes_received for p in self._conns.values())
         return sent, received
@@ -381,7 +364,7 @@ class PeerTransport:
                 if proto is not None:
                     proto.finish()  # what is buffered, then FIN; the peer closes its side
                     self._finishing.add(proto)
-                    proto.lost.add_done_callback(lambda _, p=proto: self._finishing.discard(p))
+                    proto.lost.add_done_callback(partial(_forget, self._finishing, proto))
             else:
                 self.on_event(session, event)
 
@@ -394,76 +377,5 @@ class PeerTransport:
             self._timer = self.loop.call_at(min(deadlines), self._on_timer)
 
 
-class Listener:
-    """One speaker's listening socket: hands each incoming connection to the
-    ``PeerTransport`` of the neighbor at the remote address, and refuses strangers."""
-
-    def __init__(self, address: IPAddress, port: int, network: MemoryNetwork | None = None) -> None:
-        self.address = address
-        self.port = port
-        self.network = network
-        self.peers: dict[IPAddress, PeerTransport] = {}
-        self._server: asyncio.Server | None = None
-        self._sock: socket.socket | None = None
-
-    async def start(self) -> None:
-        if self.network is not None:
-            self.port = self.network.listen(self.address, self.port, self._accept_memory)
-            return
-        family = socket.AF_INET if self.address.version == 4 else socket.AF_INET6
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((str(self.address), self.port))
-            for remote, pt in self.peers.items():
-                if pt.endpoint.md5_password:
-                    set_md5(sock, remote, pt.endpoint.md5_password)
-            sock.listen(512)
-            sock.setblocking(False)
-        except BaseException:
-            sock.close()  # e.g. the address is in use: no socket left for the GC to find
-            raise
-        self._sock = sock
-        self.port = sock.getsockname()[1]
-        loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(self._factory, sock=sock)
-
-    def _factory(self) -> _Protocol:
-        return _IncomingProtocol(self)
-
-    def _accept_memory(self, transport: asyncio.Transport) -> None:
-        proto = _IncomingProtocol(self)
-        transport.protocol = proto  # type: ignore[attr-defined]
-        proto.connection_made(transport)
-
-    def close(self) -> None:
-        if self.network is not None:
-            self.network.unlisten(self.address, self.port)
-        if self._server is not None:
-            self._server.close()
-
-
-class _IncomingProtocol(_Protocol):
-    def __init__(self, listener: Listener) -> None:
-        super().__init__(owner=None, session=None)  # type: ignore[arg-type]
-        self.listener = listener
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        super().connection_made(transport)
-        host = transport.get_extra_info("peername")[0]
-        with contextlib.suppress(ValueError):
-            remote = ipaddress.ip_address(host.split("%")[0])
-            pt = self.listener.peers.get(remote)
-            if pt is not None:
-                pt.accept(self)
-                return
-        self.write(REFUSAL)  # RFC 4486 §4: Connection Rejected, not a configured peer
-        self.close()
-
-    def data_received(self, data: bytes) -> None:
-        if self.owner is not None:
-            super().data_received(data)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self.owner is not None:
-            super().connection_lost(exc)
+def _forget(finishing: set[Connection], proto: Connection, _: asyncio.Future[None]) -> None:
+    finishing.discard(proto)  # closed: nothing left to wait for (``wait_finished``)

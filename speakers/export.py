@@ -1,0 +1,237 @@
+"""Export: what each established neighbor is sent, once per burst of input, in few UPDATEs.
+
+Every route change marks its prefix (``ExportQueue.mark``); a session coming up, a
+ROUTE-REFRESH, a drain or a link-capacity change asks for whole families again
+(``ExportQueue.refresh``). The speaker runs a flush once the burst is processed
+(``ExportQueue.delay_s``: at once, or after the MRAI); ``Exporter.flush`` then works out,
+per established neighbor, what export policy (``policy.py``) advertises for each prefix,
+keeps what the neighbor's Adj-RIB-Out says changed, and packs the changes into as few
+UPDATEs as possible (``pack_updates``: ``pack_announce``/``pack_withdraw``). So one burst
+of input becomes a few messages, not one per prefix.
+
+With ``summary_only`` aggregates (``aggregate.py``), a prefix inside an active aggregate
+is not exported to the neighbors the aggregate suppresses it toward.
+
+``FlushCache`` is what one flush works out once and shares between neighbors: a leaf's
+uplink switch exports the same routes to dozens of leaves. Everything but the prefix
+list, aggregate suppression and not sending a route back to where it came from depends
+only on the best path, the multipath set, the family and the neighbor's export signature
+(``policy.export_signature``), so every prefix and neighbor that share them get the same
+``Advertised`` object (one export computation and one copy in memory per UPDATE's worth
+of prefixes), and neighbors that get the same routes get the same encoded UPDATEs.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+
+from .aggregate import Aggregate, AggregateTable
+from .neighbor import Neighbor
+from .policy import ExportSettings, export_allows, export_path, export_signature
+from .rib import Advertised, LocRib
+from .wire import (
+    CodecContext,
+    PathAttributes,
+    Prefix,
+    pack_announce,
+    pack_announce_dual,
+    pack_withdraw,
+)
+from .wire.prefix import IPV4_UNICAST, IPAddress, IPv4Address, unicast_family
+
+Family = tuple[int, int]  # (AFI, SAFI)
+
+
+class ExportQueue:
+    """The prefixes changed and the families asked for again since the last flush, and
+    when the next flush is due. No clock: the caller passes ``now`` (loop time)."""
+
+    def __init__(self, mrai_s: float, rng: random.Random) -> None:
+        self.mrai_s = mrai_s
+        self._rng = rng
+        self._dirty: set[Prefix] = set()
+        self._refresh: dict[str, set[Family]] = defaultdict(set)
+        self._last_flush = 0.0
+
+    @property
+    def pending(self) -> bool:
+        """Prefixes changed and not yet exported."""
+        return bool(self._dirty)
+
+    def mark(self, prefix: Prefix) -> None:
+        self._dirty.add(prefix)
+
+    def refresh(self, neighbor: str, families: Iterable[Family]) -> None:
+        """Send ``neighbor`` every route of ``families`` at the next flush, changed or not
+        (those its Adj-RIB-Out already holds are skipped there unless reset)."""
+        self._refresh[neighbor].update(families)
+
+    def delay_s(self, now: float) -> float | None:
+        """Seconds until the next flush may run: None for at once (no MRAI), else the
+        MRAI after the last flush, jittered (RFC 4271 §10: 0.75 to 1 times)."""
+        if self.mrai_s <= 0:
+            return None
+        jittered = self.mrai_s * self._rng.uniform(0.75, 1.0)
+        return max(0.0, self._last_flush + jittered - now)
+
+    def take(self, now: float) -> tuple[set[Prefix], dict[str, set[Family]]]:
+        """What the flush starting ``now`` exports: dirty prefixes and refresh requests."""
+        self._last_flush = now
+        dirty, self._dirty = self._dirty, set()
+        refresh, self._refresh = self._refresh, defaultdict(set)
+        return dirty, refresh
+
+
+@dataclass
+class FlushCache:
+    """What one flush shares between neighbors (module docstring): the aggregates that
+    may suppress each prefix, each prefix's route key, the ``Advertised`` per export
+    signature and route key, and the encoded UPDATEs per (codec, attributes, next hop,
+    prefixes)."""
+
+    summary: dict[Prefix, tuple[Aggregate, ...]] = field(default_factory=dict)
+    keys: dict[Prefix, tuple[int, ...]] = field(default_factory=dict)
+    adverts: dict[tuple[object, ...], dict[tuple[int, ...], Advertised | None]] = field(
+        default_factory=dict
+    )
+    packed: dict[tuple[object, ...], list[bytes]] = field(default_factory=dict)
+
+
+class Exporter:
+    """Runs flushes over a speaker's Loc-RIB (module docstring). ``settings`` is replaced
+    when the speaker is drained or undrained."""
+
+    def __init__(
+        self, loc_rib: LocRib, aggregates: AggregateTable, settings: ExportSettings
+    ) -> None:
+        self.loc_rib = loc_rib
+        self.aggregates = aggregates
+        self.settings = settings
+
+    def flush(
+        self,
+        neighbors: Iterable[Neighbor],
+        dirty: set[Prefix],
+        refresh: dict[str, set[Family]],
+    ) -> Iterator[tuple[Neighbor, list[bytes]]]:
+        """Per established neighbor, the UPDATEs telling it what changed among ``dirty``
+        and, for its families in ``refresh``, whatever its Adj-RIB-Out does not hold yet.
+        One neighbor at a time: the caller sends each before the next is worked out."""
+        cache = FlushCache()
+        ordered = sorted(dirty)
+        for nb in neighbors:
+            if not nb.established or nb.transport is None or nb.info is None:
+                continue
+            families = refresh.get(nb.config.name, set())
+            prefixes: Iterable[Prefix] = ordered
+            if families:
+                more = {d.prefix for d in self.loc_rib if unicast_family(d.prefix) in families}
+                more |= {p for p, _ in nb.adj_out.items() if unicast_family(p) in families}
+                prefixes = sorted(more.union(dirty))
+            yield nb, self.updates_for(nb, prefixes, cache)
+
+    def updates_for(
+        self, nb: Neighbor, prefixes: Iterable[Prefix], cache: FlushCache
+    ) -> list[bytes]:
+        """The UPDATEs that tell ``nb`` what changed among ``prefixes`` (sorted); its
+        Adj-RIB-Out records them as sent."""
+        negotiated = nb.peer.primary.negotiated
+        if negotiated is None:
+            return []
+        announce: dict[tuple[PathAttributes, IPAddress], list[Prefix]] = defaultdict(list)
+        withdraw: dict[Family, list[Prefix]] = defaultdict(list)
+        adverts = cache.adverts.setdefault(export_signature(nb.config), {})
+        for prefix in prefixes:
+            family = unicast_family(prefix)
+            if family not in negotiated.families:
+                continue
+            advert = self._advert(nb, prefix, adverts, cache)
+            if not nb.adj_out.set(prefix, advert):
+                continue
+            if advert is None:
+                withdraw[family].append(prefix)
+            else:
+                announce[(advert.attributes, advert.next_hop)].append(prefix)
+        return pack_updates(announce, withdraw, negotiated.codec, cache.packed)
+
+    def _advert(
+        self,
+        nb: Neighbor,
+        prefix: Prefix,
+        adverts: dict[tuple[int, ...], Advertised | None],
+        cache: FlushCache,
+    ) -> Advertised | None:
+        """What we advertise to ``nb`` for ``prefix`` now, or None; ``adverts``: this
+        flush's cache for ``nb``'s export signature (module docstring)."""
+        dest = self.loc_rib.get(prefix)
+        if dest is None or dest.best is None:
+            return None
+        if not export_allows(nb.config, prefix, dest.best):
+            return None
+        if self.aggregates:
+            suppressing = cache.summary.get(prefix)
+            if suppressing is None:
+                suppressing = cache.summary[prefix] = self.aggregates.suppressing(prefix)
+            if any(agg.suppresses_toward(nb.config.name) for agg in suppressing):
+                return None  # summary-only: the aggregate goes instead (aggregate.py)
+        key = cache.keys.get(prefix)
+        if key is None:
+            key = (len(prefix.packed), id(dest.best), *map(id, dest.multipath))
+            cache.keys[prefix] = key
+        if key not in adverts:
+            adverts[key] = export_path(nb.config, self.settings, dest.best, dest.multipath, prefix)
+        return adverts[key]
+
+
+def pack_updates(
+    announce: dict[tuple[PathAttributes, IPAddress], list[Prefix]],
+    withdraw: dict[Family, list[Prefix]],
+    codec: CodecContext,
+    packed: dict[tuple[object, ...], list[bytes]],
+) -> list[bytes]:
+    """Withdrawals, then announcements grouped by attributes, as few UPDATEs as fit.
+
+    IPv4 and IPv6 routes with the same attributes share an UPDATE where they fit
+    (``pack_announce_dual``); ``packed`` (one per flush) hands neighbors that get the
+    same routes the same bytes, encoded once."""
+    messages: list[bytes] = []
+    for family_prefixes in withdraw.values():
+        messages += pack_withdraw(family_prefixes, codec)
+    order: dict[PathAttributes, None] = {}
+    ipv4: dict[PathAttributes, tuple[IPv4Address, list[Prefix]]] = {}
+    ipv6: dict[PathAttributes, tuple[IPAddress, list[Prefix]]] = {}
+    alone: list[tuple[PathAttributes, IPAddress, list[Prefix]]] = []
+    for (attrs, hop), group in announce.items():
+        order[attrs] = None
+        if isinstance(hop, IPv4Address) and unicast_family(group[0]) == IPV4_UNICAST:
+            if attrs not in ipv4:
+                ipv4[attrs] = (hop, group)
+                continue
+        elif attrs not in ipv6:
+            ipv6[attrs] = (hop, group)
+            continue
+        alone.append((attrs, hop, group))  # one next hop per family and neighbor: rare
+    for attrs in order:
+        v4, v6 = ipv4.get(attrs), ipv6.get(attrs)
+        key = (codec, id(attrs), v4 and (v4[0], tuple(v4[1])), v6 and (v6[0], tuple(v6[1])))
+        messages_for = packed.get(key)
+        if messages_for is None:
+            if v4 is not None and v6 is not None:
+                v4_attrs = replace(attrs, next_hop=v4[0])
+                messages_for = pack_announce_dual(v4_attrs, v4[1], v6[1], codec, next_hop=v6[0])
+            elif v4 is not None:
+                messages_for = pack_announce(replace(attrs, next_hop=v4[0]), v4[1], codec)
+            else:
+                assert v6 is not None
+                messages_for = pack_announce(attrs, v6[1], codec, next_hop=v6[0])
+            packed[key] = messages_for
+        messages += messages_for
+    for attrs, hop, group in alone:
+        if isinstance(hop, IPv4Address) and unicast_family(group[0]) == IPV4_UNICAST:
+            messages += pack_announce(replace(attrs, next_hop=hop), group, codec)
+        else:
+            messages += pack_announce(attrs, group, codec, next_hop=hop)
+    return messages

@@ -1,0 +1,101 @@
+"""``Neighbor``: what a speaker keeps about one configured neighbor while it runs.
+
+The session (``Peer``, driven by its ``PeerTransport``), the Adj-RIBs that hold what was
+received from and sent to it, and the counters ``bagctl`` and the runtimes read. The
+speaker updates it on each session event (``session_established``, ``session_down``,
+``update_received``) and export (``updates_sent``); nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+
+from .config import NeighborConfig, SpeakerConfig
+from .rib import AdjRibIn, AdjRibOut, PeerInfo
+from .session import Negotiated, SessionConfig, SessionDown, State
+from .session.peer import Peer
+from .transport import PeerTransport
+
+
+@dataclass
+class Neighbor:
+    """Runtime state of one configured neighbor."""
+
+    config: NeighborConfig
+    peer: Peer
+    transport: PeerTransport | None = None
+    info: PeerInfo | None = None  # set once established
+    adj_in: AdjRibIn = field(default_factory=AdjRibIn)
+    adj_out: AdjRibOut = field(default_factory=AdjRibOut)
+    established_at: float | None = None  # time.monotonic() when last established
+    last_down: str = ""
+    updates_in: int = 0
+    updates_out: int = 0
+    flaps: int = 0
+    # UPDATEs over the current session only, zeroed when it is established and when it
+    # goes down: summed over a region, out minus in is what is in flight (runtimes use it
+    # where byte counts would include KEEPALIVEs, which change no route).
+    session_updates_in: int = 0
+    session_updates_out: int = 0
+
+    @classmethod
+    def configured(
+        cls, config: NeighborConfig, speaker: SpeakerConfig, rng: random.Random
+    ) -> Neighbor:
+        """The neighbor as ``speaker``'s configuration sets it up, its session idle."""
+        session = SessionConfig(
+            local_as=speaker.asn,
+            router_id=speaker.router_id,
+            peer_as=config.remote_as,
+            hold_time_s=speaker.hold_time_s if config.hold_time_s is None else config.hold_time_s,
+            connect_retry_s=speaker.connect_retry_s,
+            idle_hold_s=min(1.0, speaker.connect_retry_s),
+            passive=config.passive,
+            local_addresses=frozenset({config.local_address}),
+        )
+        return cls(config, Peer(session, rng=rng, name=config.name))
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def established(self) -> bool:
+        return self.peer.primary.state is State.ESTABLISHED
+
+    def update_received(self) -> None:
+        self.updates_in += 1
+        self.session_updates_in += 1
+
+    def updates_sent(self, count: int) -> None:
+        self.updates_out += count
+        self.session_updates_out += count
+
+    def session_established(self, negotiated: Negotiated, local_as: int) -> None:
+        """A new session: its routes start from nothing (RFC 4271 §9: nothing is assumed
+        advertised), so the Adj-RIB-Out is emptied and everything is sent again."""
+        self.info = PeerInfo(
+            self.config.name,
+            self.config.address,
+            negotiated.peer_as,
+            negotiated.peer_router_id,
+            ebgp=negotiated.peer_as != local_as,
+        )
+        self.established_at = time.monotonic()
+        self.session_updates_in = self.session_updates_out = 0
+        self.adj_out.clear()
+
+    def session_down(self, event: SessionDown) -> None:
+        """An established session ended: counted, and why. The speaker then withdraws
+        what it received (``adj_in``) and calls ``forget_session``."""
+        self.session_updates_in = self.session_updates_out = 0
+        self.flaps += 1
+        self.last_down = event.reason.value + (
+            f": {event.notification}" if event.notification else ""
+        )
+
+    def forget_session(self) -> None:
+        self.adj_out.clear()
+        self.info = None

@@ -1,0 +1,175 @@
+"""``Routes``: a speaker's Loc-RIB, FIB and aggregates, and the one way routes change them.
+
+Inputs are a neighbor's UPDATE or withdrawal (through import policy into its Adj-RIB-In
+and the Loc-RIB), and our own originations. Every ``RouteChange`` then takes the same
+path (``apply``): the FIB is updated (UCMP weights from the multipaths' link bandwidth),
+the prefix is marked for export (``export.ExportQueue``), the aggregates covering it
+update their contributors, and the ``route_events`` observers hear of it. At the end of
+the batch each touched aggregate is re-evaluated and its path installed, rebuilt or
+withdrawn (``origination.sync_aggregate``), itself a ``RouteChange`` like any other.
+An aggregate's more-specifics stay in our FIB (its best path is local, so it is not
+installed: we forward by the specifics). No I/O, and the FIB's clock is injected
+(``clock_ns``): the speaker is told (``schedule_export``) that something waits for export,
+and decides when.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+
+from .aggregate import AggregateState, AggregateTable
+from .config import SpeakerConfig
+from .export import ExportQueue
+from .fib import Fib, FibChange
+from .neighbor import Neighbor
+from .origination import originated_path, sync_aggregate
+from .policy import import_accepts
+from .rib import LocRib, Path, RouteChange, local_source
+from .rib.path import LOCAL_NAME
+from .wire import Prefix, Update
+from .wire.prefix import IPAddress
+
+
+class Routes:
+    """The routing state of one speaker (module docstring)."""
+
+    def __init__(
+        self,
+        config: SpeakerConfig,
+        neighbors: Mapping[str, Neighbor],
+        exports: ExportQueue,
+        schedule_export: Callable[[], None],
+        clock_ns: Callable[[], int] = time.monotonic_ns,
+        fib_change_log: int = 1 << 17,
+    ) -> None:
+        self.asn = config.asn
+        self.loc_rib = LocRib(config.multipath)
+        default_bps = config.default_bandwidth_bps
+        self.fib = Fib(
+            config.missing_bandwidth,
+            config.max_group_size,
+            clock_ns,
+            default_bandwidth_bytes_per_s=None if default_bps is None else default_bps / 8,
+            change_log_size=fib_change_log,
+        )
+        self.aggregates = AggregateTable(config.aggregates)
+        self.local = local_source(config.asn, config.router_id)
+        self.route_events: list[Callable[[RouteChange], None]] = []  # every RouteChange
+        self._neighbors = neighbors
+        self._exports = exports
+        self._schedule_export = schedule_export
+
+    # --- from neighbors -------------------------------------------------------------------
+
+    def receive(self, nb: Neighbor, update: Update) -> None:
+        """An UPDATE from ``nb`` (established): withdrawals, then announcements."""
+        assert nb.info is not None
+        name = nb.config.name
+        changes: list[RouteChange | None] = []
+        for prefix in update.withdrawn_all:
+            nb.adj_in.set(prefix, None)
+            changes.append(self.loc_rib.set_path(prefix, name, None))
+        if update.announced:
+            attrs = update.attributes
+            ok = import_accepts(attrs, self.asn, nb.config.import_policy)
+            policy = nb.config.import_policy.prefix_list
+            groups: list[tuple[tuple[Prefix, ...], IPAddress | None]] = [
+                (update.nlri, attrs.next_hop)
+            ]
+            if update.mp_reach is not None:
+                groups.append((update.mp_reach.nlri, update.mp_reach.next_hop))
+            for prefixes, hop in groups:
+                # One Path per next hop of the UPDATE, shared by its prefixes (a Path holds
+                # no prefix): that is most of a route's memory saved.
+                shared = Path.build(nb.info, attrs, hop) if ok and prefixes else None
+                for prefix in prefixes:
+                    path = shared if policy is None or policy.permits(prefix) else None
+                    # path None: rejected by import policy, as if withdrawn (RFC 4271 §9.1.2)
+                    nb.adj_in.set(prefix, path)
+                    changes.append(self.loc_rib.set_path(prefix, name, path))
+        self.apply(changes)
+
+    def withdraw(self, nb: Neighbor, prefixes: Iterable[Prefix]) -> None:
+        """Withdraw ``nb``'s paths for ``prefixes`` (treat-as-withdraw, session down)."""
+        changes = []
+        for prefix in prefixes:
+            nb.adj_in.set(prefix, None)
+            changes.append(self.loc_rib.set_path(prefix, nb.config.name, None))
+        self.apply(changes)
+
+    # --- our own --------------------------------------------------------------------------
+
+    def originate(
+        self, prefix: Prefix, bandwidth_bps: float | None, communities: tuple[int, ...] = ()
+    ) -> None:
+        path = originated_path(self.local, bandwidth_bps, communities)
+        state = self.aggregates.get(prefix)
+        if state is not None:
+            state.path = None  # the originated route takes the aggregate's place (same key)
+        self.apply([self.loc_rib.set_path(prefix, self.local.name, path)])
+
+    def withdraw_origin(self, prefix: Prefix) -> None:
+        state = self.aggregates.get(prefix)
+        dest = self.loc_rib.get(prefix)
+        if state is not None and dest is not None and dest.paths.get(LOCAL_NAME) is state.path:
+            return  # only the aggregate is there: nothing of ours was originated
+        self.apply([self.loc_rib.set_path(prefix, self.local.name, None)])
+        if state is not None:
+            self.sync_aggregates([state])  # the aggregate comes back if still active
+
+    def sync_aggregates(self, states: Iterable[AggregateState] | None = None) -> None:
+        """Re-evaluate ``states`` (None: every active aggregate, as after a change of link
+        capacity, which caps each neighbor's share: ``aggregate.py``)."""
+        if states is None:
+            states = [s for s in self.aggregates.states.values() if s.active]
+        self.apply(
+            [
+                sync_aggregate(s, self.loc_rib, self.local, self._capacity_bytes_per_s)
+                for s in states
+            ]
+        )
+
+    # --- every change ---------------------------------------------------------------------
+
+    def apply(self, changes: Iterable[RouteChange | None]) -> None:
+        """FIB, export, aggregates and observers for each change (module docstring)."""
+        touched = False
+        aggregates: dict[Prefix, AggregateState] = {}
+        for change in changes:
+            if change is None:
+                continue
+            touched = True
+            self._update_fib(change)
+            self._exports.mark(change.prefix)
+            if self.aggregates:
+                for state in self.aggregates.route_changed(
+                    change.prefix, change.new_best, change.new_multipath
+                ):
+                    aggregates[state.aggregate.prefix] = state
+            for listener in self.route_events:
+                listener(change)
+        if touched:
+            self._schedule_export()
+        if aggregates:
+            # Once per burst, not per prefix. Whether a contributor is suppressed follows
+            # its aggregate being active, which only changes with a contributor arriving or
+            # leaving: those prefixes are already dirty, so no extra export is needed.
+            self.sync_aggregates(aggregates.values())
+
+    def _update_fib(self, change: RouteChange) -> FibChange | None:
+        best = change.new_best
+        if best is None or best.source.local or best.next_hop is None:
+            return self.fib.remove(change.prefix)
+        members = []
+        key = []
+        for p in change.new_multipath:
+            if p.next_hop is not None:
+                members.append((p.next_hop, p.link_bandwidth))
+                key.append((p.hop_key, p.link_bandwidth))
+        return self.fib.install(change.prefix, members, tuple(key))
+
+    def _capacity_bytes_per_s(self, source: str) -> float | None:
+        nb = self._neighbors.get(source)
+        capacity = None if nb is None else nb.config.link_capacity_bps
+        return None if capacity is None else capacity / 8

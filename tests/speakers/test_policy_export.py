@@ -1,0 +1,172 @@
+"""Import/export policy (policy.py) and export timing and packing (export.py), without sockets."""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+
+import pytest
+
+from speakers.config import ExportPolicy, ImportPolicy, NeighborConfig, PrefixList, PrefixListEntry
+from speakers.export import ExportQueue, pack_updates
+from speakers.policy import (
+    DrainMethod,
+    ExportSettings,
+    export_allows,
+    export_path,
+    export_signature,
+    import_accepts,
+)
+from speakers.rib import Path, PeerInfo
+from speakers.ucmp import ReadvertiseMode
+from speakers.wire import (
+    DEFAULT_CONTEXT,
+    AsPath,
+    LinkBandwidth,
+    MessageReader,
+    Origin,
+    PathAttributes,
+    Prefix,
+    Update,
+    decode_message,
+)
+
+V4 = ipaddress.IPv4Address
+G = 1e9
+P4, P6 = Prefix.parse("10.1.0.0/24"), Prefix.parse("2001:db8:1::/64")
+US = 65000
+
+
+def neighbor(name: str = "n", remote_as: int = 65002, **export: object) -> NeighborConfig:
+    return NeighborConfig(
+        name=name,
+        address=V4("192.0.2.2"),
+        remote_as=remote_as,
+        local_address=V4("192.0.2.1"),
+        link_capacity_bps=800 * G,
+        export=ExportPolicy(**export),  # type: ignore[arg-type]
+    )
+
+
+def received(source: str = "up", asn: int = 65001, bandwidth_bps: float = 400 * G) -> Path:
+    info = PeerInfo(source, V4("198.51.100.1"), asn, V4("10.255.0.1"), ebgp=True)
+    attrs = PathAttributes(
+        origin=Origin.IGP,
+        as_path=AsPath.sequence(asn),
+        next_hop=info.address,
+        med=5,
+        local_pref=300,
+        ext_communities=(LinkBandwidth.from_bps(bandwidth_bps, asn),),
+    )
+    return Path.build(info, attrs, info.address)
+
+
+# --- import ------------------------------------------------------------------------------
+
+
+def test_import_refuses_an_as_loop_unless_allowas_in_permits_it() -> None:
+    looped = PathAttributes(origin=Origin.IGP, as_path=AsPath.sequence(65001, US, 65003))
+    assert import_accepts(looped, 65009, ImportPolicy())
+    assert not import_accepts(looped, US, ImportPolicy())
+    assert import_accepts(looped, US, ImportPolicy(allowas_in=1))
+    assert not import_accepts(PathAttributes(origin=Origin.IGP), 65009, ImportPolicy())
+
+
+# --- export ------------------------------------------------------------------------------
+
+
+def test_export_rewrites_for_ebgp() -> None:
+    best = received()
+    advert = export_path(neighbor(prepend=1), ExportSettings(US), best, (best,), P4)
+    assert advert is not None and advert.next_hop == V4("192.0.2.1")
+    attrs = advert.attributes
+    assert str(attrs.as_path) == f"{US} {US} 65001"  # ours, one prepend, the path
+    assert attrs.med is None and attrs.local_pref is None and attrs.next_hop is None
+    (lb,) = attrs.ext_communities
+    assert isinstance(lb, LinkBandwidth) and lb.bps == pytest.approx(400 * G, rel=2**-24)
+
+
+def test_export_drained_keeps_the_route_but_less_attractive() -> None:
+    best = received()
+    zero = ExportSettings(US, drain=DrainMethod.LINK_BANDWIDTH_ZERO)
+    advert = export_path(neighbor(), zero, best, (best,), P4)
+    assert advert is not None
+    (lb,) = advert.attributes.ext_communities
+    assert isinstance(lb, LinkBandwidth) and lb.bps == 0.0  # RFC 10005 §3.1
+    longer = ExportSettings(US, drain=DrainMethod.AS_PATH_PREPEND, drain_prepend=3)
+    advert = export_path(neighbor(), longer, best, (best,), P4)
+    assert advert is not None and advert.attributes.as_path is not None
+    assert advert.attributes.as_path.length == 5  # ours four times, then 65001
+
+
+def test_export_refusals() -> None:
+    best = received(source="n")
+    assert not export_allows(neighbor("n"), P4, best)  # not back to where it came from
+    only_p6 = PrefixList((PrefixListEntry(P6),))
+    assert not export_allows(neighbor("m", prefix_list=only_p6), P4, best)
+    assert export_allows(neighbor("m", prefix_list=only_p6), P6, best)
+    # Sender-side loop detection: the neighbor's AS is already in the path.
+    assert export_path(neighbor(remote_as=65001), ExportSettings(US), best, (best,), P4) is None
+
+
+def test_ipv6_route_over_an_ipv4_session_gets_a_mapped_or_configured_next_hop() -> None:
+    best = received()
+    advert = export_path(neighbor(), ExportSettings(US), best, (best,), P6)
+    assert advert is not None and advert.next_hop == ipaddress.IPv6Address("::ffff:192.0.2.1")
+    configured = ExportSettings(US, next_hop_ipv6=ipaddress.IPv6Address("2001:db8::1"))
+    advert = export_path(neighbor(), configured, best, (best,), P6)
+    assert advert is not None and advert.next_hop == ipaddress.IPv6Address("2001:db8::1")
+
+
+def test_export_signature_covers_what_export_path_reads() -> None:
+    a, b = neighbor("a"), neighbor("b")
+    assert export_signature(a) != export_signature(b)  # two ExportPolicy objects
+    shared = ExportPolicy(link_bandwidth=ReadvertiseMode.CUMULATIVE)
+    one = NeighborConfig("a", V4("192.0.2.2"), 65002, V4("192.0.2.1"), export=shared)
+    two = NeighborConfig("b", V4("192.0.2.3"), 65002, V4("192.0.2.1"), export=shared)
+    assert export_signature(one) == export_signature(two)
+    other_as = NeighborConfig("c", V4("192.0.2.4"), 65003, V4("192.0.2.1"), export=shared)
+    assert export_signature(other_as) != export_signature(one)
+
+
+# --- the export queue and packing ----------------------------------------------------------
+
+
+def test_export_queue_is_due_at_once_without_mrai_and_after_a_jittered_mrai_with_it() -> None:
+    now_queue = ExportQueue(0.0, random.Random(1))
+    assert now_queue.delay_s(100.0) is None
+    queue = ExportQueue(5.0, random.Random(1))
+    queue.mark(P4)
+    queue.refresh("n", [(1, 1)])
+    assert queue.pending
+    dirty, refresh = queue.take(100.0)
+    assert dirty == {P4} and refresh == {"n": {(1, 1)}} and not queue.pending
+    delay = queue.delay_s(101.0)  # the last flush was at 100
+    assert delay is not None and 5.0 * 0.75 - 1.0 <= delay <= 5.0 - 1.0  # RFC 4271 §10
+    assert queue.delay_s(200.0) == 0.0
+
+
+def test_pack_updates_shares_one_update_per_attributes_and_its_bytes_between_neighbors() -> None:
+    best = received()
+    advert = export_path(neighbor(), ExportSettings(US), best, (best,), P4)
+    advert6 = export_path(neighbor(), ExportSettings(US), best, (best,), P6)
+    assert advert is not None and advert6 is not None
+    announce = {
+        (advert.attributes, advert.next_hop): [P4],
+        (advert6.attributes, advert6.next_hop): [P6],
+    }
+    withdrawn = Prefix.parse("10.9.0.0/24")
+    packed: dict[tuple[object, ...], list[bytes]] = {}
+    first = pack_updates(announce, {(1, 1): [withdrawn]}, DEFAULT_CONTEXT, packed)
+    updates = []
+    reader = MessageReader()
+    reader.feed(b"".join(first))
+    while (item := reader.next_message()) is not None:
+        message = decode_message(item[1])
+        assert isinstance(message, Update)
+        updates.append(message)
+    assert [u.withdrawn for u in updates] == [(withdrawn,), ()]  # withdrawals first
+    assert updates[1].nlri == (P4,) and updates[1].mp_reach is not None  # both families
+    assert updates[1].mp_reach.nlri == (P6,)
+    second = pack_updates(announce, {}, DEFAULT_CONTEXT, packed)
+    assert second[0] is first[1]  # the same bytes, encoded once per flush
