@@ -41,7 +41,8 @@ def parse_prefix(speaker: Speaker, prefix: Prefix | str) -> Prefix:
 
 def sessions_view(speaker: Speaker) -> list[dict[str, object]]:
     """One entry per configured neighbor, in configuration order."""
-    return views.named_sessions_view(speaker.neighbors, time.monotonic(), time.time())
+    # On a region's emulated clock, how long ago is emulated too; "since" stays wall time.
+    return views.named_sessions_view(speaker.neighbors, speaker.clock.time(), time.time())
 
 
 def rib_view(speaker: Speaker, prefix: Prefix | str | None = None) -> list[dict[str, object]]:

@@ -9,7 +9,6 @@ speaker updates it on each session event (``session_established``, ``session_dow
 from __future__ import annotations
 
 import random
-import time
 from dataclasses import dataclass, field
 
 from .config import NeighborConfig, SpeakerConfig
@@ -29,7 +28,7 @@ class Neighbor:
     info: PeerInfo | None = None  # set once established
     adj_in: AdjRibIn = field(default_factory=AdjRibIn)
     adj_out: AdjRibOut = field(default_factory=AdjRibOut)
-    established_at: float | None = None  # time.monotonic() when last established
+    established_at: float | None = None  # the speaker's clock when last established
     last_down: str = ""
     updates_in: int = 0
     updates_out: int = 0
@@ -73,7 +72,7 @@ class Neighbor:
         self.updates_out += count
         self.session_updates_out += count
 
-    def session_established(self, negotiated: Negotiated, local_as: int) -> None:
+    def session_established(self, negotiated: Negotiated, local_as: int, now: float) -> None:
         """A new session: its routes start from nothing (RFC 4271 §9: nothing is assumed
         advertised), so the Adj-RIB-Out is emptied and everything is sent again."""
         self.info = PeerInfo(
@@ -83,7 +82,7 @@ class Neighbor:
             negotiated.peer_router_id,
             ebgp=negotiated.peer_as != local_as,
         )
-        self.established_at = time.monotonic()
+        self.established_at = now
         self.session_updates_in = self.session_updates_out = 0
         self.adj_out.clear()
 

@@ -13,8 +13,9 @@ The parts, each in its own module and free of I/O:
 What is left here: the listeners and the ``PeerTransport`` per neighbor (the asyncio
 adapters of ``transport.py``), the session events they report, turned into calls on the
 parts (``_on_event``), and the one timer that runs the export flush: after the input
-burst is processed (``loop.call_soon``), or after ``mrai_s``. So one burst of input
-becomes a few messages, not one per prefix.
+burst is processed (``Clock.call_soon``), or after ``mrai_s``. So one burst of input
+becomes a few messages, not one per prefix. Every timer and timestamp is the speaker's
+``clock``'s (``clock.py``): the host's by default, or a region's emulated time.
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from . import views
 from .aggregate import aggregate_problems
+from .clock import Clock, LoopClock, Timer
 from .config import SpeakerConfig
 from .export import Exporter, ExportQueue
 from .memnet import MemoryNetwork
@@ -63,12 +64,13 @@ class Speaker:
         config: SpeakerConfig,
         *,
         rng: random.Random | None = None,
-        clock_ns: Callable[[], int] = time.monotonic_ns,
+        clock: Clock | None = None,
         network: MemoryNetwork | None = None,
         tcp_neighbors: frozenset[str] = frozenset(),
         fib_change_log: int = 1 << 17,
     ) -> None:
         self.config = config
+        self.clock: Clock = clock if clock is not None else LoopClock()
         self.network = network  # None: real TCP sockets; else an in-memory network
         # With a network: the neighbors that still run over real TCP because they live in
         # another process (a sharded region's sessions between workers).
@@ -81,7 +83,12 @@ class Speaker:
             raise ValueError(f"{config.name}: {where}: {problem}")
         self.exports = ExportQueue(config.mrai_s, self._rng)
         self.routes = Routes(
-            config, self.neighbors, self.exports, self._schedule_flush, clock_ns, fib_change_log
+            config,
+            self.neighbors,
+            self.exports,
+            self._schedule_flush,
+            self.clock.time_ns,
+            fib_change_log,
         )
         self.exporter = Exporter(
             self.routes.loc_rib,
@@ -94,7 +101,7 @@ class Speaker:
         self.aggregates = self.routes.aggregates
         self.local = self.routes.local
         self._listeners: dict[tuple[IPAddress, int, bool], Listener] = {}
-        self._flush_handle: asyncio.Handle | None = None
+        self._flush_handle: Timer | None = None
         # Observers: every RouteChange, any input processed (quiescence), and every
         # session event (with the neighbor's name).
         self.route_events = self.routes.route_events
@@ -113,7 +120,6 @@ class Speaker:
         """Bind the listeners and originate local routes (unless ``originate`` is False:
         then ``originate_configured`` later); no session starts yet. A region starts every
         listener before any session, so no first dial is refused."""
-        loop = asyncio.get_running_loop()
         listeners: dict[tuple[IPAddress, int, bool], Listener] = {}
         address, port = self.config.listen_address, self.config.listen_port
         listeners[(address, port, self.network is None)] = Listener(address, port, self.network)
@@ -125,7 +131,7 @@ class Speaker:
                 nb.config.local_address, nb.config.address, nb.config.port, nb.config.md5_password
             )
             nb.transport = PeerTransport(
-                nb.peer, endpoint, self._handler(nb), loop, network, self._on_activity
+                nb.peer, endpoint, self._handler(nb), self.clock, network, self._on_activity
             )
             listener.peers[nb.config.address] = nb.transport
         for listener in listeners.values():
@@ -240,8 +246,14 @@ class Speaker:
             nb.transport.drop()
 
     def busy(self) -> bool:
-        """Work queued inside the speaker: an export flush not yet run."""
-        return self._flush_handle is not None or self.exports.pending
+        """Work under way inside the speaker: an export flush not yet run, or a dial whose
+        outcome is still to come (until then, time must not be moved on: what the dial
+        brings happens now, not after the next timer)."""
+        if self._flush_handle is not None or self.exports.pending:
+            return True
+        return any(
+            nb.transport is not None and nb.transport.dialing() for nb in self.neighbors.values()
+        )
 
     def _on_activity(self) -> None:
         for listener in self.activity:
@@ -270,16 +282,17 @@ class Speaker:
     def _schedule_flush(self) -> None:
         if self._flush_handle is not None or not self.started:
             return
-        loop = asyncio.get_running_loop()
-        delay = self.exports.delay_s(loop.time())
+        clock = self.clock
+        now = clock.time()
+        delay = self.exports.delay_s(now)
         if delay is None:
-            self._flush_handle = loop.call_soon(self._flush)
+            self._flush_handle = clock.call_soon(self._flush)
         else:
-            self._flush_handle = loop.call_later(delay, self._flush)
+            self._flush_handle = clock.call_at(now + delay, self._flush)
 
     def _flush(self) -> None:
         self._flush_handle = None
-        dirty, refresh = self.exports.take(asyncio.get_running_loop().time())
+        dirty, refresh = self.exports.take(self.clock.time())
         for nb, messages in self.exporter.flush(self.neighbors.values(), dirty, refresh):
             assert nb.transport is not None  # flush yields neighbors with a session only
             nb.updates_sent(nb.transport.send_updates(messages))
@@ -314,7 +327,7 @@ class Speaker:
             )
             log.warning("%s: %s disabled family %s: %s", name, nb.config.name, family, event.error)
         elif isinstance(event, SessionEstablished):
-            nb.session_established(event.negotiated, self.config.asn)
+            nb.session_established(event.negotiated, self.config.asn, self.clock.time())
             log.info("%s: session to %s established", name, nb.config.name)
             self.exports.refresh(nb.config.name, event.negotiated.families)
             self._schedule_flush()

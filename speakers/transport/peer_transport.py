@@ -5,8 +5,10 @@ After every input (bytes, a connection coming or going, a timer) the adapter dra
 FSM of the peer (``_pump``/``_drain``): bytes go to that FSM's connection,
 ``ConnectRequested`` starts a dial, ``CloseRequested`` closes gracefully, and everything
 else goes to the speaker's ``on_event``. Then it resolves collisions and re-arms one timer
-at the earliest deadline (``_arm_timer``). ``Connection`` is one TCP (or in-memory)
-connection: the asyncio protocol, its byte counts and its graceful close.
+at the earliest deadline (``_arm_timer``), on the speaker's clock (``clock.py``: the
+host's, or a region's emulated time); the loop is only for I/O. ``Connection`` is one
+TCP (or in-memory) connection: the asyncio protocol, its byte counts and its graceful
+close.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
+from ..clock import Clock, LoopClock
+from ..clock import Timer as Scheduled
 from ..memnet import MemoryNetwork, MemoryTransport
 from ..session import CloseRequested, ConnectRequested, Session, SessionEvent, State, Timer
 from ..session.peer import COLLISION_REFUSAL, REFUSAL, Peer
@@ -138,7 +142,7 @@ class PeerTransport:
         peer: Peer,
         endpoint: Endpoint,
         on_event: Callable[[Session, SessionEvent], None],
-        loop: asyncio.AbstractEventLoop | None = None,
+        clock: Clock | None = None,
         network: MemoryNetwork | None = None,
         on_activity: Callable[[], None] | None = None,
     ) -> None:
@@ -147,10 +151,11 @@ class PeerTransport:
         self.endpoint = endpoint
         self.network = network  # None: real TCP; else the in-memory network (memnet.py)
         self.on_event = on_event
-        self.loop = loop or asyncio.get_running_loop()
+        self.loop = asyncio.get_running_loop()
+        self.clock: Clock = clock if clock is not None else LoopClock(self.loop)
         self._conns: dict[int, Connection] = {}  # id(session) -> its connection
         self._dial: asyncio.Task[None] | None = None
-        self._timer: asyncio.TimerHandle | None = None
+        self._timer: Scheduled | None = None
         self._closed = False
         self._pumping = False
         self._finishing: set[Connection] = set()  # closing gracefully (``Connection.finish``)
@@ -158,12 +163,12 @@ class PeerTransport:
     # --- control ------------------------------------------------------------------------
 
     def start(self) -> None:
-        self.peer.start(self.loop.time())
+        self.peer.start(self.clock.time())
         self._pump()
 
     def stop(self, reason: str = "", subcode: int = 2) -> None:
         """Administrative down: Cease (RFC 4486 ``subcode``) with ``reason`` (RFC 8203)."""
-        self.peer.stop(self.loop.time(), reason, subcode)
+        self.peer.stop(self.clock.time(), reason, subcode)
         self._pump()
 
     def close(self) -> None:
@@ -182,6 +187,10 @@ class PeerTransport:
         while self._finishing:
             await asyncio.gather(*(p.lost for p in list(self._finishing)))
 
+    def dialing(self) -> bool:
+        """A dial is under way (its outcome, a connection or a failure, still to come)."""
+        return self._dial is not None and not self._dial.done()
+
     def send_update(self, message: bytes) -> bool:
         """Queue one UPDATE on the established session; False if there is none."""
         return self.send_updates([message]) == 1
@@ -192,7 +201,7 @@ class PeerTransport:
         session = self.peer.primary
         if session.state is not State.ESTABLISHED or not messages:
             return 0
-        now = self.loop.time()
+        now = self.clock.time()
         for message in messages:
             session.send_update(message, now)
         self._pump()
@@ -208,13 +217,13 @@ class PeerTransport:
         """The link is down: connections cut with no NOTIFICATION (nothing can cross a dead
         link), and the session stays down until ``start`` (fast external fallover)."""
         self.drop()
-        self.peer.stop(self.loop.time(), "link down")
+        self.peer.stop(self.clock.time(), "link down")
         self._pump()
 
     # --- incoming connections (from the speaker's listener) ------------------------------
 
     def accept(self, proto: Connection) -> None:
-        session = self.peer.accept(self.loop.time())
+        session = self.peer.accept(self.clock.time())
         if session is None:
             established = self.peer.state is State.ESTABLISHED
             proto.write(COLLISION_REFUSAL if established else REFUSAL)
@@ -236,7 +245,7 @@ class PeerTransport:
         session = proto.session
         if session is None or self._conns.get(id(session)) is not proto:
             return
-        session.receive_data(data, self.loop.time())
+        session.receive_data(data, self.clock.time())
         self._pump()
 
     def _on_lost(self, proto: Connection) -> None:
@@ -244,7 +253,7 @@ class PeerTransport:
         if session is None or self._conns.get(id(session)) is not proto:
             return
         del self._conns[id(session)]
-        session.connection_failed(self.loop.time())
+        session.connection_failed(self.clock.time())
         self._pump()
 
     async def _connect(self, session: Session) -> None:
@@ -267,7 +276,7 @@ class PeerTransport:
         except (OSError, TimeoutError):
             sock.close()
             if not self._closed and self.peer.primary is session:
-                session.connection_failed(self.loop.time())
+                session.connection_failed(self.clock.time())
                 self._pump()
             return
         except asyncio.CancelledError:
@@ -277,7 +286,7 @@ class PeerTransport:
             proto.close()  # superseded while dialing (the peer's connection got there first)
             return
         self._conns[id(session)] = proto
-        self.peer.connection_made(self.loop.time())
+        self.peer.connection_made(self.clock.time())
         self._pump()
         # What arrived while the dial was returning, in order: bytes, then the loss.
         proto.pending = False
@@ -295,14 +304,14 @@ class PeerTransport:
             self.network.connect(ep.local_address, ep.remote_address, ep.port, proto)
         except ConnectionRefusedError:
             if not self._closed and self.peer.primary is session:
-                session.connection_failed(self.loop.time())
+                session.connection_failed(self.clock.time())
                 self._pump()
             return
         if self._closed or self.peer.primary is not session or session.state is not State.CONNECT:
             proto.close()
             return
         self._conns[id(session)] = proto
-        self.peer.connection_made(self.loop.time())
+        self.peer.connection_made(self.clock.time())
         self._pump()
 
     def bytes_sent_received(self) -> tuple[int, int]:
@@ -315,7 +324,7 @@ class PeerTransport:
 
     def _on_timer(self) -> None:
         self._timer = None
-        now = self.loop.time()
+        now = self.clock.time()
         for session in self.peer.sessions():
             hold = session.timer_deadline(Timer.HOLD)
             if hold is not None and hold <= now:
@@ -337,7 +346,7 @@ class PeerTransport:
                 for session in self.peer.sessions() + dumped:
                     self._drain(session)
                 dumped = []
-                loser = self.peer.resolve_collisions(self.loop.time())
+                loser = self.peer.resolve_collisions(self.clock.time())
                 if loser is None:
                     break
                 dumped.append(loser)
@@ -374,7 +383,7 @@ class PeerTransport:
             self._timer.cancel()
             self._timer = None
         if deadlines and not self._closed:
-            self._timer = self.loop.call_at(min(deadlines), self._on_timer)
+            self._timer = self.clock.call_at(min(deadlines), self._on_timer)
 
 
 def _forget(finishing: set[Connection], proto: Connection, _: asyncio.Future[None]) -> None:

@@ -8,6 +8,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from speakers.clock import Clock
 from speakers.config import (
     Aggregate,
     ExportPolicy,
@@ -61,11 +62,15 @@ class Fabric:
         hold_time_s: int = 9,
         mrai_s: float = 0.0,
         memory: bool = False,
+        clocks: dict[str, Clock] | None = None,
     ) -> None:
-        """``memory``: run the sessions over the in-memory network instead of TCP."""
+        """``memory``: run the sessions over the in-memory network instead of TCP;
+        ``clocks``: a speaker's clock by name, where not the host's."""
         self.nodes = {n.name: n for n in nodes}
         self.network = MemoryNetwork(asyncio.get_running_loop()) if memory else None
         self.changed = asyncio.Event()
+        if self.network is not None:
+            self.network.on_quiet = self.changed.set
         self.speakers: dict[str, Speaker] = {}
         neighbors: dict[str, list[NeighborConfig]] = {n.name: [] for n in nodes}
         for link in links:
@@ -104,7 +109,9 @@ class Fabric:
                 originate=tuple(Originate(Prefix.parse(p), bw) for p, bw in n.originate),
                 aggregates=n.aggregates,
             )
-            speaker = Speaker(cfg, rng=random.Random(n.asn), network=self.network)
+            clock = (clocks or {}).get(n.name)
+            speaker = Speaker(cfg, rng=random.Random(n.asn), network=self.network, clock=clock)
+            speaker.activity.append(self.changed.set)
             speaker.fib_table.subscribe(lambda change: self.changed.set())
             speaker.route_events.append(lambda change: self.changed.set())
             speaker.session_events.append(lambda name, event: self.changed.set())
@@ -126,6 +133,11 @@ class Fabric:
             while not check():
                 self.changed.clear()
                 await self.changed.wait()
+
+    def quiet(self) -> bool:
+        """Nothing on the in-memory network and no speaker with work queued."""
+        in_flight = self.network.in_flight if self.network is not None else 0
+        return not in_flight and not any(s.busy() for s in self.speakers.values())
 
     def weights(self, node: str, prefix: str) -> dict[str, int]:
         """Next-hop name -> integer weight in ``node``'s FIB for ``prefix``."""

@@ -1,0 +1,112 @@
+"""``speakers.clock``: emulated time that only its owner moves. Timers run in deadline
+order at their own deadlines; speakers on it keep their sessions however long the host
+stalls, and a peer whose clock is frozen (it sends nothing) is still caught by the hold
+timer, in emulated time and without waiting for it."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from speaker_helpers import Fabric, Link, Node
+
+from speakers.clock import LoopClock, VirtualClock
+from speakers.session import DownReason, SessionDown
+
+
+async def test_timers_run_in_deadline_order_each_at_its_deadline() -> None:
+    clock = VirtualClock(start=10.0)
+    seen: list[tuple[str, float]] = []
+
+    def note(name: str) -> None:
+        seen.append((name, clock.time()))
+        if name == "b":  # set from inside a timer, due before the advance ends
+            clock.call_at(12.5, lambda: note("d"))
+
+    clock.call_at(13.0, lambda: note("c"))
+    clock.call_at(11.0, lambda: note("a"))
+    clock.call_at(12.0, lambda: note("b"))
+    clock.call_at(12.0, lambda: note("b2"))  # equal deadlines: in the order they were set
+    clock.call_at(11.5, lambda: note("x")).cancel()
+    assert clock.next_deadline() == 11.0 and clock.time() == 10.0
+    assert clock.advance(12.9) == 4
+    assert seen == [("a", 11.0), ("b", 12.0), ("b2", 12.0), ("d", 12.5)]
+    assert clock.time() == 12.9 and clock.time_ns() == 12_900_000_000
+    assert clock.next_deadline() == 13.0
+    clock.advance(5.0)  # never backwards
+    assert clock.time() == 12.9 and clock.advance(13.0) == 1 and seen[-1] == ("c", 13.0)
+    assert clock.next_deadline() is None
+
+
+async def test_the_loop_clock_is_the_loops() -> None:
+    loop = asyncio.get_running_loop()
+    clock = LoopClock()
+    assert abs(clock.time() - loop.time()) < 0.5
+    fired = asyncio.Event()
+    clock.call_at(loop.time(), fired.set)
+    async with asyncio.timeout(5):
+        await fired.wait()
+
+
+async def run_until(fabric: Fabric, clock: VirtualClock, until: float) -> None:
+    """Emulated time up to ``until``: each due timer in turn, and between two the region
+    left to finish what the timer caused (no wall time passes for the waits)."""
+    while True:
+        await fabric.wait(fabric.quiet)
+        deadline = clock.next_deadline()
+        if deadline is None or deadline > until:
+            clock.advance(until)
+            await fabric.wait(fabric.quiet)
+            return
+        clock.advance(deadline)
+
+
+PAIR = ([Node("a", 65001, "127.0.9.1"), Node("b", 65002, "127.0.9.2")], [Link("a", "b", 1e9)])
+
+
+async def test_a_stalled_host_expires_no_hold_timer() -> None:
+    clock = VirtualClock()
+    fabric = Fabric(*PAIR, memory=True, hold_time_s=3, clocks={"a": clock, "b": clock})
+    await fabric.start()
+    try:
+        await run_until(fabric, clock, 1.0)
+        assert fabric.established()
+        time.sleep(4.0)  # the host stalls for more than a hold time: emulated time does not
+        await run_until(fabric, clock, 60.0)  # a minute of keepalives, every hold time met
+        assert fabric.established()
+        assert [nb.flaps for s in fabric.speakers.values() for nb in s.neighbors.values()] == [
+            0,
+            0,
+        ]
+        assert clock.time() == 60.0
+    finally:
+        fabric.close()
+
+
+async def test_a_frozen_peer_is_caught_by_the_hold_timer_in_emulated_time() -> None:
+    clock_a, clock_b = VirtualClock(), VirtualClock()
+    fabric = Fabric(*PAIR, memory=True, hold_time_s=9, clocks={"a": clock_a, "b": clock_b})
+    downs: list[tuple[float, SessionDown]] = []
+    fabric["a"].session_events.append(
+        lambda _peer, event: (
+            downs.append((clock_a.time(), event)) if isinstance(event, SessionDown) else None
+        )
+    )
+    await fabric.start()
+    try:
+        for _ in range(3):  # both clocks on until the session is up
+            await run_until(fabric, clock_a, 0.5)
+            await run_until(fabric, clock_b, 0.5)
+        assert fabric.established()
+        t0 = time.monotonic()
+        await run_until(fabric, clock_a, 30.0)  # b's clock stands: b sends nothing
+        assert time.monotonic() - t0 < 5.0  # 30 emulated seconds, no wall time waited
+        # b still answers what it is sent (its loop runs; only its timers stand), so a's
+        # new session comes up, and its hold timer catches b again, 9 s on each time.
+        at, first = downs[0]
+        assert first.reason is DownReason.HOLD_TIMER_EXPIRED and 9.0 <= at <= 9.5
+        assert {d.reason for _, d in downs} == {DownReason.HOLD_TIMER_EXPIRED}
+        established_at = fabric["a"].neighbors["b"].established_at  # on a's clock too
+        assert established_at is not None and downs[-1][0] <= established_at <= 30.0
+    finally:
+        fabric.close()
