@@ -12,7 +12,9 @@ MRAI) and every timestamp it takes (FIB changes, when a session came up) go thro
   Timers run in deadline order, each seeing its own deadline as ``time()``.
 
 ``call_soon`` is "once this burst of input is processed": the same instant in emulated
-time on both clocks (an export flush right after the UPDATEs that caused it).
+time on both clocks (an export flush right after the UPDATEs that caused it). Inside
+``advance`` that instant is the timer's that asked, so what a timer's work causes runs
+at that time, before any later timer, and not when the advance is over.
 """
 
 from __future__ import annotations
@@ -99,6 +101,7 @@ class VirtualClock:
         self._now = start
         self._heap: list[tuple[float, int, VirtualTimer]] = []
         self._order = itertools.count()  # equal deadlines run in the order they were set
+        self._advancing = False
 
     def time(self) -> float:
         return self._now
@@ -112,6 +115,8 @@ class VirtualClock:
         return timer
 
     def call_soon(self, callback: Callable[[], None]) -> Timer:
+        if self._advancing:
+            return self.call_at(self._now, callback)  # at the asking timer's time
         return self.loop.call_soon(callback)
 
     def next_deadline(self) -> float | None:
@@ -127,13 +132,17 @@ class VirtualClock:
         how many ran."""
         ran = 0
         heap = self._heap
-        while heap and heap[0][0] <= to:
-            when, _, timer = heapq.heappop(heap)
-            if timer.cancelled:
-                continue
-            self._now = max(self._now, when)
-            timer.callback()
-            ran += 1
+        self._advancing = True
+        try:
+            while heap and heap[0][0] <= to:
+                when, _, timer = heapq.heappop(heap)
+                if timer.cancelled:
+                    continue
+                self._now = max(self._now, when)
+                timer.callback()
+                ran += 1
+        finally:
+            self._advancing = False
         self._now = max(self._now, to)
         return ran
 

@@ -32,6 +32,7 @@ from .yamldoc import list_of as _list
 from .yamldoc import number as _number
 from .yamldoc import one_of_ints as _enum_int
 from .yamldoc import prefix as _prefix
+from .yamldoc import seconds as _seconds
 from .yamldoc import string as _str
 
 
@@ -117,6 +118,7 @@ class NeighborConfig:
     hold_time_s: int | None = None
     export: ExportPolicy = field(default_factory=ExportPolicy)
     import_policy: ImportPolicy = field(default_factory=ImportPolicy)
+    latency_s: float = 0.0  # what the link adds to each message from the neighbor (delay.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +146,7 @@ class SpeakerConfig:
     neighbors: tuple[NeighborConfig, ...] = ()
     originate: tuple[Originate, ...] = ()
     aggregates: tuple[Aggregate, ...] = ()  # prefix summarization (aggregate.py)
+    processing_s: float = 0.0  # each message received costs this much, one at a time
 
 
 # --- loading ------------------------------------------------------------------------------
@@ -173,10 +176,11 @@ def _prefix_list(r: _Reader) -> Callable[[Any, str], PrefixList]:
 _TOP = {
     "name", "asn", "router_id", "listen", "hold_time_s", "connect_retry_s", "mrai_s",
     "multipath", "bandwidth", "next_hop_ipv6", "neighbors", "originate", "aggregates",
+    "processing_s",
 }  # fmt: skip
 _NEIGHBOR = {
     "name", "address", "remote_as", "local_address", "port", "link_capacity", "md5_password",
-    "passive", "hold_time_s", "export", "import",
+    "passive", "hold_time_s", "export", "import", "latency_s",
 }  # fmt: skip
 _ASN = _int(1, 0xFFFFFFFF)
 
@@ -242,6 +246,7 @@ def parse_config(text: str, file: str = "<config>") -> SpeakerConfig:
                 md5_password=r.get(n, "md5_password", w, _str, None),
                 passive=r.get(n, "passive", w, _bool, False),
                 hold_time_s=r.get(n, "hold_time_s", w, _int(0, 65535), None),
+                latency_s=r.get(n, "latency_s", w, _seconds, 0.0),
                 export=export,
                 import_policy=ImportPolicy(
                     allowas_in=r.get(im, "allowas_in", wi, _int(0, 10), 0),
@@ -321,6 +326,7 @@ def parse_config(text: str, file: str = "<config>") -> SpeakerConfig:
         neighbors=tuple(neighbors),
         originate=tuple(originate),
         aggregates=tuple(aggregates),
+        processing_s=r.get(top, "processing_s", "", _seconds, 0.0),
     )
 
 

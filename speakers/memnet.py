@@ -12,6 +12,11 @@ quiescence exact: when it is zero and no speaker has work queued, nothing is in 
 ``on_quiet`` is called each time that count returns to zero (even when what arrived was
 a KEEPALIVE, or bytes for a connection already gone, which no speaker reacts to), so
 whoever waits for quiescence learns of it without looking again and again.
+
+With a ``clock`` (the speakers' own, ``speakers.clock``), bytes carry the time they were
+written: while they are handed to the receiving protocol, ``sent_at`` says when, so a
+delay model can count from the moment they left rather than from when the loop got to
+them.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from .clock import Clock
 from .wire.prefix import IPAddress
 
 Acceptor = Callable[["MemoryTransport"], None]
@@ -54,16 +60,22 @@ class MemoryTransport(asyncio.Transport):
     def write(self, data: bytes | bytearray | memoryview) -> None:
         if self._closing or not data or self.other is None:
             return
-        self._network.in_flight += len(data)
+        network = self._network
+        network.in_flight += len(data)
         self.other.pending_in += len(data)
-        self._network.loop.call_soon(self.other._deliver, bytes(data))
+        sent_at = None if network.clock is None else network.clock.time()
+        network.loop.call_soon(self.other._deliver, bytes(data), sent_at)
 
-    def _deliver(self, data: bytes) -> None:
+    def _deliver(self, data: bytes, sent_at: float | None = None) -> None:
         network = self._network
         network.in_flight -= len(data)
         self.pending_in -= len(data)
         if not self._lost and self.protocol is not None:
-            self.protocol.data_received(data)
+            network.sent_at = sent_at
+            try:
+                self.protocol.data_received(data)
+            finally:
+                network.sent_at = None
         if network.in_flight == 0 and network.on_quiet is not None:
             network.on_quiet()
 
@@ -95,8 +107,12 @@ class MemoryTransport(asyncio.Transport):
 class MemoryNetwork:
     """Listeners by (address, port) and the connections between them (module docstring)."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop | None = None, clock: Clock | None = None
+    ) -> None:
         self.loop = loop or asyncio.get_running_loop()
+        self.clock = clock  # stamps what is written (module docstring)
+        self.sent_at: float | None = None  # while bytes are handed on: when they left
         self.in_flight = 0  # bytes written and not yet delivered
         self.on_quiet: Callable[[], None] | None = None  # in_flight back to zero
         self._listeners: dict[tuple[str, int], Acceptor] = {}

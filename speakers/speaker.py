@@ -47,6 +47,7 @@ from .session import (
     UpdateWithdrawn,
 )
 from .transport import Endpoint, Listener, PeerTransport
+from .transport.inputs import InputQueue
 from .wire import CeaseSubcode, Prefix
 from .wire.prefix import IPAddress, unicast_family
 
@@ -101,7 +102,11 @@ class Speaker:
         self.aggregates = self.routes.aggregates
         self.local = self.routes.local
         self._listeners: dict[tuple[IPAddress, int, bool], Listener] = {}
+        # The delay model (transport/inputs.py), when the configuration sets one.
+        delays = config.processing_s > 0 or any(nb.latency_s > 0 for nb in config.neighbors)
+        self.inputs = InputQueue(config.processing_s) if delays else None
         self._flush_handle: Timer | None = None
+        self._flush_at: float | None = None  # when an MRAI-delayed flush is due
         # Observers: every RouteChange, any input processed (quiescence), and every
         # session event (with the neighbor's name).
         self.route_events = self.routes.route_events
@@ -131,7 +136,14 @@ class Speaker:
                 nb.config.local_address, nb.config.address, nb.config.port, nb.config.md5_password
             )
             nb.transport = PeerTransport(
-                nb.peer, endpoint, self._handler(nb), self.clock, network, self._on_activity
+                nb.peer,
+                endpoint,
+                self._handler(nb),
+                self.clock,
+                network,
+                self._on_activity,
+                self.inputs,
+                nb.config.latency_s,
             )
             listener.peers[nb.config.address] = nb.transport
         for listener in listeners.values():
@@ -176,6 +188,7 @@ class Speaker:
     def close(self) -> None:
         if self._flush_handle is not None:
             self._flush_handle.cancel()
+            self._flush_handle = self._flush_at = None
         for nb in self.neighbors.values():
             if nb.transport is not None:
                 nb.transport.close()
@@ -246,14 +259,36 @@ class Speaker:
             nb.transport.drop()
 
     def busy(self) -> bool:
-        """Work under way inside the speaker: an export flush not yet run, or a dial whose
-        outcome is still to come (until then, time must not be moved on: what the dial
+        """Work to do now, before time may move on: an export flush due at once (or
+        changes no flush was set for), or a dial whose outcome is still to come (what it
         brings happens now, not after the next timer)."""
-        if self._flush_handle is not None or self.exports.pending:
+        if self._flush_handle is not None:
+            if self._flush_at is None:
+                return True
+        elif self.exports.pending:
             return True
         return any(
             nb.transport is not None and nb.transport.dialing() for nb in self.neighbors.values()
         )
+
+    def work_due(self) -> float | None:
+        """When work set for later is due on the speaker's clock (an export flush held
+        back by the MRAI, a message waiting out the delay model), or None: unlike
+        keepalives, time must reach it before the routing can be said to have settled."""
+        waiting = None if self.inputs is None else self.inputs.due()
+        due = [t for t in (self._flush_at, waiting) if t is not None]
+        return min(due, default=None)
+
+    def freeze(self) -> None:
+        """Stop acting and sending, sessions left open (a test hook: a hung switch, which
+        only its neighbors' hold timers can tell from a quiet one)."""
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = self._flush_at = None
+        self.started = False  # no flush is scheduled again
+        for nb in self.neighbors.values():
+            if nb.transport is not None:
+                nb.transport.freeze()
 
     def _on_activity(self) -> None:
         for listener in self.activity:
@@ -288,10 +323,11 @@ class Speaker:
         if delay is None:
             self._flush_handle = clock.call_soon(self._flush)
         else:
-            self._flush_handle = clock.call_at(now + delay, self._flush)
+            self._flush_at = now + delay
+            self._flush_handle = clock.call_at(self._flush_at, self._flush)
 
     def _flush(self) -> None:
-        self._flush_handle = None
+        self._flush_handle = self._flush_at = None
         dirty, refresh = self.exports.take(self.clock.time())
         for nb, messages in self.exporter.flush(self.neighbors.values(), dirty, refresh):
             assert nb.transport is not None  # flush yields neighbors with a session only

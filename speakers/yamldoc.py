@@ -144,6 +144,27 @@ def number(v: Any, where: str) -> float:
     return float(v)
 
 
+def seconds(v: Any, where: str) -> float:
+    """A duration: seconds as a number (``0.000005``), or with a unit (``5us``, ``2ms``,
+    ``1.5s``); non-negative and at most a day (no delay of a network comes near it)."""
+    if isinstance(v, str):
+        text = v.strip().lower()
+        for unit, scale in (("us", 1e-6), ("ms", 1e-3), ("s", 1.0)):
+            if text.endswith(unit):
+                try:
+                    v = float(text[: -len(unit)]) * scale
+                except ValueError:
+                    raise ValueError(
+                        f"expected a duration like 5us, 2ms or 1.5s, got {v!r}"
+                    ) from None
+                break
+    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+        raise ValueError(f"expected a duration in seconds, got {v!r}")
+    if not 0.0 <= v <= 86_400.0:
+        raise ValueError(f"expected a duration of 0 to 86400 seconds, got {v!r}")
+    return float(v)
+
+
 _UNITS = {"k": 1e3, "m": 1e6, "g": 1e9, "t": 1e12, "p": 1e15}
 
 

@@ -51,6 +51,7 @@ from typing import Any, TypeVar
 import aiomqtt
 
 from speakers.__main__ import JsonFormatter
+from speakers.clock import Timer
 from speakers.yamldoc import ConfigError
 
 from ..mqtt.broker import BrokerUrl
@@ -161,19 +162,28 @@ class AgentService(ShardService):
     ) -> None:
         super().__init__(spec, emitter(channel))
         (self.node,) = spec.configs
+        # On the host's clock the agent brings its speaker up by itself (a file run by
+        # ``docker compose up``); on the region's, ``bagctl up`` drives it as any shard.
+        self.autonomous = spec.clock == "host"
         self.peers = peers  # neighbor name -> its container address
         self.status_dir = status_dir
         self.update_delay_s = update_delay_s
         self.originated = False
         self._status: tuple[int, int, bool] | None = None
-        self._delay: asyncio.TimerHandle | None = None
+        self._delay: Timer | None = None
 
     async def bring_up(self) -> None:
-        """Listen, dial, and originate once every session is up (module docstring)."""
+        """On its own: listen, dial, and originate once every session is up (module
+        docstring); driven by the region: nothing yet (the region sends listen,
+        start_sessions and originate, as to every shard)."""
         self.status_dir.mkdir(parents=True, exist_ok=True)
+        if not self.autonomous:
+            self._write_status()
+            return
         await self.shard.listen(originate=False)
         self.shard.start_sessions()
-        self._delay = self.loop.call_later(self.update_delay_s, self._originate)
+        clock = self.shard.clock
+        self._delay = clock.call_at(clock.time() + self.update_delay_s, self._originate)
         self._maybe_originate()
 
     def _originate(self) -> None:
@@ -185,7 +195,7 @@ class AgentService(ShardService):
             log.info("%s: originating its routes", self.node)
 
     def _maybe_originate(self) -> None:
-        if not self.originated and self.shard.speakers:
+        if self.autonomous and not self.originated and self.shard.speakers:
             up, expected = self.shard.ends()
             if up == expected:
                 self._originate()
@@ -231,7 +241,7 @@ class AgentService(ShardService):
             )
 
     async def handle(self, request: Request[R]) -> R:
-        if isinstance(request, Listen | StartSessions | Originate):
+        if self.autonomous and isinstance(request, Listen | StartSessions | Originate):
             raise ValueError(f"{request.op}: agent {self.node} brings its speaker up by itself")
         if isinstance(request, Snapshot):
             self._maybe_originate()  # pending origination is work, not quiet
@@ -250,7 +260,9 @@ async def run_agent(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise AgentError(f"--subnet {args.subnet!r}: {exc}") from None
     addresses = container_addresses(topo, subnet)
-    configs = speaker_configs(topo, port=args.port, addresses=addresses)
+    configs = speaker_configs(
+        topo, port=args.port, addresses=addresses, delays=args.clock == "region"
+    )
     if args.node not in configs:
         kind = "is not a BGP speaker" if args.node in addresses else "is not a node"
         raise AgentError(f"--node {args.node!r} {kind} of region {topo.name} ({args.topology})")
@@ -267,6 +279,7 @@ async def run_agent(args: argparse.Namespace) -> int:
         remote=frozenset(configs) - {node},
         names=next_hop_names(configs.values()),
         seed=1000 + list(configs).index(node),
+        clock=args.clock,
     )
     topics = Topics(topo.name)
     state_topic = topics.agent(node, "state")
@@ -325,6 +338,13 @@ def parser() -> argparse.ArgumentParser:
         type=float,
         default=UPDATE_DELAY_S,
         help="seconds after which routes are originated even if a session is still down",
+    )
+    p.add_argument(
+        "--clock",
+        choices=["host", "region"],
+        default="host",
+        help="the speaker's time: the host's (a file run by itself), or the region's, "
+        "moved by `bagctl up` (default %(default)s)",
     )
     p.add_argument("--log-level", default=os.environ.get("BAGEMU_AGENT_LOG", "info"))
     return p

@@ -6,7 +6,9 @@ miniature): each is a way to place the shards of one ``Region`` (runtimes/region
 - ``compose``: one docker container per speaker, driven over the region's own MQTT broker
 
 Each factory takes the topology and the runtime's options and returns a ``Region`` that
-has not started; options a runtime cannot honour are refused, by name.
+has not started; options a runtime cannot honour are refused, by name. Every runtime
+runs on the region's emulated clock by default (``clock="region"``; ``pace`` ``fast``
+for tests and scenarios, ``live`` for ``bagctl up``), or on the host's.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ def embedded(
     port: int = DEFAULT_PORT,
     seed: int = 1,
     on_progress: Callable[[RegionProgress], None] | None = None,
+    clock: str = "region",
+    pace: str = "fast",
 ) -> Region:
     """One process, or ``workers`` worker processes (module docstring)."""
     from .local import InProcess
@@ -46,6 +50,8 @@ def embedded(
         port=port,
         seed=seed,
         on_progress=on_progress,
+        clock=clock,
+        pace=pace,
     )
 
 
@@ -60,6 +66,8 @@ def compose(
     subnet: str | None = None,
     image: str = DEFAULT_IMAGE,
     mqtt_port: int | None = None,
+    clock: str = "region",
+    pace: str = "fast",
 ) -> Region:
     """One docker container per speaker (runtimes/compose.py)."""
     from .compose import Containers
@@ -71,9 +79,18 @@ def compose(
         )
     if workers != 1:
         raise ValueError(f"workers {workers}: the compose runtime runs one container per speaker")
-    placement = Containers(topo, port=port, subnet=subnet, image=image, mqtt_port=mqtt_port)
+    placement = Containers(
+        topo, port=port, subnet=subnet, image=image, mqtt_port=mqtt_port, clock=clock
+    )
     return Region(
-        topo, placement=placement, transport="tcp", port=port, seed=seed, on_progress=on_progress
+        topo,
+        placement=placement,
+        transport="tcp",
+        port=port,
+        seed=seed,
+        on_progress=on_progress,
+        clock=clock,
+        pace=pace,
     )
 
 

@@ -8,11 +8,14 @@ So every operation, query and the quiescence waves are ``Region``'s own code
 - ``broker()``: writes the project (the topology, dumped, and the compose file from
   ``composefile``) to a temporary directory, starts the ``mosquitto`` service on a free
   127.0.0.1 port, and connects to it; ``bagctl up`` also serves the management bus there
-- ``spawn()``: ``compose up -d``; each agent brings its speaker up by itself and says
-  ``ready`` (the placement is ``autonomous``). The region measures the cold start from
-  before ``compose up``: the agents' FIB counters run from their own start, and
-  container clocks are the host's CLOCK_MONOTONIC, so ``converged_s`` means what it
-  means in every runtime
+- ``spawn()``: ``compose up -d``, then every agent says ``ready``. On the region's clock
+  (the default) the region then drives each agent as any shard (listen, start the
+  sessions, originate, and time: runtimes/timekeeping.py), and the cold start is
+  measured from there. On the host's clock each agent brings its speaker up by itself
+  (the placement is ``autonomous``, as a file run by ``docker compose up`` must be), and
+  the cold start runs from before ``compose up``: the agents' FIB counters run from
+  their own start, and container clocks are the host's CLOCK_MONOTONIC, so
+  ``converged_s`` means what it means in every runtime
 - ``aclose()``: ``compose down --volumes``, then whatever still carries the region's label
   and project is removed (``docker.remove_leftovers``, as ``bagctl down`` does when the
   ``up`` process died)
@@ -55,7 +58,7 @@ from .composefile import (
 )
 from .messages import ShardError
 from .placement import RegionEvents, RemoteShard, ShardHandle
-from .shard import ShardSpec
+from .shard import ShardSpec, check_clock
 
 READY_TIMEOUT_S = 300.0  # every container up and its agent connected
 BROKER_TIMEOUT_S = 30.0
@@ -185,7 +188,6 @@ class Containers:
     """A container per speaker (module docstring)."""
 
     name = "compose"
-    autonomous = True
 
     def __init__(
         self,
@@ -196,7 +198,12 @@ class Containers:
         image: str = DEFAULT_IMAGE,
         mqtt_port: int | None = None,
         ready_timeout_s: float = READY_TIMEOUT_S,
+        clock: str = "region",
     ) -> None:
+        self.clock = check_clock(clock)  # the agents' time: the region's (emulated) or host
+        # On the host's clock each agent brings its speaker up by itself; on the
+        # region's the region drives them, as every other shard.
+        self.autonomous = self.clock == "host"
         try:
             self.subnet = ipaddress.IPv4Network(subnet if subnet is not None else DEFAULT_SUBNET)
         except ValueError as exc:
@@ -244,7 +251,11 @@ class Containers:
         self._dir = Path(tempfile.mkdtemp(prefix=f"bagemu-compose-{self.topo.name}-"))
         (self._dir / "topology.yaml").write_text(dump_topology(self.topo))
         options = ComposeOptions(
-            topology_path="./topology.yaml", subnet=self.subnet, port=self.port, image=self.image
+            topology_path="./topology.yaml",
+            subnet=self.subnet,
+            port=self.port,
+            image=self.image,
+            clock=self.clock,
         )
         (self._dir / "docker-compose.yml").write_text(render(self.topo, options))
         return docker.ComposeProject(command, self.project_name, self._dir / "docker-compose.yml")

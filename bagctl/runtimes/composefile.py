@@ -62,6 +62,9 @@ class ComposeOptions:
     image: str = DEFAULT_IMAGE
     build_context: str | None = None  # a ``build`` section (the Dockerfile's directory)
     mqtt_port: int = DEFAULT_MQTT_PORT
+    # The speakers' time: the host's for a file run by itself (``docker compose up``:
+    # nobody would move a region's clock), the region's when ``bagctl up`` runs it.
+    clock: str = "host"
 
 
 def project_name(region: str) -> str:
@@ -83,6 +86,7 @@ def agent_command(node: str, options: ComposeOptions) -> list[str]:
         "--subnet": str(options.subnet),
         "--port": str(options.port),
         "--broker": broker_url(options.subnet),
+        "--clock": options.clock,
     }
     return ["python", "-m", "bagctl.runtimes.agent", *(x for kv in args.items() for x in kv)]
 

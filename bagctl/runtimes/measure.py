@@ -1,26 +1,24 @@
-"""Measuring what an operation did to a region: when it is quiet again, and the report.
+"""What an operation did to a region, as one report: how long it took to converge, in the
+region's emulated time and in wall time, what it changed, and the sessions it lost.
 
-**Quiescence** spans shards, so it is read in waves. A wave asks every shard for its
-snapshot (runtimes/shard.py); the region is quiescent when a wave finds no shard busy,
-every expected session end Established, as many UPDATEs received as sent over the
-current sessions, and a second wave right after finds every shard's activity counter
-and UPDATE counts unchanged (Mattern's four-counter rule: nothing happened between the
-two, so at the moment between them the whole region was quiet at once, with nothing in
-flight). A wave runs after an operation and then whenever a shard cues that it has gone
-idle (runtimes/service.py). Times are CLOCK_MONOTONIC nanoseconds, which every process
-and container of a machine shares, so the last FIB change any shard reports is
-comparable with the operation's start in the region's process.
+``converged_emulated_s`` runs from the operation to the last FIB change anywhere on the
+region's clock (runtimes/timekeeping.py): a property of the topology, the protocol and
+the delay model, the same on a quiet workstation and a loaded CI runner.
+``converged_s`` is the same span in wall time (CLOCK_MONOTONIC, which every process and
+container of a machine shares), comparable with a real router's figures; ``dilation`` is
+wall over emulated time for the whole phase. ``session_losses`` counts the sessions
+that left Established during the phase without the operation asking for it (a bundle
+taken down or a node restarted asks for its own), each with its cause: on the region's
+clock it must be 0, whatever the host's load.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
-from .shard import ShardSnapshot
+from .shard import SessionLoss
 
-Wave = Callable[[], Awaitable[list[ShardSnapshot]]]
+COLD_START = "cold-start"  # the event of a region's bring-up
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,17 +26,41 @@ class ConvergenceReport:
     """What one operation did to the region, measured when it went quiet again."""
 
     event: str
-    started_ns: int
-    converged_s: float  # operation -> last FIB change anywhere (0 if none)
-    quiescent_s: float  # operation -> quiescence detected
+    started_ns: int  # wall (CLOCK_MONOTONIC)
+    converged_s: float  # wall: operation -> last FIB change anywhere (0 if none)
+    quiescent_s: float  # wall: operation -> quiescence detected
     fib_changes: int
     updates_sent: int
     prefixes_changed: int
     sessions_established: int
     sessions_expected: int
+    converged_emulated_s: float = 0.0  # the region's clock: operation -> last FIB change
+    quiescent_emulated_s: float = 0.0  # the region's clock: operation -> quiescence
+    dilation: float | None = None  # wall / emulated over the phase (None: no time passed)
+    losses: tuple[SessionLoss, ...] = ()
+
+    @property
+    def session_losses(self) -> int:
+        return len(self.losses)
 
     def as_dict(self) -> dict[str, object]:
-        return asdict(self)
+        out: dict[str, object] = {
+            "event": self.event,
+            "started_ns": self.started_ns,
+            "converged_s": self.converged_s,
+            "quiescent_s": self.quiescent_s,
+            "fib_changes": self.fib_changes,
+            "updates_sent": self.updates_sent,
+            "prefixes_changed": self.prefixes_changed,
+            "sessions_established": self.sessions_established,
+            "sessions_expected": self.sessions_expected,
+            "converged_emulated_s": self.converged_emulated_s,
+            "quiescent_emulated_s": self.quiescent_emulated_s,
+            "dilation": self.dilation,
+            "session_losses": self.session_losses,
+            "losses": [loss.as_dict() for loss in self.losses],
+        }
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,38 +74,4 @@ class RegionProgress:
     fib_changes: int
 
 
-def settled(snaps: list[ShardSnapshot]) -> bool:
-    """Nothing busy, every expected session end up, no UPDATE in flight (one wave)."""
-    return (
-        not any(s.busy for s in snaps)
-        and all(s.ends_up == s.ends_expected for s in snaps)
-        and sum(s.session_updates_out for s in snaps) == sum(s.session_updates_in for s in snaps)
-    )
-
-
-def fingerprint(snaps: list[ShardSnapshot]) -> tuple[tuple[int, int, int], ...]:
-    """What must not move between two settled waves (Mattern's counters)."""
-    return tuple((s.activity, s.session_updates_out, s.session_updates_in) for s in snaps)
-
-
-async def until_quiescent(
-    wave: Wave, cue: asyncio.Event, note: Callable[[list[ShardSnapshot]], None]
-) -> None:
-    """Take waves until two settled ones in a row agree (module docstring); between
-    unsettled ones, wait for a shard's ``cue`` (and ``note`` what the wave saw)."""
-    previous = None
-    while True:
-        cue.clear()
-        snaps = await wave()
-        if settled(snaps):
-            current = fingerprint(snaps)
-            if current == previous:
-                return
-            previous = current
-            continue  # confirm with a second wave at once
-        previous = None
-        note(snaps)
-        await cue.wait()
-
-
-__all__ = ["ConvergenceReport", "RegionProgress", "fingerprint", "settled", "until_quiescent"]
+__all__ = ["COLD_START", "ConvergenceReport", "RegionProgress"]

@@ -17,7 +17,7 @@ import dataclasses
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
-from .shard import ChangeStream, Shard, ShardReport, ShardSnapshot, ShardStats
+from .shard import ChangeStream, SessionLoss, Shard, ShardReport, ShardSnapshot, ShardStats
 
 R = TypeVar("R")
 
@@ -82,6 +82,15 @@ class Close(Request[None]):
 
 
 @dataclass(frozen=True, slots=True)
+class Advance(Request[None]):
+    op: ClassVar[str] = "advance"
+    to: float
+
+    async def apply(self, shard: Shard) -> None:
+        shard.advance(self.to)
+
+
+@dataclass(frozen=True, slots=True)
 class Begin(Request[int]):
     op: ClassVar[str] = "begin"
 
@@ -108,7 +117,8 @@ class Report(Request[ShardReport]):
         return shard.report()
 
     def decode_result(self, raw: Any) -> ShardReport:
-        return ShardReport(**{**raw, "prefixes": tuple(raw["prefixes"])})
+        losses = tuple(SessionLoss(**loss) for loss in raw["losses"])
+        return ShardReport(**{**raw, "prefixes": tuple(raw["prefixes"]), "losses": losses})
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +256,7 @@ REQUESTS: dict[str, type[Request[Any]]] = {
         Originate,
         Settle,
         Close,
+        Advance,
         Begin,
         Snapshot,
         Report,
@@ -290,6 +301,7 @@ ShardEvent = Idle | Progress
 
 __all__ = [
     "REQUESTS",
+    "Advance",
     "Begin",
     "Changes",
     "Close",

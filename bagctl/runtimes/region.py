@@ -8,8 +8,12 @@ each shard with the typed requests of runtimes/protocol.py. Every operation retu
 ``ConvergenceReport`` once the region is quiescent, which is read from the speakers' own
 state, never from a sleep.
 
-**Quiescence** spans shards, so it is read in waves of snapshots (runtimes/measure.py);
-``converged_s`` runs from the operation to the last FIB change anywhere.
+**Quiescence** spans shards, so it is read in waves of snapshots
+(runtimes/timekeeping.py), and so does **time**: by default every speaker runs on the
+region's emulated clock, which the region moves only at quiet moments (``fast``: straight
+to the next timer; ``live``: at wall rate while the host keeps up), so nothing the
+protocol does depends on how busy the host is. ``clock="host"`` runs on the loop's time
+instead. The report (runtimes/measure.py) gives both times and the sessions lost.
 
 **Cold start** brings every session up first and only then has every switch originate
 its routes, as FRR's ``bgp update-delay`` or a fabric's staged bring-up holds updates
@@ -24,10 +28,12 @@ runs from before they were started.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from speakers.config import SpeakerConfig
 from speakers.speaker import DrainMethod
 from speakers.wire import Prefix
 
@@ -37,10 +43,11 @@ from ..topology.failures import Failures, members_capacity
 from ..topology.model import Bundle, Topology
 from . import protocol as rq
 from .local import InProcess
-from .measure import ConvergenceReport, RegionProgress, until_quiescent
+from .measure import COLD_START, ConvergenceReport, RegionProgress
 from .placement import Placement, ShardHandle
 from .protocol import Idle, Progress, ShardEvent
-from .shard import ChangeStream, ShardSnapshot, ShardSpec, check_transport
+from .shard import ChangeStream, SessionLoss, ShardSnapshot, ShardSpec, check_clock, check_transport
+from .timekeeping import Done, Pace, RegionClock, converged, settle
 
 if TYPE_CHECKING:
     from ..mqtt.broker import BrokerUrl
@@ -62,16 +69,32 @@ class Region:
         port: int = DEFAULT_PORT,
         seed: int = 1,
         on_progress: Callable[[RegionProgress], None] | None = None,
+        clock: str = "region",
+        pace: Pace | str = Pace.FAST,
     ) -> None:
+        """``clock``: ``region`` (emulated, module docstring) or ``host``; ``pace`` of the
+        region's clock: ``fast`` (tests, scenarios) or ``live`` (``bagctl up``)."""
         self.topo = topo
         self.placement: Placement = placement if placement is not None else InProcess()
         self.transport = check_transport(transport)
         self.port = port
         self.seed = seed
-        self.configs = speaker_configs(topo, port=port, addresses=self.placement.addresses(topo))
+        self.clock_kind = check_clock(clock)
+        self.configs = speaker_configs(
+            topo,
+            port=port,
+            addresses=self.placement.addresses(topo),
+            delays=self.clock_kind == "region",  # the delay model is emulated time's
+        )
         self.groups = self.placement.groups(topo)
         self.where = {name: i for i, names in enumerate(self.groups) for name in names}
         self.shards: list[ShardHandle] = []
+        self.clock = (
+            RegionClock(Pace(pace), lookahead(self.configs.values()))
+            if self.clock_kind == "region"
+            else None
+        )
+        self._keeper: asyncio.Task[None] | None = None
         self._failures = Failures()
         self._idle = asyncio.Event()
         self._progress: dict[int, Progress] = {}
@@ -91,6 +114,7 @@ class Region:
                 remote=frozenset(self.configs) - frozenset(group),
                 names=names,
                 seed=self.seed * 1000 + i,
+                clock=self.clock_kind,
             )
             for i, group in enumerate(self.groups)
         ]
@@ -113,24 +137,22 @@ class Region:
             async def act() -> None:
                 await self._all(rq.Listen(originate=False))
                 await self._all(rq.StartSessions())
-                await self._sessions_up()
+                await self._settle(lambda snaps: all(s.ends_up == s.ends_expected for s in snaps))
                 await self._all(rq.Originate())
 
-        report = await self._measure("cold-start", act, timeout)
+        report = await self._measure(COLD_START, act, timeout, locked=False)
         await self._all(rq.Settle())
+        if self.clock is not None and self.clock.pace is Pace.LIVE:
+            self.clock.anchor()
+            self._keeper = asyncio.create_task(self._keep_time())
         return report
 
-    async def _sessions_up(self) -> None:
-        """Until every session that should be up is (module docstring: cold start)."""
-        while True:
-            self._idle.clear()
-            snaps = await self._all(rq.Snapshot())
-            if all(s.ends_up == s.ends_expected for s in snaps):
-                return
-            self._note(snaps)
-            await self._idle.wait()
-
     async def aclose(self) -> None:
+        if self._keeper is not None:
+            self._keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._keeper
+            self._keeper = None
         await asyncio.gather(*(shard.close() for shard in self.shards))
         self.shards = []
         await self.placement.aclose()
@@ -210,7 +232,7 @@ class Region:
             self._failures = self._failures.bundle_down(bundle)
             await self._on_ends(bundle, rq.LinkDown)
 
-        return await self._measure(f"bundle-down {a} {b}", act, timeout)
+        return await self._measure(f"bundle-down {a} {b}", act, timeout, {bundle.key})
 
     async def bundle_up(
         self, a: str, b: str, timeout: float = DEFAULT_TIMEOUT_S
@@ -265,53 +287,120 @@ class Region:
             self._failures = self._failures.undrain(node)  # a fresh speaker starts undrained
             await shard.call(rq.Restart(node))
 
-        return await self._measure(f"restart {node}", act, timeout)
+        own = {b.key for b in self.topo.sessions() if node in (b.a, b.b)}
+        return await self._measure(f"restart {node}", act, timeout, own)
 
     async def flap(
         self, a: str, b: str, count: int, interval_s: float, timeout: float = DEFAULT_TIMEOUT_S
     ) -> ConvergenceReport:
-        """Down and up ``count`` times, ``interval_s`` apart (real time: a flap's rhythm)."""
+        """Down and up ``count`` times, ``interval_s`` apart (on the region's clock, or the
+        host's: a flap's rhythm)."""
         bundle = self.topo.bundle(a, b)
 
         async def act() -> None:
             for i in range(count):
-                await self._on_ends(bundle, rq.LinkDown)
-                await asyncio.sleep(interval_s)
-                await self._on_ends(bundle, rq.LinkUp)
-                if i < count - 1:
-                    await asyncio.sleep(interval_s)
+                for step in (rq.LinkDown, rq.LinkUp):
+                    if self.clock is not None:
+                        async with self.clock.lock:
+                            await self._on_ends(bundle, step)
+                    else:
+                        await self._on_ends(bundle, step)
+                    if step is rq.LinkDown or i < count - 1:
+                        await self.wait(interval_s)
 
-        return await self._measure(f"flap {a} {b} x{count}", act, timeout)
+        keys = {bundle.key}
+        return await self._measure(f"flap {a} {b} x{count}", act, timeout, keys, locked=False)
+
+    async def wait(self, seconds: float) -> None:
+        """Let ``seconds`` of the region's time pass, whatever happens meanwhile (on the
+        region's clock at its pace: a 90 s hold timer costs no wall time when ``fast``)."""
+        if self.clock is None:
+            await asyncio.sleep(seconds)
+            return
+        until = self.clock.now + seconds
+        await self._settle(lambda snaps: True, until=until)
 
     # --- measurement --------------------------------------------------------------------
 
     def _sessions_expected(self) -> int:
         return sum(1 for b in self.topo.sessions() if b.key not in self._failures.down)
 
+    def _advance_allowed(self) -> bool:
+        """Whether waiting here may move the region's clock (live: the keeper does)."""
+        return self.clock is not None and (self.clock.pace is Pace.FAST or self._keeper is None)
+
+    async def _advance(self, to: float) -> None:
+        await self._all(rq.Advance(to))
+        assert self.clock is not None
+        self.clock.now = to
+
+    async def _settle(self, done: Done, until: float | None = None) -> list[ShardSnapshot]:
+        """Until quiet and ``done`` (runtimes/timekeeping.py), moving the region's clock
+        where that is what it takes and this side may (``_advance_allowed``)."""
+        advance = self._advance if self._advance_allowed() else None
+        return await settle(
+            lambda: self._all(rq.Snapshot()),
+            self._idle,
+            self._note,
+            done=done,
+            clock=self.clock,
+            advance=advance,
+            until=until,
+        )
+
+    async def _keep_time(self) -> None:
+        """Live pace: move the region's clock on whenever it is quiet, for good."""
+        await self._settle(lambda snaps: False)
+
     async def _measure(
-        self, event: str, act: Callable[[], Awaitable[None]], timeout: float
+        self,
+        event: str,
+        act: Callable[[], Awaitable[None]],
+        timeout: float,
+        may_drop: set[tuple[str, str]] | None = None,
+        *,
+        locked: bool = True,
     ) -> ConvergenceReport:
+        """Run ``act`` and wait for the region to converge; its report. ``may_drop``: the
+        bundles whose sessions the operation takes down itself (not losses);
+        ``locked``: ``act`` runs whole while the region's clock stands (else it locks
+        its own steps, as a flap does between its waits)."""
         updates0 = sum(await self._all(rq.Begin()))
         t0 = time.monotonic_ns()
-        await act()
+        e0 = self.clock.now if self.clock is not None else 0.0
         async with asyncio.timeout(timeout):
-            await until_quiescent(lambda: self._all(rq.Snapshot()), self._idle, self._note)
+            if locked and self.clock is not None:
+                async with self.clock.lock:
+                    await act()
+            else:
+                await act()
+            await self._settle(converged)
         t1 = time.monotonic_ns()
+        e1 = self.clock.now if self.clock is not None else 0.0
         reports = await self._all(rq.Report())
         changes = sum(r.fib_changes for r in reports)
-        last = max((r.last_fib_ns for r in reports if r.fib_changes), default=t0)
+        changed = [r for r in reports if r.fib_changes]
+        last_wall = max((r.last_fib_wall_ns for r in changed), default=t0)
+        last_emulated = max((r.last_fib_ns for r in changed), default=round(e0 * 1e9))
         prefixes = set().union(*(r.prefixes for r in reports))
         expected = self._sessions_expected()
+        losses = tuple(
+            loss for r in reports for loss in r.losses if _key(loss) not in (may_drop or set())
+        )
         return ConvergenceReport(
             event=event,
             started_ns=t0,
-            converged_s=max(0, last - t0) / 1e9,
+            converged_s=max(0, last_wall - t0) / 1e9,
             quiescent_s=(t1 - t0) / 1e9,
             fib_changes=changes,
             updates_sent=sum(r.updates_sent for r in reports) - updates0,
             prefixes_changed=len(prefixes),
             sessions_established=expected,  # quiescence means every expected one is up
             sessions_expected=expected,
+            converged_emulated_s=max(0.0, last_emulated / 1e9 - e0),
+            quiescent_emulated_s=e1 - e0,
+            dilation=(t1 - t0) / 1e9 / (e1 - e0) if e1 > e0 else None,
+            losses=losses,
         )
 
     # --- queries ------------------------------------------------------------------------
@@ -373,6 +462,18 @@ class Region:
             "fib_entries": sum(s.fib_entries for s in per),
             "peak_rss_kb": [s.peak_rss_kb for s in per],
         }
+
+
+def lookahead(configs: Iterable[SpeakerConfig]) -> float:
+    """How long, at the least, between a speaker writing a message and another acting on
+    it: the link's latency plus the receiver's processing cost, the smallest over every
+    session (runtimes/timekeeping.py: what one step of the region's clock may span)."""
+    return min((nb.latency_s + c.processing_s for c in configs for nb in c.neighbors), default=0.0)
+
+
+def _key(loss: SessionLoss) -> tuple[str, str]:
+    """The bundle a lost session ran over, as ``Bundle.key`` (sorted ends)."""
+    return (loss.node, loss.peer) if loss.node <= loss.peer else (loss.peer, loss.node)
 
 
 __all__ = ["ConvergenceReport", "Region", "RegionProgress"]

@@ -7,14 +7,16 @@ in over a ``Channel``, checked (``protocol.decode_request``), run one at a time 
 order, answered; a malformed request is answered with the reason and changes nothing.
 
 Unasked, the service emits ``Idle`` whenever its shard has gone quiet after routing
-activity with all of its session ends up: the region's cue to look at every shard at
-once (runtimes/region.py). A wave of snapshots costs a pass over every session, so the
-cue is only given when the shard itself could be part of a quiescent region, and once
-per burst of activity. A snapshot that found the shard busy also calls for a cue once it
-is not: what kept it busy (a KEEPALIVE on the in-memory network, bytes for a connection
-already closed) may end without any routing activity, and the region, which saw it busy,
-would otherwise wait for a cue that never comes. While it works the service also emits
-``Progress``, at most a few times a second, for progress bars.
+activity: the region's cue to look at every shard at once (runtimes/timekeeping.py). A
+wave of snapshots costs a pass over every session, so the cue is only given when the
+shard itself could be part of a quiet region (on the host's clock, with all its sessions
+up; on the region's, whenever it is idle: the region may have to move time on for a
+session to come up), and once per burst of activity. A snapshot that found the shard
+busy, or with bytes on their way, also calls for a cue once it is not: what kept it so
+(a KEEPALIVE on the in-memory network, bytes for a connection already closed, a message
+that arrived to wait out the delay model) may end without any routing activity, and the
+region, which saw it so, would otherwise wait for a cue that never comes. While it works
+the service also emits ``Progress``, at most a few times a second, for progress bars.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ class ShardService:
     async def handle(self, request: Request[R]) -> R:
         """Run one request on the shard (runtimes/protocol.py: each names its method)."""
         result = await request.apply(self.shard)
-        if isinstance(result, ShardSnapshot) and result.busy:
+        if isinstance(result, ShardSnapshot) and (result.busy or result.bytes_in_flight):
             self._owed = True
             self._on_wake()
         return result
@@ -77,9 +79,10 @@ class ShardService:
             self._emit(Progress(up, expected, shard.counters.fib_changes))
         if (shard.activity == self._cued_activity and not self._owed) or shard.busy():
             return
-        up, expected = shard.ends()
-        if up != expected:
-            return
+        if shard.virtual is None:
+            up, expected = shard.ends()
+            if up != expected:
+                return  # sessions still coming up: the host's timers will bring them
         self._cued_activity = shard.activity
         self._owed = False
         self._emit(Idle(shard.activity))

@@ -9,6 +9,12 @@ Every method here is one operation of the shard interface: the typed requests of
 runtimes/protocol.py each call exactly one, whether the shard is in this process or
 behind a pipe or a broker.
 
+**Time.** Every speaker of a shard runs on the shard's clock (``speakers.clock``). With
+the region's clock (``ShardSpec.clock == "region"``) that is a ``VirtualClock`` that only
+``advance`` moves, on the region's say (runtimes/region.py): the region moves every
+shard's clock to the same instant, and only when nothing is in flight anywhere, so no
+timer fires because the host fell behind. With the host's clock, time is the loop's.
+
 What a shard reports is what quiescence needs, read from the speakers' own state:
 ``busy`` (an export queued, or bytes on the in-memory network), session ends up against
 the ends expected up (a bundle taken down removes its two ends), the UPDATEs sent and
@@ -16,7 +22,11 @@ received over the current sessions (equal across the whole region when none is i
 flight, even between processes), and an activity counter that moves on every routing
 event (an UPDATE in, a session up or down, a FIB change, an operation), so that two
 identical snapshots in a row mean nothing happened in between. KEEPALIVEs count in
-neither: they change no route, and a large region always has some on the wire.
+neither: they change no route, and a large region always has some on the wire. For
+moving time on, the snapshot also says what no counter of UPDATEs shows: the bytes on
+their way over the shard's connections (a KEEPALIVE or an OPEN), when the next timer is
+due, and when work held back for later (an MRAI, a message waiting out the delay model)
+is due.
 """
 
 from __future__ import annotations
@@ -24,9 +34,11 @@ from __future__ import annotations
 import asyncio
 import random
 import resource
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from speakers.clock import Clock, LoopClock, VirtualClock
 from speakers.config import SpeakerConfig
 from speakers.fib import FibChange, NextHopGroup
 from speakers.memnet import MemoryNetwork
@@ -43,12 +55,19 @@ FIB_CHANGE_LOG = 64  # per switch: recent changes, for a look after the fact
 CHANGE_RECORD = 200_000  # FIB changes of one operation kept for the verifier's transients
 
 TRANSPORTS = ("tcp", "memory")
+CLOCKS = ("region", "host")
 
 
 def check_transport(transport: str) -> str:
     if transport not in TRANSPORTS:
         raise ValueError(f"transport {transport!r}: tcp or memory")
     return transport
+
+
+def check_clock(clock: str) -> str:
+    if clock not in CLOCKS:
+        raise ValueError(f"clock {clock!r}: region (emulated, the default) or host")
+    return clock
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +82,7 @@ class ShardSpec:
     remote: frozenset[str]
     names: Mapping[IPAddress, str]
     seed: int
+    clock: str = "region"  # the region's emulated time, or the host's (module docstring)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,18 +96,38 @@ class ShardSnapshot:
     session_updates_in: int
     activity: int
     updates_sent: int
+    bytes_in_flight: int  # on their way over this shard's connections (KEEPALIVEs too)
+    now: float  # the shard's clock
+    next_deadline: float | None  # the shard's next timer (region clock only)
+    work_due: float | None  # work held back for later, due then (an MRAI-delayed flush)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionLoss:
+    """An established session that went down: where, why, when on the shard's clock."""
+
+    node: str
+    peer: str
+    cause: str  # a DownReason value, with the NOTIFICATION if there was one
+    at: float
+
+    def as_dict(self) -> dict[str, object]:
+        return {"node": self.node, "peer": self.peer, "cause": self.cause, "at": self.at}
 
 
 @dataclass(frozen=True, slots=True)
 class ShardReport:
-    """What the shard's FIBs did since ``begin``: changes, the last one's time (host
-    CLOCK_MONOTONIC ns, shared by every process and container of the machine), the
-    prefixes they touched; and the UPDATEs sent since the shard started."""
+    """What the shard did since ``begin``: FIB changes, the last one's time on the
+    shard's clock and on the host's (CLOCK_MONOTONIC ns, shared by every process and
+    container of the machine), the prefixes they touched; the established sessions that
+    went down; the UPDATEs sent since the shard started."""
 
     fib_changes: int
-    last_fib_ns: int
+    last_fib_ns: int  # the shard's clock (emulated on the region's)
+    last_fib_wall_ns: int  # the host's
     prefixes: tuple[str, ...]
     updates_sent: int
+    losses: tuple[SessionLoss, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +156,9 @@ class FibCounters:
 
     fib_changes: int = 0
     last_fib_ns: int = 0
+    last_fib_wall_ns: int = 0
     prefixes: set[Prefix] = field(default_factory=set)
+    losses: list[SessionLoss] = field(default_factory=list)
 
 
 class Shard:
@@ -128,6 +170,11 @@ class Shard:
         self.configs = spec.configs
         self.transport = check_transport(spec.transport)
         self.names = spec.names
+        loop = asyncio.get_running_loop()
+        self.virtual: VirtualClock | None = (
+            VirtualClock(loop) if check_clock(spec.clock) == "region" else None
+        )
+        self.clock: Clock = self.virtual if self.virtual is not None else LoopClock(loop)
         self.network: MemoryNetwork | None = None
         self.speakers: dict[str, Speaker] = {}
         self.down: set[tuple[str, str]] = set()  # (speaker, neighbor) ends taken down
@@ -149,6 +196,7 @@ class Shard:
         speaker = Speaker(
             config,
             rng=random.Random(self._rng.random()),
+            clock=self.clock,
             network=self.network,
             tcp_neighbors=tcp if self.network is not None else frozenset(),
             # The shard follows every FIB change as it happens (``_on_fib``): a long
@@ -164,6 +212,7 @@ class Shard:
             c.fib_changes += 1
             if change.at_ns > c.last_fib_ns:
                 c.last_fib_ns = change.at_ns
+            c.last_fib_wall_ns = time.monotonic_ns()
             c.prefixes.add(change.prefix)
             if len(self.changes) < CHANGE_RECORD:
                 self.changes.append((name, change))
@@ -173,11 +222,17 @@ class Shard:
             if wake is not None:
                 wake()
 
-        def on_session_event(_peer: str, event: SessionEvent) -> None:
+        def on_session_event(peer: str, event: SessionEvent) -> None:
             if type(event) is not StateChanged:
                 self.activity += 1
                 if isinstance(event, SessionEstablished | SessionDown):
                     self.dirty.add(name)
+                if isinstance(event, SessionDown) and event.was_established:
+                    cause = event.reason.value
+                    if event.notification is not None:
+                        cause += f": {event.notification}"
+                    loss = SessionLoss(name, peer, cause, self.clock.time())
+                    self.counters.losses.append(loss)
             if wake is not None:
                 wake()
 
@@ -199,7 +254,7 @@ class Shard:
         originate its routes; no session starts yet, so that no first dial anywhere in the
         region is refused."""
         if self.transport == "memory":
-            self.network = MemoryNetwork(asyncio.get_running_loop())
+            self.network = MemoryNetwork(asyncio.get_running_loop(), self.clock)
             self.network.on_quiet = self._poke
         self.speakers = {name: self._make(name) for name in self.configs}
         for speaker in self.speakers.values():
@@ -214,6 +269,14 @@ class Shard:
     def start_sessions(self) -> None:
         for speaker in self.speakers.values():
             speaker.start_sessions()
+
+    def advance(self, to: float) -> None:
+        """Move the shard's emulated clock to ``to``, running every timer due by then
+        (the region calls this only when nothing is in flight anywhere)."""
+        if self.virtual is None:
+            raise ValueError("this shard runs on the host's clock: it cannot be advanced")
+        if self.virtual.advance(to):
+            self._wake()
 
     def settle(self) -> None:
         """After the cold start: the survivors out of the collector's sight (gctune)."""
@@ -288,6 +351,20 @@ class Shard:
                 received += nb.session_updates_in
         return sent, received
 
+    def bytes_in_flight(self) -> int:
+        """Bytes on their way over this shard's connections, seen from this shard's ends
+        (``PeerTransport.bytes_in_flight``; the in-memory network's are ``busy``)."""
+        return sum(
+            nb.transport.bytes_in_flight()
+            for speaker in self.speakers.values()
+            for nb in speaker.neighbors.values()
+            if nb.transport is not None
+        )
+
+    def work_due(self) -> float | None:
+        due = [t for s in self.speakers.values() if (t := s.work_due()) is not None]
+        return min(due, default=None)
+
     def updates_sent(self) -> int:
         return sum(nb.updates_out for s in self.speakers.values() for nb in s.neighbors.values())
 
@@ -302,6 +379,10 @@ class Shard:
             session_updates_in=received,
             activity=self.activity,
             updates_sent=self.updates_sent(),
+            bytes_in_flight=self.bytes_in_flight() if self.virtual is not None else 0,
+            now=self.clock.time(),
+            next_deadline=None if self.virtual is None else self.virtual.next_deadline(),
+            work_due=self.work_due(),
         )
 
     def begin(self) -> int:
@@ -316,8 +397,10 @@ class Shard:
         return ShardReport(
             fib_changes=c.fib_changes,
             last_fib_ns=c.last_fib_ns,
+            last_fib_wall_ns=c.last_fib_wall_ns,
             prefixes=tuple(sorted(str(p) for p in c.prefixes)),
             updates_sent=self.updates_sent(),
+            losses=tuple(c.losses),
         )
 
     def take_dirty(self) -> frozenset[str]:
@@ -378,5 +461,7 @@ __all__ = [
     "ShardSnapshot",
     "ShardSpec",
     "ShardStats",
+    "SessionLoss",
+    "check_clock",
     "check_transport",
 ]

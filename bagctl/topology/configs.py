@@ -6,7 +6,9 @@ container's address), has one neighbor per session bundle with the bundle's capa
 link capacity, originates its GPU subnets with its host capacity as link bandwidth, and
 announces its aggregates (summary-only) to its upper-tier neighbors. On each bundle the
 upper-tier end is passive and the lower dials (the same tier: the name that sorts first
-dials), so bring-up makes one connection per session, never a collision.
+dials), so bring-up makes one connection per session, never a collision. With
+``delays`` (on the region's clock), each speaker gets the topology's delay model: its
+processing cost per message, and each neighbor the bundle's latency.
 """
 
 from __future__ import annotations
@@ -50,10 +52,12 @@ def speaker_configs(
     *,
     port: int = DEFAULT_PORT,
     addresses: Mapping[str, IPv4Address] | None = None,
+    delays: bool = False,
 ) -> dict[str, SpeakerConfig]:
     """One speaker configuration per BGP node (module docstring). ``addresses``: each
     node's own address (listen, BGP Identifier, next hop) where it is not its loopback
-    (a container's address: ``addresses.container_addresses``)."""
+    (a container's address: ``addresses.container_addresses``); ``delays``: with the
+    topology's delay model (module docstring)."""
     lo = loopbacks(topo) if addresses is None else addresses
     d = topo.defaults
     neighbors: dict[str, list[NeighborConfig]] = {n.name: [] for n in topo.speakers()}
@@ -71,6 +75,9 @@ def speaker_configs(
                     link_capacity_bps=b.capacity_bps,
                     passive=here != dials,
                     export=export,
+                    latency_s=(d.latency_s if b.latency_s is None else b.latency_s)
+                    if delays
+                    else 0.0,
                 )
             )
     # A node's aggregates replace its more-specifics toward its upper-tier neighbors only.
@@ -101,6 +108,7 @@ def speaker_configs(
             aggregates=tuple(
                 Aggregate(a, summary_only=True, suppress_toward=upper[n.name]) for a in n.aggregates
             ),
+            processing_s=d.processing_s if delays else 0.0,
         )
     return out
 

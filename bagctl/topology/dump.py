@@ -67,7 +67,12 @@ def dump_topology(topo: Topology) -> str:
         lines.append("  - {" + ", ".join(parts) + "}")
     lines.append("bundles:  # [a, b, members, member speed(, kind)]")
     for b in topo.bundles:
-        kind = f", {b.kind}" if b.kind != "link" else ""
         speed = bps_text(b.member_speed_bps)
+        if b.latency_s is not None:
+            parts = [f"a: {_scalar(b.a)}", f"b: {_scalar(b.b)}", f"members: {b.members}"]
+            parts += [f"speed: {speed}", f"kind: {b.kind}", f"latency: {b.latency_s!r}"]
+            lines.append("  - {" + ", ".join(parts) + "}")
+            continue
+        kind = f", {b.kind}" if b.kind != "link" else ""
         lines.append(f"  - [{_scalar(b.a)}, {_scalar(b.b)}, {b.members}, {speed}{kind}]")
     return "\n".join(lines) + "\n"

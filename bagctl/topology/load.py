@@ -23,6 +23,7 @@ from speakers.yamldoc import (
     number,
     one_of_ints,
     prefix,
+    seconds,
     string,
 )
 
@@ -33,12 +34,13 @@ _NODE = {
     "name", "role", "asn", "region", "building", "fabric", "plane", "host_capacity",
     "chassis_ports", "prefixes", "aggregates",
 }  # fmt: skip
-_BUNDLE = {"a", "b", "members", "speed", "kind"}
+_BUNDLE = {"a", "b", "members", "speed", "kind", "latency"}
 _DEFAULTS = {
     "hold_time_s", "connect_retry_s", "mrai_s", "missing_bandwidth", "max_group_size",
-    "link_bandwidth", "max_paths",
+    "link_bandwidth", "max_paths", "processing_s", "latency_s",
 }  # fmt: skip
 ASN = integer(1, 0xFFFFFFFF)
+DEFAULTS = Defaults()  # what a file that names no default gets
 
 
 def _choice(values: tuple[str, ...]) -> Any:
@@ -107,6 +109,8 @@ def parse_topology(text: str, file: str = "<topology>", *, check: bool = True) -
             "cumulative",
         ),
         max_paths=r.get(d, "max_paths", "defaults", integer(1, 1024), 64),
+        processing_s=r.get(d, "processing_s", "defaults", seconds, DEFAULTS.processing_s),
+        latency_s=r.get(d, "latency_s", "defaults", seconds, DEFAULTS.latency_s),
     )
     if defaults.hold_time_s in (1, 2):
         raise doc.error("defaults.hold_time_s", "hold time must be 0 or at least 3 (RFC 4271 §4.2)")
@@ -168,6 +172,7 @@ def parse_topology(text: str, file: str = "<topology>", *, check: bool = True) -
             members=r.get(m, "members", w, integer(1, 100_000)),
             member_speed_bps=r.get(m, "speed", w, number),
             kind=r.get(m, "kind", w, _choice(("link", "dsf_mesh")), "link"),
+            latency_s=r.get(m, "latency", w, seconds, None),
         )
         for end in ("a", "b"):
             if getattr(bundle, end) not in roles:

@@ -91,6 +91,7 @@ class Bundle:
     members: int
     member_speed_bps: float
     kind: str = "link"  # "link", or "dsf_mesh" (capacity across a scheduled DSF fabric)
+    latency_s: float | None = None  # one way, seconds (None: the region's default)
 
     @property
     def capacity_bps(self) -> float:
@@ -112,6 +113,11 @@ class Defaults:
     max_group_size: int = 128
     link_bandwidth: str = "cumulative"
     max_paths: int = 64
+    # The delay model on the region's clock (speakers/transport/inputs.py, README "The
+    # region's clock"): each message a switch receives costs it this much, one at a
+    # time; a bundle delays each message by its latency (unless the bundle says).
+    processing_s: float = 10e-6
+    latency_s: float = 5e-6
 
 
 _LOOPBACK_V4 = ipaddress.IPv4Network("127.64.0.0/10")

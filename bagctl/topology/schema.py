@@ -82,6 +82,8 @@ def topology_schema() -> dict[str, Any]:
             "max_group_size": _nullable({"enum": [64, 128, 256, 512]}),
             "link_bandwidth": _nullable({"enum": [m.value for m in ReadvertiseMode]}),
             "max_paths": _nullable(_integer(1, 1024)),
+            "processing_s": _nullable({"$ref": "#/$defs/duration"}),
+            "latency_s": _nullable({"$ref": "#/$defs/duration"}),
         },
         [],
     )
@@ -127,6 +129,7 @@ def topology_schema() -> dict[str, Any]:
             "members": _integer(1, 100_000),
             "speed": bandwidth,
             "kind": _nullable(kind),
+            "latency": _nullable({"$ref": "#/$defs/duration"}),
         },
         ["a", "b", "members", "speed"],
     )
@@ -174,6 +177,13 @@ def topology_schema() -> dict[str, Any]:
                 "anyOf": [
                     {"type": "number", "exclusiveMinimum": 0},
                     {"type": "string", "pattern": _BPS_PATTERN},
+                ],
+            },
+            "duration": {
+                "description": "seconds: a number from 0 to 86400, or 5us, 2ms, 1.5s",
+                "anyOf": [
+                    {"type": "number", "minimum": 0, "maximum": 86400},
+                    {"type": "string", "pattern": r"^\s*[0-9]+(\.[0-9]*)?\s*(us|ms|s)\s*$"},
                 ],
             },
             "node": node,

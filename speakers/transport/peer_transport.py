@@ -28,6 +28,7 @@ from ..memnet import MemoryNetwork, MemoryTransport
 from ..session import CloseRequested, ConnectRequested, Session, SessionEvent, State, Timer
 from ..session.peer import COLLISION_REFUSAL, REFUSAL, Peer
 from ..wire.prefix import IPAddress
+from .inputs import InputQueue, split_messages
 from .tcp_md5 import set_md5
 
 
@@ -60,6 +61,10 @@ class Connection(asyncio.Protocol):
         # peer sends before then (a refusal, say) waits here instead of being dropped.
         self.pending = False
         self.early: list[bytes] = []
+        # With a delay model (inputs.py): bytes not yet a whole message, and when the last
+        # message of this connection is handed on (a loss comes after it).
+        self.partial = bytearray()
+        self.last_ready = float("-inf")
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -113,6 +118,14 @@ class Connection(asyncio.Protocol):
         if self.transport is not None:
             self.transport.close()
 
+    def unsent(self) -> int:
+        """Bytes we wrote that are still in our transport's buffer, not yet handed to
+        the kernel (or the in-memory network, which delivers what it is handed)."""
+        transport = self.transport
+        if transport is None or isinstance(transport, MemoryTransport):
+            return 0
+        return transport.get_write_buffer_size()
+
     def pending_input(self) -> int:
         """Bytes from the peer not read yet: queued on an in-memory link, or in the
         kernel's receive buffer (FIONREAD)."""
@@ -129,7 +142,7 @@ class Connection(asyncio.Protocol):
                 "i", fcntl.ioctl(sock.fileno(), termios.FIONREAD, b"\0\0\0\0")
             )[0]
             return waiting
-        except OSError:
+        except (OSError, ValueError):  # closed meanwhile (a file descriptor of -1)
             return 0
 
 
@@ -145,8 +158,15 @@ class PeerTransport:
         clock: Clock | None = None,
         network: MemoryNetwork | None = None,
         on_activity: Callable[[], None] | None = None,
+        inputs: InputQueue | None = None,
+        latency_s: float = 0.0,
     ) -> None:
+        """``inputs``: the speaker's delay model (inputs.py; None: input is acted on at
+        once), ``latency_s`` the link's part of it."""
         self.peer = peer
+        self.inputs = inputs
+        self.latency_s = latency_s
+        self.frozen = False
         self.on_activity = on_activity  # called after every input is processed
         self.endpoint = endpoint
         self.network = network  # None: real TCP; else the in-memory network (memnet.py)
@@ -242,19 +262,62 @@ class PeerTransport:
     # --- I/O callbacks -------------------------------------------------------------------
 
     def _on_data(self, proto: Connection, data: bytes) -> None:
+        inputs = self.inputs
+        if inputs is None:
+            self._receive(proto, data)
+            return
+        proto.partial += data
+        # Counted from when the bytes left, where the network says (memnet.py); else now.
+        network = self.network
+        sent_at = None if network is None else network.sent_at
+        now = self.clock.time() if sent_at is None else sent_at
+        for message in split_messages(proto.partial):
+            proto.last_ready = ready = inputs.admit(now, self.latency_s)
+            self.clock.call_at(ready, partial(self._handed_on, proto, message))
+        if self.on_activity is not None:
+            self.on_activity()  # input arrived (to wait its turn): whoever waits may look
+
+    def _handed_on(self, proto: Connection, message: bytes | None) -> None:
+        """A message (None: the connection's loss) whose delay has passed."""
+        assert self.inputs is not None
+        self.inputs.handed_on()
+        if message is None:
+            self._lost(proto)
+        else:
+            self._receive(proto, message)
+
+    def _receive(self, proto: Connection, data: bytes) -> None:
         session = proto.session
-        if session is None or self._conns.get(id(session)) is not proto:
+        if self.frozen or session is None or self._conns.get(id(session)) is not proto:
             return
         session.receive_data(data, self.clock.time())
         self._pump()
 
     def _on_lost(self, proto: Connection) -> None:
+        if self.inputs is None:
+            self._lost(proto)
+            return
+        # The loss crosses the link too, after every message the connection brought.
+        ready = max(self.clock.time() + self.latency_s, proto.last_ready)
+        self.inputs.hold(ready)
+        self.clock.call_at(ready, partial(self._handed_on, proto, None))
+
+    def _lost(self, proto: Connection) -> None:
         session = proto.session
-        if session is None or self._conns.get(id(session)) is not proto:
+        if self.frozen or session is None or self._conns.get(id(session)) is not proto:
             return
         del self._conns[id(session)]
         session.connection_failed(self.clock.time())
         self._pump()
+
+    def freeze(self) -> None:
+        """Act on nothing more and send nothing (a test hook: a speaker that stops, its
+        connections still open, as a hung process's are). Bytes still arrive and are
+        counted, unread: only the peer's hold timer can tell."""
+        self.frozen = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     async def _connect(self, session: Session) -> None:
         ep = self.endpoint
@@ -314,6 +377,14 @@ class PeerTransport:
         self.peer.connection_made(self.clock.time())
         self._pump()
 
+    def bytes_in_flight(self) -> int:
+        """Bytes on their way over this peer's connections, seen from our end: written
+        and not yet handed to the kernel, or arrived and not yet read. Summed over both
+        ends of every connection of a region, what has been written and not read: each
+        end counts only what it holds, so a connection closed at one end counts nothing
+        there, and no byte is counted twice."""
+        return sum(p.unsent() + p.pending_input() for p in self._conns.values())
+
     def bytes_sent_received(self) -> tuple[int, int]:
         """(bytes sent, bytes received) so far over this peer's current connections:
         running totals, not what is in flight (that is the difference between the two
@@ -337,7 +408,7 @@ class PeerTransport:
     # --- the pump -------------------------------------------------------------------------
 
     def _pump(self) -> None:
-        if self._closed or self._pumping:
+        if self._closed or self._pumping or self.frozen:
             return
         self._pumping = True
         try:

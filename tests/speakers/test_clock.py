@@ -110,3 +110,16 @@ async def test_a_frozen_peer_is_caught_by_the_hold_timer_in_emulated_time() -> N
         assert established_at is not None and downs[-1][0] <= established_at <= 30.0
     finally:
         fabric.close()
+
+
+async def test_work_a_timer_asks_for_soon_runs_at_that_timers_time() -> None:
+    clock = VirtualClock()
+    seen: list[tuple[str, float]] = []
+    clock.call_at(1.0, lambda: clock.call_soon(lambda: seen.append(("soon", clock.time()))))
+    clock.call_at(2.0, lambda: seen.append(("later", clock.time())))
+    clock.advance(3.0)
+    assert seen == [("soon", 1.0), ("later", 2.0)]
+    outside = asyncio.Event()
+    clock.call_soon(outside.set)  # not advancing: the loop runs it, at once
+    async with asyncio.timeout(5):
+        await outside.wait()

@@ -10,7 +10,13 @@ import pytest
 
 from bagctl.runtimes import messages as msg
 from bagctl.runtimes import protocol as rq
-from bagctl.runtimes.shard import ChangeStream, ShardReport, ShardSnapshot, ShardStats
+from bagctl.runtimes.shard import (
+    ChangeStream,
+    SessionLoss,
+    ShardReport,
+    ShardSnapshot,
+    ShardStats,
+)
 
 EXAMPLES: list[rq.Request[Any]] = [
     rq.Listen(originate=False),
@@ -18,6 +24,7 @@ EXAMPLES: list[rq.Request[Any]] = [
     rq.Originate(),
     rq.Settle(),
     rq.Close(),
+    rq.Advance(90.5),
     rq.Begin(),
     rq.Snapshot(),
     rq.Report(),
@@ -49,8 +56,18 @@ def test_requests_round_trip_through_json(request_: rq.Request[Any]) -> None:
 
 
 RESULTS: list[tuple[rq.Request[Any], object]] = [
-    (rq.Snapshot(), ShardSnapshot(False, 4, 4, 10, 10, 99, 12)),
-    (rq.Report(), ShardReport(3, 123456789, ("10.0.0.0/24", "2001:db8::/64"), 7)),
+    (rq.Snapshot(), ShardSnapshot(False, 4, 4, 10, 10, 99, 12, 75, 12.5, 13.0, None)),
+    (
+        rq.Report(),
+        ShardReport(
+            3,
+            123456789,
+            987654321,
+            ("10.0.0.0/24", "2001:db8::/64"),
+            7,
+            (SessionLoss("a", "b", "hold-timer-expired", 9.25),),
+        ),
+    ),
     (rq.Changes(), ChangeStream(((5, "a", "10.0.0.0/24", None, {"b": 1}),), 0)),
     (rq.Dirty(), frozenset({"a", "b"})),
     (rq.Stats(), ShardStats(3, 40, 51_200)),

@@ -1,0 +1,173 @@
+"""The region's clock, and waiting for the region: when it is quiet, when time may move on.
+
+**Quiet** is read in waves of shard snapshots (runtimes/shard.py). A wave finds the
+region quiet when no shard is busy and as many UPDATEs (on the region's clock: bytes,
+KEEPALIVEs and OPENs too) have been read as written over the current sessions; a second
+wave right after must find every shard's counters unchanged (Mattern's four-counter
+rule: nothing happened between the two, so at the moment between them the whole region
+was quiet at once, with nothing in flight). A wave runs after an operation and then
+whenever a shard cues that it has gone idle (runtimes/service.py).
+
+**The region's clock** (``RegionClock``) is emulated time, one for the whole region
+whatever runs its shards: every shard's clock stands at the same instant, and the
+region moves them all (``Advance``) only at a quiet moment, to the next timer due
+anywhere. So emulated time never moves because the host was busy: a host that falls
+behind delays the next step, never a keepalive relative to a hold timer. How fast it
+moves is the pace: ``fast`` jumps straight to the next timer (tests, scenarios: a 90 s
+hold timer costs no wall time); ``live`` waits until the wall clock says the timer is
+due, measured from the last moment the region kept up, so emulated time runs at wall
+rate while the host keeps up and stretches (dilation) when it cannot. This is
+conservative discrete-event simulation with a global barrier at each step, as SliceTime
+(NSDI'11) synchronizes its emulated nodes in time slices, and what time dilation (Gupta
+et al., NSDI'06; DieCast, NSDI'08) achieves by slowing a guest's clock: the protocol
+never sees the emulator's own lateness.
+
+**Steps.** With the delay model (speakers/transport/inputs.py) nothing a speaker does at
+``t`` can reach another before ``t + lookahead``, the smallest latency plus processing
+cost of any link: every timer in ``[t, t + lookahead)`` is independent of every other
+speaker's in that span, so one step runs them all (the lookahead of conservative
+parallel simulation, Chandy and Misra). Bytes written on the in-memory network carry
+their sending time, so what crosses inside a shard arrives exactly when the model says;
+between processes (TCP) a message counts from the end of the step it was sent in, at
+most one lookahead late. Without a delay model every timer is its own step.
+
+With the host's clock (``RegionClock`` absent) time is the loop's: only UPDATEs count
+for quiet (a large region always has KEEPALIVEs on the wire) and timers fire by
+themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+from enum import Enum
+
+from .shard import ShardSnapshot
+
+Wave = Callable[[], Awaitable[list[ShardSnapshot]]]
+Note = Callable[[list[ShardSnapshot]], None]
+Done = Callable[[list[ShardSnapshot]], bool]
+
+
+WINDOW_EDGE_S = 1e-12  # a step stops this short of its window's end, which is excluded
+
+
+class Pace(Enum):
+    FAST = "fast"  # straight to the next timer
+    LIVE = "live"  # at wall rate while the region keeps up
+
+
+def quiet(snaps: list[ShardSnapshot], emulated: bool) -> bool:
+    """Nothing busy and nothing in flight (module docstring); one wave's view. On the
+    region's clock every byte counts, and a message read but waiting out the delay
+    model is not in flight: it is work due at a time (``work_due``), which the clock
+    must reach."""
+    if any(s.busy for s in snaps):
+        return False
+    if emulated:
+        return not any(s.bytes_in_flight for s in snaps)
+    return sum(s.session_updates_out for s in snaps) == sum(s.session_updates_in for s in snaps)
+
+
+def fingerprint(snaps: list[ShardSnapshot]) -> tuple[tuple[int, ...], ...]:
+    """What must not move between two quiet waves (Mattern's counters)."""
+    return tuple((s.activity, s.session_updates_out, s.session_updates_in) for s in snaps)
+
+
+def converged(snaps: list[ShardSnapshot]) -> bool:
+    """Every expected session end up and no work held back for later (an MRAI)."""
+    return all(s.ends_up == s.ends_expected and s.work_due is None for s in snaps)
+
+
+def next_step(snaps: list[ShardSnapshot]) -> float | None:
+    """The next timer due anywhere in the region."""
+    return min((s.next_deadline for s in snaps if s.next_deadline is not None), default=None)
+
+
+class RegionClock:
+    """Emulated time for one region (module docstring): where it stands, its pace, and
+    the lock that keeps an operation's action and a step of time apart."""
+
+    def __init__(self, pace: Pace = Pace.FAST, lookahead_s: float = 0.0) -> None:
+        self.pace = pace
+        self.lookahead_s = lookahead_s
+        self.now = 0.0
+        self.lock = asyncio.Lock()
+        self._anchor = (0.0, time.monotonic())  # (emulated, wall) when it last kept up
+
+    def anchor(self) -> None:
+        """Emulated time runs at wall rate from here (after a cold start, say)."""
+        self._anchor = (self.now, time.monotonic())
+
+    async def wait_for(self, step: float, cue: asyncio.Event) -> bool:
+        """Live pace: until the wall clock says ``step`` is due (False if ``cue`` came
+        first: the region is no longer quiet, look again). Fast: at once."""
+        if self.pace is Pace.FAST:
+            return True
+        emulated, wall = self._anchor
+        delay = wall + (step - emulated) - time.monotonic()
+        if delay < 0:  # the region fell behind: time goes on from here, not catching up
+            self._anchor = (self.now, time.monotonic())
+            delay = step - self.now
+        if delay <= 0:
+            return True
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(delay):
+                await cue.wait()
+                return False
+        return True
+
+
+async def settle(
+    wave: Wave,
+    cue: asyncio.Event,
+    note: Note,
+    *,
+    done: Done,
+    clock: RegionClock | None = None,
+    advance: Callable[[float], Awaitable[None]] | None = None,
+    until: float | None = None,
+) -> list[ShardSnapshot]:
+    """Take waves until the region is quiet and ``done`` holds (and, with ``until``, the
+    region's clock has reached it); the last wave. With ``advance``, time is moved on
+    at quiet moments when that is what it takes (module docstring); without it (the
+    host's clock, or a region whose live clock someone else moves), only waited for.
+    Between waves that are not quiet, waits for a shard's ``cue`` (and ``note``s what
+    the wave saw)."""
+    previous = None
+    while True:
+        cue.clear()
+        snaps = await wave()
+        if not quiet(snaps, clock is not None):
+            previous = None
+            note(snaps)
+            await cue.wait()
+            continue
+        current = fingerprint(snaps)
+        if current != previous:
+            previous = current
+            continue  # confirm with a second wave at once
+        now = snaps[0].now if clock is not None else 0.0
+        reached = until is None or now >= until
+        if reached and done(snaps):
+            return snaps
+        step = next_step(snaps) if clock is not None else None
+        if step is not None and clock is not None and clock.lookahead_s > WINDOW_EDGE_S:
+            # The whole window [step, step + lookahead): what is caused in it arrives at
+            # step + lookahead at the earliest, after this step (module docstring).
+            step += clock.lookahead_s - WINDOW_EDGE_S
+        if until is not None and not reached and (step is None or step > until):
+            step = until
+        if clock is None or advance is None or step is None:
+            previous = None
+            await cue.wait()  # nothing this side can do: something else must happen
+            continue
+        if await clock.wait_for(step, cue):
+            async with clock.lock:
+                await advance(step)
+        previous = None
+
+
+__all__ = ["Pace", "RegionClock", "converged", "fingerprint", "next_step", "quiet", "settle"]

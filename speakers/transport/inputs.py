@@ -1,0 +1,74 @@
+"""The delay model: what a received message waits before the speaker acts on it.
+
+A real switch does not act on an UPDATE the instant its peer writes it: the bytes cross
+the link (``NeighborConfig.latency_s``), then wait their turn at the switch's BGP agent,
+which handles one message at a time (``SpeakerConfig.processing_s`` each). ``InputQueue``
+is that agent as a single-server queue, one per speaker, shared by all its neighbors: a
+message that arrives at ``t`` over a link of latency ``L`` is handed to its session at
+``max(t + L, when the agent is free) + processing``, on the speaker's clock. On a
+region's emulated clock this is what makes a convergence time a property of the
+topology, the protocol and the model rather than of the host: a BAG chassis that must
+read a thousand UPDATEs takes a thousand times the processing cost, whatever machine
+runs it. With both figures 0 (the default) nothing waits.
+
+``split_messages`` cuts what a connection delivered into whole BGP messages (their
+header's length field), so each is charged once; a header that no length fits is handed
+on whole, for the session to refuse.
+"""
+
+from __future__ import annotations
+
+import heapq
+
+HEADER = 19
+MAX_LENGTH = 65535  # RFC 8654 at most
+
+
+class InputQueue:
+    """One speaker's BGP agent as a single-server queue (module docstring)."""
+
+    def __init__(self, processing_s: float) -> None:
+        self.processing_s = processing_s
+        self._free_at = float("-inf")
+        self._pending: list[float] = []  # when each admitted message is handed on
+
+    def admit(self, now: float, latency_s: float) -> float:
+        """A message arrived at ``now`` over a link of ``latency_s``: when it is handed on."""
+        ready = max(now + latency_s, self._free_at) + self.processing_s
+        self._free_at = ready
+        heapq.heappush(self._pending, ready)
+        return ready
+
+    def hold(self, ready: float) -> None:
+        """Something else handed on at ``ready`` without the agent's time (a connection
+        lost, after the messages before it)."""
+        heapq.heappush(self._pending, ready)
+
+    def handed_on(self) -> None:
+        """The earliest admitted message has been handed on (the clock runs its timers in
+        deadline order, so it is always the earliest)."""
+        heapq.heappop(self._pending)
+
+    def due(self) -> float | None:
+        """When the next message waiting here is handed on (None: none is waiting)."""
+        return self._pending[0] if self._pending else None
+
+
+def split_messages(buffer: bytearray) -> list[bytes]:
+    """Take every whole message off the front of ``buffer``; what is left is the start of
+    the next one (module docstring)."""
+    out: list[bytes] = []
+    while len(buffer) >= HEADER:
+        length = int.from_bytes(buffer[16:18], "big")
+        if not HEADER <= length <= MAX_LENGTH:
+            out.append(bytes(buffer))  # no length fits: the session refuses it
+            buffer.clear()
+            break
+        if len(buffer) < length:
+            break
+        out.append(bytes(buffer[:length]))
+        del buffer[:length]
+    return out
+
+
+__all__ = ["InputQueue", "split_messages"]
