@@ -62,8 +62,8 @@ from ..topology.configs import DEFAULT_PORT, next_hop_names, speaker_configs
 from .composefile import STATUS_DIR
 from .gctune import tune_for_region
 from .protocol import LinkDown, LinkUp, Listen, Originate, Request, Snapshot, StartSessions
+from .records import ShardSpec
 from .service import ShardService, emitter, serve
-from .shard import ShardSpec
 
 log = logging.getLogger("bagctl.agent")
 R = TypeVar("R")

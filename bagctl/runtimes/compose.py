@@ -58,7 +58,7 @@ from .composefile import (
 )
 from .messages import ShardError
 from .placement import RegionEvents, RemoteShard, ShardHandle
-from .shard import ShardSpec, check_clock
+from .records import ShardSpec, check_clock
 
 READY_TIMEOUT_S = 300.0  # every container up and its agent connected
 BROKER_TIMEOUT_S = 30.0

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, TypeVar
 from ..topology.model import Topology
 from .placement import RegionEvents, ShardHandle
 from .protocol import Request, ShardEvent
+from .records import ShardSpec
 from .service import ShardService
-from .shard import Shard, ShardSpec
+from .shard import Shard
 
 if TYPE_CHECKING:
     from ..mqtt.broker import BrokerUrl

@@ -14,9 +14,11 @@ clock it must be 0, whatever the host's load.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from .shard import SessionLoss
+from .protocol import Progress
+from .records import SessionLoss, ShardReport, ShardSnapshot
 
 COLD_START = "cold-start"  # the event of a region's bring-up
 
@@ -63,6 +65,43 @@ class ConvergenceReport:
         return out
 
 
+def summarize(
+    event: str,
+    reports: list[ShardReport],
+    *,
+    wall: tuple[int, int],
+    emulated: tuple[float, float],
+    updates_before: int,
+    sessions_expected: int,
+    may_drop: set[tuple[str, str]],
+) -> ConvergenceReport:
+    """One operation's report from every shard's (``Shard.report``): ``wall`` the phase in
+    CLOCK_MONOTONIC ns, ``emulated`` in the region's seconds, ``updates_before`` the
+    UPDATEs sent before it, ``may_drop`` the bundles (``Bundle.key``) whose sessions the
+    operation took down itself (not losses)."""
+    (t0, t1), (e0, e1) = wall, emulated
+    changed = [r for r in reports if r.fib_changes]
+    last_wall = max((r.last_fib_wall_ns for r in changed), default=t0)
+    last_emulated = max((r.last_fib_ns for r in changed), default=round(e0 * 1e9))
+    prefixes = set().union(*(r.prefixes for r in reports))
+    losses = tuple(loss for r in reports for loss in r.losses if loss.key not in may_drop)
+    return ConvergenceReport(
+        event=event,
+        started_ns=t0,
+        converged_s=max(0, last_wall - t0) / 1e9,
+        quiescent_s=(t1 - t0) / 1e9,
+        fib_changes=sum(r.fib_changes for r in reports),
+        updates_sent=sum(r.updates_sent for r in reports) - updates_before,
+        prefixes_changed=len(prefixes),
+        sessions_established=sessions_expected,  # quiescence: every expected one is up
+        sessions_expected=sessions_expected,
+        converged_emulated_s=max(0.0, last_emulated / 1e9 - e0),
+        quiescent_emulated_s=e1 - e0,
+        dilation=(t1 - t0) / 1e9 / (e1 - e0) if e1 > e0 else None,
+        losses=losses,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class RegionProgress:
     """How far an operation has got, for progress bars: ``done`` of ``total`` things
@@ -74,4 +113,44 @@ class RegionProgress:
     fib_changes: int
 
 
-__all__ = ["COLD_START", "ConvergenceReport", "RegionProgress"]
+class ProgressBoard:
+    """Sessions up and FIB changes of the whole region, from the shards' progress events
+    and the waves of snapshots, shown through ``on_progress`` (a progress bar); while the
+    placement reports its own (containers starting), that instead."""
+
+    def __init__(
+        self, on_progress: Callable[[RegionProgress], None] | None, expected: Callable[[], int]
+    ) -> None:
+        self._on_progress = on_progress
+        self._expected = expected  # sessions expected up now (failures change it)
+        self._progress: dict[int, Progress] = {}
+        self._what = "sessions"
+
+    def shard(self, index: int, progress: Progress) -> None:
+        self._progress[index] = progress
+        self._show()
+
+    def placement(self, done: int, total: int, what: str) -> None:
+        """Progress of the placement's own (starting containers); then sessions again."""
+        self._what = what if done < total else "sessions"
+        if self._on_progress is not None:
+            self._on_progress(RegionProgress(what, done, total, 0))
+
+    def wave(self, snaps: list[ShardSnapshot]) -> None:
+        """Take a wave's session counts as the shards' latest, and show them."""
+        for i, snap in enumerate(snaps):
+            old = self._progress.get(i)
+            changes = old.fib_changes if old is not None else 0
+            self._progress[i] = Progress(snap.ends_up, snap.ends_expected, changes)
+        self._show()
+
+    def _show(self) -> None:
+        if self._on_progress is None or self._what != "sessions":
+            return
+        expected = self._expected()
+        up = min(sum(p.ends_up for p in self._progress.values()) // 2, expected)
+        changes = sum(p.fib_changes for p in self._progress.values())
+        self._on_progress(RegionProgress("sessions", up, expected, changes))
+
+
+__all__ = ["COLD_START", "ConvergenceReport", "ProgressBoard", "RegionProgress", "summarize"]

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from ..topology.model import Topology
 from .messages import ProtocolError, ShardError, decode_event, encode_request, raise_error
 from .protocol import Request, ShardEvent
-from .shard import ShardSpec
+from .records import ShardSpec
 
 if TYPE_CHECKING:
     from ..mqtt.broker import BrokerUrl

@@ -28,7 +28,7 @@ from .messages import ShardError
 from .partition import partition
 from .placement import RegionEvents, RemoteShard, ShardHandle
 from .protocol import Close
-from .shard import ShardSpec
+from .records import ShardSpec
 
 if TYPE_CHECKING:
     from ..mqtt.broker import BrokerUrl

@@ -17,7 +17,8 @@ import dataclasses
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
-from .shard import ChangeStream, SessionLoss, Shard, ShardReport, ShardSnapshot, ShardStats
+from .records import ChangeStream, SessionLoss, ShardReport, ShardSnapshot, ShardStats
+from .shard import Shard
 
 R = TypeVar("R")
 

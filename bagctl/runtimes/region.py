@@ -30,24 +30,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from speakers.config import SpeakerConfig
 from speakers.speaker import DrainMethod
 from speakers.wire import Prefix
 
 from .. import views
-from ..topology.configs import DEFAULT_PORT, next_hop_names, speaker_configs
+from ..topology.configs import DEFAULT_PORT, speaker_configs
 from ..topology.failures import Failures, members_capacity
 from ..topology.model import Bundle, Topology
 from . import protocol as rq
 from .local import InProcess
-from .measure import COLD_START, ConvergenceReport, RegionProgress
+from .measure import COLD_START, ConvergenceReport, ProgressBoard, RegionProgress, summarize
 from .placement import Placement, ShardHandle
-from .protocol import Idle, Progress, ShardEvent
-from .shard import ChangeStream, SessionLoss, ShardSnapshot, ShardSpec, check_clock, check_transport
-from .timekeeping import Done, Pace, RegionClock, converged, settle
+from .protocol import Idle, ShardEvent
+from .records import ChangeStream, ShardSnapshot, check_clock, check_transport, shard_specs
+from .timekeeping import Done, Pace, RegionClock, converged, lookahead, settle
 
 if TYPE_CHECKING:
     from ..mqtt.broker import BrokerUrl
@@ -97,27 +96,11 @@ class Region:
         self._keeper: asyncio.Task[None] | None = None
         self._failures = Failures()
         self._idle = asyncio.Event()
-        self._progress: dict[int, Progress] = {}
         self._lost: dict[int, str] = {}
-        self._on_progress = on_progress
-        self._what = "sessions"
+        self._board = ProgressBoard(on_progress, self._sessions_expected)
+        self._specs = shard_specs(self.configs, self.groups, self.transport, seed, clock)
 
     # --- lifecycle ----------------------------------------------------------------------
-
-    def _specs(self) -> list[ShardSpec]:
-        names = next_hop_names(self.configs.values())
-        return [
-            ShardSpec(
-                index=i,
-                configs={n: self.configs[n] for n in group},
-                transport=self.transport,
-                remote=frozenset(self.configs) - frozenset(group),
-                names=names,
-                seed=self.seed * 1000 + i,
-                clock=self.clock_kind,
-            )
-            for i, group in enumerate(self.groups)
-        ]
 
     async def broker(self) -> BrokerUrl | None:
         """The placement's own MQTT broker, if it brings one (``bagctl up`` then serves
@@ -129,10 +112,10 @@ class Region:
         if self.placement.autonomous:
 
             async def act() -> None:
-                self.shards = await self.placement.spawn(self._specs(), self)
+                self.shards = await self.placement.spawn(self._specs, self)
 
         else:
-            self.shards = await self.placement.spawn(self._specs(), self)
+            self.shards = await self.placement.spawn(self._specs, self)
 
             async def act() -> None:
                 await self._all(rq.Listen(originate=False))
@@ -169,34 +152,14 @@ class Region:
         if isinstance(event, Idle):
             self._idle.set()
         else:
-            self._progress[index] = event
-            self._report_progress()
+            self._board.shard(index, event)
 
     def shard_lost(self, index: int, why: str) -> None:
         self._lost[index] = why
         self._idle.set()  # a waiting measurement wakes, asks, and hears of it
 
     def placement_progress(self, done: int, total: int, what: str) -> None:
-        """Progress of the placement's own (starting containers); then sessions again."""
-        self._what = what if done < total else "sessions"
-        if self._on_progress is not None:
-            self._on_progress(RegionProgress(what, done, total, 0))
-
-    def _report_progress(self) -> None:
-        if self._on_progress is None or self._what != "sessions":
-            return
-        expected = self._sessions_expected()
-        up = min(sum(p.ends_up for p in self._progress.values()) // 2, expected)
-        changes = sum(p.fib_changes for p in self._progress.values())
-        self._on_progress(RegionProgress("sessions", up, expected, changes))
-
-    def _note(self, snaps: list[ShardSnapshot]) -> None:
-        """Take a wave's session counts as the shards' latest, and show progress."""
-        for i, snap in enumerate(snaps):
-            old = self._progress.get(i)
-            changes = old.fib_changes if old is not None else 0
-            self._progress[i] = Progress(snap.ends_up, snap.ends_expected, changes)
-        self._report_progress()
+        self._board.placement(done, total, what)
 
     # --- reaching shards ----------------------------------------------------------------
 
@@ -341,7 +304,7 @@ class Region:
         return await settle(
             lambda: self._all(rq.Snapshot()),
             self._idle,
-            self._note,
+            self._board.wave,
             done=done,
             clock=self.clock,
             advance=advance,
@@ -377,30 +340,14 @@ class Region:
             await self._settle(converged)
         t1 = time.monotonic_ns()
         e1 = self.clock.now if self.clock is not None else 0.0
-        reports = await self._all(rq.Report())
-        changes = sum(r.fib_changes for r in reports)
-        changed = [r for r in reports if r.fib_changes]
-        last_wall = max((r.last_fib_wall_ns for r in changed), default=t0)
-        last_emulated = max((r.last_fib_ns for r in changed), default=round(e0 * 1e9))
-        prefixes = set().union(*(r.prefixes for r in reports))
-        expected = self._sessions_expected()
-        losses = tuple(
-            loss for r in reports for loss in r.losses if _key(loss) not in (may_drop or set())
-        )
-        return ConvergenceReport(
-            event=event,
-            started_ns=t0,
-            converged_s=max(0, last_wall - t0) / 1e9,
-            quiescent_s=(t1 - t0) / 1e9,
-            fib_changes=changes,
-            updates_sent=sum(r.updates_sent for r in reports) - updates0,
-            prefixes_changed=len(prefixes),
-            sessions_established=expected,  # quiescence means every expected one is up
-            sessions_expected=expected,
-            converged_emulated_s=max(0.0, last_emulated / 1e9 - e0),
-            quiescent_emulated_s=e1 - e0,
-            dilation=(t1 - t0) / 1e9 / (e1 - e0) if e1 > e0 else None,
-            losses=losses,
+        return summarize(
+            event,
+            await self._all(rq.Report()),
+            wall=(t0, t1),
+            emulated=(e0, e1),
+            updates_before=updates0,
+            sessions_expected=self._sessions_expected(),
+            may_drop=may_drop or set(),
         )
 
     # --- queries ------------------------------------------------------------------------
@@ -462,18 +409,6 @@ class Region:
             "fib_entries": sum(s.fib_entries for s in per),
             "peak_rss_kb": [s.peak_rss_kb for s in per],
         }
-
-
-def lookahead(configs: Iterable[SpeakerConfig]) -> float:
-    """How long, at the least, between a speaker writing a message and another acting on
-    it: the link's latency plus the receiver's processing cost, the smallest over every
-    session (runtimes/timekeeping.py: what one step of the region's clock may span)."""
-    return min((nb.latency_s + c.processing_s for c in configs for nb in c.neighbors), default=0.0)
-
-
-def _key(loss: SessionLoss) -> tuple[str, str]:
-    """The bundle a lost session ran over, as ``Bundle.key`` (sorted ends)."""
-    return (loss.node, loss.peer) if loss.node <= loss.peer else (loss.peer, loss.node)
 
 
 __all__ = ["ConvergenceReport", "Region", "RegionProgress"]

@@ -28,7 +28,8 @@ from typing import Any, Protocol, TypeVar
 
 from .messages import ProtocolError, decode_request, encode_event, reply_error, reply_ok
 from .protocol import Close, Idle, Progress, Request, ShardEvent
-from .shard import Shard, ShardSnapshot, ShardSpec
+from .records import ShardSnapshot, ShardSpec
+from .shard import Shard
 
 log = logging.getLogger("bagctl.shard")
 

@@ -15,18 +15,8 @@ the region's clock (``ShardSpec.clock == "region"``) that is a ``VirtualClock`` 
 shard's clock to the same instant, and only when nothing is in flight anywhere, so no
 timer fires because the host fell behind. With the host's clock, time is the loop's.
 
-What a shard reports is what quiescence needs, read from the speakers' own state:
-``busy`` (an export queued, or bytes on the in-memory network), session ends up against
-the ends expected up (a bundle taken down removes its two ends), the UPDATEs sent and
-received over the current sessions (equal across the whole region when none is in
-flight, even between processes), and an activity counter that moves on every routing
-event (an UPDATE in, a session up or down, a FIB change, an operation), so that two
-identical snapshots in a row mean nothing happened in between. KEEPALIVEs count in
-neither: they change no route, and a large region always has some on the wire. For
-moving time on, the snapshot also says what no counter of UPDATEs shows: the bytes on
-their way over the shard's connections (a KEEPALIVE or an OPEN), when the next timer is
-due, and when work held back for later (an MRAI, a message waiting out the delay model)
-is due.
+What a shard says about itself (snapshots, reports, the sessions it lost) is in
+runtimes/records.py.
 """
 
 from __future__ import annotations
@@ -35,119 +25,32 @@ import asyncio
 import random
 import resource
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from speakers.clock import Clock, LoopClock, VirtualClock
-from speakers.config import SpeakerConfig
 from speakers.fib import FibChange, NextHopGroup
 from speakers.memnet import MemoryNetwork
 from speakers.session import SessionDown, SessionEstablished, SessionEvent, State, StateChanged
 from speakers.speaker import DrainMethod, Speaker
 from speakers.views import weights_by_name
 from speakers.wire import Prefix
-from speakers.wire.prefix import IPAddress
 
 from .. import views
 from .gctune import settle
+from .records import (
+    ChangeStream,
+    SessionLoss,
+    ShardReport,
+    ShardSnapshot,
+    ShardSpec,
+    ShardStats,
+    check_clock,
+    check_transport,
+)
 
 FIB_CHANGE_LOG = 64  # per switch: recent changes, for a look after the fact
 CHANGE_RECORD = 200_000  # FIB changes of one operation kept for the verifier's transients
-
-TRANSPORTS = ("tcp", "memory")
-CLOCKS = ("region", "host")
-
-
-def check_transport(transport: str) -> str:
-    if transport not in TRANSPORTS:
-        raise ValueError(f"transport {transport!r}: tcp or memory")
-    return transport
-
-
-def check_clock(clock: str) -> str:
-    if clock not in CLOCKS:
-        raise ValueError(f"clock {clock!r}: region (emulated, the default) or host")
-    return clock
-
-
-@dataclass(frozen=True, slots=True)
-class ShardSpec:
-    """What one shard runs: its speakers' configurations, the transport between them,
-    the region's other speakers (reached over TCP), every speaker by its next hops (for
-    views by name) and a seed for the speakers' timer jitter."""
-
-    index: int
-    configs: Mapping[str, SpeakerConfig]
-    transport: str  # tcp or memory
-    remote: frozenset[str]
-    names: Mapping[IPAddress, str]
-    seed: int
-    clock: str = "region"  # the region's emulated time, or the host's (module docstring)
-
-
-@dataclass(frozen=True, slots=True)
-class ShardSnapshot:
-    """One look at a shard's state (module docstring)."""
-
-    busy: bool
-    ends_up: int
-    ends_expected: int
-    session_updates_out: int
-    session_updates_in: int
-    activity: int
-    updates_sent: int
-    bytes_in_flight: int  # on their way over this shard's connections (KEEPALIVEs too)
-    now: float  # the shard's clock
-    next_deadline: float | None  # the shard's next timer (region clock only)
-    work_due: float | None  # work held back for later, due then (an MRAI-delayed flush)
-
-
-@dataclass(frozen=True, slots=True)
-class SessionLoss:
-    """An established session that went down: where, why, when on the shard's clock."""
-
-    node: str
-    peer: str
-    cause: str  # a DownReason value, with the NOTIFICATION if there was one
-    at: float
-
-    def as_dict(self) -> dict[str, object]:
-        return {"node": self.node, "peer": self.peer, "cause": self.cause, "at": self.at}
-
-
-@dataclass(frozen=True, slots=True)
-class ShardReport:
-    """What the shard did since ``begin``: FIB changes, the last one's time on the
-    shard's clock and on the host's (CLOCK_MONOTONIC ns, shared by every process and
-    container of the machine), the prefixes they touched; the established sessions that
-    went down; the UPDATEs sent since the shard started."""
-
-    fib_changes: int
-    last_fib_ns: int  # the shard's clock (emulated on the region's)
-    last_fib_wall_ns: int  # the host's
-    prefixes: tuple[str, ...]
-    updates_sent: int
-    losses: tuple[SessionLoss, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class ChangeStream:
-    """FIB changes since ``begin`` as rows ``[at_ns, node, prefix, old, new]`` (groups as
-    next-hop name -> weight, None for no route) and how many were dropped past
-    ``CHANGE_RECORD``."""
-
-    changes: tuple[tuple[int, str, str, dict[str, int] | None, dict[str, int] | None], ...]
-    dropped: int
-
-    def as_dict(self) -> dict[str, object]:
-        return {"changes": [list(row) for row in self.changes], "dropped": self.dropped}
-
-
-@dataclass(frozen=True, slots=True)
-class ShardStats:
-    speakers: int
-    fib_entries: int
-    peak_rss_kb: int
 
 
 @dataclass
@@ -452,16 +355,4 @@ class Shard:
         return {n: views.fib_names(s, self.names) for n, s in self.speakers.items()}
 
 
-__all__ = [
-    "TRANSPORTS",
-    "ChangeStream",
-    "FibCounters",
-    "Shard",
-    "ShardReport",
-    "ShardSnapshot",
-    "ShardSpec",
-    "ShardStats",
-    "SessionLoss",
-    "check_clock",
-    "check_transport",
-]
+__all__ = ["FibCounters", "Shard"]

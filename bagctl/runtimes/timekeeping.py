@@ -1,6 +1,6 @@
 """The region's clock, and waiting for the region: when it is quiet, when time may move on.
 
-**Quiet** is read in waves of shard snapshots (runtimes/shard.py). A wave finds the
+**Quiet** is read in waves of shard snapshots (runtimes/records.py). A wave finds the
 region quiet when no shard is busy and as many UPDATEs (on the region's clock: bytes,
 KEEPALIVEs and OPENs too) have been read as written over the current sessions; a second
 wave right after must find every shard's counters unchanged (Mattern's four-counter
@@ -41,10 +41,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from enum import Enum
 
-from .shard import ShardSnapshot
+from speakers.config import SpeakerConfig
+
+from .records import ShardSnapshot
 
 Wave = Callable[[], Awaitable[list[ShardSnapshot]]]
 Note = Callable[[list[ShardSnapshot]], None]
@@ -57,6 +59,13 @@ WINDOW_EDGE_S = 1e-12  # a step stops this short of its window's end, which is e
 class Pace(Enum):
     FAST = "fast"  # straight to the next timer
     LIVE = "live"  # at wall rate while the region keeps up
+
+
+def lookahead(configs: Iterable[SpeakerConfig]) -> float:
+    """How long, at the least, between a speaker writing a message and another acting on
+    it: the link's latency plus the receiver's processing cost, the smallest over every
+    session (what one step of the region's clock may span, module docstring)."""
+    return min((nb.latency_s + c.processing_s for c in configs for nb in c.neighbors), default=0.0)
 
 
 def quiet(snaps: list[ShardSnapshot], emulated: bool) -> bool:
@@ -170,4 +179,13 @@ async def settle(
         previous = None
 
 
-__all__ = ["Pace", "RegionClock", "converged", "fingerprint", "next_step", "quiet", "settle"]
+__all__ = [
+    "Pace",
+    "RegionClock",
+    "converged",
+    "fingerprint",
+    "lookahead",
+    "next_step",
+    "quiet",
+    "settle",
+]

@@ -20,8 +20,8 @@ import sys
 from typing import Any
 
 from .gctune import tune_for_region
+from .records import ShardSpec
 from .service import ShardService, emitter, serve
-from .shard import ShardSpec
 
 
 class StdioChannel:

@@ -10,12 +10,14 @@ Sockets: each speaker binds its own address (127.x.y.z, ::1 or a namespace addre
 both listening and dialing, sets TCP_NODELAY, and optionally TCP-MD5 (RFC 2385) per
 neighbor through Linux's ``TCP_MD5SIG``.
 
-Modules: ``peer_transport.py`` (``PeerTransport``, the adapter, and ``Connection``),
+Modules: ``peer_transport.py`` (``PeerTransport``, the adapter), ``connection.py``
+(``Connection``, one connection's asyncio protocol), ``inputs.py`` (the delay model),
 ``listener.py`` (accepting connections), ``tcp_md5.py`` (the socket option).
 """
 
+from .connection import CLOSE_GRACE_S, Connection
 from .listener import Listener
-from .peer_transport import CLOSE_GRACE_S, Connection, Endpoint, PeerTransport
+from .peer_transport import Endpoint, PeerTransport
 from .tcp_md5 import TCP_MD5SIG, md5sig_option, set_md5
 
 __all__ = [

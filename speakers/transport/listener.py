@@ -12,7 +12,8 @@ import socket
 from ..memnet import MemoryNetwork, MemoryTransport
 from ..session.peer import REFUSAL
 from ..wire.prefix import IPAddress
-from .peer_transport import Connection, PeerTransport
+from .connection import Connection
+from .peer_transport import PeerTransport
 from .tcp_md5 import set_md5
 
 

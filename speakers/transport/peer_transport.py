@@ -6,28 +6,25 @@ FSM of the peer (``_pump``/``_drain``): bytes go to that FSM's connection,
 ``ConnectRequested`` starts a dial, ``CloseRequested`` closes gracefully, and everything
 else goes to the speaker's ``on_event``. Then it resolves collisions and re-arms one timer
 at the earliest deadline (``_arm_timer``), on the speaker's clock (``clock.py``: the
-host's, or a region's emulated time); the loop is only for I/O. ``Connection`` is one
-TCP (or in-memory) connection: the asyncio protocol, its byte counts and its graceful
-close.
+host's, or a region's emulated time); the loop is only for I/O. Each connection is a
+``Connection`` (connection.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import socket
-import struct
-import termios
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
 from ..clock import Clock, LoopClock
 from ..clock import Timer as Scheduled
-from ..memnet import MemoryNetwork, MemoryTransport
+from ..memnet import MemoryNetwork
 from ..session import CloseRequested, ConnectRequested, Session, SessionEvent, State, Timer
 from ..session.peer import COLLISION_REFUSAL, REFUSAL, Peer
 from ..wire.prefix import IPAddress
+from .connection import Connection
 from .inputs import InputQueue, split_messages
 from .tcp_md5 import set_md5
 
@@ -41,109 +38,6 @@ class Endpoint:
     port: int = 179
     md5_password: str | None = None
     connect_timeout_s: float = 3.0
-
-
-CLOSE_GRACE_S = 2.0  # after our NOTIFICATION, how long the peer has to close its side
-
-
-class Connection(asyncio.Protocol):
-    """One TCP connection (or in-memory one). ``owner`` is None while a listener has not
-    yet handed it to the neighbor's ``PeerTransport``; input before then is dropped."""
-
-    def __init__(self, owner: PeerTransport | None, session: Session | None) -> None:
-        self.owner = owner
-        self.session = session
-        self.transport: asyncio.Transport | None = None
-        self.bytes_sent = 0
-        self.bytes_received = 0
-        self.lost = asyncio.get_running_loop().create_future()
-        # A dialed connection is not handed to its FSM until the dial returns; what the
-        # peer sends before then (a refusal, say) waits here instead of being dropped.
-        self.pending = False
-        self.early: list[bytes] = []
-        # With a delay model (inputs.py): bytes not yet a whole message, and when the last
-        # message of this connection is handed on (a loss comes after it).
-        self.partial = bytearray()
-        self.last_ready = float("-inf")
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def data_received(self, data: bytes) -> None:
-        self.bytes_received += len(data)
-        if self.pending:
-            self.early.append(data)
-            return
-        if self.owner is not None:
-            self.owner._on_data(self, data)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if not self.lost.done():
-            self.lost.set_result(None)
-        if not self.pending and self.owner is not None:
-            self.owner._on_lost(self)
-
-    def eof_received(self) -> bool:
-        return False  # the peer closed its side: close ours (asyncio then calls lost)
-
-    def finish(self, grace_s: float = CLOSE_GRACE_S) -> None:
-        """Close after what we wrote (a NOTIFICATION) has gone, the way a router does: send,
-        half-close (FIN), and let the peer close its side within ``grace_s``. Closing a
-        socket with unread input at once sends a RST instead, and a RST can make the peer's
-        kernel drop our NOTIFICATION before the peer has read it."""
-        transport = self.transport
-        if transport is None or transport.is_closing():
-            return
-        if not transport.can_write_eof():
-            transport.close()
-            return
-        try:
-            transport.write_eof()  # after the buffered bytes
-        except OSError:  # the peer has already reset the connection (ENOTCONN)
-            transport.abort()
-            return
-        timer = asyncio.get_running_loop().call_later(grace_s, transport.close)
-        self.lost.add_done_callback(lambda _: timer.cancel())
-
-    def write(self, data: bytes) -> None:
-        if self.transport is not None and not self.transport.is_closing():
-            self.bytes_sent += len(data)
-            self.transport.write(data)
-
-    def close(self) -> None:
-        if self.transport is not None:
-            self.transport.close()
-
-    def unsent(self) -> int:
-        """Bytes we wrote that are still in our transport's buffer, not yet handed to
-        the kernel (or the in-memory network, which delivers what it is handed)."""
-        transport = self.transport
-        if transport is None or isinstance(transport, MemoryTransport):
-            return 0
-        return transport.get_write_buffer_size()
-
-    def pending_input(self) -> int:
-        """Bytes from the peer not read yet: queued on an in-memory link, or in the
-        kernel's receive buffer (FIONREAD)."""
-        transport = self.transport
-        if transport is None:
-            return 0
-        if isinstance(transport, MemoryTransport):
-            return transport.pending_in
-        sock = transport.get_extra_info("socket")
-        if sock is None:
-            return 0
-        try:
-            waiting: int = struct.unpack(
-                "i", fcntl.ioctl(sock.fileno(), termios.FIONREAD, b"\0\0\0\0")
-            )[0]
-            return waiting
-        except (OSError, ValueError):  # closed meanwhile (a file descriptor of -1)
-            return 0
 
 
 class PeerTransport:
@@ -261,7 +155,7 @@ class PeerTransport:
 
     # --- I/O callbacks -------------------------------------------------------------------
 
-    def _on_data(self, proto: Connection, data: bytes) -> None:
+    def data_from(self, proto: Connection, data: bytes) -> None:
         inputs = self.inputs
         if inputs is None:
             self._receive(proto, data)
@@ -293,7 +187,7 @@ class PeerTransport:
         session.receive_data(data, self.clock.time())
         self._pump()
 
-    def _on_lost(self, proto: Connection) -> None:
+    def lost_from(self, proto: Connection) -> None:
         if self.inputs is None:
             self._lost(proto)
             return
@@ -355,9 +249,9 @@ class PeerTransport:
         proto.pending = False
         early, proto.early = proto.early, []
         for data in early:
-            self._on_data(proto, data)
+            self.data_from(proto, data)
         if proto.lost.done():
-            self._on_lost(proto)
+            self.lost_from(proto)
 
     def _connect_memory(self, session: Session) -> None:
         ep = self.endpoint

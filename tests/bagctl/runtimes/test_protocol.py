@@ -10,7 +10,7 @@ import pytest
 
 from bagctl.runtimes import messages as msg
 from bagctl.runtimes import protocol as rq
-from bagctl.runtimes.shard import (
+from bagctl.runtimes.records import (
     ChangeStream,
     SessionLoss,
     ShardReport,

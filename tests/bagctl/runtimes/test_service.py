@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from bagctl.runtimes.protocol import Idle, Listen, Snapshot, StartSessions
+from bagctl.runtimes.records import ShardSpec
 from bagctl.runtimes.service import ShardService, serve
-from bagctl.runtimes.shard import ShardSpec
 from bagctl.topology import load_topology
 from bagctl.topology.configs import next_hop_names, speaker_configs
 
