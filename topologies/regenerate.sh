@@ -5,7 +5,7 @@ set -eu
 cd "$(dirname "$0")/.."
 BAGCTL="${BAGCTL:-.venv/bin/bagctl}"
 PYTHON="${PYTHON:-.venv/bin/python}"
-for preset in mini region two-region-planar two-region-spread prometheus; do
+for preset in mini region two-region-planar two-region-spread prometheus clos; do
   "$BAGCTL" topo gen --preset "$preset" -o "topologies/$preset.yaml"
 done
 "$PYTHON" -m bagctl.topology.schema

@@ -182,6 +182,30 @@ class Restart(Request[None]):
 
 
 @dataclass(frozen=True, slots=True)
+class Lag(Request[None]):
+    """Test hook: block the shard's event loop ``seconds`` at each of its next ``times``
+    FIB changes (``Shard.lag``)."""
+
+    op: ClassVar[str] = "lag"
+    seconds: float
+    times: int
+
+    async def apply(self, shard: Shard) -> None:
+        shard.lag(self.seconds, self.times)
+
+
+@dataclass(frozen=True, slots=True)
+class Freeze(Request[None]):
+    """Test hook: ``node`` hangs, its sessions left open (``Speaker.freeze``)."""
+
+    op: ClassVar[str] = "freeze"
+    node: str
+
+    async def apply(self, shard: Shard) -> None:
+        shard.freeze(self.node)
+
+
+@dataclass(frozen=True, slots=True)
 class Weights(Request[dict[str, int]]):
     op: ClassVar[str] = "weights"
     node: str
@@ -267,6 +291,8 @@ REQUESTS: dict[str, type[Request[Any]]] = {
         Drain,
         Undrain,
         Restart,
+        Lag,
+        Freeze,
         Weights,
         View,
         Fibs,

@@ -90,6 +90,7 @@ class Shard:
         self.dirty: set[str] = set()  # speakers whose FIB or sessions changed (take_dirty)
         self._rng = random.Random(spec.seed)
         self._on_wake = on_wake
+        self._lags: list[float] = []  # test hook (``lag``): stalls still to come
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -122,6 +123,8 @@ class Shard:
             else:
                 self.changes_dropped += 1
             self.activity += 1
+            if self._lags:
+                asyncio.get_running_loop().call_soon(time.sleep, self._lags.pop())
             if wake is not None:
                 wake()
 
@@ -224,6 +227,22 @@ class Shard:
         await self.speaker(node).stop("restarting")
         self.speakers[node] = self._make(node)
         await self.speakers[node].start()
+        self._wake()
+
+    # --- test hooks -------------------------------------------------------------------
+
+    def lag(self, seconds: float, times: int) -> None:
+        """Block this process's event loop for ``seconds`` at each of the next ``times``
+        FIB changes, mid-convergence, as a host too busy to keep up would: on the region's
+        clock no protocol timer may notice (runtimes/timekeeping.py)."""
+        if seconds < 0 or times < 0:
+            raise ValueError(f"lag {seconds} s x{times}: neither may be negative")
+        self._lags = [seconds] * times
+
+    def freeze(self, node: str) -> None:
+        """``node`` hangs: it acts on nothing and sends nothing, its sessions left open;
+        only its neighbors' hold timers can tell (``Speaker.freeze``)."""
+        self.speaker(node).freeze()
         self._wake()
 
     # --- observation --------------------------------------------------------------------

@@ -43,6 +43,7 @@ from typing import Any
 from ..model import Defaults, Topology
 from .aggregation import summarize
 from .bags import bag_layer, join_regions
+from .clos import CLOS_PARAMS, build_clos
 from .fabrics import Fabric, dsf_zone, nsf_fabric
 from .params import JOIN_PARAMS, JOINS, Param, ParamError, region_params
 
@@ -329,6 +330,13 @@ PRESETS: dict[str, Preset] = {
                 hold_time_s=90,
             ),
             _PROMETHEUS + "; the largest region (thousands of speakers)",
+        ),
+        Preset(
+            "clos",
+            build_clos,
+            CLOS_PARAMS,
+            "a standard 3-tier Clos (leaves, spines, super-spines), RFC 7938 numbering: "
+            "no BAG, for comparing with other routing stacks",
         ),
     )
 }

@@ -34,6 +34,8 @@ EXAMPLES: list[rq.Request[Any]] = [
     rq.Drain("a", "as-path-prepend"),
     rq.Undrain("a"),
     rq.Restart("a"),
+    rq.Lag(4.0, 2),
+    rq.Freeze("a"),
     rq.Weights("a", "10.0.0.0/24"),
     rq.View("fib", "a", None),
     rq.View("rib", "a", "10.0.0.0/24"),

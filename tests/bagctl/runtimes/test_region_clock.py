@@ -1,0 +1,113 @@
+"""The region's clock (runtimes/timekeeping.py) as a user relies on it: the emulator's own
+lateness is never a protocol event, real silence still is, and a long timer costs no
+wall time.
+
+- A host that lags on purpose (``hooks.lag`` blocks a shard's event loop for longer than
+  a hold time, several times, in the middle of a convergence) loses no session and ends
+  with the FIBs of an undisturbed run, in one process and with one of two worker
+  processes made slow. On the host's clock the same lag does cost sessions: the test
+  that shows the hook bites.
+- A switch that hangs (``hooks.freeze``: sessions open, nothing sent) is caught by each
+  neighbor's hold timer, in emulated time: a 90 s hold timer is waited out in a few wall
+  seconds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+
+import pytest
+
+from bagctl.runtimes import Region, hooks
+from bagctl.runtimes.base import embedded
+from bagctl.topology import load_topology
+from bagctl.topology.model import Topology
+
+MINI = Path(__file__).resolve().parents[3] / "topologies" / "mini.yaml"
+DOWN = ("r1-nsf1-rtsw1-1", "r1-nsf1-ftsw1-1")  # a leaf's uplink: every BAG re-weighs
+HOLD_S = 3  # keepalives every second: the shortest hold time RFC 4271 allows
+LAG_S = 5.0  # each stall outlasts a hold time
+LAGS = 3
+
+
+def mini(hold_time_s: int) -> Topology:
+    topo = load_topology(MINI)
+    return dataclasses.replace(
+        topo, defaults=dataclasses.replace(topo.defaults, hold_time_s=hold_time_s)
+    )
+
+
+def region(topo: Topology, workers: int, clock: str = "region") -> Region:
+    return embedded(topo, transport="memory", workers=workers, clock=clock)
+
+
+async def bundle_down_fibs(
+    topo: Topology, workers: int, lag_shard: int | None = None, clock: str = "region"
+) -> tuple[dict[str, dict[str, dict[str, int]]], int, float]:
+    """Cold start, then one bundle down, its shard(s) lagging if ``lag_shard`` is given
+    (-1: every shard); the FIBs, the sessions lost and the wall time it took."""
+    r = region(topo, workers, clock)
+    try:
+        cold = await r.start(timeout=120)
+        assert cold.session_losses == 0, cold.losses
+        if lag_shard is not None:
+            await hooks.lag(r, LAG_S, LAGS, shard=None if lag_shard < 0 else lag_shard)
+        report = await r.bundle_down(*DOWN, timeout=300)
+        return await r.fib_weights(), report.session_losses, report.quiescent_s
+    finally:
+        await r.aclose()
+
+
+@pytest.mark.parametrize(
+    ("workers", "lag_shard"), [(1, -1), (2, 1)], ids=["one-process", "two-workers-one-slow"]
+)
+async def test_a_lagging_host_loses_no_session_and_reaches_the_same_fibs(
+    workers: int, lag_shard: int
+) -> None:
+    topo = mini(HOLD_S)
+    calm, calm_losses, _ = await bundle_down_fibs(topo, workers)
+    lagged, losses, wall_s = await bundle_down_fibs(topo, workers, lag_shard)
+    assert wall_s >= LAGS * LAG_S  # every stall happened, inside the measured convergence
+    assert losses == 0 == calm_losses
+    assert lagged == calm
+
+
+async def test_on_the_hosts_clock_the_same_lag_costs_sessions() -> None:
+    """The contrast: one worker stalls past the hold time, the other's timers run on."""
+    _, losses, _ = await bundle_down_fibs(mini(HOLD_S), 2, lag_shard=1, clock="host")
+    assert losses > 0
+
+
+@pytest.mark.parametrize("workers", [1, 2], ids=["one-process", "two-workers"])
+async def test_a_hung_switch_is_caught_by_a_90s_hold_timer_in_a_few_wall_seconds(
+    workers: int,
+) -> None:
+    topo = mini(90)
+    node = "r1-nsf1-ftsw1-1"
+    neighbors = {b.b if b.a == node else b.a for b in topo.sessions() if node in (b.a, b.b)}
+    r = region(topo, workers)
+    try:
+        await r.start(timeout=120)
+        await r.bundle_down(*DOWN)  # an operation: losses count from here
+        assert r.clock is not None
+        frozen_at = r.clock.now
+        t0 = time.monotonic()
+        await hooks.freeze(r, node)
+        await r.wait(60.0)
+        assert await hooks.sessions_lost(r) == ()  # a hung switch is silent, not yet lost
+        await r.wait(40.0)
+        wall_s = time.monotonic() - t0
+        lost = await hooks.sessions_lost(r)
+        assert {loss.node for loss in lost} == neighbors - {DOWN[0]}  # that bundle is down
+        assert {loss.peer for loss in lost} == {node}
+        assert all(loss.cause.startswith("hold-timer-expired") for loss in lost), lost
+        # Each one expired within a hold time of the last keepalive it had from the
+        # frozen switch (one was due every 30 s), on the region's clock.
+        assert all(frozen_at + 60 < loss.at <= frozen_at + 90 for loss in lost)
+        assert wall_s < 20  # 100 s of the region's time; a few wall seconds
+        status = await r.status()
+        assert status["sessions_established"] < status["sessions_expected"]
+    finally:
+        await r.aclose()
