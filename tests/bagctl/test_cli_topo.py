@@ -97,7 +97,7 @@ def test_gen_list_presets() -> None:
         "prometheus",
         "clos",
     ]
-    assert listed["clos"]["params"]["leaves"]["default"] == 32
+    assert listed["clos"]["params"]["leaves"]["default"] == "32"
     assert listed["two-region-spread"]["params"]["join"]["default"] == "spread"
     code, stdout, _ = run("topo", "gen", "--list")
     assert "planes" in stdout and "bag_ports" in stdout
