@@ -4,13 +4,17 @@
     python bench/scale.py --sizes 1,2,3 --workers 1,2  # each size in one process and in two
     python bench/scale.py --sizes topologies/prometheus.yaml --workers 2
     python bench/scale.py --quick --json             # the smallest region, one JSON object
+    python bench/scale.py --sizes clos:leaves=128:spines=16:supers=16 --transport memory
+    python bench/scale.py --sizes mini --load 2      # two other processes keep cores busy
 
 Regions come from the ``prometheus`` preset scaled by one knob z: z NSF fabrics and z DSF
 zones under z BAG chassis per plane, 4z pods per fabric and 20z RDSWs per zone, which
 keeps every published figure (4.5:1, 4.98:1, 432-port BAGs). z = 1, 2, 3, 4, 6 give
 about 220, 740, 1,560, 2,700 and 5,860 speakers (z = 6 is the shipped ``prometheus``);
-past that the BAG chassis runs out of ports. A size may also be a preset name or a
-topology file. Each run gets its own child process, so its peak memory is its own.
+past that the BAG chassis runs out of ports. A size may also be a preset name, a preset
+with parameters (``clos:leaves=128:spines=16:supers=16``) or a topology file; ``--hold``
+sets every speaker's hold time. Each run gets its own child process, so its peak memory
+is its own.
 
 Per run: speakers, sessions, prefixes, the transport (TCP on 127/8 while the sockets fit
 the 20,000-descriptor limit of each process, else the in-memory network, with TCP between
@@ -19,17 +23,28 @@ the region over worker processes), cold-start convergence (start to the last FIB
 anywhere, measured at quiescence), the re-convergence after one bundle failure (an
 RTSW-FTSW bundle: the most common failure), the UPDATEs each sent, and the peak resident
 memory of the whole process tree (this process plus each worker's own peak).
+
+Times: ``*_converged_s`` are wall seconds (comparable with a real router's figures),
+``*_converged_emulated_s`` the same spans on the region's clock (runtimes/timekeeping.py:
+the topology, protocol and delay model's, not the host's), ``dilation`` wall over
+emulated time for the cold start; ``session_losses`` counts the sessions that left
+Established without being asked to over the whole run (0 on the region's clock, however
+loaded the host). ``--load N`` runs N processes that only spin beside the region, to
+show that the emulated figures do not move with the host's load.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import dataclasses
 import json
 import resource
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -50,23 +65,44 @@ def scaled(z: int):
     )
 
 
-def topology(size: str):
-    """A zone count z (the ladder), a preset name, or a topology file."""
+def topology(size: str, hold_time_s: int | None = None):
+    """A zone count z (the ladder), a preset name with optional ``:name=value``
+    parameters, or a topology file; every hold time ``hold_time_s`` if given."""
     if size.isdigit():
-        return scaled(int(size))
-    if Path(size).exists():
-        return load_topology(size)
-    return generate(size)
+        topo = scaled(int(size))
+    elif Path(size).exists():
+        topo = load_topology(size)
+    else:
+        preset, *params = size.split(":")
+        topo = generate(preset, **dict(p.split("=", 1) for p in params))
+    if hold_time_s is not None:
+        defaults = dataclasses.replace(topo.defaults, hold_time_s=hold_time_s)
+        topo = dataclasses.replace(topo, defaults=defaults)
+    return topo
 
 
-async def run_one(z: str, transport: str, workers: int, timeout: float) -> dict[str, object]:
+@contextlib.contextmanager
+def busy_cores(n: int) -> Iterator[None]:
+    """``n`` processes that do nothing but spin, for as long as the block runs."""
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
+    try:
+        yield
+    finally:
+        for p in spinners:
+            p.kill()
+            p.wait()
+
+
+async def run_one(
+    z: str, transport: str, workers: int, timeout: float, hold: int | None, clock: str
+) -> dict[str, object]:
     t0 = time.perf_counter()
-    topo = topology(z)
+    topo = topology(z, hold)
     built_s = time.perf_counter() - t0
     sessions = sum(1 for _ in topo.sessions())
     if transport == "auto":
         transport = "tcp" if 2 * sessions < FD_BUDGET * workers else "memory"
-    region = embedded(topo, workers=workers, transport=transport)
+    region = embedded(topo, workers=workers, transport=transport, clock=clock)
     worker_rss_kb: list[int] = []
     try:
         cold = await region.start(timeout=timeout)
@@ -95,6 +131,8 @@ async def run_one(z: str, transport: str, workers: int, timeout: float) -> dict[
         "aggregates": sum(len(n.aggregates) for n in topo.nodes),
         "fib_entries": fib_entries,
         "transport": transport,
+        "clock": clock,
+        "hold_time_s": topo.defaults.hold_time_s,
         "build_s": round(built_s, 3),
         "cold_converged_s": round(cold.converged_s, 3),
         "cold_quiescent_s": round(cold.quiescent_s, 3),
@@ -104,6 +142,11 @@ async def run_one(z: str, transport: str, workers: int, timeout: float) -> dict[
         "failure_updates": fail.updates_sent,
         "failure_fib_changes": fail.fib_changes,
         "restore_converged_s": round(restore.converged_s, 4),
+        "cold_converged_emulated_s": round(cold.converged_emulated_s, 6),
+        "failure_converged_emulated_s": round(fail.converged_emulated_s, 6),
+        "restore_converged_emulated_s": round(restore.converged_emulated_s, 6),
+        "dilation": None if cold.dilation is None else round(cold.dilation, 1),
+        "session_losses": cold.session_losses + fail.session_losses + restore.session_losses,
         # The whole process tree: this process and every worker (each its own peak).
         "peak_rss_mb": round((parent_kb + sum(worker_rss_kb)) / 1024, 1),
     }
@@ -122,21 +165,32 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--timeout", type=float, default=1800.0, help="per operation, seconds")
     parser.add_argument("--quick", action="store_true", help="z = 1 only")
+    parser.add_argument("--hold", type=int, help="every speaker's hold time, seconds")
+    parser.add_argument("--clock", choices=["region", "host"], default="region")
+    parser.add_argument(
+        "--load", type=int, default=0, help="processes kept spinning beside each run"
+    )
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     worker_counts = [int(w) for w in args.workers.split(",")]
     if args.one is not None:
         tune_for_region()  # as the runtime's own processes do (bagctl/runtimes/gctune.py)
-        one = run_one(args.one, args.transport, worker_counts[0], args.timeout)
-        print(json.dumps(asyncio.run(one)))
+        one = run_one(
+            args.one, args.transport, worker_counts[0], args.timeout, args.hold, args.clock
+        )
+        with busy_cores(args.load):
+            result = asyncio.run(one)
+        print(json.dumps({**result, "load": args.load}))
         return 0
     sizes = ["1"] if args.quick else args.sizes.split(",")
     runs = []
     for z, workers in ((z, w) for z in sizes for w in worker_counts):
         proc = subprocess.run(
             [sys.executable, __file__, "--one", str(z), "--transport", args.transport,
-             "--workers", str(workers), "--timeout", str(args.timeout)],
+             "--workers", str(workers), "--timeout", str(args.timeout),
+             "--clock", args.clock, "--load", str(args.load),
+             *(["--hold", str(args.hold)] if args.hold is not None else [])],
             capture_output=True, text=True,
         )  # fmt: skip
         if proc.returncode != 0:
@@ -152,10 +206,12 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"{z}: {r['speakers']:>6} speakers {r['sessions']:>7} sessions "
                 f"{r['prefixes']:>6} prefixes ({r['transport']}, {workers} worker(s)): "
-                f"cold {r['cold_converged_s']:>8.2f} s, "
+                f"cold {r['cold_converged_s']:>8.2f} s "
+                f"({r['cold_converged_emulated_s'] * 1e3:.2f} ms emulated), "
                 f"{r['cold_updates']:>8} UPDATEs; one bundle down {r['failure_converged_s']:.3f} s "
-                f"({r['failure_updates']} UPDATEs), back {r['restore_converged_s']:.3f} s; "
-                f"peak RSS {r['peak_rss_mb']:.0f} MB",
+                f"({r['failure_converged_emulated_s'] * 1e6:.0f} us emulated, "
+                f"{r['failure_updates']} UPDATEs), back {r['restore_converged_s']:.3f} s; "
+                f"{r['session_losses']} sessions lost; peak RSS {r['peak_rss_mb']:.0f} MB",
                 flush=True,
             )
     if args.json:

@@ -105,8 +105,11 @@ class Speaker:
         # The delay model (transport/inputs.py), when the configuration sets one.
         delays = config.processing_s > 0 or any(nb.latency_s > 0 for nb in config.neighbors)
         self.inputs = InputQueue(config.processing_s) if delays else None
+        if self.inputs is not None:
+            self.inputs.on_turn = self._exports_turn
         self._flush_handle: Timer | None = None
         self._flush_at: float | None = None  # when an MRAI-delayed flush is due
+        self._held = False  # a flush held back until the input backlog is read
         # Observers: every RouteChange, any input processed (quiescence), and every
         # session event (with the neighbor's name).
         self.route_events = self.routes.route_events
@@ -265,8 +268,8 @@ class Speaker:
         if self._flush_handle is not None:
             if self._flush_at is None:
                 return True
-        elif self.exports.pending:
-            return True
+        elif self.exports.pending and not self._held:
+            return True  # (held: due when the backlog is read, ``work_due``)
         return any(
             nb.transport is not None and nb.transport.dialing() for nb in self.neighbors.values()
         )
@@ -285,6 +288,7 @@ class Speaker:
         if self._flush_handle is not None:
             self._flush_handle.cancel()
             self._flush_handle = self._flush_at = None
+        self._held = False
         self.started = False  # no flush is scheduled again
         for nb in self.neighbors.values():
             if nb.transport is not None:
@@ -317,6 +321,18 @@ class Speaker:
     def _schedule_flush(self) -> None:
         if self._flush_handle is not None or not self.started:
             return
+        if self.inputs is not None and self.inputs.backlog():
+            self._held = True  # the backlog first (transport/inputs.py)
+            return
+        self._schedule()
+
+    def _exports_turn(self) -> None:
+        """The input backlog is read (or a turn's worth of it): a held flush goes ahead."""
+        if self._held and self._flush_handle is None and self.started:
+            self._schedule()
+
+    def _schedule(self) -> None:
+        self._held = False
         clock = self.clock
         now = clock.time()
         delay = self.exports.delay_s(now)

@@ -67,6 +67,8 @@ def command(
         return
     if as_json:
         emit_json({"ok": True, "region": target.region, "cmd": cmd, "result": result})
+        if isinstance(result, dict):
+            warn_losses(result.get("report"))  # on stderr: stdout stays one JSON object
     else:
         render(result)
 
@@ -90,16 +92,40 @@ def table(headers: list[str], rows: list[list[object]]) -> str:
 def report_line(report: dict[str, Any] | None) -> str:
     if report is None:
         return "no convergence report yet"
+    emulated = report.get("converged_emulated_s")
+    on_clock = f", {emulated * 1e3:.3f} ms on the region's clock" if emulated else ""
     return (
-        f"{report['event']}: converged in {report['converged_s']:.3f} s (quiet after "
-        f"{report['quiescent_s']:.3f} s), {report['fib_changes']} FIB changes, "
+        f"{report['event']}: converged in {report['converged_s']:.3f} s{on_clock} (quiet "
+        f"after {report['quiescent_s']:.3f} s), {report['fib_changes']} FIB changes, "
         f"{report['updates_sent']} UPDATEs, sessions {report['sessions_established']}/"
         f"{report['sessions_expected']}"
     )
 
 
+def losses_warning(report: dict[str, Any] | None) -> str | None:
+    """A warning when sessions left Established without being asked to (the report's
+    ``losses``): on the region's clock that is a real protocol event, never the host's
+    lateness, and on the host's clock it may be either."""
+    if report is None or not report.get("losses"):
+        return None
+    losses = report["losses"]
+    shown = "; ".join(f"{x['node']} - {x['peer']}: {x['cause']}" for x in losses[:5])
+    more = f"; and {len(losses) - 5} more" if len(losses) > 5 else ""
+    return (
+        f"warning: {len(losses)} session(s) lost during {report['event']} "
+        f"without being asked to ({shown}{more})"
+    )
+
+
+def warn_losses(report: dict[str, Any] | None) -> None:
+    warning = losses_warning(report)
+    if warning is not None:
+        click.echo(warning, err=True)
+
+
 def render_report(result: dict[str, Any]) -> None:
     click.echo(report_line(result.get("report")))
+    warn_losses(result.get("report"))
     if "members_up" in result:
         a, b = result["bundle"]
         click.echo(f"bundle {a} - {b}: {result['members_up']}/{result['members']} members up")
@@ -114,6 +140,7 @@ __all__ = [
     "change",
     "command",
     "fail_bus",
+    "losses_warning",
     "render_report",
     "report_line",
     "request",
@@ -121,4 +148,5 @@ __all__ = [
     "table",
     "target_options",
     "timeout_option",
+    "warn_losses",
 ]

@@ -25,6 +25,7 @@ from ..mqtt.broker import BrokerUrl
 from ..runtimes import ConvergenceReport, RegionProgress
 from ..runtimes.gctune import tune_for_region
 from ..topology import load_topology
+from .control import warn_losses
 from .output import emit_json, fail
 
 
@@ -58,22 +59,30 @@ def _converged(region: str, as_json: bool) -> Callable[[ConvergenceReport], None
     def show(report: ConvergenceReport) -> None:
         if as_json:
             emit_json({"ok": True, "region": region, "report": report.as_dict()})
-            return
-        click.echo("", err=True)  # end the progress line
-        click.echo(
-            f"region {region} converged: {report.sessions_established}/"
-            f"{report.sessions_expected} sessions, {report.fib_changes} FIB changes, "
-            f"{report.updates_sent} UPDATEs, last FIB change at {report.converged_s:.3f} s"
-        )
+        else:
+            click.echo("", err=True)  # end the progress line
+            click.echo(
+                f"region {region} converged: {report.sessions_established}/"
+                f"{report.sessions_expected} sessions, {report.fib_changes} FIB changes, "
+                f"{report.updates_sent} UPDATEs, last FIB change at {report.converged_s:.3f} s"
+                f"{_on_clock(report.as_dict())}"
+            )
+        warn_losses(report.as_dict())
 
     return show
+
+
+def _on_clock(report: dict[str, Any]) -> str:
+    emulated = report.get("converged_emulated_s")
+    return f" ({emulated * 1e3:.3f} ms on the region's clock)" if emulated else ""
 
 
 def _ready_text(state: dict[str, Any]) -> str:
     r = state["report"]
     return (
         f"region {state['region']} converged: {r['sessions_established']}/"
-        f"{r['sessions_expected']} sessions, last FIB change at {r['converged_s']:.3f} s; "
+        f"{r['sessions_expected']} sessions, last FIB change at {r['converged_s']:.3f} s"
+        f"{_on_clock(r)}; "
         f"pid {state['pid']}, broker {state['broker']}, events {state['events']}"
     )
 
@@ -84,10 +93,11 @@ def _serving(as_json: bool) -> Callable[[dict[str, Any]], None]:
     def show(state: dict[str, Any]) -> None:
         if as_json:
             emit_json({"ok": True, **state})
-            return
-        click.echo("", err=True)  # end the progress line
-        click.echo(_ready_text(state))
-        click.echo("running; Ctrl-C or `bagctl down` stops it")
+        else:
+            click.echo("", err=True)  # end the progress line
+            click.echo(_ready_text(state))
+            click.echo("running; Ctrl-C or `bagctl down` stops it")
+        warn_losses(state.get("report"))
 
     return show
 
@@ -125,6 +135,22 @@ def redacted(url: str) -> str:
     metavar="CIDR",
     help="--runtime compose: the IPv4 subnet of the region's network (default 172.31.0.0/16).",
 )
+@click.option(
+    "--clock",
+    type=click.Choice(["region", "host"]),
+    default="region",
+    show_default=True,
+    help="Whose time the speakers' timers run on: the region's emulated clock (no session "
+    "is lost because the host fell behind) or the host's.",
+)
+@click.option(
+    "--pace",
+    type=click.Choice(["live", "fast"]),
+    default="live",
+    show_default=True,
+    help="How the region's clock moves when the region is quiet: at wall rate (keepalives "
+    "as on a real network), or straight to the next timer.",
+)
 @click.option("--once", is_flag=True, help="Exit once the region has converged.")
 @click.option("--json", "as_json", is_flag=True, help="Print the convergence report as JSON.")
 @click.option("--detach", is_flag=True, help="Run in the background; other commands find it.")
@@ -158,6 +184,8 @@ def up(
     port: int,
     workers: int,
     subnet: str | None,
+    clock: str,
+    pace: str,
     once: bool,
     as_json: bool,
     detach: bool,
@@ -180,7 +208,7 @@ def up(
     try:
         if detach:
             argv = [file, "--runtime", runtime, "--transport", transport, "--port", str(port)]
-            argv += ["--workers", str(workers)]
+            argv += ["--workers", str(workers), "--clock", clock, "--pace", pace]
             argv += ["--subnet", subnet] if subnet is not None else []
             argv += ["--state-dir", str(sd.path)]
             child = [sys.executable, "-m", "bagctl", "up", *argv, "--daemon-child"]
@@ -191,6 +219,7 @@ def up(
                 click.echo(_ready_text(state))
             return
         opts: dict[str, Any] = {"transport": transport, "port": port, "workers": workers}
+        opts |= {"clock": clock, "pace": pace}
         opts |= extra
         topo = load_topology(file)
         if once:

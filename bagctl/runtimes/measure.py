@@ -70,19 +70,23 @@ def summarize(
     reports: list[ShardReport],
     *,
     wall: tuple[int, int],
-    emulated: tuple[float, float],
+    emulated: tuple[float, float] | None,
     updates_before: int,
     sessions_expected: int,
     may_drop: set[tuple[str, str]],
 ) -> ConvergenceReport:
     """One operation's report from every shard's (``Shard.report``): ``wall`` the phase in
-    CLOCK_MONOTONIC ns, ``emulated`` in the region's seconds, ``updates_before`` the
+    CLOCK_MONOTONIC ns, ``emulated`` in the region's seconds (None on the host's clock:
+    the emulated fields stay 0), ``updates_before`` the
     UPDATEs sent before it, ``may_drop`` the bundles (``Bundle.key``) whose sessions the
     operation took down itself (not losses)."""
-    (t0, t1), (e0, e1) = wall, emulated
+    t0, t1 = wall
     changed = [r for r in reports if r.fib_changes]
     last_wall = max((r.last_fib_wall_ns for r in changed), default=t0)
+    e0, e1 = emulated if emulated is not None else (0.0, 0.0)
     last_emulated = max((r.last_fib_ns for r in changed), default=round(e0 * 1e9))
+    if emulated is None:
+        last_emulated = 0
     prefixes = set().union(*(r.prefixes for r in reports))
     losses = tuple(loss for r in reports for loss in r.losses if loss.key not in may_drop)
     return ConvergenceReport(

@@ -344,7 +344,7 @@ class Region:
             event,
             await self._all(rq.Report()),
             wall=(t0, t1),
-            emulated=(e0, e1),
+            emulated=(e0, e1) if self.clock is not None else None,
             updates_before=updates0,
             sessions_expected=self._sessions_expected(),
             may_drop=may_drop or set(),

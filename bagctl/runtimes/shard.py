@@ -276,11 +276,12 @@ class Shard:
     def bytes_in_flight(self) -> int:
         """Bytes on their way over this shard's connections, seen from this shard's ends
         (``PeerTransport.bytes_in_flight``; the in-memory network's are ``busy``)."""
+        tcp = self.spec.remote if self.network is not None else None  # (None: every one)
         return sum(
             nb.transport.bytes_in_flight()
             for speaker in self.speakers.values()
-            for nb in speaker.neighbors.values()
-            if nb.transport is not None
+            for name, nb in speaker.neighbors.items()
+            if nb.transport is not None and (tcp is None or name in tcp)
         )
 
     def work_due(self) -> float | None:

@@ -5,7 +5,8 @@ region quiet when no shard is busy and as many UPDATEs (on the region's clock: b
 KEEPALIVEs and OPENs too) have been read as written over the current sessions; a second
 wave right after must find every shard's counters unchanged (Mattern's four-counter
 rule: nothing happened between the two, so at the moment between them the whole region
-was quiet at once, with nothing in flight). A wave runs after an operation and then
+was quiet at once, with nothing in flight). A region of one shard needs no second wave:
+its snapshot is taken in one go, between two events of its loop. A wave runs after an operation and then
 whenever a shard cues that it has gone idle (runtimes/service.py).
 
 **The region's clock** (``RegionClock``) is emulated time, one for the whole region
@@ -155,9 +156,9 @@ async def settle(
             await cue.wait()
             continue
         current = fingerprint(snaps)
-        if current != previous:
+        if current != previous and len(snaps) > 1:
             previous = current
-            continue  # confirm with a second wave at once
+            continue  # confirm with a second wave at once (one shard's look is atomic)
         now = snaps[0].now if clock is not None else 0.0
         reached = until is None or now >= until
         if reached and done(snaps):

@@ -11,6 +11,13 @@ topology, the protocol and the model rather than of the host: a BAG chassis that
 read a thousand UPDATEs takes a thousand times the processing cost, whatever machine
 runs it. With both figures 0 (the default) nothing waits.
 
+The agent also works through its backlog before it computes what to send, as FRR's
+bgpd and BIRD do (input is read in batches, then the outbound work runs): while messages
+wait here the speaker holds its export back (``Speaker._schedule_flush``), and the
+queue calls ``on_turn`` when the backlog is empty, or every ``TURN`` messages so a
+steady stream cannot starve the output. Without it every UPDATE read would be answered
+by its own round of UPDATEs out, a path exploration no real agent does.
+
 ``split_messages`` cuts what a connection delivered into whole BGP messages (their
 header's length field), so each is charged once; a header that no length fits is handed
 on whole, for the session to refuse.
@@ -19,9 +26,11 @@ on whole, for the session to refuse.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 
 HEADER = 19
 MAX_LENGTH = 65535  # RFC 8654 at most
+TURN = 64  # messages read, at most, before the held-back export gets its turn
 
 
 class InputQueue:
@@ -31,6 +40,8 @@ class InputQueue:
         self.processing_s = processing_s
         self._free_at = float("-inf")
         self._pending: list[float] = []  # when each admitted message is handed on
+        self._read = 0  # messages handed on since the last turn
+        self.on_turn: Callable[[], None] | None = None  # the export's turn (docstring)
 
     def admit(self, now: float, latency_s: float) -> float:
         """A message arrived at ``now`` over a link of ``latency_s``: when it is handed on."""
@@ -48,6 +59,20 @@ class InputQueue:
         """The earliest admitted message has been handed on (the clock runs its timers in
         deadline order, so it is always the earliest)."""
         heapq.heappop(self._pending)
+
+    def acted_on(self) -> None:
+        """The message last handed on has been acted on: the export's turn if the
+        backlog is empty or ``TURN`` messages have been read since its last one."""
+        self._read += 1
+        if self._pending and self._read < TURN:
+            return
+        self._read = 0
+        if self.on_turn is not None:
+            self.on_turn()
+
+    def backlog(self) -> bool:
+        """Messages are waiting to be handed on."""
+        return bool(self._pending)
 
     def due(self) -> float | None:
         """When the next message waiting here is handed on (None: none is waiting)."""

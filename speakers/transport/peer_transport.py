@@ -70,6 +70,7 @@ class PeerTransport:
         self._conns: dict[int, Connection] = {}  # id(session) -> its connection
         self._dial: asyncio.Task[None] | None = None
         self._timer: Scheduled | None = None
+        self._timer_at: float | None = None  # when ``_timer`` fires
         self._closed = False
         self._pumping = False
         self._finishing: set[Connection] = set()  # closing gracefully (``Connection.finish``)
@@ -179,6 +180,7 @@ class PeerTransport:
             self._lost(proto)
         else:
             self._receive(proto, message)
+        self.inputs.acted_on()
 
     def _receive(self, proto: Connection, data: bytes) -> None:
         session = proto.session
@@ -344,11 +346,15 @@ class PeerTransport:
 
     def _arm_timer(self) -> None:
         deadlines = [d for s in self.peer.sessions() if (d := s.next_deadline()) is not None]
+        when = min(deadlines) if deadlines and not self._closed else None
         if self._timer is not None:
+            if when == self._timer_at:
+                return  # already set for then (most input moves no earliest deadline)
             self._timer.cancel()
             self._timer = None
-        if deadlines and not self._closed:
-            self._timer = self.clock.call_at(min(deadlines), self._on_timer)
+        self._timer_at = when
+        if when is not None:
+            self._timer = self.clock.call_at(when, self._on_timer)
 
 
 def _forget(finishing: set[Connection], proto: Connection, _: asyncio.Future[None]) -> None:
