@@ -39,7 +39,7 @@ async def sessions_lost(region: Region) -> tuple[SessionLoss, ...]:
     """Every session that left Established since the last operation began, with its
     cause and its time on the region's clock; not those over bundles the region was told
     to take down (they were asked for)."""
-    reports = await asyncio.gather(*(s.call(rq.Report()) for s in region.shards))
+    reports = await asyncio.gather(*(s.call(rq.Report()) for _, s in region.live()))
     down = region.failures.down
     return tuple(loss for r in reports for loss in r.losses if loss.key not in down)
 

@@ -17,7 +17,7 @@ replies, and the events (idle cue, progress) handed to the region as they arrive
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from ipaddress import IPv4Address
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -156,4 +156,27 @@ class RemoteShard:
         self._events.shard_lost(self.index, why)
 
 
-__all__ = ["Placement", "RegionEvents", "RemoteShard", "ShardHandle"]
+async def within(
+    shards: Sequence[tuple[int, ShardHandle]],
+    request: Request[R],
+    stall_s: float,
+    on_stall: Callable[[int, str], None],
+) -> list[R]:
+    """``request`` to each of ``shards`` (index, handle) at once; the answers of those
+    that answer within ``stall_s`` wall seconds. One that does not is frozen (stopped,
+    hung): ``on_stall`` hears of it, and the region leaves it behind, so that its clock
+    goes on and the neighbors' hold timers catch it, as on a real network."""
+
+    async def call(i: int, shard: ShardHandle) -> R | None:
+        try:
+            async with asyncio.timeout(stall_s):
+                return await shard.call(request)
+        except TimeoutError:
+            on_stall(i, f"answered nothing for {stall_s:g} s (frozen?)")
+            return None
+
+    answers = await asyncio.gather(*(call(i, shard) for i, shard in shards))
+    return [a for a in answers if a is not None]
+
+
+__all__ = ["Placement", "RegionEvents", "RemoteShard", "ShardHandle", "within"]

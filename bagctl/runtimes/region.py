@@ -18,11 +18,9 @@ instead. The report (runtimes/measure.py) gives both times and the sessions lost
 **Cold start** brings every session up first and only then has every switch originate
 its routes, as FRR's ``bgp update-delay`` or a fabric's staged bring-up holds updates
 back until the peers are established: otherwise the first sessions up carry a storm of
-route changes that the later ones (those between worker processes, over TCP, last of
-all) undo, and the busy event loops slow the remaining handshakes further. The report
-covers both phases, from the first listener to the last FIB change. Shards that bring
-their speakers up by themselves (containers) do the same on their own; the report then
-runs from before they were started.
+route changes that the later ones (those between worker processes, last of all) undo.
+The report covers both phases. Shards that bring their speakers up by themselves
+(containers) do the same on their own; the report then runs from before they started.
 """
 
 from __future__ import annotations
@@ -43,7 +41,7 @@ from ..topology.model import Bundle, Topology
 from . import protocol as rq
 from .local import InProcess
 from .measure import COLD_START, ConvergenceReport, ProgressBoard, RegionProgress, summarize
-from .placement import Placement, ShardHandle
+from .placement import Placement, ShardHandle, within
 from .protocol import Idle, ShardEvent
 from .records import ChangeStream, ShardSnapshot, check_clock, check_transport, shard_specs
 from .timekeeping import Done, Pace, RegionClock, converged, lookahead, settle
@@ -52,6 +50,7 @@ if TYPE_CHECKING:
     from ..mqtt.broker import BrokerUrl
 
 DEFAULT_TIMEOUT_S = 120.0
+STALL_S = 60.0
 COLD_START_TIMEOUT_S = 600.0
 R = TypeVar("R")
 
@@ -97,6 +96,7 @@ class Region:
         self._failures = Failures()
         self._idle = asyncio.Event()
         self._lost: dict[int, str] = {}
+        self.stall_s = STALL_S  # a shard silent this long (wall) is frozen (``_look``)
         self._board = ProgressBoard(on_progress, self._sessions_expected)
         self._specs = shard_specs(self.configs, self.groups, self.transport, seed, clock)
 
@@ -163,8 +163,17 @@ class Region:
 
     # --- reaching shards ----------------------------------------------------------------
 
+    def live(self) -> list[tuple[int, ShardHandle]]:
+        """The shards still running, by index (a lost one is left out from then on)."""
+        return [(i, shard) for i, shard in enumerate(self.shards) if i not in self._lost]
+
     async def _all(self, request: rq.Request[R]) -> list[R]:
-        return list(await asyncio.gather(*(shard.call(request) for shard in self.shards)))
+        return list(await asyncio.gather(*(shard.call(request) for _, shard in self.live())))
+
+    async def _look(self, request: rq.Request[R]) -> list[R]:
+        """``request`` (a wave's snapshot, a step of time) to every live shard; one silent
+        for ``stall_s`` is frozen and left behind (``placement.within``)."""
+        return await within(self.live(), request, self.stall_s, self.shard_lost)
 
     def _shard_of(self, node: str) -> ShardHandle:
         try:
@@ -293,7 +302,7 @@ class Region:
         return self.clock is not None and (self.clock.pace is Pace.FAST or self._keeper is None)
 
     async def _advance(self, to: float) -> None:
-        await self._all(rq.Advance(to))
+        await self._look(rq.Advance(to))
         assert self.clock is not None
         self.clock.now = to
 
@@ -302,7 +311,7 @@ class Region:
         where that is what it takes and this side may (``_advance_allowed``)."""
         advance = self._advance if self._advance_allowed() else None
         return await settle(
-            lambda: self._all(rq.Snapshot()),
+            lambda: self._look(rq.Snapshot()),
             self._idle,
             self._board.wave,
             done=done,
@@ -359,10 +368,7 @@ class Region:
     async def fib_weights(self) -> dict[str, dict[str, dict[str, int]]]:
         """Every speaker's FIB: node -> prefix -> next-hop node -> integer weight (the
         verifier's actual side, ``bagctl.verify.FibSnapshot.from_names``)."""
-        out: dict[str, dict[str, dict[str, int]]] = {}
-        for part in await self._all(rq.Fibs()):
-            out.update(part)
-        return out
+        return {n: fib for part in await self._all(rq.Fibs()) for n, fib in part.items()}
 
     async def fib_changes(self) -> dict[str, object]:
         """The last operation's FIB change stream, every shard's, in time order."""
@@ -384,8 +390,7 @@ class Region:
         return set().union(*(await self._all(rq.Dirty())))
 
     async def status(self) -> dict[str, object]:
-        live = [shard for i, shard in enumerate(self.shards) if i not in self._lost]
-        snaps = await asyncio.gather(*(shard.call(rq.Snapshot()) for shard in live))
+        snaps = await self._all(rq.Snapshot())
         lost = {self.shards[i].label: why for i, why in sorted(self._lost.items())}
         return {
             "region": self.topo.name,

@@ -6,8 +6,8 @@ KEEPALIVEs and OPENs too) have been read as written over the current sessions; a
 wave right after must find every shard's counters unchanged (Mattern's four-counter
 rule: nothing happened between the two, so at the moment between them the whole region
 was quiet at once, with nothing in flight). A region of one shard needs no second wave:
-its snapshot is taken in one go, between two events of its loop. A wave runs after an operation and then
-whenever a shard cues that it has gone idle (runtimes/service.py).
+its snapshot is taken in one go, between two events of its loop. A wave runs after an
+operation and then whenever a shard cues that it has gone idle (runtimes/service.py).
 
 **The region's clock** (``RegionClock``) is emulated time, one for the whole region
 whatever runs its shards: every shard's clock stands at the same instant, and the
@@ -150,6 +150,8 @@ async def settle(
     while True:
         cue.clear()
         snaps = await wave()
+        if not snaps:
+            raise RuntimeError("every shard of the region is lost (region status names why)")
         if not quiet(snaps, clock is not None):
             previous = None
             note(snaps)

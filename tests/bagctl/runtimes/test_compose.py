@@ -312,6 +312,7 @@ def test_mini_as_containers_matches_the_embedded_runtime(
         figures["converged_s"] = round(up["report"]["converged_s"], 1)
         assert up["runtime"] == "compose"
         assert up["report"]["sessions_established"] == up["report"]["sessions_expected"] == 64
+        assert up["report"]["session_losses"] == 0, up["report"]["losses"]
         status = cli.json("status")["result"]
         assert status["runtime"] == "compose" and status["containers"] == 37
         assert status["project"] == project_name(region) == "bagemu-compose-test-mini"
@@ -326,6 +327,7 @@ def test_mini_as_containers_matches_the_embedded_runtime(
         assert down["ok"] and down["result"]["members_up"] == 0
         report = down["result"]["report"]
         assert report["sessions_established"] == report["sessions_expected"] == 63
+        assert report["session_losses"] == 0, report["losses"]
         figures["bundle_down_converged_s"] = round(report["converged_s"], 3)
         fib = cli.json("show", "fib", BAG, P)["result"]["fib"]
         assert fib[0]["weights"] == {S2: 1}
@@ -346,6 +348,7 @@ def test_mini_as_containers_matches_the_embedded_runtime(
 
         restored = cli.json("link", "up", LEAF, FTSW1)
         assert restored["result"]["report"]["sessions_established"] == 64
+        assert restored["result"]["report"]["session_losses"] == 0
         assert cli.json("show", "fib", BAG, P)["result"]["fib"][0]["weights"] == {S1: 1, S2: 1}
         assert "unreachable" not in docker.docker("exec", leaf, "ip", "route")
         assert asyncio.run(fibs_over_bus(up["broker"], region, nodes)) == expected["up"]

@@ -71,6 +71,7 @@ async def observe(region: Region, step: Step) -> dict[str, Any]:
         "step": name,
         "event": report.event,
         "sessions": (report.sessions_established, report.sessions_expected),
+        "losses": [loss.as_dict() for loss in report.losses],  # none, on the region's clock
         "fib": await region.fib_weights(),
         "failures": region.failures.as_dict(),
     }
@@ -90,7 +91,7 @@ async def run_script(region: Region) -> dict[str, Any]:
     try:
         cold = await region.start(timeout=300)
         out: dict[str, Any] = {
-            "cold": (cold.sessions_established, cold.sessions_expected),
+            "cold": (cold.sessions_established, cold.sessions_expected, cold.session_losses),
             "cold fib": await region.fib_weights(),
             "steps": [await observe(region, step) for step in STEPS],
             "mistakes": [await mistake(region, step) for step in MISTAKES],
@@ -163,8 +164,9 @@ async def test_runtime_keeps_the_contract(
         request.getfixturevalue("speaker_image")  # builds it, or skips saying why
     topo = named(load_topology(SMALL), case)
     got = await run_script(make(topo))
-    assert got["cold"] == reference["cold"] == (10, 10)
+    assert got["cold"] == reference["cold"] == (10, 10, 0)
     assert got["cold fib"] == reference["cold fib"]
+    assert all(step["losses"] == [] for step in reference["steps"])
     for mine, theirs in zip(got["steps"], reference["steps"], strict=True):
         assert mine == theirs, mine["step"]
     assert got["mistakes"] == reference["mistakes"]

@@ -9,12 +9,15 @@ wall time.
   that shows the hook bites.
 - A switch that hangs (``hooks.freeze``: sessions open, nothing sent) is caught by each
   neighbor's hold timer, in emulated time: a 90 s hold timer is waited out in a few wall
-  seconds.
+  seconds. A worker process stopped outright is left behind after ``stall_s`` and its
+  switches caught the same way.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -22,6 +25,7 @@ import pytest
 
 from bagctl.runtimes import Region, hooks
 from bagctl.runtimes.base import embedded
+from bagctl.runtimes.process import WorkerProcesses
 from bagctl.topology import load_topology
 from bagctl.topology.model import Topology
 
@@ -109,5 +113,34 @@ async def test_a_hung_switch_is_caught_by_a_90s_hold_timer_in_a_few_wall_seconds
         assert wall_s < 20  # 100 s of the region's time; a few wall seconds
         status = await r.status()
         assert status["sessions_established"] < status["sessions_expected"]
+    finally:
+        await r.aclose()
+
+
+async def test_a_frozen_worker_is_left_behind_and_caught_by_hold_timers() -> None:
+    """A worker process stopped outright (SIGSTOP) answers nothing: after ``stall_s``
+    the region goes on without it, and the other worker's hold timers catch its
+    switches, in emulated time."""
+    topo = mini(HOLD_S)
+    r = region(topo, 2)
+    r.stall_s = 2.0
+    try:
+        await r.start(timeout=120)
+        assert isinstance(r.placement, WorkerProcesses)
+        frozen = r.placement.handles[1]
+        os.kill(frozen.proc.pid, signal.SIGSTOP)
+        try:
+            await r.wait(3.0 * HOLD_S)
+            lost = await hooks.sessions_lost(r)
+            status = await r.status()
+        finally:
+            os.kill(frozen.proc.pid, signal.SIGCONT)
+        there = set(r.groups[1])
+        across = {(a, b) for s in topo.sessions() for a, b in ((s.a, s.b), (s.b, s.a))
+                  if a not in there and b in there}  # fmt: skip
+        assert across, "the partition puts sessions across the two workers"
+        assert {(loss.node, loss.peer) for loss in lost} == across
+        assert all(loss.cause.startswith("hold-timer-expired") for loss in lost), lost
+        assert list(status["shards_lost"]) == ["worker 1"]  # type: ignore[call-overload]
     finally:
         await r.aclose()
