@@ -1,12 +1,10 @@
 """A running region: one ``Speaker`` per switch of a ``Topology``, over shards placed in
 this process, in worker processes or in containers, controlled and measured as one.
 
-``Region`` is the only implementation of the region operations (start, bundle down/up,
-members, drain, undrain, restart, flap), their measurement and every query; where the
-speakers run is its ``Placement``'s business (runtimes/placement.py), and it reaches
-each shard with the typed requests of runtimes/protocol.py. Every operation returns a
-``ConvergenceReport`` once the region is quiescent, which is read from the speakers' own
-state, never from a sleep.
+``Region`` is the only implementation of the region operations, their measurement and
+every query; where the speakers run is its ``Placement``'s (runtimes/placement.py), and
+it reaches each shard with the typed requests of runtimes/protocol.py. Every operation
+returns a ``ConvergenceReport`` once the region is quiescent (never after a sleep).
 
 **Quiescence** spans shards, so it is read in waves of snapshots
 (runtimes/timekeeping.py), and so does **time**: by default every speaker runs on the
@@ -306,10 +304,13 @@ class Region:
         assert self.clock is not None
         self.clock.now = to
 
-    async def _settle(self, done: Done, until: float | None = None) -> list[ShardSnapshot]:
+    async def _settle(
+        self, done: Done, until: float | None = None, keeper: bool = False
+    ) -> list[ShardSnapshot]:
         """Until quiet and ``done`` (runtimes/timekeeping.py), moving the region's clock
-        where that is what it takes and this side may (``_advance_allowed``)."""
-        advance = self._advance if self._advance_allowed() else None
+        where that is what it takes and this side may (``_advance_allowed``; the keeper
+        always may); the last wave's snapshots."""
+        advance = self._advance if keeper or self._advance_allowed() else None
         return await settle(
             lambda: self._look(rq.Snapshot()),
             self._idle,
@@ -322,7 +323,7 @@ class Region:
 
     async def _keep_time(self) -> None:
         """Live pace: move the region's clock on whenever it is quiet, for good."""
-        await self._settle(lambda snaps: False)
+        await self._settle(lambda snaps: False, keeper=True)
 
     async def _measure(
         self,

@@ -144,3 +144,20 @@ async def test_a_frozen_worker_is_left_behind_and_caught_by_hold_timers() -> Non
         assert list(status["shards_lost"]) == ["worker 1"]  # type: ignore[call-overload]
     finally:
         await r.aclose()
+
+
+async def test_live_pace_runs_at_wall_rate_and_operations_still_converge() -> None:
+    """``bagctl up``'s pace: the region's clock keeps up with the wall clock while the
+    region is quiet (keepalives as on a real network), and an operation converges."""
+    r = Region(mini(HOLD_S), transport="memory", pace="live")
+    try:
+        await r.start(timeout=120)
+        assert r.clock is not None
+        t0, e0 = time.monotonic(), r.clock.now
+        await r.wait(2.0)
+        assert time.monotonic() - t0 >= 2.0 and r.clock.now >= e0 + 2.0
+        report = await r.bundle_down(*DOWN, timeout=60)
+        assert report.session_losses == 0 and report.fib_changes > 0
+        assert report.converged_emulated_s > 0
+    finally:
+        await r.aclose()
