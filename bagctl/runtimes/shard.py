@@ -91,6 +91,10 @@ class Shard:
         self._rng = random.Random(spec.seed)
         self._on_wake = on_wake
         self._lags: list[float] = []  # test hook (``lag``): stalls still to come
+        # ``ends`` changes only with a session up or down, a link or a restart: counted
+        # again only then (a snapshot is taken at every step of the region's clock).
+        self._sessions_epoch = 0
+        self._ends: tuple[int, tuple[int, int]] | None = None
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -133,6 +137,7 @@ class Shard:
                 self.activity += 1
                 if isinstance(event, SessionEstablished | SessionDown):
                     self.dirty.add(name)
+                    self._sessions_epoch += 1
                 if isinstance(event, SessionDown) and event.was_established:
                     cause = event.reason.value
                     if event.notification is not None:
@@ -163,6 +168,7 @@ class Shard:
             self.network = MemoryNetwork(asyncio.get_running_loop(), self.clock)
             self.network.on_quiet = self._poke
         self.speakers = {name: self._make(name) for name in self.configs}
+        self._sessions_epoch += 1
         for speaker in self.speakers.values():
             await speaker.listen(originate=originate)
 
@@ -203,10 +209,12 @@ class Shard:
     def link_down(self, node: str, peer: str) -> None:
         self.speaker(node).link_down(peer)
         self.down.add((node, peer))
+        self._sessions_epoch += 1
         self._wake()
 
     def link_up(self, node: str, peer: str) -> None:
         self.down.discard((node, peer))
+        self._sessions_epoch += 1
         self.speaker(node).link_up(peer)
         self._wake()
 
@@ -226,6 +234,7 @@ class Shard:
         """Stop the switch's speaker (a Cease to every neighbor) and start a fresh one."""
         await self.speaker(node).stop("restarting")
         self.speakers[node] = self._make(node)
+        self._sessions_epoch += 1
         await self.speakers[node].start()
         self._wake()
 
@@ -254,6 +263,8 @@ class Shard:
 
     def ends(self) -> tuple[int, int]:
         """(session ends Established, session ends expected up) over this shard."""
+        if self._ends is not None and self._ends[0] == self._sessions_epoch:
+            return self._ends[1]
         up = expected = 0
         for name, speaker in self.speakers.items():
             for peer, nb in speaker.neighbors.items():
@@ -262,6 +273,7 @@ class Shard:
                 expected += 1
                 if nb.peer.primary.state is State.ESTABLISHED:
                     up += 1
+        self._ends = (self._sessions_epoch, (up, expected))
         return up, expected
 
     def update_balance(self) -> tuple[int, int]:
