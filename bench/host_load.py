@@ -40,8 +40,9 @@ def run(size: str, workers: int, load: int, transport: str) -> dict[str, object]
          "--transport", transport, "--load", str(load), "--json"],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
-    if proc.returncode != 0:
-        raise SystemExit(f"{size} x{workers} (load {load}) failed: {proc.stderr[-1500:]}")
+    if proc.returncode != 0:  # scale.py names the error in its JSON, or on stderr
+        why = (proc.stdout.strip() or proc.stderr.strip())[-1500:]
+        raise SystemExit(f"{size} x{workers} (load {load}) failed: {why}")
     (one,) = json.loads(proc.stdout)["runs"]
     return dict(one)
 
