@@ -120,7 +120,13 @@ def redacted(url: str) -> str:
     show_default=True,
     help="Real TCP on 127/8, or the in-memory network (same BGP bytes, no sockets).",
 )
-@click.option("--port", default=1179, show_default=True, help="BGP port every speaker listens on.")
+@click.option(
+    "--port",
+    type=int,
+    default=None,
+    help="BGP port every speaker listens on (default: 1179, or the next port free on "
+    "every speaker's address, so that regions on one host do not collide).",
+)
 @click.option(
     "--workers",
     type=click.IntRange(min=0),
@@ -181,7 +187,7 @@ def up(
     file: str,
     runtime: str,
     transport: str,
-    port: int,
+    port: int | None,
     workers: int,
     subnet: str | None,
     clock: str,
@@ -207,7 +213,8 @@ def up(
         raise click.BadParameter("applies to --runtime compose only", param_hint="--subnet")
     try:
         if detach:
-            argv = [file, "--runtime", runtime, "--transport", transport, "--port", str(port)]
+            argv = [file, "--runtime", runtime, "--transport", transport]
+            argv += ["--port", str(port)] if port is not None else []
             argv += ["--workers", str(workers), "--clock", clock, "--pace", pace]
             argv += ["--subnet", subnet] if subnet is not None else []
             argv += ["--state-dir", str(sd.path)]

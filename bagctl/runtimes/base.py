@@ -28,7 +28,7 @@ def embedded(
     *,
     workers: int = 1,
     transport: str = "tcp",
-    port: int = DEFAULT_PORT,
+    port: int | None = None,
     seed: int = 1,
     on_progress: Callable[[RegionProgress], None] | None = None,
     clock: str = "region",
@@ -60,7 +60,7 @@ def compose(
     *,
     workers: int = 1,
     transport: str = "tcp",
-    port: int = DEFAULT_PORT,
+    port: int | None = None,
     seed: int = 1,
     on_progress: Callable[[RegionProgress], None] | None = None,
     subnet: str | None = None,
@@ -79,6 +79,7 @@ def compose(
         )
     if workers != 1:
         raise ValueError(f"workers {workers}: the compose runtime runs one container per speaker")
+    port = DEFAULT_PORT if port is None else port  # each container has its own addresses
     placement = Containers(
         topo, port=port, subnet=subnet, image=image, mqtt_port=mqtt_port, clock=clock
     )

@@ -33,13 +33,14 @@ from speakers.speaker import DrainMethod
 from speakers.wire import Prefix
 
 from .. import views
-from ..topology.configs import DEFAULT_PORT, speaker_configs
+from ..topology.configs import speaker_configs
 from ..topology.failures import Failures, members_capacity
 from ..topology.model import Bundle, Topology
 from . import protocol as rq
 from .local import InProcess
 from .measure import COLD_START, ConvergenceReport, ProgressBoard, RegionProgress, summarize
 from .placement import Placement, ShardHandle, within
+from .ports import free_on_all
 from .protocol import Idle, ShardEvent
 from .records import ChangeStream, ShardSnapshot, check_clock, check_transport, shard_specs
 from .timekeeping import Done, Pace, RegionClock, converged, lookahead, settle
@@ -62,27 +63,29 @@ class Region:
         *,
         placement: Placement | None = None,
         transport: str = "tcp",
-        port: int = DEFAULT_PORT,
+        port: int | None = None,
         seed: int = 1,
         on_progress: Callable[[RegionProgress], None] | None = None,
         clock: str = "region",
         pace: Pace | str = Pace.FAST,
     ) -> None:
         """``clock``: ``region`` (emulated, module docstring) or ``host``; ``pace`` of the
-        region's clock: ``fast`` (tests, scenarios) or ``live`` (``bagctl up``)."""
+        region's clock: ``fast`` (tests, scenarios) or ``live`` (``bagctl up``); ``port``:
+        the BGP port (None: runtimes/ports.py chooses one free on this host)."""
         self.topo = topo
         self.placement: Placement = placement if placement is not None else InProcess()
         self.transport = check_transport(transport)
-        self.port = port
         self.seed = seed
         self.clock_kind = check_clock(clock)
-        self.configs = speaker_configs(
-            topo,
-            port=port,
-            addresses=self.placement.addresses(topo),
-            delays=self.clock_kind == "region",  # the delay model is emulated time's
-        )
         self.groups = self.placement.groups(topo)
+        addresses = self.placement.addresses(topo)  # None: this host's loopbacks
+        if port is None:  # one free on every address it listens on here (runtimes/ports.py)
+            here = addresses is None and (self.transport == "tcp" or len(self.groups) > 1)
+            lo = speaker_configs(topo).values() if here else ()
+            port = free_on_all(c.listen_address for c in lo)
+        self.port = port
+        delays = self.clock_kind == "region"  # the delay model is emulated time's
+        self.configs = speaker_configs(topo, port=port, addresses=addresses, delays=delays)
         self.where = {name: i for i, names in enumerate(self.groups) for name in names}
         self.shards: list[ShardHandle] = []
         self.clock = (
@@ -270,16 +273,13 @@ class Region:
         async def act() -> None:
             for i in range(count):
                 for step in (rq.LinkDown, rq.LinkUp):
-                    if self.clock is not None:
-                        async with self.clock.lock:
-                            await self._on_ends(bundle, step)
-                    else:
+                    async with self._clock_stands():
                         await self._on_ends(bundle, step)
                     if step is rq.LinkDown or i < count - 1:
                         await self.wait(interval_s)
 
-        keys = {bundle.key}
-        return await self._measure(f"flap {a} {b} x{count}", act, timeout, keys, locked=False)
+        event = f"flap {a} {b} x{count}"
+        return await self._measure(event, act, timeout, {bundle.key}, locked=False)
 
     async def wait(self, seconds: float) -> None:
         """Let ``seconds`` of the region's time pass, whatever happens meanwhile (on the
@@ -295,9 +295,12 @@ class Region:
     def _sessions_expected(self) -> int:
         return sum(1 for b in self.topo.sessions() if b.key not in self._failures.down)
 
-    def _advance_allowed(self) -> bool:
-        """Whether waiting here may move the region's clock (live: the keeper does)."""
+    def _advance_allowed(self) -> bool:  # may waiting here move the clock? (live: the keeper)
         return self.clock is not None and (self.clock.pace is Pace.FAST or self._keeper is None)
+
+    def _clock_stands(self) -> contextlib.AbstractAsyncContextManager[object]:
+        """Held while an action runs: the region's clock does not move meanwhile."""
+        return self.clock.lock if self.clock is not None else contextlib.nullcontext()
 
     async def _advance(self, to: float) -> None:
         await self._look(rq.Advance(to))
@@ -342,10 +345,7 @@ class Region:
         t0 = time.monotonic_ns()
         e0 = self.clock.now if self.clock is not None else 0.0
         async with asyncio.timeout(timeout):
-            if locked and self.clock is not None:
-                async with self.clock.lock:
-                    await act()
-            else:
+            async with self._clock_stands() if locked else contextlib.nullcontext():
                 await act()
             await self._settle(converged)
         t1 = time.monotonic_ns()

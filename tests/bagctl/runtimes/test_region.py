@@ -25,7 +25,7 @@ P4, P6 = "10.1.1.0/24", "2001:db8:1:1::/64"
 
 @pytest.fixture(params=["tcp", "memory"])
 async def region(request):
-    r = Region(load_topology(PLANES), transport=request.param, port=1179)
+    r = Region(load_topology(PLANES), transport=request.param)
     cold = await r.start(timeout=60)
     assert cold.sessions_established == cold.sessions_expected == 6
     assert cold.fib_changes > 0 and cold.converged_s <= cold.quiescent_s

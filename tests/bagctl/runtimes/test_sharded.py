@@ -47,7 +47,7 @@ def test_partition_refuses_zero_workers() -> None:
 @pytest.mark.parametrize("transport", ["memory", "tcp"])
 async def test_mini_over_two_workers_matches_hand_weights(transport: str) -> None:
     topo = load_topology(MINI)
-    region = embedded(topo, workers=2, transport=transport, port=11791)
+    region = embedded(topo, workers=2, transport=transport)
     assert isinstance(region.placement, WorkerProcesses)
     try:
         cold = await region.start(timeout=120)
@@ -96,7 +96,7 @@ async def test_sharded_and_single_process_fibs_agree() -> None:
         expected = {(n, p): await single.weights(n, p) for n in nodes for p in prefixes}
     finally:
         await single.aclose()
-    sharded = embedded(topo, workers=2, transport="memory", port=11792)
+    sharded = embedded(topo, workers=2, transport="memory")
     try:
         await sharded.start(timeout=120)
         await sharded.bundle_down(R1, F1)
@@ -107,7 +107,7 @@ async def test_sharded_and_single_process_fibs_agree() -> None:
 
 
 async def test_bad_operations_are_named_and_leave_the_region_running() -> None:
-    region = embedded(load_topology(MINI), workers=2, transport="memory", port=11793)
+    region = embedded(load_topology(MINI), workers=2, transport="memory")
     try:
         await region.start(timeout=120)
         with pytest.raises(KeyError, match="no bundle between"):
