@@ -47,6 +47,7 @@ from .session import (
     UpdateWithdrawn,
 )
 from .transport import Endpoint, Listener, PeerTransport
+from .transport.barrier import StepBarrier
 from .transport.inputs import InputQueue
 from .wire import CeaseSubcode, Prefix
 from .wire.prefix import IPAddress, unicast_family
@@ -69,8 +70,10 @@ class Speaker:
         network: MemoryNetwork | None = None,
         tcp_neighbors: frozenset[str] = frozenset(),
         fib_change_log: int = 1 << 17,
+        barrier: StepBarrier | None = None,
     ) -> None:
         self.config = config
+        self.barrier = barrier  # a region's steps, for TCP sessions (transport/barrier.py)
         self.clock: Clock = clock if clock is not None else LoopClock()
         self.network = network  # None: real TCP sockets; else an in-memory network
         # With a network: the neighbors that still run over real TCP because they live in
@@ -147,6 +150,7 @@ class Speaker:
                 self._on_activity,
                 self.inputs,
                 nb.config.latency_s,
+                self.barrier,
             )
             listener.peers[nb.config.address] = nb.transport
         for listener in listeners.values():

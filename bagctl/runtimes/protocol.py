@@ -102,9 +102,10 @@ class Begin(Request[int]):
 @dataclass(frozen=True, slots=True)
 class Snapshot(Request[ShardSnapshot]):
     op: ClassVar[str] = "snapshot"
+    release: bool = False  # the first look after a step (``Shard.snapshot``)
 
     async def apply(self, shard: Shard) -> ShardSnapshot:
-        return shard.snapshot()
+        return shard.snapshot(self.release)
 
     def decode_result(self, raw: Any) -> ShardSnapshot:
         return ShardSnapshot(**raw)

@@ -43,7 +43,7 @@ from .placement import Placement, ShardHandle, within
 from .ports import free_on_all
 from .protocol import Idle, ShardEvent
 from .records import ChangeStream, ShardSnapshot, check_clock, check_transport, shard_specs
-from .timekeeping import Done, Pace, RegionClock, converged, lookahead, settle
+from .timekeeping import Cue, Done, Pace, RegionClock, converged, lookahead, settle
 
 if TYPE_CHECKING:
     from ..mqtt.broker import BrokerUrl
@@ -88,14 +88,11 @@ class Region:
         self.configs = speaker_configs(topo, port=port, addresses=addresses, delays=delays)
         self.where = {name: i for i, names in enumerate(self.groups) for name in names}
         self.shards: list[ShardHandle] = []
-        self.clock = (
-            RegionClock(Pace(pace), lookahead(self.configs.values()))
-            if self.clock_kind == "region"
-            else None
-        )
+        self.clock = RegionClock(Pace(pace), lookahead(self.configs.values())) if delays else None
+        self._released = True  # what the last step wrote to TCP has left (``_wave``)
         self._keeper: asyncio.Task[None] | None = None
         self._failures = Failures()
-        self._idle = asyncio.Event()
+        self._idle = Cue()
         self._lost: dict[int, str] = {}
         self.stall_s = STALL_S  # a shard silent this long (wall) is frozen (``_look``)
         self._board = ProgressBoard(on_progress, self._sessions_expected)
@@ -286,9 +283,8 @@ class Region:
         region's clock at its pace: a 90 s hold timer costs no wall time when ``fast``)."""
         if self.clock is None:
             await asyncio.sleep(seconds)
-            return
-        until = self.clock.now + seconds
-        await self._settle(lambda snaps: True, until=until)
+        else:
+            await self._settle(lambda snaps: True, until=self.clock.now + seconds)
 
     # --- measurement --------------------------------------------------------------------
 
@@ -304,8 +300,12 @@ class Region:
 
     async def _advance(self, to: float) -> None:
         await self._look(rq.Advance(to))
-        assert self.clock is not None
-        self.clock.now = to
+        self.clock.now = to  # type: ignore[union-attr]  # (only a region's clock advances)
+        self._released = False  # every shard is done with the step: the next look releases
+
+    def _wave(self) -> Awaitable[list[ShardSnapshot]]:
+        release, self._released = not self._released, True
+        return self._look(rq.Snapshot(release=release))
 
     async def _settle(
         self, done: Done, until: float | None = None, keeper: bool = False
@@ -315,7 +315,7 @@ class Region:
         always may); the last wave's snapshots."""
         advance = self._advance if keeper or self._advance_allowed() else None
         return await settle(
-            lambda: self._look(rq.Snapshot()),
+            self._wave,
             self._idle,
             self._board.wave,
             done=done,

@@ -33,6 +33,7 @@ from speakers.fib import FibChange, NextHopGroup
 from speakers.memnet import MemoryNetwork
 from speakers.session import SessionDown, SessionEstablished, SessionEvent, State, StateChanged
 from speakers.speaker import DrainMethod, Speaker
+from speakers.transport.barrier import StepBarrier
 from speakers.views import weights_by_name
 from speakers.wire import Prefix
 
@@ -78,6 +79,8 @@ class Shard:
             VirtualClock(loop) if check_clock(spec.clock) == "region" else None
         )
         self.clock: Clock = self.virtual if self.virtual is not None else LoopClock(loop)
+        # Where sessions to other processes cross the region's steps (transport/barrier.py).
+        self.barrier = StepBarrier() if self.virtual is not None else None
         self.network: MemoryNetwork | None = None
         self.speakers: dict[str, Speaker] = {}
         self.down: set[tuple[str, str]] = set()  # (speaker, neighbor) ends taken down
@@ -110,6 +113,7 @@ class Shard:
             # The shard follows every FIB change as it happens (``_on_fib``): a long
             # per-switch log would only hold thousands of old groups alive.
             fib_change_log=FIB_CHANGE_LOG,
+            barrier=self.barrier,
         )
         wake = self._on_wake
 
@@ -185,8 +189,10 @@ class Shard:
     def advance(self, to: float) -> None:
         """Move the shard's emulated clock to ``to``, running every timer due by then
         (the region calls this only when nothing is in flight anywhere)."""
-        if self.virtual is None:
+        if self.virtual is None or self.barrier is None:
             raise ValueError("this shard runs on the host's clock: it cannot be advanced")
+        self.barrier.admit()  # what TCP brought during the last step, in a fixed order
+        self.barrier.stepping = True  # what this step writes to TCP leaves at its end
         if self.virtual.advance(to):
             self._wake()
 
@@ -232,6 +238,8 @@ class Shard:
 
     async def restart(self, node: str) -> None:
         """Stop the switch's speaker (a Cease to every neighbor) and start a fresh one."""
+        if self.barrier is not None:
+            self.barrier.release()  # between steps: what the last one held leaves first
         await self.speaker(node).stop("restarting")
         self.speakers[node] = self._make(node)
         self._sessions_epoch += 1
@@ -298,12 +306,25 @@ class Shard:
 
     def work_due(self) -> float | None:
         due = [t for s in self.speakers.values() if (t := s.work_due()) is not None]
+        if self.barrier is not None and (arrived := self.barrier.due()) is not None:
+            due.append(arrived)  # input for the next step, due when it is handed on
+        return min(due, default=None)
+
+    def next_deadline(self) -> float | None:
+        """The next timer due here, or input waiting for the next step (None: neither)."""
+        if self.virtual is None or self.barrier is None:
+            return None
+        due = [t for t in (self.virtual.next_deadline(), self.barrier.due()) if t is not None]
         return min(due, default=None)
 
     def updates_sent(self) -> int:
         return sum(nb.updates_out for s in self.speakers.values() for nb in s.neighbors.values())
 
-    def snapshot(self) -> ShardSnapshot:
+    def snapshot(self, release: bool = False) -> ShardSnapshot:
+        """What the region's waves read (runtimes/timekeeping.py). ``release``: the last
+        step is over in every shard, what it wrote to TCP may leave (transport/barrier.py)."""
+        if release and self.barrier is not None:
+            self.barrier.release()
         up, expected = self.ends()
         sent, received = self.update_balance()
         return ShardSnapshot(
@@ -316,7 +337,7 @@ class Shard:
             updates_sent=self.updates_sent(),
             bytes_in_flight=self.bytes_in_flight() if self.virtual is not None else 0,
             now=self.clock.time(),
-            next_deadline=None if self.virtual is None else self.virtual.next_deadline(),
+            next_deadline=self.next_deadline(),
             work_due=self.work_due(),
         )
 

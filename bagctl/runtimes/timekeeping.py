@@ -30,7 +30,10 @@ speaker's in that span, so one step runs them all (the lookahead of conservative
 parallel simulation, Chandy and Misra). Bytes written on the in-memory network carry
 their sending time, so what crosses inside a shard arrives exactly when the model says;
 between processes (TCP) a message counts from the end of the step it was sent in, at
-most one lookahead late. Without a delay model every timer is its own step.
+most one lookahead late: it leaves when every shard has finished the step (the first
+look after a step releases it) and is taken in at the start of the next, in a fixed
+order (speakers/transport/barrier.py), so which process the host runs first changes
+nothing. Without a delay model every timer is its own step.
 
 With the host's clock (``RegionClock`` absent) time is the loop's: only UPDATEs count
 for quiet (a large region always has KEEPALIVEs on the wire) and timers fire by
@@ -55,6 +58,27 @@ Done = Callable[[list[ShardSnapshot]], bool]
 
 
 WINDOW_EDGE_S = 1e-12  # a step stops this short of its window's end, which is excluded
+
+
+class Cue:
+    """A shard's word that the region may have changed (an idle cue, a shard lost). Each
+    waiter waits for one given after its own last look, so one waiter's look never
+    swallows a cue another still needs: with a shared ``asyncio.Event`` cleared by each
+    waiter, the live keeper could wait forever for a cue an operation's wait had cleared."""
+
+    def __init__(self) -> None:
+        self.given = 0
+        self._event = asyncio.Event()
+
+    def set(self) -> None:
+        self.given += 1
+        self._event.set()  # wakes every waiter of now
+        self._event = asyncio.Event()
+
+    async def wait(self, seen: int) -> None:
+        """Until a cue after ``seen`` (``given`` when the waiter last looked)."""
+        while self.given == seen:
+            await self._event.wait()
 
 
 class Pace(Enum):
@@ -111,7 +135,7 @@ class RegionClock:
         """Emulated time runs at wall rate from here (after a cold start, say)."""
         self._anchor = (self.now, time.monotonic())
 
-    async def wait_for(self, step: float, cue: asyncio.Event) -> bool:
+    async def wait_for(self, step: float, cue: Cue, seen: int) -> bool:
         """Live pace: until the wall clock says ``step`` is due (False if ``cue`` came
         first: the region is no longer quiet, look again). Fast: at once."""
         if self.pace is Pace.FAST:
@@ -125,14 +149,14 @@ class RegionClock:
             return True
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(delay):
-                await cue.wait()
+                await cue.wait(seen)
                 return False
         return True
 
 
 async def settle(
     wave: Wave,
-    cue: asyncio.Event,
+    cue: Cue,
     note: Note,
     *,
     done: Done,
@@ -148,14 +172,14 @@ async def settle(
     the wave saw)."""
     previous = None
     while True:
-        cue.clear()
+        seen = cue.given
         snaps = await wave()
         if not snaps:
             raise RuntimeError("every shard of the region is lost (region status names why)")
         if not quiet(snaps, clock is not None):
             previous = None
             note(snaps)
-            await cue.wait()
+            await cue.wait(seen)
             continue
         current = fingerprint(snaps)
         if current != previous and len(snaps) > 1:
@@ -174,15 +198,16 @@ async def settle(
             step = until
         if clock is None or advance is None or step is None:
             previous = None
-            await cue.wait()  # nothing this side can do: something else must happen
+            await cue.wait(seen)  # nothing this side can do: something else must happen
             continue
-        if await clock.wait_for(step, cue):
+        if await clock.wait_for(step, cue, seen):
             async with clock.lock:
                 await advance(step)
         previous = None
 
 
 __all__ = [
+    "Cue",
     "Pace",
     "RegionClock",
     "converged",

@@ -12,7 +12,8 @@ neighbor through Linux's ``TCP_MD5SIG``.
 
 Modules: ``peer_transport.py`` (``PeerTransport``, the adapter), ``connection.py``
 (``Connection``, one connection's asyncio protocol), ``inputs.py`` (the delay model),
-``listener.py`` (accepting connections), ``tcp_md5.py`` (the socket option).
+``barrier.py`` (TCP across the steps of a region's clock), ``listener.py`` (accepting
+connections), ``tcp_md5.py`` (the socket option).
 """
 
 from .connection import CLOSE_GRACE_S, Connection

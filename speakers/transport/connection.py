@@ -15,6 +15,7 @@ import termios
 from typing import TYPE_CHECKING, Protocol
 
 from ..memnet import MemoryTransport
+from .barrier import StepBarrier
 
 if TYPE_CHECKING:
     from ..session import Session
@@ -50,6 +51,9 @@ class Connection(asyncio.Protocol):
         # message of this connection is handed on (a loss comes after it).
         self.partial = bytearray()
         self.last_ready = float("-inf")
+        # On a region's clock, over TCP: writes wait for the step's end (barrier.py).
+        self.barrier: StepBarrier | None = None
+        self.held = 0  # bytes written and held there
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -80,6 +84,9 @@ class Connection(asyncio.Protocol):
         half-close (FIN), and let the peer close its side within ``grace_s``. Closing a
         socket with unread input at once sends a RST instead, and a RST can make the peer's
         kernel drop our NOTIFICATION before the peer has read it."""
+        if self.barrier is not None and self.barrier.holds(self):
+            self.barrier.hold(self, lambda: self.finish(grace_s))
+            return
         transport = self.transport
         if transport is None or transport.is_closing():
             return
@@ -97,19 +104,32 @@ class Connection(asyncio.Protocol):
     def write(self, data: bytes) -> None:
         if self.transport is not None and not self.transport.is_closing():
             self.bytes_sent += len(data)
+            if self.barrier is not None and self.barrier.holds(self):
+                self.held += len(data)
+                self.barrier.hold(self, lambda: self._send_held(data))
+                return
+            self.transport.write(data)
+
+    def _send_held(self, data: bytes) -> None:
+        self.held -= len(data)
+        if self.transport is not None and not self.transport.is_closing():
             self.transport.write(data)
 
     def close(self) -> None:
+        if self.barrier is not None and self.barrier.holds(self):
+            self.barrier.hold(self, self.close)
+            return
         if self.transport is not None:
             self.transport.close()
 
     def unsent(self) -> int:
-        """Bytes we wrote that are still in our transport's buffer, not yet handed to
-        the kernel (or the in-memory network, which delivers what it is handed)."""
+        """Bytes we wrote that are held for the step's end (barrier.py) or still in our
+        transport's buffer, not yet handed to the kernel (or the in-memory network,
+        which delivers what it is handed)."""
         transport = self.transport
         if transport is None or isinstance(transport, MemoryTransport):
-            return 0
-        return transport.get_write_buffer_size()
+            return self.held
+        return self.held + transport.get_write_buffer_size()
 
     def pending_input(self) -> int:
         """Bytes from the peer not read yet: queued on an in-memory link, or in the

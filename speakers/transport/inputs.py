@@ -43,6 +43,11 @@ class InputQueue:
         self._read = 0  # messages handed on since the last turn
         self.on_turn: Callable[[], None] | None = None  # the export's turn (docstring)
 
+    def earliest(self, now: float, latency_s: float) -> float:
+        """When a message arriving at ``now`` over a link of ``latency_s`` would be handed
+        on, were it admitted next (``admit`` without admitting it)."""
+        return max(now + latency_s, self._free_at) + self.processing_s
+
     def admit(self, now: float, latency_s: float) -> float:
         """A message arrived at ``now`` over a link of ``latency_s``: when it is handed on."""
         ready = max(now + latency_s, self._free_at) + self.processing_s

@@ -24,6 +24,7 @@ from ..memnet import MemoryNetwork
 from ..session import CloseRequested, ConnectRequested, Session, SessionEvent, State, Timer
 from ..session.peer import COLLISION_REFUSAL, REFUSAL, Peer
 from ..wire.prefix import IPAddress
+from .barrier import StepBarrier
 from .connection import Connection
 from .inputs import InputQueue, split_messages
 from .tcp_md5 import set_md5
@@ -54,11 +55,17 @@ class PeerTransport:
         on_activity: Callable[[], None] | None = None,
         inputs: InputQueue | None = None,
         latency_s: float = 0.0,
+        barrier: StepBarrier | None = None,
     ) -> None:
         """``inputs``: the speaker's delay model (inputs.py; None: input is acted on at
-        once), ``latency_s`` the link's part of it."""
+        once), ``latency_s`` the link's part of it; ``barrier``: on a region's clock,
+        where TCP connections cross the region's steps (barrier.py; only with a delay
+        model, which says when what crossed is acted on)."""
         self.peer = peer
         self.inputs = inputs
+        self.barrier = barrier if inputs is not None and network is None else None
+        self._key = (str(endpoint.local_address), str(endpoint.remote_address))
+        self._arrived: list[tuple[Connection, bytes | None]] = []  # for the next step
         self.latency_s = latency_s
         self.frozen = False
         self.on_activity = on_activity  # called after every input is processed
@@ -150,7 +157,7 @@ class PeerTransport:
         old = self._conns.pop(id(session), None)
         if old is not None:
             old.close()
-        proto.owner, proto.session = self, session
+        proto.owner, proto.session, proto.barrier = self, session, self.barrier
         self._conns[id(session)] = proto
         self._pump()
 
@@ -161,16 +168,33 @@ class PeerTransport:
         if inputs is None:
             self._receive(proto, data)
             return
-        proto.partial += data
-        # Counted from when the bytes left, where the network says (memnet.py); else now.
-        network = self.network
-        sent_at = None if network is None else network.sent_at
-        now = self.clock.time() if sent_at is None else sent_at
-        for message in split_messages(proto.partial):
-            proto.last_ready = ready = inputs.admit(now, self.latency_s)
-            self.clock.call_at(ready, partial(self._handed_on, proto, message))
+        if self.barrier is not None:  # acted on from the next step (barrier.py)
+            self._arrived.append((proto, data))
+            earliest = inputs.earliest(self.clock.time(), self.latency_s)
+            self.barrier.arrived(self._key, earliest, self._take_arrived)
+        else:  # counted from when the bytes left, where the network says (memnet.py)
+            sent_at = None if self.network is None else self.network.sent_at
+            self._admit(proto, data, self.clock.time() if sent_at is None else sent_at)
         if self.on_activity is not None:
             self.on_activity()  # input arrived (to wait its turn): whoever waits may look
+
+    def _admit(self, proto: Connection, data: bytes, now: float) -> None:
+        """Into the delay model: each whole message is handed on when it says."""
+        assert self.inputs is not None
+        proto.partial += data
+        for message in split_messages(proto.partial):
+            proto.last_ready = ready = self.inputs.admit(now, self.latency_s)
+            self.clock.call_at(ready, partial(self._handed_on, proto, message))
+
+    def _take_arrived(self) -> None:
+        """A step starts: what TCP brought since the last one, in order (barrier.py)."""
+        arrived, self._arrived = self._arrived, []
+        now = self.clock.time()
+        for proto, data in arrived:
+            if data is None:
+                self._admit_loss(proto, now)
+            else:
+                self._admit(proto, data, now)
 
     def _handed_on(self, proto: Connection, message: bytes | None) -> None:
         """A message (None: the connection's loss) whose delay has passed."""
@@ -192,9 +216,19 @@ class PeerTransport:
     def lost_from(self, proto: Connection) -> None:
         if self.inputs is None:
             self._lost(proto)
-            return
-        # The loss crosses the link too, after every message the connection brought.
-        ready = max(self.clock.time() + self.latency_s, proto.last_ready)
+        elif self.barrier is not None:
+            self._arrived.append((proto, None))
+            now = self.clock.time()
+            self.barrier.arrived(self._key, now + self.latency_s, self._take_arrived)
+            if self.on_activity is not None:
+                self.on_activity()
+        else:
+            self._admit_loss(proto, self.clock.time())
+
+    def _admit_loss(self, proto: Connection, now: float) -> None:
+        """The loss crosses the link too, after every message the connection brought."""
+        assert self.inputs is not None
+        ready = max(now + self.latency_s, proto.last_ready)
         self.inputs.hold(ready)
         self.clock.call_at(ready, partial(self._handed_on, proto, None))
 
@@ -231,6 +265,7 @@ class PeerTransport:
                 await self.loop.sock_connect(sock, (str(ep.remote_address), ep.port))
             proto = Connection(self, session)
             proto.pending = True
+            proto.barrier = self.barrier
             await self.loop.create_connection(lambda: proto, sock=sock)
         except (OSError, TimeoutError):
             sock.close()

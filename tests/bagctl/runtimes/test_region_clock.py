@@ -25,8 +25,11 @@ import pytest
 
 from bagctl.runtimes import Region, hooks
 from bagctl.runtimes.base import embedded
+from bagctl.runtimes.measure import ConvergenceReport
 from bagctl.runtimes.process import WorkerProcesses
+from bagctl.runtimes.timekeeping import lookahead
 from bagctl.topology import load_topology
+from bagctl.topology.configs import speaker_configs
 from bagctl.topology.model import Topology
 
 MINI = Path(__file__).resolve().parents[3] / "topologies" / "mini.yaml"
@@ -49,9 +52,9 @@ def region(topo: Topology, workers: int, clock: str = "region") -> Region:
 
 async def bundle_down_fibs(
     topo: Topology, workers: int, lag_shard: int | None = None, clock: str = "region"
-) -> tuple[dict[str, dict[str, dict[str, int]]], int, float]:
+) -> tuple[dict[str, dict[str, dict[str, int]]], ConvergenceReport]:
     """Cold start, then one bundle down, its shard(s) lagging if ``lag_shard`` is given
-    (-1: every shard); the FIBs, the sessions lost and the wall time it took."""
+    (-1: every shard); the FIBs and the failure's report."""
     r = region(topo, workers, clock)
     try:
         cold = await r.start(timeout=120)
@@ -59,7 +62,7 @@ async def bundle_down_fibs(
         if lag_shard is not None:
             await hooks.lag(r, LAG_S, LAGS, shard=None if lag_shard < 0 else lag_shard)
         report = await r.bundle_down(*DOWN, timeout=300)
-        return await r.fib_weights(), report.session_losses, report.quiescent_s
+        return await r.fib_weights(), report
     finally:
         await r.aclose()
 
@@ -70,18 +73,34 @@ async def bundle_down_fibs(
 async def test_a_lagging_host_loses_no_session_and_reaches_the_same_fibs(
     workers: int, lag_shard: int
 ) -> None:
+    """Over two workers too, the failure sends the same UPDATEs and makes the same FIB
+    changes, and takes the same emulated time to within one step of the region's clock:
+    what crosses between the processes does so at the steps, in a fixed order
+    (speakers/transport/barrier.py), whichever process the host runs first. (Run alone,
+    every run reads the same microsecond; once, after other tests in the same session,
+    the undisturbed run read 105 against 100 us: a residue still unexplained, README.)"""
     topo = mini(HOLD_S)
-    calm, calm_losses, _ = await bundle_down_fibs(topo, workers)
-    lagged, losses, wall_s = await bundle_down_fibs(topo, workers, lag_shard)
-    assert wall_s >= LAGS * LAG_S  # every stall happened, inside the measured convergence
-    assert losses == 0 == calm_losses
-    assert lagged == calm
+    calm_fibs, calm = await bundle_down_fibs(topo, workers)
+    lagged_fibs, lagged = await bundle_down_fibs(topo, workers, lag_shard)
+    assert lagged.quiescent_s >= LAGS * LAG_S  # every stall happened, inside the convergence
+    assert lagged.session_losses == 0 == calm.session_losses
+    assert lagged_fibs == calm_fibs
+    step = calm_step(topo)
+    assert abs(lagged.converged_emulated_s - calm.converged_emulated_s) <= step
+    assert abs(lagged.quiescent_emulated_s - calm.quiescent_emulated_s) <= step
+    assert calm.converged_emulated_s > 0
+    assert (lagged.updates_sent, lagged.fib_changes) == (calm.updates_sent, calm.fib_changes)
+
+
+def calm_step(topo: Topology) -> float:
+    """One step of the region's clock: the smallest latency plus processing cost."""
+    return lookahead(speaker_configs(topo, delays=True).values())
 
 
 async def test_on_the_hosts_clock_the_same_lag_costs_sessions() -> None:
     """The contrast: one worker stalls past the hold time, the other's timers run on."""
-    _, losses, _ = await bundle_down_fibs(mini(HOLD_S), 2, lag_shard=1, clock="host")
-    assert losses > 0
+    _, report = await bundle_down_fibs(mini(HOLD_S), 2, lag_shard=1, clock="host")
+    assert report.session_losses > 0
 
 
 @pytest.mark.parametrize("workers", [1, 2], ids=["one-process", "two-workers"])
