@@ -123,14 +123,25 @@ class Report(Request[ShardReport]):
         return ShardReport(**{**raw, "prefixes": tuple(raw["prefixes"]), "losses": losses})
 
 
+BOTH = """A link's two ends in one shard change in one request, one after the other with
+nothing in between: in separate requests, whether the first end's consequences (its
+connection's loss, crossing the link to the second) ran before the second end changed
+would depend on how the host delivered the requests, and so would the time of the
+second end's UPDATEs. Ends in two shards need nothing of the kind: what crosses between
+shards waits for the next step of the region's clock (speakers/transport/barrier.py)."""
+
+
 @dataclass(frozen=True, slots=True)
 class LinkDown(Request[None]):
     op: ClassVar[str] = "link_down"
     node: str
     peer: str
+    both: bool = False  # and the peer's end, in this shard too (``BOTH``)
 
     async def apply(self, shard: Shard) -> None:
         shard.link_down(self.node, self.peer)
+        if self.both:
+            shard.link_down(self.peer, self.node)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,9 +149,12 @@ class LinkUp(Request[None]):
     op: ClassVar[str] = "link_up"
     node: str
     peer: str
+    both: bool = False  # and the peer's end, in this shard too (``BOTH``)
 
     async def apply(self, shard: Shard) -> None:
         shard.link_up(self.node, self.peer)
+        if self.both:
+            shard.link_up(self.peer, self.node)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,9 +163,12 @@ class SetCapacity(Request[None]):
     node: str
     peer: str
     bps: float
+    both: bool = False  # and the peer's end, in this shard too (``BOTH``)
 
     async def apply(self, shard: Shard) -> None:
         shard.set_capacity(self.node, self.peer, self.bps)
+        if self.both:
+            shard.set_capacity(self.peer, self.node, self.bps)
 
 
 @dataclass(frozen=True, slots=True)

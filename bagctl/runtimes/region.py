@@ -13,12 +13,11 @@ to the next timer; ``live``: at wall rate while the host keeps up), so nothing t
 protocol does depends on how busy the host is. ``clock="host"`` runs on the loop's time
 instead. The report (runtimes/measure.py) gives both times and the sessions lost.
 
-**Cold start** brings every session up first and only then has every switch originate
-its routes, as FRR's ``bgp update-delay`` or a fabric's staged bring-up holds updates
-back until the peers are established: otherwise the first sessions up carry a storm of
-route changes that the later ones (those between worker processes, last of all) undo.
-The report covers both phases. Shards that bring their speakers up by themselves
-(containers) do the same on their own; the report then runs from before they started.
+**Cold start** brings every session up, then has every switch originate its routes (as
+FRR's ``bgp update-delay`` or a staged bring-up holds updates until the peers are up:
+else the first sessions up carry a storm of changes that the later ones undo); the
+report covers both. Shards that start their speakers themselves (containers) do the
+same on their own; the report then runs from before they started.
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from speakers.speaker import DrainMethod
@@ -101,8 +101,7 @@ class Region:
     # --- lifecycle ----------------------------------------------------------------------
 
     async def broker(self) -> BrokerUrl | None:
-        """The placement's own MQTT broker, if it brings one (``bagctl up`` then serves
-        the management bus there)."""
+        """The placement's own MQTT broker, if it brings one (``bagctl up`` serves there)."""
         return await self.placement.broker()
 
     async def start(self, timeout: float = COLD_START_TIMEOUT_S) -> ConvergenceReport:
@@ -140,8 +139,7 @@ class Region:
 
     @property
     def failures(self) -> Failures:
-        """What the region was told to break or drain and has not restored (the
-        verifier's model is built for it; the bus reads bundle members from it)."""
+        """What the region was told to break or drain and has not restored."""
         return self._failures
 
     # --- the shards' events (``placement.RegionEvents``) ----------------------------------
@@ -181,15 +179,18 @@ class Region:
         except IndexError:
             raise RuntimeError(f"region {self.topo.name} is not running") from None
 
-    async def _on_ends(self, bundle: Bundle, make: Callable[[str, str], rq.Request[None]]) -> None:
-        """The same request at both ends of ``bundle``'s session, each in its own shard.
-        A bundle to an FDSW carries no session: its failure reaches no speaker, only
-        ``failures`` (what the verifier's model counts)."""
-        if bundle.a in self.where and bundle.b in self.where:
-            await asyncio.gather(
-                self._shard_of(bundle.a).call(make(bundle.a, bundle.b)),
-                self._shard_of(bundle.b).call(make(bundle.b, bundle.a)),
-            )
+    async def _on_ends(self, bundle: Bundle, make: Callable[..., rq.Request[None]]) -> None:
+        """The same request at both ends of ``bundle``'s session: one request if one shard
+        holds both (``protocol.BOTH``). A bundle to an FDSW carries no session: its failure
+        reaches no speaker, only ``failures`` (what the verifier's model counts)."""
+        a, b = bundle.a, bundle.b
+        if a not in self.where or b not in self.where:
+            return
+        shard = self._shard_of(a)
+        if self.where[a] == self.where[b]:
+            await shard.call(make(a, b, both=True))
+        else:
+            await asyncio.gather(shard.call(make(a, b)), self._shard_of(b).call(make(b, a)))
 
     # --- operations (each returns when the region has converged) -------------------------
 
@@ -224,7 +225,7 @@ class Region:
 
         async def act() -> None:
             self._failures = self._failures.with_members(bundle, members_up)
-            await self._on_ends(bundle, lambda here, there: rq.SetCapacity(here, there, capacity))
+            await self._on_ends(bundle, partial(rq.SetCapacity, bps=capacity))
 
         return await self._measure(f"members {a} {b} {members_up}/{bundle.members}", act, timeout)
 
@@ -275,12 +276,12 @@ class Region:
                     if step is rq.LinkDown or i < count - 1:
                         await self.wait(interval_s)
 
-        event = f"flap {a} {b} x{count}"
-        return await self._measure(event, act, timeout, {bundle.key}, locked=False)
+        event, key = f"flap {a} {b} x{count}", bundle.key
+        return await self._measure(event, act, timeout, {key}, locked=False)
 
     async def wait(self, seconds: float) -> None:
-        """Let ``seconds`` of the region's time pass, whatever happens meanwhile (on the
-        region's clock at its pace: a 90 s hold timer costs no wall time when ``fast``)."""
+        """Let ``seconds`` of the region's time pass (a 90 s hold timer: no wall time when
+        ``fast``)."""
         if self.clock is None:
             await asyncio.sleep(seconds)
         else:
@@ -342,8 +343,7 @@ class Region:
         ``locked``: ``act`` runs whole while the region's clock stands (else it locks
         its own steps, as a flap does between its waits)."""
         updates0 = sum(await self._all(rq.Begin()))
-        t0 = time.monotonic_ns()
-        e0 = self.clock.now if self.clock is not None else 0.0
+        t0, e0 = time.monotonic_ns(), self.clock.now if self.clock is not None else 0.0
         async with asyncio.timeout(timeout):
             async with self._clock_stands() if locked else contextlib.nullcontext():
                 await act()
