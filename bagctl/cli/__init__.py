@@ -15,6 +15,7 @@ from .node import node
 from .replay import replay_cmd
 from .show import show
 from .status import status
+from .test import test_cmd
 from .topo import topo
 from .up import up
 from .verify import verify_cmd
@@ -34,6 +35,7 @@ cli.add_command(up)
 for _command in (down, status, link, node, show, events, converge, replay_cmd):
     cli.add_command(_command)
 cli.add_command(verify_cmd, "verify")
+cli.add_command(test_cmd, "test")
 
 
 def main() -> None:

@@ -1,0 +1,96 @@
+"""Scenario files (bagctl/scenario/load.py): a valid one becomes a ``Scenario``; every
+mistake is an error naming the file, the line and the field, before anything runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bagctl.scenario import load_scenario, parse_scenario
+from bagctl.scenario.model import Action
+from speakers.yamldoc import ConfigError
+
+ROOT = Path(__file__).resolve().parents[3]
+SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
+
+HEAD = """\
+name: t
+region:
+  preset: mini
+steps:
+"""
+RACK = "r1-nsf1-rtsw1-1"
+UPLINK = "[r1-nsf1-rtsw1-1, r1-nsf1-ftsw1-1]"
+
+
+def error(steps: str, head: str = HEAD) -> ConfigError:
+    with pytest.raises(ConfigError) as caught:
+        parse_scenario(head + steps, "s.yaml")
+    return caught.value
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_every_shipped_scenario_loads(path: Path) -> None:
+    scenario = load_scenario(path)
+    assert scenario.steps and scenario.region.transport == "memory"
+
+
+def test_a_step_becomes_its_action_and_expectations() -> None:
+    s = parse_scenario(
+        HEAD
+        + f"""\
+  - bundle_down: {UPLINK}
+    expect:
+      converged_within_ms: 1
+      weights:
+        - {{node: {RACK}, prefix: 10.0.7.0/24, ratios: {{r1-nsf1-ftsw1-2: 3}}}}
+  - flap: {{bundle: {UPLINK}, count: 3, interval_s: 2}}
+  - drain: r1-bag1-1
+  - wait_s: 90
+""",
+        "s.yaml",
+    )
+    down, flap, drain, wait = s.steps
+    assert down.action == Action("bundle_down", (RACK, "r1-nsf1-ftsw1-1"))
+    assert down.name == f"bundle-down {RACK} r1-nsf1-ftsw1-1" and down.line == 5
+    assert down.expect.converged_within_ms == 1
+    assert down.expect.weights[0].ratios == (("r1-nsf1-ftsw1-2", 3.0),)
+    assert flap.action == Action("flap", (RACK, "r1-nsf1-ftsw1-1", 3, 2.0))
+    assert drain.action == Action("drain", ("r1-bag1-1", "link-bandwidth-zero"))
+    assert wait.action == Action("wait", (90.0,))
+
+
+@pytest.mark.parametrize(
+    ("steps", "line", "where", "says"),
+    [
+        (f"  - bundle_down: [{RACK}, r1-nsf1-ftsw2-1]\n", 5, "steps[0].bundle_down",
+         "no bundle between"),
+        ("  - restart: r1-nsf1-rtsw9-9\n", 5, "steps[0].restart", "no such node"),
+        ("  - restart: r1-dsf1-fdsw1\n", 5, "steps[0].restart", "speaks no BGP"),
+        (f"  - bundle_down: {UPLINK}\n    restart: {RACK}\n", 5, "steps[0]", "exactly one action"),
+        ("  - name: nothing\n", 5, "steps[0]", "exactly one action (none given)"),
+        (f"  - bundle_down: {UPLINK}\n    expect: {{within_ms: 1}}\n", 6,
+         "steps[0].expect.within_ms", "unknown field"),
+        ("  - check: true\n    expect: {max_updates: 3}\n", 6, "steps[0].expect",
+         "runs no operation"),
+        (f"  - bundle_down: {UPLINK}\n    expect:\n      weights:\n"
+         f"        - {{node: {RACK}, prefix: 10.0.7.0/24, ratios: {{r1-nsf1-ftsw1-2: -1}}}}\n",
+         8, "steps[0].expect.weights[0].ratios.r1-nsf1-ftsw1-2", "above 0"),
+        (f"  - members: {{bundle: {UPLINK}, up: 33}}\n", 5, "steps[0].members.up", "1..32"),
+        ("  - wait_s: soon\n", 5, "steps[0].wait_s", "number"),
+    ],
+)  # fmt: skip
+def test_a_mistake_names_file_line_and_field(steps: str, line: int, where: str, says: str) -> None:
+    e = error(steps)
+    assert (e.file, e.line, e.where) == ("s.yaml", line, where), str(e)
+    assert says in e.message, str(e)
+
+
+def test_the_region_is_checked_too() -> None:
+    e = error("  - check: true\n", "region: {preset: mini, params: {bags: 3}}\nsteps:\n")
+    assert (e.line, e.where) == (1, "region.params") and "unknown parameter" in e.message
+    e = error("  - check: true\n", "region: {preset: mini, topology: x.yaml}\nsteps:\n")
+    assert e.where == "region" and "one of preset or topology" in e.message
+    e = error("", HEAD)
+    assert e.where == "steps"
