@@ -44,7 +44,7 @@ def test_a_failed_assertion_reads_expected_against_actual() -> None:
             "1.0%), got r1-nsf1-ftsw1-1 50.0%, r1-nsf1-ftsw1-2 50.0%"
         )
         report = region.bundle_down("r1-nsf1-rtsw1-1", "r1-nsf1-ftsw1-1")
-        with pytest.raises(AssertionError, match="converged_within_ms: expected at most 0.001"):
+        with pytest.raises(AssertionError, match=r"converged_within_ms: expected at most 0\.001"):
             assert_converged_within(report, ms=0.001)
     finally:
         lab.close()
