@@ -10,7 +10,6 @@ members partly failing, each with its convergence report and a BAG's UCMP weight
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import time
 from typing import Any
@@ -32,6 +31,8 @@ from speakers.wire import (
 )
 from speakers.wire.describe import describe_error, describe_message
 
+from . import interrupts
+
 BAG_ASN = 4_200_001_000  # a 4-octet private ASN: My AS carries AS_TRANS (RFC 6793)
 RTSW_ASN = 4_200_100_001
 BUNDLE_BPS = 16 * 800e9  # one RTSW->BAG bundle: 16 members of 800G
@@ -40,7 +41,7 @@ BUNDLE_BPS = 16 * 800e9  # one RTSW->BAG bundle: 16 members of 800G
 def run_demo() -> dict[str, Any]:
     """The whole demo as a JSON-friendly report: the codec's part, then the region's
     (``region``)."""
-    return {**codec_demo(), "region": asyncio.run(region_demo())}
+    return {**codec_demo(), "region": interrupts.run(region_demo())}
 
 
 def codec_demo() -> dict[str, Any]:

@@ -19,12 +19,12 @@ import contextlib
 import fcntl
 import json
 import os
-import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..interrupts import SIGNALS, Interrupted
 from ..mqtt.broker import BrokerUrl, EmbeddedBroker
 from ..mqtt.topics import check_name
 from ..runtimes import ConvergenceReport, Region, get_runtime
@@ -137,7 +137,8 @@ async def serve_region(
     on_ready: Callable[[dict[str, Any]], None] | None = None,
     **options: Any,
 ) -> None:
-    """Run ``topo`` on the bus until a ``shutdown`` command, SIGTERM or SIGINT. Without
+    """Run ``topo`` on the bus until a ``shutdown`` command, SIGTERM or SIGINT (then
+    ``Interrupted``, once everything is torn down: bagctl/interrupts.py). Without
     ``broker``, the bus runs on the runtime's own broker if it has one (``broker()``: the
     compose runtime's mosquitto), else on an embedded one."""
     region_name = check_name("region", topo.name)
@@ -146,8 +147,14 @@ async def serve_region(
     lock = state_dir.lock(region_name)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    signalled: list[int] = []  # the signal that stopped it (then: ``Interrupted``)
+
+    def on_signal(signum: int) -> None:
+        signalled.append(signum)
+        stop.set()
+
+    for sig in SIGNALS:
+        loop.add_signal_handler(sig, on_signal, sig)
     embedded: EmbeddedBroker | None = None
     region: Region | None = None
     try:
@@ -192,9 +199,11 @@ async def serve_region(
             await region.aclose()
         if embedded is not None:
             await embedded.stop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in SIGNALS:
             loop.remove_signal_handler(sig)
         os.close(lock)
+    if signalled:
+        raise Interrupted(signalled[0])  # cleaned up; the exit status must still say so
 
 
 __all__ = [

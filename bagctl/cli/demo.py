@@ -11,7 +11,8 @@ import click
 from speakers.wire import format_bps
 
 from ..demo import BAG_ASN, BUNDLE_BPS, run_demo
-from .output import emit_json
+from ..interrupts import Interrupted
+from .output import emit_json, interrupted
 
 
 @click.command()
@@ -19,7 +20,11 @@ from .output import emit_json
 def demo(as_json: bool) -> None:
     """Encode and decode what a BAG switch sends: OPEN, UPDATE with link bandwidth, a packed
     table, and a malformed UPDATE."""
-    report = run_demo()
+    try:
+        report = run_demo()
+    except Interrupted as exc:  # Ctrl-C or SIGTERM: the region torn down, never exit 0
+        interrupted(exc)
+        return
     if as_json:
         emit_json({"ok": True, **report})
         return

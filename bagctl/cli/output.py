@@ -19,3 +19,10 @@ def fail(message: str, *, as_json: bool, detail: dict[str, object] | None = None
     else:
         click.echo(f"error: {message}", err=True)
     sys.exit(1)
+
+
+def interrupted(exc: BaseException) -> None:
+    """A command stopped by a signal (``bagctl.interrupts``): say so and exit 130 or 143."""
+    code = getattr(exc, "code", 130)
+    click.echo("interrupted", err=True)
+    sys.exit(code)

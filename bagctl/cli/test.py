@@ -14,10 +14,12 @@ emulated clock, so running several at once changes no verdict.
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import json
+import signal
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -25,11 +27,13 @@ import click
 
 from speakers.yamldoc import ConfigError
 
+from .. import interrupts
 from ..scenario import Scenario, ScenarioResult, StepResult, load_scenario, run_scenario
 from ..scenario.junit import junit_xml
-from .output import emit_json
+from .output import emit_json, interrupted
 
 EXIT_FAILED, EXIT_INVALID = 1, 2
+INTERRUPT_GRACE_S = 2.0  # a child given a signal has this long to tear its region down
 
 
 def scenario_files(paths: tuple[Path, ...]) -> list[Path]:
@@ -40,23 +44,55 @@ def scenario_files(paths: tuple[Path, ...]) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
-def _run_one(file: Path, update_golden: bool) -> ScenarioResult:
+def _run_one(
+    file: Path, update_golden: bool, running: set[subprocess.Popen[str]]
+) -> ScenarioResult:
     """One scenario in a child process (``-j``): its ``--json`` result read back."""
     argv = [sys.executable, "-m", "bagctl", "test", str(file), "--json"]
-    proc = subprocess.run(
-        argv + (["--update-golden"] if update_golden else []),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    argv += ["--update-golden"] if update_golden else []
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        running.add(proc)
+        try:
+            out, err = proc.communicate()
+        finally:
+            running.discard(proc)
     try:
-        (raw,) = json.loads(proc.stdout)["scenarios"]
+        (raw,) = json.loads(out)["scenarios"]
     except (ValueError, KeyError, TypeError):
-        why = (proc.stderr.strip() or proc.stdout.strip())[-2000:]
+        why = (err.strip() or out.strip())[-2000:]
         step = StepResult("cold start", "start", error=f"the run's process failed: {why}")
         return ScenarioResult(file.stem, str(file), (step,))
     steps = tuple(StepResult(**{k: v for k, v in s.items() if k != "passed"}) for s in raw["steps"])
     return ScenarioResult(raw["name"], raw["file"], steps, raw["wall_s"])
+
+
+def _in_parallel(scenarios: list[Scenario], jobs: int, update_golden: bool) -> list[ScenarioResult]:
+    """``jobs`` child processes at a time; on Ctrl-C or SIGTERM each child is stopped
+    (it tears its region down: bagctl/interrupts.py) and ``Interrupted`` raised."""
+    running: set[subprocess.Popen[str]] = set()
+    got: list[int] = []
+
+    def on_signal(signum: int, _: object) -> None:
+        got.append(signum)
+        raise KeyboardInterrupt
+
+    previous = {s: signal.signal(s, on_signal) for s in interrupts.SIGNALS}
+    pool = ThreadPoolExecutor(jobs)
+    try:
+        return list(pool.map(lambda s: _run_one(Path(s.file), update_golden, running), scenarios))
+    except KeyboardInterrupt:
+        for proc in list(running):
+            proc.send_signal(got[0] if got else signal.SIGINT)
+        deadline = time.monotonic() + INTERRUPT_GRACE_S  # one grace for them all
+        for proc in list(running):
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(max(0.0, deadline - time.monotonic()))
+            proc.kill()
+        raise interrupts.Interrupted(got[0] if got else signal.SIGINT) from None
+    finally:
+        pool.shutdown(wait=not got, cancel_futures=True)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 def _print(result: ScenarioResult) -> None:
@@ -107,11 +143,16 @@ def test_cmd(
             for problem in problems:
                 click.echo(f"error: {problem}", err=True)
         sys.exit(EXIT_INVALID)
-    if jobs > 1 and len(scenarios) > 1:
-        with ThreadPoolExecutor(jobs) as pool:
-            results = list(pool.map(lambda s: _run_one(Path(s.file), update_golden), scenarios))
-    else:
-        results = [asyncio.run(run_scenario(s, update_golden=update_golden)) for s in scenarios]
+    try:
+        if jobs > 1 and len(scenarios) > 1:
+            results = _in_parallel(scenarios, jobs, update_golden)
+        else:
+            results = [
+                interrupts.run(run_scenario(s, update_golden=update_golden)) for s in scenarios
+            ]
+    except interrupts.Interrupted as exc:  # each region torn down; never exit 0
+        interrupted(exc)
+        return
     if junit is not None:
         junit.write_text(junit_xml(results))
     steps = [step for r in results for step in r.steps]

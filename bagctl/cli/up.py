@@ -19,14 +19,16 @@ import click
 
 from speakers.yamldoc import ConfigError
 
+from .. import interrupts
 from ..bus.detach import BROKER_ENV, report_failure, report_ready, start_detached
 from ..bus.host import AlreadyRunning, StateDir, cold_start, serve_region
+from ..interrupts import Interrupted
 from ..mqtt.broker import BrokerUrl
 from ..runtimes import ConvergenceReport, RegionProgress
 from ..runtimes.gctune import tune_for_region
 from ..topology import load_topology
 from .control import warn_losses
-from .output import emit_json, fail
+from .output import emit_json, fail, interrupted
 
 
 class Progress:
@@ -232,7 +234,7 @@ def up(
         if once:
             progress = None if as_json else Progress()
             ready = _converged(topo.name, as_json)
-            asyncio.run(
+            interrupts.run(
                 cold_start(topo, runtime=runtime, on_ready=ready, on_progress=progress, **opts)
             )
         else:
@@ -244,6 +246,9 @@ def up(
                     topo, state_dir=sd, broker=broker, runtime=runtime, on_ready=on_ready, **opts
                 )
             )
+    except Interrupted as exc:  # Ctrl-C or SIGTERM: torn down, never exit 0
+        interrupted(exc)
+        return
     except (ConfigError, AlreadyRunning, RuntimeError) as exc:
         message = child_message = str(exc)
     except aiomqtt.MqttError as exc:
