@@ -176,11 +176,14 @@ async def serve_region(
             stopping.cancel()
             report = start.result()
             server.started(report)
+            placed = region.placement.status()
             state = {
                 "region": region_name,
                 "pid": os.getpid(),
                 "broker": str(url),
                 "runtime": runtime,
+                # a compose run's own project: what `bagctl down` may remove, and only it
+                **({"project": placed["project"]} if "project" in placed else {}),
                 "log": str(state_dir.file(region_name, ".log")),
                 "events": str(events),
                 "started_at": time.time(),

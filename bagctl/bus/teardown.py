@@ -5,12 +5,15 @@ region's containers, network and volumes), so it is asked first, over the bus
 (``shutdown``); if the bus does not answer it gets SIGTERM, and SIGKILL if it outlives the
 timeout. Then its state file goes. Whatever a compose region still has afterwards (its
 process was killed, or had died: then there was no process to ask) is found by the
-region's label and compose project and removed here; docker is reached only through
-``ComposeLeftovers``, so the decisions can be tested without it.
+region's label and the compose project its state file names, that run's own
+(runtimes/compose.py), and removed here. Nothing else is ever touched: no state file,
+nothing removed, even if containers of a region of that name run (another job's, or
+another user's); docker is reached only through ``ComposeLeftovers``, so the decisions
+can be tested without it.
 
 Errors are ``BusError``, as for any command against a region: the one ``resolve`` raised
-when there is nothing to stop, ``not-running`` naming the regions when several left
-containers and none was named.
+when there is nothing to stop, ``not-running`` naming the regions when several are
+recorded and none was named.
 """
 
 from __future__ import annotations
@@ -81,42 +84,25 @@ class Stopped:
 
 
 class ComposeLeftovers(Protocol):
-    """What compose regions left on this machine, and removing it."""
+    """What a compose run left on this machine, and removing it."""
 
-    def regions(self) -> list[str]:
-        """Regions whose own compose project left containers."""
-        ...
-
-    def remove(self, region: str) -> dict[str, int]:
-        """Remove what the region's compose project left; how many of each kind (kinds
-        with none are left out)."""
+    def remove(self, region: str, project: str) -> dict[str, int]:
+        """Remove what carries the region's label and the run's ``project``; how many of
+        each kind (kinds with none are left out)."""
         ...
 
 
 class DockerLeftovers:
     """``ComposeLeftovers`` from docker, by label and project. Without docker or without
-    a daemon nothing of ours runs there: no regions, nothing removed."""
+    a daemon nothing of ours runs there: nothing removed."""
 
-    def regions(self) -> list[str]:
-        if shutil.which("docker") is None:
-            return []
-        from ..runtimes import docker
-        from ..runtimes.composefile import project_name
-
-        try:
-            left = docker.regions_left()
-        except docker.DockerError:
-            return []
-        return [r for r, project in left.items() if project == project_name(r)]
-
-    def remove(self, region: str) -> dict[str, int]:
+    def remove(self, region: str, project: str) -> dict[str, int]:
         if shutil.which("docker") is None:
             return {}
         from ..runtimes import docker
-        from ..runtimes.composefile import project_name
 
         try:
-            removed = docker.remove_leftovers(region, project_name(region))
+            removed = docker.remove_leftovers(region, project)
         except docker.DockerError:
             return {}
         return {kind: n for kind, n in removed.items() if n}
@@ -132,31 +118,28 @@ def stop_region(
 ) -> Stopped:
     """Stop the region that ``resolve(state_dir, region, broker)`` finds and wait up to
     ``timeout_s`` for its process to exit; with no process to ask, remove what its compose
-    project left (module doc). ``BusError`` if there is nothing to stop."""
+    run left (module doc). ``BusError`` if there is nothing to stop."""
     leftovers = DockerLeftovers() if leftovers is None else leftovers
-    # Read before resolve: it removes a stale state file, the one trace of a region
-    # whose process died and whose containers may still run.
-    states = StateDir(state_dir).regions()
+    # Read before resolve: it removes a stale state file, the one trace of a run whose
+    # process died and whose containers may still run (its project: what to remove).
+    sd = StateDir(state_dir)
+    projects = {r: state.get("project") for r in sd.regions() if (state := sd.read(r))}
     try:
         target = resolve(state_dir, region, broker)
     except BusError as error:
-        if error.code != "not-running" or (not region and len(states) > 1):
+        if error.code != "not-running" or (not region and len(projects) > 1):
             raise
-        not_running = error
-    else:
-        return _stop(target, timeout_s, leftovers)
-    wanted = region or (states[0] if states else None)
-    candidates = [r for r in leftovers.regions() if wanted is None or r == wanted]
-    if len(candidates) > 1:
-        several = ", ".join(sorted(candidates))
-        raise BusError("not-running", f"several regions left containers ({several}): use --region")
-    if not candidates:
-        raise not_running
-    left = candidates[0]
-    return Stopped(left, None, StopMethod.LEFTOVERS, leftovers.remove(left))
+        wanted = region or next(iter(projects), None)
+        project = projects.get(wanted) if wanted is not None else None
+        if wanted is None or not isinstance(project, str):
+            raise  # no run of ours to clean up after
+        return Stopped(wanted, None, StopMethod.LEFTOVERS, leftovers.remove(wanted, project))
+    return _stop(target, timeout_s, leftovers, projects.get(target.region))
 
 
-def _stop(target: Target, timeout_s: float, leftovers: ComposeLeftovers) -> Stopped:
+def _stop(
+    target: Target, timeout_s: float, leftovers: ComposeLeftovers, project: object
+) -> Stopped:
     method, shutdown_error = StopMethod.SHUTDOWN_COMMAND, None
     try:
         request(target, "shutdown", {}, timeout_s=min(timeout_s, SHUTDOWN_REPLY_TIMEOUT_S))
@@ -171,7 +154,7 @@ def _stop(target: Target, timeout_s: float, leftovers: ComposeLeftovers) -> Stop
         killed = True
         _wait_exit(target.pid, KILL_WAIT_S)
     target.state_dir.remove(target.region)
-    removed = leftovers.remove(target.region)
+    removed = leftovers.remove(target.region, project) if isinstance(project, str) else {}
     return Stopped(target.region, target.pid, method, removed, shutdown_error, killed)
 
 

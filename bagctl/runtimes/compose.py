@@ -20,6 +20,12 @@ So every operation, query and the quiescence waves are ``Region``'s own code
   and project is removed (``docker.remove_leftovers``, as ``bagctl down`` does when the
   ``up`` process died)
 
+Each run is its own: a run id (``bagemu.run`` on every container and the network, and in
+the project's name, ``bagemu-<region>-<run>``) and, unless ``--subnet`` names one, a
+subnet drawn among those no docker network on the host holds (``docker.free_subnet``).
+So two runs of one region, by two CI jobs, never share a project or a network, and a
+teardown removes only its own run's containers.
+
 Containers take seconds to start, so the agents are awaited on their ``ready`` message;
 docker itself is only waited on for its commands to return.
 """
@@ -31,6 +37,7 @@ import contextlib
 import ipaddress
 import json
 import os
+import secrets
 import shutil
 import socket
 import tempfile
@@ -42,7 +49,7 @@ import aiomqtt
 
 from ..mqtt.broker import BrokerUrl
 from ..mqtt.topics import Topics
-from ..topology.addresses import container_addresses
+from ..topology.addresses import CONTAINER_FIRST_HOST, container_addresses
 from ..topology.configs import DEFAULT_PORT
 from ..topology.dump import dump_topology
 from ..topology.model import Topology
@@ -50,7 +57,6 @@ from . import docker
 from .composefile import (
     BROKER_SERVICE,
     DEFAULT_IMAGE,
-    DEFAULT_SUBNET,
     MQTT_PORT_VARIABLE,
     ComposeOptions,
     project_name,
@@ -204,14 +210,20 @@ class Containers:
         # On the host's clock each agent brings its speaker up by itself; on the
         # region's the region drives them, as every other shard.
         self.autonomous = self.clock == "host"
+        # This run's own: its project, every label, its network (never a fixed one).
+        self.run_id = secrets.token_hex(4)
         try:
-            self.subnet = ipaddress.IPv4Network(subnet if subnet is not None else DEFAULT_SUBNET)
+            given = None if subnet is None else ipaddress.IPv4Network(subnet)
         except ValueError as exc:
             raise ValueError(f"subnet {subnet!r}: {exc}") from None
+        if given is None:
+            docker.compose_command()  # without docker, say what is missing first
+            given = docker.free_subnet(len(topo.nodes) + CONTAINER_FIRST_HOST + 1)
+        self.subnet = given
         self.topo = topo
         self.port = port
         self.image = image
-        self.project_name = project_name(topo.name)
+        self.project_name = project_name(topo.name, self.run_id)
         self.topics = Topics(topo.name)
         self.events: RegionEvents = _NoEvents()
         self.handles: list[AgentShard] = []
@@ -256,6 +268,7 @@ class Containers:
             port=self.port,
             image=self.image,
             clock=self.clock,
+            run_id=self.run_id,
         )
         (self._dir / "docker-compose.yml").write_text(render(self.topo, options))
         return docker.ComposeProject(command, self.project_name, self._dir / "docker-compose.yml")

@@ -48,6 +48,7 @@ NETWORK = "region"
 TOPOLOGY_IN_CONTAINER = "/etc/bagemu/topology.yaml"
 STATUS_DIR = "/run/bagemu"  # the agent's status.json, and ``established`` (healthcheck)
 LABEL_REGION, LABEL_NODE, LABEL_ROLE = "bagemu.region", "bagemu.node", "bagemu.role"
+LABEL_RUN = "bagemu.run"  # the run that made it (``bagctl up``): teardown removes only its own
 SERVICE_RE = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
 
 
@@ -65,12 +66,16 @@ class ComposeOptions:
     # The speakers' time: the host's for a file run by itself (``docker compose up``:
     # nobody would move a region's clock), the region's when ``bagctl up`` runs it.
     clock: str = "host"
+    run_id: str | None = None  # ``bagctl up``'s run: on every label, in the project's name
 
 
-def project_name(region: str) -> str:
-    """The compose project of a region that ``bagctl`` runs: compose lower-cases project
-    names and keeps only ``[a-z0-9_-]``, so the name is made so from the start."""
-    return "bagemu-" + re.sub(r"[^a-z0-9_-]", "", region.lower())
+def project_name(region: str, run_id: str | None = None) -> str:
+    """The compose project of a region: ``bagemu-<region>`` for a generated file,
+    ``bagemu-<region>-<run>`` for a run of ``bagctl up``, so two runs of one region
+    never share a project. Compose lower-cases project names and keeps only
+    ``[a-z0-9_-]``, so the name is made so from the start."""
+    name = "bagemu-" + re.sub(r"[^a-z0-9_-]", "", region.lower())
+    return name if run_id is None else f"{name}-{run_id}"
 
 
 def broker_url(subnet: ipaddress.IPv4Network) -> str:
@@ -111,6 +116,7 @@ def compose_document(topo: Topology, options: ComposeOptions) -> dict[str, Any]:
     _check(topo, options)
     addresses = container_addresses(topo, options.subnet)
     region = topo.name
+    run = {} if options.run_id is None else {LABEL_RUN: options.run_id}
     broker: dict[str, Any] = {"image": options.image}
     if options.build_context is not None:
         broker["build"] = {"context": options.build_context}
@@ -121,7 +127,7 @@ def compose_document(topo: Topology, options: ComposeOptions) -> dict[str, Any]:
             "-c",
             f"printf '{conf}' > /tmp/mosquitto.conf && exec mosquitto -c /tmp/mosquitto.conf",
         ],
-        "labels": {LABEL_REGION: region, LABEL_NODE: BROKER_SERVICE, LABEL_ROLE: "broker"},
+        "labels": {LABEL_REGION: region, LABEL_NODE: BROKER_SERVICE, LABEL_ROLE: "broker"} | run,
         "ports": [f"127.0.0.1:${{{MQTT_PORT_VARIABLE}:-{options.mqtt_port}}}:{BROKER_PORT}"],
         "networks": {NETWORK: {"ipv4_address": str(broker_address(options.subnet))}},
         "stop_grace_period": "2s",
@@ -132,7 +138,8 @@ def compose_document(topo: Topology, options: ComposeOptions) -> dict[str, Any]:
             "image": options.image,
             "command": agent_command(node.name, options),
             "hostname": node.name,
-            "labels": {LABEL_REGION: region, LABEL_NODE: node.name, LABEL_ROLE: node.role.value},
+            "labels": {LABEL_REGION: region, LABEL_NODE: node.name, LABEL_ROLE: node.role.value}
+            | run,
             "cap_add": ["NET_ADMIN"],
             "depends_on": [BROKER_SERVICE],
             "volumes": [f"{options.topology_path}:{TOPOLOGY_IN_CONTAINER}:ro"],
@@ -151,7 +158,7 @@ def compose_document(topo: Topology, options: ComposeOptions) -> dict[str, Any]:
         "services": services,
         "networks": {
             NETWORK: {
-                "labels": {LABEL_REGION: region},
+                "labels": {LABEL_REGION: region} | run,
                 "ipam": {"config": [{"subnet": str(options.subnet)}]},
             }
         },
@@ -212,6 +219,7 @@ __all__ = [
     "LABEL_NODE",
     "LABEL_REGION",
     "LABEL_ROLE",
+    "LABEL_RUN",
     "MQTT_PORT_VARIABLE",
     "STATUS_DIR",
     "ComposeOptions",

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import os
+import random
 import shutil
 import subprocess
 from collections.abc import Mapping
@@ -150,22 +152,37 @@ def remove_leftovers(region: str, project: str) -> dict[str, int]:
     return {kind: len(ids) for kind, ids in found.items()}
 
 
-def regions_left() -> dict[str, str]:
-    """Region -> compose project of every container that carries a region label."""
-    out = docker(
-        "ps",
-        "--all",
-        "--filter",
-        f"label={LABEL_REGION}",
-        "--format",
-        f'{{{{.Label "{LABEL_REGION}"}}}}\t{{{{.Label "{PROJECT_LABEL}"}}}}',
-    )
-    found: dict[str, str] = {}
-    for line in out.splitlines():
-        region, _, project = line.partition("\t")
-        if region:
-            found[region] = project
-    return found
+SUBNET_POOL = ipaddress.IPv4Network("172.16.0.0/12")  # where a run's network is chosen
+
+
+def used_subnets() -> list[ipaddress.IPv4Network]:
+    """Every IPv4 subnet a docker network on this host holds (any owner's)."""
+    ids = docker("network", "ls", "--quiet").split()
+    if not ids:
+        return []
+    fmt = "{{range .IPAM.Config}}{{.Subnet}} {{end}}"
+    out = docker("network", "inspect", "--format", fmt, *ids)
+    nets = []
+    for text in out.split():
+        with contextlib.suppress(ValueError):
+            net = ipaddress.ip_network(text, strict=False)
+            if isinstance(net, ipaddress.IPv4Network):
+                nets.append(net)
+    return nets
+
+
+def free_subnet(addresses: int, rng: random.Random | None = None) -> ipaddress.IPv4Network:
+    """A subnet of ``SUBNET_POOL`` with room for ``addresses`` that no docker network on
+    this host overlaps, drawn at random among the free ones, so two runs choosing at the
+    same moment rarely draw the same (if they do, docker refuses the second network and
+    that run says so). DockerError if the pool is full."""
+    length = min(24, 32 - max(2, (addresses - 1).bit_length()))  # a /24 at the least
+    used = used_subnets()
+    pool = SUBNET_POOL.subnets(new_prefix=length)
+    free = [n for n in pool if not any(n.overlaps(u) for u in used)]
+    if not free:
+        raise DockerError(f"no /{length} in {SUBNET_POOL} is free of docker networks: --subnet")
+    return (rng or random.SystemRandom()).choice(free)
 
 
 def exited(region: str, project: str) -> dict[str, str]:
@@ -203,15 +220,16 @@ def memory_by_container(ids: list[str]) -> dict[str, str]:
 __all__ = [
     "KINDS",
     "PROJECT_LABEL",
+    "SUBNET_POOL",
     "ComposeProject",
     "DockerError",
     "check_daemon",
     "compose_command",
     "docker",
     "exited",
+    "free_subnet",
     "image_exists",
     "leftovers",
     "memory_by_container",
-    "regions_left",
     "remove_leftovers",
 ]

@@ -19,17 +19,17 @@ from bagctl.bus.teardown import StopMethod, Stopped, removed_text, stop_region
 
 @dataclass
 class FakeLeftovers:
-    """Containers left by compose regions, by region: what ``remove`` reports."""
+    """Containers left by compose runs, by (region, project): what ``remove`` reports."""
 
-    left: dict[str, dict[str, int]] = field(default_factory=dict)
-    removed: list[str] = field(default_factory=list)
+    left: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
+    removed: list[tuple[str, str]] = field(default_factory=list)
 
-    def regions(self) -> list[str]:
-        return list(self.left)
+    def remove(self, region: str, project: str) -> dict[str, int]:
+        self.removed.append((region, project))
+        return self.left.pop((region, project), {})
 
-    def remove(self, region: str) -> dict[str, int]:
-        self.removed.append(region)
-        return self.left.pop(region, {})
+
+OURS, THEIRS = "bagemu-mini-0a1b2c3d", "bagemu-mini-99887766"  # two runs of one region
 
 
 def free_port() -> int:
@@ -44,10 +44,12 @@ def dead_pid() -> int:
     return proc.pid
 
 
-def record(state_dir: Path, region: str, pid: int) -> None:
-    """A state file for ``region``, its broker a port nobody listens on."""
+def record(state_dir: Path, region: str, pid: int, project: str | None = None) -> None:
+    """A state file for ``region`` (a compose run's ``project``), its broker a port nobody
+    listens on."""
     broker = f"mqtt://127.0.0.1:{free_port()}"
-    StateDir(state_dir).write({"region": region, "pid": pid, "broker": broker})
+    state = {"region": region, "pid": pid, "broker": broker}
+    StateDir(state_dir).write(state | ({"project": project} if project else {}))
 
 
 def region_process(ignore_sigterm: bool) -> subprocess.Popen[str]:
@@ -68,7 +70,7 @@ def region_process(ignore_sigterm: bool) -> subprocess.Popen[str]:
 def test_process_already_gone_and_nothing_left(tmp_path: Path) -> None:
     pid = dead_pid()
     record(tmp_path, "mini", pid)
-    leftovers = FakeLeftovers({"other": {"container": 3}})
+    leftovers = FakeLeftovers({("mini", THEIRS): {"container": 3}})
     with pytest.raises(BusError) as info:
         stop_region(tmp_path, timeout_s=5, leftovers=leftovers)
     assert info.value.code == "not-running"
@@ -78,12 +80,15 @@ def test_process_already_gone_and_nothing_left(tmp_path: Path) -> None:
     assert StateDir(tmp_path).regions() == [] and leftovers.removed == []
 
 
-def test_process_already_gone_its_containers_removed(tmp_path: Path) -> None:
-    record(tmp_path, "mini", dead_pid())
-    leftovers = FakeLeftovers({"mini": {"container": 10, "network": 1}, "other": {"volume": 1}})
+def test_process_already_gone_only_its_own_runs_containers_removed(tmp_path: Path) -> None:
+    record(tmp_path, "mini", dead_pid(), OURS)
+    leftovers = FakeLeftovers(
+        {("mini", OURS): {"container": 10, "network": 1}, ("mini", THEIRS): {"container": 37}}
+    )
     stopped = stop_region(tmp_path, timeout_s=5, leftovers=leftovers)
     assert stopped == Stopped("mini", None, StopMethod.LEFTOVERS, {"container": 10, "network": 1})
-    assert leftovers.removed == ["mini"]
+    assert leftovers.removed == [("mini", OURS)]
+    assert ("mini", THEIRS) in leftovers.left  # another job's run of a region named mini
     assert stopped.as_dict() == {
         "region": "mini",
         "pid": None,
@@ -94,28 +99,31 @@ def test_process_already_gone_its_containers_removed(tmp_path: Path) -> None:
     assert StateDir(tmp_path).regions() == []
 
 
-def test_no_state_several_regions_left(tmp_path: Path) -> None:
-    leftovers = FakeLeftovers({"b": {"container": 1}, "a": {"container": 2}})
-    with pytest.raises(BusError, match=r"several regions left containers \(a, b\): use --region"):
-        stop_region(tmp_path, timeout_s=5, leftovers=leftovers)
+def test_without_a_state_file_nothing_is_touched(tmp_path: Path) -> None:
+    """Containers of a region named mini run, but no state file here says they are this
+    user's: `bagctl down` (by name or not) removes nothing (issue 16: it used to remove
+    another job's compose region)."""
+    leftovers = FakeLeftovers({("mini", THEIRS): {"container": 37, "network": 1}})
+    for region in (None, "mini"):
+        with pytest.raises(BusError) as info:
+            stop_region(tmp_path, region, timeout_s=5, leftovers=leftovers)
+        assert info.value.code == "not-running"
     assert leftovers.removed == []
-    stopped = stop_region(tmp_path, "b", timeout_s=5, leftovers=leftovers)
-    assert (stopped.region, stopped.removed, leftovers.removed) == ("b", {"container": 1}, ["b"])
 
 
 def test_several_states_and_none_named_is_not_guessed(tmp_path: Path) -> None:
     record(tmp_path, "a", dead_pid())
     record(tmp_path, "b", dead_pid())
-    leftovers = FakeLeftovers({"a": {"container": 1}})
+    leftovers = FakeLeftovers({("a", OURS): {"container": 1}})
     with pytest.raises(BusError, match=r"several regions running \(a, b\): use --region"):
         stop_region(tmp_path, timeout_s=5, leftovers=leftovers)
     assert leftovers.removed == []
 
 
 def test_bus_not_answering_then_sigterm(tmp_path: Path) -> None:
-    leftovers = FakeLeftovers({"mini": {"container": 2}})
+    leftovers = FakeLeftovers({("mini", OURS): {"container": 2}, ("mini", THEIRS): {"volume": 1}})
     with region_process(ignore_sigterm=False) as proc:
-        record(tmp_path, "mini", proc.pid)
+        record(tmp_path, "mini", proc.pid, OURS)
         stopped = stop_region(tmp_path, timeout_s=30, leftovers=leftovers)
         assert proc.wait(timeout=5) == -15
     assert (stopped.region, stopped.pid, stopped.method) == ("mini", proc.pid, StopMethod.SIGTERM)
@@ -124,7 +132,7 @@ def test_bus_not_answering_then_sigterm(tmp_path: Path) -> None:
         f"SIGTERM ({stopped.shutdown_error}), then removed what its compose project left "
         "(2 containers)"
     )
-    assert StateDir(tmp_path).regions() == []
+    assert leftovers.removed == [("mini", OURS)] and StateDir(tmp_path).regions() == []
 
 
 def test_sigterm_ignored_then_sigkill(tmp_path: Path) -> None:
@@ -142,5 +150,5 @@ def test_by_broker_without_a_process_the_bus_error_is_raised(tmp_path: Path) -> 
         stop_region(tmp_path, "mini", broker, timeout_s=5, leftovers=FakeLeftovers())
     assert info.value.code == "not-running"
     with pytest.raises(BusError, match="--broker needs --region") as info:
-        stop_region(tmp_path, None, broker, timeout_s=5, leftovers=FakeLeftovers({"x": {}}))
+        stop_region(tmp_path, None, broker, timeout_s=5, leftovers=FakeLeftovers())
     assert info.value.code == "bad-payload"

@@ -131,7 +131,7 @@ def two_workers(topo: Topology) -> Region:
 
 
 def containers(topo: Topology) -> Region:
-    region = compose(topo, subnet="172.30.249.0/24")
+    region = compose(topo)  # a run's own project and a free subnet
     assert isinstance(region.placement, Containers)
     return region
 
