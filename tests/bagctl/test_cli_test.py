@@ -129,3 +129,17 @@ def test_a_golden_fib_is_written_then_held(tmp_path: Path) -> None:
     changed = bagctl("test", str(scenario))
     assert changed.returncode == 1
     assert "entries differ (golden -> actual" in changed.stdout
+
+
+def test_the_ci_examples_run_bagctl_test_with_a_junit_report() -> None:
+    """examples/ci: what a user's GitHub Actions or GitLab CI job runs is the command this
+    suite runs (the files cannot run here: they are parsed and held to it)."""
+    github = yaml.safe_load((ROOT / "examples" / "ci" / "github-actions.yml").read_text())
+    steps = github["jobs"]["scenarios"]["steps"]
+    assert any(
+        "bagctl test scenarios/" in s.get("run", "") and "--junit" in s["run"] for s in steps
+    )
+    gitlab = yaml.safe_load((ROOT / "examples" / "ci" / "gitlab-ci.yml").read_text())
+    job = gitlab["convergence"]
+    assert any(line.startswith("bagctl test scenarios/") for line in job["script"])
+    assert job["artifacts"]["reports"]["junit"] == "report.xml"

@@ -94,3 +94,31 @@ def test_the_region_is_checked_too() -> None:
     assert e.where == "region" and "one of preset or topology" in e.message
     e = error("", HEAD)
     assert e.where == "steps"
+
+
+def test_the_json_schema_describes_what_the_loader_reads() -> None:
+    """``scenarios/scenario.schema.json`` (for editors and other tools) takes every shipped
+    scenario, refuses what the loader refuses for its shape, and names the same fields."""
+    import json
+
+    import jsonschema
+    import yaml
+
+    from bagctl.scenario import load as loader
+
+    schema = json.loads((ROOT / "scenarios" / "scenario.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    for path in SCENARIOS:
+        errors = [e.message for e in validator.iter_errors(yaml.safe_load(path.read_text()))]
+        assert not errors, (path.name, errors)
+    assert set(schema["properties"]) == loader._TOP
+    assert set(schema["properties"]["region"]["properties"]) == loader._REGION
+    assert set(schema["$defs"]["step"]["properties"]) == loader._STEP
+    assert set(schema["$defs"]["expect"]["properties"]) == loader._EXPECT
+    for bad in (
+        {"region": {"preset": "mini"}, "steps": [{"bundle_down": ["a", "b"], "restart": "a"}]},
+        {"region": {"preset": "mini", "topology": "x.yaml"}, "steps": [{"check": True}]},
+        {"region": {"preset": "mini"}, "steps": [{"check": True, "expect": {"within": 1}}]},
+    ):
+        assert not validator.is_valid(bad), bad
