@@ -158,8 +158,10 @@ async def _judge(
         failure = judge.session_failure(s, states.get(s.b))
         out += [failure] if failure else []
     for r in expect.routes:
-        view = await region.show("rib", r.node, r.prefix)
-        entries = view["rib"]
+        try:
+            entries = (await region.show("rib", r.node, r.prefix))["rib"]
+        except KeyError:  # the RIB has no such prefix at all
+            entries = []
         best = entries[0]["best"] if entries else None  # type: ignore[index]
         failure = judge.route_failure(r, None if best is None else str(best))
         out += [failure] if failure else []
