@@ -38,6 +38,7 @@ from .model import (
     Scenario,
     SessionExpect,
     Step,
+    VerifyExpect,
     WeightsExpect,
 )
 
@@ -196,7 +197,7 @@ class _Reader:
             sessions=tuple(self.sessions(r.get(m, "sessions", w, list_of, []), f"{w}.sessions")),
             routes=tuple(self.routes(r.get(m, "routes", w, list_of, []), f"{w}.routes")),
             weights=tuple(self.weights(r.get(m, "weights", w, list_of, []), f"{w}.weights")),
-            verify_tolerance=self.verify(m.get("verify"), f"{w}.verify"),
+            verify=self.verify(m.get("verify"), f"{w}.verify"),
             fib_golden=self.golden(m.get("fib_golden"), f"{w}.fib_golden"),
         )
         if reportless and e.wants_report():
@@ -249,13 +250,17 @@ class _Reader:
         ``bagctl test --update-golden`` writes it)."""
         return None if value is None else str(self.base / self.value(value, w, string))
 
-    def verify(self, value: Any, w: str) -> float | None:
+    def verify(self, value: Any, w: str) -> VerifyExpect | None:
         if value is None or value is False:
             return None
         if value is True:
             value = {}
-        m = self.r.mapping(value, w, {"tolerance"})
-        return self.r.get(m, "tolerance", w, _fraction, DEFAULT_TOLERANCE)
+        m = self.r.mapping(value, w, {"tolerance", "min_ideal_ratio", "max_transient_ms"})
+        return VerifyExpect(
+            tolerance=self.r.get(m, "tolerance", w, _fraction, DEFAULT_TOLERANCE),
+            min_ideal_ratio=self.r.get(m, "min_ideal_ratio", w, _ratio, None),
+            max_transient_ms=self.r.get(m, "max_transient_ms", w, _non_negative, None),
+        )
 
 
 def region_topology(spec: RegionSpec) -> Topology:
@@ -312,6 +317,13 @@ def _fraction(v: Any, where: str) -> float:
     x = _number(v, where)
     if not 0 <= x < 1:
         raise ValueError(f"expected a fraction at least 0 and below 1, got {v!r}")
+    return x
+
+
+def _ratio(v: Any, where: str) -> float:
+    x = _number(v, where)
+    if not 0 <= x <= 1:
+        raise ValueError(f"expected a ratio from 0 to 1, got {v!r}")
     return x
 
 

@@ -62,6 +62,18 @@ class WeightsExpect:
 
 
 @dataclass(frozen=True, slots=True)
+class VerifyExpect:
+    """``bagctl verify`` passes: weights within ``tolerance`` of the model's, no steady
+    loop or black hole, no link overloaded; and, when set, the FIBs deliver at least
+    ``min_ideal_ratio`` of the ideal's throughput and no transient loop or black hole of
+    the step's operation lasts over ``max_transient_ms`` (emulated)."""
+
+    tolerance: float
+    min_ideal_ratio: float | None = None
+    max_transient_ms: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Expectations:
     """What must hold after a step; every field optional (None or empty: not checked).
     Times are the region's emulated clock's (runtimes/timekeeping.py): the same on a
@@ -73,7 +85,7 @@ class Expectations:
     sessions: tuple[SessionExpect, ...] = ()
     routes: tuple[RouteExpect, ...] = ()
     weights: tuple[WeightsExpect, ...] = ()
-    verify_tolerance: float | None = None  # ``bagctl verify`` passes at this tolerance
+    verify: VerifyExpect | None = None
     fib_golden: str | None = None  # the whole FIB equals this JSON file (resolved path)
 
     def wants_report(self) -> bool:
@@ -108,5 +120,6 @@ __all__ = [
     "Scenario",
     "SessionExpect",
     "Step",
+    "VerifyExpect",
     "WeightsExpect",
 ]

@@ -22,9 +22,10 @@ from ..runtimes import Region, hooks
 from ..runtimes.base import embedded
 from ..verify import VerifyOptions, verify_region
 from ..verify.fibview import FibSnapshot
+from ..verify.transients import FibChangeStream
 from . import expect as judge
 from .load import region_topology
-from .model import Action, Expectations, Scenario
+from .model import Action, Expectations, Scenario, VerifyExpect
 
 STEP_TIMEOUT_S = 300.0  # wall seconds an action may take to converge
 COLD_START = "cold start"
@@ -168,16 +169,42 @@ async def _judge(
     for w in expect.weights:
         failure = judge.weights_failure(w, await region.weights(w.node, w.prefix))
         out += [failure] if failure else []
-    if expect.verify_tolerance is not None or expect.fib_golden is not None:
+    if expect.verify is not None or expect.fib_golden is not None:
         fib = await region.fib_weights()
-        if expect.verify_tolerance is not None:
-            options = VerifyOptions(tolerance=expect.verify_tolerance)
-            snapshot = FibSnapshot.from_names(fib)
-            found = verify_region(region.topo, snapshot, region.failures, options)
-            out += [f"verify: {p}" for p in found.problems]
+        if expect.verify is not None:
+            out += await _verify(region, expect.verify, fib, report)
         if expect.fib_golden is not None:
             out += _golden(expect.fib_golden, fib, update_golden)
     return tuple(out)
+
+
+async def _verify(
+    region: Region, want: VerifyExpect, fib: judge.Fib, report: Mapping[str, Any] | None
+) -> list[str]:
+    """``bagctl verify``'s problems, and the ideal ratio when one is asked for."""
+    transients = want.max_transient_ms is not None and report is not None
+    options = VerifyOptions(
+        tolerance=want.tolerance,
+        transients=transients,
+        max_transient_ms=want.max_transient_ms if transients else None,
+    )
+    stream = FibChangeStream.from_dict(await region.fib_changes()) if transients else None
+    found = verify_region(
+        region.topo,
+        FibSnapshot.from_names(fib),
+        region.failures,
+        options,
+        fib_changes=stream,
+        last_report=report,
+    )
+    out = [f"verify: {p}" for p in found.problems]
+    ratio = found.check.actual_vs_ideal
+    if want.min_ideal_ratio is not None and ratio < want.min_ideal_ratio:
+        out.append(
+            f"verify: the FIBs deliver {ratio:.1%} of the ideal's throughput, expected at "
+            f"least {want.min_ideal_ratio:.1%}"
+        )
+    return out
 
 
 def _golden(path: str, fib: judge.Fib, update: bool) -> list[str]:

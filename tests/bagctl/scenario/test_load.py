@@ -122,3 +122,16 @@ def test_the_json_schema_describes_what_the_loader_reads() -> None:
         {"region": {"preset": "mini"}, "steps": [{"check": True, "expect": {"within": 1}}]},
     ):
         assert not validator.is_valid(bad), bad
+
+
+def test_verify_takes_a_tolerance_an_ideal_ratio_and_a_longest_transient() -> None:
+    s = parse_scenario(
+        HEAD + "  - check: true\n    expect:\n      verify: {min_ideal_ratio: 0.9, "
+        "max_transient_ms: 0.5}\n",
+        "s.yaml",
+    )
+    v = s.steps[0].expect.verify
+    assert v is not None and (v.min_ideal_ratio, v.max_transient_ms) == (0.9, 0.5)
+    assert v.tolerance == 0.05  # bagctl verify's default
+    e = error("  - check: true\n    expect: {verify: {min_ideal_ratio: 2}}\n")
+    assert e.where == "steps[0].expect.verify.min_ideal_ratio" and "0 to 1" in e.message
