@@ -2,10 +2,12 @@
 
 An event log (``NAME.events.jsonl``, written by ``BusServer``) holds one JSON object a
 line; its ``command`` events of a ``MUTATING`` command are replayed with their arguments
-as logged (the checks are the region's, as for any client). A command the region refuses
-is recorded and the replay goes on: a log keeps refused commands too, and replaying them
-should refuse them again. A region that stops answering, or is not running, ends the
-replay with that ``BusError``.
+as logged (the checks are the region's, as for any client). A line a region would not
+have written (another kind, an unknown command) stops the replay before it starts,
+named by its line: a CI job replaying a hand-edited log must not pass by skipping it. A
+command the region refuses is recorded and the replay goes on: a log keeps refused
+commands too, and replaying them should refuse them again. A region that stops
+answering, or is not running, ends the replay with that ``BusError``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .client import BusClient, reply_timeout_s
-from .payloads import MUTATING, BusError, Command
+from .payloads import COMMANDS, MUTATING, BusError, Command
 from .target import Target
 
 ENDS_REPLAY = frozenset({"not-answering", "not-running"})
@@ -33,9 +35,15 @@ class EventLogError(ValueError):
         self.problem = problem
 
 
+# What BusServer writes (``_event``): a line of any other kind was not written by a region.
+EVENT_KINDS = frozenset({"started", "stopped", "rejected", "command", "result"})
+
+
 def logged_commands(path: Path) -> list[Command]:
     """The commands of the event log at ``path`` that changed the region, in order;
-    ``EventLogError`` naming the first bad line (``OSError`` if it cannot be read)."""
+    ``EventLogError`` naming the first bad line (``OSError`` if it cannot be read). Every
+    line must be an event a region writes: one of another kind, or a command no region
+    knows (a hand-written line, a typo), is an error, never skipped in silence."""
     out = []
     for lineno, line in enumerate(path.read_text().splitlines(), 1):
         if not line.strip():
@@ -46,11 +54,22 @@ def logged_commands(path: Path) -> list[Command]:
             raise EventLogError(path, lineno, "not JSON") from None
         if not isinstance(event, dict):
             raise EventLogError(path, lineno, "not an event object")
-        if event.get("kind") == "command" and event.get("cmd") in MUTATING:
+        kind = event.get("kind")
+        if kind not in EVENT_KINDS:
+            known = ", ".join(sorted(EVENT_KINDS))
+            raise EventLogError(path, lineno, f"kind {kind!r} is not an event's ({known})")
+        if kind != "command":
+            continue
+        cmd = event.get("cmd")
+        if cmd not in COMMANDS:
+            raise EventLogError(
+                path, lineno, f"unknown command {cmd!r} (commands: {', '.join(COMMANDS)})"
+            )
+        if cmd in MUTATING:
             args = event.get("args", {})
             if not isinstance(args, dict):
                 raise EventLogError(path, lineno, "args is not an object")
-            out.append(Command(event["cmd"], args))
+            out.append(Command(cmd, args))
     return out
 
 

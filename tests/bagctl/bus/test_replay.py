@@ -58,14 +58,19 @@ BAD_ARGS = json.dumps({"kind": "command", "cmd": "link-up", "args": [1]}) + "\n"
         ("{oops\n", "not JSON"),
         ("[1, 2]\n", "not an event object"),
         (BAD_ARGS, "args is not an object"),
+        # Hand-written lines a region never writes: refused, never skipped in silence.
+        ('{"cmd": "link-down", "args": {"a": "x", "b": "y"}}\n', "kind None is not an event's"),
+        ('{"kind": "comand", "cmd": "link-down"}\n', "kind 'comand' is not an event's"),
+        ('{"kind": "command", "cmd": "link-dwon", "args": {}}\n', "unknown command 'link-dwon'"),
     ],
 )
 def test_a_bad_line_is_named_by_its_number(tmp_path: Path, bad: str, problem: str) -> None:
     log = write_log(tmp_path / "events.jsonl", command("link-down", a="x", b="y"), "\n", bad, bad)
     with pytest.raises(EventLogError) as info:
         logged_commands(log)
-    assert str(info.value) == f"{log}:3: {problem}"
-    assert (info.value.path, info.value.line, info.value.problem) == (log, 3, problem)
+    assert str(info.value).startswith(f"{log}:3: {problem}")
+    assert (info.value.path, info.value.line) == (log, 3)
+    assert info.value.problem.startswith(problem)
     assert isinstance(info.value, ValueError)
 
 
