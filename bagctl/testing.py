@@ -123,6 +123,14 @@ class LabRegion:
     def undrain(self, node: str) -> ConvergenceReport:
         return self.lab.run(self.region.undrain(node))
 
+    def announce(
+        self, node: str, prefix: str, bandwidth_bps: float | None = None
+    ) -> ConvergenceReport:
+        return self.lab.run(self.region.announce(node, prefix, bandwidth_bps))
+
+    def withdraw(self, node: str, prefix: str) -> ConvergenceReport:
+        return self.lab.run(self.region.withdraw(node, prefix))
+
     def restart(self, node: str) -> ConvergenceReport:
         return self.lab.run(self.region.restart(node))
 

@@ -182,6 +182,27 @@ class Drain(Request[None]):
 
 
 @dataclass(frozen=True, slots=True)
+class Announce(Request[None]):
+    op: ClassVar[str] = "announce"
+    node: str
+    prefix: str
+    bps: float | None = None  # the link bandwidth it carries (None: none)
+
+    async def apply(self, shard: Shard) -> None:
+        shard.announce(self.node, self.prefix, self.bps)
+
+
+@dataclass(frozen=True, slots=True)
+class Withdraw(Request[None]):
+    op: ClassVar[str] = "withdraw"
+    node: str
+    prefix: str
+
+    async def apply(self, shard: Shard) -> None:
+        shard.withdraw(self.node, self.prefix)
+
+
+@dataclass(frozen=True, slots=True)
 class Undrain(Request[None]):
     op: ClassVar[str] = "undrain"
     node: str
@@ -308,6 +329,8 @@ REQUESTS: dict[str, type[Request[Any]]] = {
         SetCapacity,
         Drain,
         Undrain,
+        Announce,
+        Withdraw,
         Restart,
         Lag,
         Freeze,

@@ -2,8 +2,9 @@
 this process, in worker processes or in containers, controlled and measured as one.
 
 ``Region`` is the only implementation of the region operations, their measurement and
-every query; where the speakers run is its ``Placement``'s (runtimes/placement.py), and
-it reaches each shard with the typed requests of runtimes/protocol.py. Every operation
+every query (those in runtimes/queries.py); where the speakers run is its
+``Placement``'s (runtimes/placement.py), and it reaches each shard with the typed
+requests of runtimes/protocol.py. Every operation
 returns a ``ConvergenceReport`` once the region is quiescent (never after a sleep).
 
 **Quiescence** spans shards, so it is read in waves of snapshots
@@ -27,12 +28,11 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from speakers.speaker import DrainMethod
 from speakers.wire import Prefix
 
-from .. import views
 from ..topology.configs import speaker_configs
 from ..topology.failures import Failures, members_capacity
 from ..topology.model import Bundle, Topology
@@ -42,7 +42,8 @@ from .measure import COLD_START, ConvergenceReport, ProgressBoard, RegionProgres
 from .placement import Placement, ShardHandle, within
 from .ports import free_on_all
 from .protocol import Idle, ShardEvent
-from .records import ChangeStream, ShardSnapshot, check_clock, check_transport, shard_specs
+from .queries import RegionQueries
+from .records import ShardSnapshot, check_clock, check_transport, shard_specs
 from .timekeeping import Cue, Done, Pace, RegionClock, converged, lookahead, settle
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ COLD_START_TIMEOUT_S = 600.0
 R = TypeVar("R")
 
 
-class Region:
+class Region(RegionQueries):
     """A region's speakers over the shards of a placement (module docstring)."""
 
     def __init__(
@@ -250,6 +251,33 @@ class Region:
 
         return await self._measure(f"undrain {node}", act, timeout)
 
+    async def announce(
+        self,
+        node: str,
+        prefix: Prefix | str,
+        bandwidth_bps: float | None = None,
+        timeout: float = DEFAULT_TIMEOUT_S,
+    ) -> ConvergenceReport:
+        """``node`` originates ``prefix`` (with ``bandwidth_bps`` as its link bandwidth),
+        as a server announcing an anycast address through its rack switch would."""
+        shard, p = self._shard_of(node), Prefix.parse(str(prefix))  # a bad one fails here
+
+        async def act() -> None:
+            await shard.call(rq.Announce(node, str(p), bandwidth_bps))
+
+        return await self._measure(f"announce {node} {p}", act, timeout)
+
+    async def withdraw(
+        self, node: str, prefix: Prefix | str, timeout: float = DEFAULT_TIMEOUT_S
+    ) -> ConvergenceReport:
+        """``node`` stops originating ``prefix`` (announced, or from the topology)."""
+        shard, p = self._shard_of(node), Prefix.parse(str(prefix))
+
+        async def act() -> None:
+            await shard.call(rq.Withdraw(node, str(p)))
+
+        return await self._measure(f"withdraw {node} {p}", act, timeout)
+
     async def restart(self, node: str, timeout: float = DEFAULT_TIMEOUT_S) -> ConvergenceReport:
         """Stop the switch's speaker (a Cease to every neighbor) and start a fresh one."""
         shard = self._shard_of(node)
@@ -362,34 +390,6 @@ class Region:
 
     # --- queries ------------------------------------------------------------------------
 
-    async def weights(self, node: str, prefix: Prefix | str) -> dict[str, int]:
-        """Next-hop node name -> integer weight in ``node``'s FIB entry for ``prefix``."""
-        return await self._shard_of(node).call(rq.Weights(node, str(prefix)))
-
-    async def fib_weights(self) -> dict[str, dict[str, dict[str, int]]]:
-        """Every speaker's FIB: node -> prefix -> next-hop node -> integer weight (the
-        verifier's actual side, ``bagctl.verify.FibSnapshot.from_names``)."""
-        return {n: fib for part in await self._all(rq.Fibs()) for n, fib in part.items()}
-
-    async def fib_changes(self) -> dict[str, object]:
-        """The last operation's FIB change stream, every shard's, in time order."""
-        parts = await self._all(rq.Changes())
-        rows = sorted((row for part in parts for row in part.changes), key=lambda row: row[0])
-        return ChangeStream(tuple(rows), sum(p.dropped for p in parts)).as_dict()
-
-    async def show(self, what: str, node: str, prefix: str | None = None) -> dict[str, object]:
-        """``what`` (sessions, rib or fib) of ``node``, JSON-able (``bagctl.views``)."""
-        if what not in views.SHOW_WHAT:
-            raise ValueError(f"show {what!r}: one of {', '.join(views.SHOW_WHAT)}")
-        if what == "sessions" and prefix is not None:
-            raise ValueError("show sessions takes no prefix")
-        entries = await self._shard_of(node).call(rq.View(what, node, prefix))
-        return {"node": node, "what": what, "prefix": prefix, what: entries}
-
-    async def changed_nodes(self) -> set[str]:
-        """Speakers whose FIB or sessions changed since the last call (all, the first time)."""
-        return set().union(*(await self._all(rq.Dirty())))
-
     async def status(self) -> dict[str, object]:
         snaps = await self._all(rq.Snapshot())
         lost = {self.shards[i].label: why for i, why in sorted(self._lost.items())}
@@ -404,16 +404,6 @@ class Region:
             "shards": [len(g) for g in self.groups],
             **({"shards_lost": lost} if lost else {}),
             **self.placement.status(),
-        }
-
-    async def stats(self) -> dict[str, Any]:
-        """Speakers, FIB entries and peak memory of each shard's process."""
-        per = await self._all(rq.Stats())
-        return {
-            "shards": len(per),
-            "speakers": [s.speakers for s in per],
-            "fib_entries": sum(s.fib_entries for s in per),
-            "peak_rss_kb": [s.peak_rss_kb for s in per],
         }
 
 

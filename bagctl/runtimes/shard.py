@@ -236,6 +236,14 @@ class Shard:
         self.speaker(node).undrain()
         self._wake()
 
+    def announce(self, node: str, prefix: str, bps: float | None) -> None:
+        self.speaker(node).originate(Prefix.parse(prefix), bps)  # (an anycast address)
+        self._wake()
+
+    def withdraw(self, node: str, prefix: str) -> None:
+        self.speaker(node).withdraw_origin(Prefix.parse(prefix))
+        self._wake()
+
     async def restart(self, node: str) -> None:
         """Stop the switch's speaker (a Cease to every neighbor) and start a fresh one."""
         if self.barrier is not None:

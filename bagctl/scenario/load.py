@@ -24,6 +24,7 @@ from speakers.yamldoc import (
     prefix,
     string,
 )
+from speakers.yamldoc import number as bits_per_s  # a number, or 800G, 12.8T
 
 from ..topology.generate import generate
 from ..topology.generate.params import ParamError
@@ -49,7 +50,10 @@ _EXPECT = {
     "verify", "fib_golden",
 }  # fmt: skip
 # Each action key and what its value holds (``_action``).
-ACTIONS = ("bundle_down", "bundle_up", "members", "drain", "undrain", "restart", "flap")
+ACTIONS = (
+    "bundle_down", "bundle_up", "members", "drain", "undrain", "restart", "flap", "announce",
+    "withdraw",
+)  # fmt: skip
 _REPORTLESS = ("check", "wait_s", "freeze")  # no convergence report to judge
 _STEP = {"name", "expect", *ACTIONS, *_REPORTLESS}
 
@@ -150,6 +154,15 @@ class _Reader:
             assert self.topo is not None
             up = r.get(m, "up", w, integer(1, self.topo.bundle(a, b).members))
             return Action("set_members", (a, b, up))
+        if kind in ("announce", "withdraw"):
+            m = r.mapping(
+                value, w, {"node", "prefix"} | ({"bandwidth"} if kind == "announce" else set())
+            )
+            node = self.speaker(m.get("node"), f"{w}.node")
+            pfx = str(r.get(m, "prefix", w, prefix))
+            if kind == "withdraw":
+                return Action("withdraw", (node, pfx))
+            return Action("announce", (node, pfx, r.get(m, "bandwidth", w, bits_per_s, None)))
         m = r.mapping(value, w, {"bundle", "count", "interval_s"})  # flap
         a, b = self.bundle(m.get("bundle"), f"{w}.bundle")
         count = r.get(m, "count", w, integer(1, 100), 1)

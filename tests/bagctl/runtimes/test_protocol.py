@@ -35,6 +35,8 @@ EXAMPLES: list[rq.Request[Any]] = [
     rq.SetCapacity("a", "b", 12.8e12, both=True),
     rq.Drain("a", "as-path-prepend"),
     rq.Undrain("a"),
+    rq.Announce("a", "198.51.100.1/32", 800e9),
+    rq.Withdraw("a", "198.51.100.1/32"),
     rq.Restart("a"),
     rq.Lag(4.0, 2),
     rq.Freeze("a"),

@@ -48,10 +48,14 @@ def test_a_step_becomes_its_action_and_expectations() -> None:
   - flap: {{bundle: {UPLINK}, count: 3, interval_s: 2}}
   - drain: r1-bag1-1
   - wait_s: 90
+  - announce: {{node: {RACK}, prefix: 198.51.100.1/32, bandwidth: 800G}}
+  - withdraw: {{node: {RACK}, prefix: 198.51.100.1/32}}
 """,
         "s.yaml",
     )
-    down, flap, drain, wait = s.steps
+    down, flap, drain, wait, announce, withdraw = s.steps
+    assert announce.action == Action("announce", (RACK, "198.51.100.1/32", 800e9))
+    assert withdraw.action == Action("withdraw", (RACK, "198.51.100.1/32"))
     assert down.action == Action("bundle_down", (RACK, "r1-nsf1-ftsw1-1"))
     assert down.name == f"bundle-down {RACK} r1-nsf1-ftsw1-1" and down.line == 5
     assert down.expect.converged_within_ms == 1
