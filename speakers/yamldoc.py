@@ -23,6 +23,7 @@ T = TypeVar("T")
 D = TypeVar("D")
 E = TypeVar("E", bound=Enum)
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MAX_VALUES = 4_000_000  # values a document may expand to (the prometheus preset: ~0.6 M)
 
 
 class ConfigError(ValueError):
@@ -58,18 +59,34 @@ class YamlDocument:
             ) from None
         self.lines: dict[str, int] = {}
         if root is not None:
-            self._index(root, "")
+            self._index(root)
 
-    def _index(self, node: yaml.Node, path: str) -> None:
-        self.lines[path] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                sub = f"{path}.{key.value}" if path else str(key.value)
-                self.lines[sub] = key.start_mark.line + 1
-                self._index(value, sub) if isinstance(value, yaml.Node) else None
-        elif isinstance(node, yaml.SequenceNode):
-            for i, item in enumerate(node.value):
-                self._index(item, f"{path}[{i}]")
+    def _index(self, root: yaml.Node) -> None:
+        """Each value's line by its path. Aliases are followed (an alias's values have
+        paths of their own), so a document of nested aliases (a "billion laughs") would
+        expand to more values than memory holds: past ``MAX_VALUES`` it is refused,
+        before anything reads it."""
+        stack: list[tuple[yaml.Node, str]] = [(root, "")]
+        lines = self.lines
+        while stack:
+            node, path = stack.pop()
+            lines[path] = node.start_mark.line + 1
+            if len(lines) > MAX_VALUES:
+                raise ConfigError(
+                    f"the document expands to over {MAX_VALUES:,} values (YAML aliases "
+                    "nested too deep?): refused",
+                    file=self.file,
+                    line=node.start_mark.line + 1,
+                )
+            if isinstance(node, yaml.MappingNode):
+                for key, value in reversed(node.value):
+                    sub = f"{path}.{key.value}" if path else str(key.value)
+                    lines[sub] = key.start_mark.line + 1
+                    if isinstance(value, yaml.Node):
+                        stack.append((value, sub))
+            elif isinstance(node, yaml.SequenceNode):
+                for i in range(len(node.value) - 1, -1, -1):
+                    stack.append((node.value[i], f"{path}[{i}]"))
 
     def error(self, where: str, message: str) -> ConfigError:
         line = self.lines.get(where)

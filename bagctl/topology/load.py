@@ -9,6 +9,7 @@ The format is described by ``topologies/topology.schema.json`` and the README.
 from __future__ import annotations
 
 import ipaddress
+import re
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,24 @@ _DEFAULTS = {
     "link_bandwidth", "max_paths", "processing_s", "latency_s",
 }  # fmt: skip
 ASN = integer(1, 0xFFFFFFFF)
+# What an MQTT topic level, a compose service (a container's name and hostname alias)
+# and a file name all take: a region or node name becomes each of them.
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
+
+
+def safe_name(v: Any, where: str) -> str:
+    """A region or node name (``NAME_RE``): no ``/``, ``+`` or ``#`` (MQTT topics), no
+    spaces, 1 to 63 characters."""
+    text = string(v, where)
+    if not NAME_RE.fullmatch(text):
+        raise ValueError(
+            f"{text!r} cannot name a node or region: 1-63 of A-Z a-z 0-9 _ . -, starting "
+            "with a letter or digit (it becomes an MQTT topic level, a container name "
+            "and a file name)"
+        )
+    return text
+
+
 DEFAULTS = Defaults()  # what a file that names no default gets
 
 
@@ -128,7 +147,7 @@ def parse_topology(text: str, file: str = "<topology>", *, check: bool = True) -
     for i, raw in enumerate(r.get(top, "nodes", "", list_of)):
         w = f"nodes[{i}]"
         m = r.mapping(raw, w, _NODE)
-        name = r.get(m, "name", w, string)
+        name = r.get(m, "name", w, safe_name)
         if name in where_node:
             raise doc.error(
                 f"{w}.name", f"duplicate node name {name!r} (first at {where_node[name]})"
@@ -197,7 +216,7 @@ def parse_topology(text: str, file: str = "<topology>", *, check: bool = True) -
         where_bundle[bundle.key] = w
         bundles.append(bundle)
     topo = Topology(
-        name=r.get(top, "name", "", string),
+        name=r.get(top, "name", "", safe_name),
         nodes=tuple(nodes),
         bundles=tuple(bundles),
         defaults=defaults,

@@ -114,6 +114,12 @@ def _error(text: str) -> str:
             ("fabric: nsf1, plane: 1}", "plane: 1}"),
             "bad.yaml:6: nodes[2].fabric: a ftsw must name the L2 fabric",
         ),
+        # Names become MQTT topic levels, container names and files: no wildcard, no "/".
+        (
+            ("{name: ftsw2, role: ftsw", '{name: "r1/nsf1#ftsw+2", role: ftsw'),
+            "bad.yaml:7: nodes[3].name: 'r1/nsf1#ftsw+2' cannot name a node or region",
+        ),
+        (("name: small", 'name: "my region"'), "bad.yaml:2: name: 'my region' cannot name"),
     ],
     ids=[
         "unknown-node",
@@ -129,6 +135,8 @@ def _error(text: str) -> str:
         "bad-asn",
         "short-bundle",
         "missing-fabric",
+        "wildcard-in-node-name",
+        "space-in-region-name",
     ],
 )
 def test_bad_files_name_file_line_and_field(edit: tuple[str, str], expected: str) -> None:
