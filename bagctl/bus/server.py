@@ -2,17 +2,15 @@
 
 Two tasks share one MQTT connection. The receiver takes every message on ``cmd/#``,
 checks it at once (``payloads.parse_command``: size, JSON, types, nodes and bundles of the
-topology) and either answers the error on the message's reply topic or puts the command
-in a bounded queue; a full queue is answered ``busy``, so a flood costs the region a
-reply per message and nothing else. The worker runs queued commands one at a time, in
-order, each to convergence (every ``Region`` operation returns a ``ConvergenceReport``
-when the region is quiet again), then replies, appends the command and its result to the
-JSON-lines event log, publishes both on ``events``, and refreshes the retained status and
-per-node state. Nothing a client sends can raise out of either task.
+topology) and answers the error on its reply topic or queues the command (bounded: a full
+queue is answered ``busy``, so a flood costs a reply per message). The worker runs queued
+commands one at a time, each to convergence, then replies, appends the command and its
+result to the JSON-lines event log, publishes both on ``events``, and refreshes the
+retained status and per-node state. Nothing a client sends, and no failure of a shard,
+can end either task.
 
-Bundle members. ``link down A B --members N`` fails N more members of the bundle; the
-server keeps how many are up (the region only knows capacities), so ``link up A B
---members N`` brings N back and ``link up A B`` restores the whole bundle.
+Bundle members: ``link down A B --members N`` fails N more members; the server keeps how
+many are up, so ``link up A B --members N`` brings N back, ``link up A B`` all of them.
 """
 
 from __future__ import annotations
@@ -59,9 +57,8 @@ class Job:
 
 
 class BusServer:
-    """``async with BusServer(runtime, url, log_path) as server``: connected and receiving;
-    ``server.started(report)`` once the region is up starts the worker; ``await
-    server.stopped()`` returns after a ``shutdown`` command or ``stop()``."""
+    """``async with BusServer(runtime, url, log_path) as server``: connected, receiving;
+    ``started(report)`` starts the worker; ``await stopped()``: until a shutdown."""
 
     def __init__(
         self,
@@ -200,7 +197,7 @@ class BusServer:
     # --- running commands ---------------------------------------------------------------
 
     async def _work(self) -> None:
-        await self._publish_state()
+        await self._publish_state_safely()
         while True:
             job = await self._queue.get()
             cmd = job.command
@@ -238,8 +235,16 @@ class BusServer:
                 return
             if cmd.name in ("status", "show", "converge", "fib-snapshot"):
                 continue
-            with contextlib.suppress(aiomqtt.MqttError):
-                await self._publish_state()
+            await self._publish_state_safely()
+
+    async def _publish_state_safely(self) -> None:
+        """``_publish_state``; a failure is logged, never ends the loop (module doc)."""
+        try:
+            await self._publish_state()
+        except aiomqtt.MqttError:
+            pass
+        except Exception:
+            log.exception("publishing the region's state failed")
 
     async def _run(self, cmd: Command) -> object:
         args = cmd.args
@@ -357,8 +362,8 @@ class BusServer:
         }
 
     async def _publish_status(self) -> None:
-        assert self._client is not None
         payload = encode({"v": VERSION, **(await self._status())})
+        assert self._client is not None
         await self._client.publish(self.topics.status, payload, qos=1, retain=True)
 
     async def _publish_state(self) -> None:

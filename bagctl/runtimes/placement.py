@@ -174,6 +174,10 @@ async def within(
         except TimeoutError:
             on_stall(i, f"answered nothing for {stall_s:g} s (frozen?)")
             return None
+        except ShardError:
+            if getattr(shard, "gone", None) is None:
+                raise  # an error of the request, not of the shard
+            return None  # it died meanwhile (``RemoteShard.lost`` told the region)
 
     answers = await asyncio.gather(*(call(i, shard) for i, shard in shards))
     return [a for a in answers if a is not None]

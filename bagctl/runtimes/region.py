@@ -3,22 +3,20 @@ this process, in worker processes or in containers, controlled and measured as o
 
 ``Region`` is the only implementation of the region operations, their measurement and
 every query (those in runtimes/queries.py); where the speakers run is its
-``Placement``'s (runtimes/placement.py), and it reaches each shard with the typed
-requests of runtimes/protocol.py. Every operation
-returns a ``ConvergenceReport`` once the region is quiescent (never after a sleep).
+``Placement``'s (runtimes/placement.py), reached by the typed requests of
+runtimes/protocol.py. An operation returns a ``ConvergenceReport`` once the region is
+quiescent (never after a sleep); a shard that dies is runtimes/supervision.py's.
 
-**Quiescence** spans shards, so it is read in waves of snapshots
-(runtimes/timekeeping.py), and so does **time**: by default every speaker runs on the
-region's emulated clock, which the region moves only at quiet moments (``fast``: straight
-to the next timer; ``live``: at wall rate while the host keeps up), so nothing the
-protocol does depends on how busy the host is. ``clock="host"`` runs on the loop's time
-instead. The report (runtimes/measure.py) gives both times and the sessions lost.
+**Quiescence** spans shards, so it is read in waves of snapshots (runtimes/timekeeping.py),
+and so does **time**: by default every speaker runs on the region's emulated clock, moved
+only at quiet moments (``fast``: straight to the next timer; ``live``: at wall rate while
+the host keeps up), so nothing the protocol does depends on how busy the host is
+(``clock="host"``: the loop's time). The report (runtimes/measure.py) gives both times.
 
 **Cold start** brings every session up, then has every switch originate its routes (as
-FRR's ``bgp update-delay`` or a staged bring-up holds updates until the peers are up:
-else the first sessions up carry a storm of changes that the later ones undo); the
-report covers both. Shards that start their speakers themselves (containers) do the
-same on their own; the report then runs from before they started.
+FRR's ``bgp update-delay`` holds updates until the peers are up: else the first sessions
+up carry a storm of changes that the later ones undo); the report covers both. Shards
+that start their speakers themselves (containers) do so on their own.
 """
 
 from __future__ import annotations
@@ -44,7 +42,8 @@ from .ports import free_on_all
 from .protocol import Idle, ShardEvent
 from .queries import RegionQueries
 from .records import ShardSnapshot, check_clock, check_transport, shard_specs
-from .timekeeping import Cue, Done, Pace, RegionClock, converged, lookahead, settle
+from .supervision import Dead, isolate
+from .timekeeping import Cue, Done, Pace, RegionClock, converged, keeper_ended, lookahead, settle
 
 if TYPE_CHECKING:
     from ..mqtt.broker import BrokerUrl
@@ -95,6 +94,7 @@ class Region(RegionQueries):
         self._failures = Failures()
         self._idle = Cue()
         self._lost: dict[int, str] = {}
+        self._dead = Dead()  # shards that died, and their switches (runtimes/supervision.py)
         self.stall_s = STALL_S  # a shard silent this long (wall) is frozen (``_look``)
         self._board = ProgressBoard(on_progress, self._sessions_expected)
         self._specs = shard_specs(self.configs, self.groups, self.transport, seed, clock)
@@ -126,14 +126,15 @@ class Region(RegionQueries):
         if self.clock is not None and self.clock.pace is Pace.LIVE:
             self.clock.anchor()
             self._keeper = asyncio.create_task(self._keep_time())
+            self._keeper.add_done_callback(keeper_ended)
         return report
 
     async def aclose(self) -> None:
+        self._dead.closing = True  # shards ending now are closed, not dead
         if self._keeper is not None:
             self._keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._keeper
-            self._keeper = None
         await asyncio.gather(*(shard.close() for shard in self.shards))
         self.shards = []
         await self.placement.aclose()
@@ -154,6 +155,13 @@ class Region(RegionQueries):
     def shard_lost(self, index: int, why: str) -> None:
         self._lost[index] = why
         self._idle.set()  # a waiting measurement wakes, asks, and hears of it
+        shard = self.shards[index] if index < len(self.shards) else None
+        if shard is not None and getattr(shard, "gone", None) is not None:  # died, not frozen
+            self._dead.died(shard.label, why, self.groups[index], self._isolate)
+
+    async def _isolate(self, dead: set[str]) -> None:  # (runtimes/supervision.py)
+        args = (self._shard_of, self.where, self._lost, self._clock_stands)
+        await isolate(dead, self.topo.sessions(), *args)
 
     def placement_progress(self, done: int, total: int, what: str) -> None:
         self._board.placement(done, total, what)
@@ -318,13 +326,14 @@ class Region(RegionQueries):
     # --- measurement --------------------------------------------------------------------
 
     def _sessions_expected(self) -> int:
-        return sum(1 for b in self.topo.sessions() if b.key not in self._failures.down)
+        return self._dead.sessions_expected(self.topo.sessions(), self._failures.down)
 
     def _advance_allowed(self) -> bool:  # may waiting here move the clock? (live: the keeper)
-        return self.clock is not None and (self.clock.pace is Pace.FAST or self._keeper is None)
+        keeper = self._keeper  # (one that died: whoever waits moves the clock instead)
+        live_keeper = keeper is not None and not keeper.done()
+        return self.clock is not None and (self.clock.pace is Pace.FAST or not live_keeper)
 
-    def _clock_stands(self) -> contextlib.AbstractAsyncContextManager[object]:
-        """Held while an action runs: the region's clock does not move meanwhile."""
+    def _clock_stands(self) -> contextlib.AbstractAsyncContextManager[object]:  # (an action)
         return self.clock.lock if self.clock is not None else contextlib.nullcontext()
 
     async def _advance(self, to: float) -> None:
@@ -403,6 +412,7 @@ class Region(RegionQueries):
             "transport": self.transport,
             "shards": [len(g) for g in self.groups],
             **({"shards_lost": lost} if lost else {}),
+            **self._dead.status(),
             **self.placement.status(),
         }
 

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from enum import Enum
@@ -57,6 +58,7 @@ Note = Callable[[list[ShardSnapshot]], None]
 Done = Callable[[list[ShardSnapshot]], bool]
 
 
+log = logging.getLogger("bagctl.runtimes.timekeeping")
 WINDOW_EDGE_S = 1e-12  # a step stops this short of its window's end, which is excluded
 
 
@@ -206,8 +208,15 @@ async def settle(
         previous = None
 
 
+def keeper_ended(task: asyncio.Task[None]) -> None:
+    """The live keeper's end: an error is logged (then whoever waits moves the clock)."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the region's clock keeper stopped", exc_info=task.exception())
+
+
 __all__ = [
     "Cue",
+    "keeper_ended",
     "Pace",
     "RegionClock",
     "converged",

@@ -1,0 +1,50 @@
+"""A worker process that dies (runtimes/supervision.py): its switches are gone as if
+powered off, the rest of the region converges without them, every command answers,
+``status`` says the region is degraded, and a command on a dead switch names the worker.
+A worker that only stops answering is another story (left for hold timers:
+test_region_clock.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from bagctl.runtimes.base import embedded
+from bagctl.runtimes.messages import ShardError
+from bagctl.runtimes.process import ProcessShard
+from bagctl.topology import load_topology
+
+MINI = Path(__file__).resolve().parents[3] / "topologies" / "mini.yaml"
+
+
+@pytest.mark.parametrize("pace", ["fast", "live"])
+async def test_a_killed_worker_leaves_a_degraded_region_that_answers(pace: str) -> None:
+    region = embedded(load_topology(MINI), workers=2, transport="memory", pace=pace)
+    try:
+        await region.start(timeout=120)
+        dead = region.shards[1]
+        assert isinstance(dead, ProcessShard)
+        os.kill(dead.proc.pid, signal.SIGKILL)
+        await asyncio.wait_for(dead.proc.wait(), 10)
+        gone = set(region.groups[1])
+        alive = [b for b in region.topo.sessions() if b.a not in gone and b.b not in gone]
+        async with asyncio.timeout(60):
+            status = await region.status()
+            while status["sessions_established"] != status["sessions_expected"]:
+                await asyncio.sleep(0.05)  # the links to the dead switches are going down
+                status = await region.status()
+        assert status["sessions_expected"] == len(alive) < sum(1 for _ in region.topo.sessions())
+        assert str(status["degraded"]).startswith("worker 1 exited with -9 at ")
+        assert status["shards_lost"] == {"worker 1": "exited with -9"}
+        report = await region.bundle_down(alive[0].a, alive[0].b, timeout=60)
+        assert report.session_losses == 0
+        assert report.sessions_established == report.sessions_expected == len(alive) - 1
+        on_dead = next(b for b in region.topo.sessions() if b.a in gone and b.b in gone)
+        with pytest.raises(ShardError, match="worker 1 exited with -9"):
+            await region.bundle_down(on_dead.a, on_dead.b, timeout=60)
+    finally:
+        await region.aclose()
