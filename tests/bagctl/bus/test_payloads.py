@@ -70,6 +70,9 @@ def test_valid_commands() -> None:
         (cmd("link-flap", a=A, b=B, count=2, interval_s=-1), "bad-payload"),
         (b'{"v":1,"cmd":"link-flap","args":{"a":"x","b":"y","count":1,"interval_s":NaN}}',
          "bad-payload"),
+        # A flap whose waits outlast its timeout would hold every command back: refused.
+        (cmd("link-flap", a=A, b=B, count=1000, interval_s=60), "too-long"),
+        (cmd("link-flap", a=A, b=B, count=31, interval_s=2, timeout_s=120), "too-long"),
         (cmd("node-drain", node="r1-bag1-1", method="unplug"), "bad-payload"),
         (cmd("node-restart", node="r1-bag1-1", timeout_s=0), "bad-payload"),
     ],
