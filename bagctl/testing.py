@@ -29,11 +29,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .runtimes import Region, hooks
-from .runtimes.base import embedded
 from .runtimes.measure import ConvergenceReport
 from .scenario import expect as judge
-from .scenario.load import region_topology
 from .scenario.model import Expectations, RegionSpec, WeightsExpect
+from .scenario.run import region_for, session_state
 from .verify import Verification, VerifyOptions, verify_region
 from .verify.fibview import FibSnapshot
 
@@ -78,7 +77,7 @@ class Lab:
             raise ValueError("give a preset or a topology file")
 
         async def up() -> tuple[Region, ConvergenceReport]:
-            region = embedded(region_topology(spec), workers=workers, transport=transport)
+            region = region_for(spec)
             try:
                 return region, await region.start(timeout=TIMEOUT_S)
             except BaseException:
@@ -155,9 +154,7 @@ class LabRegion:
 
     def session_state(self, a: str, b: str) -> str | None:
         """The state of the session to ``b``, seen from ``a`` (None: no such neighbor)."""
-        view = self.lab.run(self.region.show("sessions", a))
-        entries: list[dict[str, Any]] = view["sessions"]  # type: ignore[assignment]
-        return next((str(e["state"]) for e in entries if e["neighbor"] == b), None)
+        return self.lab.run(session_state(self.region, a, b))
 
     def verify(self, tolerance: float | None = None) -> Verification:
         """``bagctl verify``'s checks on the FIBs now."""

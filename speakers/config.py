@@ -18,7 +18,7 @@ from .rib import MultipathConfig
 from .ucmp import MissingBandwidthMode, ReadvertiseMode
 from .wire import Prefix
 from .wire.prefix import IPAddress
-from .yamldoc import ConfigError
+from .yamldoc import ConfigError as ConfigError  # its errors, named where configs are
 from .yamldoc import Fields as _Reader
 from .yamldoc import YamlDocument as _Located
 from .yamldoc import boolean as _bool
@@ -32,6 +32,7 @@ from .yamldoc import list_of as _list
 from .yamldoc import number as _number
 from .yamldoc import one_of_ints as _enum_int
 from .yamldoc import prefix as _prefix
+from .yamldoc import read_file
 from .yamldoc import seconds as _seconds
 from .yamldoc import string as _str
 
@@ -331,12 +332,7 @@ def parse_config(text: str, file: str = "<config>") -> SpeakerConfig:
 
 
 def load_config(path: str | Path) -> SpeakerConfig:
-    p = Path(path)
-    try:
-        text = p.read_text()
-    except OSError as exc:
-        raise ConfigError(f"cannot read: {exc.strerror}", file=str(p)) from None
-    return parse_config(text, str(p))
+    return parse_config(*read_file(path))
 
 
 EXAMPLE = """\

@@ -12,6 +12,7 @@ import ipaddress
 import math
 from collections.abc import Callable
 from enum import Enum
+from pathlib import Path
 from typing import Any, TypeVar, overload
 
 import yaml
@@ -35,6 +36,16 @@ class ConfigError(ValueError):
         self.file, self.line, self.where, self.message = file, line, where, message
         loc = f"{file}:{line}" if line is not None else file
         super().__init__(f"{loc}: {where + ': ' if where else ''}{message}")
+
+
+def read_file(path: str | Path) -> tuple[str, str]:
+    """A file's text and its name as errors give it; ``ConfigError`` naming the file if it
+    cannot be read (what every ``load_*`` of a bagemu format does first)."""
+    p = Path(path)
+    try:
+        return p.read_text(), str(p)
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", file=str(p)) from None
 
 
 class YamlDocument:

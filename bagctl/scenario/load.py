@@ -22,6 +22,7 @@ from speakers.yamldoc import (
     integer,
     list_of,
     prefix,
+    read_file,
     string,
 )
 from speakers.yamldoc import number as bits_per_s  # a number, or 800G, 12.8T
@@ -59,12 +60,7 @@ _STEP = {"name", "expect", *ACTIONS, *_REPORTLESS}
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    p = Path(path)
-    try:
-        text = p.read_text()
-    except OSError as exc:
-        raise ConfigError(f"cannot read: {exc.strerror}", file=str(p)) from None
-    return parse_scenario(text, str(p), base=p.parent)
+    return parse_scenario(*read_file(path), base=Path(path).parent)
 
 
 def parse_scenario(text: str, file: str, *, base: Path = Path(".")) -> Scenario:

@@ -25,7 +25,7 @@ from ..verify.fibview import FibSnapshot
 from ..verify.transients import FibChangeStream
 from . import expect as judge
 from .load import region_topology
-from .model import Action, Expectations, Scenario, VerifyExpect
+from .model import Action, Expectations, RegionSpec, Scenario, VerifyExpect
 
 STEP_TIMEOUT_S = 300.0  # wall seconds an action may take to converge
 COLD_START = "cold start"
@@ -94,12 +94,24 @@ def _operation(region: Region, action: Action) -> Callable[[], Awaitable[object]
     return lambda: method(*args, timeout=STEP_TIMEOUT_S)
 
 
+def region_for(spec: RegionSpec) -> Region:
+    """The embedded region ``spec`` names, on its emulated clock at fast pace (what both
+    ``bagctl test`` and ``bagctl.testing`` run)."""
+    return embedded(
+        region_topology(spec), workers=spec.workers, transport=spec.transport, pace="fast"
+    )
+
+
+async def session_state(region: Region, a: str, b: str) -> str | None:
+    """The state of the session to ``b``, seen from ``a`` (None: no such neighbor)."""
+    entries: list[dict[str, Any]] = (await region.show("sessions", a))["sessions"]  # type: ignore[assignment]
+    return next((str(e["state"]) for e in entries if e["neighbor"] == b), None)
+
+
 async def run_scenario(scenario: Scenario, *, update_golden: bool = False) -> ScenarioResult:
     """Bring the region up, judge the cold start and every step, take the region down."""
     t0 = time.monotonic()
-    spec = scenario.region
-    topo = region_topology(spec)
-    region = embedded(topo, workers=spec.workers, transport=spec.transport, pace="fast")
+    region = region_for(scenario.region)
     results: list[StepResult] = []
     try:
         start = time.monotonic()
@@ -154,9 +166,7 @@ async def _judge(
     if report is not None:
         out += judge.report_failures(expect, report)
     for s in expect.sessions:
-        view = await region.show("sessions", s.a)
-        states = {e["neighbor"]: e["state"] for e in view["sessions"]}  # type: ignore[attr-defined]
-        failure = judge.session_failure(s, states.get(s.b))
+        failure = judge.session_failure(s, await session_state(region, s.a, s.b))
         out += [failure] if failure else []
     for r in expect.routes:
         try:

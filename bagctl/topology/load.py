@@ -16,7 +16,6 @@ from typing import Any
 from speakers.ucmp import MissingBandwidthMode, ReadvertiseMode
 from speakers.wire import Prefix
 from speakers.yamldoc import (
-    ConfigError,
     Fields,
     YamlDocument,
     integer,
@@ -24,6 +23,7 @@ from speakers.yamldoc import (
     number,
     one_of_ints,
     prefix,
+    read_file,
     seconds,
     string,
 )
@@ -238,9 +238,4 @@ def parse_topology(text: str, file: str = "<topology>", *, check: bool = True) -
 
 
 def load_topology(path: str | Path, *, check: bool = True) -> Topology:
-    p = Path(path)
-    try:
-        text = p.read_text()
-    except OSError as exc:
-        raise ConfigError(f"cannot read: {exc.strerror}", file=str(p)) from None
-    return parse_topology(text, str(p), check=check)
+    return parse_topology(*read_file(path), check=check)
