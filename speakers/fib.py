@@ -267,6 +267,13 @@ class Fib:
         self._groups = {k: g for k, g in self._groups.items() if sys.getrefcount(g) > 3}
         self._sweep_at = max(_GROUP_SWEEP_MIN, 2 * len(self._groups))
 
+    def set_mode(self, mode: MissingBandwidthMode) -> None:
+        """Weigh paths without link bandwidth by ``mode`` from now on. The groups built under
+        the old mode are forgotten; the caller reinstalls every prefix (``Routes.reweigh``),
+        since a group keeps its weights, not the bandwidths behind them."""
+        self.mode = mode
+        self._groups = {}
+
     def remove(self, prefix: Prefix) -> FibChange | None:
         """Remove ``prefix``. Returns the change, or None if it had no route."""
         return self._apply(prefix, None)

@@ -9,7 +9,8 @@ gets our AS prepended (plus ``prepend`` extra copies), NEXT_HOP is our address o
 link, MED and LOCAL_PREF are not passed on (RFC 4271 §5.1.4, §5.1.5), non-transitive
 extended communities stay in our AS (RFC 4360 §2), unknown optional transitive attributes
 go on with the Partial bit, and the link-bandwidth community is regenerated (RFC 10005
-§3.3.1: the next hop changed) by the neighbor's ``ReadvertiseMode``. A route is not sent
+§3.3.1: the next hop changed) by the neighbor's ``ReadvertiseMode``, or passed on as
+received (``pass-through``, FRR's default). A route is not sent
 back to the neighbor it came from, nor, with sender-side loop detection, to a neighbor
 whose AS is already in its AS_PATH. A drained speaker (``DrainMethod``) keeps exporting
 every route, made less attractive.
@@ -23,7 +24,7 @@ from enum import Enum
 
 from .config import ImportPolicy, NeighborConfig
 from .rib import Advertised, Path
-from .ucmp import readvertised_bandwidth
+from .ucmp import ReadvertiseMode, readvertised_bandwidth
 from .wire import AS_TRANS, AsPath, LinkBandwidth, PathAttributes, Prefix
 from .wire.communities import ExtCommunity, ExtendedCommunity
 from .wire.prefix import IPAddress, ipv4_mapped
@@ -113,6 +114,13 @@ def export_path(
         lb = 0.0  # RFC 10005 §3.1: zero to drain a path for maintenance
     elif settings.drain is DrainMethod.AS_PATH_PREPEND:
         prepend += settings.drain_prepend
+    if lb is None and policy.link_bandwidth is ReadvertiseMode.PASS_THROUGH:
+        # RFC 10005 §3.3.1: passed on unchanged (its AS and value); a non-transitive one
+        # stays in the AS it came from (RFC 4360 §2).
+        ext += tuple(
+            c for c in best.attributes.ext_communities
+            if isinstance(c, LinkBandwidth) and c.transitive
+        )  # fmt: skip
     if lb is not None:
         asn = settings.asn if settings.asn <= 0xFFFF else AS_TRANS
         ext += (LinkBandwidth.from_bytes_per_s(lb, asn, policy.link_bandwidth_transitive),)

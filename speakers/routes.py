@@ -27,6 +27,7 @@ from .origination import originated_path, sync_aggregate
 from .policy import import_accepts
 from .rib import LocRib, Path, RouteChange, local_source
 from .rib.path import LOCAL_NAME
+from .ucmp import MissingBandwidthMode
 from .wire import Prefix, Update
 from .wire.prefix import IPAddress
 
@@ -156,6 +157,20 @@ class Routes:
             # its aggregate being active, which only changes with a contributor arriving or
             # leaving: those prefixes are already dirty, so no extra export is needed.
             self.sync_aggregates(aggregates.values())
+
+    def reweigh(self, mode: MissingBandwidthMode) -> int:
+        """Weigh paths without link bandwidth by ``mode`` (FRR's ``bgp bestpath bandwidth``,
+        changed at run time): every installed group is rebuilt from its multipaths, nothing
+        is exported (what we advertise reads the bandwidths, not the weights). Returns how
+        many FIB entries changed."""
+        self.fib.set_mode(mode)
+        changed = 0
+        for dest in self.loc_rib:
+            mp = dest.multipath
+            change = RouteChange(dest.prefix, dest.best, dest.best, mp, mp)
+            if dest.best is not None and self._update_fib(change) is not None:
+                changed += 1
+        return changed
 
     def _update_fib(self, change: RouteChange) -> FibChange | None:
         best = change.new_best

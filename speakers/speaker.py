@@ -49,6 +49,7 @@ from .session import (
 from .transport import Endpoint, Listener, PeerTransport
 from .transport.barrier import StepBarrier
 from .transport.inputs import InputQueue
+from .ucmp import ReadvertiseMode
 from .wire import CeaseSubcode, Prefix
 from .wire.prefix import IPAddress, unicast_family
 
@@ -128,9 +129,8 @@ class Speaker:
         self.start_sessions()
 
     async def listen(self, originate: bool = True) -> None:
-        """Bind the listeners and originate local routes (unless ``originate`` is False:
-        then ``originate_configured`` later); no session starts yet. A region starts every
-        listener before any session, so no first dial is refused."""
+        """Bind the listeners and originate (else ``originate_configured`` later), starting
+        no session: a region starts every listener before any session dials."""
         listeners: dict[tuple[IPAddress, int, bool], Listener] = {}
         address, port = self.config.listen_address, self.config.listen_port
         listeners[(address, port, self.network is None)] = Listener(address, port, self.network)
@@ -230,6 +230,16 @@ class Speaker:
         self._reexport([nb])
         self.routes.sync_aggregates()  # each neighbor's share is capped by its link
 
+    def set_export_mode(self, mode: ReadvertiseMode, neighbor: str | None = None) -> None:
+        """Attach link bandwidth by ``mode`` toward ``neighbor`` or all from now on (a route
+        map changed at run time; ``routes.reweigh`` changes how missing values weigh)."""
+        targets = [self.neighbor(neighbor)] if neighbor else list(self.neighbors.values())
+        if mode is ReadvertiseMode.FIXED:
+            raise ValueError("mode 'fixed' needs a value: configure it, not at run time")
+        for nb in targets:
+            nb.config = replace(nb.config, export=replace(nb.config.export, link_bandwidth=mode))
+        self._reexport(targets)
+
     def drain(
         self, method: DrainMethod = DrainMethod.LINK_BANDWIDTH_ZERO, prepend: int = 3
     ) -> None:
@@ -279,9 +289,8 @@ class Speaker:
         )
 
     def work_due(self) -> float | None:
-        """When work set for later is due on the speaker's clock (an export flush held
-        back by the MRAI, a message waiting out the delay model), or None: unlike
-        keepalives, time must reach it before the routing can be said to have settled."""
+        """When work set for later (an MRAI-held flush, a delayed message) is due, or None:
+        unlike keepalives, time must reach it before the routing has settled."""
         waiting = None if self.inputs is None else self.inputs.due()
         due = [t for t in (self._flush_at, waiting) if t is not None]
         return min(due, default=None)

@@ -49,11 +49,13 @@ from functools import lru_cache, reduce
 
 __all__ = [
     "BINARY32_MAX",
+    "FRR_MISSING_SHARE",
     "NUM_MULTIPATHS_REFERENCE_BYTES_PER_S",
     "MissingBandwidthMode",
     "QuantizedGroup",
     "ReadvertiseMode",
     "ecmp_weights",
+    "passes_through",
     "quantize",
     "readvertised_bandwidth",
     "reduce_ratio",
@@ -62,6 +64,8 @@ __all__ = [
 
 # FRR's num-multipaths reference: 1 Mb/s per path, carried in bytes per second (RFC 10005 §2).
 NUM_MULTIPATHS_REFERENCE_BYTES_PER_S = 1e6 / 8
+# FRR 8.4's weight scale: the paths with a value share 100, a path without one weighs 1.
+FRR_MISSING_SHARE = 100.0
 # Largest finite IEEE-754 binary32: RFC 10005 §2 carries the value as one.
 BINARY32_MAX = 3.4028234663852886e38
 
@@ -75,8 +79,9 @@ class MissingBandwidthMode(Enum):
     ``SKIP_MISSING``: ``... skip-missing``: paths without a value get weight 0 (unused) as
     long as one path has a value; if none has, plain ECMP.
     ``DEFAULT_WEIGHT_FOR_MISSING``: ``... default-weight-for-missing``: a path without a
-    value counts as ``default_bandwidth_bytes_per_s`` if given, else as the smallest
-    non-zero value present (rule and reasons at ``ucmp_weights``); if none has, plain ECMP.
+    value counts as ``default_bandwidth_bytes_per_s`` if given, else it gets FRR 8.4's
+    weight 1 where the paths with a value share 100 (rule at ``ucmp_weights``); if none
+    has, plain ECMP.
     """
 
     DEFAULT = "default"
@@ -92,6 +97,10 @@ class ReadvertiseMode(Enum):
     ``LINK_CAPACITY``: the capacity of the link to the neighbor we advertise to.
     ``CUMULATIVE``: sum of the multipaths' usable values, capped by that capacity.
     ``NUM_MULTIPATHS``: number of multipaths x 1 Mb/s, as FRR's ``num-multipaths``.
+    ``PASS_THROUGH``: FRR's behaviour with no route-map setting the value (RFC 10005
+    §3.3.1 "pass it unchanged"): the best path's received community goes on as it came
+    (its AS, its value; nothing if it has none), except when several multipaths all carry
+    a value: then their sum, uncapped, under our AS (as FRR's ``bgp_path_info_mpath_cumbw``).
     """
 
     NONE = "none"
@@ -99,6 +108,7 @@ class ReadvertiseMode(Enum):
     LINK_CAPACITY = "link-capacity"
     CUMULATIVE = "cumulative"
     NUM_MULTIPATHS = "num-multipaths"
+    PASS_THROUGH = "pass-through"
 
 
 def _check_bandwidth(value: float, what: str) -> None:
@@ -143,14 +153,16 @@ def ucmp_weights(
     weight is positive. Then hand the weights to ``quantize`` for a hardware group.
 
     ``DEFAULT_WEIGHT_FOR_MISSING``: a missing path counts as ``default_bandwidth_bytes_per_s``
-    when given (0 makes it a drained path); otherwise as the smallest non-zero value present.
-    Why not FRR's literal "weight 1": FRR's scale changed between releases (a share of 100,
-    then raw bandwidth), so "1" means 1 % in one and next to nothing in the other. The
-    smallest present value is scale-free, keeps an unmeasured path in use (what separates this
-    mode from skip-missing) and never lets it attract more than any measured path. If every
-    present value is zero (all drained), the missing paths share the traffic equally: zero
-    is an explicit drain (RFC 10005 §3.1), absence is not. The default is ignored by the
-    other modes, so a configuration can carry it whatever the mode.
+    when given (0 makes it a drained path); otherwise as FRR 8.4 weighs it: there each path
+    with a value gets its share of their total on a scale of 100 and a path without one gets
+    1, so a missing path counts as a hundredth of the present values' sum (M1 6400 Mb/s and
+    M2 without: 100:1; 3200, 9600 and none: 25:75:1). That keeps an unmeasured path in use
+    (what separates this mode from skip-missing) with as little traffic as FRR gives it, and
+    users porting an FRR configuration get FRR's proportions. (Later FRR releases scale to
+    255 instead; set ``default_bandwidth_bytes_per_s`` for another share.) If every present
+    value is zero (all drained), the missing paths share the traffic equally: zero is an
+    explicit drain (RFC 10005 §3.1), absence is not. The default is ignored by the other
+    modes, so a configuration can carry it whatever the mode.
     """
     for b in bandwidths:
         if b is not None:
@@ -174,7 +186,8 @@ def ucmp_weights(
         return _proportional([b or 0.0 for b in bandwidths], present)
     substitute = default_bandwidth_bytes_per_s
     if substitute is None:
-        substitute = min((b for b in bandwidths if b), default=1.0)
+        measured = math.fsum(b for b in bandwidths if b)
+        substitute = measured / FRR_MISSING_SHARE if measured else 1.0
     values = [substitute if b is None else b for b in bandwidths]
     return _proportional(values, [True] * count)
 
@@ -352,6 +365,8 @@ def readvertised_bandwidth(
       path through us too. If no multipath has a value, fall back to the link capacity: the
       link is then the only bandwidth we know of (None if it is unknown too).
     - ``NUM_MULTIPATHS``: number of multipaths x 1 Mb/s (FRR's num-multipaths reference).
+    - ``PASS_THROUGH``: the sum of the multipaths' values, uncapped, when ``passes_through``
+      is false; otherwise None, and the caller passes the received community on unchanged.
 
     Values above binary32's range are clamped to its maximum so the result always encodes.
     """
@@ -380,6 +395,17 @@ def readvertised_bandwidth(
             value = math.fsum(present)
             if link_capacity_bytes_per_s is not None:
                 value = min(value, link_capacity_bytes_per_s)
+    elif mode is ReadvertiseMode.PASS_THROUGH:
+        if passes_through(multipath_bandwidths):
+            value = None
+        else:
+            value = math.fsum(b for b in multipath_bandwidths if b is not None)
     else:  # NUM_MULTIPATHS
         value = len(multipath_bandwidths) * NUM_MULTIPATHS_REFERENCE_BYTES_PER_S
     return None if value is None else min(value, BINARY32_MAX)
+
+
+def passes_through(multipath_bandwidths: Sequence[float | None]) -> bool:
+    """Whether ``PASS_THROUGH`` sends the best path's received community unchanged: unless
+    several multipaths all carry a value (FRR sums those, ``bgp_path_info_mpath_chkwtd``)."""
+    return len(multipath_bandwidths) < 2 or any(b is None for b in multipath_bandwidths)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import random
+from dataclasses import replace
 
 import pytest
 
@@ -84,6 +85,24 @@ def test_export_rewrites_for_ebgp() -> None:
     assert attrs.med is None and attrs.local_pref is None and attrs.next_hop is None
     (lb,) = attrs.ext_communities
     assert isinstance(lb, LinkBandwidth) and lb.bps == pytest.approx(400 * G, rel=2**-24)
+
+
+def test_pass_through_keeps_a_single_path_community_and_sums_several() -> None:
+    # FRR's default, as its bgp_link_bw_ip topotest shows at r1: one path's LB:65301:2 Mb/s
+    # arrives as it was sent; two measured multipaths become LB:<ours>:their sum.
+    one = received("a", 65301, 2e6)
+    pass_through = neighbor(link_bandwidth=ReadvertiseMode.PASS_THROUGH)
+    advert = export_path(pass_through, ExportSettings(US), one, (one,), P4)
+    assert advert is not None
+    assert advert.attributes.ext_communities == one.attributes.ext_communities
+    other = received("b", 65302, 1e6)
+    advert = export_path(pass_through, ExportSettings(US), one, (one, other), P4)
+    assert advert is not None
+    (lb,) = advert.attributes.ext_communities
+    assert isinstance(lb, LinkBandwidth) and (lb.asn, lb.bps) == (US, 3e6)
+    bare = Path.build(one.source, replace(one.attributes, ext_communities=()), one.next_hop)
+    advert = export_path(pass_through, ExportSettings(US), bare, (bare, other), P4)
+    assert advert is not None and advert.attributes.ext_communities == ()
 
 
 def test_export_drained_keeps_the_route_but_less_attractive() -> None:

@@ -18,11 +18,13 @@ from hypothesis import strategies as st
 
 from speakers.ucmp import (
     BINARY32_MAX,
+    FRR_MISSING_SHARE,
     NUM_MULTIPATHS_REFERENCE_BYTES_PER_S,
     MissingBandwidthMode,
     QuantizedGroup,
     ReadvertiseMode,
     ecmp_weights,
+    passes_through,
     quantize,
     readvertised_bandwidth,
     reduce_ratio,
@@ -76,10 +78,13 @@ def test_default_weight_for_missing_uses_the_configured_default() -> None:
     assert list(got) == approx([0.6, 0.2, 0.2])
 
 
-def test_default_weight_for_missing_defaults_to_smallest_non_zero_value() -> None:
-    # The missing path counts as 2.0, the smallest non-zero value present; zero stays drained.
-    got = ucmp_weights([6.0, None, 2.0, 0.0], M.DEFAULT_WEIGHT_FOR_MISSING)
-    assert list(got) == approx([0.6, 0.2, 0.2, 0.0])
+def test_default_weight_for_missing_gives_frr_84_weight_1_of_100() -> None:
+    # FRR 8.4 (issue 17's measurements): M1 6400 Mb/s and M2 without gives 100:1; 3200,
+    # 9600 and none gives 25:75:1. Zero stays drained.
+    got = ucmp_weights([6400.0, None], M.DEFAULT_WEIGHT_FOR_MISSING)
+    assert list(got) == approx([100 / 101, 1 / 101])
+    got = ucmp_weights([3200.0, 9600.0, None, 0.0], M.DEFAULT_WEIGHT_FOR_MISSING)
+    assert list(got) == approx([25 / 101, 75 / 101, 1 / 101, 0.0])
 
 
 def test_default_weight_for_missing_sends_to_missing_paths_when_the_rest_is_drained() -> None:
@@ -272,6 +277,20 @@ def test_num_multipaths_uses_frr_reference_of_one_megabit() -> None:
     assert got == 500_000 == 4 * NUM_MULTIPATHS_REFERENCE_BYTES_PER_S
 
 
+def test_pass_through_sums_several_measured_multipaths_only() -> None:
+    # FRR's default (its bgp_link_bw_ip topotest): r2 with paths of 2 and 1 Mb/s sends 3 Mb/s
+    # under its own AS, uncapped; one path, or one without a value, goes on as received.
+    mb = NUM_MULTIPATHS_REFERENCE_BYTES_PER_S
+    both = readvertised_bandwidth(
+        R.PASS_THROUGH, multipath_bandwidths=[2 * mb, mb], link_capacity_bytes_per_s=mb
+    )
+    assert both == 3 * mb
+    assert readvertised_bandwidth(R.PASS_THROUGH, multipath_bandwidths=[2 * mb]) is None
+    assert readvertised_bandwidth(R.PASS_THROUGH, multipath_bandwidths=[2 * mb, None]) is None
+    assert passes_through([2 * mb]) and passes_through([None, mb]) and passes_through([])
+    assert not passes_through([0.0, mb])
+
+
 def test_readvertised_value_always_fits_binary32() -> None:
     got = readvertised_bandwidth(R.CUMULATIVE, multipath_bandwidths=[BINARY32_MAX] * 2)
     assert got == BINARY32_MAX
@@ -333,12 +352,14 @@ def test_default_weights_are_proportional_to_bandwidth(bandwidths: list[float]) 
 
 @PROPS
 @given(st.lists(maybe_bandwidth, min_size=1, max_size=40))
-def test_missing_paths_never_outweigh_measured_ones(bandwidths: list[float | None]) -> None:
+def test_a_missing_path_weighs_a_hundredth_of_the_measured_ones(
+    bandwidths: list[float | None],
+) -> None:
     weights = ucmp_weights(bandwidths, M.DEFAULT_WEIGHT_FOR_MISSING)
     missing = [w for w, b in zip(weights, bandwidths, strict=True) if b is None]
     measured = [w for w, b in zip(weights, bandwidths, strict=True) if b]
-    if missing and measured:
-        assert max(missing) <= min(measured) * (1 + 1e-12)
+    for w in missing if measured else ():
+        assert w * FRR_MISSING_SHARE == pytest.approx(math.fsum(measured), rel=1e-9)
 
 
 weight = st.floats(min_value=0.0, max_value=1e6, allow_nan=False) | st.just(0.0)
