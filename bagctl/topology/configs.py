@@ -61,7 +61,11 @@ def speaker_configs(
     lo = loopbacks(topo) if addresses is None else addresses
     d = topo.defaults
     neighbors: dict[str, list[NeighborConfig]] = {n.name: [] for n in topo.speakers()}
-    export = ExportPolicy(link_bandwidth=ReadvertiseMode(d.link_bandwidth))
+    exports = {
+        mode: ExportPolicy(link_bandwidth=ReadvertiseMode(mode))
+        for mode in {d.link_bandwidth, *(n.link_bandwidth for n in topo.nodes if n.link_bandwidth)}
+    }
+    export = {n.name: exports[n.link_bandwidth or d.link_bandwidth] for n in topo.speakers()}
     for b in topo.sessions():
         dials = dialer(topo, b)
         for here, there in ((b.a, b.b), (b.b, b.a)):
@@ -74,7 +78,7 @@ def speaker_configs(
                     port=port,
                     link_capacity_bps=b.capacity_bps,
                     passive=here != dials,
-                    export=export,
+                    export=export[here],
                     latency_s=(d.latency_s if b.latency_s is None else b.latency_s)
                     if delays
                     else 0.0,
@@ -100,7 +104,7 @@ def speaker_configs(
             connect_retry_s=d.connect_retry_s,
             mrai_s=d.mrai_s,
             multipath=MultipathConfig(max_paths_ebgp=d.max_paths),
-            missing_bandwidth=MissingBandwidthMode(d.missing_bandwidth),
+            missing_bandwidth=MissingBandwidthMode(n.missing_bandwidth or d.missing_bandwidth),
             max_group_size=d.max_group_size,
             next_hop_ipv6=ipv4_mapped(lo[n.name]),
             neighbors=tuple(neighbors[n.name]),

@@ -64,6 +64,10 @@ def dump_topology(topo: Topology) -> str:
             parts.append("prefixes: [" + ", ".join(_scalar(str(p)) for p in n.prefixes) + "]")
         if n.aggregates:
             parts.append("aggregates: [" + ", ".join(_scalar(str(p)) for p in n.aggregates) + "]")
+        if n.link_bandwidth is not None:
+            parts.append(f"link_bandwidth: {n.link_bandwidth}")
+        if n.missing_bandwidth is not None:
+            parts.append(f"missing_bandwidth: {n.missing_bandwidth}")
         lines.append("  - {" + ", ".join(parts) + "}")
     lines.append("bundles:  # [a, b, members, member speed(, kind)]")
     for b in topo.bundles:

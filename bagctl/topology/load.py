@@ -13,7 +13,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-from speakers.ucmp import MissingBandwidthMode, ReadvertiseMode
 from speakers.wire import Prefix
 from speakers.yamldoc import (
     Fields,
@@ -28,12 +27,21 @@ from speakers.yamldoc import (
     string,
 )
 
-from .model import Addressing, Bundle, Defaults, Node, Role, Topology
+from .model import (
+    EXPORT_MODES,
+    MISSING_MODES,
+    Addressing,
+    Bundle,
+    Defaults,
+    Node,
+    Role,
+    Topology,
+)
 
 _TOP = {"name", "description", "defaults", "addressing", "nodes", "bundles"}
 _NODE = {
     "name", "role", "asn", "region", "building", "fabric", "plane", "host_capacity",
-    "chassis_ports", "prefixes", "aggregates",
+    "chassis_ports", "prefixes", "aggregates", "link_bandwidth", "missing_bandwidth",
 }  # fmt: skip
 _BUNDLE = {"a", "b", "members", "speed", "kind", "latency"}
 _DEFAULTS = {
@@ -69,6 +77,10 @@ def _choice(values: tuple[str, ...]) -> Any:
         return v
 
     return conv
+
+
+_EXPORT_MODE = _choice(EXPORT_MODES)
+_MISSING_MODE = _choice(MISSING_MODES)
 
 
 def _network(kind: type) -> Any:
@@ -110,23 +122,11 @@ def parse_topology(text: str, file: str = "<topology>", *, check: bool = True) -
         hold_time_s=r.get(d, "hold_time_s", "defaults", integer(0, 65535), 9),
         connect_retry_s=r.get(d, "connect_retry_s", "defaults", number, 1.0),
         mrai_s=r.get(d, "mrai_s", "defaults", number, 0.0),
-        missing_bandwidth=r.get(
-            d,
-            "missing_bandwidth",
-            "defaults",
-            _choice(tuple(m.value for m in MissingBandwidthMode)),
-            "default",
-        ),
+        missing_bandwidth=r.get(d, "missing_bandwidth", "defaults", _MISSING_MODE, "default"),
         max_group_size=r.get(
             d, "max_group_size", "defaults", one_of_ints((64, 128, 256, 512)), 128
         ),
-        link_bandwidth=r.get(
-            d,
-            "link_bandwidth",
-            "defaults",
-            _choice(tuple(m.value for m in ReadvertiseMode)),
-            "cumulative",
-        ),
+        link_bandwidth=r.get(d, "link_bandwidth", "defaults", _EXPORT_MODE, "cumulative"),
         max_paths=r.get(d, "max_paths", "defaults", integer(1, 1024), 64),
         processing_s=r.get(d, "processing_s", "defaults", seconds, DEFAULTS.processing_s),
         latency_s=r.get(d, "latency_s", "defaults", seconds, DEFAULTS.latency_s),
@@ -167,6 +167,8 @@ def parse_topology(text: str, file: str = "<topology>", *, check: bool = True) -
             chassis_ports=r.get(m, "chassis_ports", w, integer(1, 1 << 16), None),
             prefixes=prefixes,
             aggregates=aggregates,
+            link_bandwidth=r.get(m, "link_bandwidth", w, _EXPORT_MODE, None),
+            missing_bandwidth=r.get(m, "missing_bandwidth", w, _MISSING_MODE, None),
         )
         if node.role is not Role.BAG and not node.fabric:
             raise doc.error(

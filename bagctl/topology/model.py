@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING
 
+from speakers.ucmp import MissingBandwidthMode, ReadvertiseMode
 from speakers.wire import Prefix
 
 if TYPE_CHECKING:
@@ -64,6 +65,12 @@ _TIERS = {
 }
 
 
+# The link-bandwidth policies a topology can name, region-wide or per node: every export
+# mode but ``fixed``, whose value a topology has no field for.
+EXPORT_MODES = tuple(m.value for m in ReadvertiseMode if m is not ReadvertiseMode.FIXED)
+MISSING_MODES = tuple(m.value for m in MissingBandwidthMode)
+
+
 @dataclass(frozen=True, slots=True)
 class Node:
     name: str
@@ -79,6 +86,13 @@ class Node:
     # Summarization at a tier boundary: this node announces these in place of the more
     # specific prefixes it learns from below, toward its upper-tier neighbors only.
     aggregates: tuple[Prefix, ...] = ()
+    # This switch's own link-bandwidth policy where it differs from the region's defaults
+    # (None: the default): what it attaches when advertising (``ucmp.ReadvertiseMode``) and
+    # how it weighs paths without a value (``ucmp.MissingBandwidthMode``). A lab rebuilt
+    # from FRR configurations needs them per router (leaves sending num-multipaths, spines
+    # passing values through).
+    link_bandwidth: str | None = None
+    missing_bandwidth: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,10 +22,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from speakers.ucmp import MissingBandwidthMode, ReadvertiseMode
-
 from .load import _BUNDLE, _DEFAULTS, _NODE, _TOP
-from .model import Role
+from .model import EXPORT_MODES, MISSING_MODES, Role
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "topologies" / "topology.schema.json"
 
@@ -78,9 +76,9 @@ def topology_schema() -> dict[str, Any]:
             ),
             "connect_retry_s": _nullable({"$ref": "#/$defs/number"}),
             "mrai_s": _nullable({"$ref": "#/$defs/number"}),
-            "missing_bandwidth": _nullable({"enum": [m.value for m in MissingBandwidthMode]}),
+            "missing_bandwidth": _nullable({"enum": list(MISSING_MODES)}),
             "max_group_size": _nullable({"enum": [64, 128, 256, 512]}),
-            "link_bandwidth": _nullable({"enum": [m.value for m in ReadvertiseMode]}),
+            "link_bandwidth": _nullable({"enum": list(EXPORT_MODES)}),
             "max_paths": _nullable(_integer(1, 1024)),
             "processing_s": _nullable({"$ref": "#/$defs/duration"}),
             "latency_s": _nullable({"$ref": "#/$defs/duration"}),
@@ -114,6 +112,8 @@ def topology_schema() -> dict[str, Any]:
             "aggregates": _nullable(
                 {"type": "array", "items": {"type": "string", "pattern": _PREFIX}}
             ),
+            "link_bandwidth": _nullable({"enum": list(EXPORT_MODES)}),
+            "missing_bandwidth": _nullable({"enum": list(MISSING_MODES)}),
         },
         ["name", "role", "asn", "region"],
     )

@@ -9,8 +9,10 @@ import pytest
 
 from bagctl.topology import load_topology, parse_topology
 from bagctl.topology.addresses import link_addresses, loopbacks
+from bagctl.topology.configs import speaker_configs
 from bagctl.topology.dump import dump_topology
 from bagctl.topology.info import topology_info
+from speakers.ucmp import MissingBandwidthMode, ReadvertiseMode
 from speakers.yamldoc import ConfigError
 
 SMALL = Path(__file__).with_name("small.yaml")
@@ -63,6 +65,28 @@ def test_dump_round_trip() -> None:
 
 
 BASE = SMALL.read_text()
+
+
+def test_a_node_may_set_its_own_link_bandwidth_modes() -> None:
+    """A node's ``link_bandwidth`` and ``missing_bandwidth`` override the region's defaults
+    in its speaker's configuration, and survive a dump."""
+    text = BASE.replace(
+        "{name: stsw1, role: stsw, asn: 65301, region: r1, fabric: nsf1}",
+        "{name: stsw1, role: stsw, asn: 65301, region: r1, fabric: nsf1, "
+        "link_bandwidth: pass-through, missing_bandwidth: skip-missing}",
+    )
+    topo = parse_topology(text, "modes.yaml")
+    node = topo.node("stsw1")
+    assert (node.link_bandwidth, node.missing_bandwidth) == ("pass-through", "skip-missing")
+    assert parse_topology(dump_topology(topo), "dumped.yaml").nodes == topo.nodes
+    configs = speaker_configs(topo)
+    stsw, bag = configs["stsw1"], configs["bag1"]
+    assert stsw.missing_bandwidth is MissingBandwidthMode.SKIP_MISSING
+    assert {nb.export.link_bandwidth for nb in stsw.neighbors} == {ReadvertiseMode.PASS_THROUGH}
+    assert bag.missing_bandwidth is MissingBandwidthMode.DEFAULT
+    assert {nb.export.link_bandwidth for nb in bag.neighbors} == {ReadvertiseMode.CUMULATIVE}
+    bad = text.replace("link_bandwidth: pass-through", "link_bandwidth: fixed")
+    assert "bad.yaml:8: nodes[4].link_bandwidth: expected one of none, link-capacity" in _error(bad)
 
 
 def _error(text: str) -> str:
