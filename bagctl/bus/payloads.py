@@ -24,7 +24,7 @@ from typing import Any
 
 from speakers.speaker import DrainMethod
 
-from ..runtimes.region import DEFAULT_TIMEOUT_S  # unless a command's args say otherwise
+from ..runtimes.measure import DEFAULT_TIMEOUT_S  # unless a command's args say otherwise
 from ..topology.model import Topology
 from ..views import SHOW_WHAT
 

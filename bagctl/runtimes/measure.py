@@ -21,6 +21,7 @@ from .protocol import Progress
 from .records import SessionLoss, ShardReport, ShardSnapshot
 
 COLD_START = "cold-start"  # the event of a region's bring-up
+DEFAULT_TIMEOUT_S = 120.0  # how long an operation may take to converge, unless told
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,10 @@ import dataclasses
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
+from speakers.speaker import DrainMethod, Speaker
+from speakers.ucmp import MissingBandwidthMode, ReadvertiseMode
+from speakers.wire import Prefix
+
 from .records import ChangeStream, SessionLoss, ShardReport, ShardSnapshot, ShardStats
 from .shard import Shard
 
@@ -178,7 +182,7 @@ class Drain(Request[None]):
     method: str
 
     async def apply(self, shard: Shard) -> None:
-        shard.drain(self.node, self.method)
+        shard.configure(self.node, lambda speaker: speaker.drain(DrainMethod(self.method)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +193,8 @@ class Announce(Request[None]):
     bps: float | None = None  # the link bandwidth it carries (None: none)
 
     async def apply(self, shard: Shard) -> None:
-        shard.announce(self.node, self.prefix, self.bps)
+        prefix = Prefix.parse(self.prefix)  # (an anycast address, say)
+        shard.configure(self.node, lambda speaker: speaker.originate(prefix, self.bps))
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +204,8 @@ class Withdraw(Request[None]):
     prefix: str
 
     async def apply(self, shard: Shard) -> None:
-        shard.withdraw(self.node, self.prefix)
+        prefix = Prefix.parse(self.prefix)
+        shard.configure(self.node, lambda speaker: speaker.withdraw_origin(prefix))
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,7 +214,29 @@ class Undrain(Request[None]):
     node: str
 
     async def apply(self, shard: Shard) -> None:
-        shard.undrain(self.node)
+        shard.configure(self.node, lambda speaker: speaker.undrain())
+
+
+@dataclass(frozen=True, slots=True)
+class SetBandwidth(Request[None]):
+    """A switch's link-bandwidth policy changed at run time: what it attaches toward
+    ``peer`` (None: every neighbor), ``export`` a ``ReadvertiseMode``, and how it weighs
+    paths without a value, ``missing`` a ``MissingBandwidthMode`` (None: unchanged)."""
+
+    op: ClassVar[str] = "set-bandwidth"
+    node: str
+    peer: str | None = None
+    export: str | None = None
+    missing: str | None = None
+
+    async def apply(self, shard: Shard) -> None:
+        def change(speaker: Speaker) -> None:
+            if self.export is not None:
+                speaker.set_export_mode(ReadvertiseMode(self.export), self.peer)
+            if self.missing is not None:
+                speaker.routes.reweigh(MissingBandwidthMode(self.missing))
+
+        shard.configure(self.node, change)
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,6 +359,7 @@ REQUESTS: dict[str, type[Request[Any]]] = {
         Undrain,
         Announce,
         Withdraw,
+        SetBandwidth,
         Restart,
         Lag,
         Freeze,
@@ -365,33 +394,3 @@ class Progress:
 
 
 ShardEvent = Idle | Progress
-
-
-__all__ = [
-    "REQUESTS",
-    "Advance",
-    "Begin",
-    "Changes",
-    "Close",
-    "Dirty",
-    "Drain",
-    "Fibs",
-    "Idle",
-    "LinkDown",
-    "LinkUp",
-    "Listen",
-    "Originate",
-    "Progress",
-    "Report",
-    "Request",
-    "Restart",
-    "SetCapacity",
-    "Settle",
-    "ShardEvent",
-    "Snapshot",
-    "StartSessions",
-    "Stats",
-    "Undrain",
-    "View",
-    "Weights",
-]

@@ -2,7 +2,8 @@
 this process, in worker processes or in containers, controlled and measured as one.
 
 ``Region`` is the only implementation of the region operations, their measurement and
-every query (those in runtimes/queries.py); where the speakers run is its
+every query (those in runtimes/queries.py, and the routing operations in
+runtimes/routing.py); where the speakers run is its
 ``Placement``'s (runtimes/placement.py), reached by the typed requests of
 runtimes/protocol.py. An operation returns a ``ConvergenceReport`` once the region is
 quiescent (never after a sleep); a shard that dies is runtimes/supervision.py's.
@@ -29,32 +30,38 @@ from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
 from speakers.speaker import DrainMethod
-from speakers.wire import Prefix
 
 from ..topology.configs import speaker_configs
 from ..topology.failures import Failures, members_capacity
 from ..topology.model import Bundle, Topology
 from . import protocol as rq
 from .local import InProcess
-from .measure import COLD_START, ConvergenceReport, ProgressBoard, RegionProgress, summarize
+from .measure import (
+    COLD_START,
+    DEFAULT_TIMEOUT_S,
+    ConvergenceReport,
+    ProgressBoard,
+    RegionProgress,
+    summarize,
+)
 from .placement import Placement, ShardHandle, within
 from .ports import free_on_all
 from .protocol import Idle, ShardEvent
 from .queries import RegionQueries
 from .records import ShardSnapshot, check_clock, check_transport, shard_specs
+from .routing import RegionRouting
 from .supervision import Dead, isolate
 from .timekeeping import Cue, Done, Pace, RegionClock, converged, keeper_ended, lookahead, settle
 
 if TYPE_CHECKING:
     from ..mqtt.broker import BrokerUrl
 
-DEFAULT_TIMEOUT_S = 120.0
 STALL_S = 60.0
 COLD_START_TIMEOUT_S = 600.0
 R = TypeVar("R")
 
 
-class Region(RegionQueries):
+class Region(RegionQueries, RegionRouting):
     """A region's speakers over the shards of a placement (module docstring)."""
 
     def __init__(
@@ -258,33 +265,6 @@ class Region(RegionQueries):
             await shard.call(rq.Undrain(node))
 
         return await self._measure(f"undrain {node}", act, timeout)
-
-    async def announce(
-        self,
-        node: str,
-        prefix: Prefix | str,
-        bandwidth_bps: float | None = None,
-        timeout: float = DEFAULT_TIMEOUT_S,
-    ) -> ConvergenceReport:
-        """``node`` originates ``prefix`` (with ``bandwidth_bps`` as its link bandwidth),
-        as a server announcing an anycast address through its rack switch would."""
-        shard, p = self._shard_of(node), Prefix.parse(str(prefix))  # a bad one fails here
-
-        async def act() -> None:
-            await shard.call(rq.Announce(node, str(p), bandwidth_bps))
-
-        return await self._measure(f"announce {node} {p}", act, timeout)
-
-    async def withdraw(
-        self, node: str, prefix: Prefix | str, timeout: float = DEFAULT_TIMEOUT_S
-    ) -> ConvergenceReport:
-        """``node`` stops originating ``prefix`` (announced, or from the topology)."""
-        shard, p = self._shard_of(node), Prefix.parse(str(prefix))
-
-        async def act() -> None:
-            await shard.call(rq.Withdraw(node, str(p)))
-
-        return await self._measure(f"withdraw {node} {p}", act, timeout)
 
     async def restart(self, node: str, timeout: float = DEFAULT_TIMEOUT_S) -> ConvergenceReport:
         """Stop the switch's speaker (a Cease to every neighbor) and start a fresh one."""

@@ -32,7 +32,7 @@ from speakers.clock import Clock, LoopClock, VirtualClock
 from speakers.fib import FibChange, NextHopGroup
 from speakers.memnet import MemoryNetwork
 from speakers.session import SessionDown, SessionEstablished, SessionEvent, State, StateChanged
-from speakers.speaker import DrainMethod, Speaker
+from speakers.speaker import Speaker
 from speakers.transport.barrier import StepBarrier
 from speakers.views import weights_by_name
 from speakers.wire import Prefix
@@ -228,20 +228,10 @@ class Shard:
         self.speaker(node).set_link_capacity(peer, capacity_bps)
         self._wake()
 
-    def drain(self, node: str, method: str) -> None:
-        self.speaker(node).drain(DrainMethod(method))
-        self._wake()
-
-    def undrain(self, node: str) -> None:
-        self.speaker(node).undrain()
-        self._wake()
-
-    def announce(self, node: str, prefix: str, bps: float | None) -> None:
-        self.speaker(node).originate(Prefix.parse(prefix), bps)  # (an anycast address)
-        self._wake()
-
-    def withdraw(self, node: str, prefix: str) -> None:
-        self.speaker(node).withdraw_origin(Prefix.parse(prefix))
+    def configure(self, node: str, change: Callable[[Speaker], object]) -> None:
+        """Change what one switch does at run time: drain it, make it announce or withdraw
+        a prefix, change its link-bandwidth policy (the request says which, protocol.py)."""
+        change(self.speaker(node))
         self._wake()
 
     async def restart(self, node: str) -> None:

@@ -4,7 +4,8 @@ give the same FIBs, the same reports and the same errors wherever the shards run
 The reference is the region in this process over the in-memory network. Each runtime in
 the registry runs the same script on ``small.yaml`` (every operation the bus offers: a
 bundle down and up, members, both drain methods, a restart, a flap, a capacity-only
-bundle of the DSF fabric, then mistakes) and must match the reference after every step:
+bundle of the DSF fabric, an announce and withdraw, link-bandwidth modes changed at run
+time, then mistakes) and must match the reference after every step:
 each speaker's FIB (prefix -> next-hop node -> weight), the report's event and session
 counts, the region's failures, and each mistake's exception type and message. ``embedded``
 runs twice: in one process over TCP, and over two worker processes; ``compose`` where a
@@ -47,6 +48,11 @@ STEPS: list[Step] = [
     ("restart edge", lambda r: r.restart("edsw1")),
     ("flap", lambda r: r.flap("ftsw2", "stsw1", count=2, interval_s=0.05)),
     ("capacity-only bundle down", lambda r: r.bundle_down("rdsw1", "fdsw1")),
+    ("announce", lambda r: r.announce("rtsw1", "198.51.100.0/24", 100e9)),
+    ("export mode", lambda r: r.set_bandwidth("ftsw1", export="num-multipaths")),
+    ("export mode to a peer", lambda r: r.set_bandwidth("stsw1", "ftsw2", export="none")),
+    ("missing mode", lambda r: r.set_bandwidth("bag1", missing="skip-missing")),
+    ("withdraw", lambda r: r.withdraw("rtsw1", "198.51.100.0/24")),
 ]
 
 MISTAKES: list[Step] = [
@@ -56,6 +62,9 @@ MISTAKES: list[Step] = [
     ("too many members", lambda r: r.set_members("bag1", "bag2", 11)),
     ("no members", lambda r: r.set_members("bag1", "bag2", 0)),
     ("bad drain method", lambda r: r.drain("bag1", "unplug")),
+    ("fixed needs a value", lambda r: r.set_bandwidth("bag1", export="fixed")),
+    ("no such neighbor", lambda r: r.set_bandwidth("bag1", "rtsw1", export="none")),
+    ("no mode named", lambda r: r.set_bandwidth("bag1")),
     ("bad view", lambda r: r.show("routes", "bag1")),
     ("sessions by prefix", lambda r: r.show("sessions", "bag1", "10.1.1.0/24")),
     ("no such route", lambda r: r.show("fib", "bag2", "192.0.2.0/24")),
