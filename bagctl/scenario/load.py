@@ -30,7 +30,7 @@ from speakers.yamldoc import number as bits_per_s  # a number, or 800G, 12.8T
 from ..topology.generate import generate
 from ..topology.generate.params import ParamError
 from ..topology.load import load_topology
-from ..topology.model import Topology
+from ..topology.model import EXPORT_MODES, MISSING_MODES, Topology
 from ..verify.check import DEFAULT_TOLERANCE
 from .model import (
     Action,
@@ -53,8 +53,9 @@ _EXPECT = {
 # Each action key and what its value holds (``_action``).
 ACTIONS = (
     "bundle_down", "bundle_up", "members", "drain", "undrain", "restart", "flap", "announce",
-    "withdraw",
+    "withdraw", "set_bandwidth",
 )  # fmt: skip
+FAULTS = ("loop", "black-hole")  # what ``verify: {finds: [...]}`` may name
 _REPORTLESS = ("check", "wait_s", "freeze")  # no convergence report to judge
 _STEP = {"name", "expect", *ACTIONS, *_REPORTLESS}
 
@@ -159,11 +160,30 @@ class _Reader:
             if kind == "withdraw":
                 return Action("withdraw", (node, pfx))
             return Action("announce", (node, pfx, r.get(m, "bandwidth", w, bits_per_s, None)))
+        if kind == "set_bandwidth":
+            return self.set_bandwidth(value, w)
         m = r.mapping(value, w, {"bundle", "count", "interval_s"})  # flap
         a, b = self.bundle(m.get("bundle"), f"{w}.bundle")
         count = r.get(m, "count", w, integer(1, 100), 1)
         interval = r.get(m, "interval_s", w, _seconds_at_most(3600.0), 1.0)
         return Action("flap", (a, b, count, interval))
+
+    def set_bandwidth(self, value: Any, w: str) -> Action:
+        """A switch's link-bandwidth policy changed at run time: ``export`` toward ``peer``
+        (else every neighbor), ``missing`` for its own weights."""
+        r = self.r
+        m = r.mapping(value, w, {"node", "peer", "export", "missing"})
+        node = self.speaker(m.get("node"), f"{w}.node")
+        peer = m.get("peer")
+        if peer is not None:
+            self.bundle([node, peer], f"{w}.peer")
+        export = r.get(m, "export", w, _choice(*EXPORT_MODES), None)
+        missing = r.get(m, "missing", w, _choice(*MISSING_MODES), None)
+        if export is None and missing is None:
+            raise self.doc.error(w, "name an export mode, a missing mode or both")
+        if peer is not None and export is None:
+            raise self.doc.error(f"{w}.peer", "a peer narrows an export mode: give export")
+        return Action("set_bandwidth", (node, peer, export, missing))
 
     def value(self, value: Any, w: str, conv: Any) -> Any:
         """``value`` through ``conv``, its error located at ``w``."""
@@ -264,11 +284,16 @@ class _Reader:
             return None
         if value is True:
             value = {}
-        m = self.r.mapping(value, w, {"tolerance", "min_ideal_ratio", "max_transient_ms"})
+        keys = {"tolerance", "min_ideal_ratio", "max_transient_ms", "finds"}
+        m = self.r.mapping(value, w, keys)
+        finds = self.r.get(m, "finds", w, list_of, [])
+        for i, kind in enumerate(finds):
+            self.value(kind, f"{w}.finds[{i}]", _choice(*FAULTS))
         return VerifyExpect(
             tolerance=self.r.get(m, "tolerance", w, _fraction, DEFAULT_TOLERANCE),
             min_ideal_ratio=self.r.get(m, "min_ideal_ratio", w, _ratio, None),
             max_transient_ms=self.r.get(m, "max_transient_ms", w, _non_negative, None),
+            finds=tuple(finds),
         )
 
 

@@ -34,7 +34,9 @@ class Action:
     args: tuple[Any, ...] = ()
 
     def describe(self) -> str:
-        return " ".join([self.kind.replace("_", "-"), *map(str, self.args)])
+        return " ".join(
+            [self.kind.replace("_", "-"), *(str(a) for a in self.args if a is not None)]
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +73,9 @@ class VerifyExpect:
     tolerance: float
     min_ideal_ratio: float | None = None
     max_transient_ms: float | None = None
+    # The faults verify must find instead ("loop", "black-hole"): a scenario showing a
+    # hazard (RFC 7938 §8.2's) passes when verify names it; its other problems then pass.
+    finds: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -207,7 +207,12 @@ async def _verify(
         fib_changes=stream,
         last_report=report,
     )
-    out = [f"verify: {p}" for p in found.problems]
+    if want.finds:
+        missing = [k for k in want.finds if not any(f"a {k};" in p for p in found.problems)]
+        seen = "; ".join(found.problems) or "no problem"
+        out = [f"verify: expected it to find a {k}, it found {seen}" for k in missing]
+    else:
+        out = [f"verify: {p}" for p in found.problems]
     ratio = found.check.actual_vs_ideal
     if want.min_ideal_ratio is not None and ratio < want.min_ideal_ratio:
         out.append(

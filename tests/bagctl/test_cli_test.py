@@ -74,6 +74,24 @@ def test_a_wrong_expectation_exits_1_with_the_difference(tmp_path: Path) -> None
     assert "got r1-nsf1-ftsw1-2 100.0%" in (failure.text or "")
 
 
+def test_a_hazard_expected_but_not_found_fails(tmp_path: Path) -> None:
+    """``verify: {finds: [...]}`` passes only when verify names that fault: the shipped
+    hazard scenario's loop is no black hole, and with summarization off there is none."""
+    doc = yaml.safe_load((SCENARIOS / "mini-summarization-hazard.yaml").read_text())
+    doc["steps"][0]["expect"]["verify"] = {"finds": ["loop", "black-hole"]}
+    doc["steps"] = doc["steps"][:1]
+    wrong = tmp_path / "hazard.yaml"
+    wrong.write_text(yaml.safe_dump(doc))
+    doc["region"]["params"]["summarize"] = "none"
+    doc["steps"][0]["expect"] = {"verify": {"finds": ["loop"]}}
+    (tmp_path / "none.yaml").write_text(yaml.safe_dump(doc))
+    proc = bagctl("test", str(tmp_path))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "expected it to find a black-hole, it found 2 prefixes meet a loop" in proc.stdout
+    assert "expected it to find a loop" not in proc.stdout.split("none.yaml")[0]
+    assert "expected it to find a loop, it found no problem" in proc.stdout
+
+
 def test_an_invalid_scenario_exits_2_naming_file_line_and_field(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(

@@ -139,3 +139,33 @@ def test_verify_takes_a_tolerance_an_ideal_ratio_and_a_longest_transient() -> No
     assert v.tolerance == 0.05  # bagctl verify's default
     e = error("  - check: true\n    expect: {verify: {min_ideal_ratio: 2}}\n")
     assert e.where == "steps[0].expect.verify.min_ideal_ratio" and "0 to 1" in e.message
+
+
+def test_set_bandwidth_names_a_switch_its_peer_and_the_modes() -> None:
+    s = parse_scenario(
+        HEAD
+        + f"""\
+  - set_bandwidth: {{node: {RACK}, peer: r1-nsf1-ftsw1-1, export: none}}
+  - set_bandwidth: {{node: r1-bag1-1, missing: skip-missing}}
+""",
+        "s.yaml",
+    )
+    to_peer, missing = s.steps
+    assert to_peer.action == Action("set_bandwidth", (RACK, "r1-nsf1-ftsw1-1", "none", None))
+    assert missing.action == Action("set_bandwidth", ("r1-bag1-1", None, None, "skip-missing"))
+    assert missing.name == "set-bandwidth r1-bag1-1 skip-missing"
+    e = error(f"  - set_bandwidth: {{node: {RACK}, export: fixed}}\n")
+    assert (e.line, e.where) == (5, "steps[0].set_bandwidth.export")
+    assert "expected one of none, link-capacity" in str(e)
+    e = error(f"  - set_bandwidth: {{node: {RACK}}}\n")
+    assert e.where == "steps[0].set_bandwidth" and "name an export mode" in str(e)
+    e = error(f"  - set_bandwidth: {{node: {RACK}, peer: r1-bag1-1, export: none}}\n")
+    assert e.where == "steps[0].set_bandwidth.peer" and "no bundle between" in str(e)
+
+
+def test_verify_may_expect_a_fault_found() -> None:
+    s = parse_scenario(HEAD + "  - check: true\n    expect: {verify: {finds: [loop]}}\n", "s.yaml")
+    v = s.steps[0].expect.verify
+    assert v is not None and v.finds == ("loop",)
+    e = error("  - check: true\n    expect: {verify: {finds: [storm]}}\n")
+    assert e.where == "steps[0].expect.verify.finds[0]" and "loop, black-hole" in str(e)
