@@ -346,7 +346,7 @@ connect_retry_s: 2
 mrai_s: 0                  # as in Meta's fabrics
 multipath: {max_paths: 64, as_path_relax: true}
 bandwidth:
-  missing: default         # default | ignore | skip-missing | default-weight-for-missing
+  missing: default         # or ignore, skip-missing, default-weight-for-missing, ...: README
   max_group_size: 128      # WCMP members per next-hop group: 64, 128, 256 or 512
 next_hop_ipv6: "::ffff:127.0.1.1"   # our next hop for IPv6 routes on IPv4 sessions
 neighbors:

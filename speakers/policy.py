@@ -10,7 +10,7 @@ link, MED and LOCAL_PREF are not passed on (RFC 4271 §5.1.4, §5.1.5), non-tran
 extended communities stay in our AS (RFC 4360 §2), unknown optional transitive attributes
 go on with the Partial bit, and the link-bandwidth community is regenerated (RFC 10005
 §3.3.1: the next hop changed) by the neighbor's ``ReadvertiseMode``, or passed on as
-received (``pass-through``, FRR's default). A route is not sent
+received (``received``, FRR's default). A route is not sent
 back to the neighbor it came from, nor, with sender-side loop detection, to a neighbor
 whose AS is already in its AS_PATH. A drained speaker (``DrainMethod``) keeps exporting
 every route, made less attractive.
@@ -114,7 +114,7 @@ def export_path(
         lb = 0.0  # RFC 10005 §3.1: zero to drain a path for maintenance
     elif settings.drain is DrainMethod.AS_PATH_PREPEND:
         prepend += settings.drain_prepend
-    if lb is None and policy.link_bandwidth is ReadvertiseMode.PASS_THROUGH:
+    if lb is None and policy.link_bandwidth is ReadvertiseMode.RECEIVED:
         # RFC 10005 §3.3.1: passed on unchanged (its AS and value); a non-transitive one
         # stays in the AS it came from (RFC 4360 §2).
         ext += tuple(

@@ -82,12 +82,15 @@ class MissingBandwidthMode(Enum):
     value counts as ``default_bandwidth_bytes_per_s`` if given, else it gets FRR 8.4's
     weight 1 where the paths with a value share 100 (rule at ``ucmp_weights``); if none
     has, plain ECMP.
+    ``SMALLEST_FOR_MISSING``: as ``DEFAULT_WEIGHT_FOR_MISSING``, but a path without a value
+    counts as the smallest non-zero value present (bagemu's rule, not FRR's).
     """
 
     DEFAULT = "default"
     IGNORE = "ignore"
     SKIP_MISSING = "skip-missing"
     DEFAULT_WEIGHT_FOR_MISSING = "default-weight-for-missing"
+    SMALLEST_FOR_MISSING = "smallest-for-missing"
 
 
 class ReadvertiseMode(Enum):
@@ -97,7 +100,7 @@ class ReadvertiseMode(Enum):
     ``LINK_CAPACITY``: the capacity of the link to the neighbor we advertise to.
     ``CUMULATIVE``: sum of the multipaths' usable values, capped by that capacity.
     ``NUM_MULTIPATHS``: number of multipaths x 1 Mb/s, as FRR's ``num-multipaths``.
-    ``PASS_THROUGH``: FRR's behaviour with no route-map setting the value (RFC 10005
+    ``RECEIVED``: FRR's behaviour with no route-map setting the value (RFC 10005
     §3.3.1 "pass it unchanged"): the best path's received community goes on as it came
     (its AS, its value; nothing if it has none), except when several multipaths all carry
     a value: then their sum, uncapped, under our AS (as FRR's ``bgp_path_info_mpath_cumbw``).
@@ -108,7 +111,7 @@ class ReadvertiseMode(Enum):
     LINK_CAPACITY = "link-capacity"
     CUMULATIVE = "cumulative"
     NUM_MULTIPATHS = "num-multipaths"
-    PASS_THROUGH = "pass-through"
+    RECEIVED = "received"
 
 
 def _check_bandwidth(value: float, what: str) -> None:
@@ -159,10 +162,13 @@ def ucmp_weights(
     M2 without: 100:1; 3200, 9600 and none: 25:75:1). That keeps an unmeasured path in use
     (what separates this mode from skip-missing) with as little traffic as FRR gives it, and
     users porting an FRR configuration get FRR's proportions. (Later FRR releases scale to
-    255 instead; set ``default_bandwidth_bytes_per_s`` for another share.) If every present
-    value is zero (all drained), the missing paths share the traffic equally: zero is an
-    explicit drain (RFC 10005 §3.1), absence is not. The default is ignored by the other
-    modes, so a configuration can carry it whatever the mode.
+    255 instead; set ``default_bandwidth_bytes_per_s`` for another share.)
+    ``SMALLEST_FOR_MISSING`` (bagemu's own, its rule before FRR's): a missing path counts as
+    ``default_bandwidth_bytes_per_s`` when given, else as the smallest non-zero value
+    present: scale-free, and never more than any measured path gets.
+    In both, if every present value is zero (all drained), the missing paths share the
+    traffic equally: zero is an explicit drain (RFC 10005 §3.1), absence is not. The default
+    is ignored by the other modes, so a configuration can carry it whatever the mode.
     """
     for b in bandwidths:
         if b is not None:
@@ -181,13 +187,18 @@ def ucmp_weights(
             return ecmp_weights(count)
         return _proportional([b or 0.0 for b in bandwidths], present)
     # RFC 10005 §4: equal load-balancing when a value is missing "unless local configuration
-    # overrides"; the two remaining modes are that override.
+    # overrides"; the remaining modes are that override.
     if mode is MissingBandwidthMode.SKIP_MISSING:
         return _proportional([b or 0.0 for b in bandwidths], present)
     substitute = default_bandwidth_bytes_per_s
     if substitute is None:
-        measured = math.fsum(b for b in bandwidths if b)
-        substitute = measured / FRR_MISSING_SHARE if measured else 1.0
+        measured = [b for b in bandwidths if b]
+        if not measured:
+            substitute = 1.0
+        elif mode is MissingBandwidthMode.SMALLEST_FOR_MISSING:
+            substitute = min(measured)
+        else:
+            substitute = math.fsum(measured) / FRR_MISSING_SHARE
     values = [substitute if b is None else b for b in bandwidths]
     return _proportional(values, [True] * count)
 
@@ -365,7 +376,7 @@ def readvertised_bandwidth(
       path through us too. If no multipath has a value, fall back to the link capacity: the
       link is then the only bandwidth we know of (None if it is unknown too).
     - ``NUM_MULTIPATHS``: number of multipaths x 1 Mb/s (FRR's num-multipaths reference).
-    - ``PASS_THROUGH``: the sum of the multipaths' values, uncapped, when ``passes_through``
+    - ``RECEIVED``: the sum of the multipaths' values, uncapped, when ``passes_through``
       is false; otherwise None, and the caller passes the received community on unchanged.
 
     Values above binary32's range are clamped to its maximum so the result always encodes.
@@ -395,7 +406,7 @@ def readvertised_bandwidth(
             value = math.fsum(present)
             if link_capacity_bytes_per_s is not None:
                 value = min(value, link_capacity_bytes_per_s)
-    elif mode is ReadvertiseMode.PASS_THROUGH:
+    elif mode is ReadvertiseMode.RECEIVED:
         if passes_through(multipath_bandwidths):
             value = None
         else:
@@ -406,6 +417,6 @@ def readvertised_bandwidth(
 
 
 def passes_through(multipath_bandwidths: Sequence[float | None]) -> bool:
-    """Whether ``PASS_THROUGH`` sends the best path's received community unchanged: unless
+    """Whether ``RECEIVED`` sends the best path's received community unchanged: unless
     several multipaths all carry a value (FRR sums those, ``bgp_path_info_mpath_chkwtd``)."""
     return len(multipath_bandwidths) < 2 or any(b is None for b in multipath_bandwidths)

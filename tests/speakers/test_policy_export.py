@@ -91,7 +91,7 @@ def test_pass_through_keeps_a_single_path_community_and_sums_several() -> None:
     # FRR's default, as its bgp_link_bw_ip topotest shows at r1: one path's LB:65301:2 Mb/s
     # arrives as it was sent; two measured multipaths become LB:<ours>:their sum.
     one = received("a", 65301, 2e6)
-    pass_through = neighbor(link_bandwidth=ReadvertiseMode.PASS_THROUGH)
+    pass_through = neighbor(link_bandwidth=ReadvertiseMode.RECEIVED)
     advert = export_path(pass_through, ExportSettings(US), one, (one,), P4)
     assert advert is not None
     assert advert.attributes.ext_communities == one.attributes.ext_communities

@@ -87,6 +87,14 @@ def test_default_weight_for_missing_gives_frr_84_weight_1_of_100() -> None:
     assert list(got) == approx([25 / 101, 75 / 101, 1 / 101, 0.0])
 
 
+def test_smallest_for_missing_counts_a_missing_path_as_the_smallest_value() -> None:
+    # bagemu's own rule: the missing path counts as 2.0, the smallest non-zero value present.
+    got = ucmp_weights([6.0, None, 2.0, 0.0], M.SMALLEST_FOR_MISSING)
+    assert list(got) == approx([0.6, 0.2, 0.2, 0.0])
+    got = ucmp_weights([6.0, None], M.SMALLEST_FOR_MISSING, default_bandwidth_bytes_per_s=2.0)
+    assert list(got) == approx([0.75, 0.25])
+
+
 def test_default_weight_for_missing_sends_to_missing_paths_when_the_rest_is_drained() -> None:
     # Zero is an explicit drain (RFC 10005 §3.1); absence is not.
     got = ucmp_weights([0.0, None, None], M.DEFAULT_WEIGHT_FOR_MISSING)
@@ -107,14 +115,18 @@ def test_default_bandwidth_is_ignored_by_other_modes() -> None:
 
 
 @pytest.mark.parametrize(
-    "mode", [M.DEFAULT, M.SKIP_MISSING, M.DEFAULT_WEIGHT_FOR_MISSING], ids=lambda m: m.value
+    "mode",
+    [M.DEFAULT, M.SKIP_MISSING, M.DEFAULT_WEIGHT_FOR_MISSING, M.SMALLEST_FOR_MISSING],
+    ids=lambda m: m.value,
 )
 def test_zero_path_is_drained_while_another_has_bandwidth(mode: MissingBandwidthMode) -> None:
     assert list(ucmp_weights([G800, 0.0, 2 * G800], mode)) == approx([1 / 3, 0.0, 2 / 3])
 
 
 @pytest.mark.parametrize(
-    "mode", [M.DEFAULT, M.SKIP_MISSING, M.DEFAULT_WEIGHT_FOR_MISSING], ids=lambda m: m.value
+    "mode",
+    [M.DEFAULT, M.SKIP_MISSING, M.DEFAULT_WEIGHT_FOR_MISSING, M.SMALLEST_FOR_MISSING],
+    ids=lambda m: m.value,
 )
 def test_all_zero_is_ecmp(mode: MissingBandwidthMode) -> None:
     assert list(ucmp_weights([0.0, 0.0, 0.0], mode)) == approx([1 / 3] * 3)
@@ -282,11 +294,11 @@ def test_pass_through_sums_several_measured_multipaths_only() -> None:
     # under its own AS, uncapped; one path, or one without a value, goes on as received.
     mb = NUM_MULTIPATHS_REFERENCE_BYTES_PER_S
     both = readvertised_bandwidth(
-        R.PASS_THROUGH, multipath_bandwidths=[2 * mb, mb], link_capacity_bytes_per_s=mb
+        R.RECEIVED, multipath_bandwidths=[2 * mb, mb], link_capacity_bytes_per_s=mb
     )
     assert both == 3 * mb
-    assert readvertised_bandwidth(R.PASS_THROUGH, multipath_bandwidths=[2 * mb]) is None
-    assert readvertised_bandwidth(R.PASS_THROUGH, multipath_bandwidths=[2 * mb, None]) is None
+    assert readvertised_bandwidth(R.RECEIVED, multipath_bandwidths=[2 * mb]) is None
+    assert readvertised_bandwidth(R.RECEIVED, multipath_bandwidths=[2 * mb, None]) is None
     assert passes_through([2 * mb]) and passes_through([None, mb]) and passes_through([])
     assert not passes_through([0.0, mb])
 
@@ -360,6 +372,18 @@ def test_a_missing_path_weighs_a_hundredth_of_the_measured_ones(
     measured = [w for w, b in zip(weights, bandwidths, strict=True) if b]
     for w in missing if measured else ():
         assert w * FRR_MISSING_SHARE == pytest.approx(math.fsum(measured), rel=1e-9)
+
+
+@PROPS
+@given(st.lists(maybe_bandwidth, min_size=1, max_size=40))
+def test_smallest_for_missing_never_outweighs_a_measured_path(
+    bandwidths: list[float | None],
+) -> None:
+    weights = ucmp_weights(bandwidths, M.SMALLEST_FOR_MISSING)
+    missing = [w for w, b in zip(weights, bandwidths, strict=True) if b is None]
+    measured = [w for w, b in zip(weights, bandwidths, strict=True) if b]
+    if missing and measured:
+        assert max(missing) <= min(measured) * (1 + 1e-12)
 
 
 weight = st.floats(min_value=0.0, max_value=1e6, allow_nan=False) | st.just(0.0)

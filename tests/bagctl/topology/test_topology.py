@@ -73,19 +73,19 @@ def test_a_node_may_set_its_own_link_bandwidth_modes() -> None:
     text = BASE.replace(
         "{name: stsw1, role: stsw, asn: 65301, region: r1, fabric: nsf1}",
         "{name: stsw1, role: stsw, asn: 65301, region: r1, fabric: nsf1, "
-        "link_bandwidth: pass-through, missing_bandwidth: skip-missing}",
+        "link_bandwidth: received, missing_bandwidth: skip-missing}",
     )
     topo = parse_topology(text, "modes.yaml")
     node = topo.node("stsw1")
-    assert (node.link_bandwidth, node.missing_bandwidth) == ("pass-through", "skip-missing")
+    assert (node.link_bandwidth, node.missing_bandwidth) == ("received", "skip-missing")
     assert parse_topology(dump_topology(topo), "dumped.yaml").nodes == topo.nodes
     configs = speaker_configs(topo)
     stsw, bag = configs["stsw1"], configs["bag1"]
     assert stsw.missing_bandwidth is MissingBandwidthMode.SKIP_MISSING
-    assert {nb.export.link_bandwidth for nb in stsw.neighbors} == {ReadvertiseMode.PASS_THROUGH}
+    assert {nb.export.link_bandwidth for nb in stsw.neighbors} == {ReadvertiseMode.RECEIVED}
     assert bag.missing_bandwidth is MissingBandwidthMode.DEFAULT
     assert {nb.export.link_bandwidth for nb in bag.neighbors} == {ReadvertiseMode.CUMULATIVE}
-    bad = text.replace("link_bandwidth: pass-through", "link_bandwidth: fixed")
+    bad = text.replace("link_bandwidth: received", "link_bandwidth: fixed")
     assert "bad.yaml:8: nodes[4].link_bandwidth: expected one of none, link-capacity" in _error(bad)
 
 
