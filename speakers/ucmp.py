@@ -191,6 +191,7 @@ def ucmp_weights(
     if mode is MissingBandwidthMode.SKIP_MISSING:
         return _proportional([b or 0.0 for b in bandwidths], present)
     substitute = default_bandwidth_bytes_per_s
+    values: list[float | None] = list(bandwidths)
     if substitute is None:
         measured = [b for b in bandwidths if b]
         if not measured:
@@ -198,9 +199,13 @@ def ucmp_weights(
         elif mode is MissingBandwidthMode.SMALLEST_FOR_MISSING:
             substitute = min(measured)
         else:
-            substitute = math.fsum(measured) / FRR_MISSING_SHARE
-    values = [substitute if b is None else b for b in bandwidths]
-    return _proportional(values, [True] * count)
+            # A hundredth of the sum, on values scaled by the largest first: a sum of
+            # subnormal values divided by 100 would underflow to zero (a drain).
+            top = max(measured)
+            values = [None if b is None else b / top for b in bandwidths]
+            substitute = math.fsum(b / top for b in measured) / FRR_MISSING_SHARE
+    filled = [substitute if b is None else b for b in values]
+    return _proportional(filled, [True] * count)
 
 
 @dataclass(frozen=True, slots=True)
