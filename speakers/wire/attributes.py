@@ -251,6 +251,9 @@ def encode_as_path(path: AsPath, four_octet: bool) -> bytes:
     return bytes(out)
 
 
+_DERIVED_CODES = frozenset((14, 15, 17, 18))  # MP_(UN)REACH_NLRI, AS4_PATH, AS4_AGGREGATOR
+
+
 def _needs_as4(attrs: PathAttributes) -> bool:
     if attrs.as_path is not None and any(a > MAX_ASN_2 for a in attrs.as_path.asns()):
         return True
@@ -299,10 +302,16 @@ def encode_attributes(attrs: PathAttributes, ctx: CodecContext) -> bytes:
         if attrs.aggregator is not None and attrs.aggregator.asn > MAX_ASN_2:
             agg = attrs.aggregator
             add((18, _attr(OPTIONAL_TRANSITIVE, 18, _U32.pack(agg.asn) + agg.address.packed)))
+    # Never two of one attribute: a raw one the typed fields already wrote, AS4_PATH and
+    # AS4_AGGREGATOR (derived from AS_PATH and AGGREGATOR above, for 2-octet peers only:
+    # RFC 6793 §4.1), and MP_REACH/MP_UNREACH (the UPDATE's own) are not copied.
+    written = {code for code, _ in parts} | _DERIVED_CODES
     for raw in attrs.other:
         if not 0 <= raw.type_code <= 255:
             raise EncodeError(f"attribute type {raw.type_code} out of range")
-        add((raw.type_code, _attr(raw.flags, raw.type_code, raw.value)))
+        if raw.type_code not in written:
+            written.add(raw.type_code)
+            add((raw.type_code, _attr(raw.flags, raw.type_code, raw.value)))
     if attrs.other:
         parts.sort(key=_first)
     return b"".join([p[1] for p in parts])

@@ -290,6 +290,22 @@ def decode_update_body(body: bytes, ctx: CodecContext = DEFAULT_CONTEXT) -> Upda
 
     if not ctx.four_octet_as:
         merge_as4(fields, other)
+    elif any(a.type_code in _AS4_CODES for a in other):
+        # RFC 6793 §4.1 and §6: between two 4-octet-AS speakers AS_PATH and AGGREGATOR
+        # are already exact; AS4_PATH and AS4_AGGREGATOR from such a peer are discarded
+        # and logged (an attribute-discard verdict), never passed on.
+        for a in other:
+            if a.type_code in _AS4_CODES:
+                problems.append(
+                    _problem(
+                        UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR,
+                        ErrorAction.ATTRIBUTE_DISCARD,
+                        f"{_name(a.type_code)} from a 4-octet-AS speaker discarded",
+                        "RFC 6793 §4.1, §6",
+                        code=a.type_code,
+                    )
+                )
+        other = [a for a in other if a.type_code not in _AS4_CODES]
     if other:
         # Canonical order (ascending type code), as the encoder writes them.
         fields["other"] = tuple(sorted(other, key=_type_code))
@@ -332,6 +348,7 @@ def _type_code(attr: RawAttribute) -> int:
     return attr.type_code
 
 
+_AS4_CODES = (AttrType.AS4_PATH, AttrType.AS4_AGGREGATOR)
 _MANDATORY_BODY = (AttrType.ORIGIN, AttrType.AS_PATH, AttrType.NEXT_HOP)
 _MANDATORY_MP = (AttrType.ORIGIN, AttrType.AS_PATH)
 

@@ -71,8 +71,10 @@ ASNS_2 = st.integers(1, 0xFFFF)
 # Type codes the typed fields of PathAttributes and the MP attributes claim.
 TYPED_CODES = frozenset({1, 2, 3, 4, 5, 6, 7, 8, 14, 15, 16})
 AS4_CODES = frozenset({17, 18})  # AS4_PATH, AS4_AGGREGATOR
-RAW_CODES = tuple(c for c in range(256) if c not in TYPED_CODES)
-RAW_CODES_AS2 = tuple(c for c in RAW_CODES if c not in AS4_CODES)
+# AS4_PATH and AS4_AGGREGATOR are never kept raw: merged into AS_PATH and AGGREGATOR on a
+# 2-octet session, discarded on a 4-octet one (RFC 6793 §4.1, §6), derived when encoding.
+RAW_CODES = tuple(c for c in range(256) if c not in TYPED_CODES and c not in AS4_CODES)
+RAW_CODES_AS2 = RAW_CODES
 RAW_FLAGS = (0x80, 0xC0, 0xE0)
 # Capability codes capabilities.py types; any other is an UnknownCapability.
 TYPED_CAPABILITY_CODES = frozenset({1, 2, 6, 65, 70})

@@ -520,6 +520,14 @@ UNKNOWN_OPTIONAL_TRANSITIVE = x(
     "02",  # length 2
     "abcd",  # value
 )
+AS4_PATH_FROM_NEW = x(
+    "c0",  # flags: optional, transitive
+    "11",  # type 17: AS4_PATH
+    "06",  # length 6
+    "02",  # segment type: AS_SEQUENCE
+    "01",  # segment length: 1 ASN
+    "fa56ea01",  # AS 4200000001
+)
 UNKNOWN_OPTIONAL_NON_TRANSITIVE = x(
     "80",  # flags: optional, non-transitive
     "63",  # type 99: unknown
@@ -1390,6 +1398,14 @@ CASES = [
         update_msg(MP_UNREACH_LENGTH_2, b""),
         update_error(RESET, 9, MP_UNREACH_LENGTH_2, problems=((15, 9, RESET),)),
         id="update-mp-unreach-length-2",
+    ),
+    # ======== UPDATE: AS4_PATH from a 4-octet-AS speaker (RFC 6793 §4.1, §6) ==============
+    # Between two NEW speakers AS_PATH is exact: an AS4_PATH is discarded (and logged),
+    # never kept nor passed on; the route itself stands.
+    pytest.param(
+        update_msg(BASE_ATTRS + AS4_PATH_FROM_NEW),
+        update_error(DISCARD, 9, problems=((17, 9, DISCARD),), update=BASELINE),
+        id="update-as4-path-from-a-4-octet-speaker-discarded",
     ),
     # ======== UPDATE: unrecognized well-known attribute (RFC 4271 §6.3) ===================
     pytest.param(

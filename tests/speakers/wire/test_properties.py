@@ -48,6 +48,7 @@ from speakers.wire import (
     pack_announce,
     pack_withdraw,
 )
+from speakers.wire.attributes import encode_attributes
 
 # Generating an UPDATE costs a few milliseconds; a few hundred examples per property keep
 # the module at about a minute on two cores. No deadline: CI machines are loaded.
@@ -230,6 +231,40 @@ def test_unused_flag_bits_and_extended_length(attrs: PathAttributes) -> None:
     assert i == end
     assert codes == sorted(codes)
     assert len(codes) == len(set(codes))
+
+
+@ROUND_TRIP
+@given(
+    S.path_attributes(),
+    st.lists(
+        st.builds(
+            RawAttribute, st.sampled_from(S.RAW_FLAGS), st.integers(0, 255), st.binary(max_size=8)
+        ),
+        max_size=5,
+    ),
+    st.booleans(),
+)
+def test_the_encoder_never_writes_one_attribute_twice(
+    attrs: PathAttributes, raw: list[RawAttribute], four_octet: bool
+) -> None:
+    """Whatever ``other`` holds (a type the typed fields write, AS4_PATH or AS4_AGGREGATOR,
+    which the encoder derives for 2-octet peers, MP_REACH_NLRI, or one code twice), and for
+    either kind of peer, each type code is written once (RFC 7606 §3 g makes a repeat an
+    error at the receiver)."""
+    attrs = replace(attrs, other=tuple(raw))
+    try:
+        data = encode_attributes(attrs, CodecContext(four_octet_as=four_octet))
+    except EncodeError:
+        assume(False)
+    i, codes = 0, []
+    while i < len(data):
+        flags, code = data[i], data[i + 1]
+        if flags & 0x10:
+            i += 4 + int.from_bytes(data[i + 2 : i + 4], "big")
+        else:
+            i += 3 + data[i + 2]
+        codes.append(code)
+    assert len(codes) == len(set(codes)), codes
 
 
 def _wire_segments(data: bytes) -> list[tuple[int, int]]:
