@@ -117,6 +117,9 @@ class NeighborConfig:
     md5_password: str | None = None
     passive: bool = False
     hold_time_s: int | None = None
+    # RFC 8654: offer the Extended Message capability to this neighbor (None: the
+    # speaker's ``extended_message``); used when both sides offer it.
+    extended_message: bool | None = None
     export: ExportPolicy = field(default_factory=ExportPolicy)
     import_policy: ImportPolicy = field(default_factory=ImportPolicy)
     latency_s: float = 0.0  # what the link adds to each message from the neighbor (delay.py)
@@ -148,6 +151,7 @@ class SpeakerConfig:
     originate: tuple[Originate, ...] = ()
     aggregates: tuple[Aggregate, ...] = ()  # prefix summarization (aggregate.py)
     processing_s: float = 0.0  # each message received costs this much, one at a time
+    extended_message: bool = False  # RFC 8654 offered to every neighbor that does not say
 
 
 # --- loading ------------------------------------------------------------------------------
@@ -177,11 +181,11 @@ def _prefix_list(r: _Reader) -> Callable[[Any, str], PrefixList]:
 _TOP = {
     "name", "asn", "router_id", "listen", "hold_time_s", "connect_retry_s", "mrai_s",
     "multipath", "bandwidth", "next_hop_ipv6", "neighbors", "originate", "aggregates",
-    "processing_s",
+    "processing_s", "extended_message",
 }  # fmt: skip
 _NEIGHBOR = {
     "name", "address", "remote_as", "local_address", "port", "link_capacity", "md5_password",
-    "passive", "hold_time_s", "export", "import", "latency_s",
+    "passive", "hold_time_s", "export", "import", "latency_s", "extended_message",
 }  # fmt: skip
 _ASN = _int(1, 0xFFFFFFFF)
 
@@ -247,6 +251,7 @@ def parse_config(text: str, file: str = "<config>") -> SpeakerConfig:
                 md5_password=r.get(n, "md5_password", w, _str, None),
                 passive=r.get(n, "passive", w, _bool, False),
                 hold_time_s=r.get(n, "hold_time_s", w, _int(0, 65535), None),
+                extended_message=r.get(n, "extended_message", w, _bool, None),
                 latency_s=r.get(n, "latency_s", w, _seconds, 0.0),
                 export=export,
                 import_policy=ImportPolicy(
@@ -328,6 +333,7 @@ def parse_config(text: str, file: str = "<config>") -> SpeakerConfig:
         originate=tuple(originate),
         aggregates=tuple(aggregates),
         processing_s=r.get(top, "processing_s", "", _seconds, 0.0),
+        extended_message=r.get(top, "extended_message", "", _bool, False),
     )
 
 
@@ -344,6 +350,7 @@ listen: {address: 127.0.1.1, port: 1179}
 hold_time_s: 9             # keepalive = hold / 3; 0 disables both
 connect_retry_s: 2
 mrai_s: 0                  # as in Meta's fabrics
+extended_message: false    # RFC 8654: UPDATEs up to 65,535 octets where both offer it
 multipath: {max_paths: 64, as_path_relax: true}
 bandwidth:
   missing: default         # or ignore, skip-missing, default-weight-for-missing, ...: README

@@ -53,6 +53,9 @@ class Neighbor:
             idle_hold_s=min(1.0, speaker.connect_retry_s),
             passive=config.passive,
             local_addresses=frozenset({config.local_address}),
+            extended_message=speaker.extended_message
+            if config.extended_message is None
+            else config.extended_message,
         )
         return cls(config, Peer(session, rng=rng, name=config.name))
 

@@ -113,6 +113,7 @@ def speaker_configs(
                 Aggregate(a, summary_only=True, suppress_toward=upper[n.name]) for a in n.aggregates
             ),
             processing_s=d.processing_s if delays else 0.0,
+            extended_message=d.extended_message,
         )
     return out
 

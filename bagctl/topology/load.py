@@ -17,6 +17,7 @@ from speakers.wire import Prefix
 from speakers.yamldoc import (
     Fields,
     YamlDocument,
+    boolean,
     integer,
     list_of,
     number,
@@ -46,7 +47,7 @@ _NODE = {
 _BUNDLE = {"a", "b", "members", "speed", "kind", "latency"}
 _DEFAULTS = {
     "hold_time_s", "connect_retry_s", "mrai_s", "missing_bandwidth", "max_group_size",
-    "link_bandwidth", "max_paths", "processing_s", "latency_s",
+    "link_bandwidth", "max_paths", "processing_s", "latency_s", "extended_message",
 }  # fmt: skip
 ASN = integer(1, 0xFFFFFFFF)
 # What an MQTT topic level, a compose service (a container's name and hostname alias)
@@ -128,6 +129,7 @@ def parse_topology(text: str, file: str = "<topology>", *, check: bool = True) -
         ),
         link_bandwidth=r.get(d, "link_bandwidth", "defaults", _EXPORT_MODE, "cumulative"),
         max_paths=r.get(d, "max_paths", "defaults", integer(1, 1024), 64),
+        extended_message=r.get(d, "extended_message", "defaults", boolean, False),
         processing_s=r.get(d, "processing_s", "defaults", seconds, DEFAULTS.processing_s),
         latency_s=r.get(d, "latency_s", "defaults", seconds, DEFAULTS.latency_s),
     )

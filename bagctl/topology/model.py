@@ -127,6 +127,7 @@ class Defaults:
     max_group_size: int = 128
     link_bandwidth: str = "cumulative"
     max_paths: int = 64
+    extended_message: bool = False  # RFC 8654 offered on every session
     # The delay model on the region's clock (speakers/transport/inputs.py, README "The
     # region's clock"): each message a switch receives costs it this much, one at a
     # time; a bundle delays each message by its latency (unless the bundle says).

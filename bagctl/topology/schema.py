@@ -80,6 +80,7 @@ def topology_schema() -> dict[str, Any]:
             "max_group_size": _nullable({"enum": [64, 128, 256, 512]}),
             "link_bandwidth": _nullable({"enum": list(EXPORT_MODES)}),
             "max_paths": _nullable(_integer(1, 1024)),
+            "extended_message": _nullable({"type": "boolean"}),
             "processing_s": _nullable({"$ref": "#/$defs/duration"}),
             "latency_s": _nullable({"$ref": "#/$defs/duration"}),
         },

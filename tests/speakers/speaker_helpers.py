@@ -35,6 +35,7 @@ class Node:
     missing: MissingBandwidthMode = MissingBandwidthMode.DEFAULT
     default_bandwidth_bps: float | None = None
     aggregates: tuple[Aggregate, ...] = ()
+    extended_message: bool = False  # RFC 8654 offered
 
 
 @dataclass
@@ -108,6 +109,7 @@ class Fabric:
                 neighbors=tuple(neighbors[n.name]),
                 originate=tuple(Originate(Prefix.parse(p), bw) for p, bw in n.originate),
                 aggregates=n.aggregates,
+                extended_message=n.extended_message,
             )
             clock = (clocks or {}).get(n.name)
             speaker = Speaker(cfg, rng=random.Random(n.asn), network=self.network, clock=clock)

@@ -185,3 +185,33 @@ async def test_members_down_and_drain_move_traffic(transport: str) -> None:
         await fabric.wait(lambda: fabric.weights("t", P) == {"l": 2, "r": 1})
     finally:
         fabric.close()
+
+
+@pytest.mark.parametrize(("b_offers", "most_updates"), [(True, 1), (False, None)])
+async def test_extended_message_is_used_only_when_both_offer_it(
+    b_offers: bool, most_updates: int | None
+) -> None:
+    """RFC 8654: 3,000 prefixes (12 kB of NLRI) go in one UPDATE of up to 65,535 octets
+    when both speakers offer Extended Message; otherwise in 4,096-octet ones."""
+    prefixes = [(f"10.{i // 256}.{i % 256}.0/24", None) for i in range(3000)]
+    fabric = Fabric(
+        [
+            Node("a", 65001, "127.0.31.1", prefixes, extended_message=True),
+            Node("b", 65002, "127.0.31.2", extended_message=b_offers),
+        ],
+        [Link("a", "b", 100 * G)],
+        memory=True,
+    )
+    await fabric.start()
+    try:
+        await fabric.wait(lambda: len(fabric["b"].fib_table) == 3000)
+        await fabric.wait(fabric.quiet)
+        negotiated = fabric["b"].neighbors["a"].peer.primary.negotiated
+        assert negotiated is not None and negotiated.extended_message is b_offers
+        updates = fabric["b"].neighbors["a"].updates_in
+        if most_updates is not None:
+            assert updates == most_updates
+        else:
+            assert updates >= 3  # 12 kB of NLRI over 4,096-octet messages
+    finally:
+        fabric.close()

@@ -204,3 +204,12 @@ def test_an_as_reused_across_tiers_costs_multipath_members() -> None:
     message = _error(PLANES)
     assert "bad.yaml:5: nodes[1]: rb hears ra's routes from 1 of 2 next hops" in message
     assert "multipath-relax loses those members" in message
+
+
+def test_extended_message_is_a_region_default() -> None:
+    text = BASE.replace("name: small\n", "name: small\ndefaults: {extended_message: true}\n", 1)
+    topo = parse_topology(text, "ext.yaml")
+    assert topo.defaults.extended_message
+    assert all(c.extended_message for c in speaker_configs(topo).values())
+    assert parse_topology(dump_topology(topo), "dumped.yaml").defaults == topo.defaults
+    assert not any(c.extended_message for c in speaker_configs(load_topology(SMALL)).values())
