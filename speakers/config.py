@@ -120,6 +120,11 @@ class NeighborConfig:
     # RFC 8654: offer the Extended Message capability to this neighbor (None: the
     # speaker's ``extended_message``); used when both sides offer it.
     extended_message: bool | None = None
+    # Maximum-prefix (speakers/inbound.py): past this many prefixes from the neighbor the
+    # session ends with Cease 6/1 (RFC 4486 §4); it restarts after max_prefixes_restart_s
+    # if set, else stays down until brought up.
+    max_prefixes: int | None = None
+    max_prefixes_restart_s: float | None = None
     export: ExportPolicy = field(default_factory=ExportPolicy)
     import_policy: ImportPolicy = field(default_factory=ImportPolicy)
     latency_s: float = 0.0  # what the link adds to each message from the neighbor (delay.py)
@@ -186,6 +191,7 @@ _TOP = {
 _NEIGHBOR = {
     "name", "address", "remote_as", "local_address", "port", "link_capacity", "md5_password",
     "passive", "hold_time_s", "export", "import", "latency_s", "extended_message",
+    "max_prefixes", "max_prefixes_restart_s",
 }  # fmt: skip
 _ASN = _int(1, 0xFFFFFFFF)
 
@@ -252,6 +258,8 @@ def parse_config(text: str, file: str = "<config>") -> SpeakerConfig:
                 passive=r.get(n, "passive", w, _bool, False),
                 hold_time_s=r.get(n, "hold_time_s", w, _int(0, 65535), None),
                 extended_message=r.get(n, "extended_message", w, _bool, None),
+                max_prefixes=r.get(n, "max_prefixes", w, _int(1, 1 << 32), None),
+                max_prefixes_restart_s=r.get(n, "max_prefixes_restart_s", w, _seconds, None),
                 latency_s=r.get(n, "latency_s", w, _seconds, 0.0),
                 export=export,
                 import_policy=ImportPolicy(

@@ -59,6 +59,11 @@ class Neighbor:
         )
         return cls(config, Peer(session, rng=rng, name=config.name))
 
+    def over_prefix_limit(self) -> bool:
+        """More prefixes in the Adj-RIB-In than ``max_prefixes`` allows (inbound.py)."""
+        limit = self.config.max_prefixes
+        return limit is not None and len(self.adj_in) > limit
+
     @property
     def name(self) -> str:
         return self.config.name

@@ -8,14 +8,15 @@ The parts, each in its own module and free of I/O:
 - ``policy.py``: import and export policy, pure functions;
 - ``export.py``: when the next export flush is due, and the UPDATEs it sends each
   neighbor (packed, with what the flush shares between neighbors);
+- ``inbound.py``: what each session event does to the parts (and maximum-prefix);
 - ``views.py``: the JSON views (``sessions()``, ``rib()``, ``fib()``).
 
 What is left here: the listeners and the ``PeerTransport`` per neighbor (the asyncio
-adapters of ``transport.py``), the session events they report, turned into calls on the
-parts (``_on_event``), and the one timer that runs the export flush: after the input
-burst is processed (``Clock.call_soon``), or after ``mrai_s``. So one burst of input
-becomes a few messages, not one per prefix. Every timer and timestamp is the speaker's
-``clock``'s (``clock.py``): the host's by default, or a region's emulated time.
+adapters of ``transport.py``), the session events they report (handed to
+``inbound.apply_event`` and to observers), and the one timer that runs the export
+flush: after the input burst is processed (``Clock.call_soon``), or after ``mrai_s``. So
+one burst of input becomes a few messages, not one per prefix. Every timer and timestamp
+is the speaker's ``clock``'s (``clock.py``): the host's by default, or a region's emulated time.
 """
 
 from __future__ import annotations
@@ -31,27 +32,21 @@ from .aggregate import aggregate_problems
 from .clock import Clock, LoopClock, Timer
 from .config import SpeakerConfig
 from .export import Exporter, ExportQueue
+from .inbound import apply_event
 from .memnet import MemoryNetwork
 from .neighbor import Neighbor
 from .policy import DrainMethod, ExportSettings
 from .routes import Routes
 from .session import (
-    FamilyDisabled,
-    RouteRefreshReceived,
     Session,
-    SessionDown,
-    SessionEstablished,
     SessionEvent,
-    StateChanged,
-    UpdateReceived,
-    UpdateWithdrawn,
 )
 from .transport import Endpoint, Listener, PeerTransport
 from .transport.barrier import StepBarrier
 from .transport.inputs import InputQueue
 from .ucmp import ReadvertiseMode
 from .wire import CeaseSubcode, Prefix
-from .wire.prefix import IPAddress, unicast_family
+from .wire.prefix import IPAddress
 
 __all__ = ["DrainMethod", "Neighbor", "Speaker"]
 
@@ -91,7 +86,7 @@ class Speaker:
             config,
             self.neighbors,
             self.exports,
-            self._schedule_flush,
+            self.schedule_flush,
             self.clock.time_ns,
             fib_change_log,
         )
@@ -257,7 +252,7 @@ class Speaker:
             negotiated = nb.peer.primary.negotiated
             if negotiated is not None:
                 self.exports.refresh(nb.config.name, negotiated.families)
-        self._schedule_flush()
+        self.schedule_flush()
 
     def link_down(self, name: str) -> None:
         """The link to ``name`` failed: the session ends at once without a NOTIFICATION and
@@ -331,7 +326,7 @@ class Speaker:
 
     # --- export flush ---------------------------------------------------------------------
 
-    def _schedule_flush(self) -> None:
+    def schedule_flush(self) -> None:
         if self._flush_handle is not None or not self.started:
             return
         if self.inputs is not None and self.inputs.backlog():
@@ -372,49 +367,6 @@ class Speaker:
         return on_event
 
     def _on_event(self, nb: Neighbor, session: Session, event: SessionEvent) -> None:
-        self._route_event(nb, session, event)
+        apply_event(self, nb, session, event)
         for listener in self.session_events:
             listener(nb.config.name, event)
-
-    def _route_event(self, nb: Neighbor, session: Session, event: SessionEvent) -> None:
-        name = self.config.name
-        if isinstance(event, UpdateReceived):
-            nb.update_received()
-            self.routes.receive(nb, event.update)
-        elif isinstance(event, UpdateWithdrawn):
-            nb.update_received()
-            self.routes.withdraw(nb, [p for ps in event.update.families().values() for p in ps])
-            log.warning("%s: treat-as-withdraw from %s: %s", name, nb.config.name, event.error)
-        elif isinstance(event, FamilyDisabled):
-            family = (event.afi, event.safi)
-            self.routes.withdraw(
-                nb, [p for p in nb.adj_in.prefixes() if unicast_family(p) == family]
-            )
-            log.warning("%s: %s disabled family %s: %s", name, nb.config.name, family, event.error)
-        elif isinstance(event, SessionEstablished):
-            nb.session_established(event.negotiated, self.config.asn, self.clock.time())
-            log.info("%s: session to %s established", name, nb.config.name)
-            self.exports.refresh(nb.config.name, event.negotiated.families)
-            self._schedule_flush()
-        elif isinstance(event, SessionDown):
-            if event.was_established:
-                nb.session_down(event)
-                log.info("%s: session to %s down: %s", name, nb.config.name, nb.last_down)
-                self.routes.withdraw(nb, nb.adj_in.prefixes())
-                nb.forget_session()
-        elif isinstance(event, RouteRefreshReceived):
-            family = (event.message.afi, event.message.safi)
-            for prefix, _ in nb.adj_out.items():
-                if unicast_family(prefix) == family:
-                    nb.adj_out.set(prefix, None)  # so the flush sends all of it again
-            self.exports.refresh(nb.config.name, [family])
-            self._schedule_flush()
-        elif isinstance(event, StateChanged):
-            log.debug(
-                "%s: %s %s -> %s (%s)",
-                name,
-                session.name,
-                event.old.value,
-                event.new.value,
-                event.cause,
-            )

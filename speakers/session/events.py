@@ -30,6 +30,7 @@ class DownReason(Enum):
     """Why a session left OpenSent/OpenConfirm/Established (gobgp's fsmStateReason)."""
 
     ADMIN_STOP = "admin-stop"  # ManualStop (Event 2)
+    MAXIMUM_PREFIX = "maximum-prefix"  # ManualStop for RFC 4486 Cease subcode 1
     HOLD_TIMER_EXPIRED = "hold-timer-expired"  # Event 10
     CONNECTION_LOST = "connection-lost"  # TcpConnectionFails (Event 18)
     NOTIFICATION_RECEIVED = "notification-received"  # Events 24, 25

@@ -148,7 +148,12 @@ class Session:
                 note = Notification.shutdown(reason[:255], subcode)
             else:
                 note = Notification(ErrorCode.CEASE, subcode)
-            self._fail(now, "ManualStop", DownReason.ADMIN_STOP, note, sent=True, detail=reason)
+            why = (
+                DownReason.MAXIMUM_PREFIX
+                if subcode == CeaseSubcode.MAXIMUM_NUMBER_OF_PREFIXES_REACHED
+                else DownReason.ADMIN_STOP
+            )
+            self._fail(now, "ManualStop", why, note, sent=True, detail=reason)
         elif self.state is not State.IDLE:
             self._events.append(CloseRequested())
             self._to_idle(now, "ManualStop")

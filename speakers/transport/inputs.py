@@ -13,7 +13,7 @@ runs it. With both figures 0 (the default) nothing waits.
 
 The agent also works through its backlog before it computes what to send, as FRR's
 bgpd and BIRD do (input is read in batches, then the outbound work runs): while messages
-wait here the speaker holds its export back (``Speaker._schedule_flush``), and the
+wait here the speaker holds its export back (``Speaker.schedule_flush``), and the
 queue calls ``on_turn`` when the backlog is empty, or every ``TURN`` messages so a
 steady stream cannot starve the output. Without it every UPDATE read would be answered
 by its own round of UPDATEs out, a path exploration no real agent does. ``TURN`` is

@@ -373,6 +373,11 @@ class PeerTransport:
             elif isinstance(event, CloseRequested):
                 proto = self._conns.pop(id(session), None)
                 if proto is not None:
+                    # A handler of an earlier event may have stopped the session (maximum-
+                    # prefix): its NOTIFICATION was queued after ``data`` was taken above.
+                    late = session.data_to_send()
+                    if late:
+                        proto.write(late)
                     proto.finish()  # what is buffered, then FIN; the peer closes its side
                     self._finishing.add(proto)
                     proto.lost.add_done_callback(partial(_forget, self._finishing, proto))

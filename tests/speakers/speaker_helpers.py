@@ -49,6 +49,7 @@ class Link:
     policy_b: ExportPolicy | None = None
     import_a: ImportPolicy | None = None  # a's import policy for what b sends
     import_b: ImportPolicy | None = None
+    limit_b: tuple[int, float | None] | None = None  # b's maximum-prefix (and restart) for a
 
 
 class Fabric:
@@ -76,10 +77,10 @@ class Fabric:
         neighbors: dict[str, list[NeighborConfig]] = {n.name: [] for n in nodes}
         for link in links:
             sides = (
-                (link.a, link.b, link.export_a, link.policy_a, link.import_a),
-                (link.b, link.a, link.export_b, link.policy_b, link.import_b),
+                (link.a, link.b, link.export_a, link.policy_a, link.import_a, None),
+                (link.b, link.a, link.export_b, link.policy_b, link.import_b, link.limit_b),
             )
-            for here, there, mode, policy, imp in sides:
+            for here, there, mode, policy, imp, limit in sides:
                 h, t = self.nodes[here], self.nodes[there]
                 neighbors[here].append(
                     NeighborConfig(
@@ -91,6 +92,8 @@ class Fabric:
                         link_capacity_bps=link.capacity_bps,
                         export=policy or ExportPolicy(link_bandwidth=mode),
                         import_policy=imp or ImportPolicy(),
+                        max_prefixes=limit[0] if limit else None,
+                        max_prefixes_restart_s=limit[1] if limit else None,
                     )
                 )
         for n in nodes:

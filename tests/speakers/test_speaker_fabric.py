@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from speaker_helpers import Fabric, Link, Node
 
+from speakers.session import SessionEstablished
 from speakers.speaker import DrainMethod
 from speakers.ucmp import MissingBandwidthMode, ReadvertiseMode
 from speakers.wire import Prefix
@@ -213,5 +214,37 @@ async def test_extended_message_is_used_only_when_both_offer_it(
             assert updates == most_updates
         else:
             assert updates >= 3  # 12 kB of NLRI over 4,096-octet messages
+    finally:
+        fabric.close()
+
+
+@pytest.mark.parametrize("restart_s", [None, 0.2])
+async def test_maximum_prefix_closes_the_session_with_cease_6_1(restart_s: float | None) -> None:
+    """RFC 4486 §4: b accepts at most 100 prefixes from a; a sends 150. The session ends
+    with Cease, Maximum Number of Prefixes Reached, a's routes leave b's FIB, and the
+    session stays down, or comes back after the restart time (and ends again)."""
+    prefixes = [(f"10.1.{i}.0/24", None) for i in range(150)]
+    fabric = Fabric(
+        [Node("a", 65001, "127.0.32.1", prefixes), Node("b", 65002, "127.0.32.2")],
+        [Link("a", "b", 100 * G, limit_b=(100, restart_s))],
+        memory=True,
+    )
+    ups: list[object] = []
+    fabric["b"].session_events.append(
+        lambda name, event: ups.append(event) if isinstance(event, SessionEstablished) else None
+    )
+    await fabric.start()
+    try:
+        sent = fabric["a"].neighbors["b"]
+        await fabric.wait(lambda: bool(sent.last_down))
+        assert sent.last_down == "notification-received: Cease / Maximum Number of Prefixes Reached"
+        await fabric.wait(fabric.quiet)
+        assert len(fabric["b"].fib_table) == 0
+        if restart_s is None:
+            (state,) = (s["state"] for s in fabric["b"].sessions())
+            assert state == "Idle" and len(ups) == 1
+            assert fabric["b"].neighbors["a"].last_down.startswith("maximum-prefix: Cease")
+        else:
+            await fabric.wait(lambda: len(ups) >= 2)  # brought up again after 0.2 s
     finally:
         fabric.close()
