@@ -125,6 +125,7 @@ class NeighborConfig:
     # if set, else stays down until brought up.
     max_prefixes: int | None = None
     max_prefixes_restart_s: float | None = None
+    ttl_security: bool = False  # GTSM (RFC 5082) on this session's TCP connections
     export: ExportPolicy = field(default_factory=ExportPolicy)
     import_policy: ImportPolicy = field(default_factory=ImportPolicy)
     latency_s: float = 0.0  # what the link adds to each message from the neighbor (delay.py)
@@ -191,7 +192,7 @@ _TOP = {
 _NEIGHBOR = {
     "name", "address", "remote_as", "local_address", "port", "link_capacity", "md5_password",
     "passive", "hold_time_s", "export", "import", "latency_s", "extended_message",
-    "max_prefixes", "max_prefixes_restart_s",
+    "max_prefixes", "max_prefixes_restart_s", "ttl_security",
 }  # fmt: skip
 _ASN = _int(1, 0xFFFFFFFF)
 
@@ -260,6 +261,7 @@ def parse_config(text: str, file: str = "<config>") -> SpeakerConfig:
                 extended_message=r.get(n, "extended_message", w, _bool, None),
                 max_prefixes=r.get(n, "max_prefixes", w, _int(1, 1 << 32), None),
                 max_prefixes_restart_s=r.get(n, "max_prefixes_restart_s", w, _seconds, None),
+                ttl_security=r.get(n, "ttl_security", w, _bool, False),
                 latency_s=r.get(n, "latency_s", w, _seconds, 0.0),
                 export=export,
                 import_policy=ImportPolicy(

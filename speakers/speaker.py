@@ -133,8 +133,9 @@ class Speaker:
             network = None if nb.config.name in self.tcp_neighbors else self.network
             key = (nb.config.local_address, self.config.listen_port, network is None)
             listener = listeners.setdefault(key, Listener(*key[:2], network))
+            c = nb.config
             endpoint = Endpoint(
-                nb.config.local_address, nb.config.address, nb.config.port, nb.config.md5_password
+                c.local_address, c.address, c.port, c.md5_password, ttl_security=c.ttl_security
             )
             nb.transport = PeerTransport(
                 nb.peer,

@@ -78,6 +78,10 @@ def speaker_configs(
                     port=port,
                     link_capacity_bps=b.capacity_bps,
                     passive=here != dials,
+                    md5_password=b.md5_password or d.md5_password,
+                    max_prefixes=d.max_prefixes,
+                    max_prefixes_restart_s=d.max_prefixes_restart_s,
+                    ttl_security=d.ttl_security,
                     export=export[here],
                     latency_s=(d.latency_s if b.latency_s is None else b.latency_s)
                     if delays

@@ -72,9 +72,13 @@ def dump_topology(topo: Topology) -> str:
     lines.append("bundles:  # [a, b, members, member speed(, kind)]")
     for b in topo.bundles:
         speed = bps_text(b.member_speed_bps)
-        if b.latency_s is not None:
+        if b.latency_s is not None or b.md5_password is not None:
             parts = [f"a: {_scalar(b.a)}", f"b: {_scalar(b.b)}", f"members: {b.members}"]
-            parts += [f"speed: {speed}", f"kind: {b.kind}", f"latency: {b.latency_s!r}"]
+            parts += [f"speed: {speed}", f"kind: {b.kind}"]
+            if b.latency_s is not None:
+                parts.append(f"latency: {b.latency_s!r}")
+            if b.md5_password is not None:
+                parts.append(f"md5_password: {_scalar(b.md5_password)}")
             lines.append("  - {" + ", ".join(parts) + "}")
             continue
         kind = f", {b.kind}" if b.kind != "link" else ""

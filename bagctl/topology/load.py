@@ -44,10 +44,11 @@ _NODE = {
     "name", "role", "asn", "region", "building", "fabric", "plane", "host_capacity",
     "chassis_ports", "prefixes", "aggregates", "link_bandwidth", "missing_bandwidth",
 }  # fmt: skip
-_BUNDLE = {"a", "b", "members", "speed", "kind", "latency"}
+_BUNDLE = {"a", "b", "members", "speed", "kind", "latency", "md5_password"}
 _DEFAULTS = {
     "hold_time_s", "connect_retry_s", "mrai_s", "missing_bandwidth", "max_group_size",
     "link_bandwidth", "max_paths", "processing_s", "latency_s", "extended_message",
+    "max_prefixes", "max_prefixes_restart_s", "ttl_security", "md5_password",
 }  # fmt: skip
 ASN = integer(1, 0xFFFFFFFF)
 # What an MQTT topic level, a compose service (a container's name and hostname alias)
@@ -78,6 +79,14 @@ def _choice(values: tuple[str, ...]) -> Any:
         return v
 
     return conv
+
+
+def _md5_key(v: Any, where: str) -> str:
+    """A TCP-MD5 key: 1 to 80 octets (Linux's TCP_MD5SIG_MAXKEYLEN)."""
+    key = string(v, where)
+    if not 1 <= len(key.encode()) <= 80:
+        raise ValueError("a TCP-MD5 key is 1 to 80 octets")
+    return key
 
 
 _EXPORT_MODE = _choice(EXPORT_MODES)
@@ -130,6 +139,10 @@ def parse_topology(text: str, file: str = "<topology>", *, check: bool = True) -
         link_bandwidth=r.get(d, "link_bandwidth", "defaults", _EXPORT_MODE, "cumulative"),
         max_paths=r.get(d, "max_paths", "defaults", integer(1, 1024), 64),
         extended_message=r.get(d, "extended_message", "defaults", boolean, False),
+        max_prefixes=r.get(d, "max_prefixes", "defaults", integer(1, 1 << 32), None),
+        max_prefixes_restart_s=r.get(d, "max_prefixes_restart_s", "defaults", seconds, None),
+        ttl_security=r.get(d, "ttl_security", "defaults", boolean, False),
+        md5_password=r.get(d, "md5_password", "defaults", _md5_key, None),
         processing_s=r.get(d, "processing_s", "defaults", seconds, DEFAULTS.processing_s),
         latency_s=r.get(d, "latency_s", "defaults", seconds, DEFAULTS.latency_s),
     )
@@ -196,6 +209,7 @@ def parse_topology(text: str, file: str = "<topology>", *, check: bool = True) -
             member_speed_bps=r.get(m, "speed", w, number),
             kind=r.get(m, "kind", w, _choice(("link", "dsf_mesh")), "link"),
             latency_s=r.get(m, "latency", w, seconds, None),
+            md5_password=r.get(m, "md5_password", w, _md5_key, None),
         )
         for end in ("a", "b"):
             if getattr(bundle, end) not in roles:

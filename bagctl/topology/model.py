@@ -106,6 +106,7 @@ class Bundle:
     member_speed_bps: float
     kind: str = "link"  # "link", or "dsf_mesh" (capacity across a scheduled DSF fabric)
     latency_s: float | None = None  # one way, seconds (None: the region's default)
+    md5_password: str | None = None  # TCP-MD5 key of its session (None: the region's)
 
     @property
     def capacity_bps(self) -> float:
@@ -128,6 +129,13 @@ class Defaults:
     link_bandwidth: str = "cumulative"
     max_paths: int = 64
     extended_message: bool = False  # RFC 8654 offered on every session
+    # Protections on every session (a bundle may set its own TCP-MD5 key): maximum-prefix
+    # (Cease 6/1 past it, RFC 4486; restarted after the time if one is set), GTSM (RFC 5082)
+    # and TCP-MD5 (RFC 2385), the last two on TCP sessions only (memory ones have no IP).
+    max_prefixes: int | None = None
+    max_prefixes_restart_s: float | None = None
+    ttl_security: bool = False
+    md5_password: str | None = None
     # The delay model on the region's clock (speakers/transport/inputs.py, README "The
     # region's clock"): each message a switch receives costs it this much, one at a
     # time; a bundle delays each message by its latency (unless the bundle says).

@@ -81,6 +81,10 @@ def topology_schema() -> dict[str, Any]:
             "link_bandwidth": _nullable({"enum": list(EXPORT_MODES)}),
             "max_paths": _nullable(_integer(1, 1024)),
             "extended_message": _nullable({"type": "boolean"}),
+            "max_prefixes": _nullable(_integer(1, 1 << 32)),
+            "max_prefixes_restart_s": _nullable({"$ref": "#/$defs/duration"}),
+            "ttl_security": _nullable({"type": "boolean"}),
+            "md5_password": _nullable({"type": "string", "minLength": 1, "maxLength": 80}),
             "processing_s": _nullable({"$ref": "#/$defs/duration"}),
             "latency_s": _nullable({"$ref": "#/$defs/duration"}),
         },
@@ -131,6 +135,7 @@ def topology_schema() -> dict[str, Any]:
             "speed": bandwidth,
             "kind": _nullable(kind),
             "latency": _nullable({"$ref": "#/$defs/duration"}),
+            "md5_password": _nullable({"type": "string", "minLength": 1, "maxLength": 80}),
         },
         ["a", "b", "members", "speed"],
     )

@@ -13,8 +13,11 @@ from ..memnet import MemoryNetwork, MemoryTransport
 from ..session.peer import REFUSAL
 from ..wire.prefix import IPAddress
 from .connection import Connection
+from .gtsm import set_gtsm
 from .peer_transport import PeerTransport
 from .tcp_md5 import set_md5
+
+BACKLOG = 512  # connections waiting to be accepted: a whole fabric may dial at once
 
 
 class Listener:
@@ -41,7 +44,9 @@ class Listener:
             for remote, pt in self.peers.items():
                 if pt.endpoint.md5_password:
                     set_md5(sock, remote, pt.endpoint.md5_password)
-            sock.listen(512)
+            gtsm = [pt.endpoint.ttl_security for pt in self.peers.values()]
+            if gtsm and all(gtsm):
+                set_gtsm(sock, self.address.version)  # even a forged SYN is dropped
             sock.setblocking(False)
         except BaseException:
             sock.close()  # e.g. the address is in use: no socket left for the GC to find
@@ -49,7 +54,8 @@ class Listener:
         self._sock = sock
         self.port = sock.getsockname()[1]
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(self._factory, sock=sock)
+        # create_server listens again (its default backlog, 100, would replace ours).
+        self._server = await loop.create_server(self._factory, sock=sock, backlog=BACKLOG)
 
     def _factory(self) -> Connection:
         return _IncomingProtocol(self)
@@ -78,6 +84,9 @@ class _IncomingProtocol(Connection):
             remote = ipaddress.ip_address(host.split("%")[0])
             pt = self.listener.peers.get(remote)
             if pt is not None:
+                sock = transport.get_extra_info("socket")
+                if pt.endpoint.ttl_security and sock is not None:
+                    set_gtsm(sock, remote.version)  # (the listener's own, when all have it)
                 pt.accept(self)
                 return
         self.write(REFUSAL)  # RFC 4486 §4: Connection Rejected, not a configured peer

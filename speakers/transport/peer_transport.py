@@ -26,6 +26,7 @@ from ..session.peer import COLLISION_REFUSAL, REFUSAL, Peer
 from ..wire.prefix import IPAddress
 from .barrier import StepBarrier
 from .connection import Connection
+from .gtsm import set_gtsm
 from .inputs import InputQueue, split_messages
 from .tcp_md5 import set_md5
 
@@ -39,6 +40,7 @@ class Endpoint:
     port: int = 179
     md5_password: str | None = None
     connect_timeout_s: float = 3.0
+    ttl_security: bool = False  # GTSM, RFC 5082 (gtsm.py): TCP only
 
 
 class PeerTransport:
@@ -261,6 +263,8 @@ class PeerTransport:
             sock.bind((str(ep.local_address), 0))
             if ep.md5_password:
                 set_md5(sock, ep.remote_address, ep.md5_password)
+            if ep.ttl_security:
+                set_gtsm(sock, ep.remote_address.version)
             async with asyncio.timeout(ep.connect_timeout_s):
                 await self.loop.sock_connect(sock, (str(ep.remote_address), ep.port))
             proto = Connection(self, session)

@@ -213,3 +213,26 @@ def test_extended_message_is_a_region_default() -> None:
     assert all(c.extended_message for c in speaker_configs(topo).values())
     assert parse_topology(dump_topology(topo), "dumped.yaml").defaults == topo.defaults
     assert not any(c.extended_message for c in speaker_configs(load_topology(SMALL)).values())
+
+
+def test_session_protections_from_the_topology() -> None:
+    """Maximum-prefix, GTSM and TCP-MD5 as region defaults, a bundle's own TCP-MD5 key
+    over the default; each reaches both ends' neighbor configurations and survives a dump."""
+    text = BASE.replace(
+        "name: small\n",
+        "name: small\ndefaults: {max_prefixes: 1000, max_prefixes_restart_s: 30, "
+        "ttl_security: true, md5_password: region-key}\n",
+        1,
+    ).replace("[stsw1, bag1, 1, 800G]", "{a: stsw1, b: bag1, members: 1, speed: 800G, "
+              "md5_password: bundle-key}")  # fmt: skip
+    topo = parse_topology(text, "protect.yaml")
+    again = parse_topology(dump_topology(topo), "dumped.yaml")
+    assert again.defaults == topo.defaults and again.bundles == topo.bundles
+    configs = speaker_configs(topo)
+    for nb in configs["stsw1"].neighbors + configs["bag1"].neighbors:
+        assert (nb.max_prefixes, nb.max_prefixes_restart_s, nb.ttl_security) == (1000, 30, True)
+        expected = "bundle-key" if {nb.name} & {"stsw1", "bag1"} else "region-key"
+        assert nb.md5_password == expected, nb.name
+    long_key = text.replace("md5_password: bundle-key", "md5_password: " + "k" * 81)
+    # (line 22: the defaults line added above the bundle's)
+    assert "bad.yaml:22: bundles[6].md5_password: a TCP-MD5 key is 1 to 80" in _error(long_key)

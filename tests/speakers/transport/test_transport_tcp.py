@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import random
+import shutil
+import subprocess
 
 import pytest
 
@@ -19,6 +21,7 @@ from speakers.session import (
 )
 from speakers.session.peer import Peer
 from speakers.transport import Endpoint, Listener, PeerTransport
+from speakers.transport.listener import BACKLOG
 from speakers.wire import AsPath, Origin, PathAttributes, Prefix, Update, encode_message
 
 IP = ipaddress.ip_address
@@ -46,9 +49,10 @@ class Side:
         self.transport: PeerTransport | None = None
         self.cfg = cfg
 
-    def make(self, md5: str | None = None) -> None:
+    def make(self, md5: str | None = None, gtsm: bool = False) -> None:
+        ep = self.endpoint
         self.endpoint = Endpoint(
-            self.endpoint.local_address, self.endpoint.remote_address, self.endpoint.port, md5
+            ep.local_address, ep.remote_address, ep.port, md5, ttl_security=gtsm
         )
         self.transport = PeerTransport(self.peer, self.endpoint, self._on_event)
         self.listener.peers[self.endpoint.remote_address] = self.transport
@@ -68,12 +72,16 @@ class Side:
 
 
 async def pair(
-    a_addr: str, b_addr: str, port: int, md5: tuple[str | None, str | None] = (None, None)
+    a_addr: str,
+    b_addr: str,
+    port: int,
+    md5: tuple[str | None, str | None] = (None, None),
+    gtsm: tuple[bool, bool] = (False, False),
 ) -> tuple[Side, Side]:
     a = Side(a_addr, b_addr, 65001, 65002, port)
     b = Side(b_addr, a_addr, 65002, 65001, port)
-    a.make(md5[0])
-    b.make(md5[1])
+    a.make(md5[0], gtsm[0])
+    b.make(md5[1], gtsm[1])
     await a.listener.start()
     await b.listener.start()
     assert a.transport and b.transport
@@ -165,6 +173,25 @@ async def test_tcp_md5_match_and_mismatch() -> None:
         close(a, b)
 
 
+async def test_gtsm_both_sides_connect_and_one_side_alone_does_not() -> None:
+    """RFC 5082: with GTSM both ends send at TTL 255 and accept only TTL 255 (one hop);
+    loopback keeps the TTL as sent, so a peer sending at the default 64 never gets a
+    segment through to the GTSM side, in either direction."""
+    a, b = await pair("127.0.16.1", "127.0.16.2", 17916, gtsm=(True, True))
+    try:
+        await a.wait_for(lambda: a.count(SessionEstablished) == 1)
+        await b.wait_for(lambda: b.count(SessionEstablished) == 1)
+    finally:
+        close(a, b)
+    a, b = await pair("127.0.17.1", "127.0.17.2", 17917, gtsm=(False, True))
+    try:
+        with pytest.raises(TimeoutError):
+            await a.wait_for(lambda: a.count(SessionEstablished) == 1, timeout=2.0)
+        assert b.count(SessionEstablished) == 0
+    finally:
+        close(a, b)
+
+
 async def test_a_listener_whose_address_is_taken_raises_and_leaks_no_socket() -> None:
     """The bind fails (address in use): the error reaches the caller and the socket is
     closed at once, not left for the collector (a ResourceWarning in someone else's test)."""
@@ -185,3 +212,19 @@ async def test_a_listener_whose_address_is_taken_raises_and_leaks_no_socket() ->
         assert not [w for w in seen if issubclass(w.category, ResourceWarning)]
     finally:
         taken.close()
+
+
+@pytest.mark.skipif(shutil.which("ss") is None, reason="needs ss (iproute2)")
+async def test_the_listener_keeps_its_backlog() -> None:
+    """Its backlog is ``BACKLOG`` (asyncio's create_server would listen again with 100):
+    ``ss`` shows a listening socket's backlog as its Send-Q."""
+    listener = Listener(IP("127.0.18.1"), 0)
+    await listener.start()
+    try:
+        out = subprocess.run(
+            ["ss", "-ltnH", f"src 127.0.18.1:{listener.port}"],
+            capture_output=True, text=True, check=True,
+        ).stdout.split()  # fmt: skip
+        assert out[0] == "LISTEN" and int(out[2]) == BACKLOG == 512
+    finally:
+        listener.close()
