@@ -37,6 +37,7 @@ EXAMPLES: list[rq.Request[Any]] = [
     rq.Undrain("a"),
     rq.Announce("a", "198.51.100.1/32", 800e9),
     rq.Withdraw("a", "198.51.100.1/32"),
+    rq.SetBandwidth("bag1", "stsw1", "received", "skip-missing"),
     rq.Restart("a"),
     rq.Lag(4.0, 2),
     rq.Freeze("a"),
