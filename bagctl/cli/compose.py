@@ -44,7 +44,13 @@ def compose() -> None:
 @click.option(
     "--subnet", default=None, metavar="CIDR", help="The region network (default 172.31.0.0/16)."
 )
-@click.option("--port", type=int, default=1179, show_default=True, help="BGP port in containers.")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=1179,
+    show_default=True,
+    help="BGP port in containers.",
+)
 @click.option("--image", default=None, help="Speaker image (default bagemu-speaker:latest).")
 @click.option(
     "--build-context",

@@ -124,7 +124,7 @@ def redacted(url: str) -> str:
 )
 @click.option(
     "--port",
-    type=int,
+    type=click.IntRange(1, 65535),
     default=None,
     help="BGP port every speaker listens on (default: 1179, or the next port free on "
     "every speaker's address, so that regions on one host do not collide).",
