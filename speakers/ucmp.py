@@ -79,11 +79,8 @@ class MissingBandwidthMode(Enum):
     ``SKIP_MISSING``: ``... skip-missing``: paths without a value get weight 0 (unused) as
     long as one path has a value; if none has, plain ECMP.
     ``DEFAULT_WEIGHT_FOR_MISSING``: ``... default-weight-for-missing``: a path without a
-    value counts as ``default_bandwidth_bytes_per_s`` if given, else it gets FRR 8.4's
-    weight 1 where the paths with a value share 100 (rule at ``ucmp_weights``); if none
-    has, plain ECMP.
-    ``SMALLEST_FOR_MISSING``: as ``DEFAULT_WEIGHT_FOR_MISSING``, but a path without a value
-    counts as the smallest non-zero value present (bagemu's rule, not FRR's).
+    value weighs FRR 8.4's 1 of 100; ``SMALLEST_FOR_MISSING`` (bagemu's): as much as the
+    smallest value present (rules at ``ucmp_weights``). If none has a value, plain ECMP.
     """
 
     DEFAULT = "default"
@@ -155,20 +152,16 @@ def ucmp_weights(
     of its communities), None if it has none. Empty input gives ``()``; otherwise at least one
     weight is positive. Then hand the weights to ``quantize`` for a hardware group.
 
-    ``DEFAULT_WEIGHT_FOR_MISSING``: a missing path counts as ``default_bandwidth_bytes_per_s``
-    when given (0 makes it a drained path); otherwise as FRR 8.4 weighs it: there each path
-    with a value gets its share of their total on a scale of 100 and a path without one gets
-    1, so a missing path counts as a hundredth of the present values' sum (M1 6400 Mb/s and
-    M2 without: 100:1; 3200, 9600 and none: 25:75:1). That keeps an unmeasured path in use
-    (what separates this mode from skip-missing) with as little traffic as FRR gives it, and
-    users porting an FRR configuration get FRR's proportions. (Later FRR releases scale to
-    255 instead; set ``default_bandwidth_bytes_per_s`` for another share.)
-    ``SMALLEST_FOR_MISSING`` (bagemu's own, its rule before FRR's): a missing path counts as
-    ``default_bandwidth_bytes_per_s`` when given, else as the smallest non-zero value
-    present: scale-free, and never more than any measured path gets.
-    In both, if every present value is zero (all drained), the missing paths share the
-    traffic equally: zero is an explicit drain (RFC 10005 §3.1), absence is not. The default
-    is ignored by the other modes, so a configuration can carry it whatever the mode.
+    ``DEFAULT_WEIGHT_FOR_MISSING`` and ``SMALLEST_FOR_MISSING``: a missing path counts as
+    ``default_bandwidth_bytes_per_s`` when given (0 makes it a drained path). Otherwise, in
+    the first, as FRR 8.4 weighs it: each path with a value gets its share of their total
+    on a scale of 100, one without gets 1, so it counts as a hundredth of the present
+    values' sum (6400 Mb/s and none: 100:1; 3200, 9600 and none: 25:75:1): in use (unlike
+    skip-missing), with as little as FRR gives it (later FRR scales to 255). In the second
+    (bagemu's own rule) as the smallest non-zero value present: never more than any
+    measured path. In both, if every present value is zero (all drained), the missing paths
+    share the traffic equally: zero is an explicit drain (RFC 10005 §3.1), absence is not.
+    The default is ignored by the other modes, so a configuration can carry it anyway.
     """
     for b in bandwidths:
         if b is not None:

@@ -52,6 +52,7 @@ ERROR_CODES = {
     "not-running": "the region is not running",
     "broker-error": "the broker refused the client or failed (authentication, ACL, I/O)",
     "not-answering": "the region did not reply in time",
+    "cancelled": "the command was cancelled (the cancel command)",
 }
 
 
@@ -85,6 +86,9 @@ COMMANDS: dict[str, dict[str, Arg]] = {
     "status": {},
     "converge": {},
     "shutdown": {},
+    # Stop the running command (or, with ``request``, that one, running or queued).
+    # Served at once, never queued behind what it cancels.
+    "cancel": {"request": Arg("str", False)},
     "show": {
         "what": Arg("str", choices=SHOW_WHAT),
         "node": Arg("str"),

@@ -36,7 +36,7 @@ class EventLogError(ValueError):
 
 
 # What BusServer writes (``_event``): a line of any other kind was not written by a region.
-EVENT_KINDS = frozenset({"started", "stopped", "rejected", "command", "result"})
+EVENT_KINDS = frozenset({"started", "stopped", "rejected", "command", "result", "cancel"})
 
 
 def logged_commands(path: Path) -> list[Command]:

@@ -9,8 +9,7 @@ result to the JSON-lines event log, publishes both on ``events``, and refreshes 
 retained status and per-node state. Nothing a client sends, and no failure of a shard,
 can end either task.
 
-Bundle members: ``link down A B --members N`` fails N more members; the server keeps how
-many are up, so ``link up A B --members N`` brings N back, ``link up A B`` all of them.
+Bundle members: bus/links.py.
 """
 
 from __future__ import annotations
@@ -31,6 +30,7 @@ from ..mqtt.broker import BrokerUrl
 from ..mqtt.topics import Topics
 from ..runtimes import ConvergenceReport, Region
 from ..topology.model import Bundle
+from . import links
 from .payloads import (
     DEFAULT_TIMEOUT_S,
     VERSION,
@@ -88,6 +88,9 @@ class BusServer:
         self.state = "starting"
         self.commands_run = 0
         self._retain_fib = sum(1 for _ in self.topo.speakers()) <= RETAIN_FIB_MAX_SPEAKERS
+        self._running: tuple[Job, asyncio.Future[object]] | None = None  # (``cancel``)
+        self._queued: dict[str, Job] = {}  # request id -> job, while queued
+        self._dropped: set[str] = set()  # queued requests cancelled: skipped, answered
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -181,8 +184,16 @@ class BusServer:
             if route is not None:
                 await self._reply(client, request, reply_error(request, error))
             return
+        if command.name == "cancel":  # at once: the queue waits behind what it cancels
+            reply = self._cancel(command.args.get("request"), request)
+            outcome = {k: reply[k] for k in ("ok", "result", "error") if k in reply}
+            self._event("cancel", client=client, request=request, **outcome)
+            await self._reply(client, request, reply)
+            return
+        job = Job(command, client, request)
         try:
-            self._queue.put_nowait(Job(command, client, request))
+            self._queue.put_nowait(job)
+            self._queued[request] = job
         except asyncio.QueueFull:
             busy = BusError(
                 "busy", f"region {self.topo.name} is busy: {self._queue.maxsize} commands queued"
@@ -196,16 +207,45 @@ class BusServer:
 
     # --- running commands ---------------------------------------------------------------
 
+    def _cancel(self, target: str | None, request: str) -> dict[str, object]:
+        """Cancel the running command, or the one with request id ``target`` (running or
+        queued). A cancelled command replies ``cancelled``; what it had done stays done
+        (a flap brings its bundle back up first), and ``status`` shows the region as is."""
+        running = self._running
+        if running is not None and target in (None, running[0].request):
+            job, task = running
+            task.cancel()
+            was = "running"
+        elif target is not None and target in self._queued:
+            job, was = self._queued[target], "queued"
+            self._dropped.add(target)
+        else:
+            what = "no command is running" if target is None else f"no command {target!r}"
+            return reply_error(request, BusError("not-found", f"cancel: {what}"))
+        cancelled = {"request": job.request, "client": job.client, "cmd": job.command.name}
+        return reply_ok(request, {"cancelled": cancelled, "was": was})
+
     async def _work(self) -> None:
         await self._publish_state_safely()
         while True:
             job = await self._queue.get()
+            self._queued.pop(job.request, None)
             cmd = job.command
             self._event(
                 "command", client=job.client, request=job.request, cmd=cmd.name, args=cmd.args
             )
+            task: asyncio.Future[object] = asyncio.ensure_future(self._run(cmd))
+            self._running = (job, task)
+            if job.request in self._dropped:
+                self._dropped.discard(job.request)
+                task.cancel()  # cancelled while queued: it never runs
             try:
-                result = await self._run(cmd)
+                result = await task
+            except asyncio.CancelledError:
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    raise  # the server is stopping (the command was cancelled with it)
+                reply = reply_error(job.request, BusError("cancelled", f"{cmd.name}: cancelled"))
             except BusError as error:
                 reply = reply_error(job.request, error)
             except TimeoutError:
@@ -225,6 +265,8 @@ class BusServer:
                 )
             else:
                 reply = reply_ok(job.request, result)
+            finally:
+                self._running = None
             self.commands_run += 1
             outcome = {k: reply[k] for k in ("ok", "result", "error") if k in reply}
             self._event("result", client=job.client, request=job.request, cmd=cmd.name, **outcome)
@@ -260,10 +302,11 @@ class BusServer:
             return {"report": None if self._last_report is None else self._last_report.as_dict()}
         if cmd.name == "shutdown":
             return {"stopping": self.topo.name}
-        if cmd.name == "link-down":
-            return await self._link_down(args["a"], args["b"], args.get("members"), timeout)
-        if cmd.name == "link-up":
-            return await self._link_up(args["a"], args["b"], args.get("members"), timeout)
+        if cmd.name in ("link-down", "link-up"):
+            bundle = self._bundle(args["a"], args["b"])
+            change = links.link_down if cmd.name == "link-down" else links.link_up
+            report = await change(rt, bundle, args.get("members"), timeout)
+            return self._report(report, **links.members(rt, bundle))
         if cmd.name == "link-flap":
             bundle = self._bundle(args["a"], args["b"])
             if bundle.key in rt.failures.down:
@@ -299,54 +342,6 @@ class BusServer:
 
     def _bundle(self, a: str, b: str) -> Bundle:
         return self.topo.bundle(a, b)  # parse_command checked it exists
-
-    def _state(self, bundle: Bundle) -> tuple[bool, int, int]:
-        """Whether ``bundle`` is down, its working members (0 when down), and the members
-        its capacity counts: read from the runtime's own record (``Region.failures``)."""
-        failures = self.runtime.failures
-        down = bundle.key in failures.down
-        capacity = failures.members_working(bundle)
-        return down, 0 if down else capacity, capacity
-
-    def _members(self, bundle: Bundle) -> dict[str, object]:
-        _, up, _ = self._state(bundle)
-        return {"bundle": [bundle.a, bundle.b], "members": bundle.members, "members_up": up}
-
-    async def _link_down(
-        self, a: str, b: str, members: int | None, timeout: float
-    ) -> dict[str, object]:
-        bundle = self._bundle(a, b)
-        _, up, _ = self._state(bundle)
-        if members is not None and members > up:
-            raise BusError(
-                "members-out-of-range",
-                f"bundle {bundle.a}-{bundle.b}: {up} of {bundle.members} members up, "
-                f"cannot take {members} down",
-            )
-        if members is None or members == up:
-            report = await self.runtime.bundle_down(a, b, timeout)
-        else:
-            report = await self.runtime.set_members(a, b, up - members, timeout)
-        return self._report(report, **self._members(bundle))
-
-    async def _link_up(
-        self, a: str, b: str, members: int | None, timeout: float
-    ) -> dict[str, object]:
-        bundle = self._bundle(a, b)
-        down, up, capacity_members = self._state(bundle)
-        target = bundle.members if members is None else up + members
-        if target > bundle.members:
-            raise BusError(
-                "members-out-of-range",
-                f"bundle {bundle.a}-{bundle.b}: {up} of {bundle.members} members up, "
-                f"cannot bring {members} more up",
-            )
-        report = None
-        if target != capacity_members:
-            report = await self.runtime.set_members(a, b, target, timeout)
-        if down or report is None:
-            report = await self.runtime.bundle_up(a, b, timeout)
-        return self._report(report, **self._members(bundle))
 
     # --- publishing ---------------------------------------------------------------------
 

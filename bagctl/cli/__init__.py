@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from .cancel import cancel
 from .codec import codec
 from .compose import compose
 from .converge import converge
@@ -32,7 +33,7 @@ cli.add_command(codec)
 cli.add_command(topo)
 cli.add_command(compose)
 cli.add_command(up)
-for _command in (down, status, link, node, show, events, converge, replay_cmd):
+for _command in (down, status, link, node, show, events, converge, replay_cmd, cancel):
     cli.add_command(_command)
 cli.add_command(verify_cmd, "verify")
 cli.add_command(test_cmd, "test")

@@ -285,12 +285,20 @@ class Region(RegionQueries, RegionRouting):
         bundle = self.topo.bundle(a, b)
 
         async def act() -> None:
-            for i in range(count):
-                for step in (rq.LinkDown, rq.LinkUp):
+            down = False
+            try:
+                for i in range(count):
+                    for step in (rq.LinkDown, rq.LinkUp):
+                        down = step is rq.LinkDown
+                        async with self._clock_stands():
+                            await self._on_ends(bundle, step)
+                        if step is rq.LinkDown or i < count - 1:
+                            await self.wait(interval_s)
+            except asyncio.CancelledError:  # cancelled, or out of time: the bundle back up
+                if down:
                     async with self._clock_stands():
-                        await self._on_ends(bundle, step)
-                    if step is rq.LinkDown or i < count - 1:
-                        await self.wait(interval_s)
+                        await self._on_ends(bundle, rq.LinkUp)
+                raise
 
         event, key = f"flap {a} {b} x{count}", bundle.key
         return await self._measure(event, act, timeout, {key}, locked=False)

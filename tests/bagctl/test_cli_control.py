@@ -129,6 +129,8 @@ def scenario(cli: Cli, state_dir: Path, broker_url: str) -> int:
         raw_replies(broker_url, [b"{oops", b'{"v": 1, "cmd": "show", "args": {"what": 5}}'])
     )
     assert [r["error"]["code"] for r in replies] == ["bad-json", "bad-payload"]
+    err = cli.json("cancel", code=1)  # nothing runs between two commands
+    assert err["code"] == "not-found" and "no command is running" in err["error"]
 
     # Two clients at once, each with its own reply.
     procs = [

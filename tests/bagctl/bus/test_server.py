@@ -117,3 +117,39 @@ async def scenario(served: Served) -> None:
         # Shutdown: replied, and the server stops serving.
         assert await late.request("shutdown") == {"stopping": "mini"}
         await served.server.stopped()
+
+
+async def test_a_long_flap_is_cancelled_and_the_region_answers(tmp_path: Path) -> None:
+    """Issue 16: a flap of 60 s waits (live pace: wall time) held every other command back.
+    ``cancel`` with its request id stops it, queued or running: it answers ``cancelled``,
+    the bundle is back up, the command queued behind it runs, and a cancel of nothing
+    says so."""
+    served = Served(tmp_path)
+    served.region = Region(load_topology(MINI), transport="memory", pace="live")
+    async with served as s, BusClient(s.url, s.region.topo.name) as bus:
+        flap = {"a": LEAF, "b": FTSW1, "count": 3, "interval_s": 60, "timeout_s": 600}
+        running = asyncio.create_task(bus.request("link-flap", flap, timeout_s=30))
+        await until_event(bus, "command", "link-flap")
+        queued = asyncio.create_task(bus.request("status", timeout_s=30))
+        t0 = asyncio.get_running_loop().time()
+        with pytest.raises(BusError) as none:
+            await bus.request("cancel", {"request": "no-such-id"})
+        assert none.value.code == "not-found"
+        done = await bus.request("cancel")
+        assert done["was"] == "running" and done["cancelled"]["cmd"] == "link-flap"
+        with pytest.raises(BusError) as cancelled:
+            await running
+        assert cancelled.value.code == "cancelled"
+        status = await queued
+        assert asyncio.get_running_loop().time() - t0 < 10  # not the flap's 300 s
+        assert status["bundles_down"] == []
+        for cmd in ("link-down", "link-up"):  # and the bundle the flap left works as before
+            result = await bus.request(cmd, {"a": LEAF, "b": FTSW1}, timeout_s=60)
+            assert result["members_up"] == (0 if cmd == "link-down" else 32)
+
+
+async def until_event(bus: BusClient, kind: str, cmd: str) -> None:
+    async with asyncio.timeout(30):
+        async for event in bus.events():
+            if event.get("kind") == kind and event.get("cmd") == cmd:
+                return
