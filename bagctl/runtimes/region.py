@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from functools import partial
@@ -35,6 +36,7 @@ from ..topology.configs import speaker_configs
 from ..topology.failures import Failures, members_capacity
 from ..topology.model import Bundle, Topology
 from . import protocol as rq
+from . import timekeeping
 from .local import InProcess
 from .measure import (
     COLD_START,
@@ -55,6 +57,8 @@ from .timekeeping import Cue, Done, Pace, RegionClock, converged, keeper_ended, 
 
 if TYPE_CHECKING:
     from ..mqtt.broker import BrokerUrl
+
+log = logging.getLogger("bagctl.runtimes.region")
 
 STALL_S = 60.0
 COLD_START_TIMEOUT_S = 600.0
@@ -97,6 +101,7 @@ class Region(RegionQueries, RegionRouting):
         self.shards: list[ShardHandle] = []
         self.clock = RegionClock(Pace(pace), lookahead(self.configs.values())) if delays else None
         self._released = True  # what the last step wrote to TCP has left (``_wave``)
+        self._last_look: list[ShardSnapshot] = []  # (for a timeout's log line)
         self._keeper: asyncio.Task[None] | None = None
         self._failures = Failures()
         self._idle = Cue()
@@ -329,9 +334,10 @@ class Region(RegionQueries, RegionRouting):
         self.clock.now = to  # type: ignore[union-attr]  # (only a region's clock advances)
         self._released = False  # every shard is done with the step: the next look releases
 
-    def _wave(self) -> Awaitable[list[ShardSnapshot]]:
+    async def _wave(self) -> list[ShardSnapshot]:
         release, self._released = not self._released, True
-        return self._look(rq.Snapshot(release=release))
+        self._last_look = await self._look(rq.Snapshot(release=release))
+        return self._last_look
 
     async def _settle(
         self, done: Done, until: float | None = None, keeper: bool = False
@@ -369,10 +375,16 @@ class Region(RegionQueries, RegionRouting):
         its own steps, as a flap does between its waits)."""
         updates0 = sum(await self._all(rq.Begin()))
         t0, e0 = time.monotonic_ns(), self.clock.now if self.clock is not None else 0.0
-        async with asyncio.timeout(timeout):
-            async with self._clock_stands() if locked else contextlib.nullcontext():
-                await act()
-            await self._settle(converged)
+        try:
+            async with asyncio.timeout(timeout):
+                async with self._clock_stands() if locked else contextlib.nullcontext():
+                    await act()
+                await self._settle(converged)
+        except TimeoutError:  # say what was still unsettled: the region's log tells why
+            keeping = self._keeper is not None and not self._keeper.done()
+            why = timekeeping.unsettled(self.clock, keeping, self._last_look)
+            log.warning("%s: no convergence within %g s; %s", event, timeout, why)
+            raise
         t1 = time.monotonic_ns()
         e1 = self.clock.now if self.clock is not None else 0.0
         return summarize(

@@ -46,7 +46,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from enum import Enum
 
 from speakers.config import SpeakerConfig
@@ -226,3 +226,11 @@ __all__ = [
     "quiet",
     "settle",
 ]
+
+
+def unsettled(clock: RegionClock | None, keeper: bool, look: Sequence[ShardSnapshot]) -> str:
+    """What an operation that ran out of time left unsettled, for the region's log: the
+    clock, whether a keeper moves it, and the last look at every shard."""
+    when = "host clock" if clock is None else f"clock {clock.now:.6f} ({clock.pace.value})"
+    shards = "; ".join(f"shard {i}: {s}" for i, s in enumerate(look)) or "none yet"
+    return f"{when}, keeper {'running' if keeper else 'none'}, last look: {shards}"

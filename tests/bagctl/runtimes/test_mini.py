@@ -52,3 +52,20 @@ async def test_mini_failure_members_drain(transport: str) -> None:
         assert await region.weights(BAG, P) == {S1: 1, S2: 1}
     finally:
         await region.aclose()
+
+
+async def test_an_operation_out_of_time_logs_what_was_unsettled(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A timeout names the clock, the keeper and each shard's last look in the region's
+    log, so a region that never converges can be told from one that was slow."""
+    region = Region(load_topology(MINI), transport="memory")
+    try:
+        await region.start(timeout=60)
+        with pytest.raises(TimeoutError):
+            await region.bundle_down("r1-nsf1-rtsw1-1", "r1-nsf1-ftsw1-1", timeout=1e-9)
+    finally:
+        await region.aclose()
+    (line,) = [r.getMessage() for r in caplog.records if "no convergence" in r.getMessage()]
+    assert line.startswith("bundle-down r1-nsf1-rtsw1-1 r1-nsf1-ftsw1-1: no convergence within")
+    assert "clock " in line and "(fast), keeper none, last look: shard 0: ShardSnapshot(" in line
