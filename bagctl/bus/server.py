@@ -101,7 +101,10 @@ class BusServer:
         client = self.url.client(self.client_id, will=will, timeout=10)
         await client.__aenter__()  # no broker: nothing opened here yet
         self._client = client
-        self._log = self.log_path.open("w", encoding="utf-8")
+        # Only the region's user reads what was done to it (mode 0600, like the state file).
+        fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # (an existing file keeps its mode through O_CREAT)
+        self._log = os.fdopen(fd, "w", encoding="utf-8")
         await self._client.subscribe(self.topics.cmd_filter, qos=1)
         self._tasks.append(asyncio.create_task(self._receive()))
         await self._publish_status()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit
@@ -118,13 +119,18 @@ class EmbeddedBroker:
     a connection whose client left without sending CONNECT, so each stayed in CLOSE-WAIT
     (3,000 of them held 16,000 of the region's descriptors), and waits for a CONNECT
     forever. Here every connection is closed when amqtt is done with it, and one that has
-    said nothing within ``connect_deadline_s`` is cut."""
+    said nothing within ``connect_deadline_s`` is cut.
+
+    Only clients with this run's credentials get in (``mqtt/auth.py``): a username and a
+    random password made here, in the URL ``start()`` returns (kept in the region's 0600
+    state file, printed redacted)."""
 
     def __init__(
         self, host: str = "127.0.0.1", port: int = 0, connect_deadline_s: float = 10.0
     ) -> None:
         self.host, self.port = host, port
         self.connect_deadline_s = connect_deadline_s
+        self.username, self.password = "bagemu", secrets.token_urlsafe(24)
         self._broker: Broker | None = None
         self._server: asyncio.Server | None = None
 
@@ -137,7 +143,10 @@ class EmbeddedBroker:
             # "bind" only registers the listener: amqtt opens no socket for "external".
             "listeners": {"default": {"type": "external", "bind": f"{self.host}:0"}},
             "plugins": {
-                "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}
+                "bagctl.mqtt.auth.RegionPassword": {
+                    "username": self.username,
+                    "password": self.password,
+                }
             },
         }
         broker = Broker(config)
@@ -145,7 +154,7 @@ class EmbeddedBroker:
         self._broker = broker
         self._server = await asyncio.start_server(self._serve, self.host, self.port)
         self.port = self._server.sockets[0].getsockname()[1]
-        return BrokerUrl(self.host, self.port)
+        return BrokerUrl(self.host, self.port, self.username, self.password)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         from amqtt.adapters import StreamWriterAdapter

@@ -127,6 +127,7 @@ async def test_a_long_flap_is_cancelled_and_the_region_answers(tmp_path: Path) -
     served = Served(tmp_path)
     served.region = Region(load_topology(MINI), transport="memory", pace="live")
     async with served as s, BusClient(s.url, s.region.topo.name) as bus:
+        assert s.log.stat().st_mode & 0o777 == 0o600  # the event log: the region's user's
         flap = {"a": LEAF, "b": FTSW1, "count": 3, "interval_s": 60, "timeout_s": 600}
         running = asyncio.create_task(bus.request("link-flap", flap, timeout_s=30))
         await until_event(bus, "command", "link-flap")

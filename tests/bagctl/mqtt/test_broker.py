@@ -41,7 +41,7 @@ async def test_clients_without_connect_leave_nothing_behind() -> None:
             writer.close()
             await writer.wait_closed()
         silent = await asyncio.open_connection(url.host, url.port)  # connects, never speaks
-        async with aiomqtt.Client(url.host, url.port, identifier="real") as client:
+        async with url.client("real", timeout=10) as client:
             await client.subscribe("t")
             await client.publish("t", b"still served")
             async with asyncio.timeout(10):
@@ -52,5 +52,28 @@ async def test_clients_without_connect_leave_nothing_behind() -> None:
         reader, writer = silent
         assert await asyncio.wait_for(reader.read(), 5) == b""  # cut by the deadline
         writer.close()
+    finally:
+        await broker.stop()
+
+
+@pytest.mark.parametrize("password", [None, "wrong"], ids=["anonymous", "wrong-password"])
+async def test_only_the_region_credentials_get_in(password: str | None) -> None:
+    """Issue 16: any local user could publish ``shutdown`` to a region's embedded broker.
+    Now a client without this run's password is refused at CONNECT (``bagctl`` reads the
+    password from the region's 0600 state file)."""
+    broker = EmbeddedBroker()
+    url = await broker.start()
+    try:
+        assert url.username == "bagemu" and url.password and len(url.password) >= 32
+        other = EmbeddedBroker()
+        assert other.password != broker.password  # per run
+        with pytest.raises(aiomqtt.MqttError, match=r"Not authorized|Bad user name or password"):
+            async with aiomqtt.Client(
+                url.host, url.port, username=None if password is None else "bagemu",
+                password=password, identifier="intruder", timeout=10,
+            ) as intruder:  # fmt: skip
+                await intruder.publish("bagemu/v1/mini/cmd/x/1", b'{"v":1,"cmd":"shutdown"}')
+        async with url.client("operator", timeout=10) as client:
+            await client.publish("t", b"in")
     finally:
         await broker.stop()
