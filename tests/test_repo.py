@@ -21,7 +21,11 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     assert "pytest" in test
     ci_lines = (ROOT / ".ci" / "run").read_text().splitlines()
     assert test in ci_lines
-    assert any(line.strip().startswith("$SUDO apt-get update") for line in ci_lines)
+    # The command itself sets a fresh machine up (issue 18): Debian packages, then the venv.
+    assert test.startswith("bash scripts/setup.sh && ")
+    setup = (ROOT / "scripts" / "setup.sh").read_text().splitlines()
+    assert any(line.strip().startswith("$SUDO apt-get update") for line in setup)
+    assert "python3 -m venv .venv" in setup and ".venv/bin/pip install -e '.[test]'" in setup
 
 
 def test_layout() -> None:
