@@ -17,7 +17,8 @@ the routes the fabric needs:
 
 The path search keeps up to a few AS paths per (node, direction) state, which is exact
 for the layouts generators produce. It runs from one originator per (fabric, role,
-plane) group, so it stays linear in the region's size.
+plane) group, and from every originator that shares its AS, so it stays linear in the
+region's size where ASNs are unique.
 """
 
 from __future__ import annotations
@@ -63,14 +64,19 @@ def validate(topo: Topology) -> list[Problem]:
 
 
 def _origins(topo: Topology) -> list[str]:
-    """One originator per (fabric, role, plane) group: the layout repeats per group."""
+    """One originator per (fabric, role, plane) group, where the layout repeats, and every
+    originator whose AS another speaker shares: there the group's first tells nothing of
+    the others (two leaves in one AS never hear each other, wherever they sit)."""
     seen: set[tuple[str, str, int | None]] = set()
+    speakers_by_asn: dict[int, int] = defaultdict(int)
+    for n in topo.speakers():
+        speakers_by_asn[n.asn] += 1
     out = []
     for n in topo.speakers():
         if not n.prefixes:
             continue
         key = (n.fabric or n.name, n.role.value, n.plane)
-        if key not in seen:
+        if key not in seen or speakers_by_asn[n.asn] > 1:
             seen.add(key)
             out.append(n.name)
     return out

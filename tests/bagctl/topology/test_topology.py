@@ -236,3 +236,14 @@ def test_session_protections_from_the_topology() -> None:
     long_key = text.replace("md5_password: bundle-key", "md5_password: " + "k" * 81)
     # (line 22: the defaults line added above the bundle's)
     assert "bad.yaml:22: bundles[6].md5_password: a TCP-MD5 key is 1 to 80" in _error(long_key)
+
+
+def test_two_leaves_in_one_as_are_refused_wherever_they_sit() -> None:
+    """Issue 18: rtsw1-3 and rtsw1-4 in one AS passed the checks (only the first leaf of
+    each group was searched from); now every originator sharing an AS is, and the error
+    names the leaf that never hears the other."""
+    mini = (Path(__file__).resolve().parents[3] / "topologies" / "mini.yaml").read_text()
+    text = mini.replace("asn: 4211010004,", "asn: 4211010003,", 1)
+    message = _error(text)
+    assert message.startswith("bad.yaml:8: nodes[3]: r1-nsf1-rtsw1-4 (AS 4211010003) never ")
+    assert "receives the routes of r1-nsf1-rtsw1-3" in message
