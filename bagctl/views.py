@@ -8,6 +8,7 @@ shards (runtimes/shard.py).
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from collections.abc import Mapping
 
@@ -31,9 +32,13 @@ def neighbor_names(speaker: Speaker) -> dict[IPAddress, str]:
 
 
 def parse_prefix(speaker: Speaker, prefix: Prefix | str) -> Prefix:
+    """A prefix, or an address as its host prefix (``show fib NODE 10.0.0.5``)."""
     if isinstance(prefix, Prefix):
         return prefix
     try:
+        if "/" not in prefix:
+            address = ipaddress.ip_address(prefix)
+            return Prefix(address.packed, 8 * len(address.packed))
         return Prefix.parse(prefix)
     except ValueError:
         raise ValueError(f"{speaker.config.name}: {prefix!r} is not a prefix") from None

@@ -279,8 +279,28 @@ class Fib:
         return self._apply(prefix, None)
 
     def lookup(self, prefix: Prefix) -> NextHopGroup | None:
-        """The exact prefix's group (no longest-prefix match: the emulator forwards nothing)."""
+        """The exact prefix's group (``longest_match`` for what forwarding would use)."""
         return self._table.get(prefix)
+
+    def longest_match(self, prefix: Prefix) -> tuple[Prefix, NextHopGroup] | None:
+        """The entry that forwards ``prefix`` (a host address as a /32 or /128): the most
+        specific one covering it, as a router's lookup would; None: no route. A scan of
+        the table: for someone asking (``show fib``), not for forwarding at line rate."""
+        group = self._table.get(prefix)
+        if group is not None:
+            return prefix, group
+        bits = 8 * len(prefix.packed)
+        query = int.from_bytes(prefix.packed, "big")
+        best: tuple[Prefix, NextHopGroup] | None = None
+        for p, g in self._table.items():
+            if len(p.packed) * 8 != bits or p.length > prefix.length:
+                continue
+            if best is not None and p.length <= best[0].length:
+                continue
+            shift = bits - p.length
+            if query >> shift == int.from_bytes(p.packed, "big") >> shift:
+                best = (p, g)
+        return best
 
     def entries(self) -> list[tuple[Prefix, NextHopGroup]]:
         """Every (prefix, group), IPv4 first, then by address and length."""

@@ -172,10 +172,10 @@ def named_fib_view(
     if prefix is None:
         entries = fib.entries()
     else:
-        group = fib.lookup(prefix)
-        if group is None:
+        match = fib.longest_match(prefix)
+        if match is None:
             raise KeyError(f"{speaker}: no route to {prefix} in the FIB")
-        entries = [(prefix, group)]
+        entries = [match]
     out: list[dict[str, object]] = []
     for p, group in sorted(entries, key=lambda e: str(e[0])):
         members = dict(group.members)

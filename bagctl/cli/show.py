@@ -48,6 +48,9 @@ def render_fib(result: dict[str, Any]) -> None:
                 [prefix, hop["neighbor"], hop["next_hop"], hop["weight"],
                  f"{hop['ucmp_weight']:.4f}"]
             )  # fmt: skip
+    asked, fib = result.get("prefix"), result["fib"]
+    if asked is not None and fib and fib[0]["prefix"] != asked:
+        click.echo(f"{asked}: forwarded by {fib[0]['prefix']} (longest-prefix match)")
     click.echo(table(["PREFIX", "NEIGHBOR", "NEXT HOP", "WEIGHT", "UCMP"], rows))
 
 

@@ -55,6 +55,13 @@ STEPS: list[Step] = [
     ("withdraw", lambda r: r.withdraw("rtsw1", "198.51.100.0/24")),
 ]
 
+# What ``show fib`` answers for an address or a covered prefix: the entry that forwards it
+# (longest-prefix match, issue 18), wherever the switch runs.
+LOOKUPS: list[tuple[str, Callable[[Region], Awaitable[Any]]]] = [
+    ("an address", lambda r: r.show("fib", "bag1", "10.1.1.7")),
+    ("a covered prefix", lambda r: r.show("fib", "bag2", "10.1.2.128/25")),
+]
+
 MISTAKES: list[Step] = [
     ("no such bundle", lambda r: r.bundle_down("rtsw1", "bag1")),
     ("no such node", lambda r: r.drain("nope")),
@@ -103,6 +110,7 @@ async def run_script(region: Region) -> dict[str, Any]:
             "cold": (cold.sessions_established, cold.sessions_expected, cold.session_losses),
             "cold fib": await region.fib_weights(),
             "steps": [await observe(region, step) for step in STEPS],
+            "lookups": {name: (await ask(region))["fib"] for name, ask in LOOKUPS},
             "mistakes": [await mistake(region, step) for step in MISTAKES],
         }
         # After the mistakes, the region still works and is unchanged by them.
@@ -195,6 +203,9 @@ def test_the_reference_itself_is_what_the_topology_says(reference: dict[str, Any
     assert steps["drain lbw"]["fib"]["bag1"]["10.1.1.0/24"] == {"stsw1": 1}
     assert steps["capacity-only bundle down"]["sessions"] == (10, 10)
     assert steps["capacity-only bundle down"]["failures"]["bundles_down"] == [["fdsw1", "rdsw1"]]
+    (by_address,) = reference["lookups"]["an address"]
+    assert by_address["prefix"] == "10.1.1.0/24" and by_address["weights"] == {"stsw1": 1}
+    assert reference["lookups"]["a covered prefix"][0]["prefix"] == "10.1.2.0/24"
     mistakes = {name: (kind, message) for name, kind, message in reference["mistakes"]}
     assert mistakes["no such bundle"][0] == "KeyError"
     assert "no bundle between 'rtsw1' and 'bag1'" in mistakes["no such bundle"][1]
