@@ -9,7 +9,6 @@ result to the JSON-lines event log, publishes both on ``events``, and refreshes 
 retained status and per-node state. Nothing a client sends, and no failure of a shard,
 can end either task.
 
-Bundle members: bus/links.py.
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ import json
 import logging
 import os
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -31,8 +29,10 @@ from ..mqtt.topics import Topics
 from ..runtimes import ConvergenceReport, Region
 from ..topology.model import Bundle
 from . import links
+from .jobs import Job, Jobs
 from .payloads import (
     DEFAULT_TIMEOUT_S,
+    MUTATING,
     VERSION,
     BusError,
     Command,
@@ -47,13 +47,6 @@ log = logging.getLogger("bagctl.bus.server")
 QUEUE_SIZE = 32
 CANCEL_GRACE_S = 1.0
 RETAIN_FIB_MAX_SPEAKERS = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class Job:
-    command: Command
-    client: str
-    request: str
 
 
 class BusServer:
@@ -77,7 +70,7 @@ class BusServer:
         self.log_path = Path(log_path)
         self.info = dict(info or {})  # extra fields of the retained status (pid, broker)
         self.client_id = client_id or f"bagemu-region-{self.topo.name}-{os.getpid()}"
-        self._queue: asyncio.Queue[Job] = asyncio.Queue(maxsize=queue_size)
+        self._jobs = Jobs(queue_size)
         self._stop = asyncio.Event()
         self._client: aiomqtt.Client | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -88,9 +81,7 @@ class BusServer:
         self.state = "starting"
         self.commands_run = 0
         self._retain_fib = sum(1 for _ in self.topo.speakers()) <= RETAIN_FIB_MAX_SPEAKERS
-        self._running: tuple[Job, asyncio.Future[object]] | None = None  # (``cancel``)
-        self._queued: dict[str, Job] = {}  # request id -> job, while queued
-        self._dropped: set[str] = set()  # queued requests cancelled: skipped, answered
+        self._failed: dict[str, object] | None = None  # the last change, if it failed
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -193,14 +184,11 @@ class BusServer:
             self._event("cancel", client=client, request=request, **outcome)
             await self._reply(client, request, reply)
             return
-        job = Job(command, client, request)
         try:
-            self._queue.put_nowait(job)
-            self._queued[request] = job
+            self._jobs.put(Job(command, client, request))
         except asyncio.QueueFull:
-            busy = BusError(
-                "busy", f"region {self.topo.name} is busy: {self._queue.maxsize} commands queued"
-            )
+            size = self._jobs.queue.maxsize
+            busy = BusError("busy", f"region {self.topo.name} is busy: {size} commands queued")
             self._event("rejected", client=client, request=request, error=busy.as_dict())
             await self._reply(client, request, reply_error(request, busy))
 
@@ -211,37 +199,22 @@ class BusServer:
     # --- running commands ---------------------------------------------------------------
 
     def _cancel(self, target: str | None, request: str) -> dict[str, object]:
-        """Cancel the running command, or the one with request id ``target`` (running or
-        queued). A cancelled command replies ``cancelled``; what it had done stays done
-        (a flap brings its bundle back up first), and ``status`` shows the region as is."""
-        running = self._running
-        if running is not None and target in (None, running[0].request):
-            job, task = running
-            task.cancel()
-            was = "running"
-        elif target is not None and target in self._queued:
-            job, was = self._queued[target], "queued"
-            self._dropped.add(target)
-        else:
+        """``cancel`` (bus/jobs.py); a flap cancelled brings its bundle back up first."""
+        found = self._jobs.cancel(target)
+        if found is None:
             what = "no command is running" if target is None else f"no command {target!r}"
             return reply_error(request, BusError("not-found", f"cancel: {what}"))
-        cancelled = {"request": job.request, "client": job.client, "cmd": job.command.name}
-        return reply_ok(request, {"cancelled": cancelled, "was": was})
+        return reply_ok(request, {"cancelled": found[0].described(), "was": found[1]})
 
     async def _work(self) -> None:
         await self._publish_state_safely()
         while True:
-            job = await self._queue.get()
-            self._queued.pop(job.request, None)
+            job = await self._jobs.next()
             cmd = job.command
             self._event(
                 "command", client=job.client, request=job.request, cmd=cmd.name, args=cmd.args
             )
-            task: asyncio.Future[object] = asyncio.ensure_future(self._run(cmd))
-            self._running = (job, task)
-            if job.request in self._dropped:
-                self._dropped.discard(job.request)
-                task.cancel()  # cancelled while queued: it never runs
+            task = self._jobs.start(job, self._run(cmd))
             try:
                 result = await task
             except asyncio.CancelledError:
@@ -269,8 +242,10 @@ class BusServer:
             else:
                 reply = reply_ok(job.request, result)
             finally:
-                self._running = None
+                self._jobs.done()
             self.commands_run += 1
+            if cmd.name in MUTATING:  # what ``converge`` reports: this change, not an older one
+                self._failed = None if reply["ok"] else {"cmd": cmd.name, "error": reply["error"]}
             outcome = {k: reply[k] for k in ("ok", "result", "error") if k in reply}
             self._event("result", client=job.client, request=job.request, cmd=cmd.name, **outcome)
             with contextlib.suppress(aiomqtt.MqttError):
@@ -302,6 +277,8 @@ class BusServer:
         if cmd.name == "fib-snapshot":
             return await self._fib_snapshot(bool(args.get("changes", 0)))
         if cmd.name == "converge":
+            if self._failed is not None:
+                return {"report": None, "failed": self._failed}
             return {"report": None if self._last_report is None else self._last_report.as_dict()}
         if cmd.name == "shutdown":
             return {"stopping": self.topo.name}
@@ -354,7 +331,7 @@ class BusServer:
             "state": self.state,
             **status,
             **self.info,
-            "queued": self._queue.qsize(),
+            "queued": self._jobs.queue.qsize(),
             "commands_run": self.commands_run,
             "last_report": None if self._last_report is None else self._last_report.as_dict(),
         }

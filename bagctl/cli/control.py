@@ -124,6 +124,10 @@ def warn_losses(report: dict[str, Any] | None) -> None:
 
 
 def render_report(result: dict[str, Any]) -> None:
+    failed = result.get("failed")
+    if failed is not None:  # (converge: the last change did not converge)
+        click.echo(f"the last change, {failed['cmd']}, failed: {failed['error']['message']}")
+        return
     click.echo(report_line(result.get("report")))
     warn_losses(result.get("report"))
     if "members_up" in result:

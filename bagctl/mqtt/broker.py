@@ -133,6 +133,7 @@ class EmbeddedBroker:
         self.username, self.password = "bagemu", secrets.token_urlsafe(24)
         self._broker: Broker | None = None
         self._server: asyncio.Server | None = None
+        self._open: set[asyncio.StreamWriter] = set()  # connections not yet closed
 
     async def start(self) -> BrokerUrl:
         from amqtt.broker import Broker  # imported here: only the region's process needs it
@@ -160,6 +161,7 @@ class EmbeddedBroker:
         from amqtt.adapters import StreamWriterAdapter
 
         broker = self._broker
+        self._open.add(writer)
         spoke = asyncio.Event()
 
         def silent() -> None:
@@ -176,6 +178,7 @@ class EmbeddedBroker:
         finally:
             cut.cancel()
             writer.close()  # amqtt leaves some closed by the client half open (CLOSE-WAIT)
+            self._open.discard(writer)
 
     async def stop(self) -> None:
         server, self._server = self._server, None
@@ -184,6 +187,10 @@ class EmbeddedBroker:
         broker, self._broker = self._broker, None
         if broker is not None:
             await broker.shutdown()
+        for writer in list(self._open):  # clients still connected: nothing is left open
+            writer.transport.abort()
+        if server is not None:
+            await server.wait_closed()
 
 
 class _WatchedReader:

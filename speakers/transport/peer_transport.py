@@ -141,7 +141,10 @@ class PeerTransport:
         """The link is down: connections cut with no NOTIFICATION (nothing can cross a dead
         link), and the session stays down until ``start`` (fast external fallover)."""
         self.drop()
-        self.peer.stop(self.clock.time(), "link down")
+        now = self.clock.time()
+        for session in self.peer.sessions():
+            session.connection_failed(now)  # Event 18 now: no NOTIFICATION crossed the link
+        self.peer.stop(now, "link down")  # ... and none will: down until ``start``
         self._pump()
 
     # --- incoming connections (from the speaker's listener) ------------------------------

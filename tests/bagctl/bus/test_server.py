@@ -154,3 +154,20 @@ async def until_event(bus: BusClient, kind: str, cmd: str) -> None:
         async for event in bus.events():
             if event.get("kind") == kind and event.get("cmd") == cmd:
                 return
+
+
+async def test_converge_after_a_change_that_timed_out_says_so(tmp_path: Path) -> None:
+    """Issue 18: ``converge`` answered the cold start's report after a command had timed
+    out, as if that command had converged. Now it names the change that failed, until the
+    next one succeeds."""
+    async with Served(tmp_path) as s, BusClient(s.url, s.region.topo.name) as bus:
+        args = {"a": LEAF, "b": FTSW1, "timeout_s": 0.001}
+        with pytest.raises(BusError) as late:
+            await bus.request("link-down", args, timeout_s=30)
+        assert late.value.code == "timeout"
+        last = await bus.request("converge")
+        assert last["report"] is None and last["failed"]["cmd"] == "link-down"
+        assert last["failed"]["error"]["code"] == "timeout"
+        await bus.request("link-up", {"a": LEAF, "b": FTSW1}, timeout_s=30)
+        last = await bus.request("converge")
+        assert "failed" not in last and last["report"]["event"].startswith("bundle-up")

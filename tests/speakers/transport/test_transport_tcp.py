@@ -155,6 +155,11 @@ async def test_dropped_link_is_seen_as_connection_lost_and_sessions_come_back() 
         )
         await a.wait_for(lambda: a.count(SessionEstablished) == 2)
         await b.wait_for(lambda: b.count(SessionEstablished) == 2)
+        # A link that fails: no NOTIFICATION crosses it, and the side that saw it fail
+        # says so (issue 18: it said "admin-stop: Cease/Administrative Shutdown").
+        a.transport.link_down()
+        (down,) = [e for e in a.events if isinstance(e, SessionDown) and e.was_established][1:]
+        assert down.reason is DownReason.CONNECTION_LOST and down.notification is None
     finally:
         close(a, b)
 
