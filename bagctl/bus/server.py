@@ -247,6 +247,8 @@ class BusServer:
             if cmd.name in MUTATING:  # what ``converge`` reports: this change, not an older one
                 self._failed = None if reply["ok"] else {"cmd": cmd.name, "error": reply["error"]}
             outcome = {k: reply[k] for k in ("ok", "result", "error") if k in reply}
+            if cmd.name == "fib-snapshot" and reply["ok"]:  # every FIB: not for the log
+                outcome["result"] = {"fib_nodes": len(reply["result"]["fib"])}  # type: ignore[index]
             self._event("result", client=job.client, request=job.request, cmd=cmd.name, **outcome)
             with contextlib.suppress(aiomqtt.MqttError):
                 await self._reply(job.client, job.request, reply)

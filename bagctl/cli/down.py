@@ -5,6 +5,10 @@ A compose region's containers, network and volumes are removed by its process wh
 stops; whatever still carries the region's label and compose project afterwards (its
 process was killed, or had died: then there is no process to ask) is removed too.
 ``bagctl/bus/teardown.py`` decides how; this prints what it did.
+
+Nothing to stop is not a failure (as containerlab's ``destroy``): ``down`` says so and
+exits 0, so a CI job's cleanup step can always run it. Several regions running and no
+``--region`` is still an error: which one to stop is the caller's to say.
 """
 
 from __future__ import annotations
@@ -27,6 +31,13 @@ def down(timeout_s: float, as_json: bool, **target: Any) -> None:
     try:
         stopped = stop_region(**target, timeout_s=timeout_s)
     except BusError as error:
+        if error.code == "not-running" and not error.message.startswith("several regions"):
+            note = f"nothing to stop: {error.message}"
+            if as_json:
+                emit_json({"ok": True, "stopped": None, "note": note})
+            else:
+                click.echo(note)
+            return
         fail_bus(error, as_json)
         return
     if as_json:

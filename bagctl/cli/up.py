@@ -24,7 +24,7 @@ from ..bus.detach import BROKER_ENV, report_failure, report_ready, start_detache
 from ..bus.host import AlreadyRunning, StateDir, cold_start, serve_region
 from ..interrupts import Interrupted
 from ..mqtt.broker import BrokerUrl
-from ..runtimes import ConvergenceReport, RegionProgress
+from ..runtimes import RUNTIMES, ConvergenceReport, RegionProgress
 from ..runtimes.gctune import tune_for_region
 from ..topology import load_topology
 from .control import warn_losses
@@ -114,7 +114,13 @@ def redacted(url: str) -> str:
 
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--runtime", default="embedded", show_default=True, help="Where the speakers run.")
+@click.option(
+    "--runtime",
+    type=click.Choice(sorted(RUNTIMES)),
+    default="embedded",
+    show_default=True,
+    help="Where the speakers run: in this process or worker processes, or in containers.",
+)
 @click.option(
     "--transport",
     type=click.Choice(["tcp", "memory"]),
@@ -141,7 +147,8 @@ def redacted(url: str) -> str:
     "--subnet",
     default=None,
     metavar="CIDR",
-    help="--runtime compose: the IPv4 subnet of the region's network (default 172.31.0.0/16).",
+    help="--runtime compose: the IPv4 subnet of the region's network (default: a free one "
+    "of 172.16.0.0/12, sized to the region, that no docker network overlaps).",
 )
 @click.option(
     "--clock",

@@ -114,6 +114,13 @@ def scenario(cli: Cli, state_dir: Path, broker_url: str) -> int:
     assert {P} <= {x["prefix"] for x in t["transients"]} and not any(
         x["open"] for x in t["transients"]
     )
+    # The event log keeps what verify asked for, not every FIB (100 kB a line on mini).
+    logged = [
+        json.loads(line)
+        for line in (state_dir / "mini.events.jsonl").read_text().splitlines()
+        if '"cmd":"fib-snapshot"' in line and '"kind":"result"' in line
+    ]
+    assert logged and all(e["result"] == {"fib_nodes": 36} for e in logged)
 
     # Bad input on every surface gets its specific error; the region keeps working.
     assert "Missing argument 'B'" in cli.run("link", "down", LEAF, code=2)
@@ -169,6 +176,8 @@ def test_embedded_broker_tcp_region(tmp_path: Path) -> None:
     cli = Cli(tmp_path)
     err = cli.json("status", code=1)  # nothing running yet
     assert err["code"] == "not-running" and "no region is running" in err["error"]
+    nothing = cli.json("down")  # nothing to stop: said, exit 0 (a CI cleanup step)
+    assert nothing["ok"] and nothing["stopped"] is None and "nothing to stop" in nothing["note"]
     bgp = free_port()
     up = cli.json("up", MINI, "--detach", "--transport", "tcp", "--port", str(bgp))
     assert up["report"]["sessions_established"] == 64 and not gone(up["pid"])

@@ -129,3 +129,18 @@ def test_info_bad_file_names_file_line_field(tmp_path: Path) -> None:
     assert f"error: {bad}:15: bundles[0].b: unknown node 'ftsw9'" in stderr
     code, stdout, _ = run("topo", "info", str(tmp_path / "missing.yaml"), "--json")
     assert code == 1 and "cannot read" in json.loads(stdout)["error"]
+
+
+def test_validate_exits_0_1_2(tmp_path: Path) -> None:
+    """``topo validate`` for scripts: 0 valid, 1 invalid naming file, line and field, 2 a
+    usage error (issue 18)."""
+    code, out, _ = run("topo", "validate", str(ROOT / "topologies" / "mini.yaml"))
+    assert code == 0 and "valid (mini: 36 speakers, 64 sessions; the AS layout passes" in out
+    mini = (ROOT / "topologies" / "mini.yaml").read_text()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(mini.replace("asn: 4211010004,", "asn: 4211010003,", 1))
+    code, out, _ = run("topo", "validate", str(bad), "--json")
+    doc = json.loads(out)
+    assert code == 1 and not doc["ok"] and doc["error"].startswith(f"{bad}:8: nodes[3]: ")
+    code, _, err = run("topo", "validate", str(tmp_path / "absent.yaml"))
+    assert code == 2 and "does not exist" in err
