@@ -130,10 +130,18 @@ class VerifyReport:
         return out
 
     def headline(self) -> str:
+        """The verdict first (a picture's title agrees with the exit status), then the
+        throughput against the ideal."""
+        verdict = "OK" if self.ok else f"FAILS: {self.problems[0]}"
+        more = f" (+{len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
         return (
-            f"{self.region}: FIB delivers {self.actual_vs_ideal:.1%} of ideal, "
-            f"ECMP {self.ecmp_vs_ideal:.1%}"
+            f"{self.region}: {verdict}{more}; FIB delivers {self.actual_vs_ideal:.1%} of "
+            f"ideal, ECMP {self.ecmp_vs_ideal:.1%}"
         )
+
+    def wrong_nodes(self) -> list[str]:
+        """The switches with a FIB entry off the ideal split by more than the tolerance."""
+        return sorted({e.node for e in self.weight_errors if e.error > self.tolerance})
 
     def as_dict(self, links: int | None = WORST) -> dict[str, object]:
         return {

@@ -37,6 +37,7 @@ OVERLOAD_MIN_PT = 1.8
 FAILED_COLOUR = "#d62728"
 IDLE_COLOUR = "#bdbdbd"
 NODE_COLOUR = "#d9d9d9"
+WRONG_COLOUR = "#d62728"  # a switch whose FIB verify found wrong
 
 ANNOTATE_TOP = 5  # the most loaded bundles get their percentage written on them
 ANNOTATE_DEGRADED_MAX = 12  # more degraded bundles than this: legend only, no "12/16"

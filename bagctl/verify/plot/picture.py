@@ -29,14 +29,18 @@ from bagctl.verify.report import VerifyReport
 from speakers.wire import format_bps
 
 from .edges import Edge, Key, edge_states
-from .layers import NODE_COLOUR, annotate, draw_bundles, most_loaded, pct
+from .layers import NODE_COLOUR, WRONG_COLOUR, annotate, draw_bundles, most_loaded, pct
 from .legend import Counts, colorbar, utilization_legend
 
 PAGE_ROWS_MAX = 200  # rows per table in the HTML page
 
 
 def _figure(
-    topo: Topology, pos: dict[str, tuple[float, float]], edges: Sequence[Edge], title: str
+    topo: Topology,
+    pos: dict[str, tuple[float, float]],
+    edges: Sequence[Edge],
+    title: str,
+    marked: Sequence[str] = (),
 ) -> Figure:
     nodes = topo.nodes
     label_nodes = len(nodes) <= LABEL_NODES_MAX
@@ -63,7 +67,10 @@ def _figure(
 
     mappable = draw_bundles(ax, edges, dense=len(edges) > 2000)
     room = room_pt(pos, plot_w * 72 / max(span, 1.0))
-    size = draw_nodes(ax, nodes, pos, room, lambda n: NODE_COLOUR)
+    wrong = set(marked)
+    size = draw_nodes(
+        ax, nodes, pos, room, lambda n: WRONG_COLOUR if n.name in wrong else NODE_COLOUR
+    )
     draw_labels(ax, nodes, pos, room, size, plot_w)
     annotate(ax, edges)
 
@@ -76,10 +83,13 @@ def _figure(
         fontsize=13,
         fontweight="bold",
     )
+    summary = counts.summary(topo)
+    if marked:
+        summary += f"; in red, {len(marked)} switches whose FIB is off the ideal split"
     fig.text(
         left_in / fig_w,
         1 - 0.47 / fig_h,
-        counts.summary(topo),
+        summary,
         ha="left",
         va="top",
         fontsize=9,
@@ -105,12 +115,14 @@ def render_utilization(
     failed: Iterable[Key] = (),
     degraded: Mapping[Key, tuple[int, int]] | None = None,
     title: str = "",
+    marked: Iterable[str] = (),
 ) -> Path:
     """Draw ``topo`` with each bundle coloured by ``utilization`` (bundle key -> load as a
     fraction of its current capacity; absent: no traffic) into ``path``: PNG, SVG or HTML
     (a page with the SVG inline and tables of the most loaded, failed and degraded
     bundles) by the suffix. ``failed``: bundle keys that are down; ``degraded``: key ->
-    (members up, members). Keys may name their ends in either order.
+    (members up, members). Keys may name their ends in either order. ``marked``: nodes
+    drawn in red and listed, those whose FIB is wrong (``render_report``).
 
     Returns the path written. ``ValueError`` for another suffix, for keys that name no
     bundle and for utilizations that are negative or not finite (nothing is written);
@@ -120,12 +132,16 @@ def render_utilization(
     pos = layout(topo)
     edges = edge_states(topo, pos, utilization, failed, degraded or {})
     heading = title or f"{topo.name}: bundle utilization"
+    wrong = sorted(set(marked))
+    unknown = [n for n in wrong if n not in pos]
+    if unknown:
+        raise ValueError(f"marked nodes not in {topo.name}: {', '.join(unknown)}")
     write_picture(
         out,
         fmt,
         heading,
-        lambda: _figure(topo, pos, edges, title),
-        lambda svg: _page(topo, heading, edges, svg),
+        lambda: _figure(topo, pos, edges, title, wrong),
+        lambda svg: _page(topo, heading, edges, svg, wrong),
     )
     return out
 
@@ -142,6 +158,7 @@ def render_report(topo: Topology, report: VerifyReport, path: str | Path) -> Pat
         failed=sorted(failures.down),
         degraded={k: (n, topo.bundle(*k).members) for k, n in failures.members_up.items()},
         title=report.headline(),
+        marked=report.wrong_nodes(),
     )
 
 
@@ -156,7 +173,9 @@ def _rows(edges: Sequence[Edge], cells: Callable[[Edge], Sequence[str]]) -> str:
     return body
 
 
-def _page(topo: Topology, heading: str, edges: Sequence[Edge], svg: str) -> str:
+def _page(
+    topo: Topology, heading: str, edges: Sequence[Edge], svg: str, marked: Sequence[str] = ()
+) -> str:
     """A self-contained page: the drawing inline, then the bundles worth a closer look."""
     esc = html.escape
     counts = Counts.of(edges)
@@ -164,6 +183,11 @@ def _page(topo: Topology, heading: str, edges: Sequence[Edge], svg: str) -> str:
     failed = sorted((e for e in edges if e.failed), key=lambda e: e.bundle.key)
     degraded = sorted((e for e in edges if e.degraded), key=lambda e: e.bundle.key)
     sections = []
+    if marked:
+        items = "".join(f"<li>{esc(n)}</li>" for n in marked)
+        sections.append(
+            f"<h2>Switches whose FIB is off the ideal split (red)</h2>\n<ul>{items}</ul>"
+        )
     if top:
         sections.append(
             "<h2>Most loaded bundles</h2>\n<table>\n<tr><th>bundle</th><th>capacity now</th>"

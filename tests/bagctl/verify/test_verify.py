@@ -415,3 +415,27 @@ def test_flow_pairs_are_drawn_in_proportion_to_the_gravity_demand() -> None:
         share = sum(d.get(s, 0.0) for d in matrix.demands.values()) / total
         sigma = math.sqrt(share * (1 - share) / n)
         assert abs(by_source[s] / n - share) < 4 * sigma, (s, by_source[s] / n, share)
+
+
+def test_the_plot_of_a_wrong_snapshot_marks_it_and_says_so(tmp_path: Path) -> None:
+    """Issue 18: on a snapshot with wrong weights verify exited 3, but the picture's title
+    read "FIB delivers 100.0% of ideal" and marked nothing. Now the title leads with the
+    verdict, the switch with wrong weights is drawn in red and listed."""
+    topo = diamond()
+    wrong = {**diamond_fib(4, 1), "s": {D: {"m1": 1, "m2": 1}}}
+    path = snapshot_file(tmp_path, topo, wrong, Failures())
+    runner = CliRunner()
+    for name in ("bad.svg", "bad.html"):
+        plot = tmp_path / name
+        out = runner.invoke(cli, ["verify", "--from", str(path), "--plot", str(plot)])
+        assert out.exit_code == 3
+        page = plot.read_text()
+        assert "diamond: FAILS: 1 FIB entries off the ideal split" in page
+        assert "in red, 1 switches whose FIB is off the ideal split" in page or name != "bad.svg"
+        assert "#d62728" in page  # the wrong switch's fill
+    assert "<li>s</li>" in (tmp_path / "bad.html").read_text()
+    good = snapshot_file(tmp_path, topo, diamond_fib(4, 1), Failures())
+    plot = tmp_path / "good.svg"
+    assert runner.invoke(cli, ["verify", "--from", str(good), "--plot", str(plot)]).exit_code == 0
+    assert "diamond: OK; FIB delivers 100.0% of ideal" in plot.read_text()
+    assert "#d62728" not in plot.read_text()
