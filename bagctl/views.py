@@ -26,6 +26,18 @@ def fib_names(speaker: Speaker, names: Mapping[IPAddress, str]) -> dict[str, dic
     return {str(p): views.weights_by_name(g, names) for p, g in speaker.fib_table.entries()}
 
 
+def node_summary(speaker: Speaker) -> dict[str, int]:
+    """What ``bagctl inspect`` shows of one speaker: sessions established and configured,
+    prefixes in its Loc-RIB, entries in its FIB."""
+    up = sum(1 for nb in speaker.neighbors.values() if nb.info is not None)
+    return {
+        "sessions_up": up,
+        "sessions": len(speaker.neighbors),
+        "rib_prefixes": len(speaker.loc_rib),
+        "fib_entries": len(speaker.fib_table),
+    }
+
+
 def neighbor_names(speaker: Speaker) -> dict[IPAddress, str]:
     """Next-hop address -> neighbor name, for the addresses this speaker's routes use."""
     return views.neighbor_names(speaker.neighbors)
@@ -76,6 +88,7 @@ __all__ = [
     "fib_names",
     "fib_view",
     "neighbor_names",
+    "node_summary",
     "parse_prefix",
     "rib_view",
     "sessions_view",

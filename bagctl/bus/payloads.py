@@ -84,6 +84,7 @@ _TIMEOUT = {"timeout_s": Arg("number", False, 0.001, 3600)}
 
 COMMANDS: dict[str, dict[str, Arg]] = {
     "status": {},
+    "inspect": {},
     "converge": {},
     "shutdown": {},
     # Stop the running command (or, with ``request``, that one, running or queued).

@@ -255,7 +255,7 @@ class BusServer:
             if cmd.name == "shutdown":
                 self._stop.set()
                 return
-            if cmd.name in ("status", "show", "converge", "fib-snapshot"):
+            if cmd.name in ("status", "inspect", "show", "converge", "fib-snapshot"):
                 continue
             await self._publish_state_safely()
 
@@ -274,6 +274,8 @@ class BusServer:
         rt = self.runtime
         if cmd.name == "status":
             return await self._status()
+        if cmd.name == "inspect":
+            return {"region": self.topo.name, "nodes": await rt.inspect()}
         if cmd.name == "show":
             return await rt.show(args["what"], args["node"], args.get("prefix"))
         if cmd.name == "fib-snapshot":

@@ -11,6 +11,7 @@ from .converge import converge
 from .demo import demo
 from .down import down
 from .events import events
+from .inspect_nodes import inspect
 from .link import link
 from .node import node
 from .replay import replay_cmd
@@ -33,7 +34,7 @@ cli.add_command(codec)
 cli.add_command(topo)
 cli.add_command(compose)
 cli.add_command(up)
-for _command in (down, status, link, node, show, events, converge, replay_cmd, cancel):
+for _command in (down, status, inspect, link, node, show, events, converge, replay_cmd, cancel):
     cli.add_command(_command)
 cli.add_command(verify_cmd, "verify")
 cli.add_command(test_cmd, "test")

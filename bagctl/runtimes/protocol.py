@@ -302,6 +302,14 @@ class Fibs(Request[dict[str, dict[str, dict[str, int]]]]):
 
 
 @dataclass(frozen=True, slots=True)
+class Nodes(Request[dict[str, dict[str, int]]]):
+    op: ClassVar[str] = "nodes"
+
+    async def apply(self, shard: Shard) -> dict[str, dict[str, int]]:
+        return shard.nodes()
+
+
+@dataclass(frozen=True, slots=True)
 class Changes(Request[ChangeStream]):
     op: ClassVar[str] = "changes"
 
@@ -366,6 +374,7 @@ REQUESTS: dict[str, type[Request[Any]]] = {
         Weights,
         View,
         Fibs,
+        Nodes,
         Changes,
         Dirty,
         Stats,

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from speakers.config import SpeakerConfig
 from speakers.wire import Prefix
 
 from .. import views
+from ..topology.model import Topology
 from . import protocol as rq
 from .placement import ShardHandle
 from .records import ChangeStream
@@ -27,6 +29,9 @@ class RegionQueries:
 
     def _shard_of(self, node: str) -> ShardHandle:
         raise NotImplementedError  # Region's: the shard holding ``node``
+
+    topo: Topology  # Region's: what it runs
+    configs: dict[str, SpeakerConfig]  # Region's: each switch's configuration
 
     async def weights(self, node: str, prefix: Prefix | str) -> dict[str, int]:
         """Next-hop node name -> integer weight in ``node``'s FIB entry for ``prefix``."""
@@ -51,6 +56,27 @@ class RegionQueries:
             raise ValueError("show sessions takes no prefix")
         entries = await self._shard_of(node).call(rq.View(what, node, prefix))
         return {"node": node, "what": what, "prefix": prefix, what: entries}
+
+    async def inspect(self) -> list[dict[str, object]]:
+        """One row per switch, as containerlab's ``inspect``: role, AS, address, where it
+        runs (the shard's label), and from its speaker sessions up of configured, RIB and
+        FIB sizes (``state`` ``unreachable`` where its shard is gone)."""
+        live = {n: row for part in await self._all(rq.Nodes()) for n, row in part.items()}
+        rows: list[dict[str, object]] = []
+        for node in self.topo.speakers():
+            config = self.configs[node.name]
+            rows.append(
+                {
+                    "node": node.name,
+                    "role": node.role.value,
+                    "asn": node.asn,
+                    "address": str(config.listen_address),
+                    "runs_in": self._shard_of(node.name).label,
+                    "state": "running" if node.name in live else "unreachable",
+                    **live.get(node.name, {}),
+                }
+            )
+        return rows
 
     async def changed_nodes(self) -> set[str]:
         """Speakers whose FIB or sessions changed since the last call (all, the first time)."""

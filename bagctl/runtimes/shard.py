@@ -401,6 +401,10 @@ class Shard:
             return views.fib_view(speaker, prefix, names=self.names)
         raise ValueError(f"unknown view {what!r} (sessions, rib or fib)")
 
+    def nodes(self) -> dict[str, dict[str, int]]:
+        """Per speaker: sessions up and configured, RIB and FIB sizes (``bagctl inspect``)."""
+        return {n: views.node_summary(s) for n, s in self.speakers.items()}
+
     def fibs(self) -> dict[str, dict[str, dict[str, int]]]:
         """Every speaker's FIB: node -> prefix -> next-hop node -> integer weight."""
         return {n: views.fib_names(s, self.names) for n, s in self.speakers.items()}

@@ -139,6 +139,11 @@ def scenario(cli: Cli, state_dir: Path, broker_url: str) -> int:
     err = cli.json("cancel", code=1)  # nothing runs between two commands
     assert err["code"] == "not-found" and "no command is running" in err["error"]
 
+    rows = cli.json("inspect")["result"]["nodes"]  # as containerlab's inspect
+    assert len(rows) == 36 and all(r["state"] == "running" for r in rows)
+    assert sum(r["sessions_up"] for r in rows) == 2 * 63  # the bundle down above
+    assert {r["node"]: r for r in rows}[BAG]["role"] == "bag"
+
     # Two clients at once, each with its own reply.
     procs = [
         subprocess.Popen(cli.argv(*args, "--json", *cli.extra), env=cli.env, stdout=subprocess.PIPE)

@@ -111,6 +111,10 @@ async def run_script(region: Region) -> dict[str, Any]:
             "cold fib": await region.fib_weights(),
             "steps": [await observe(region, step) for step in STEPS],
             "lookups": {name: (await ask(region))["fib"] for name, ask in LOOKUPS},
+            # inspect's rows, but where each switch runs (a runtime's own: worker, container)
+            "inspect": [
+                {k: v for k, v in row.items() if k != "runs_in"} for row in await region.inspect()
+            ],
             "mistakes": [await mistake(region, step) for step in MISTAKES],
         }
         # After the mistakes, the region still works and is unchanged by them.
@@ -203,6 +207,10 @@ def test_the_reference_itself_is_what_the_topology_says(reference: dict[str, Any
     assert steps["drain lbw"]["fib"]["bag1"]["10.1.1.0/24"] == {"stsw1": 1}
     assert steps["capacity-only bundle down"]["sessions"] == (10, 10)
     assert steps["capacity-only bundle down"]["failures"]["bundles_down"] == [["fdsw1", "rdsw1"]]
+    rows = {row["node"]: row for row in reference["inspect"]}
+    assert rows["bag1"]["state"] == "running" and rows["bag1"]["role"] == "bag"
+    assert (rows["bag1"]["sessions_up"], rows["bag1"]["sessions"]) == (3, 3)
+    assert "fdsw1" not in rows  # speaks no BGP
     (by_address,) = reference["lookups"]["an address"]
     assert by_address["prefix"] == "10.1.1.0/24" and by_address["weights"] == {"stsw1": 1}
     assert reference["lookups"]["a covered prefix"][0]["prefix"] == "10.1.2.0/24"

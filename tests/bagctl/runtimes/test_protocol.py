@@ -45,6 +45,7 @@ EXAMPLES: list[rq.Request[Any]] = [
     rq.View("fib", "a", None),
     rq.View("rib", "a", "10.0.0.0/24"),
     rq.Fibs(),
+    rq.Nodes(),
     rq.Changes(),
     rq.Dirty(),
     rq.Stats(),
