@@ -2,20 +2,24 @@
 
 Logs are JSON lines on stderr. SIGTERM or SIGINT shut down cleanly: every neighbor gets a
 Cease/Administrative Shutdown with a reason (RFC 8203), then the process exits 0. A bad
-configuration exits 2 with the file, line and field at fault.
+configuration exits 2 with the file, line and field at fault. ``--control PATH`` opens a
+Unix socket to ask the speaker what it holds and tell it what to announce (control.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
+import os
 import signal
 import sys
 import time
 
 from .config import load_config
+from .control import serve_control
 from .speaker import Speaker
 from .yamldoc import ConfigError
 
@@ -33,7 +37,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out)
 
 
-async def run(config_path: str) -> int:
+async def run(config_path: str, control: str | None = None) -> int:
     config = load_config(config_path)
     speaker = Speaker(config)
     stop = asyncio.Event()
@@ -48,7 +52,12 @@ async def run(config_path: str) -> int:
         config.listen_address,
         speaker.listen_port,
     )
+    server = None if control is None else await serve_control(speaker, control)
     await stop.wait()
+    if server is not None:
+        server.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(control)  # type: ignore[arg-type]
     await speaker.stop("speaker shutting down")
     logging.getLogger("speakers").info("speaker %s stopped", config.name)
     return 0
@@ -62,12 +71,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--log-level", default="info", choices=["debug", "info", "warning", "error"]
     )
+    parser.add_argument(
+        "--control",
+        metavar="PATH",
+        help="a Unix socket (mode 0600) answering JSON-line queries: sessions, rib, fib, "
+        "announce, withdraw (speakers/control.py; python -m speakers.control asks it)",
+    )
     args = parser.parse_args(argv)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     logging.basicConfig(level=args.log_level.upper(), handlers=[handler])
     try:
-        return asyncio.run(run(args.config))
+        return asyncio.run(run(args.config, args.control))
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
