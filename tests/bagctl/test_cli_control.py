@@ -185,15 +185,15 @@ def test_embedded_broker_tcp_region(tmp_path: Path) -> None:
     assert nothing["ok"] and nothing["stopped"] is None and "nothing to stop" in nothing["note"]
     bgp = free_port()
     up = cli.json("up", MINI, "--detach", "--transport", "tcp", "--port", str(bgp))
-    assert up["report"]["sessions_established"] == 64 and not gone(up["pid"])
-    state = json.loads((tmp_path / "mini.json").read_text())
-    # The embedded broker's password: in the 0600 state file only, never printed.
-    assert state["pid"] == up["pid"] and up["broker"].startswith("mqtt://bagemu:***@")
-    assert BrokerUrl.parse(state["broker"]).redacted() == up["broker"]
-    assert (tmp_path / "mini.json").stat().st_mode & 0o777 == 0o600
-    broker_port = BrokerUrl.parse(up["broker"]).port
-    assert {bgp, broker_port} <= listening_ports()
-    try:
+    try:  # from here on, whatever fails, the region is taken down (never left running)
+        assert up["report"]["sessions_established"] == 64 and not gone(up["pid"])
+        state = json.loads((tmp_path / "mini.json").read_text())
+        # The embedded broker's password: in the 0600 state file only, never printed.
+        assert state["pid"] == up["pid"] and up["broker"].startswith("mqtt://bagemu:***@")
+        assert BrokerUrl.parse(state["broker"]).redacted() == up["broker"]
+        assert (tmp_path / "mini.json").stat().st_mode & 0o777 == 0o600
+        broker_port = BrokerUrl.parse(up["broker"]).port
+        assert {bgp, broker_port} <= listening_ports()
         pid = scenario(cli, tmp_path, state["broker"])
     except BaseException:
         cli.run("down", code=None)
