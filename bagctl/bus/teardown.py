@@ -93,18 +93,22 @@ class ComposeLeftovers(Protocol):
 
 
 class DockerLeftovers:
-    """``ComposeLeftovers`` from docker, by label and project. Without docker or without
-    a daemon nothing of ours runs there: nothing removed."""
+    """``ComposeLeftovers`` from docker, by label and compose project or swarm stack.
+    Without docker or without a daemon nothing of ours runs there: nothing removed."""
 
     def remove(self, region: str, project: str) -> dict[str, int]:
         if shutil.which("docker") is None:
             return {}
-        from ..runtimes import docker
+        from ..runtimes import docker, swarmdocker
 
-        try:
-            removed = docker.remove_leftovers(region, project)
-        except docker.DockerError:
-            return {}
+        removed: dict[str, int] = {}
+        for remove in (docker.remove_leftovers, swarmdocker.remove_leftovers):
+            try:
+                found = remove(region, project)
+            except docker.DockerError:
+                continue
+            for kind, n in found.items():
+                removed[kind] = removed.get(kind, 0) + n
         return {kind: n for kind, n in removed.items() if n}
 
 

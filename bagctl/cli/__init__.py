@@ -17,6 +17,7 @@ from .node import node
 from .replay import replay_cmd
 from .show import show
 from .status import status
+from .swarm import swarm
 from .test import test_cmd
 from .topo import topo
 from .up import up
@@ -33,6 +34,7 @@ cli.add_command(demo)
 cli.add_command(codec)
 cli.add_command(topo)
 cli.add_command(compose)
+cli.add_command(swarm)
 cli.add_command(up)
 for _command in (down, status, inspect, link, node, show, events, converge, replay_cmd, cancel):
     cli.add_command(_command)

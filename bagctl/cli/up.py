@@ -119,7 +119,8 @@ def redacted(url: str) -> str:
     type=click.Choice(sorted(RUNTIMES)),
     default="embedded",
     show_default=True,
-    help="Where the speakers run: in this process or worker processes, or in containers.",
+    help="Where the speakers run: in this process or worker processes, in containers (one "
+    "per switch), or on Docker Swarm (a service per shard).",
 )
 @click.option(
     "--transport",
@@ -140,14 +141,15 @@ def redacted(url: str) -> str:
     type=click.IntRange(min=0),
     default=1,
     show_default=True,
-    help="Worker processes the speakers are sharded over (0: one per CPU core). Sessions "
-    "between workers run over TCP whatever --transport says.",
+    help="Worker processes the speakers are sharded over (0: one per CPU core); with "
+    "--runtime swarm, shards (a service each; at least 2). Sessions between workers run "
+    "over TCP whatever --transport says.",
 )
 @click.option(
     "--subnet",
     default=None,
     metavar="CIDR",
-    help="--runtime compose: the IPv4 subnet of the region's network (default: a free one "
+    help="--runtime compose or swarm: the IPv4 subnet of the region's network (default: a free one "
     "of 172.16.0.0/12, sized to the region, that no docker network overlaps).",
 )
 @click.option(
@@ -218,8 +220,8 @@ def up(
     sd = StateDir(state_dir)
     broker = broker or None  # an empty $BAGEMU_BROKER: the embedded broker
     extra = {} if subnet is None else {"subnet": subnet}
-    if subnet is not None and runtime != "compose":
-        raise click.BadParameter("applies to --runtime compose only", param_hint="--subnet")
+    if subnet is not None and runtime not in ("compose", "swarm"):
+        raise click.BadParameter("applies to --runtime compose or swarm", param_hint="--subnet")
     try:
         if detach:
             argv = [file, "--runtime", runtime, "--transport", transport]

@@ -38,13 +38,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import ipaddress
 import json
 import logging
 import os
 import signal
 import sys
 import time
+from collections.abc import Mapping
+from dataclasses import replace
+from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -57,13 +59,15 @@ from speakers.yamldoc import ConfigError
 from ..mqtt.broker import BrokerUrl
 from ..mqtt.topics import Topics
 from ..topology import load_topology
-from ..topology.addresses import container_addresses
-from ..topology.configs import DEFAULT_PORT, next_hop_names, speaker_configs
+from ..topology.configs import DEFAULT_PORT
+from . import agentnet
+from .agentplan import AgentError, address_shard, plan_shard
 from .composefile import STATUS_DIR
 from .gctune import tune_for_region
 from .protocol import LinkDown, LinkUp, Listen, Originate, Request, Snapshot, StartSessions
 from .records import ShardSpec
 from .service import ShardService, emitter, serve
+from .stackfile import BROKER_USER
 
 log = logging.getLogger("bagctl.agent")
 R = TypeVar("R")
@@ -71,10 +75,6 @@ R = TypeVar("R")
 VERSION = 1
 CONNECT_TIMEOUT_S = 60.0  # the broker's container may start after ours
 UPDATE_DELAY_S = 120.0
-
-
-class AgentError(Exception):
-    """Bad arguments: the message names the option and value at fault."""
 
 
 def _encode(obj: dict[str, object]) -> bytes:
@@ -156,16 +156,19 @@ class AgentService(ShardService):
         spec: ShardSpec,
         channel: MqttChannel,
         *,
-        peers: dict[str, ipaddress.IPv4Address],
+        name: str,
+        links: Mapping[tuple[str, str], tuple[IPv4Address, IPv4Address]],
         status_dir: Path,
         update_delay_s: float = UPDATE_DELAY_S,
     ) -> None:
         super().__init__(spec, emitter(channel))
-        (self.node,) = spec.configs
-        # On the host's clock the agent brings its speaker up by itself (a file run by
+        self.name = name  # the node (compose), or shardK (swarm)
+        # On the host's clock the agent brings its speakers up by itself (a file run by
         # ``docker compose up``); on the region's, ``bagctl up`` drives it as any shard.
         self.autonomous = spec.clock == "host"
-        self.peers = peers  # neighbor name -> its container address
+        # (speaker, neighbor in another container) -> (their addresses): what a link
+        # fault cuts in this namespace (agentnet.link)
+        self.links = links
         self.status_dir = status_dir
         self.update_delay_s = update_delay_s
         self.originated = False
@@ -192,7 +195,7 @@ class AgentService(ShardService):
             if self._delay is not None:
                 self._delay.cancel()
             self.shard.originate()
-            log.info("%s: originating its routes", self.node)
+            log.info("%s: originating its routes", self.name)
 
     def _maybe_originate(self) -> None:
         if self.autonomous and not self.originated and self.shard.speakers:
@@ -207,7 +210,8 @@ class AgentService(ShardService):
         if status == self._status:
             return
         self._status = status
-        doc = {"node": self.node, "ends_up": up, "ends_expected": expected}
+        doc = {"agent": self.name, "nodes": sorted(self.shard.spec.configs), "ends_up": up}
+        doc |= {"ends_expected": expected}
         doc |= {"originated": self.originated, "at": round(time.time(), 3)}
         tmp = self.status_dir / "status.json.tmp"
         tmp.write_text(json.dumps(doc) + "\n")
@@ -222,32 +226,16 @@ class AgentService(ShardService):
         self._maybe_originate()
         super()._look()
 
-    async def _route(self, verb: str, peer: str) -> None:
-        """``ip route add|del unreachable PEER/32``: the link to ``peer`` dead or alive."""
-        try:
-            address = self.peers[peer]
-        except KeyError:
-            raise KeyError(f"{self.node}: no neighbor {peer!r}") from None
-        argv = ["ip", "route", verb, "unreachable", f"{address}/32"]
-        proc = await asyncio.create_subprocess_exec(
-            *argv, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
-        )
-        _, err = await proc.communicate()
-        message = err.decode(errors="replace").strip()
-        if proc.returncode != 0 and not (verb == "del" and "No such process" in message):
-            raise RuntimeError(
-                f"{self.node}: `{' '.join(argv)}` (link to {peer}) failed: {message} "
-                "(the container needs cap_add NET_ADMIN)"
-            )
-
     async def handle(self, request: Request[R]) -> R:
         if self.autonomous and isinstance(request, Listen | StartSessions | Originate):
-            raise ValueError(f"{request.op}: agent {self.node} brings its speaker up by itself")
+            raise ValueError(f"{request.op}: agent {self.name} brings its speakers up by itself")
         if isinstance(request, Snapshot):
             self._maybe_originate()  # pending origination is work, not quiet
         elif isinstance(request, LinkDown | LinkUp):
             self.shard.speaker(request.node).neighbor(request.peer)  # a bad name fails here
-            await self._route("replace" if isinstance(request, LinkDown) else "del", request.peer)
+            ends = self.links.get((request.node, request.peer))
+            if ends is not None:  # a session between containers: cut it for real
+                await agentnet.link(isinstance(request, LinkDown), *ends)
         return await super().handle(request)
 
 
@@ -255,46 +243,40 @@ async def run_agent(args: argparse.Namespace) -> int:
     # Unchecked: `bagctl compose generate` checked the file (AS layout and all), and the
     # checks load networkx, which would double what every container reads at start.
     topo = load_topology(args.topology, check=False)
-    try:
-        subnet = ipaddress.IPv4Network(args.subnet)
-    except ValueError as exc:
-        raise AgentError(f"--subnet {args.subnet!r}: {exc}") from None
-    addresses = container_addresses(topo, subnet)
-    configs = speaker_configs(
-        topo, port=args.port, addresses=addresses, delays=args.clock == "region"
-    )
-    if args.node not in configs:
-        kind = "is not a BGP speaker" if args.node in addresses else "is not a node"
-        raise AgentError(f"--node {args.node!r} {kind} of region {topo.name} ({args.topology})")
+    plan = plan_shard(args, topo)
     try:
         url = BrokerUrl.parse(args.broker)
     except ValueError as exc:
         raise AgentError(f"--broker: {exc}") from None
-    node = args.node
-    config = configs[node]
-    spec = ShardSpec(
-        index=list(configs).index(node),
-        configs={node: config},
-        transport="tcp",
-        remote=frozenset(configs) - {node},
-        names=next_hop_names(configs.values()),
-        seed=1000 + list(configs).index(node),
-        clock=args.clock,
-    )
+    if args.broker_password_file is not None:
+        try:
+            password = Path(args.broker_password_file).read_text().strip()
+        except OSError as exc:
+            raise AgentError(f"--broker-password-file: {exc}") from None
+        url = replace(url, username=url.username or BROKER_USER, password=password)
+    name, spec = plan.name, plan.spec
+    if args.shard is not None:
+        await address_shard(plan)
+    links = {
+        (node, nb.name): (plan.addresses[node], plan.addresses[nb.name])
+        for node, config in spec.configs.items()
+        for nb in config.neighbors
+        if nb.name in spec.remote
+    }
     topics = Topics(topo.name)
-    state_topic = topics.agent(node, "state")
-    gone = _encode({"v": VERSION, "state": "gone", "node": node})
+    state_topic = topics.agent(name, "state")
+    gone = _encode({"v": VERSION, "state": "gone", "node": name})
     will = aiomqtt.Will(state_topic, gone, qos=1, retain=True)
     # the broker's container may start after ours
     client = await url.connect(
-        f"bagemu-agent-{topo.name}-{node}", within_s=CONNECT_TIMEOUT_S, timeout=10, will=will
+        f"bagemu-agent-{topo.name}-{name}", within_s=CONNECT_TIMEOUT_S, timeout=10, will=will
     )
-    channel = MqttChannel(client, topics.agent(node, "req"), topics.agent(node, "rep"))
-    peers = {nb.name: addresses[nb.name] for nb in config.neighbors}
+    channel = MqttChannel(client, topics.agent(name, "req"), topics.agent(name, "rep"))
     service = AgentService(
         spec,
         channel,
-        peers=peers,
+        name=name,
+        links=links,
         status_dir=Path(args.status_dir),
         update_delay_s=args.update_delay,
     )
@@ -304,13 +286,15 @@ async def run_agent(args: argparse.Namespace) -> int:
     try:
         await channel.start()
         await service.bring_up()
-        ready = {"v": VERSION, "state": "ready", "node": node, "address": str(addresses[node])}
+        nodes = list(spec.configs)
+        ready = {"v": VERSION, "state": "ready", "node": name, "nodes": nodes}
+        ready["address"] = str(plan.addresses[nodes[0]])
         await client.publish(state_topic, _encode(ready), qos=1, retain=True)
-        log.info("%s (AS %s) listening on %s port %s", node, config.asn, addresses[node], args.port)
+        log.info("%s: %d speakers listening on port %s", name, len(nodes), args.port)
         await serve(service, channel)  # until SIGTERM, ``close`` or the broker is lost
         if channel.lost is None:
             with contextlib.suppress(aiomqtt.MqttError):
-                stopped = {"v": VERSION, "state": "stopped", "node": node}
+                stopped = {"v": VERSION, "state": "stopped", "node": name}
                 await client.publish(state_topic, _encode(stopped), qos=1, retain=True)
     finally:
         service.close()
@@ -318,7 +302,7 @@ async def run_agent(args: argparse.Namespace) -> int:
         with contextlib.suppress(aiomqtt.MqttError):
             await client.__aexit__(None, None, None)
     if channel.lost is not None:
-        log.error("%s: %s", node, channel.lost)
+        log.error("%s: %s", name, channel.lost)
         return 1
     return 0
 
@@ -328,10 +312,21 @@ def parser() -> argparse.ArgumentParser:
         prog="python -m bagctl.runtimes.agent", description=__doc__.split("\n\n")[0]
     )
     p.add_argument("--topology", required=True, help="the region's topology file")
-    p.add_argument("--node", required=True, help="the node (BGP speaker) this agent runs")
-    p.add_argument("--subnet", required=True, help="the region network's IPv4 subnet")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--node", help="the node (BGP speaker) this agent runs (compose)")
+    which.add_argument("--shard", type=int, help="the shard this agent runs (swarm)")
+    p.add_argument("--shards", type=int, default=1, help="with --shard: how many shards")
+    p.add_argument("--subnet", required=True, help="the speakers' IPv4 subnet")
     p.add_argument("--broker", required=True, help="mqtt://host:port of the region's broker")
+    p.add_argument("--broker-password-file", help="the broker's password (user bagemu)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help="BGP port (default %(default)s)")
+    p.add_argument(
+        "--transport",
+        choices=["tcp", "memory"],
+        default="tcp",
+        help="sessions inside the shard (between shards: always TCP)",
+    )
+    p.add_argument("--seed", type=int, default=1, help="the region's seed (timer jitter)")
     p.add_argument("--status-dir", default=STATUS_DIR, help="status.json and the health file")
     p.add_argument(
         "--update-delay",

@@ -4,6 +4,8 @@ miniature): each is a way to place the shards of one ``Region`` (runtimes/region
 - ``embedded``: every speaker in this process (``workers=1``), or sharded over worker
   processes (``workers`` > 1; 0 means one per CPU core)
 - ``compose``: one docker container per speaker, driven over the region's own MQTT broker
+- ``swarm``: one Docker Swarm service per shard (``workers`` shards, 2 when 1 is given),
+  a whole shard of speakers in each task, over the region's own (authenticated) broker
 
 Each factory takes the topology and the runtime's options and returns a ``Region`` that
 has not started; options a runtime cannot honour are refused, by name. Every runtime
@@ -95,7 +97,54 @@ def compose(
     )
 
 
-RUNTIMES: dict[str, Callable[..., Region]] = {"embedded": embedded, "compose": compose}
+def swarm(
+    topo: Topology,
+    *,
+    workers: int = 2,
+    transport: str = "tcp",
+    port: int | None = None,
+    seed: int = 1,
+    on_progress: Callable[[RegionProgress], None] | None = None,
+    subnet: str | None = None,
+    image: str = DEFAULT_IMAGE,
+    clock: str = "region",
+    pace: str = "fast",
+) -> Region:
+    """A Swarm service per shard (runtimes/swarm.py): ``workers`` shards (0: one per
+    CPU core; 1, the CLI's default, means the runtime's own default of 2)."""
+    from .swarm import SwarmShards
+
+    if workers < 0:
+        raise ValueError(f"workers must be 0 (one per core) or more, not {workers}")
+    shards = (os.cpu_count() or 1) if workers == 0 else max(workers, 2)
+    port = DEFAULT_PORT if port is None else port  # the speakers' addresses are the run's own
+    placement = SwarmShards(
+        topo,
+        shards=shards,
+        port=port,
+        subnet=subnet,
+        image=image,
+        transport=transport,
+        seed=seed,
+        clock=clock,
+    )
+    return Region(
+        topo,
+        placement=placement,
+        transport=transport,
+        port=port,
+        seed=seed,
+        on_progress=on_progress,
+        clock=clock,
+        pace=pace,
+    )
+
+
+RUNTIMES: dict[str, Callable[..., Region]] = {
+    "embedded": embedded,
+    "compose": compose,
+    "swarm": swarm,
+}
 
 
 def get_runtime(name: str) -> Callable[..., Region]:
@@ -107,4 +156,4 @@ def get_runtime(name: str) -> Callable[..., Region]:
         ) from None
 
 
-__all__ = ["RUNTIMES", "compose", "embedded", "get_runtime"]
+__all__ = ["RUNTIMES", "compose", "embedded", "get_runtime", "swarm"]

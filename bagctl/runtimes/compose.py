@@ -35,17 +35,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
-import json
-import os
 import secrets
 import shutil
 import socket
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
-
-import aiomqtt
 
 from ..mqtt.broker import BrokerUrl
 from ..mqtt.topics import Topics
@@ -54,6 +49,7 @@ from ..topology.configs import DEFAULT_PORT
 from ..topology.dump import dump_topology
 from ..topology.model import Topology
 from . import docker
+from .agentbus import AgentBus, AgentShard, NoEvents
 from .composefile import (
     BROKER_SERVICE,
     DEFAULT_IMAGE,
@@ -62,8 +58,7 @@ from .composefile import (
     project_name,
     render,
 )
-from .messages import ShardError
-from .placement import RegionEvents, RemoteShard, ShardHandle
+from .placement import RegionEvents, ShardHandle
 from .records import ShardSpec, check_clock
 
 READY_TIMEOUT_S = 300.0  # every container up and its agent connected
@@ -71,123 +66,10 @@ BROKER_TIMEOUT_S = 30.0
 EXITED_POLL_S = 2.0  # while containers start: has one exited?
 
 
-class _AgentBus:
-    """The host's one MQTT connection to every agent of the region: requests out,
-    replies, events and ``state`` in, handed to each node's ``_AgentHandle``."""
-
-    def __init__(self, url: BrokerUrl, topics: Topics) -> None:
-        self.url = url
-        self.topics = topics
-        self.handles: dict[str, AgentShard] = {}
-        self._client: aiomqtt.Client | None = None
-        self._reader: asyncio.Task[None] | None = None
-
-    async def connect(self, timeout_s: float) -> None:
-        """Connect as soon as the broker's container accepts (retried: nothing tells us
-        when mosquitto listens), and subscribe to every agent's replies and state."""
-        identifier = f"bagemu-host-{self.topics.region}-{os.getpid()}"
-        try:
-            client = await self.url.connect(
-                identifier, within_s=timeout_s, timeout=5, max_delay_s=0.5
-            )
-        except aiomqtt.MqttError as exc:
-            raise docker.DockerError(
-                f"the region's broker did not accept a connection within {timeout_s:g} s ({exc})"
-            ) from None
-        self._client = client
-        # Every wave publishes one request per agent at once: not a backlog to warn about.
-        client.pending_calls_threshold = 1 << 20
-        await client.subscribe(self.topics.agent_filter("rep"), qos=1)
-        await client.subscribe(self.topics.agent_filter("state"), qos=1)
-        self._reader = asyncio.create_task(self._read())
-
-    async def _read(self) -> None:
-        assert self._client is not None
-        try:
-            async for message in self._client.messages:
-                route = self.topics.parse_agent(str(message.topic))
-                handle = self.handles.get(route[0]) if route else None
-                payload = message.payload
-                if handle is None or not isinstance(payload, bytes | bytearray) or not payload:
-                    continue
-                try:
-                    msg = json.loads(payload)
-                except ValueError:
-                    continue  # not from an agent of ours
-                if not isinstance(msg, dict):
-                    continue
-                if route is not None and route[1] == "rep":
-                    handle.on_message(msg)
-                elif route is not None and route[1] == "state":
-                    handle.on_state(msg)
-        except aiomqtt.MqttError as exc:
-            for handle in self.handles.values():
-                handle.lost(f"is out of reach: the region's broker was lost ({exc})")
-
-    async def publish(self, node: str, payload: bytes) -> None:
-        if self._client is None:
-            raise ShardError(f"agent {node}: not connected to the region's broker")
-        await self._client.publish(self.topics.agent(node, "req"), payload, qos=1)
-
-    async def aclose(self) -> None:
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
-            self._reader = None
-        client, self._client = self._client, None
-        if client is not None:
-            with contextlib.suppress(aiomqtt.MqttError):
-                await client.__aexit__(None, None, None)
-
-
-class AgentShard(RemoteShard):
-    """The handle on one speaker's agent, over the region's broker."""
-
-    def __init__(self, index: int, node: str, bus: _AgentBus, placement: Containers) -> None:
-        super().__init__(index, f"agent {node}", placement.events)
-        self.node = node
-        self.ready = asyncio.Event()
-        self._bus = bus
-        self._placement = placement
-
-    def on_state(self, msg: dict[str, Any]) -> None:
-        state = msg.get("state")
-        if state == "ready":
-            self.gone = None
-            self.ready.set()
-            self._placement.containers_progress()
-        elif state in ("gone", "stopped"):
-            self.lost(f"has {'stopped' if state == 'stopped' else 'died'}")
-
-    def lost(self, why: str) -> None:
-        self.ready.clear()
-        super().lost(why)
-
-    async def _send(self, message: dict[str, object]) -> None:
-        await self._bus.publish(self.node, json.dumps(message, separators=(",", ":")).encode())
-
-    async def close(self) -> None:
-        self.lost("is stopping with the region")
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-class _NoEvents:
-    """Events before the region has spawned its shards: nobody to tell."""
-
-    def shard_event(self, index: int, event: object) -> None:
-        pass
-
-    def shard_lost(self, index: int, why: str) -> None:
-        pass
-
-    def placement_progress(self, done: int, total: int, what: str) -> None:
-        pass
 
 
 class Containers:
@@ -225,13 +107,13 @@ class Containers:
         self.image = image
         self.project_name = project_name(topo.name, self.run_id)
         self.topics = Topics(topo.name)
-        self.events: RegionEvents = _NoEvents()
+        self.events: RegionEvents = NoEvents()
         self.handles: list[AgentShard] = []
         self._mqtt_port = mqtt_port
         self._ready_timeout_s = ready_timeout_s
         self._dir: Path | None = None
         self._project: docker.ComposeProject | None = None
-        self._bus: _AgentBus | None = None
+        self._bus: AgentBus | None = None
         self._url: BrokerUrl | None = None
         self._env: dict[str, str] = {}
 
@@ -291,7 +173,7 @@ class Containers:
                 "another with --subnet)"
             ) from None
         url = BrokerUrl("127.0.0.1", port)
-        self._bus = _AgentBus(url, self.topics)
+        self._bus = AgentBus(url, self.topics)
         await self._bus.connect(BROKER_TIMEOUT_S)
         self._url = url
         return url
@@ -303,7 +185,7 @@ class Containers:
         assert self._bus is not None and self._project is not None
         for spec in specs:
             (node,) = spec.configs
-            handle = AgentShard(spec.index, node, self._bus, self)
+            handle = AgentShard(spec.index, node, self._bus, events, self.containers_progress)
             self._bus.handles[node] = handle
             self.handles.append(handle)
         self.containers_progress()

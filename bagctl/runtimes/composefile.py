@@ -120,7 +120,7 @@ def compose_document(topo: Topology, options: ComposeOptions) -> dict[str, Any]:
     broker: dict[str, Any] = {"image": options.image}
     if options.build_context is not None:
         broker["build"] = {"context": options.build_context}
-    conf = f"listener {BROKER_PORT}\\nallow_anonymous true\\n"
+    conf = f"listener {BROKER_PORT}\\nallow_anonymous true\\nset_tcp_nodelay true\\n"
     broker |= {
         "command": [
             "sh",
@@ -165,7 +165,7 @@ def compose_document(topo: Topology, options: ComposeOptions) -> dict[str, Any]:
     }
 
 
-class _Dumper(yaml.SafeDumper):
+class FlowListDumper(yaml.SafeDumper):
     """Lists of plain values on one line (commands, capabilities), the rest in blocks."""
 
     def represent_list(self, data: list[Any]) -> yaml.Node:  # type: ignore[override]
@@ -173,7 +173,7 @@ class _Dumper(yaml.SafeDumper):
         return self.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
 
 
-_Dumper.add_representer(list, _Dumper.represent_list)
+FlowListDumper.add_representer(list, FlowListDumper.represent_list)
 
 
 def render(topo: Topology, options: ComposeOptions) -> str:
@@ -187,7 +187,9 @@ def render(topo: Topology, options: ComposeOptions) -> str:
         f"(default {options.mqtt_port})",
         "#   bagctl up --runtime compose TOPOLOGY    # the same, watched and controlled",
     ]
-    body = yaml.dump(compose_document(topo, options), Dumper=_Dumper, sort_keys=False, width=1000)
+    body = yaml.dump(
+        compose_document(topo, options), Dumper=FlowListDumper, sort_keys=False, width=1000
+    )
     return "\n".join(header) + "\n" + body
 
 
@@ -216,6 +218,7 @@ __all__ = [
     "DEFAULT_IMAGE",
     "DEFAULT_MQTT_PORT",
     "DEFAULT_SUBNET",
+    "FlowListDumper",
     "LABEL_NODE",
     "LABEL_REGION",
     "LABEL_ROLE",

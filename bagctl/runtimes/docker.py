@@ -15,7 +15,7 @@ import os
 import random
 import shutil
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +29,7 @@ class DockerError(RuntimeError):
     """Docker is missing, unreachable, or a docker command failed (the message says which)."""
 
 
-def _tail(text: str, lines: int = 8) -> str:
+def output_tail(text: str, lines: int = 8) -> str:
     return " | ".join(line for line in text.strip().splitlines()[-lines:] if line.strip())
 
 
@@ -59,7 +59,9 @@ def docker(*args: str, check: bool = True) -> str:
         raise DockerError("docker is not installed (no `docker` on PATH)")
     proc = subprocess.run([exe, *args], capture_output=True, text=True, check=False)
     if check and proc.returncode != 0:
-        raise DockerError(f"`docker {' '.join(args)}` failed: {_tail(proc.stderr or proc.stdout)}")
+        raise DockerError(
+            f"`docker {' '.join(args)}` failed: {output_tail(proc.stderr or proc.stdout)}"
+        )
     return proc.stdout
 
 
@@ -75,7 +77,7 @@ def check_daemon() -> str:
         check=False,
     )
     if proc.returncode != 0:
-        raise DockerError(f"cannot reach the docker daemon: {_tail(proc.stderr)}")
+        raise DockerError(f"cannot reach the docker daemon: {output_tail(proc.stderr)}")
     return proc.stdout.strip()
 
 
@@ -114,7 +116,7 @@ class ComposeProject:
         if proc.returncode != 0:
             raise DockerError(
                 f"`{' '.join(self.argv(*args))}` failed ({proc.returncode}): "
-                f"{_tail(err.decode(errors='replace'))}"
+                f"{output_tail(err.decode(errors='replace'))}"
             )
         return out.decode(errors="replace")
 
@@ -171,13 +173,17 @@ def used_subnets() -> list[ipaddress.IPv4Network]:
     return nets
 
 
-def free_subnet(addresses: int, rng: random.Random | None = None) -> ipaddress.IPv4Network:
+def free_subnet(
+    addresses: int,
+    rng: random.Random | None = None,
+    avoid: Sequence[ipaddress.IPv4Network] = (),
+) -> ipaddress.IPv4Network:
     """A subnet of ``SUBNET_POOL`` with room for ``addresses`` that no docker network on
-    this host overlaps, drawn at random among the free ones, so two runs choosing at the
-    same moment rarely draw the same (if they do, docker refuses the second network and
-    that run says so). DockerError if the pool is full."""
+    this host overlaps (nor any of ``avoid``), drawn at random among the free ones, so
+    two runs choosing at the same moment rarely draw the same (if they do, docker refuses
+    the second network and that run says so). DockerError if the pool is full."""
     length = min(24, 32 - max(2, (addresses - 1).bit_length()))  # a /24 at the least
-    used = used_subnets()
+    used = used_subnets() + list(avoid)
     pool = SUBNET_POOL.subnets(new_prefix=length)
     free = [n for n in pool if not any(n.overlaps(u) for u in used)]
     if not free:
@@ -203,7 +209,7 @@ def exited(region: str, project: str) -> dict[str, str]:
         proc = subprocess.run(
             ["docker", "logs", "--tail", "3", cid], capture_output=True, text=True, check=False
         )
-        found[node or cid] = _tail(proc.stdout + proc.stderr, 3)
+        found[node or cid] = output_tail(proc.stdout + proc.stderr, 3)
     return found
 
 
@@ -229,6 +235,7 @@ __all__ = [
     "exited",
     "free_subnet",
     "image_exists",
+    "output_tail",
     "leftovers",
     "memory_by_container",
     "remove_leftovers",

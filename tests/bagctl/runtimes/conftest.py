@@ -47,3 +47,16 @@ def speaker_image() -> str:
     timings = [line for line in proc.stdout.splitlines() if line.startswith(("time", "base"))]
     print(f"\nimage build ({time.monotonic() - t0:.1f} s): " + "; ".join(timings))
     return "bagemu-speaker:latest"
+
+
+@pytest.fixture(scope="session")
+def swarm_manager(speaker_image: str) -> str:
+    """The speaker image, on an engine that manages an active swarm (.ci/run makes a
+    one-node swarm where the machine has none, and leaves it afterwards)."""
+    from bagctl.runtimes import swarmdocker
+
+    try:
+        swarmdocker.check_manager()
+    except docker.DockerError as exc:
+        pytest.skip(str(exc))
+    return speaker_image

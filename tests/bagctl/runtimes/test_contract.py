@@ -9,7 +9,8 @@ time, then mistakes) and must match the reference after every step:
 each speaker's FIB (prefix -> next-hop node -> weight), the report's event and session
 counts, the region's failures, and each mistake's exception type and message. ``embedded``
 runs twice: in one process over TCP, and over two worker processes; ``compose`` where a
-docker daemon answers (the image built by scripts/build-local-base.sh).
+docker daemon answers (the image built by scripts/build-local-base.sh); ``swarm`` (two
+shards, the in-memory network inside each) where that daemon manages a swarm.
 """
 
 from __future__ import annotations
@@ -25,10 +26,11 @@ from typing import Any
 import pytest
 
 from bagctl.runtimes import RUNTIMES, Region
-from bagctl.runtimes.base import compose, embedded
+from bagctl.runtimes.base import compose, embedded, swarm
 from bagctl.runtimes.compose import Containers
 from bagctl.runtimes.local import InProcess
 from bagctl.runtimes.process import WorkerProcesses
+from bagctl.runtimes.swarm import SwarmShards
 from bagctl.topology import load_topology
 from bagctl.topology.model import Topology
 
@@ -157,6 +159,13 @@ def containers(topo: Topology) -> Region:
     return region
 
 
+def two_shards_on_swarm(topo: Topology) -> Region:
+    region = swarm(topo, workers=2, transport="memory")
+    assert isinstance(region.placement, SwarmShards)
+    assert [len(g) for g in region.groups] == [len(g) for g in region.placement.groups(topo)]
+    return region
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -167,6 +176,7 @@ CASES: dict[str, tuple[str, Callable[[Topology], Region]]] = {
     "in-process-tcp": ("embedded", in_process_tcp),
     "two-workers": ("embedded", two_workers),
     "compose": ("compose", containers),
+    "swarm": ("swarm", two_shards_on_swarm),
 }
 
 
@@ -179,10 +189,11 @@ async def test_runtime_keeps_the_contract(
     case: str, reference: dict[str, Any], request: pytest.FixtureRequest
 ) -> None:
     runtime, make = CASES[case]
-    if runtime == "compose":
+    if runtime in ("compose", "swarm"):
         if shutil.which("docker") is None:
             pytest.skip("docker is not installed")
-        request.getfixturevalue("speaker_image")  # builds it, or skips saying why
+        # builds the image, or skips saying why (and for swarm: no swarm here)
+        request.getfixturevalue("speaker_image" if runtime == "compose" else "swarm_manager")
     topo = named(load_topology(SMALL), case)
     got = await run_script(make(topo))
     assert got["cold"] == reference["cold"] == (10, 10, 0)

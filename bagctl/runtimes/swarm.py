@@ -1,0 +1,242 @@
+"""The swarm placement: a region's shards as Docker Swarm services, a whole shard of
+speakers in each task, driven over the region's own MQTT broker.
+
+A runtime is a way to place shards (runtimes/placement.py), so every operation, query
+and the region's clock are ``Region``'s own code, as for worker processes and compose;
+what this module adds is the lifecycle:
+
+- ``groups``: the partitioner's (runtimes/partition.py: fabrics kept together, few
+  sessions cut), one per ``--workers`` shard
+- ``addresses``: each speaker's address in the run's speaker subnet, which exists only
+  inside the region's tasks (runtimes/agentnet.py routes it over the overlay)
+- ``broker()``: writes the stack (``stackfile``: the topology as a Docker config, the
+  broker's password as a Docker secret, mode 0600 on disk) to a temporary directory,
+  ``docker stack deploy``s it, and connects to the broker at the port the swarm's routing
+  mesh published (127.0.0.1, with the password: the port is open on every node)
+- ``spawn()``: every shard's agent says ``ready`` (its addresses and routes in place),
+  naming the speakers it runs, which must be the region's groups; a task that fails
+  meanwhile is named with its error
+- ``aclose()``: ``docker stack rm``, then whatever still carries the region's label and
+  the stack's namespace (services, containers, the network, the config, the secret) is
+  removed (``swarmdocker.remove_leftovers``, as ``bagctl down`` does after a dead ``up``)
+
+Each run is its own: a run id on every label and in the stack's name, the overlay's
+subnet drawn among those no docker network holds. Two regions on one swarm share
+nothing but the image.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import ipaddress
+import secrets
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from ..mqtt.broker import BrokerUrl
+from ..mqtt.topics import Topics
+from ..topology.addresses import CONTAINER_FIRST_HOST, container_addresses
+from ..topology.configs import DEFAULT_PORT
+from ..topology.dump import dump_topology
+from ..topology.model import Topology
+from . import docker, swarmdocker
+from .agentbus import AgentBus, AgentShard, NoEvents
+from .composefile import DEFAULT_IMAGE
+from .partition import partition
+from .placement import RegionEvents, ShardHandle
+from .records import ShardSpec, check_clock, check_transport
+from .stackfile import BROKER_USER, StackOptions, render, shard_service, stack_name
+
+READY_TIMEOUT_S = 300.0  # every task scheduled, its agent addressed and connected
+BROKER_TIMEOUT_S = 60.0  # the broker's task scheduled and its port published
+FAILED_POLL_S = 2.0  # while tasks start: has one failed?
+
+
+class SwarmShards:
+    """A service per shard (module docstring)."""
+
+    name = "swarm"
+
+    def __init__(
+        self,
+        topo: Topology,
+        *,
+        shards: int,
+        port: int = DEFAULT_PORT,
+        subnet: str | ipaddress.IPv4Network | None = None,
+        image: str = DEFAULT_IMAGE,
+        transport: str = "tcp",
+        seed: int = 1,
+        clock: str = "region",
+        ready_timeout_s: float = READY_TIMEOUT_S,
+    ) -> None:
+        self.clock = check_clock(clock)
+        self.autonomous = self.clock == "host"  # as for compose
+        self.topo = topo
+        self.groups_ = [g for g in partition(topo, shards) if g]
+        self.run_id = secrets.token_hex(4)
+        self.stack = stack_name(topo.name, self.run_id)
+        try:
+            given = None if subnet is None else ipaddress.IPv4Network(subnet)
+        except ValueError as exc:
+            raise ValueError(f"subnet {subnet!r}: {exc}") from None
+        speakers_room = len(topo.nodes) + CONTAINER_FIRST_HOST + 1
+        if given is None:
+            docker.check_daemon()  # without docker, say what is missing first
+            given = docker.free_subnet(4 * len(self.groups_) + 16)
+        self.network_subnet = given
+        # Lives only inside the region's tasks: anything but the overlay's own subnet.
+        self.speaker_subnet = docker.free_subnet(speakers_room, avoid=[given])
+        self.options = StackOptions(
+            topology_path="./topology.yaml",
+            password_path="./broker-password",
+            shards=len(self.groups_),
+            network_subnet=given,
+            speaker_subnet=self.speaker_subnet,
+            port=port,
+            image=image,
+            transport=check_transport(transport),
+            seed=seed,
+            clock=self.clock,
+            run_id=self.run_id,
+        )
+        self.topics = Topics(topo.name)
+        self.events: RegionEvents = NoEvents()
+        self.handles: list[AgentShard] = []
+        self._ready_timeout_s = ready_timeout_s
+        self._password = secrets.token_urlsafe(24)
+        self._dir: Path | None = None
+        self._deployed = False
+        self._bus: AgentBus | None = None
+        self._url: BrokerUrl | None = None
+
+    def addresses(self, topo: Topology) -> Mapping[str, ipaddress.IPv4Address]:
+        return container_addresses(topo, self.speaker_subnet)
+
+    def groups(self, topo: Topology) -> list[list[str]]:
+        return [list(g) for g in self.groups_]
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    def _write_stack(self) -> Path:
+        swarmdocker.check_manager()
+        pinned = f"node.id=={swarmdocker.node_id()}"  # the broker's port: published here
+        self.options = dataclasses.replace(self.options, broker_constraint=pinned)
+        if not docker.image_exists(self.options.image):
+            raise docker.DockerError(
+                f"image {self.options.image} not found: build it with scripts/build-local-base.sh "
+                "(or `docker compose build`); on a swarm of several nodes every node needs it "
+                "(README: Swarm)"
+            )
+        self._dir = Path(tempfile.mkdtemp(prefix=f"bagemu-swarm-{self.topo.name}-"))
+        (self._dir / "topology.yaml").write_text(dump_topology(self.topo))
+        secret = self._dir / "broker-password"
+        secret.touch(mode=0o600)
+        secret.write_text(self._password)
+        path = self._dir / "stack.yml"
+        path.write_text(render(self.topo, self.options))
+        return path
+
+    async def broker(self) -> BrokerUrl:
+        """Deploy the stack (once) and connect to its broker (module docstring)."""
+        if self._url is not None:
+            return self._url
+        path = self._write_stack()
+        self._deployed = True
+        await swarmdocker.deploy(self.stack, path)
+        port = await swarmdocker.published_port(
+            f"{self.stack}_mosquitto", timeout_s=BROKER_TIMEOUT_S
+        )
+        url = BrokerUrl("127.0.0.1", port, BROKER_USER, self._password)
+        self._bus = AgentBus(url, self.topics)
+        await self._bus.connect(BROKER_TIMEOUT_S)
+        self._url = url
+        return url
+
+    async def spawn(self, specs: Sequence[ShardSpec], events: RegionEvents) -> list[ShardHandle]:
+        """Every shard's agent ``ready``, running the speakers of its spec."""
+        self.events = events
+        await self.broker()
+        assert self._bus is not None
+        for spec in specs:
+            name = shard_service(spec.index)
+            handle = AgentShard(spec.index, name, self._bus, events, self.tasks_progress)
+            self._bus.handles[name] = handle
+            self.handles.append(handle)
+        self.tasks_progress()
+        ready = asyncio.ensure_future(self._all_ready())
+        try:
+            async with asyncio.timeout(self._ready_timeout_s):
+                while not ready.done():
+                    await asyncio.wait({ready}, timeout=FAILED_POLL_S)
+                    if not ready.done():
+                        await self._check_failed()
+        except TimeoutError:
+            missing = [h.node for h in self.handles if not h.ready.is_set()]
+            raise docker.DockerError(
+                f"{len(missing)} shards not ready after {self._ready_timeout_s:g} s: "
+                f"{', '.join(missing)} (`docker service logs {self.stack}_{missing[0]}` says why)"
+            ) from None
+        finally:
+            ready.cancel()
+        for spec, handle in zip(specs, self.handles, strict=True):
+            said = handle.said.get("nodes")
+            if said != list(spec.configs):
+                raise docker.DockerError(
+                    f"{handle.label} runs {said!r}, the region expects {list(spec.configs)!r} "
+                    "(the image's bagemu differs from this one: rebuild it)"
+                )
+        return list(self.handles)
+
+    def tasks_progress(self) -> None:
+        ready = sum(1 for h in self.handles if h.ready.is_set())
+        self.events.placement_progress(ready, len(self.handles), "shards")
+
+    async def _all_ready(self) -> None:
+        for handle in self.handles:
+            await handle.ready.wait()
+
+    async def _check_failed(self) -> None:
+        failed = await asyncio.to_thread(swarmdocker.failed_tasks, self.stack)
+        if failed:
+            task, why = next(iter(failed.items()))
+            raise docker.DockerError(f"task {task} of {self.stack} failed: {why}")
+
+    async def aclose(self) -> None:
+        self.handles = []
+        if self._bus is not None:
+            await self._bus.aclose()
+            self._bus = None
+        if self._deployed:
+            with contextlib.suppress(docker.DockerError):
+                await asyncio.to_thread(
+                    swarmdocker.remove_leftovers, self.topo.name, self.stack, self.run_id
+                )
+            self._deployed = False
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+        self._url = None
+
+    # --- queries ------------------------------------------------------------------------
+
+    def status(self) -> dict[str, object]:
+        return {
+            "project": self.stack,
+            "subnet": str(self.network_subnet),
+            "speaker_subnet": str(self.speaker_subnet),
+            "containers": len(self.groups_) + 1,  # and the broker
+            "image": self.options.image,
+        }
+
+    async def memory(self) -> dict[str, str]:
+        """Memory used by each of the stack's containers (``docker stats``)."""
+        ids = swarmdocker.leftovers(self.topo.name, self.stack)["container"]
+        return docker.memory_by_container(ids)
+
+
+__all__ = ["READY_TIMEOUT_S", "SwarmShards"]
