@@ -8,6 +8,7 @@ Converters are plain functions ``(value, where) -> value`` raising ``ValueError`
 
 from __future__ import annotations
 
+import gzip
 import ipaddress
 import math
 from collections.abc import Callable
@@ -40,12 +41,17 @@ class ConfigError(ValueError):
 
 def read_file(path: str | Path) -> tuple[str, str]:
     """A file's text and its name as errors give it; ``ConfigError`` naming the file if it
-    cannot be read (what every ``load_*`` of a bagemu format does first)."""
+    cannot be read (what every ``load_*`` of a bagemu format does first). A name ending in
+    ``.gz`` is gzip-compressed."""
     p = Path(path)
     try:
+        if p.suffix == ".gz":  # shipped compressed (a Swarm config holds 500 kB at most)
+            return gzip.decompress(p.read_bytes()).decode(), str(p)
         return p.read_text(), str(p)
     except OSError as exc:
-        raise ConfigError(f"cannot read: {exc.strerror}", file=str(p)) from None
+        raise ConfigError(f"cannot read: {exc.strerror or exc}", file=str(p)) from None
+    except (EOFError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read: {exc}", file=str(p)) from None
 
 
 class YamlDocument:

@@ -12,6 +12,7 @@ from .demo import demo
 from .down import down
 from .events import events
 from .inspect_nodes import inspect
+from .k8s import k8s
 from .link import link
 from .node import node
 from .replay import replay_cmd
@@ -35,6 +36,7 @@ cli.add_command(codec)
 cli.add_command(topo)
 cli.add_command(compose)
 cli.add_command(swarm)
+cli.add_command(k8s)
 cli.add_command(up)
 for _command in (down, status, inspect, link, node, show, events, converge, replay_cmd, cancel):
     cli.add_command(_command)

@@ -4,8 +4,9 @@
   the memory each is estimated to need and the sessions cut between hosts
   (``bagctl/runtimes/swarmplan.py``); exit 1 when the region does not fit.
 - ``generate TOPOLOGY -o stack.yml``: a stack file for ``docker stack deploy`` without
-  bagctl (``bagctl/runtimes/stackfile.py``), and beside it the broker's password file
-  (made once, mode 0600, kept if it exists). With ``--hosts``, the plan's placement is
+  bagctl (``bagctl/runtimes/stackfile.py``), and beside it the topology as the tasks
+  read it (``stack.topology.yaml.gz``) and the broker's password file (made once, mode
+  0600, kept if it exists). With ``--hosts``, the plan's placement is
   written into it: label the nodes ``bagemu.host=0`` ... first.
 """
 
@@ -20,7 +21,6 @@ import click
 
 from speakers.yamldoc import ConfigError
 
-from .compose import _relative
 from .output import emit_json, fail
 
 SHARDS_HELP = "Shards (a service each; default: one per host, or 2)."
@@ -153,8 +153,10 @@ def generate(
             placed = {s.index: s.host for s in p.shards}
             if memory_per_host is not None:
                 memory = {s.index: int(s.memory_mb) for s in p.shards}
+        shipped = out.parent / f"{out.stem}.topology.yaml.gz"  # beside the stack file
+        shipped.write_bytes(stackfile.topology_gz(topo))
         options = stackfile.StackOptions(
-            topology_path=_relative(topology, out.parent),
+            topology_path=f"./{shipped.name}",
             password_path="./broker-password",
             shards=count,
             network_subnet=ipaddress.IPv4Network(subnet or stackfile.DEFAULT_NETWORK_SUBNET),
@@ -186,6 +188,7 @@ def generate(
         "shards": count,
         "services": count + 1,
         "password_file": str(password),
+        "topology_file": str(shipped),
         "password_made": made,
         "hosts": {str(k): v for k, v in placed.items()},
     }

@@ -314,9 +314,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--topology", required=True, help="the region's topology file")
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--node", help="the node (BGP speaker) this agent runs (compose)")
-    which.add_argument("--shard", type=int, help="the shard this agent runs (swarm)")
+    which.add_argument(
+        "--shard", help="the shard this agent runs (swarm), or hostname (its -N: Kubernetes)"
+    )
     p.add_argument("--shards", type=int, default=1, help="with --shard: how many shards")
     p.add_argument("--subnet", required=True, help="the speakers' IPv4 subnet")
+    p.add_argument(
+        "--peer-dns",
+        default="shard{}",
+        help="with --shard: shard N's DNS name, {} standing for N (default %(default)s)",
+    )
     p.add_argument("--broker", required=True, help="mqtt://host:port of the region's broker")
     p.add_argument("--broker-password-file", help="the broker's password (user bagemu)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help="BGP port (default %(default)s)")

@@ -31,6 +31,10 @@ class AgentBus:
         self.url = url
         self.topics = topics
         self.handles: dict[str, AgentShard] = {}
+        # The last ``state`` of agents not attached yet: a swarm's tasks may say
+        # ``ready`` (retained, so delivered once, at subscription) before the region
+        # has made their handles.
+        self._early: dict[str, dict[str, Any]] = {}
         self._client: aiomqtt.Client | None = None
         self._reader: asyncio.Task[None] | None = None
 
@@ -58,9 +62,8 @@ class AgentBus:
         try:
             async for message in self._client.messages:
                 route = self.topics.parse_agent(str(message.topic))
-                handle = self.handles.get(route[0]) if route else None
                 payload = message.payload
-                if handle is None or not isinstance(payload, bytes | bytearray) or not payload:
+                if route is None or not isinstance(payload, bytes | bytearray) or not payload:
                     continue
                 try:
                     msg = json.loads(payload)
@@ -68,13 +71,26 @@ class AgentBus:
                     continue  # not from an agent of ours
                 if not isinstance(msg, dict):
                     continue
-                if route is not None and route[1] == "rep":
+                name, what = route
+                handle = self.handles.get(name)
+                if handle is None:
+                    if what == "state":
+                        self._early[name] = msg  # said before its handle exists
+                elif what == "rep":
                     handle.on_message(msg)
-                elif route is not None and route[1] == "state":
+                elif what == "state":
                     handle.on_state(msg)
         except aiomqtt.MqttError as exc:
             for handle in self.handles.values():
                 handle.lost(f"is out of reach: the region's broker was lost ({exc})")
+
+    def attach(self, name: str, handle: AgentShard) -> None:
+        """From now on, what agent ``name`` says goes to ``handle`` (and what it said
+        before, if anything)."""
+        self.handles[name] = handle
+        early = self._early.pop(name, None)
+        if early is not None:
+            handle.on_state(early)
 
     async def publish(self, node: str, payload: bytes) -> None:
         if self._client is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
@@ -37,6 +38,22 @@ class AgentShardPlan:
     spec: ShardSpec
     addresses: Mapping[str, IPv4Address]
     groups: Sequence[Sequence[str]]
+    peer_dns: str = "shard{}"  # the DNS name of shard j's task, formatted with j
+
+
+def shard_index(text: str) -> int:
+    """``--shard``: a number, or ``hostname``: the ordinal a Kubernetes StatefulSet ends
+    its pods' host names with (``shard-3``)."""
+    if text == "hostname":
+        host = socket.gethostname()
+        ordinal = host.rsplit("-", 1)[-1]
+        if not ordinal.isdigit():
+            raise AgentError(f"--shard hostname: host name {host!r} does not end in -N")
+        return int(ordinal)
+    try:
+        return int(text)
+    except ValueError:
+        raise AgentError(f"--shard {text!r}: a shard number, or hostname") from None
 
 
 def plan_shard(args: argparse.Namespace, topo: Topology) -> AgentShardPlan:
@@ -59,14 +76,15 @@ def plan_shard(args: argparse.Namespace, topo: Topology) -> AgentShardPlan:
         index, name = list(configs).index(args.node), args.node
     else:
         groups = [g for g in partition(topo, args.shards) if g]
-        if not 0 <= args.shard < len(groups):
+        shard = shard_index(str(args.shard))
+        if not 0 <= shard < len(groups):
             raise AgentError(
-                f"--shard {args.shard}: region {topo.name} has shards 0 to {len(groups) - 1} "
+                f"--shard {shard}: region {topo.name} has shards 0 to {len(groups) - 1} "
                 f"(--shards {args.shards})"
             )
-        index, name = args.shard, shard_service(args.shard)
+        index, name = shard, shard_service(shard)
     spec = shard_specs(configs, groups, args.transport, args.seed, args.clock)[index]
-    return AgentShardPlan(name, spec, addresses, groups)
+    return AgentShardPlan(name, spec, addresses, groups, args.peer_dns)
 
 
 async def address_shard(plan: AgentShardPlan) -> None:
@@ -74,10 +92,9 @@ async def address_shard(plan: AgentShardPlan) -> None:
     ``lo``, and a route to every other shard's speakers via that shard's task."""
     index = plan.spec.index
     others = [j for j in range(len(plan.groups)) if j != index]
-    tasks = await agentnet.resolve_tasks([shard_service(j) for j in others])
-    remote = {
-        plan.addresses[node]: tasks[shard_service(j)] for j in others for node in plan.groups[j]
-    }
+    names = {j: plan.peer_dns.format(j) for j in others}
+    tasks = await agentnet.resolve_tasks(list(names.values()))
+    remote = {plan.addresses[node]: tasks[names[j]] for j in others for node in plan.groups[j]}
     own = [plan.addresses[node] for node in plan.groups[index]]
     await agentnet.ip_batch(agentnet.shard_routes(own, remote))
     log.info(

@@ -186,8 +186,8 @@ class Containers:
         for spec in specs:
             (node,) = spec.configs
             handle = AgentShard(spec.index, node, self._bus, events, self.containers_progress)
-            self._bus.handles[node] = handle
             self.handles.append(handle)
+            self._bus.attach(node, handle)
         self.containers_progress()
         await self._project.run("up", "-d", env=self._env)
         ready = asyncio.ensure_future(self._all_ready())

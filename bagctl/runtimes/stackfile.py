@@ -24,7 +24,8 @@ Compose format 3.8, which ``docker stack deploy`` reads.
   service is ``endpoint_mode: dnsrr``, and the broker runs on a manager (``bagctl up``:
   its own node), where bagctl reaches it.
 - **Files**: the topology is a Docker config (no bind mount: a task may run on any
-  node), mounted where the agents read it.
+  node), gzip-compressed (a config holds at most 500 kB; ``prometheus`` dumps to 4.1 MB,
+  214 kB compressed), mounted where the agents read it.
 - **Labels**: ``bagemu.region`` and, for a run of ``bagctl up``, ``bagemu.run`` on every
   service (service and container labels), the network, the config and the secret:
   ``bagctl down`` removes the stack and whatever still carries its labels, nothing else.
@@ -32,6 +33,7 @@ Compose format 3.8, which ``docker stack deploy`` reads.
 
 from __future__ import annotations
 
+import gzip
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -40,6 +42,7 @@ from typing import Any
 import yaml
 
 from ..topology.configs import DEFAULT_PORT
+from ..topology.dump import dump_topology
 from ..topology.model import Topology
 from .composefile import (
     BROKER_PORT,
@@ -48,7 +51,6 @@ from .composefile import (
     LABEL_REGION,
     LABEL_ROLE,
     LABEL_RUN,
-    TOPOLOGY_IN_CONTAINER,
     FlowListDumper,
     project_name,
 )
@@ -59,6 +61,8 @@ NETWORK = "region"
 BROKER_USER = "bagemu"
 PASSWORD_SECRET = "broker_password"
 TOPOLOGY_CONFIG = "topology"
+# gzip-compressed: a Docker config holds at most 500 kB (prometheus: 4.1 MB, 214 kB so)
+TOPOLOGY_GZ_IN_CONTAINER = "/etc/bagemu/topology.yaml.gz"
 LABEL_SHARD = "bagemu.shard"
 LABEL_HOST = "bagemu.host"  # a node label: ``--hosts`` places shards on nodes by it
 DEFAULT_SPEAKER_SUBNET = ipaddress.IPv4Network("10.208.0.0/16")
@@ -75,7 +79,7 @@ class StackOptions:
     """What a stack file needs besides the topology; paths as the file names them
     (``docker stack deploy`` resolves them from its working directory)."""
 
-    topology_path: str
+    topology_path: str  # the topology, gzip-compressed (``topology_gz``)
     password_path: str
     shards: int = 2
     network_subnet: ipaddress.IPv4Network = DEFAULT_NETWORK_SUBNET
@@ -94,6 +98,11 @@ class StackOptions:
     broker_constraint: str = "node.role==manager"
 
 
+def topology_gz(topo: Topology) -> bytes:
+    """The topology as the tasks read it: dumped, gzip-compressed (module docstring)."""
+    return gzip.compress(dump_topology(topo).encode(), compresslevel=9, mtime=0)
+
+
 def stack_name(region: str, run_id: str | None = None) -> str:
     """``bagemu-<region>[-<run>]`` as for compose (``composefile.project_name``)."""
     return project_name(region, run_id)
@@ -101,7 +110,7 @@ def stack_name(region: str, run_id: str | None = None) -> str:
 
 def agent_command(index: int, options: StackOptions) -> list[str]:
     args = {
-        "--topology": TOPOLOGY_IN_CONTAINER,
+        "--topology": TOPOLOGY_GZ_IN_CONTAINER,
         "--shard": str(index),
         "--shards": str(options.shards),
         "--subnet": str(options.speaker_subnet),
@@ -133,13 +142,18 @@ def _check(topo: Topology, options: StackOptions) -> list[list[str]]:
     return groups
 
 
-def _broker_command() -> list[str]:
+def broker_command(escape: bool = False) -> list[str]:
+    """mosquitto with the password of the secret mounted in /run/secrets, no anonymous
+    clients, TCP_NODELAY. ``escape``: ``$`` doubled, as a stack file needs (its loader
+    interpolates variables)."""
+    dollar = "$$" if escape else "$"
     conf = (
         f"listener {BROKER_PORT}\\npassword_file /tmp/passwd\\nallow_anonymous false\\n"
         "set_tcp_nodelay true\\n"
     )
     script = (
-        f'mosquitto_passwd -c -b /tmp/passwd {BROKER_USER} "$$(cat /run/secrets/{PASSWORD_SECRET})"'
+        f"mosquitto_passwd -c -b /tmp/passwd {BROKER_USER} "
+        f'"{dollar}(cat /run/secrets/{PASSWORD_SECRET})"'
         f" && printf '{conf}' > /tmp/mosquitto.conf && exec mosquitto -c /tmp/mosquitto.conf"
     )
     return ["sh", "-c", script]
@@ -155,7 +169,7 @@ def stack_document(topo: Topology, options: StackOptions) -> dict[str, Any]:
     services: dict[str, Any] = {
         BROKER_SERVICE: {
             "image": options.image,
-            "command": _broker_command(),
+            "command": broker_command(escape=True),
             "labels": broker_labels,
             "secrets": [PASSWORD_SECRET],
             "ports": [{"target": BROKER_PORT, "protocol": "tcp", "mode": "host"}],
@@ -187,7 +201,7 @@ def stack_document(topo: Topology, options: StackOptions) -> dict[str, Any]:
             "hostname": shard_service(i),
             "labels": shard_labels,
             "cap_add": ["NET_ADMIN"],
-            "configs": [{"source": TOPOLOGY_CONFIG, "target": TOPOLOGY_IN_CONTAINER}],
+            "configs": [{"source": TOPOLOGY_CONFIG, "target": TOPOLOGY_GZ_IN_CONTAINER}],
             "secrets": [PASSWORD_SECRET],
             "networks": [NETWORK],
             # None: the swarm leaves a task out of DNS until healthy, and the shards
@@ -238,8 +252,10 @@ __all__ = [
     "PASSWORD_SECRET",
     "StackOptions",
     "agent_command",
+    "broker_command",
     "render",
     "shard_service",
     "stack_document",
     "stack_name",
+    "topology_gz",
 ]

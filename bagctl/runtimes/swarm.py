@@ -41,7 +41,6 @@ from ..mqtt.broker import BrokerUrl
 from ..mqtt.topics import Topics
 from ..topology.addresses import CONTAINER_FIRST_HOST, container_addresses
 from ..topology.configs import DEFAULT_PORT
-from ..topology.dump import dump_topology
 from ..topology.model import Topology
 from . import docker, swarmdocker
 from .agentbus import AgentBus, AgentShard, NoEvents
@@ -49,7 +48,14 @@ from .composefile import DEFAULT_IMAGE
 from .partition import partition
 from .placement import RegionEvents, ShardHandle
 from .records import ShardSpec, check_clock, check_transport
-from .stackfile import BROKER_USER, StackOptions, render, shard_service, stack_name
+from .stackfile import (
+    BROKER_USER,
+    StackOptions,
+    render,
+    shard_service,
+    stack_name,
+    topology_gz,
+)
 
 READY_TIMEOUT_S = 300.0  # every task scheduled, its agent addressed and connected
 BROKER_TIMEOUT_S = 60.0  # the broker's task scheduled and its port published
@@ -92,7 +98,7 @@ class SwarmShards:
         # Lives only inside the region's tasks: anything but the overlay's own subnet.
         self.speaker_subnet = docker.free_subnet(speakers_room, avoid=[given])
         self.options = StackOptions(
-            topology_path="./topology.yaml",
+            topology_path="./topology.yaml.gz",
             password_path="./broker-password",
             shards=len(self.groups_),
             network_subnet=given,
@@ -133,7 +139,7 @@ class SwarmShards:
                 "(README: Swarm)"
             )
         self._dir = Path(tempfile.mkdtemp(prefix=f"bagemu-swarm-{self.topo.name}-"))
-        (self._dir / "topology.yaml").write_text(dump_topology(self.topo))
+        (self._dir / "topology.yaml.gz").write_bytes(topology_gz(self.topo))
         secret = self._dir / "broker-password"
         secret.touch(mode=0o600)
         secret.write_text(self._password)
@@ -165,8 +171,8 @@ class SwarmShards:
         for spec in specs:
             name = shard_service(spec.index)
             handle = AgentShard(spec.index, name, self._bus, events, self.tasks_progress)
-            self._bus.handles[name] = handle
             self.handles.append(handle)
+            self._bus.attach(name, handle)
         self.tasks_progress()
         ready = asyncio.ensure_future(self._all_ready())
         try:
@@ -177,17 +183,19 @@ class SwarmShards:
                         await self._check_failed()
         except TimeoutError:
             missing = [h.node for h in self.handles if not h.ready.is_set()]
+            service = f"{self.stack}_{missing[0]}"
+            said = await asyncio.to_thread(swarmdocker.log_tail, service)
             raise docker.DockerError(
                 f"{len(missing)} shards not ready after {self._ready_timeout_s:g} s: "
-                f"{', '.join(missing)} (`docker service logs {self.stack}_{missing[0]}` says why)"
+                f"{', '.join(missing)}; {service} logged: {said}"
             ) from None
         finally:
             ready.cancel()
         for spec, handle in zip(specs, self.handles, strict=True):
-            said = handle.said.get("nodes")
-            if said != list(spec.configs):
+            runs = handle.said.get("nodes")
+            if runs != list(spec.configs):
                 raise docker.DockerError(
-                    f"{handle.label} runs {said!r}, the region expects {list(spec.configs)!r} "
+                    f"{handle.label} runs {runs!r}, the region expects {list(spec.configs)!r} "
                     "(the image's bagemu differs from this one: rebuild it)"
                 )
         return list(self.handles)

@@ -78,6 +78,12 @@ async def published_port(service: str, timeout_s: float) -> int:
         await asyncio.sleep(POLL_S)  # the swarm publishes when it schedules: no event
 
 
+def log_tail(service: str, lines: int = 3) -> str:
+    """The last lines a service's tasks logged (for an error that names it)."""
+    out = docker("service", "logs", "--raw", "--tail", str(lines), service, check=False)
+    return output_tail(out, lines) or "(nothing logged)"
+
+
 def node_id() -> str:
     """This engine's node in the swarm (where ``bagctl up`` pins the broker)."""
     return docker("info", "--format", "{{.Swarm.NodeID}}").strip()
@@ -172,6 +178,7 @@ __all__ = [
     "deploy",
     "failed_tasks",
     "leftovers",
+    "log_tail",
     "node_id",
     "published_port",
     "remove_leftovers",

@@ -342,12 +342,12 @@ def test_mini_as_containers_matches_the_embedded_runtime(
         figures["bundle_down_converged_s"] = round(report["converged_s"], 3)
         fib = cli.json("show", "fib", BAG, P)["result"]["fib"]
         assert fib[0]["weights"] == {S2: 1}
-        # Really unusable: an unreachable route on each end, in each container's namespace.
+        # Really unusable: an unreachable rule on each end, in each container's namespace.
         leaf = docker.docker(
             "ps", "-q", "--filter", f"label=bagemu.region={region}",
             "--filter", f"label=bagemu.node={LEAF}",
         ).strip()  # fmt: skip
-        assert "unreachable" in docker.docker("exec", leaf, "ip", "route")
+        assert "unreachable" in docker.docker("exec", leaf, "ip", "rule")
         assert asyncio.run(fibs_over_bus(up["broker"], region, nodes)) == expected["down"]
 
         # verify, on the containers' FIBs, against the model of the topology and failure
@@ -361,7 +361,7 @@ def test_mini_as_containers_matches_the_embedded_runtime(
         assert restored["result"]["report"]["sessions_established"] == 64
         assert restored["result"]["report"]["session_losses"] == 0
         assert cli.json("show", "fib", BAG, P)["result"]["fib"][0]["weights"] == {S1: 1, S2: 1}
-        assert "unreachable" not in docker.docker("exec", leaf, "ip", "route")
+        assert "unreachable" not in docker.docker("exec", leaf, "ip", "rule")
         assert asyncio.run(fibs_over_bus(up["broker"], region, nodes)) == expected["up"]
 
         t0 = time.monotonic()
