@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -126,7 +128,9 @@ def test_region_on_swarm_matches_the_embedded_runtime(
         assert up["runtime"] == "swarm"
         assert up["report"]["sessions_established"] == sessions
         assert up["report"]["session_losses"] == 0, up["report"]["losses"]
-        status = cli.json("status")["result"]
+        # A big region's first command after its cold start waits about 10 s (the live
+        # clock catching up, in every runtime with workers): given time.
+        status = cli.json("status", "--timeout", "120")["result"]
         assert status["runtime"] == "swarm" and status["containers"] == shards + 1
         assert status["shards"] == [len(g) for g in partition(topo, shards)]
         assert status["project"].startswith(stack_name(region) + "-")
@@ -195,5 +199,27 @@ async def test_two_regions_of_one_name_on_one_swarm_at_once(
     finally:
         await first.aclose()
         await second.aclose()
+        remove_region(region)
+    assert labelled(region) == {kind: [] for kind in KINDS}
+
+
+@pytest.mark.slow
+def test_down_removes_a_swarm_region_whose_up_process_died(
+    swarm_manager: str, tmp_path: Path
+) -> None:
+    region = "swarm-test-killed"
+    _, file = renamed(MINI, region, tmp_path)
+    cli = Cli(tmp_path / "state")
+    try:
+        up = cli.json("up", str(file), "--runtime", "swarm", "--workers", "2", "--detach")
+        assert up["report"]["sessions_established"] == 64
+        os.kill(up["pid"], signal.SIGKILL)  # no teardown: its stack stays behind
+        assert len(labelled(region)["service"]) == 3
+        stopped = cli.json("down")  # finds the region by its (stale) state file
+        assert stopped["region"] == region and stopped["pid"] is None
+        removed = stopped["removed"]
+        assert (removed["service"], removed["container"], removed["network"]) == (3, 3, 1)
+        assert (removed["config"], removed["secret"]) == (1, 1)
+    finally:
         remove_region(region)
     assert labelled(region) == {kind: [] for kind in KINDS}
