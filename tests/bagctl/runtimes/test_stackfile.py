@@ -265,3 +265,19 @@ async def test_a_ready_said_before_the_handle_exists_is_not_lost() -> None:
     bus.attach("shard1", late)
     assert early.ready.is_set() and early.said["nodes"] == ["a"]
     assert not late.ready.is_set() and events.progress == [(1, 1, "x")]
+
+
+@pytest.mark.slow
+def test_prometheus_fits_four_hosts_of_16_gb() -> None:
+    """The issue's placement: ``prometheus`` (5,856 speakers) on 4 hosts of 16 GB."""
+    proc = run_bagctl(
+        "swarm", "plan", str(ROOT / "topologies" / "prometheus.yaml"),
+        "--hosts", "4", "--memory-per-host", "16", "--json",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["fits"] and len(out["shards"]) == 4
+    assert sum(s["speakers"] for s in out["shards"]) == 5856
+    for host in out["hosts"]:
+        assert len(host["shards"]) == 1 and 0 < host["memory_mb"] <= host["capacity_mb"] == 16384
+    assert 10e6 < sum(s["paths"] for s in out["shards"]) < 20e6  # 15.4 million, the model's
