@@ -187,12 +187,13 @@ def test_agent_refuses_a_node_it_cannot_run(node: str, message: str) -> None:
 def test_unknown_runtime_is_named_with_the_known_ones() -> None:
     proc = run_bagctl("up", str(MINI), "--runtime", "k8s", "--once", "--json")
     assert proc.returncode == 2  # a usage error: --help lists the choices too
-    assert "'k8s' is not one of 'compose', 'embedded'" in proc.stderr
+    assert "'k8s' is not one of 'compose', 'embedded', 'swarm'" in proc.stderr
 
 
-def test_subnet_is_for_the_compose_runtime_only() -> None:
+def test_subnet_is_for_the_container_runtimes_only() -> None:
     proc = run_bagctl("up", str(MINI), "--subnet", "10.1.0.0/24", "--once")
-    assert proc.returncode == 2 and "--subnet" in proc.stderr and "compose only" in proc.stderr
+    assert proc.returncode == 2 and "--subnet" in proc.stderr
+    assert "applies to --runtime compose or swarm" in proc.stderr
 
 
 def test_compose_runtime_without_docker_says_so(tmp_path: Path) -> None:
