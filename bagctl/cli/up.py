@@ -153,6 +153,21 @@ def redacted(url: str) -> str:
     "of 172.16.0.0/12, sized to the region, that no docker network overlaps).",
 )
 @click.option(
+    "--hosts",
+    type=click.IntRange(min=1),
+    default=None,
+    help="--runtime swarm: place the shards on the nodes labelled bagemu.host=0 .. N-1 as "
+    "`bagctl swarm plan` says (reserving the memory it estimates with --memory-per-host).",
+)
+@click.option(
+    "--memory-per-host",
+    "memory_per_host",
+    type=click.FloatRange(min=0.001),
+    default=None,
+    metavar="GB",
+    help="--runtime swarm --hosts: the memory each node gives the region (GiB).",
+)
+@click.option(
     "--clock",
     type=click.Choice(["region", "host"]),
     default="region",
@@ -201,6 +216,8 @@ def up(
     port: int | None,
     workers: int,
     subnet: str | None,
+    hosts: int | None,
+    memory_per_host: float | None,
     clock: str,
     pace: str,
     once: bool,
@@ -219,7 +236,13 @@ def up(
     tune_for_region()  # this process holds the region (bagctl/runtimes/gctune.py)
     sd = StateDir(state_dir)
     broker = broker or None  # an empty $BAGEMU_BROKER: the embedded broker
-    extra = {} if subnet is None else {"subnet": subnet}
+    extra: dict[str, Any] = {} if subnet is None else {"subnet": subnet}
+    if (hosts is not None or memory_per_host is not None) and runtime != "swarm":
+        raise click.BadParameter("applies to --runtime swarm only", param_hint="--hosts")
+    if memory_per_host is not None and hosts is None:
+        raise click.BadParameter("needs --hosts", param_hint="--memory-per-host")
+    if hosts is not None:
+        extra |= {"hosts": hosts, "memory_per_host_gb": memory_per_host}
     if subnet is not None and runtime not in ("compose", "swarm"):
         raise click.BadParameter("applies to --runtime compose or swarm", param_hint="--subnet")
     try:
@@ -228,6 +251,8 @@ def up(
             argv += ["--port", str(port)] if port is not None else []
             argv += ["--workers", str(workers), "--clock", clock, "--pace", pace]
             argv += ["--subnet", subnet] if subnet is not None else []
+            argv += ["--hosts", str(hosts)] if hosts is not None else []
+            argv += ["--memory-per-host", str(memory_per_host)] if memory_per_host else []
             argv += ["--state-dir", str(sd.path)]
             child = [sys.executable, "-m", "bagctl", "up", *argv, "--daemon-child"]
             state = start_detached(child, load_topology(file).name, sd, timeout_s, broker)

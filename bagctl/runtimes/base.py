@@ -107,11 +107,14 @@ def swarm(
     on_progress: Callable[[RegionProgress], None] | None = None,
     subnet: str | None = None,
     image: str = DEFAULT_IMAGE,
+    hosts: int | None = None,
+    memory_per_host_gb: float | None = None,
     clock: str = "region",
     pace: str = "fast",
 ) -> Region:
     """A Swarm service per shard (runtimes/swarm.py): ``workers`` shards (0: one per
-    CPU core; 1, the CLI's default, means the runtime's own default of 2)."""
+    CPU core; 1, the CLI's default, means the runtime's own default of 2); ``hosts``:
+    placed on the nodes labelled ``bagemu.host`` as ``bagctl swarm plan`` says."""
     from .swarm import SwarmShards
 
     if workers < 0:
@@ -127,6 +130,8 @@ def swarm(
         transport=transport,
         seed=seed,
         clock=clock,
+        hosts=hosts,
+        memory_per_host_gb=memory_per_host_gb,
     )
     return Region(
         topo,

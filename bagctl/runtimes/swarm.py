@@ -42,7 +42,7 @@ from ..mqtt.topics import Topics
 from ..topology.addresses import CONTAINER_FIRST_HOST, container_addresses
 from ..topology.configs import DEFAULT_PORT
 from ..topology.model import Topology
-from . import docker, swarmdocker
+from . import docker, swarmdocker, swarmplan
 from .agentbus import AgentBus, AgentShard, NoEvents
 from .composefile import DEFAULT_IMAGE
 from .partition import partition
@@ -78,12 +78,15 @@ class SwarmShards:
         transport: str = "tcp",
         seed: int = 1,
         clock: str = "region",
+        hosts: int | None = None,
+        memory_per_host_gb: float | None = None,
         ready_timeout_s: float = READY_TIMEOUT_S,
     ) -> None:
         self.clock = check_clock(clock)
         self.autonomous = self.clock == "host"  # as for compose
         self.topo = topo
-        self.groups_ = [g for g in partition(topo, shards) if g]
+        self._shards = shards  # asked for (a region smaller than that has fewer)
+        self._groups = [g for g in partition(topo, shards) if g]
         self.run_id = secrets.token_hex(4)
         self.stack = stack_name(topo.name, self.run_id)
         try:
@@ -93,14 +96,15 @@ class SwarmShards:
         speakers_room = len(topo.nodes) + CONTAINER_FIRST_HOST + 1
         if given is None:
             docker.check_daemon()  # without docker, say what is missing first
-            given = docker.free_subnet(4 * len(self.groups_) + 16)
+            given = docker.free_subnet(4 * len(self._groups) + 16)
         self.network_subnet = given
         # Lives only inside the region's tasks: anything but the overlay's own subnet.
         self.speaker_subnet = docker.free_subnet(speakers_room, avoid=[given])
+        placed, memory = self._placed(hosts, memory_per_host_gb)
         self.options = StackOptions(
             topology_path="./topology.yaml.gz",
             password_path="./broker-password",
-            shards=len(self.groups_),
+            shards=len(self._groups),
             network_subnet=given,
             speaker_subnet=self.speaker_subnet,
             port=port,
@@ -109,7 +113,10 @@ class SwarmShards:
             seed=seed,
             clock=self.clock,
             run_id=self.run_id,
+            hosts=placed,
+            memory_mb=memory,
         )
+        self.hosts = hosts
         self.topics = Topics(topo.name)
         self.events: RegionEvents = NoEvents()
         self.handles: list[AgentShard] = []
@@ -120,16 +127,32 @@ class SwarmShards:
         self._bus: AgentBus | None = None
         self._url: BrokerUrl | None = None
 
+    def _placed(
+        self, hosts: int | None, memory_gb: float | None
+    ) -> tuple[dict[int, int], dict[int, int]]:
+        """The plan's placement (runtimes/swarmplan.py): shard -> host, and the memory
+        each task reserves when the hosts' memory is given; ValueError if it does not fit."""
+        if hosts is None:
+            return {}, {}
+        plan = swarmplan.plan(self.topo, hosts, memory_gb or swarmplan.UNLIMITED_GB, self._shards)
+        if not plan.fits:
+            raise ValueError(f"region {self.topo.name} on {hosts} hosts: {plan.problem}")
+        placed = {s.index: s.host for s in plan.shards}
+        memory = {s.index: int(s.memory_mb) + 1 for s in plan.shards} if memory_gb else {}
+        return placed, memory
+
     def addresses(self, topo: Topology) -> Mapping[str, ipaddress.IPv4Address]:
         return container_addresses(topo, self.speaker_subnet)
 
     def groups(self, topo: Topology) -> list[list[str]]:
-        return [list(g) for g in self.groups_]
+        return [list(g) for g in self._groups]
 
     # --- lifecycle ----------------------------------------------------------------------
 
     def _write_stack(self) -> Path:
         swarmdocker.check_manager()
+        if self.hosts is not None:
+            swarmdocker.check_host_labels(self.hosts)
         pinned = f"node.id=={swarmdocker.node_id()}"  # the broker's port: published here
         self.options = dataclasses.replace(self.options, broker_constraint=pinned)
         if not docker.image_exists(self.options.image):
@@ -237,8 +260,9 @@ class SwarmShards:
             "project": self.stack,
             "subnet": str(self.network_subnet),
             "speaker_subnet": str(self.speaker_subnet),
-            "containers": len(self.groups_) + 1,  # and the broker
+            "containers": len(self._groups) + 1,  # and the broker
             "image": self.options.image,
+            **({"hosts": dict(self.options.hosts)} if self.options.hosts else {}),
         }
 
     async def memory(self) -> dict[str, str]:

@@ -84,6 +84,20 @@ def log_tail(service: str, lines: int = 3) -> str:
     return output_tail(out, lines) or "(nothing logged)"
 
 
+def check_host_labels(hosts: int) -> None:
+    """DockerError unless nodes carry ``bagemu.host`` = 0 .. ``hosts`` - 1 (where
+    ``--hosts`` places the shards), naming the missing ones and the command."""
+    ids = docker("node", "ls", "--quiet").split()
+    fmt = '{{index .Spec.Labels "bagemu.host"}}'
+    found = set(docker("node", "inspect", "--format", fmt, *ids).split()) if ids else set()
+    missing = [str(i) for i in range(hosts) if str(i) not in found]
+    if missing:
+        raise DockerError(
+            f"--hosts {hosts}: no swarm node labelled bagemu.host={', '.join(missing)} "
+            "(`docker node update --label-add bagemu.host=N NODE` for each host)"
+        )
+
+
 def node_id() -> str:
     """This engine's node in the swarm (where ``bagctl up`` pins the broker)."""
     return docker("info", "--format", "{{.Swarm.NodeID}}").strip()
@@ -173,6 +187,7 @@ def _remove_retrying(kind: str, ids: list[str], run_id: str | None) -> None:
 
 __all__ = [
     "KINDS",
+    "check_host_labels",
     "STACK_LABEL",
     "check_manager",
     "deploy",

@@ -29,6 +29,7 @@ from ..topology.model import Topology
 from .partition import partition
 
 MB = 1 << 20
+UNLIMITED_GB = 1e9  # hosts whose memory is not given: placement only
 BASE_MB = 80.0  # one agent process: CPython, bagctl and speakers imported, MQTT client
 BYTES_PER_SPEAKER = 200_000  # a speaker's configuration, neighbors, timers and tables
 BYTES_PER_SESSION_END = 60_000  # a session's state machine, transport and buffers
@@ -190,4 +191,12 @@ def plan(
     )
 
 
-__all__ = ["HostPlan", "ShardPlan", "SwarmPlan", "paths_per_switch", "plan", "shard_memory_mb"]
+__all__ = [
+    "UNLIMITED_GB",
+    "HostPlan",
+    "ShardPlan",
+    "SwarmPlan",
+    "paths_per_switch",
+    "plan",
+    "shard_memory_mb",
+]

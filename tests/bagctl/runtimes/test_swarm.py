@@ -28,7 +28,7 @@ from bagctl.runtimes.stackfile import stack_name
 from bagctl.runtimes.swarm import SwarmShards
 from bagctl.topology.model import Topology
 
-from .test_compose import ROOT, Cli, fibs_over_bus, renamed
+from .test_compose import ROOT, Cli, fibs_over_bus, renamed, run_bagctl
 
 MINI = ROOT / "topologies" / "mini.yaml"
 REGION = ROOT / "topologies" / "region.yaml"
@@ -222,4 +222,49 @@ def test_down_removes_a_swarm_region_whose_up_process_died(
         assert (removed["config"], removed["secret"]) == (1, 1)
     finally:
         remove_region(region)
+    assert labelled(region) == {kind: [] for kind in KINDS}
+
+
+def test_hosts_are_for_the_swarm_runtime() -> None:
+    proc = run_bagctl("up", str(MINI), "--hosts", "2", "--once")
+    assert proc.returncode == 2 and "applies to --runtime swarm only" in proc.stderr
+    proc = run_bagctl("up", str(MINI), "--runtime", "swarm", "--memory-per-host", "2", "--once")
+    assert proc.returncode == 2 and "needs --hosts" in proc.stderr
+
+
+@pytest.mark.slow
+def test_shards_go_to_the_hosts_the_plan_names(swarm_manager: str, tmp_path: Path) -> None:
+    """--hosts: the plan's placement as constraints on the node label bagemu.host, and
+    each task's memory reserved; refused, naming the label, where no node carries it."""
+    region = "swarm-test-hosts"
+    _, file = renamed(MINI, region, tmp_path)
+    cli = Cli(tmp_path / "state")
+    node = swarmdocker.node_id()
+    fmt = '{{index .Spec.Labels "bagemu.host"}}'
+    had = docker.docker("node", "inspect", "--format", fmt, node).strip()
+    args = ["up", str(file), "--runtime", "swarm", "--workers", "2", "--hosts", "1"]
+    try:
+        if had:
+            docker.docker("node", "update", "--label-rm", "bagemu.host", node)
+        refused = cli.json(*args, "--once", code=1)
+        assert "no swarm node labelled bagemu.host=0" in refused["error"]
+        docker.docker("node", "update", "--label-add", "bagemu.host=0", node)
+        up = cli.json(*args, "--memory-per-host", "4", "--detach")
+        assert up["report"]["sessions_established"] == 64
+        for service in labelled(region)["service"]:
+            spec = json.loads(
+                docker.docker("service", "inspect", "--format", "{{json .Spec}}", service)
+            )
+            if spec["Labels"].get("bagemu.role") != "shard":
+                continue
+            task = spec["TaskTemplate"]
+            assert task["Placement"]["Constraints"] == ["node.labels.bagemu.host==0"]
+            assert task["Resources"]["Reservations"]["MemoryBytes"] > 80 << 20
+        assert cli.json("status")["result"]["hosts"] == {"0": 0, "1": 0}
+        assert cli.json("down")["ok"]
+    finally:
+        remove_region(region)
+        docker.docker("node", "update", "--label-rm", "bagemu.host", node, check=False)
+        if had:  # as it was found
+            docker.docker("node", "update", "--label-add", f"bagemu.host={had}", node)
     assert labelled(region) == {kind: [] for kind in KINDS}
