@@ -111,8 +111,21 @@ class VirtualClock:
 
     def call_at(self, when: float, callback: Callable[[], None]) -> Timer:
         timer = VirtualTimer(when, callback)
+        if when <= self._now and not self._advancing:
+            # Due already, and set between steps (by a message that arrived, by an
+            # operation): it runs now, as ``call_soon``'s callback would. Parked for the
+            # next ``advance`` it would wait for a step that the region takes only once
+            # quiet, and a speaker whose work waits on it is not quiet: a deadlock (a
+            # live region stuck 0.8 ms behind its shards until the command timed out).
+            self.loop.call_soon(self._fire, timer)
+            return timer
         heapq.heappush(self._heap, (when, next(self._order), timer))
         return timer
+
+    @staticmethod
+    def _fire(timer: VirtualTimer) -> None:
+        if not timer.cancelled:
+            timer.callback()
 
     def call_soon(self, callback: Callable[[], None]) -> Timer:
         if self._advancing:

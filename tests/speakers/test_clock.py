@@ -123,3 +123,21 @@ async def test_work_a_timer_asks_for_soon_runs_at_that_timers_time() -> None:
     clock.call_soon(outside.set)  # not advancing: the loop runs it, at once
     async with asyncio.timeout(5):
         await outside.wait()
+
+
+async def test_a_timer_due_already_set_between_steps_runs_without_a_step() -> None:
+    """Set between steps at (or before) the clock's time, a timer runs at once, as
+    ``call_soon``'s callback would: parked for the next ``advance`` it would wait on a
+    step the region takes only when nothing is busy, and the work waiting on it is."""
+    clock = VirtualClock()
+    clock.advance(5.0)
+    ran: list[str] = []
+    clock.call_at(5.0, lambda: ran.append("due now"))
+    clock.call_at(4.0, lambda: ran.append("overdue"))
+    clock.call_at(5.0, lambda: ran.append("cancelled")).cancel()
+    clock.call_at(5.5, lambda: ran.append("later"))
+    assert clock.next_deadline() == 5.5  # only the future one waits for a step
+    await asyncio.sleep(0)
+    assert ran == ["due now", "overdue"] and clock.time() == 5.0
+    clock.advance(6.0)
+    assert ran == ["due now", "overdue", "later"]
