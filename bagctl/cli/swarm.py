@@ -13,8 +13,6 @@
 from __future__ import annotations
 
 import ipaddress
-import os
-import secrets
 from pathlib import Path
 
 import click
@@ -135,6 +133,7 @@ def generate(
     as_json: bool,
 ) -> None:
     """Write the stack file of the region in TOPOLOGY (docker stack deploy)."""
+    from ..mqtt import passwordfile
     from ..runtimes import stackfile, swarmplan
     from ..runtimes.composefile import DEFAULT_IMAGE
     from ..topology import load_topology
@@ -170,11 +169,7 @@ def generate(
         )
         text = stackfile.render(topo, options)
         out.write_text(text)
-        made = not password.exists()
-        if made:
-            fd = os.open(password, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as f:
-                f.write(secrets.token_urlsafe(24) + "\n")
+        made = passwordfile.ensure(password)
     except ConfigError as exc:
         fail(str(exc), as_json=as_json)
         return

@@ -5,9 +5,10 @@ region's own MQTT broker (the compose project's mosquitto, published on 127.0.0.
 So every operation, query and the quiescence waves are ``Region``'s own code
 (runtimes/region.py); what this module adds is the lifecycle:
 
-- ``broker()``: writes the project (the topology, dumped, and the compose file from
-  ``composefile``) to a temporary directory, starts the ``mosquitto`` service on a free
-  127.0.0.1 port, and connects to it; ``bagctl up`` also serves the management bus there
+- ``broker()``: writes the project (the topology, dumped, the compose file from
+  ``composefile`` and the run's broker password, mode 0600) to a temporary directory,
+  starts the ``mosquitto`` service on a free 127.0.0.1 port, and connects to it with
+  that password (anonymous clients are refused); ``bagctl up`` also serves the management bus there
 - ``spawn()``: ``compose up -d``, then every agent says ``ready``. On the region's clock
   (the default) the region then drives each agent as any shard (listen, start the
   sessions, originate, and time: runtimes/timekeeping.py), and the cold start is
@@ -42,6 +43,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from ..mqtt import passwordfile
 from ..mqtt.broker import BrokerUrl
 from ..mqtt.topics import Topics
 from ..topology.addresses import CONTAINER_FIRST_HOST, container_addresses
@@ -52,6 +54,7 @@ from . import docker
 from .agentbus import AgentBus, AgentShard, NoEvents
 from .composefile import (
     BROKER_SERVICE,
+    BROKER_USER,
     DEFAULT_IMAGE,
     MQTT_PORT_VARIABLE,
     ComposeOptions,
@@ -116,6 +119,7 @@ class Containers:
         self._bus: AgentBus | None = None
         self._url: BrokerUrl | None = None
         self._env: dict[str, str] = {}
+        self._password = passwordfile.new_password()  # the run's broker: no anonymous client
 
     def addresses(self, topo: Topology) -> Mapping[str, ipaddress.IPv4Address]:
         return container_addresses(topo, self.subnet)
@@ -144,6 +148,7 @@ class Containers:
             )
         self._dir = Path(tempfile.mkdtemp(prefix=f"bagemu-compose-{self.topo.name}-"))
         (self._dir / "topology.yaml").write_text(dump_topology(self.topo))
+        passwordfile.write_private(self._dir / "broker-password", self._password)
         options = ComposeOptions(
             topology_path="./topology.yaml",
             subnet=self.subnet,
@@ -172,7 +177,7 @@ class Containers:
                 f"{exc} (subnet {self.subnet} is taken by another docker network: choose "
                 "another with --subnet)"
             ) from None
-        url = BrokerUrl("127.0.0.1", port)
+        url = BrokerUrl("127.0.0.1", port, BROKER_USER, self._password)
         self._bus = AgentBus(url, self.topics)
         await self._bus.connect(BROKER_TIMEOUT_S)
         self._url = url

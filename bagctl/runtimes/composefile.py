@@ -14,9 +14,13 @@ which Debian's ``docker-compose`` 1.29 and ``docker compose`` v2 both accept (v2
   so a bare ``docker compose up`` yields a working region. ``cap_add: NET_ADMIN`` lets the
   agent make a failed link real (``ip route``); the healthcheck is the file the agent
   keeps while every session it expects is Established.
-- **Broker**: the ``mosquitto`` service, from the same image: anonymous clients on 1883
-  inside the region's network (the agents), published on 127.0.0.1 only, at
-  ``$BAGEMU_MQTT_PORT`` (``bagctl up`` picks a free port) or the generated default.
+- **Broker**: the ``mosquitto`` service, from the same image, on 1883 inside the region's
+  network (the agents), published on 127.0.0.1 only, at ``$BAGEMU_MQTT_PORT`` (``bagctl
+  up`` picks a free port) or the generated default. Anonymous clients are refused: the
+  password is a file beside the compose file (mode 0600, made once by ``bagctl compose
+  generate``; ``bagctl up`` makes one per run), mounted read-only where a Docker secret
+  would be, for the broker and every agent (user ``bagemu``). A port on 127.0.0.1 is
+  still open to every local user.
 - **Addresses**: ``addresses.container_addresses`` (node i of the file at host 16 + i,
   the broker at host 2), each pinned with ``ipv4_address``.
 - **Labels**: ``bagemu.region``, ``bagemu.node``, ``bagemu.role`` on every service (so on
@@ -50,6 +54,9 @@ STATUS_DIR = "/run/bagemu"  # the agent's status.json, and ``established`` (heal
 LABEL_REGION, LABEL_NODE, LABEL_ROLE = "bagemu.region", "bagemu.node", "bagemu.role"
 LABEL_RUN = "bagemu.run"  # the run that made it (``bagctl up``): teardown removes only its own
 SERVICE_RE = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
+BROKER_USER = "bagemu"
+PASSWORD_SECRET = "broker_password"
+PASSWORD_IN_CONTAINER = f"/run/secrets/{PASSWORD_SECRET}"  # a secret (swarm) or a mount
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +74,7 @@ class ComposeOptions:
     # nobody would move a region's clock), the region's when ``bagctl up`` runs it.
     clock: str = "host"
     run_id: str | None = None  # ``bagctl up``'s run: on every label, in the project's name
+    password_path: str = "./broker-password"  # the broker's password, mounted read-only
 
 
 def project_name(region: str, run_id: str | None = None) -> str:
@@ -80,7 +88,7 @@ def project_name(region: str, run_id: str | None = None) -> str:
 
 def broker_url(subnet: ipaddress.IPv4Network) -> str:
     """The broker as the agents reach it, inside the region's network."""
-    return f"mqtt://{broker_address(subnet)}:{BROKER_PORT}"
+    return f"mqtt://{BROKER_USER}@{broker_address(subnet)}:{BROKER_PORT}"
 
 
 def agent_command(node: str, options: ComposeOptions) -> list[str]:
@@ -91,9 +99,27 @@ def agent_command(node: str, options: ComposeOptions) -> list[str]:
         "--subnet": str(options.subnet),
         "--port": str(options.port),
         "--broker": broker_url(options.subnet),
+        "--broker-password-file": PASSWORD_IN_CONTAINER,
         "--clock": options.clock,
     }
     return ["python", "-m", "bagctl.runtimes.agent", *(x for kv in args.items() for x in kv)]
+
+
+def broker_command(escape: bool = False) -> list[str]:
+    """mosquitto with the password mounted at ``PASSWORD_IN_CONTAINER``, no anonymous
+    clients, TCP_NODELAY. ``escape``: ``$`` doubled, as compose and stack files need
+    (their loaders interpolate variables)."""
+    dollar = "$$" if escape else "$"
+    conf = (
+        f"listener {BROKER_PORT}\\npassword_file /tmp/passwd\\nallow_anonymous false\\n"
+        "set_tcp_nodelay true\\n"
+    )
+    script = (
+        f"mosquitto_passwd -c -b /tmp/passwd {BROKER_USER} "
+        f'"{dollar}(cat {PASSWORD_IN_CONTAINER})"'
+        f" && printf '{conf}' > /tmp/mosquitto.conf && exec mosquitto -c /tmp/mosquitto.conf"
+    )
+    return ["sh", "-c", script]
 
 
 def _check(topo: Topology, options: ComposeOptions) -> None:
@@ -120,13 +146,10 @@ def compose_document(topo: Topology, options: ComposeOptions) -> dict[str, Any]:
     broker: dict[str, Any] = {"image": options.image}
     if options.build_context is not None:
         broker["build"] = {"context": options.build_context}
-    conf = f"listener {BROKER_PORT}\\nallow_anonymous true\\nset_tcp_nodelay true\\n"
+    password = f"{options.password_path}:{PASSWORD_IN_CONTAINER}:ro"
     broker |= {
-        "command": [
-            "sh",
-            "-c",
-            f"printf '{conf}' > /tmp/mosquitto.conf && exec mosquitto -c /tmp/mosquitto.conf",
-        ],
+        "command": broker_command(escape=True),
+        "volumes": [password],
         "labels": {LABEL_REGION: region, LABEL_NODE: BROKER_SERVICE, LABEL_ROLE: "broker"} | run,
         "ports": [f"127.0.0.1:${{{MQTT_PORT_VARIABLE}:-{options.mqtt_port}}}:{BROKER_PORT}"],
         "networks": {NETWORK: {"ipv4_address": str(broker_address(options.subnet))}},
@@ -142,7 +165,7 @@ def compose_document(topo: Topology, options: ComposeOptions) -> dict[str, Any]:
             | run,
             "cap_add": ["NET_ADMIN"],
             "depends_on": [BROKER_SERVICE],
-            "volumes": [f"{options.topology_path}:{TOPOLOGY_IN_CONTAINER}:ro"],
+            "volumes": [f"{options.topology_path}:{TOPOLOGY_IN_CONTAINER}:ro", password],
             "networks": {NETWORK: {"ipv4_address": str(addresses[node.name])}},
             "healthcheck": {
                 "test": ["CMD", "test", "-f", f"{STATUS_DIR}/established"],
@@ -185,7 +208,10 @@ def render(topo: Topology, options: ComposeOptions) -> str:
         "# regenerate it, do not edit it.",
         f"#   docker compose up -d    # the broker on 127.0.0.1:${MQTT_PORT_VARIABLE} "
         f"(default {options.mqtt_port})",
-        "#   bagctl up --runtime compose TOPOLOGY    # the same, watched and controlled",
+        "#   bagctl compose attach THIS_FILE    # control it: status, link, verify ...",
+        "#   bagctl up --runtime compose TOPOLOGY    # or all of it in one command",
+        f"# The broker admits user {BROKER_USER} with the password in {options.password_path}",
+        "# (bagctl compose generate makes it, mode 0600; never commit it).",
     ]
     body = yaml.dump(
         compose_document(topo, options), Dumper=FlowListDumper, sort_keys=False, width=1000
@@ -215,6 +241,7 @@ def summary(topo: Topology, options: ComposeOptions) -> dict[str, Any]:
 
 __all__ = [
     "BROKER_SERVICE",
+    "BROKER_USER",
     "DEFAULT_IMAGE",
     "DEFAULT_MQTT_PORT",
     "DEFAULT_SUBNET",
@@ -224,8 +251,11 @@ __all__ = [
     "LABEL_ROLE",
     "LABEL_RUN",
     "MQTT_PORT_VARIABLE",
+    "PASSWORD_IN_CONTAINER",
+    "PASSWORD_SECRET",
     "STATUS_DIR",
     "ComposeOptions",
+    "broker_command",
     "broker_url",
     "compose_document",
     "project_name",

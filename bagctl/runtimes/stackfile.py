@@ -47,19 +47,21 @@ from ..topology.model import Topology
 from .composefile import (
     BROKER_PORT,
     BROKER_SERVICE,
+    BROKER_USER,
     DEFAULT_IMAGE,
     LABEL_REGION,
     LABEL_ROLE,
     LABEL_RUN,
+    PASSWORD_IN_CONTAINER,
+    PASSWORD_SECRET,
     FlowListDumper,
+    broker_command,
     project_name,
 )
 from .partition import partition
 
 FORMAT_VERSION = "3.8"
 NETWORK = "region"
-BROKER_USER = "bagemu"
-PASSWORD_SECRET = "broker_password"
 TOPOLOGY_CONFIG = "topology"
 # gzip-compressed: a Docker config holds at most 500 kB (prometheus: 4.1 MB, 214 kB so)
 TOPOLOGY_GZ_IN_CONTAINER = "/etc/bagemu/topology.yaml.gz"
@@ -116,7 +118,7 @@ def agent_command(index: int, options: StackOptions) -> list[str]:
         "--subnet": str(options.speaker_subnet),
         "--port": str(options.port),
         "--broker": f"mqtt://{BROKER_USER}@{BROKER_SERVICE}:{BROKER_PORT}",
-        "--broker-password-file": f"/run/secrets/{PASSWORD_SECRET}",
+        "--broker-password-file": PASSWORD_IN_CONTAINER,
         "--transport": options.transport,
         "--seed": str(options.seed),
         "--clock": options.clock,
@@ -140,23 +142,6 @@ def _check(topo: Topology, options: StackOptions) -> list[list[str]]:
             f"{options.shards} shards for region {topo.name}'s {sum(map(len, groups))} speakers"
         )
     return groups
-
-
-def broker_command(escape: bool = False) -> list[str]:
-    """mosquitto with the password of the secret mounted in /run/secrets, no anonymous
-    clients, TCP_NODELAY. ``escape``: ``$`` doubled, as a stack file needs (its loader
-    interpolates variables)."""
-    dollar = "$$" if escape else "$"
-    conf = (
-        f"listener {BROKER_PORT}\\npassword_file /tmp/passwd\\nallow_anonymous false\\n"
-        "set_tcp_nodelay true\\n"
-    )
-    script = (
-        f"mosquitto_passwd -c -b /tmp/passwd {BROKER_USER} "
-        f'"{dollar}(cat /run/secrets/{PASSWORD_SECRET})"'
-        f" && printf '{conf}' > /tmp/mosquitto.conf && exec mosquitto -c /tmp/mosquitto.conf"
-    )
-    return ["sh", "-c", script]
 
 
 def stack_document(topo: Topology, options: StackOptions) -> dict[str, Any]:

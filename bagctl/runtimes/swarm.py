@@ -37,6 +37,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from ..mqtt import passwordfile
 from ..mqtt.broker import BrokerUrl
 from ..mqtt.topics import Topics
 from ..topology.addresses import CONTAINER_FIRST_HOST, container_addresses
@@ -121,7 +122,7 @@ class SwarmShards:
         self.events: RegionEvents = NoEvents()
         self.handles: list[AgentShard] = []
         self._ready_timeout_s = ready_timeout_s
-        self._password = secrets.token_urlsafe(24)
+        self._password = passwordfile.new_password()
         self._dir: Path | None = None
         self._deployed = False
         self._bus: AgentBus | None = None
@@ -163,9 +164,7 @@ class SwarmShards:
             )
         self._dir = Path(tempfile.mkdtemp(prefix=f"bagemu-swarm-{self.topo.name}-"))
         (self._dir / "topology.yaml.gz").write_bytes(topology_gz(self.topo))
-        secret = self._dir / "broker-password"
-        secret.touch(mode=0o600)
-        secret.write_text(self._password)
+        passwordfile.write_private(self._dir / "broker-password", self._password)
         path = self._dir / "stack.yml"
         path.write_text(render(self.topo, self.options))
         return path

@@ -138,7 +138,10 @@ def test_generate_cli_writes_relative_paths_and_a_summary(tmp_path: Path) -> Non
     assert summary["skipped"] == ["r1-dsf1-fdsw1", "r1-dsf1-fdsw2"]
     assert summary["project"] == "bagemu-mini" and summary["subnet"] == "10.77.0.0/24"
     doc = yaml.safe_load(out.read_text())
-    assert doc["services"][BAG]["volumes"] == ["../topo/mini.yaml:/etc/bagemu/topology.yaml:ro"]
+    assert doc["services"][BAG]["volumes"] == [
+        "../topo/mini.yaml:/etc/bagemu/topology.yaml:ro",
+        "./broker-password:/run/secrets/broker_password:ro",
+    ]
     assert doc["services"][BROKER_SERVICE]["build"]["context"] == os.path.relpath(ROOT, out.parent)
 
 
