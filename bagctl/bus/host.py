@@ -135,15 +135,17 @@ async def serve_region(
     broker: str | None = None,
     runtime: str = "embedded",
     on_ready: Callable[[dict[str, Any]], None] | None = None,
+    factory: Callable[..., Region] | None = None,
     **options: Any,
 ) -> None:
     """Run ``topo`` on the bus until a ``shutdown`` command, SIGTERM or SIGINT (then
     ``Interrupted``, once everything is torn down: bagctl/interrupts.py). Without
     ``broker``, the bus runs on the runtime's own broker if it has one (``broker()``: the
-    compose runtime's mosquitto), else on an embedded one."""
+    compose runtime's mosquitto), else on an embedded one. ``factory`` builds the region
+    instead of ``runtime``'s (which then only names it: ``bagctl compose attach``)."""
     region_name = check_name("region", topo.name)
     url = BrokerUrl.parse(broker) if broker else None  # fail before anything starts
-    factory = get_runtime(runtime)
+    factory = factory or get_runtime(runtime)
     lock = state_dir.lock(region_name)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -18,6 +18,7 @@ import click
 
 from speakers.yamldoc import ConfigError
 
+from .compose_attach import attach
 from .output import emit_json, fail
 
 
@@ -76,10 +77,12 @@ def generate(
     as_json: bool,
 ) -> None:
     """Write the compose file of the region in TOPOLOGY."""
+    from ..mqtt import passwordfile
     from ..runtimes import composefile
     from ..topology import load_topology
 
     out = Path(output)
+    password = out.parent / "broker-password"
     try:
         topo = load_topology(topology)
         net = ipaddress.IPv4Network(subnet) if subnet else composefile.DEFAULT_SUBNET
@@ -93,6 +96,7 @@ def generate(
         )
         text = composefile.render(topo, options)
         out.write_text(text)
+        made = passwordfile.ensure(password)
     except ConfigError as exc:
         fail(str(exc), as_json=as_json)
         return
@@ -100,11 +104,17 @@ def generate(
         fail(f"{output}: {exc}", as_json=as_json)
         return
     summary = composefile.summary(topo, options)
+    summary |= {"password_file": str(password), "password_made": made}
     if as_json:
         emit_json({"ok": True, "file": str(out), **summary})
     else:
         click.echo(
             f"{out}: region {topo.name}, {summary['speakers']} speaker containers and "
             f"mosquitto on {summary['subnet']} (skipped, no BGP: "
-            f"{len(summary['skipped'])} FDSW nodes)"
+            f"{len(summary['skipped'])} FDSW nodes); the broker's password in {password}"
+            f"{' (new)' if made else ''}. Run: docker compose -f {out} up -d; then "
+            f"bagctl compose attach {out}"
         )
+
+
+compose.add_command(attach)

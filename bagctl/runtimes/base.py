@@ -17,12 +17,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ..topology.configs import DEFAULT_PORT
 from ..topology.model import Topology
 from .composefile import DEFAULT_IMAGE
 from .measure import RegionProgress
 from .region import Region
+
+if TYPE_CHECKING:
+    from .composeattach import GeneratedProject
 
 
 def embedded(
@@ -145,6 +149,28 @@ def swarm(
     )
 
 
+def compose_attached(
+    topo: Topology,
+    *,
+    project: GeneratedProject,
+    seed: int = 1,
+    on_progress: Callable[[RegionProgress], None] | None = None,
+) -> Region:
+    """The containers of a compose project already running (``docker compose up`` of a
+    generated file: runtimes/composeattach.py): their agents run on the host's clock."""
+    from .composeattach import AttachedContainers
+
+    return Region(
+        topo,
+        placement=AttachedContainers(topo, project),
+        transport="tcp",
+        port=project.port,
+        seed=seed,
+        on_progress=on_progress,
+        clock="host",
+    )
+
+
 RUNTIMES: dict[str, Callable[..., Region]] = {
     "embedded": embedded,
     "compose": compose,
@@ -161,4 +187,4 @@ def get_runtime(name: str) -> Callable[..., Region]:
         ) from None
 
 
-__all__ = ["RUNTIMES", "compose", "embedded", "get_runtime", "swarm"]
+__all__ = ["RUNTIMES", "compose", "compose_attached", "embedded", "get_runtime", "swarm"]
