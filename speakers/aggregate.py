@@ -11,7 +11,8 @@ Semantics (also in the README, "The speaker"):
   paths. A nested aggregate of ours is therefore not a contributor of the outer one (its
   bandwidth would count twice); its own contributors are. A route received from anywhere
   counts, an aggregate someone else sent us included: receiving one is ordinary.
-- **Presence.** The aggregate is *active* while it has at least one contributor; the
+- **Presence.** The aggregate is *active* while it has at least one contributor (with
+  ``complete_only``: while its contributors cover every address of it); the
   speaker then keeps a locally originated path for it in the Loc-RIB (ORIGIN IGP, empty
   AS_PATH, ATOMIC_AGGREGATE, AGGREGATOR = our AS and router id) and withdraws it with the
   last contributor. A route we originate for the very same prefix stands in its place.
@@ -35,6 +36,17 @@ Semantics (also in the README, "The speaker"):
   advertised to the neighbors in ``suppress_toward`` (None: every neighbor), and is
   withdrawn from them if it had been. Everything else, the aggregate included, is
   exported as before.
+- **Complete only** (``complete_only``), against RFC 7938 §8.2's hazard: a summarizing
+  switch that lost one contributor (a leaf uplink down) would go on attracting that
+  leaf's traffic with the aggregate, and black-hole it or send it back up by a covering
+  route (a loop). With ``complete_only`` the aggregate is announced only while every
+  address of it is reachable through the switch, and withdrawn whole otherwise; its
+  contributors stay suppressed meanwhile (with ``summary_only``), so the tier above
+  never holds a more-specific that only some of its paths carry (which would pull all
+  of that prefix's traffic onto them). The price: while one leaf is cut off from this
+  switch, the whole block avoids it. As FRR's ``aggregate-address ... summary-only``
+  with an ``advertise-map``/``exist-map`` requiring every component, and a prefix list
+  keeping the components in.
 
 Cost: ``covering`` is one dict lookup per configured aggregate length of the prefix's
 family (most speakers have zero to two aggregates; with none the speaker never calls in).
@@ -60,6 +72,7 @@ __all__ = [
     "Contribution",
     "aggregate_problems",
     "contains",
+    "covers",
 ]
 
 
@@ -71,6 +84,7 @@ class Aggregate:
     prefix: Prefix
     summary_only: bool = True
     suppress_toward: frozenset[str] | None = None
+    complete_only: bool = False  # announced only while its contributors cover all of it
 
     def __post_init__(self) -> None:
         packed, length = self.prefix
@@ -85,6 +99,22 @@ class Aggregate:
         return self.summary_only and (
             self.suppress_toward is None or neighbor in self.suppress_toward
         )
+
+
+def covers(aggregate: Prefix, inside: Iterable[Prefix]) -> bool:
+    """Whether the prefixes ``inside`` (each strictly inside ``aggregate``) cover every
+    address of it: their ranges, merged in order, leave no gap."""
+    packed, length = aggregate
+    width = len(packed) * 8
+    start = int.from_bytes(packed, "big")
+    end = start + (1 << (width - length))
+    ranges = sorted((v := int.from_bytes(p, "big"), v + (1 << (width - n))) for p, n in inside)
+    reached = start
+    for lo, hi in ranges:
+        if lo > reached:
+            return False
+        reached = max(reached, hi)
+    return reached >= end
 
 
 def aggregate_problems(
@@ -126,7 +156,14 @@ class AggregateState:
     ``path``/``bandwidth_bytes_per_s`` belong to the speaker: the aggregate path now in
     its Loc-RIB (None: none) and the value it was built with."""
 
-    __slots__ = ("_by_source", "aggregate", "bandwidth_bytes_per_s", "contributors", "path")
+    __slots__ = (
+        "_by_source",
+        "_covered",
+        "aggregate",
+        "bandwidth_bytes_per_s",
+        "contributors",
+        "path",
+    )
 
     def __init__(self, aggregate: Aggregate) -> None:
         self.aggregate = aggregate
@@ -135,10 +172,20 @@ class AggregateState:
         self._by_source: dict[str, dict[float, int]] = {}
         self.path: Path | None = None
         self.bandwidth_bytes_per_s: float | None = None
+        self._covered: bool | None = None  # ``covered()``, until the contributors change
 
     @property
     def active(self) -> bool:
-        return bool(self.contributors)
+        if not self.contributors:
+            return False
+        return self.covered() if self.aggregate.complete_only else True
+
+    def covered(self) -> bool:
+        """Whether the contributors cover every address of the aggregate (the union of
+        their ranges, nested ones included, is the whole range)."""
+        if self._covered is None:
+            self._covered = covers(self.aggregate.prefix, self.contributors)
+        return self._covered
 
     def set_contributor(self, prefix: Prefix, contribution: Contribution | None) -> bool:
         """``prefix`` now contributes ``contribution`` (None: no longer contributes).
@@ -146,6 +193,8 @@ class AggregateState:
         old = self.contributors.get(prefix)
         if old == contribution:
             return False
+        if (old is None) != (contribution is None):
+            self._covered = None  # the set of contributors changes
         by_source = self._by_source
         if old is not None:
             for source, bandwidth in old:
@@ -240,10 +289,13 @@ class AggregateTable:
         return [s for s in covering if s.set_contributor(prefix, contribution)]
 
     def suppressing(self, prefix: Prefix) -> tuple[Aggregate, ...]:
-        """The active summary-only aggregates ``prefix`` lies inside: it is kept from the
+        """The summary-only aggregates ``prefix`` lies inside that are active, or
+        ``complete_only`` (those suppress always: module docstring): it is kept from the
         neighbors any of them ``suppresses_toward``."""
         return tuple(
-            s.aggregate for s in self.covering(prefix) if s.active and s.aggregate.summary_only
+            s.aggregate
+            for s in self.covering(prefix)
+            if s.aggregate.summary_only and (s.aggregate.complete_only or s.active)
         )
 
     def suppressed(self, prefix: Prefix, neighbor: str) -> bool:

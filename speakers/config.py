@@ -288,7 +288,7 @@ def parse_config(text: str, file: str = "<config>") -> SpeakerConfig:
         w = f"aggregates[{i}]"
         if isinstance(raw, str):
             raw = {"prefix": raw}
-        a = r.mapping(raw, w, {"prefix", "summary_only", "suppress_toward"})
+        a = r.mapping(raw, w, {"prefix", "summary_only", "suppress_toward", "complete_only"})
         toward = r.get(a, "suppress_toward", w, _list, None)
         for j, item in enumerate(toward or ()):
             if not isinstance(item, str) or item not in names:
@@ -298,6 +298,7 @@ def parse_config(text: str, file: str = "<config>") -> SpeakerConfig:
                 prefix=r.get(a, "prefix", w, _prefix),
                 summary_only=r.get(a, "summary_only", w, _bool, True),
                 suppress_toward=None if toward is None else frozenset(toward),
+                complete_only=r.get(a, "complete_only", w, _bool, False),
             )
         )
     for where, problem in aggregate_problems(aggregates, names):

@@ -114,7 +114,13 @@ def speaker_configs(
             neighbors=tuple(neighbors[n.name]),
             originate=tuple(Originate(p, bandwidth) for p in n.prefixes),
             aggregates=tuple(
-                Aggregate(a, summary_only=True, suppress_toward=upper[n.name]) for a in n.aggregates
+                Aggregate(
+                    a,
+                    summary_only=True,
+                    suppress_toward=upper[n.name],
+                    complete_only=d.aggregate_complete_only,
+                )
+                for a in n.aggregates
             ),
             processing_s=d.processing_s if delays else 0.0,
             extended_message=d.extended_message,

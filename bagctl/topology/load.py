@@ -49,6 +49,7 @@ _DEFAULTS = {
     "hold_time_s", "connect_retry_s", "mrai_s", "missing_bandwidth", "max_group_size",
     "link_bandwidth", "max_paths", "processing_s", "latency_s", "extended_message",
     "max_prefixes", "max_prefixes_restart_s", "ttl_security", "md5_password",
+    "aggregate_complete_only",
 }  # fmt: skip
 ASN = integer(1, 0xFFFFFFFF)
 # What an MQTT topic level, a compose service (a container's name and hostname alias)
@@ -139,6 +140,7 @@ def parse_topology(text: str, file: str = "<topology>", *, check: bool = True) -
         link_bandwidth=r.get(d, "link_bandwidth", "defaults", _EXPORT_MODE, "cumulative"),
         max_paths=r.get(d, "max_paths", "defaults", integer(1, 1024), 64),
         extended_message=r.get(d, "extended_message", "defaults", boolean, False),
+        aggregate_complete_only=r.get(d, "aggregate_complete_only", "defaults", boolean, False),
         max_prefixes=r.get(d, "max_prefixes", "defaults", integer(1, 1 << 32), None),
         max_prefixes_restart_s=r.get(d, "max_prefixes_restart_s", "defaults", seconds, None),
         ttl_security=r.get(d, "ttl_security", "defaults", boolean, False),

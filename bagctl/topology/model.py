@@ -129,6 +129,9 @@ class Defaults:
     link_bandwidth: str = "cumulative"
     max_paths: int = 64
     extended_message: bool = False  # RFC 8654 offered on every session
+    # A node's aggregates are announced only while its contributors cover all of them
+    # (speakers/aggregate.py "Complete only": RFC 7938 §8.2's hazard avoided).
+    aggregate_complete_only: bool = False
     # Protections on every session (a bundle may set its own TCP-MD5 key): maximum-prefix
     # (Cease 6/1 past it, RFC 4486; restarted after the time if one is set), GTSM (RFC 5082)
     # and TCP-MD5 (RFC 2385), the last two on TCP sessions only (memory ones have no IP).

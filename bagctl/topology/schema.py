@@ -81,6 +81,7 @@ def topology_schema() -> dict[str, Any]:
             "link_bandwidth": _nullable({"enum": list(EXPORT_MODES)}),
             "max_paths": _nullable(_integer(1, 1024)),
             "extended_message": _nullable({"type": "boolean"}),
+            "aggregate_complete_only": _nullable({"type": "boolean"}),
             "max_prefixes": _nullable(_integer(1, 1 << 32)),
             "max_prefixes_restart_s": _nullable({"$ref": "#/$defs/duration"}),
             "ttl_security": _nullable({"type": "boolean"}),

@@ -11,8 +11,10 @@ Two steps per advertised prefix (every prefix a leaf originates, every aggregate
    advertises its best path, the tie broken as the RIB does (lowest BGP Identifier, here
    the topology's loopback order). A drained switch (``as-path-prepend``) advertises a
    longer path; aggregates (``summary_only``) hide their more-specifics from the upper
-   tier and are originated while one contributor is reachable. The result is a DAG per
-   prefix: ``Route.next_hops``.
+   tier and are originated while one contributor is reachable (with the topology's
+   ``aggregate_complete_only``: while the reachable contributors cover every address of
+   the aggregate, checked here with ``ipaddress.collapse_addresses``, apart from the
+   speaker's own arithmetic). The result is a DAG per prefix: ``Route.next_hops``.
 2. **The ideal split.** At a switch, each next hop's *branch capacity*: the bundle to it,
    capped by what that next hop can deliver onward, ``min(bundle, F(next hop))``, where
    ``F(u)`` sums u's own branches (``min(bundle, F)`` again) and an originating leaf
@@ -31,6 +33,7 @@ documents the same rule for the advertised value; here it is computed on the gra
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -224,6 +227,7 @@ def build_model(topo: Topology, failures: Failures | None = None) -> RoutingMode
                     out[v] = g.upper[v]
         return out
 
+    complete_only = topo.defaults.aggregate_complete_only
     routes: dict[Prefix, dict[str, Route]] = {}
     cache: dict[tuple[object, ...], dict[str, Route]] = {}
     for p, nodes in owners.items():
@@ -241,10 +245,10 @@ def build_model(topo: Topology, failures: Failures | None = None) -> RoutingMode
     for a in sorted(announcers, key=lambda q: -q.length):
         origins = {}
         for v in announcers[a]:
-            contributors = [r for p in inside[a] if (r := routes[p].get(v)) is not None]
-            if not contributors:
+            present = [p for p in inside[a] if v in routes[p]]
+            if not present or (complete_only and not _covers(a, present)):
                 continue
-            origins[v] = _aggregate_capacity(contributors)
+            origins[v] = _aggregate_capacity(routes[p][v] for p in present)
         if not origins:
             continue
         supp = suppressors(a)  # also files ``a`` under the aggregates around it
@@ -256,6 +260,12 @@ def build_model(topo: Topology, failures: Failures | None = None) -> RoutingMode
         owners={p: tuple(v) for p, v in owners.items()},
         aggregates={a: tuple(v) for a, v in announcers.items() if a in routes},
     )
+
+
+def _covers(aggregate: Prefix, present: Iterable[Prefix]) -> bool:
+    """Whether the ``present`` prefixes, all inside ``aggregate``, cover all of it."""
+    nets = ipaddress.collapse_addresses(p.network for p in present)  # type: ignore[type-var]
+    return [Prefix.from_network(n) for n in nets] == [aggregate]
 
 
 def _aggregate_capacity(contributors: Iterable[Route]) -> float:

@@ -12,6 +12,7 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
 import yaml
 
 from bagctl.scenario import load_scenario
@@ -120,6 +121,18 @@ def test_runs_at_once_beside_a_detached_region_leave_each_other_alone(tmp_path: 
     finally:
         down = bagctl("down", "--json", env=env)
     assert down.returncode == 0, down.stdout + down.stderr
+
+
+@pytest.mark.slow
+def test_the_region_preset_survives_a_leaf_uplink_failure_verified() -> None:
+    """Issue 18: the flagship preset's first obvious test. Pod summarization with
+    aggregates announced only while complete: one leaf uplink down, verify passes (with
+    aggregates announced while any leaf is reachable it is RFC 7938 §8.2's loop, which
+    mini-summarization-hazard.yaml keeps found)."""
+    scenario = ROOT / "examples" / "scenarios" / "region-leaf-uplink.yaml"
+    proc = bagctl("test", str(scenario))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "3 steps: 3 passed" in proc.stdout
 
 
 def test_a_90s_hold_timer_is_waited_out_in_a_few_wall_seconds() -> None:

@@ -10,7 +10,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from speakers.aggregate import Aggregate, AggregateTable, aggregate_problems, contains
+from speakers.aggregate import (
+    Aggregate,
+    AggregateTable,
+    aggregate_problems,
+    contains,
+    covers,
+)
 from speakers.rib import Path, PeerInfo, local_source
 from speakers.wire import AsPath, LinkBandwidth, PathAttributes, Prefix
 
@@ -159,6 +165,40 @@ def test_suppressed_only_while_active_and_toward_the_listed() -> None:
     assert not table.suppressed(P("10.0.1.0/24"), "down")
     assert not table.suppressed(P("10.0.0.0/16"), "up")  # the aggregate itself
     assert not table.suppressed(P("10.1.1.0/24"), "up")  # not summary-only
+
+
+def test_complete_only_is_active_while_covered_and_suppresses_always() -> None:
+    """RFC 7938 §8.2: a /22 of four /24s is announced only while all four are here (a
+    nested /23 counts for its two), and its /24s never go up, announced or not."""
+    table = AggregateTable(
+        [Aggregate(P("10.0.0.0/22"), suppress_toward=frozenset({"up"}), complete_only=True)]
+    )
+    (state,) = table.states.values()
+    p = path(A, 1)
+    assert table.suppressed(P("10.0.1.0/24"), "up")  # before anything arrives
+    for i in range(3):
+        table.route_changed(P(f"10.0.{i}.0/24"), p, (p,))
+        assert not state.active  # three of four: a hole at 10.0.3.0/24
+    assert table.route_changed(P("10.0.3.0/24"), p, (p,)) == [state]
+    assert state.active
+    table.route_changed(P("10.0.0.0/24"), None, ())  # a leaf uplink down
+    assert not state.active and table.suppressed(P("10.0.1.0/24"), "up")
+    assert not table.suppressed(P("10.0.1.0/24"), "down")
+    table.route_changed(P("10.0.0.0/23"), p, (p,))  # a nested block fills the hole
+    assert state.active
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 15), st.integers(25, 28)), max_size=24),
+)
+def test_covers_agrees_with_ipaddress(parts: list[tuple[int, int]]) -> None:
+    """``covers`` against ipaddress's own collapse, on random pieces of a /24."""
+    inside = [P(str(ipaddress.ip_network(f"10.0.0.{i * 16}/{n}", strict=False))) for i, n in parts]
+    nets = list(ipaddress.collapse_addresses(q.network for q in inside))  # type: ignore[type-var]
+    assert covers(P("10.0.0.0/24"), inside) == (nets == [ipaddress.ip_network("10.0.0.0/24")])
+    whole = [P(f"10.0.0.{i * 16}/28") for i in range(16)]
+    assert covers(P("10.0.0.0/24"), whole)
+    assert not covers(P("10.0.0.0/24"), whole[1:])
 
 
 _SOURCES = [A, B, C, LOCAL]

@@ -19,6 +19,9 @@ def test_example_loads() -> None:
     assert cfg.neighbors[0].local_address == cfg.listen_address
     assert cfg.missing_bandwidth is MissingBandwidthMode.DEFAULT
     assert cfg.originate[0].prefix == Prefix.parse("10.100.0.0/24")
+    assert not cfg.aggregates[0].complete_only  # a plain aggregate-address by default
+    complete = EXAMPLE.replace("suppress_toward: [rtsw1, rtsw2]}", "complete_only: true}")
+    assert parse_config(complete, "complete.yaml").aggregates[0].complete_only
 
 
 @pytest.mark.parametrize(

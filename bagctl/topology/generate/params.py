@@ -18,6 +18,7 @@ from speakers.yamldoc import parse_bps
 from ..dump import bps_text
 
 SUMMARIZE = ("none", "fabric", "pod")  # summarization levels (``aggregation.py``)
+AGGREGATE_WHEN = ("complete", "any")  # when aggregates are announced (``aggregation.py``)
 JOINS = ("planar", "spread")  # how two regions' BAG layers meet (``bags.py``)
 
 
@@ -124,6 +125,15 @@ def region_params(**defaults: int | str) -> dict[str, Param]:
         "choice",
         0,
         SUMMARIZE,
+    )
+    out["aggregate_when"] = Param(
+        defaults.pop("aggregate_when", "complete"),
+        "when a summarizing switch announces an aggregate: complete (only while every leaf "
+        "subnet in it is reachable through the switch; RFC 7938 §8.2's hazard avoided) or "
+        "any (while one is: a leaf uplink down then black-holes or loops)",
+        "choice",
+        0,
+        AGGREGATE_WHEN,
     )
     if defaults:
         raise TypeError(f"unknown region parameters {sorted(defaults)}")

@@ -135,7 +135,9 @@ def build_region(region: int, p: Mapping[str, Any], name: str = "") -> Topology:
 def _defaults(p: Mapping[str, Any]) -> Defaults:
     if p["hold_time_s"] in (1, 2):
         raise ParamError("hold_time_s: 0 or at least 3 (RFC 4271 §4.2)")
-    return Defaults(hold_time_s=p["hold_time_s"])
+    # Aggregates announced only when complete (the default), where there are aggregates.
+    complete = p["summarize"] != "none" and p["aggregate_when"] == "complete"
+    return Defaults(hold_time_s=p["hold_time_s"], aggregate_complete_only=complete)
 
 
 def _one_region(name: str, description: str) -> Callable[..., Topology]:

@@ -215,6 +215,21 @@ def test_extended_message_is_a_region_default() -> None:
     assert not any(c.extended_message for c in speaker_configs(load_topology(SMALL)).values())
 
 
+def test_aggregates_complete_only_is_a_region_default() -> None:
+    """The generator's aggregate_when (complete by default where it summarizes) reaches
+    every aggregate of every speaker, and survives a dump."""
+    from bagctl.topology.generate import generate
+
+    pod = generate("mini", summarize="pod")
+    assert pod.defaults.aggregate_complete_only
+    aggs = [a for c in speaker_configs(pod).values() for a in c.aggregates]
+    assert aggs and all(a.complete_only and a.summary_only for a in aggs)
+    assert parse_topology(dump_topology(pod), "dumped.yaml").defaults == pod.defaults
+    plain = generate("mini", summarize="pod", aggregate_when="any")
+    assert not any(a.complete_only for c in speaker_configs(plain).values() for a in c.aggregates)
+    assert not generate("mini").defaults.aggregate_complete_only  # nothing to summarize
+
+
 def test_session_protections_from_the_topology() -> None:
     """Maximum-prefix, GTSM and TCP-MD5 as region defaults, a bundle's own TCP-MD5 key
     over the default; each reaches both ends' neighbor configurations and survives a dump."""
