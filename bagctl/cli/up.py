@@ -49,7 +49,7 @@ class Progress:
         done = int(width * p.done / p.total) if p.total else width
         bar = "#" * done + "." * (width - done)
         click.echo(
-            f"\r{p.what:<10} [{bar}] {p.done}/{p.total}  FIB changes {p.fib_changes:,}",
+            f"\r{p.phase:<10} [{bar}] {p.done}/{p.total}  FIB changes {p.fib_changes:,}",
             nl=False,
             err=True,
         )

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from ..topology.configs import DEFAULT_PORT
 from ..topology.model import Topology
 from .composefile import DEFAULT_IMAGE
-from .measure import RegionProgress
+from .progress import RegionProgress
 from .region import Region
 
 
