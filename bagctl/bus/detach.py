@@ -3,7 +3,10 @@ reading its ready line (the parent's side), and writing that line (the child's s
 
 The parent runs the child's command in a new session (Ctrl-C in the parent's terminal
 does not reach the region), stderr to the region's log (``NAME.log`` in the state
-directory), stdout to a pipe. The child writes exactly one JSON line there:
+directory), stdout to a pipe. While the region starts, the child writes its progress
+there, a JSON line ``{"progress": {...}}`` (a ``RegionProgress``) at most every
+``PIPE_INTERVAL_S`` and at each new phase (``ProgressLines``), which the parent shows as
+``bagctl up`` in the foreground would; then exactly one final line:
 ``{"ok": true, **state}`` once the region has converged (``report_ready``), or
 ``{"ok": false, "error": "..."}`` (``report_failure``); after a ready line its stdout goes
 to /dev/null, as the parent has gone. The broker URL may hold a password, so it travels in
@@ -19,13 +22,16 @@ import select
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict
+from typing import IO, Any
 
+from ..runtimes.progress import Pacer, RegionProgress
 from .host import AlreadyRunning, StateDir, pid_alive
 
 BROKER_ENV = "BAGEMU_BROKER"
 FAILED_LOG_LINES = 5  # of the child's log, in the error when it dies before its line
+PIPE_INTERVAL_S = 0.25  # the child's progress lines, at most this often within a phase
 
 
 def start_detached(
@@ -34,11 +40,13 @@ def start_detached(
     state_dir: StateDir,
     timeout_s: float,
     broker: str | None = None,
+    on_progress: Callable[[RegionProgress], None] | None = None,
 ) -> dict[str, Any]:
     """Run ``command`` (a child that serves ``region`` and says when it is ready) in the
     background; the state in its ready line once the region has converged, within
-    ``timeout_s``. ``AlreadyRunning`` if the region runs; ``RuntimeError`` with the
-    child's error, or its log's last lines if it died without one."""
+    ``timeout_s``, its progress until then to ``on_progress``. ``AlreadyRunning`` if the
+    region runs; ``RuntimeError`` with the child's error, or its log's last lines if it
+    died without one."""
     state = state_dir.read(region)
     if state is not None and isinstance(state.get("pid"), int) and pid_alive(state["pid"]):
         raise AlreadyRunning(
@@ -58,8 +66,14 @@ def start_detached(
         )
     assert proc.stdout is not None
     deadline = time.monotonic() + timeout_s
-    ready, _, _ = select.select([proc.stdout], [], [], timeout_s)
-    line = proc.stdout.readline() if ready else b""
+    line = b""
+    for got in _lines(proc.stdout.fileno(), deadline):
+        progress = _progress(got)
+        if progress is None:
+            line = got
+            break
+        if on_progress is not None:
+            on_progress(progress)
     proc.stdout.close()
     if not line:
         # No line: either time is up, or the pipe ended because the child is exiting (it
@@ -81,6 +95,58 @@ def start_detached(
     return reply
 
 
+def _lines(fd: int, deadline: float) -> Iterator[bytes]:
+    """Whole lines from ``fd`` until it ends or ``deadline`` passes (read unbuffered, so
+    that a line already read never waits in a buffer that ``select`` cannot see); a
+    line cut short by the child's death is no line."""
+    pending = b""
+    while True:
+        while b"\n" in pending:
+            got, pending = pending.split(b"\n", 1)
+            yield got
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        ready, _, _ = select.select([fd], [], [], left)
+        chunk = os.read(fd, 65536) if ready else b""
+        if not chunk:
+            return
+        pending += chunk
+
+
+def _progress(line: bytes) -> RegionProgress | None:
+    """The progress a child's line carries; None for any other line (its last)."""
+    try:
+        msg = json.loads(line)
+        return RegionProgress(**msg["progress"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+class ProgressLines:
+    """The child's progress to its parent, one JSON line each, paced (module docstring)
+    until ``ready``. A parent that has gone (a broken pipe) ends them, not the region."""
+
+    def __init__(self, out: IO[str] | None = None, interval_s: float = PIPE_INTERVAL_S) -> None:
+        self._out = out if out is not None else sys.stdout
+        self._pacer = Pacer(interval_s)
+        self._open = True
+
+    def __call__(self, p: RegionProgress) -> None:
+        if not (self._open and self._pacer.due(p)):
+            return
+        try:
+            self._out.write(json.dumps({"progress": asdict(p)}) + "\n")
+            self._out.flush()
+        except OSError:
+            self._open = False
+
+    def ready(self, state: dict[str, Any]) -> None:
+        """No more progress: the ready line (``report_ready``)."""
+        self._open = False
+        report_ready(state)
+
+
 def report_ready(state: dict[str, Any]) -> None:
     """The child's ready line: ``state`` to the parent, then stdout to /dev/null."""
     sys.stdout.write(json.dumps({"ok": True, **state}) + "\n")
@@ -96,4 +162,11 @@ def report_failure(message: str) -> None:
     sys.stdout.flush()
 
 
-__all__ = ["BROKER_ENV", "report_failure", "report_ready", "start_detached"]
+__all__ = [
+    "BROKER_ENV",
+    "PIPE_INTERVAL_S",
+    "ProgressLines",
+    "report_failure",
+    "report_ready",
+    "start_detached",
+]

@@ -80,15 +80,6 @@ def change(cmd: str, args: dict[str, Any], **target: Unpack[TargetOptions]) -> N
     command(cmd, args, timeout_s=wait, render=render_report, **target)
 
 
-def table(headers: list[str], rows: list[list[object]]) -> str:
-    """Plain aligned columns."""
-    cells = [headers, *[["" if c is None else str(c) for c in row] for row in rows]]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    return "\n".join(
-        "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells
-    )
-
-
 def report_line(report: dict[str, Any] | None) -> str:
     if report is None:
         return "no convergence report yet"
@@ -149,7 +140,6 @@ __all__ = [
     "report_line",
     "request",
     "resolve",
-    "table",
     "target_options",
     "timeout_option",
     "warn_losses",

@@ -8,7 +8,8 @@ from typing import Any, Unpack
 
 import click
 
-from .control import TargetOptions, command, table, target_options, timeout_option
+from .control import TargetOptions, command, target_options, timeout_option
+from .tables import print_table
 
 
 def render_inspect(result: dict[str, Any]) -> None:
@@ -21,7 +22,7 @@ def render_inspect(result: dict[str, Any]) -> None:
         for n in result["nodes"]
     ]  # fmt: skip
     header = ["NODE", "ROLE", "ASN", "ADDRESS", "RUNS IN", "SESSIONS", "RIB", "FIB"]
-    click.echo(table(header, rows))
+    print_table(header, rows)
     down = sum(1 for n in result["nodes"] if n.get("sessions_up") != n.get("sessions"))
     click.echo(f"region {result['region']}: {len(rows)} switches, {down} with a session down")
 

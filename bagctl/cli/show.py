@@ -7,7 +7,8 @@ from typing import Any, Unpack
 
 import click
 
-from .control import TargetOptions, command, table, target_options, timeout_option
+from .control import TargetOptions, command, target_options, timeout_option
+from .tables import print_table
 
 
 def _bps(value: float | None) -> str:
@@ -26,7 +27,7 @@ def render_sessions(result: dict[str, Any]) -> None:
         for s in result["sessions"]
     ]  # fmt: skip
     headers = ["NEIGHBOR", "ADDRESS", "AS", "STATE", "UPD IN", "UPD OUT", "PFX RCVD", "FLAPS"]
-    click.echo(table([*headers, "LAST DOWN"], rows))
+    print_table([*headers, "LAST DOWN"], rows)
 
 
 def render_rib(result: dict[str, Any]) -> None:
@@ -36,7 +37,7 @@ def render_rib(result: dict[str, Any]) -> None:
             f"{p['source']}({_bps(p['link_bandwidth_bps'])})" for p in r["multipath"]
         )
         rows.append([r["prefix"], r["best"]["source"], r["best"]["as_path"] or "-", multipath])
-    click.echo(table(["PREFIX", "BEST", "AS PATH", "MULTIPATH (LINK BANDWIDTH)"], rows))
+    print_table(["PREFIX", "BEST", "AS PATH", "MULTIPATH (LINK BANDWIDTH)"], rows)
 
 
 def render_fib(result: dict[str, Any]) -> None:
@@ -51,7 +52,7 @@ def render_fib(result: dict[str, Any]) -> None:
     asked, fib = result.get("prefix"), result["fib"]
     if asked is not None and fib and fib[0]["prefix"] != asked:
         click.echo(f"{asked}: forwarded by {fib[0]['prefix']} (longest-prefix match)")
-    click.echo(table(["PREFIX", "NEIGHBOR", "NEXT HOP", "WEIGHT", "UCMP"], rows))
+    print_table(["PREFIX", "NEIGHBOR", "NEXT HOP", "WEIGHT", "UCMP"], rows)
 
 
 RENDER = {"sessions": render_sessions, "rib": render_rib, "fib": render_fib}

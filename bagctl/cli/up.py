@@ -2,15 +2,16 @@
 serving the management bus (``bagctl.bus``), or ``--detach``ed in a background process.
 
 ``bagctl/bus/host.py`` runs the region (``cold_start``, ``serve_region``) and
-``bagctl/bus/detach.py`` the background process and its ready line; this parses the
-options, prints the progress bar and the reports, and maps errors to exit codes."""
+``bagctl/bus/detach.py`` the background process, its progress lines and its ready line;
+``progress.py`` shows the progress by phase; this parses the options, prints the reports
+(after the progress display has finished: nothing is drawn after a report), and maps
+errors to exit codes."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import sys
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -20,49 +21,26 @@ import click
 from speakers.yamldoc import ConfigError
 
 from .. import interrupts
-from ..bus.detach import BROKER_ENV, report_failure, report_ready, start_detached
+from ..bus.detach import BROKER_ENV, ProgressLines, report_failure, start_detached
 from ..bus.host import AlreadyRunning, StateDir, cold_start, serve_region
 from ..interrupts import Interrupted
 from ..mqtt.broker import BrokerUrl
-from ..runtimes import RUNTIMES, ConvergenceReport, RegionProgress
+from ..runtimes import RUNTIMES, ConvergenceReport
 from ..runtimes.gctune import tune_for_region
 from ..topology import load_topology
 from .control import warn_losses
 from .output import emit_json, fail, interrupted
+from .progress import LINE_INTERVAL_S, ProgressView, final_progress, progress_display
 
 
-class Progress:
-    """A one-line progress bar on stderr, redrawn at most ten times a second: sessions
-    established of those expected (or ``what`` else is counted: the compose runtime's
-    containers while they start), and the FIB changes (routes installed, replaced or
-    removed anywhere in the region) so far."""
-
-    def __init__(self) -> None:
-        self._last = 0.0
-
-    def __call__(self, p: RegionProgress) -> None:
-        now = time.monotonic()
-        if now - self._last < 0.1 and p.done != p.total:
-            return
-        self._last = now
-        width = 30
-        done = int(width * p.done / p.total) if p.total else width
-        bar = "#" * done + "." * (width - done)
-        click.echo(
-            f"\r{p.what:<10} [{bar}] {p.done}/{p.total}  FIB changes {p.fib_changes:,}",
-            nl=False,
-            err=True,
-        )
-
-
-def _converged(region: str, as_json: bool) -> Callable[[ConvergenceReport], None]:
-    """``--once``: print the cold-start report."""
+def _converged(region: str, view: ProgressView | None) -> Callable[[ConvergenceReport], None]:
+    """``--once``: print the cold-start report (as JSON without a progress ``view``)."""
 
     def show(report: ConvergenceReport) -> None:
-        if as_json:
+        if view is None:
             emit_json({"ok": True, "region": region, "report": report.as_dict()})
         else:
-            click.echo("", err=True)  # end the progress line
+            view.finish(final_progress(report.as_dict()))
             click.echo(
                 f"region {region} converged: {report.sessions_established}/"
                 f"{report.sessions_expected} sessions, {report.fib_changes} FIB changes, "
@@ -89,14 +67,15 @@ def _ready_text(state: dict[str, Any]) -> str:
     )
 
 
-def _serving(as_json: bool) -> Callable[[dict[str, Any]], None]:
-    """In the foreground, serving the bus: print the state once the region has converged."""
+def _serving(view: ProgressView | None) -> Callable[[dict[str, Any]], None]:
+    """In the foreground, serving the bus: print the state once the region has converged
+    (as JSON without a progress ``view``)."""
 
     def show(state: dict[str, Any]) -> None:
-        if as_json:
+        if view is None:
             emit_json({"ok": True, **state})
         else:
-            click.echo("", err=True)  # end the progress line
+            view.finish(final_progress(state["report"]))
             click.echo(_ready_text(state))
             click.echo("running; Ctrl-C or `bagctl down` stops it")
         warn_losses(state.get("report"))
@@ -208,6 +187,16 @@ def redacted(url: str) -> str:
     show_default=True,
     help="--detach: seconds to wait for cold-start convergence.",
 )
+@click.option(
+    "--progress-interval",
+    "progress_interval_s",
+    type=click.FloatRange(min=0),
+    default=LINE_INTERVAL_S,
+    show_default=True,
+    metavar="SECONDS",
+    help="Without a terminal on stderr (CI logs): a progress line at each phase, else at "
+    "most one this often.",
+)
 @click.option("--daemon-child", is_flag=True, hidden=True)
 def up(
     file: str,
@@ -226,6 +215,7 @@ def up(
     broker: str | None,
     state_dir: str | None,
     timeout_s: float,
+    progress_interval_s: float,
     daemon_child: bool,
 ) -> None:
     """Start every speaker of the region in FILE and report cold-start convergence.
@@ -246,40 +236,52 @@ def up(
     if subnet is not None and runtime not in ("compose", "swarm"):
         raise click.BadParameter("applies to --runtime compose or swarm", param_hint="--subnet")
     try:
-        if detach:
-            argv = [file, "--runtime", runtime, "--transport", transport]
-            argv += ["--port", str(port)] if port is not None else []
-            argv += ["--workers", str(workers), "--clock", clock, "--pace", pace]
-            argv += ["--subnet", subnet] if subnet is not None else []
-            argv += ["--hosts", str(hosts)] if hosts is not None else []
-            argv += ["--memory-per-host", str(memory_per_host)] if memory_per_host else []
-            argv += ["--state-dir", str(sd.path)]
-            child = [sys.executable, "-m", "bagctl", "up", *argv, "--daemon-child"]
-            state = start_detached(child, load_topology(file).name, sd, timeout_s, broker)
-            if as_json:
-                emit_json({"ok": True, **state})
-            else:
-                click.echo(_ready_text(state))
-            return
-        opts: dict[str, Any] = {"transport": transport, "port": port, "workers": workers}
-        opts |= {"clock": clock, "pace": pace}
-        opts |= extra
-        topo = load_topology(file)
-        if once:
-            progress = None if as_json else Progress()
-            ready = _converged(topo.name, as_json)
-            interrupts.run(
-                cold_start(topo, runtime=runtime, on_ready=ready, on_progress=progress, **opts)
-            )
-        else:
-            if not (daemon_child or as_json):
-                opts["on_progress"] = Progress()
-            on_ready = report_ready if daemon_child else _serving(as_json)
-            asyncio.run(
-                serve_region(
-                    topo, state_dir=sd, broker=broker, runtime=runtime, on_ready=on_ready, **opts
+        with contextlib.ExitStack() as stack:  # the progress display stops before any error
+            shown = not (as_json or daemon_child)  # (a daemon child's go to its parent)
+            view = stack.enter_context(progress_display(progress_interval_s)) if shown else None
+            if detach:
+                argv = [file, "--runtime", runtime, "--transport", transport]
+                argv += ["--port", str(port)] if port is not None else []
+                argv += ["--workers", str(workers), "--clock", clock, "--pace", pace]
+                argv += ["--subnet", subnet] if subnet is not None else []
+                argv += ["--hosts", str(hosts)] if hosts is not None else []
+                argv += ["--memory-per-host", str(memory_per_host)] if memory_per_host else []
+                argv += ["--state-dir", str(sd.path)]
+                child = [sys.executable, "-m", "bagctl", "up", *argv, "--daemon-child"]
+                name = load_topology(file).name
+                state = start_detached(child, name, sd, timeout_s, broker, on_progress=view)
+                if view is None:
+                    emit_json({"ok": True, **state})
+                else:
+                    view.finish(final_progress(state["report"]))
+                    click.echo(_ready_text(state))
+                return
+            opts: dict[str, Any] = {"transport": transport, "port": port, "workers": workers}
+            opts |= {"clock": clock, "pace": pace}
+            opts |= extra
+            topo = load_topology(file)
+            if once:
+                ready = _converged(topo.name, view)
+                interrupts.run(
+                    cold_start(topo, runtime=runtime, on_ready=ready, on_progress=view, **opts)
                 )
-            )
+            else:
+                on_ready: Callable[[dict[str, Any]], None] = _serving(view)
+                if daemon_child:  # progress and the ready line to the parent's pipe
+                    lines = ProgressLines()
+                    opts["on_progress"], on_ready = lines, lines.ready
+                else:
+                    opts["on_progress"] = view
+                asyncio.run(
+                    serve_region(
+                        topo,
+                        state_dir=sd,
+                        broker=broker,
+                        runtime=runtime,
+                        on_ready=on_ready,
+                        **opts,
+                    )
+                )
     except Interrupted as exc:  # Ctrl-C or SIGTERM: torn down, never exit 0
         interrupted(exc)
         return

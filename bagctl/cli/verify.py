@@ -30,8 +30,9 @@ from ..verify.chisquare import DEFAULT_ALPHA
 from ..verify.fibview import FibSnapshot
 from ..verify.traffic import MatrixError, load_matrix
 from ..verify.transients import FibChangeStream
-from .control import fail_bus, request, resolve, table, target_options, timeout_option
+from .control import fail_bus, request, resolve, target_options, timeout_option
 from .output import emit_json, fail
+from .tables import print_table
 
 EXIT_PROBLEMS = 3
 
@@ -83,24 +84,22 @@ def _render(v: Verification) -> None:
         if e.error > r.tolerance
     ]
     if rows:
-        click.echo(table(["NODE", "PREFIX", "ERROR", "FIB", "IDEAL"], rows))
+        print_table(["NODE", "PREFIX", "ERROR", "FIB", "IDEAL"], rows)
     links = r.overloaded[:10] or r.links[:5]
     if links:
         click.echo("overloaded links:" if r.overloaded else "most utilized links:")
-        click.echo(
-            table(
-                ["FROM", "TO", "UTIL", "IDEAL", "ECMP"],
+        print_table(
+            ["FROM", "TO", "UTIL", "IDEAL", "ECMP"],
+            [
                 [
-                    [
-                        link.a,
-                        link.b,
-                        _pct(link.utilization),
-                        _pct(link.ideal_bps / link.capacity_bps) if link.capacity_bps else "-",
-                        _pct(link.ecmp_bps / link.capacity_bps) if link.capacity_bps else "-",
-                    ]
-                    for link in links
-                ],
-            )
+                    link.a,
+                    link.b,
+                    _pct(link.utilization),
+                    _pct(link.ideal_bps / link.capacity_bps) if link.capacity_bps else "-",
+                    _pct(link.ecmp_bps / link.capacity_bps) if link.capacity_bps else "-",
+                ]
+                for link in links
+            ],
         )
     for f in r.faults[:10]:
         where = " -> ".join(f.cycle) if f.cycle else f.node

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from ..topology.configs import DEFAULT_PORT
 from ..topology.model import Topology
 from .composefile import DEFAULT_IMAGE
-from .measure import RegionProgress
+from .progress import RegionProgress
 from .region import Region
 
 if TYPE_CHECKING:

@@ -14,11 +14,9 @@ clock it must be 0, whatever the host's load.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from .protocol import Progress
-from .records import SessionLoss, ShardReport, ShardSnapshot
+from .records import SessionLoss, ShardReport
 
 COLD_START = "cold-start"  # the event of a region's bring-up
 DEFAULT_TIMEOUT_S = 120.0  # how long an operation may take to converge, unless told
@@ -107,55 +105,4 @@ def summarize(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class RegionProgress:
-    """How far an operation has got, for progress bars: ``done`` of ``total`` things
-    (``what``: sessions, or containers while they start) and FIB changes so far."""
-
-    what: str
-    done: int
-    total: int
-    fib_changes: int
-
-
-class ProgressBoard:
-    """Sessions up and FIB changes of the whole region, from the shards' progress events
-    and the waves of snapshots, shown through ``on_progress`` (a progress bar); while the
-    placement reports its own (containers starting), that instead."""
-
-    def __init__(
-        self, on_progress: Callable[[RegionProgress], None] | None, expected: Callable[[], int]
-    ) -> None:
-        self._on_progress = on_progress
-        self._expected = expected  # sessions expected up now (failures change it)
-        self._progress: dict[int, Progress] = {}
-        self._what = "sessions"
-
-    def shard(self, index: int, progress: Progress) -> None:
-        self._progress[index] = progress
-        self._show()
-
-    def placement(self, done: int, total: int, what: str) -> None:
-        """Progress of the placement's own (starting containers); then sessions again."""
-        self._what = what if done < total else "sessions"
-        if self._on_progress is not None:
-            self._on_progress(RegionProgress(what, done, total, 0))
-
-    def wave(self, snaps: list[ShardSnapshot]) -> None:
-        """Take a wave's session counts as the shards' latest, and show them."""
-        for i, snap in enumerate(snaps):
-            old = self._progress.get(i)
-            changes = old.fib_changes if old is not None else 0
-            self._progress[i] = Progress(snap.ends_up, snap.ends_expected, changes)
-        self._show()
-
-    def _show(self) -> None:
-        if self._on_progress is None or self._what != "sessions":
-            return
-        expected = self._expected()
-        up = min(sum(p.ends_up for p in self._progress.values()) // 2, expected)
-        changes = sum(p.fib_changes for p in self._progress.values())
-        self._on_progress(RegionProgress("sessions", up, expected, changes))
-
-
-__all__ = ["COLD_START", "ConvergenceReport", "ProgressBoard", "RegionProgress", "summarize"]
+__all__ = ["COLD_START", "ConvergenceReport", "summarize"]

@@ -395,11 +395,13 @@ class Idle:
 
 @dataclass(frozen=True, slots=True)
 class Progress:
-    """How far the shard got: session ends up of those expected, FIB changes since begin."""
+    """How far the shard got: session ends up of those expected, FIB changes since begin,
+    UPDATEs sent since the shard started (0 from a shard that does not say)."""
 
     ends_up: int
     ends_expected: int
     fib_changes: int
+    updates_sent: int = 0
 
 
 ShardEvent = Idle | Progress

@@ -38,16 +38,10 @@ from ..topology.model import Bundle, Topology
 from . import protocol as rq
 from . import timekeeping
 from .local import InProcess
-from .measure import (
-    COLD_START,
-    DEFAULT_TIMEOUT_S,
-    ConvergenceReport,
-    ProgressBoard,
-    RegionProgress,
-    summarize,
-)
+from .measure import COLD_START, DEFAULT_TIMEOUT_S, ConvergenceReport, summarize
 from .placement import Placement, ShardHandle, within
 from .ports import free_on_all
+from .progress import ProgressBoard, RegionProgress
 from .protocol import Idle, ShardEvent
 from .queries import RegionQueries
 from .records import ShardSnapshot, check_clock, check_transport, shard_specs
@@ -373,7 +367,7 @@ class Region(RegionQueries, RegionRouting):
         bundles whose sessions the operation takes down itself (not losses);
         ``locked``: ``act`` runs whole while the region's clock stands (else it locks
         its own steps, as a flap does between its waits)."""
-        updates0 = sum(await self._all(rq.Begin()))
+        updates0 = self._board.begin(await self._all(rq.Begin()))  # (and the progress's)
         t0, e0 = time.monotonic_ns(), self.clock.now if self.clock is not None else 0.0
         try:
             async with asyncio.timeout(timeout):

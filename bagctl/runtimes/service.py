@@ -76,8 +76,8 @@ class ShardService:
         now = self.loop.time()
         if now - self._progress_at >= PROGRESS_INTERVAL_S:
             self._progress_at = now
-            up, expected = shard.ends()
-            self._emit(Progress(up, expected, shard.counters.fib_changes))
+            up, expected = shard.ends()  # (and a sum over the sessions: a few times a second)
+            self._emit(Progress(up, expected, shard.counters.fib_changes, shard.updates_sent()))
         if (shard.activity == self._cued_activity and not self._owed) or shard.busy():
             return
         if shard.virtual is None:

@@ -1,9 +1,10 @@
-"""A region's background process, called directly: ``start_detached`` reading the ready
-line of children that stand for ``bagctl up --daemon-child`` (each writes its line with
-``report_ready``/``report_failure``, or dies, or never answers)."""
+"""A region's background process, called directly: ``start_detached`` reading the progress
+and ready lines of children that stand for ``bagctl up --daemon-child`` (each writes its
+line with ``report_ready``/``report_failure``, or dies, or never answers)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -11,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from bagctl.bus.detach import BROKER_ENV, start_detached
+from bagctl.bus.detach import BROKER_ENV, ProgressLines, start_detached
 from bagctl.bus.host import AlreadyRunning, StateDir
+from bagctl.runtimes.progress import RegionProgress
 
 
 def child(code: str) -> list[str]:
@@ -69,3 +71,30 @@ def test_a_stale_state_does_not_stop_a_start(tmp_path: Path) -> None:
     sd.write({"region": "x", "pid": proc.pid, "broker": "mqtt://127.0.0.1:1"})
     state = start_detached(child("detach.report_ready({'pid': os.getpid()})"), "x", sd, 30)
     os.waitpid(state["pid"], 0)
+
+
+def test_progress_lines_before_the_ready_line_reach_the_parent_in_order(tmp_path: Path) -> None:
+    code = (
+        "from bagctl.runtimes.progress import RegionProgress as P\n"
+        "lines = detach.ProgressLines(interval_s=0)\n"
+        "lines(P('sessions', 1, 2, 0))\n"
+        "lines(P('sessions', 1, 2, 0))  # a repeat: not sent\n"
+        "lines(P('routes', 2, 2, 7, 40))\n"
+        "lines.ready({'pid': os.getpid()})\n"
+        "lines(P('routes', 2, 2, 9, 50))  # after the ready line: not sent\n"
+    )
+    seen: list[RegionProgress] = []
+    state = start_detached(child(code), "x", StateDir(tmp_path), 30, on_progress=seen.append)
+    os.waitpid(state["pid"], 0)
+    assert seen == [RegionProgress("sessions", 1, 2, 0), RegionProgress("routes", 2, 2, 7, 40)]
+
+
+def test_progress_lines_to_a_parent_that_has_gone_end_without_an_error() -> None:
+    read, write = os.pipe()
+    os.close(read)
+    with os.fdopen(write, "w") as out:
+        lines = ProgressLines(out, interval_s=0)
+        lines(RegionProgress("sessions", 0, 2, 0))  # EPIPE: no more lines, no exception
+        lines(RegionProgress("sessions", 1, 2, 0))
+        with contextlib.suppress(BrokenPipeError):
+            out.close()
