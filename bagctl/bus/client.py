@@ -6,6 +6,10 @@ own ``reply/<client-id>/+`` and are matched to requests by request id. Every mes
 checked against the filters this client subscribed to before it is used: amqtt 0.12 has
 been seen delivering retained messages on topics a client never subscribed to, so what
 does not match is counted in ``filtered`` and dropped.
+
+A broker restart does not lose a request: the connection comes back (``mqtt/link.py``),
+and every request still without a reply is sent again under its own request id, which
+the region runs only once (``bus/ledger.py``); the request's own timeout still holds.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from typing import Any
 import aiomqtt
 
 from ..mqtt.broker import BrokerUrl
+from ..mqtt.link import MqttLink
 from ..mqtt.topics import Topics, check_name, topic_matches
 from .payloads import (
     DEFAULT_TIMEOUT_S,
@@ -33,6 +38,7 @@ from .payloads import (
 )
 
 CONNECT_TIMEOUT_S = 3.0
+RESEND_AFTER_S = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)  # after a reconnection (``_resend``)
 REPLY_MARGIN_S = 15.0  # a client waits this much longer than the region may take
 
 
@@ -66,20 +72,25 @@ class BusClient:
         self.topics = Topics(region)
         self.client_id = check_name("client id", client_id or new_client_id())
         self._connect_timeout_s = connect_timeout_s
-        self._client: aiomqtt.Client | None = None
-        self._reader: asyncio.Task[None] | None = None
+        self._link: MqttLink | None = None
         self._filters: list[str] = []
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._sent: dict[str, bytes] = {}  # request id -> command, until its reply
+        self._resender: asyncio.Task[None] | None = None
         self._events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._latest: dict[str, bytes] = {}
         self._topic_waiters: dict[str, list[asyncio.Future[bytes]]] = defaultdict(list)
-        self._lost: BusError | None = None
         self.filtered = 0  # messages dropped: not on a topic we subscribed to
 
     async def __aenter__(self) -> BusClient:
-        self._client = self.url.client(self.client_id, timeout=self._connect_timeout_s)
+        link = MqttLink(
+            self.url,
+            self.client_id,
+            on_message=self._on_message,
+            connect_timeout_s=self._connect_timeout_s,
+        )
         try:
-            await self._client.__aenter__()
+            await link.open()
         except aiomqtt.MqttCodeError as exc:
             raise BusError(
                 "broker-error", f"the broker at {self.url.redacted()} refused us: {exc}"
@@ -90,38 +101,49 @@ class BusClient:
                 f"region {self.topics.region} is not running: cannot reach its broker at "
                 f"{self.url.redacted()} ({exc or type(exc).__name__})",
             ) from None
-        self._reader = asyncio.create_task(self._read())
+        self._link = link
+        link.on_reconnect.append(self._send_again)
         await self.subscribe(self.topics.reply_filter(self.client_id))
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._reader is not None:
-            self._reader.cancel()
+        if self._resender is not None:
+            self._resender.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
-        if self._client is not None:
-            with contextlib.suppress(aiomqtt.MqttError):
-                await self._client.__aexit__(None, None, None)
+                await self._resender
+        if self._link is not None:
+            await self._link.aclose()
 
     @property
-    def mqtt(self) -> aiomqtt.Client:
-        assert self._client is not None, "use BusClient as an async context manager"
-        return self._client
+    def link(self) -> MqttLink:
+        assert self._link is not None, "use BusClient as an async context manager"
+        return self._link
 
     async def subscribe(self, pattern: str) -> None:
         if pattern not in self._filters:
             self._filters.append(pattern)
-            await self.mqtt.subscribe(pattern, qos=1)
+            await self.link.subscribe(pattern, qos=1)
 
-    async def _read(self) -> None:
-        try:
-            async for message in self.mqtt.messages:
-                self._dispatch(str(message.topic), message.payload)
-        except aiomqtt.MqttError as exc:
-            self._lost = BusError("not-answering", f"lost the connection to the broker: {exc}")
-            for fut in self._pending.values():
-                if not fut.done():
-                    fut.set_exception(self._lost)
+    async def _on_message(self, topic: str, payload: bytes, retain: bool) -> None:
+        self._dispatch(topic, payload)
+
+    async def _send_again(self) -> None:
+        """After a reconnection: every request without a reply, under its own id, now
+        and a few times more (the region may not have subscribed again yet: a copy it
+        misses is lost, one it has seen is answered or ignored, never run twice)."""
+        if self._resender is not None:
+            self._resender.cancel()
+        self._resender = asyncio.create_task(self._resend(self.link.generation))
+
+    async def _resend(self, generation: int) -> None:
+        for delay in RESEND_AFTER_S:
+            await asyncio.sleep(delay)  # a retry's pace, not a synchronisation
+            if not self._sent or self.link.generation != generation:
+                return
+            for request, payload in list(self._sent.items()):
+                fut = self._pending.get(request)
+                if fut is not None and not fut.done():
+                    await self.link.publish(self.topics.cmd(self.client_id, request), payload)
 
     def _dispatch(self, topic: str, payload: object) -> None:
         if not any(topic_matches(topic, f) for f in self._filters):
@@ -129,7 +151,9 @@ class BusClient:
             return
         data = payload if isinstance(payload, bytes | bytearray) else str(payload).encode()
         if topic_matches(topic, self.topics.reply_filter(self.client_id)):
-            fut = self._pending.pop(topic.rsplit("/", 1)[1], None)
+            request = topic.rsplit("/", 1)[1]
+            self._sent.pop(request, None)
+            fut = self._pending.pop(request, None)
             if fut is None or fut.done():
                 return
             try:
@@ -149,19 +173,27 @@ class BusClient:
     async def send_raw(self, payload: bytes, request: str | None = None) -> str:
         """Publish ``payload`` as-is on a command topic of ours; returns the request id."""
         request = request or uuid.uuid4().hex[:12]
-        await self.mqtt.publish(self.topics.cmd(self.client_id, request), payload, qos=1)
+        if request in self._pending:
+            self._sent[request] = payload  # sent again if the broker restarts meanwhile
+        topic = self.topics.cmd(self.client_id, request)
+        sent = await self.link.publish(topic, payload, wait_s=self._connect_timeout_s)
+        if not sent and request not in self._sent:  # (else: sent again on reconnection)
+            raise BusError("not-answering", f"lost the broker at {self.url.redacted()}")
         return request
 
-    async def reply_to_raw(self, payload: bytes, timeout_s: float) -> dict[str, Any]:
-        """Send ``payload`` unchecked and return the whole reply (tests of bad input)."""
-        request = uuid.uuid4().hex[:12]
+    async def reply_to_raw(
+        self, payload: bytes, timeout_s: float, request: str | None = None
+    ) -> dict[str, Any]:
+        """Send ``payload`` unchecked (under ``request``, default a new id) and return the
+        whole reply (tests of bad input and of request ids sent again)."""
+        request = request or uuid.uuid4().hex[:12]
         fut = self._expect(request)
         await self.send_raw(payload, request)
         return await self._await_reply(fut, request, timeout_s)
 
     def _expect(self, request: str) -> asyncio.Future[dict[str, Any]]:
-        if self._lost is not None:
-            raise self._lost
+        if self.link.gone.is_set():
+            raise BusError("not-answering", f"lost the broker at {self.url.redacted()}")
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[request] = fut
         return fut
@@ -174,6 +206,7 @@ class BusClient:
                 return await fut
         except TimeoutError:
             self._pending.pop(request, None)
+            self._sent.pop(request, None)
             raise BusError(
                 "not-answering",
                 f"region {self.topics.region} not answering (no reply within {timeout_s:g} s)",

@@ -9,6 +9,10 @@ result to the JSON-lines event log, publishes both on ``events``, and refreshes 
 retained status and per-node state. Nothing a client sends, and no failure of a shard,
 can end either task.
 
+A broker that restarts does not stop the region: the connection comes back with
+back-off (``mqtt/link.py``), the retained state is published again, and a request id a
+client re-sends runs once (``bus/ledger.py``). An outage past ``BROKER_GRACE_S`` stops it.
+
 """
 
 from __future__ import annotations
@@ -25,11 +29,13 @@ from typing import IO, Any
 import aiomqtt
 
 from ..mqtt.broker import BrokerUrl
+from ..mqtt.link import MqttLink
 from ..mqtt.topics import Topics
 from ..runtimes import ConvergenceReport, Region
 from ..topology.model import Bundle
 from . import links
 from .jobs import Job, Jobs
+from .ledger import Ledger
 from .payloads import (
     DEFAULT_TIMEOUT_S,
     MUTATING,
@@ -41,12 +47,14 @@ from .payloads import (
     reply_error,
     reply_ok,
 )
+from .retained import NodeStates
 
 log = logging.getLogger("bagctl.bus.server")
 
 QUEUE_SIZE = 32
+BROKER_GRACE_S = 300.0  # a broker gone longer than this stops the region
+REPLY_WAIT_S = 30.0  # a reply waits this long for the broker; then the client asks again
 CANCEL_GRACE_S = 1.0
-RETAIN_FIB_MAX_SPEAKERS = 1000
 
 
 class BusServer:
@@ -72,15 +80,15 @@ class BusServer:
         self.client_id = client_id or f"bagemu-region-{self.topo.name}-{os.getpid()}"
         self._jobs = Jobs(queue_size)
         self._stop = asyncio.Event()
-        self._client: aiomqtt.Client | None = None
+        self._link: MqttLink | None = None
+        self._ledger = Ledger()  # request ids taken: none runs twice (bus/ledger.py)
         self._tasks: list[asyncio.Task[None]] = []
         self._log: IO[str] | None = None
         self._seq = 0
         self._last_report: ConvergenceReport | None = None
-        self._published: dict[str, bytes] = {}  # retained topic -> last payload
+        self._nodes = NodeStates(runtime, self.topics)  # retained per-node state
         self.state = "starting"
         self.commands_run = 0
-        self._retain_fib = sum(1 for _ in self.topo.speakers()) <= RETAIN_FIB_MAX_SPEAKERS
         self._failed: dict[str, object] | None = None  # the last change, if it failed
 
     # --- lifecycle ----------------------------------------------------------------------
@@ -89,15 +97,22 @@ class BusServer:
         will = aiomqtt.Will(
             self.topics.status, encode({"v": VERSION, "state": "gone"}), qos=1, retain=True
         )
-        client = self.url.client(self.client_id, will=will, timeout=10)
-        await client.__aenter__()  # no broker: nothing opened here yet
-        self._client = client
+        link = MqttLink(
+            self.url,
+            self.client_id,
+            on_message=self._on_message,
+            will=will,
+            give_up_s=BROKER_GRACE_S,
+        )
+        await link.open()  # no broker: nothing opened here yet
+        link.on_reconnect.append(self._republish)
+        self._link = link
         # Only the region's user reads what was done to it (mode 0600, like the state file).
         fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.fchmod(fd, 0o600)  # (an existing file keeps its mode through O_CREAT)
         self._log = os.fdopen(fd, "w", encoding="utf-8")
-        await self._client.subscribe(self.topics.cmd_filter, qos=1)
-        self._tasks.append(asyncio.create_task(self._receive()))
+        await link.subscribe(self.topics.cmd_filter, qos=1)
+        self._tasks.append(asyncio.create_task(self._watch_broker(link)))
         await self._publish_status()
         return self
 
@@ -128,36 +143,34 @@ class BusServer:
                 task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        client, self._client = self._client, None  # _event: log only from here on
-        if client is not None:
+        link, self._link = self._link, None  # _event: log only from here on
+        if link is not None:
             line = self._event("stopped")
             # Clear what we retained, so a later client does not see a stopped region.
-            with contextlib.suppress(aiomqtt.MqttError):
-                await client.publish(self.topics.events, line.encode(), qos=1)
-                for topic in [self.topics.status, *self._published]:
-                    await client.publish(topic, b"", qos=1, retain=True)
-            with contextlib.suppress(aiomqtt.MqttError):
-                await client.__aexit__(None, None, None)
+            await link.publish(self.topics.events, line.encode())
+            for topic in [self.topics.status, *self._nodes.published]:
+                await link.publish(topic, b"", retain=True)
+            await link.aclose()
         if self._log is not None:
             self._log.close()
 
     # --- receiving ----------------------------------------------------------------------
 
-    async def _receive(self) -> None:
-        assert self._client is not None
-        try:
-            async for message in self._client.messages:
-                try:
-                    await self._on_message(str(message.topic), message.payload, message.retain)
-                except aiomqtt.MqttError:
-                    raise
-                except Exception:  # a bug of ours must not stop the bus
-                    log.exception("handling a message on %s", message.topic)
-        except aiomqtt.MqttError as exc:
-            # The broker went away: nobody can control the region any more, so stop it
-            # rather than leave an unreachable process behind.
-            log.error("lost the broker at %s: %s; stopping", self.url.redacted(), exc)
+    async def _watch_broker(self, link: MqttLink) -> None:
+        """Stop the region when the broker has been gone past ``BROKER_GRACE_S``: nobody
+        could control it any more (module docstring)."""
+        await link.gone.wait()
+        if self._link is link:
+            log.error("lost the broker at %s for good; stopping", self.url.redacted())
+            self._event("broker-lost", error=link.last_error)
             self._stop.set()
+
+    async def _republish(self) -> None:
+        """After a reconnection: what a restarted broker has forgotten."""
+        assert self._link is not None
+        self._event("broker-back", reconnects=self._link.reconnects)
+        await self._nodes.republish(self._link)
+        await self._publish_status()
 
     async def _on_message(self, topic: str, payload: object, retain: bool) -> None:
         route = self.topics.parse_cmd(topic)
@@ -172,6 +185,8 @@ class BusServer:
                 raise BusError("bad-payload", "a retained command is not run (republish it)")
             if not isinstance(payload, bytes | bytearray | str):
                 payload = b"" if payload is None else str(payload)
+            if self._again(client, request):
+                return
             command = parse_command(payload, self.topo)
         except BusError as error:
             self._event("rejected", client=client, request=request, error=error.as_dict())
@@ -186,15 +201,38 @@ class BusServer:
             return
         try:
             self._jobs.put(Job(command, client, request))
+            self._ledger.taken((client, request))
         except asyncio.QueueFull:
             size = self._jobs.queue.maxsize
             busy = BusError("busy", f"region {self.topo.name} is busy: {size} commands queued")
             self._event("rejected", client=client, request=request, error=busy.as_dict())
             await self._reply(client, request, reply_error(request, busy))
 
-    async def _reply(self, client: str, request: str, reply: dict[str, object]) -> None:
-        assert self._client is not None
-        await self._client.publish(self.topics.reply(client, request), encode(reply), qos=1)
+    def _again(self, client: str, request: str) -> bool:
+        """A request id seen before (a client re-sent it after a broker restart): not run
+        twice. Answered again if done, ignored while queued or running (True)."""
+        key = (client, request)
+        if self._ledger.in_flight(key):
+            self._event("duplicate", client=client, request=request, state="in flight")
+            return True
+        done = self._ledger.reply(key)
+        if done is None:
+            return False
+        self._event("duplicate", client=client, request=request, state="answered again")
+        task = asyncio.create_task(self._reply(client, request, done, keep=False))
+        self._tasks.append(task)
+        task.add_done_callback(self._tasks.remove)
+        return True
+
+    async def _reply(
+        self, client: str, request: str, reply: dict[str, object], *, keep: bool = True
+    ) -> None:
+        """Publish ``reply``, waiting for the broker a while; keep it to answer again."""
+        if keep:
+            self._ledger.answered((client, request), reply)
+        if self._link is not None:
+            topic = self.topics.reply(client, request)
+            await self._link.publish(topic, encode(reply), wait_s=REPLY_WAIT_S)
 
     # --- running commands ---------------------------------------------------------------
 
@@ -250,8 +288,7 @@ class BusServer:
             if cmd.name == "fib-snapshot" and reply["ok"]:  # every FIB: not for the log
                 outcome["result"] = {"fib_nodes": len(reply["result"]["fib"])}  # type: ignore[index]
             self._event("result", client=job.client, request=job.request, cmd=cmd.name, **outcome)
-            with contextlib.suppress(aiomqtt.MqttError):
-                await self._reply(job.client, job.request, reply)
+            await self._reply(job.client, job.request, reply)
             if cmd.name == "shutdown":
                 self._stop.set()
                 return
@@ -342,27 +379,13 @@ class BusServer:
 
     async def _publish_status(self) -> None:
         payload = encode({"v": VERSION, **(await self._status())})
-        assert self._client is not None
-        await self._client.publish(self.topics.status, payload, qos=1, retain=True)
+        if self._link is not None:
+            await self._link.publish(self.topics.status, payload, retain=True)
 
     async def _publish_state(self) -> None:
-        """Retained per-node sessions and FIB of the nodes where they changed, then status.
-        Regions over ``RETAIN_FIB_MAX_SPEAKERS`` speakers retain sessions only: thousands
-        of whole FIBs are too much for a broker to hold; ``show fib`` asks on demand."""
-        assert self._client is not None
-        changed = await self.runtime.changed_nodes()
-        views = ("sessions", "fib") if self._retain_fib else ("sessions",)
-        for node in self.topo.speakers():
-            if node.name not in changed:
-                continue
-            for what in views:
-                view = await self.runtime.show(what, node.name)
-                view.pop("prefix", None)
-                payload = encode({"v": VERSION, **view})
-                topic = self.topics.node(node.name, what)
-                if self._published.get(topic) != payload:
-                    self._published[topic] = payload
-                    await self._client.publish(topic, payload, qos=1, retain=True)
+        """Retained per-node state where it changed (bus/retained.py), then status."""
+        assert self._link is not None
+        await self._nodes.publish(self._link)
         await self._publish_status()
 
     def _event(self, kind: str, **fields: Any) -> str:
@@ -380,16 +403,15 @@ class BusServer:
         if self._log is not None:
             self._log.write(line + "\n")
             self._log.flush()
-        if self._client is not None:
+        if self._link is not None:
             task = asyncio.create_task(self._publish_event(line.encode()))
             self._tasks.append(task)
             task.add_done_callback(self._tasks.remove)
         return line
 
     async def _publish_event(self, payload: bytes) -> None:
-        assert self._client is not None
-        with contextlib.suppress(aiomqtt.MqttError):
-            await self._client.publish(self.topics.events, payload, qos=1)
+        if self._link is not None:
+            await self._link.publish(self.topics.events, payload)  # not while the broker is away
 
 
 def _message(exc: BaseException) -> str:

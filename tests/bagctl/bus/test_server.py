@@ -171,3 +171,28 @@ async def test_converge_after_a_change_that_timed_out_says_so(tmp_path: Path) ->
         await bus.request("link-up", {"a": LEAF, "b": FTSW1}, timeout_s=30)
         last = await bus.request("converge")
         assert "failed" not in last and last["report"]["event"].startswith("bundle-up")
+
+
+async def test_a_request_id_sent_again_runs_once(tmp_path: Path) -> None:
+    """Issue 16: what a client re-sends after a broker restart (its request id again) is
+    never run twice: ignored while in flight, answered again once done, each time with
+    the one reply (bus/ledger.py)."""
+    served = Served(tmp_path)
+    served.region = Region(load_topology(MINI), transport="memory", pace="live")
+    async with served as s, BusClient(s.url, s.region.topo.name) as bus:
+        down = json.dumps({"v": 1, "cmd": "link-down", "args": {"a": LEAF, "b": FTSW1}}).encode()
+        first = await bus.reply_to_raw(down, timeout_s=60, request="again-1")
+        assert first["ok"] and first["result"]["members_up"] == 0
+        again = await bus.reply_to_raw(down, timeout_s=10, request="again-1")
+        assert again == first  # answered from the ledger: the bundle was not taken down twice
+        flap = {"a": LEAF, "b": FTSW2, "count": 1, "interval_s": 2}  # 2 s at live pace
+        payload = json.dumps({"v": 1, "cmd": "link-flap", "args": flap}).encode()
+        await bus.send_raw(payload, "again-2")
+        await until_event(bus, "command", "link-flap")
+        reply = await bus.reply_to_raw(payload, timeout_s=60, request="again-2")  # in flight
+        assert reply["ok"]
+    events = [json.loads(line) for line in s.log.read_text().splitlines()]
+    ran = [e["request"] for e in events if e["kind"] == "result"]
+    assert ran.count("again-1") == 1 and ran.count("again-2") == 1
+    dups = {(e["request"], e["state"]) for e in events if e["kind"] == "duplicate"}
+    assert dups == {("again-1", "answered again"), ("again-2", "in flight")}
