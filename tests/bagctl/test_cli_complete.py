@@ -118,9 +118,12 @@ def test_presets_and_topology_files() -> None:
         "two-region-spread",
     ]
     comp = BashComplete(cli, {}, "bagctl", "_BAGCTL_COMPLETE")
-    for args in (["topo", "info"], ["topo", "draw"], ["up"]):
+    for args in (["topo", "info"], ["topo", "draw"], ["topo", "nodes"], ["up"]):
         (item,) = comp.get_completions(args, "topologies/m")
         assert item.type == "file", args  # the shell lists the files
+    assert complete(["topo", "nodes", "x", "--role"], "") == [
+        "rtsw", "ftsw", "stsw", "rdsw", "edsw", "fdsw", "bag"
+    ]  # fmt: skip
     assert complete(["completion"], "") == ["bash", "zsh", "fish"]
 
 
