@@ -5,8 +5,16 @@
 # unless wheelhouse/ has wheels). On a machine that cannot pull images:
 # scripts/build-local-base.sh, which builds FROM a debootstrapped Debian bookworm base
 # and installs every Python package from wheelhouse/ with --no-index.
+#
+# Every stage is labelled bagemu.stage (base, build, speaker). Docker's classic builder
+# keeps each stage it builds as an image, and the build stage's (about 670 MB: the
+# wheels and the venv) is nobody's parent, so it stays behind untagged ("dangling")
+# after every build; the label is what lets scripts/build-local-base.sh remove those,
+# and only those (`docker image prune --filter label=bagemu.stage`), never another
+# project's images. A fixed value, first in each stage: the layer cache is unchanged.
 ARG BASE_IMAGE=python:3.11-slim
 FROM ${BASE_IMAGE} AS base
+LABEL bagemu.stage=base
 
 # iproute2 (`ip route`: a failed link made real, needs NET_ADMIN) and mosquitto: the
 # local base has both; a base that lacks them gets them from its apt sources.
@@ -24,6 +32,7 @@ ENV PATH=/opt/bagemu/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin
 
 # The venv is made in a build stage, so the wheels never reach the image.
 FROM base AS build
+LABEL bagemu.stage=build
 RUN python3 -m venv /opt/bagemu
 # Dependencies first: this layer changes only when the wheelhouse does.
 COPY wheelhouse/ /tmp/wheelhouse/
@@ -43,6 +52,7 @@ RUN set -eu; \
     fi
 
 FROM base
+LABEL bagemu.stage=speaker
 COPY --from=build /opt/bagemu /opt/bagemu
 ENV PYTHONDONTWRITEBYTECODE=1
 LABEL org.opencontainers.image.title="bagemu speaker" \

@@ -5,8 +5,12 @@
 State directory (``--state-dir``, else ``$BAGEMU_STATE_DIR``, else
 ``~/.local/state/bagemu``), per region ``NAME``:
 
-- ``NAME.json``: region, pid, broker URL, log paths (mode 0600: the URL may hold a
-  password); written once the region has converged, removed when it stops
+- ``NAME.json``: region, pid, broker URL, log paths, the topology's copy (mode 0600:
+  the URL may hold a password); written once the region has converged, removed when it
+  stops
+- ``NAME.topology.yaml``: the topology the region runs, as ``dump.py`` writes it (one
+  node or bundle per line): what shell completion reads node names and bundles from
+  (``bagctl/cli/complete.py``) without asking the region; removed with ``NAME.json``
 - ``NAME.lock``: held (``flock``) by the process serving the region for its whole life,
   so a second ``up`` of the same region fails at once, and a crash frees it
 - ``NAME.log``: the process's stderr when detached; ``NAME.events.jsonl``: the event log
@@ -87,8 +91,24 @@ class StateDir:
         return path
 
     def remove(self, region: str) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            self.file(region, ".json").unlink()
+        """The region's state and topology copy: what says it runs (the logs stay)."""
+        for suffix in (".json", ".topology.yaml"):
+            with contextlib.suppress(FileNotFoundError):
+                self.file(region, suffix).unlink()
+
+    def write_topology(self, topo: Topology) -> Path:
+        """The running region's topology as ``NAME.topology.yaml`` (0.3 s and 4 MB for
+        prometheus), for whatever needs its names without asking the region. Mode 0600
+        as the state file: a topology may hold TCP-MD5 keys."""
+        from ..topology.dump import dump_topology
+
+        path = self.file(topo.name, ".topology.yaml")
+        tmp = path.with_suffix(".yaml.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(dump_topology(topo))
+        tmp.replace(path)
+        return path.absolute()  # read from any directory (a relative --state-dir)
 
     def lock(self, region: str) -> int:
         """Hold the region's lock (an fd, released when the process ends), or raise
@@ -188,6 +208,7 @@ async def serve_region(
                 **({"project": placed["project"]} if "project" in placed else {}),
                 "log": str(state_dir.file(region_name, ".log")),
                 "events": str(events),
+                "topology": str(state_dir.write_topology(topo)),
                 "started_at": time.time(),
             }
             state_dir.write(state)

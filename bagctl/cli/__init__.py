@@ -6,6 +6,7 @@ import click
 
 from .cancel import cancel
 from .codec import codec
+from .completion import COMPLETE_VAR, completion
 from .compose import compose
 from .converge import converge
 from .demo import demo
@@ -42,7 +43,10 @@ for _command in (down, status, inspect, link, node, show, events, converge, repl
     cli.add_command(_command)
 cli.add_command(verify_cmd, "verify")
 cli.add_command(test_cmd, "test")
+cli.add_command(completion)
 
 
 def main() -> None:
-    cli()
+    # One variable however bagctl is started (`python -m bagctl` would otherwise answer to
+    # _PYTHON -M BAGCTL_COMPLETE): the one the script of `bagctl completion` sets.
+    cli(complete_var=COMPLETE_VAR)

@@ -14,6 +14,7 @@ import click
 from ..bus import BusError, Command
 from ..bus.client import reply_timeout_s
 from ..bus.target import Target, request, resolve
+from .complete import complete_region
 from .output import emit_json, fail
 
 
@@ -30,7 +31,12 @@ def target_options(f: Callable[..., Any]) -> Callable[..., Any]:
     f = click.option(
         "--broker", default=None, metavar="URL", help="mqtt://[user:pass@]host:port (no state)."
     )(f)
-    f = click.option("--region", default=None, help="Region name (default: the one running).")(f)
+    f = click.option(
+        "--region",
+        default=None,
+        shell_complete=complete_region,
+        help="Region name (default: the one running).",
+    )(f)
     return f
 
 

@@ -8,6 +8,7 @@ from typing import Any, Unpack
 
 import click
 
+from .complete import complete_bundle_end
 from .control import TargetOptions, change, target_options, timeout_option
 
 
@@ -26,8 +27,8 @@ def _members_option(verb: str) -> Callable[[Callable[..., Any]], Callable[..., A
 
 
 @link.command("down")
-@click.argument("a")
-@click.argument("b")
+@click.argument("a", shell_complete=complete_bundle_end)
+@click.argument("b", shell_complete=complete_bundle_end)
 @_members_option("fail")
 @timeout_option(default=120.0, help="Seconds the region may take to converge.")
 @target_options
@@ -40,8 +41,8 @@ def link_down(
 
 
 @link.command("up")
-@click.argument("a")
-@click.argument("b")
+@click.argument("a", shell_complete=complete_bundle_end)
+@click.argument("b", shell_complete=complete_bundle_end)
 @_members_option("repair")
 @timeout_option(default=120.0, help="Seconds the region may take to converge.")
 @target_options
@@ -54,8 +55,8 @@ def link_up(
 
 
 @link.command("flap")
-@click.argument("a")
-@click.argument("b")
+@click.argument("a", shell_complete=complete_bundle_end)
+@click.argument("b", shell_complete=complete_bundle_end)
 @click.option("--count", type=click.IntRange(1, 1000), default=1, show_default=True)
 @click.option(
     "--interval",

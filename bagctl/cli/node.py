@@ -9,6 +9,7 @@ import click
 
 from speakers.speaker import DrainMethod
 
+from .complete import complete_speaker
 from .control import TargetOptions, change, target_options, timeout_option
 
 
@@ -18,7 +19,7 @@ def node() -> None:
 
 
 @node.command("drain")
-@click.argument("name")
+@click.argument("name", shell_complete=complete_speaker)
 @click.option(
     "--method",
     type=click.Choice([m.value for m in DrainMethod]),
@@ -35,7 +36,7 @@ def node_drain(name: str, method: str, timeout_s: float, **target: Unpack[Target
 
 
 @node.command("undrain")
-@click.argument("name")
+@click.argument("name", shell_complete=complete_speaker)
 @timeout_option(default=120.0, help="Seconds the region may take to converge.")
 @target_options
 def node_undrain(name: str, timeout_s: float, **target: Unpack[TargetOptions]) -> None:
@@ -45,7 +46,7 @@ def node_undrain(name: str, timeout_s: float, **target: Unpack[TargetOptions]) -
 
 
 @node.command("restart")
-@click.argument("name")
+@click.argument("name", shell_complete=complete_speaker)
 @timeout_option(default=120.0, help="Seconds the region may take to converge.")
 @target_options
 def node_restart(name: str, timeout_s: float, **target: Unpack[TargetOptions]) -> None:

@@ -7,6 +7,7 @@ from typing import Any, Unpack
 
 import click
 
+from .complete import complete_speaker
 from .control import TargetOptions, command, target_options, timeout_option
 from .tables import print_table
 
@@ -75,7 +76,7 @@ def _show(what: str, with_prefix: bool) -> click.Command:
     cmd = timeout_option(default=10.0, help="Seconds to wait for the reply.")(cmd)
     if with_prefix:
         cmd = click.argument("prefix", required=False)(cmd)
-    cmd = click.argument("node")(cmd)
+    cmd = click.argument("node", shell_complete=complete_speaker)(cmd)
     return show.command(what)(cmd)
 
 

@@ -11,15 +11,18 @@ import click
 from .topo_draw import draw
 from .topo_gen import gen
 from .topo_info import info
+from .topo_nodes import nodes
 from .topo_validate import validate
 
 
 @click.group()
 def topo() -> None:
-    """Region topologies: generate them, check them, print their figures, draw them."""
+    """Region topologies: generate them, check them, list their nodes, print their figures,
+    draw them."""
 
 
 topo.add_command(draw)
 topo.add_command(gen)
 topo.add_command(info)
+topo.add_command(nodes)
 topo.add_command(validate)

@@ -11,11 +11,12 @@ import click
 
 from speakers.yamldoc import ConfigError
 
+from .complete import complete_topology_file
 from .output import emit_json, fail
 
 
 @click.command()
-@click.argument("file", metavar="FILE")
+@click.argument("file", metavar="FILE", shell_complete=complete_topology_file)
 @click.option(
     "-o",
     "--output",

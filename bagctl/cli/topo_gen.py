@@ -12,6 +12,7 @@ import click
 
 from speakers.yamldoc import ConfigError
 
+from .complete import complete_preset
 from .output import emit_json, fail
 
 
@@ -53,7 +54,12 @@ def _list_presets(as_json: bool) -> None:
 
 
 @click.command()
-@click.option("--preset", metavar="NAME", help="mini, region, two-region-planar, ...")
+@click.option(
+    "--preset",
+    metavar="NAME",
+    shell_complete=complete_preset,
+    help="mini, region, two-region-planar, ...",
+)
 @click.option(
     "--param",
     "params",

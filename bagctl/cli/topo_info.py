@@ -14,6 +14,7 @@ import click
 
 from speakers.yamldoc import ConfigError
 
+from .complete import complete_topology_file
 from .output import emit_json, fail
 
 PUBLISHED = {
@@ -87,7 +88,7 @@ def render(info: dict[str, Any]) -> str:
 
 
 @click.command()
-@click.argument("file", metavar="FILE")
+@click.argument("file", metavar="FILE", shell_complete=complete_topology_file)
 @click.option("--no-check", is_flag=True, help="Skip the AS-layout validation.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def info(file: str, no_check: bool, as_json: bool) -> None:

@@ -12,7 +12,9 @@ A user's matrix is YAML::
       - {from: r1-nsf1-rtsw1-1, to: 10.0.14.0/24, rate: 12.8T}
       - {from: r1-nsf1-rtsw1-2, to: r1-dsf1-rdsw1, rate: 800G}   # a node: all its prefixes
 
-Rates take the topology file's units (``800G``, ``51.2T``, or bits/s as a number).
+Rates take the topology file's units (``800G``, ``51.2T``, or bits/s as a number). An
+error names the file, the line and the field (``m.yaml:3: demands[1].from: no BGP switch
+'x' in topology mini``), as a topology file's do.
 """
 
 from __future__ import annotations
@@ -24,16 +26,15 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-import yaml
-
 from speakers.wire import Prefix
-from speakers.yamldoc import parse_bps
+from speakers.yamldoc import ConfigError, Fields, YamlDocument, parse_bps, read_file
 
 from ..topology.model import Topology
 
 
-class MatrixError(ValueError):
-    """A traffic matrix file that cannot be used; the message names file, entry and field."""
+class MatrixError(ConfigError):
+    """A traffic matrix file that cannot be used: ``file:line: field: message``, as a
+    topology file's errors are (``ConfigError``), so a user fixes both the same way."""
 
 
 @dataclass(frozen=True)
@@ -127,60 +128,70 @@ def gravity_matrix(topo: Topology) -> TrafficMatrix:
 
 
 def load_matrix(path: str | Path, topo: Topology) -> TrafficMatrix:
-    """A user's matrix file (module docstring); errors name the entry and field."""
-    where = str(path)
+    """A user's matrix file (module docstring). Read as topology files are
+    (``speakers/yamldoc.py``), so every error says ``file:line: field: message``."""
     try:
-        doc = yaml.safe_load(Path(path).read_text())
-    except OSError as exc:
-        raise MatrixError(f"{where}: cannot read: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        raise MatrixError(f"{where}: not YAML: {exc}") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("demands"), list):
-        raise MatrixError(f"{where}: expected a mapping with a 'demands' list")
+        text, file = read_file(path)
+        return _parse_matrix(YamlDocument(text, file), topo)
+    except ConfigError as exc:
+        raise MatrixError(exc.message, file=exc.file, line=exc.line, where=exc.where) from None
+
+
+def _parse_matrix(doc: YamlDocument, topo: Topology) -> TrafficMatrix:
+    if not isinstance(doc.data, dict):
+        raise doc.error("", "expected a mapping with a 'demands' list")
+    r = Fields(doc)
+    raw_demands = r.get(doc.data, "demands", "", _demand_list)
     names = {n.name: n for n in topo.nodes}
     owned = {p for n in topo.nodes for p in n.prefixes}
     demands: dict[Prefix, dict[str, float]] = defaultdict(dict)
-    for i, entry in enumerate(doc["demands"]):
-        at = f"{where}: demands[{i}]"
-        if not isinstance(entry, dict):
-            raise MatrixError(f"{at}: expected a mapping with from, to and rate")
-        unknown = set(entry) - {"from", "to", "rate"}
-        if unknown:
-            raise MatrixError(f"{at}: unknown field {sorted(unknown)[0]!r} (from, to, rate)")
-        for key in ("from", "to", "rate"):
-            if key not in entry:
-                raise MatrixError(f"{at}: missing field {key!r}")
-        src = str(entry["from"])
+    for i, raw in enumerate(raw_demands):
+        w = f"demands[{i}]"
+        entry = r.mapping(raw, w, _DEMAND)
+        src = r.get(entry, "from", w, _name)
         if src not in names or not names[src].role.speaks_bgp:
-            raise MatrixError(f"{at}.from: no BGP switch {src!r} in topology {topo.name}")
-        rate = _rate(entry["rate"], f"{at}.rate")
-        target = str(entry["to"])
+            raise doc.error(f"{w}.from", f"no BGP switch {src!r} in topology {topo.name}")
+        target = r.get(entry, "to", w, _name)
+        rate = r.get(entry, "rate", w, _rate)
         if target in names:
             prefixes = names[target].prefixes
             if not prefixes:
-                raise MatrixError(f"{at}.to: switch {target!r} originates no prefix")
+                raise doc.error(f"{w}.to", f"switch {target!r} originates no prefix")
         else:
             try:
                 p = Prefix.parse(target)
             except ValueError as exc:
-                raise MatrixError(f"{at}.to: neither a switch nor a prefix: {exc}") from None
+                raise doc.error(f"{w}.to", f"neither a switch nor a prefix: {exc}") from None
             if p not in owned:
-                raise MatrixError(f"{at}.to: no switch originates {p}")
+                raise doc.error(f"{w}.to", f"no switch originates {p}")
             prefixes = (p,)
         for p in prefixes:
             demands[p][src] = demands[p].get(src, 0.0) + rate / len(prefixes)
-    return TrafficMatrix(where, dict(demands))
+    return TrafficMatrix(doc.file, dict(demands))
+
+
+_DEMAND = {"from", "to", "rate"}
+
+
+def _demand_list(v: object, where: str) -> list[object]:
+    if not isinstance(v, list):
+        raise ValueError(f"expected a list of {{from, to, rate}}, got {type(v).__name__}")
+    return v
+
+
+def _name(v: object, where: str) -> str:
+    """A switch name or a prefix, as YAML gave it (a name of digits reads as a number)."""
+    if v is None or isinstance(v, bool | list | dict):
+        raise ValueError(f"expected a switch name or a prefix, got {v!r}")
+    return str(v)
 
 
 def _rate(v: object, where: str) -> float:
     if isinstance(v, bool):
-        raise MatrixError(f"{where}: expected bits per second like 800G, got {v!r}")
-    try:
-        rate = float(v) if isinstance(v, int | float) else parse_bps(str(v))
-    except ValueError as exc:
-        raise MatrixError(f"{where}: {exc}") from None
+        raise ValueError(f"expected bits per second like 800G, got {v!r}")
+    rate = float(v) if isinstance(v, int | float) else parse_bps(str(v))
     if not rate >= 0 or rate == float("inf"):
-        raise MatrixError(f"{where}: must be a finite, non-negative rate, got {v!r}")
+        raise ValueError(f"must be a finite, non-negative rate, got {v!r}")
     return rate
 
 

@@ -194,12 +194,20 @@ def test_embedded_broker_tcp_region(tmp_path: Path) -> None:
         assert (tmp_path / "mini.json").stat().st_mode & 0o777 == 0o600
         broker_port = BrokerUrl.parse(up["broker"]).port
         assert {bgp, broker_port} <= listening_ports()
+        # The region's topology copy, which a shell's Tab reads (no broker asked).
+        assert state["topology"] == str(tmp_path / "mini.topology.yaml")
+        assert (tmp_path / "mini.topology.yaml").stat().st_mode & 0o777 == 0o600  # MD5 keys
+        tab = {"_BAGCTL_COMPLETE": "bash_complete", "COMP_CWORD": "4"}
+        tab["COMP_WORDS"] = f"bagctl link down {LEAF} "
+        proc = subprocess.run(cli.argv(), env=cli.env | tab, capture_output=True, text=True)
+        assert proc.stdout.split() == [f"plain,{FTSW1}", f"plain,{FTSW2}"], proc.stderr
         pid = scenario(cli, tmp_path, state["broker"])
     except BaseException:
         cli.run("down", code=None)
         raise
     stop(cli, pid, {bgp, broker_port})
     assert not (tmp_path / "mini.json").exists()
+    assert not (tmp_path / "mini.topology.yaml").exists()
 
 
 @pytest.mark.skipif(not os.path.exists(MOSQUITTO), reason="mosquitto is not installed")

@@ -1,4 +1,5 @@
-"""``bagctl topo gen`` and ``bagctl topo info``: files, figures, ``--json``, errors."""
+"""``bagctl topo gen``, ``info``, ``validate`` and ``nodes``: files, figures, ``--json``,
+errors."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from bagctl.cli import cli
+from bagctl.topology import load_topology
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ROOT / "tests" / "bagctl" / "topology" / "small.yaml"
+MINI = ROOT / "topologies" / "mini.yaml"
+LEAF, BAG = "r1-nsf1-rtsw1-1", "r1-bag1-1"
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -144,3 +148,41 @@ def test_validate_exits_0_1_2(tmp_path: Path) -> None:
     assert code == 1 and not doc["ok"] and doc["error"].startswith(f"{bad}:8: nodes[3]: ")
     code, _, err = run("topo", "validate", str(tmp_path / "absent.yaml"))
     assert code == 2 and "does not exist" in err
+
+
+def test_topo_nodes_table_names_and_json() -> None:
+    runner = CliRunner()
+    topo = load_topology(MINI, check=False)
+    out = runner.invoke(cli, ["topo", "nodes", str(MINI)])
+    assert out.exit_code == 0, out.output
+    lines = out.output.splitlines()
+    assert lines[0].split() == ["NODE", "ROLE", "ASN", "REGION", "FABRIC", "BUNDLES"]
+    assert lines[1].split() == [LEAF, "rtsw", "4211010001", "r1", "r1-nsf1", "2"]
+    assert len(lines) == 1 + len(topo.nodes)
+    names = runner.invoke(cli, ["topo", "nodes", str(MINI), "--names"]).output.splitlines()
+    assert names == [n.name for n in topo.nodes]
+    bags = runner.invoke(cli, ["topo", "nodes", str(MINI), "--role", "bag", "--names"])
+    assert bags.output.split() == ["r1-bag1-1", "r1-bag1-2", "r1-bag2-1", "r1-bag2-2"]
+    two = runner.invoke(cli, ["topo", "nodes", str(MINI), "--role", "bag", "--role", "edsw"])
+    assert len(two.output.splitlines()) == 1 + 4 + 2
+    data = json.loads(runner.invoke(cli, ["topo", "nodes", str(MINI), "--json"]).output)
+    assert data["ok"] and len(data["nodes"]) == len(topo.nodes)
+    bag = {n["name"]: n for n in data["nodes"]}[BAG]
+    bundles = sum(1 for b in topo.bundles if BAG in (b.a, b.b))
+    assert bag == {"name": BAG, "role": "bag", "asn": 4214000000, "region": "r1",
+                   "fabric": "", "bundles": bundles}  # fmt: skip
+
+
+def test_topo_nodes_errors_name_the_file(tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = runner.invoke(cli, ["topo", "nodes", str(tmp_path / "absent.yaml"), "--json"])
+    assert out.exit_code == 1
+    assert json.loads(out.output)["error"].endswith(
+        "absent.yaml: cannot read: No such file or directory"
+    )
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nnodes:\n  - name: a\n    role: nope\n")
+    out = runner.invoke(cli, ["topo", "nodes", str(bad)])
+    assert out.exit_code == 1 and f"{bad}:4: nodes[0].role: unknown role 'nope'" in out.output
+    bad = runner.invoke(cli, ["topo", "nodes", str(MINI), "--role", "spine"])
+    assert bad.exit_code == 2
