@@ -240,10 +240,14 @@ def verify_cmd(
         from ..verify.plot import render_report
 
         render_report(topo, verification.check, plot)
-    if as_json:
-        out = verification.as_dict()
+    if as_json:  # the envelope of every command: ok, result, and code and error if not ok
+        result = verification.as_dict()
+        del result["ok"]
         if plot:
-            out["plot"] = str(plot)
+            result["plot"] = str(plot)
+        out: dict[str, object] = {"ok": verification.ok, "result": result}
+        if not verification.ok:
+            out |= {"code": "verify-failed", "error": verification.problems[0]}
         emit_json(out)
     else:
         _render(verification)

@@ -106,8 +106,9 @@ def scenario(cli: Cli, state_dir: Path, broker_url: str) -> int:
     # verify, across processes: the region sends its FIBs, failures and FIB change
     # stream; the check runs here. The leaf's prefix was black-holed at FTSW1 until the
     # withdrawals arrived: a transient, reported with its duration but not counted.
-    v = cli.json("verify", "--transients")
-    assert v["ok"] and v["failures"]["bundles_down"] == [sorted([LEAF, FTSW1])]
+    verified = cli.json("verify", "--transients")
+    v = verified["result"]
+    assert verified["ok"] and v["failures"]["bundles_down"] == [sorted([LEAF, FTSW1])]
     assert v["weights"]["max_error"] < 0.01 and not v["faults"]
     t = v["transients"]
     assert t["changes"] > 0 and t["black_holes"] >= 1 and t["loops"] == 0

@@ -355,8 +355,9 @@ def test_mini_as_containers_matches_the_embedded_runtime(
         assert asyncio.run(fibs_over_bus(up["broker"], region, nodes)) == expected["down"]
 
         # verify, on the containers' FIBs, against the model of the topology and failure
-        v = cli.json("verify", "--transients", "--flows", "2000")
-        assert v["ok"], v["problems"]
+        verified = cli.json("verify", "--transients", "--flows", "2000")
+        v = verified["result"]
+        assert verified["ok"], v["problems"]
         assert v["failures"]["bundles_down"] == [sorted([LEAF, FTSW1])]
         assert v["weights"]["entries_checked"] > 1000 and v["weights"]["max_error"] < 0.01
         assert v["flows"]["delivered"] == 2000 and v["transients"]["changes"] > 0

@@ -155,7 +155,7 @@ def test_attach_to_a_plain_docker_compose_up(speaker_image: str, tmp_path: Path)
         down = bagctl("link", "down", bundle.a, bundle.b, env=env)["result"]
         assert down["members_up"] == 0 and down["report"]["sessions_established"] == 9
         v = bagctl("verify", env=env)
-        assert v["ok"], v["problems"]
+        assert v["ok"], v["result"]["problems"]
         up = bagctl("link", "up", bundle.a, bundle.b, env=env)["result"]
         assert up["report"]["sessions_established"] == 10
 

@@ -29,7 +29,11 @@ def cli_json(tmp_path: Path, fib: dict, *args: str, **extra: object) -> tuple[in
     if extra:
         path.write_text(json.dumps({**json.loads(path.read_text()), **extra}))
     result = CliRunner().invoke(cli, ["verify", "--from", str(path), "--json", *args])
-    return result.exit_code, json.loads(result.output)
+    out = json.loads(result.output)  # every command's envelope: ok, result (code, error)
+    assert set(out) == ({"ok", "result"} if out["ok"] else {"ok", "result", "code", "error"})
+    if not out["ok"]:
+        assert out["code"] == "verify-failed" and out["error"] == out["result"]["problems"][0]
+    return result.exit_code, {**out["result"], "ok": out["ok"]}
 
 
 def same_json(v: Verification, printed: dict) -> None:

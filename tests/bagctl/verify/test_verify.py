@@ -244,8 +244,10 @@ def test_cli_exit_status_and_offenders(tmp_path: Path) -> None:
     path = snapshot_file(tmp_path, topo, wrong, Failures())
     bad = runner.invoke(cli, ["verify", "--from", str(path), "--json"])
     assert bad.exit_code == 3
-    out = json.loads(bad.output)
-    assert not out["ok"] and out["weights"]["worst"][0]["node"] == "s"
+    envelope = json.loads(bad.output)
+    assert not envelope["ok"] and envelope["code"] == "verify-failed"
+    out = envelope["result"]
+    assert out["weights"]["worst"][0]["node"] == "s"
     over = {(x["from"], x["to"]) for x in out["links"]["overloaded"]}
     assert over == {("s", "m2"), ("m2", "d")}  # 250 % each, at the ideal's demand
     text = runner.invoke(cli, ["verify", "--from", str(path), "--tolerance", "0.5"])
@@ -284,7 +286,7 @@ def test_cli_flows_pcap_and_plot(tmp_path: Path) -> None:
     args = ["verify", "--from", str(path), "--flows", "2000", "--pcap", str(pcap)]
     result = CliRunner().invoke(cli, [*args, "--plot", str(png), "--json"])
     assert result.exit_code == 0, result.output
-    out = json.loads(result.output)
+    out = json.loads(result.output)["result"]
     assert out["flows"]["flows"] == out["flows"]["delivered"] == 2000
     assert out["flows"]["groups_tested"] == 2 and out["flows"]["outliers"] == []
     assert pcap.stat().st_size > 2000 * 40 and png.read_bytes()[:4] == b"\x89PNG"
