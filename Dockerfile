@@ -54,6 +54,13 @@ RUN set -eu; \
 FROM base
 LABEL bagemu.stage=speaker
 COPY --from=build /opt/bagemu /opt/bagemu
+# The agents' own user: a container starts as root only to open the broker's password,
+# then runs its agent as bagemu with CAP_NET_ADMIN alone (util-linux setpriv:
+# bagctl/runtimes/composefile.py, unprivileged); its status and health files live in
+# /run/bagemu. uid 10001 is composefile.AGENT_UID.
+RUN useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonexistent \
+      --shell /usr/sbin/nologin bagemu && \
+    install -d -o bagemu -g bagemu /run/bagemu
 ENV PYTHONDONTWRITEBYTECODE=1
 LABEL org.opencontainers.image.title="bagemu speaker" \
       org.opencontainers.image.description="One bagemu BGP speaker per container (python -m bagctl.runtimes.agent), or the region's mosquitto"

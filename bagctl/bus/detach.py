@@ -9,8 +9,9 @@ there, a JSON line ``{"progress": {...}}`` (a ``RegionProgress``) at most every
 ``bagctl up`` in the foreground would; then exactly one final line:
 ``{"ok": true, **state}`` once the region has converged (``report_ready``), or
 ``{"ok": false, "error": "..."}`` (``report_failure``); after a ready line its stdout goes
-to /dev/null, as the parent has gone. The broker URL may hold a password, so it travels in
-``$BAGEMU_BROKER`` (``BROKER_ENV``), never on the command line.
+to /dev/null, as the parent has gone. The broker URL may hold a password, so it travels
+as the first line on the child's stdin (``read_broker``), never on the command line nor
+in the environment (which the region's own children, workers and docker, would inherit).
 """
 
 from __future__ import annotations
@@ -58,13 +59,16 @@ def start_detached(
     with log_path.open("w") as log:
         proc = subprocess.Popen(
             list(command),
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=log,
             start_new_session=True,
-            env={**os.environ, BROKER_ENV: broker or ""},
+            env={k: v for k, v in os.environ.items() if k != BROKER_ENV},
         )
-    assert proc.stdout is not None
+    assert proc.stdin is not None and proc.stdout is not None
+    with contextlib.suppress(BrokenPipeError):  # (a child that died at once: said below)
+        proc.stdin.write(f"{broker or ''}\n".encode())
+        proc.stdin.close()
     deadline = time.monotonic() + timeout_s
     line = b""
     for got in _lines(proc.stdout.fileno(), deadline):
@@ -147,6 +151,11 @@ class ProgressLines:
         report_ready(state)
 
 
+def read_broker() -> str | None:
+    """In the child: the broker URL its parent wrote on stdin (None: the embedded one)."""
+    return sys.stdin.readline().strip() or None
+
+
 def report_ready(state: dict[str, Any]) -> None:
     """The child's ready line: ``state`` to the parent, then stdout to /dev/null."""
     sys.stdout.write(json.dumps({"ok": True, **state}) + "\n")
@@ -164,6 +173,7 @@ def report_failure(message: str) -> None:
 
 __all__ = [
     "BROKER_ENV",
+    "read_broker",
     "PIPE_INTERVAL_S",
     "ProgressLines",
     "report_failure",

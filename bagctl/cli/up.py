@@ -21,7 +21,13 @@ import click
 from speakers.yamldoc import ConfigError
 
 from .. import interrupts
-from ..bus.detach import BROKER_ENV, ProgressLines, report_failure, start_detached
+from ..bus.detach import (
+    BROKER_ENV,
+    ProgressLines,
+    read_broker,
+    report_failure,
+    start_detached,
+)
 from ..bus.host import AlreadyRunning, StateDir, cold_start, serve_region
 from ..interrupts import Interrupted
 from ..mqtt.broker import BrokerUrl
@@ -226,6 +232,8 @@ def up(
     tune_for_region()  # this process holds the region (bagctl/runtimes/gctune.py)
     sd = StateDir(state_dir)
     broker = broker or None  # an empty $BAGEMU_BROKER: the embedded broker
+    if daemon_child:
+        broker = read_broker()  # from the parent, on stdin (bus/detach.py)
     extra: dict[str, Any] = {} if subnet is None else {"subnet": subnet}
     if (hosts is not None or memory_per_host is not None) and runtime != "swarm":
         raise click.BadParameter("applies to --runtime swarm only", param_hint="--hosts")

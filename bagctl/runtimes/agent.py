@@ -239,6 +239,21 @@ class AgentService(ShardService):
         return await super().handle(request)
 
 
+def _password(args: argparse.Namespace) -> str | None:
+    """The broker's password: from a file, or from a descriptor the container's
+    launcher opened as root before it dropped to the agent's user (composefile.py
+    ``unprivileged``: the agent itself cannot read the 0600 file)."""
+    try:
+        if args.broker_password_fd is not None:
+            with open(args.broker_password_fd, closefd=True) as f:
+                return f.read().strip()
+        if args.broker_password_file is not None:
+            return Path(args.broker_password_file).read_text().strip()
+    except OSError as exc:
+        raise AgentError(f"the broker's password: {exc}") from None
+    return None
+
+
 async def run_agent(args: argparse.Namespace) -> int:
     # Unchecked: `bagctl compose generate` checked the file (AS layout and all), and the
     # checks load networkx, which would double what every container reads at start.
@@ -248,11 +263,8 @@ async def run_agent(args: argparse.Namespace) -> int:
         url = BrokerUrl.parse(args.broker)
     except ValueError as exc:
         raise AgentError(f"--broker: {exc}") from None
-    if args.broker_password_file is not None:
-        try:
-            password = Path(args.broker_password_file).read_text().strip()
-        except OSError as exc:
-            raise AgentError(f"--broker-password-file: {exc}") from None
+    password = _password(args)
+    if password is not None:
         url = replace(url, username=url.username or BROKER_USER, password=password)
     name, spec = plan.name, plan.spec
     if args.shard is not None:
@@ -326,6 +338,9 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--broker", required=True, help="mqtt://host:port of the region's broker")
     p.add_argument("--broker-password-file", help="the broker's password (user bagemu)")
+    p.add_argument(
+        "--broker-password-fd", type=int, help="the broker's password, on this open descriptor"
+    )
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help="BGP port (default %(default)s)")
     p.add_argument(
         "--transport",

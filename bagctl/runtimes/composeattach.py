@@ -21,9 +21,11 @@ there. So every command works as on a region ``bagctl up --runtime compose`` sta
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import os
 import re
+import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,6 +94,16 @@ def _volume(doc: YamlDocument, service: dict[str, Any], where: str, target: str)
     raise doc.error(f"{where}.volumes", f"nothing is mounted at {target}")
 
 
+def _argv(command: object) -> list[str]:
+    """A service's command as words: a list, or the words of its ``sh -c`` script (the
+    agents' launcher: composefile.unprivileged)."""
+    words = [str(a) for a in command] if isinstance(command, list) else []
+    if words[:2] == ["sh", "-c"] and len(words) == 3:
+        with contextlib.suppress(ValueError):
+            return shlex.split(words[2])
+    return words
+
+
 def _option(command: list[str], name: str) -> str | None:
     for i, arg in enumerate(command[:-1]):
         if arg == name:
@@ -120,13 +132,13 @@ def read_project(
     speakers = {
         k: v
         for k, v in services.items()
-        if isinstance(v, dict) and "bagctl.runtimes.agent" in (v.get("command") or [])
+        if isinstance(v, dict) and "bagctl.runtimes.agent" in _argv(v.get("command"))
     }
     if not speakers:
         raise doc.error("services", "no speaker (agent) service: not a bagemu region")
     first, service = next(iter(speakers.items()))
     where = f"services.{first}"
-    command = [str(a) for a in service["command"]]
+    command = _argv(service["command"])
     mqtt_port: int | None = None
     for i, spec in enumerate(broker.get("ports") or []):
         m = _PUBLISHED.fullmatch(str(spec))

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import shlex
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +58,12 @@ SERVICE_RE = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
 BROKER_USER = "bagemu"
 PASSWORD_SECRET = "broker_password"
 PASSWORD_IN_CONTAINER = f"/run/secrets/{PASSWORD_SECRET}"  # a secret (swarm) or a mount
+AGENT_UID = 10001  # the image's user ``bagemu`` (Dockerfile): agents never run as root
+PASSWORD_FD = 3
+# What a speaker's container may do: its launcher (``unprivileged``) needs SETUID,
+# SETGID and SETPCAP to become the agent's user with NET_ADMIN alone; nothing else.
+AGENT_CAPABILITIES = ["NET_ADMIN", "SETUID", "SETGID", "SETPCAP"]
+BROKER_CAPABILITIES = ["SETUID", "SETGID"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,18 +98,37 @@ def broker_url(subnet: ipaddress.IPv4Network) -> str:
     return f"mqtt://{BROKER_USER}@{broker_address(subnet)}:{BROKER_PORT}"
 
 
+def unprivileged(args: dict[str, str]) -> list[str]:
+    """The agent (runtimes/agent.py, with ``args``) as user ``AGENT_UID`` holding only
+    CAP_NET_ADMIN (its ``ip`` commands: addresses, link faults): the container starts as
+    root only to open the broker's password (0600, root's) on descriptor ``PASSWORD_FD``,
+    then util-linux's ``setpriv`` changes user and keeps NET_ADMIN as an ambient
+    capability, every other one dropped, with no way back (no_new_privs)."""
+    agent = ["python", "-m", "bagctl.runtimes.agent"]
+    agent += [x for kv in args.items() for x in kv]
+    agent += ["--broker-password-fd", str(PASSWORD_FD)]
+    caps = "-all,+net_admin"
+    setpriv = [
+        "setpriv", f"--reuid={AGENT_UID}", f"--regid={AGENT_UID}", "--clear-groups",
+        f"--inh-caps={caps}", f"--ambient-caps={caps}", f"--bounding-set={caps}",
+        "--no-new-privs",
+    ]  # fmt: skip
+    script = f"exec {PASSWORD_FD}< {PASSWORD_IN_CONTAINER} && exec {shlex.join(setpriv + agent)}"
+    return ["sh", "-c", script]
+
+
 def agent_command(node: str, options: ComposeOptions) -> list[str]:
-    """How a speaker's container starts its agent (runtimes/agent.py)."""
-    args = {
-        "--topology": TOPOLOGY_IN_CONTAINER,
-        "--node": node,
-        "--subnet": str(options.subnet),
-        "--port": str(options.port),
-        "--broker": broker_url(options.subnet),
-        "--broker-password-file": PASSWORD_IN_CONTAINER,
-        "--clock": options.clock,
-    }
-    return ["python", "-m", "bagctl.runtimes.agent", *(x for kv in args.items() for x in kv)]
+    """How a speaker's container starts its agent (runtimes/agent.py): unprivileged."""
+    return unprivileged(
+        {
+            "--topology": TOPOLOGY_IN_CONTAINER,
+            "--node": node,
+            "--subnet": str(options.subnet),
+            "--port": str(options.port),
+            "--broker": broker_url(options.subnet),
+            "--clock": options.clock,
+        }
+    )
 
 
 def broker_command(escape: bool = False) -> list[str]:
@@ -152,6 +178,9 @@ def compose_document(topo: Topology, options: ComposeOptions) -> dict[str, Any]:
         "volumes": [password],
         "labels": {LABEL_REGION: region, LABEL_NODE: BROKER_SERVICE, LABEL_ROLE: "broker"} | run,
         "ports": [f"127.0.0.1:${{{MQTT_PORT_VARIABLE}:-{options.mqtt_port}}}:{BROKER_PORT}"],
+        # mosquitto started as root drops to its own user: that is all it needs
+        "cap_drop": ["ALL"],
+        "cap_add": list(BROKER_CAPABILITIES),
         "networks": {NETWORK: {"ipv4_address": str(broker_address(options.subnet))}},
         "stop_grace_period": "2s",
     }
@@ -163,7 +192,8 @@ def compose_document(topo: Topology, options: ComposeOptions) -> dict[str, Any]:
             "hostname": node.name,
             "labels": {LABEL_REGION: region, LABEL_NODE: node.name, LABEL_ROLE: node.role.value}
             | run,
-            "cap_add": ["NET_ADMIN"],
+            "cap_drop": ["ALL"],
+            "cap_add": list(AGENT_CAPABILITIES),
             "depends_on": [BROKER_SERVICE],
             "volumes": [f"{options.topology_path}:{TOPOLOGY_IN_CONTAINER}:ro", password],
             "networks": {NETWORK: {"ipv4_address": str(addresses[node.name])}},

@@ -35,12 +35,14 @@ from ..topology.configs import DEFAULT_PORT
 from ..topology.dump import dump_topology
 from ..topology.model import Topology
 from .composefile import (
+    AGENT_CAPABILITIES,
     BROKER_PORT,
     BROKER_SERVICE,
     DEFAULT_IMAGE,
     LABEL_REGION,
     LABEL_ROLE,
     TOPOLOGY_IN_CONTAINER,
+    unprivileged,
 )
 from .partition import partition
 from .stackfile import BROKER_USER, DEFAULT_SPEAKER_SUBNET, PASSWORD_SECRET, broker_command
@@ -156,19 +158,15 @@ def _shards(
         "--subnet": str(options.speaker_subnet),
         "--port": str(options.port),
         "--broker": f"mqtt://{BROKER_USER}@{BROKER_SERVICE}:{BROKER_PORT}",
-        "--broker-password-file": f"/run/secrets/{PASSWORD_SECRET}",
     }
     container: dict[str, Any] = {
         "name": "agent",
         "image": options.image,
-        "command": [
-            "python",
-            "-m",
-            "bagctl.runtimes.agent",
-            *(x for kv in args.items() for x in kv),
-        ],
+        "command": unprivileged(args),  # as the agents' user, NET_ADMIN alone (composefile)
         "ports": [{"containerPort": options.port, "name": "bgp"}],
-        "securityContext": {"capabilities": {"add": ["NET_ADMIN"]}},
+        "securityContext": {
+            "capabilities": {"drop": ["ALL"], "add": list(AGENT_CAPABILITIES)},
+        },
         "volumeMounts": [
             {"name": "topology", "mountPath": "/etc/bagemu", "readOnly": True},
             {"name": "password", "mountPath": "/run/secrets", "readOnly": True},

@@ -45,6 +45,8 @@ from ..topology.configs import DEFAULT_PORT
 from ..topology.dump import dump_topology
 from ..topology.model import Topology
 from .composefile import (
+    AGENT_CAPABILITIES,
+    BROKER_CAPABILITIES,
     BROKER_PORT,
     BROKER_SERVICE,
     BROKER_USER,
@@ -52,11 +54,11 @@ from .composefile import (
     LABEL_REGION,
     LABEL_ROLE,
     LABEL_RUN,
-    PASSWORD_IN_CONTAINER,
     PASSWORD_SECRET,
     FlowListDumper,
     broker_command,
     project_name,
+    unprivileged,
 )
 from .partition import partition
 
@@ -111,19 +113,20 @@ def stack_name(region: str, run_id: str | None = None) -> str:
 
 
 def agent_command(index: int, options: StackOptions) -> list[str]:
-    args = {
-        "--topology": TOPOLOGY_GZ_IN_CONTAINER,
-        "--shard": str(index),
-        "--shards": str(options.shards),
-        "--subnet": str(options.speaker_subnet),
-        "--port": str(options.port),
-        "--broker": f"mqtt://{BROKER_USER}@{BROKER_SERVICE}:{BROKER_PORT}",
-        "--broker-password-file": PASSWORD_IN_CONTAINER,
-        "--transport": options.transport,
-        "--seed": str(options.seed),
-        "--clock": options.clock,
-    }
-    return ["python", "-m", "bagctl.runtimes.agent", *(x for kv in args.items() for x in kv)]
+    """How shard ``index``'s task starts its agent: unprivileged (composefile.py)."""
+    return unprivileged(
+        {
+            "--topology": TOPOLOGY_GZ_IN_CONTAINER,
+            "--shard": str(index),
+            "--shards": str(options.shards),
+            "--subnet": str(options.speaker_subnet),
+            "--port": str(options.port),
+            "--broker": f"mqtt://{BROKER_USER}@{BROKER_SERVICE}:{BROKER_PORT}",
+            "--transport": options.transport,
+            "--seed": str(options.seed),
+            "--clock": options.clock,
+        }
+    )
 
 
 def _check(topo: Topology, options: StackOptions) -> list[list[str]]:
@@ -155,6 +158,8 @@ def stack_document(topo: Topology, options: StackOptions) -> dict[str, Any]:
         BROKER_SERVICE: {
             "image": options.image,
             "command": broker_command(escape=True),
+            "cap_drop": ["ALL"],
+            "cap_add": list(BROKER_CAPABILITIES),
             "labels": broker_labels,
             "secrets": [PASSWORD_SECRET],
             "ports": [{"target": BROKER_PORT, "protocol": "tcp", "mode": "host"}],
@@ -185,7 +190,8 @@ def stack_document(topo: Topology, options: StackOptions) -> dict[str, Any]:
             "command": agent_command(i, options),
             "hostname": shard_service(i),
             "labels": shard_labels,
-            "cap_add": ["NET_ADMIN"],
+            "cap_drop": ["ALL"],
+            "cap_add": list(AGENT_CAPABILITIES),
             "configs": [{"source": TOPOLOGY_CONFIG, "target": TOPOLOGY_GZ_IN_CONTAINER}],
             "secrets": [PASSWORD_SECRET],
             "networks": [NETWORK],

@@ -237,6 +237,9 @@ def test_external_mosquitto_with_password(tmp_path: Path) -> None:
             "up", MINI, "--detach", "--transport", "memory", "--workers", "2", "--broker", url
         )
         assert up["broker"] == f"mqtt://bagemu:***@127.0.0.1:{port}"  # never printed
+        # nor in the region process's command line or environment (its children inherit it)
+        assert "s3cret" not in Path(f"/proc/{up['pid']}/cmdline").read_text()
+        assert b"s3cret" not in Path(f"/proc/{up['pid']}/environ").read_bytes()
         # Wrong password: the broker refuses, and the CLI says so.
         bad = Cli(tmp_path, "--broker", f"mqtt://bagemu:nope@127.0.0.1:{port}", "--region", "mini")
         err = bad.json("status", code=1)

@@ -23,8 +23,9 @@ def child(code: str) -> list[str]:
 
 def test_the_ready_line_then_stdout_closed(tmp_path: Path) -> None:
     sd = StateDir(tmp_path / "state")
-    code = (
-        "detach.report_ready({'region': 'x', 'pid': os.getpid(), 'broker': os.environ[%r]})\n"
+    code = (  # the broker from stdin, never the environment (which children inherit)
+        "assert %r not in os.environ\n"
+        "detach.report_ready({'region': 'x', 'pid': os.getpid(), 'broker': detach.read_broker()})\n"
         "print('after the ready line: to /dev/null, not to a closed pipe')\n"
         "sys.stderr.write('logged\\n')\n" % BROKER_ENV
     )

@@ -14,6 +14,7 @@ import dataclasses
 import ipaddress
 import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -74,10 +75,22 @@ def test_one_service_per_speaker_labelled_with_fixed_unique_addresses() -> None:
         assert labels["bagemu.role"] == role
         (address,) = (n["ipv4_address"] for n in service["networks"].values())
         addresses.append(ipaddress.IPv4Address(address))
-        if name != BROKER_SERVICE:
-            assert service["cap_add"] == ["NET_ADMIN"]
+        assert service["cap_drop"] == ["ALL"]  # issue 16: only the capabilities needed
+        if name == BROKER_SERVICE:
+            assert service["cap_add"] == ["SETUID", "SETGID"]  # mosquitto drops to its user
+        else:
+            assert service["cap_add"] == ["NET_ADMIN", "SETUID", "SETGID", "SETPCAP"]
             assert service["healthcheck"]["test"][:2] == ["CMD", "test"]
-            assert service["command"][service["command"].index("--node") + 1] == name
+            # the agent runs as uid 10001 with CAP_NET_ADMIN alone (setpriv), its password
+            # opened by the launcher as root on descriptor 3
+            sh, flag, script = service["command"]
+            assert (sh, flag) == ("sh", "-c")
+            assert script.startswith("exec 3< /run/secrets/broker_password && exec setpriv ")
+            argv = shlex.split(script.split("&& exec ", 1)[1])
+            assert "--reuid=10001" in argv and "--ambient-caps=-all,+net_admin" in argv
+            assert "--no-new-privs" in argv and "--bounding-set=-all,+net_admin" in argv
+            assert argv[argv.index("--node") + 1] == name
+            assert argv[argv.index("--broker-password-fd") + 1] == "3"
     assert len(set(addresses)) == len(addresses)
     assert all(a in subnet and a not in (subnet[0], subnet[1]) for a in addresses)
     (network,) = doc["networks"].values()
@@ -352,6 +365,16 @@ def test_mini_as_containers_matches_the_embedded_runtime(
             "--filter", f"label=bagemu.node={LEAF}",
         ).strip()  # fmt: skip
         assert "unreachable" in docker.docker("exec", leaf, "ip", "rule")
+        # Issue 16: the agent (pid 1, after its launcher's execs) is not root and holds
+        # CAP_NET_ADMIN alone (bit 12), ambient, with no way back (no_new_privs).
+        proc = dict(
+            line.split(":\t", 1)
+            for line in docker.docker("exec", leaf, "cat", "/proc/1/status").splitlines()
+            if ":\t" in line
+        )
+        assert proc["Uid"].split() == ["10001"] * 4
+        assert proc["CapEff"] == proc["CapAmb"] == proc["CapBnd"] == f"{1 << 12:016x}"
+        assert proc["NoNewPrivs"] == "1"
         assert asyncio.run(fibs_over_bus(up["broker"], region, nodes)) == expected["down"]
 
         # verify, on the containers' FIBs, against the model of the topology and failure

@@ -6,6 +6,7 @@ running the shard its ordinal names and finding the others by the headless Servi
 from __future__ import annotations
 
 import json
+import shlex
 import socket
 import stat
 from pathlib import Path
@@ -66,9 +67,15 @@ def test_each_pod_runs_the_shard_of_its_ordinal(monkeypatch: pytest.MonkeyPatch)
     files = manifests(topo, K8sOptions("pw", shards=3))
     (stateful,) = [o for o in files["20-shards.yaml"] if o["kind"] == "StatefulSet"]
     (container,) = stateful["spec"]["template"]["spec"]["containers"]
-    command = container["command"]
-    assert command[:3] == ["python", "-m", "bagctl.runtimes.agent"]
-    args = parser().parse_args(command[3:])
+    sh, flag, script = container["command"]  # the unprivileged launcher (composefile.py)
+    assert (sh, flag) == ("sh", "-c") and "setpriv --reuid=10001" in script
+    command = shlex.split(script.split("&& exec ", 1)[1])
+    agent = command.index("python")
+    assert command[agent : agent + 3] == ["python", "-m", "bagctl.runtimes.agent"]
+    args = parser().parse_args(command[agent + 3 :])
+    assert args.broker_password_fd == 3
+    caps = container["securityContext"]["capabilities"]
+    assert caps == {"drop": ["ALL"], "add": ["NET_ADMIN", "SETUID", "SETGID", "SETPCAP"]}
     monkeypatch.setattr(socket, "gethostname", lambda: "shard-2")
     plan = plan_shard(args, topo)
     assert plan.name == "shard2" and plan.spec.index == 2

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import json
+import shlex
 import stat
 from pathlib import Path
 
@@ -66,9 +67,12 @@ def test_a_service_per_shard_and_every_object_labelled() -> None:
     assert "allow_anonymous false" in script and "password_file" in script
     assert "$$(cat" in script  # escaped: the stack loader would interpolate a single $
     shard = doc["services"]["shard1"]
-    args = shard["command"]
+    args = shlex.split(shard["command"][-1].split("&& exec ", 1)[1])  # after the launcher
     assert args[args.index("--shard") + 1] == "1" and args[args.index("--shards") + 1] == "3"
-    assert shard["cap_add"] == ["NET_ADMIN"]
+    assert args[0] == "setpriv" and "--reuid=10001" in args  # unprivileged (composefile.py)
+    assert shard["cap_drop"] == ["ALL"]
+    assert shard["cap_add"] == ["NET_ADMIN", "SETUID", "SETGID", "SETPCAP"]
+    assert broker["cap_drop"] == ["ALL"] and broker["cap_add"] == ["SETUID", "SETGID"]
     assert shard["deploy"]["restart_policy"] == {"condition": "none"}
     assert doc["networks"]["region"]["driver"] == "overlay"
     assert doc["networks"]["region"]["attachable"] is True
