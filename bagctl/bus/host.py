@@ -199,13 +199,15 @@ async def serve_region(
             report = start.result()
             server.started(report)
             placed = region.placement.status()
-            state = {
+            state: dict[str, object] = {
                 "region": region_name,
                 "pid": os.getpid(),
                 "broker": str(url),
                 "runtime": runtime,
                 # a compose run's own project: what `bagctl down` may remove, and only it
                 **({"project": placed["project"]} if "project" in placed else {}),
+                # an attached region's containers are not ours: `down` says they stay
+                **({k: placed[k] for k in ("attached", "compose_project") if k in placed}),
                 "log": str(state_dir.file(region_name, ".log")),
                 "events": str(events),
                 "topology": str(state_dir.write_topology(topo)),

@@ -18,6 +18,7 @@ recorded and none was named.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import os
 import shutil
@@ -59,6 +60,9 @@ class Stopped:
     removed: Mapping[str, int]  # compose leftovers removed, by kind ("container": 10)
     shutdown_error: str | None = None  # SIGTERM: why the shutdown command failed
     killed: bool = False  # it outlived the timeout after SIGTERM or shutdown: SIGKILL
+    # An attached region (bagctl compose attach): the compose file and project whose
+    # containers keep running, as they are not this run's to remove.
+    kept: Mapping[str, str] | None = None
 
     @property
     def stopped_by(self) -> str:
@@ -78,6 +82,7 @@ class Stopped:
         return {
             "region": self.region,
             "pid": self.pid,
+            **({"kept": dict(self.kept)} if self.kept else {}),
             "stopped_by": self.stopped_by,
             "removed": dict(self.removed),
         }
@@ -127,7 +132,8 @@ def stop_region(
     # Read before resolve: it removes a stale state file, the one trace of a run whose
     # process died and whose containers may still run (its project: what to remove).
     sd = StateDir(state_dir)
-    projects = {r: state.get("project") for r in sd.regions() if (state := sd.read(r))}
+    states = {r: state for r in sd.regions() if (state := sd.read(r))}
+    projects = {r: state.get("project") for r, state in states.items()}
     try:
         target = resolve(state_dir, region, broker)
     except BusError as error:
@@ -138,7 +144,12 @@ def stop_region(
         if wanted is None or not isinstance(project, str):
             raise  # no run of ours to clean up after
         return Stopped(wanted, None, StopMethod.LEFTOVERS, leftovers.remove(wanted, project))
-    return _stop(target, timeout_s, leftovers, projects.get(target.region))
+    stopped = _stop(target, timeout_s, leftovers, projects.get(target.region))
+    state = states.get(target.region, {})
+    if "attached" in state:
+        kept = {"file": str(state["attached"]), "project": str(state.get("compose_project"))}
+        stopped = dataclasses.replace(stopped, kept=kept)
+    return stopped
 
 
 def _stop(

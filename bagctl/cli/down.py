@@ -49,3 +49,9 @@ def down(timeout_s: float, as_json: bool, **target: Any) -> None:
         )
     else:
         click.echo(f"region {stopped.region} stopped (pid {stopped.pid}, by {stopped.stopped_by})")
+    if stopped.kept and not as_json:
+        file, project = stopped.kept["file"], stopped.kept["project"]
+        click.echo(
+            f"its containers (compose project {project}) keep running, as attached: "
+            f"`docker compose -p {project} -f {file} down` stops them"
+        )

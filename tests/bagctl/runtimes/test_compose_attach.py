@@ -162,6 +162,7 @@ def test_attach_to_a_plain_docker_compose_up(speaker_image: str, tmp_path: Path)
         assert asyncio.run(anonymous_refused(mqtt))  # the password file, or nothing
         stopped = bagctl("down", env=env)
         assert stopped["ok"] and stopped.get("removed", {}) == {}
+        assert stopped["kept"] == {"file": str(out), "project": project}  # and says so
         running = docker.docker("ps", "-q", "--filter", f"label=bagemu.region={region}").split()
         assert len(running) == containers  # the speakers and the broker: theirs, still running
         assert bagctl("status", env=env, code=1)["code"] == "not-running"
