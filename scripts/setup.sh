@@ -6,6 +6,7 @@
 #
 # The packages, and why: iproute2 (tests add addresses to lo and read sockets with ss);
 # mosquitto (a real MQTT broker: a control test starts its own with a password file);
+# openssl (the mqtts:// tests make a throwaway CA and certificates with its command);
 # debootstrap (the compose runtime's test builds its speaker image from a debootstrapped
 # Debian base: no image can be pulled on machines without a registry,
 # scripts/build-local-base.sh); python3-venv if the python3 on PATH lacks venv (Debian's
@@ -22,6 +23,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 packages=()
 command -v ss >/dev/null || packages+=(iproute2)
 command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || packages+=(mosquitto)
+command -v openssl >/dev/null || packages+=(openssl)
 command -v debootstrap >/dev/null || [ -x /usr/sbin/debootstrap ] || packages+=(debootstrap)
 if ! python3 -c "import ensurepip, venv" 2>/dev/null; then packages+=(python3-venv); fi
 if command -v docker >/dev/null && ! docker compose version >/dev/null 2>&1 &&

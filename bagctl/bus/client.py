@@ -24,7 +24,7 @@ from typing import Any
 
 import aiomqtt
 
-from ..mqtt.broker import BrokerUrl
+from ..mqtt.broker import BrokerTlsError, BrokerUrl
 from ..mqtt.link import MqttLink
 from ..mqtt.topics import Topics, check_name, topic_matches
 from .payloads import (
@@ -91,6 +91,8 @@ class BusClient:
         )
         try:
             await link.open()
+        except BrokerTlsError as exc:  # a certificate to fix, not a region that is gone
+            raise BusError("broker-error", str(exc)) from None
         except aiomqtt.MqttCodeError as exc:
             raise BusError(
                 "broker-error", f"the broker at {self.url.redacted()} refused us: {exc}"

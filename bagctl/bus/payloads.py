@@ -50,7 +50,7 @@ ERROR_CODES = {
     "timeout": "the region did not converge in time",
     "internal": "the region failed to run the command",
     "not-running": "the region is not running",
-    "broker-error": "the broker refused the client or failed (authentication, ACL, I/O)",
+    "broker-error": "the broker refused the client or failed (authentication, ACL, TLS, I/O)",
     "not-answering": "the region did not reply in time",
     "cancelled": "the command was cancelled (the cancel command)",
 }

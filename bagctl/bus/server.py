@@ -12,7 +12,6 @@ can end either task.
 A broker that restarts does not stop the region: the connection comes back with
 back-off (``mqtt/link.py``), the retained state is published again, and a request id a
 client re-sends runs once (``bus/ledger.py``). An outage past ``BROKER_GRACE_S`` stops it.
-
 """
 
 from __future__ import annotations

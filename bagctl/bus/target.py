@@ -31,7 +31,8 @@ class Target:
 
 def resolve(state_dir: Path | str | None, region: str | None, broker: str | None) -> Target:
     """The region to talk to, or ``BusError("not-running")`` saying why there is none
-    (``bad-payload`` for ``broker`` without ``region`` or a malformed URL)."""
+    (``bad-payload`` for ``broker`` without ``region`` or a malformed URL or TLS file;
+    ``broker-error`` for a TLS file of the state file's URL that is now unusable)."""
     sd = StateDir(state_dir)
     if broker is not None:
         if region is None:
@@ -60,7 +61,11 @@ def resolve(state_dir: Path | str | None, region: str | None, broker: str | None
             f"region {region} is not running (its process {pid} has exited; "
             "removed the stale state file)",
         )
-    return Target(region, BrokerUrl.parse(str(state["broker"])), pid, sd)
+    try:
+        url = BrokerUrl.parse(str(state["broker"]))
+    except ValueError as exc:  # a TLS file removed or replaced since ``up``
+        raise BusError("broker-error", f"region {region}: {exc}") from None
+    return Target(region, url, pid, sd)
 
 
 def request(

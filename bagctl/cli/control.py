@@ -29,7 +29,11 @@ def target_options(f: Callable[..., Any]) -> Callable[..., Any]:
         "~/.local/state/bagemu).",
     )(f)
     f = click.option(
-        "--broker", default=None, metavar="URL", help="mqtt://[user:pass@]host:port (no state)."
+        "--broker",
+        default=None,
+        metavar="URL",
+        help="mqtt://[user:pass@]host:port, or mqtts://[user:pass@]host[:8883]"
+        "[?ca=FILE[&cert=FILE&key=FILE]] over TLS (no state).",
     )(f)
     f = click.option(
         "--region",

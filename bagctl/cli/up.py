@@ -30,7 +30,7 @@ from ..bus.detach import (
 )
 from ..bus.host import AlreadyRunning, StateDir, cold_start, serve_region
 from ..interrupts import Interrupted
-from ..mqtt.broker import BrokerUrl
+from ..mqtt.broker import BrokerUrl, BrokerUrlError
 from ..runtimes import RUNTIMES, ConvergenceReport
 from ..runtimes.gctune import tune_for_region
 from ..topology import load_topology
@@ -176,7 +176,9 @@ def redacted(url: str) -> str:
     default=None,
     envvar=BROKER_ENV,
     metavar="URL",
-    help="External mqtt://[user:pass@]host:port (or $BAGEMU_BROKER).",
+    help="External mqtt://[user:pass@]host:port, or mqtts://[user:pass@]host[:8883]"
+    "[?ca=FILE[&cert=FILE&key=FILE]] over TLS, verified against FILE, else the system's CAs "
+    "(or $BAGEMU_BROKER).",
 )
 @click.option(
     "--state-dir",
@@ -246,6 +248,8 @@ def up(
     try:
         with contextlib.ExitStack() as stack:  # the progress display stops before any error
             shown = not (as_json or daemon_child)  # (a daemon child's go to its parent)
+            if broker is not None:  # a bad URL or TLS file: said here, before any child
+                BrokerUrl.parse(broker)
             view = stack.enter_context(progress_display(progress_interval_s)) if shown else None
             if detach:
                 argv = [file, "--runtime", runtime, "--transport", transport]
@@ -293,7 +297,7 @@ def up(
     except Interrupted as exc:  # Ctrl-C or SIGTERM: torn down, never exit 0
         interrupted(exc)
         return
-    except (ConfigError, AlreadyRunning, RuntimeError) as exc:
+    except (ConfigError, AlreadyRunning, RuntimeError, BrokerUrlError) as exc:
         message = child_message = str(exc)
     except aiomqtt.MqttError as exc:
         message = child_message = (

@@ -1,29 +1,61 @@
-"""Where the bus runs: a broker URL (``mqtt://[user:pass@]host:port``), and the embedded
-amqtt broker ``bagctl up`` starts on 127.0.0.1 when no ``--broker`` is given.
+"""Where the bus runs: a broker URL (``mqtt://[user:pass@]host:port``, or
+``mqtts://[user:pass@]host:port?ca=FILE&cert=FILE&key=FILE`` over TLS: ``mqtt/tls.py``),
+and the embedded amqtt broker ``bagctl up`` starts on 127.0.0.1 when no ``--broker`` is
+given.
 
 The embedded broker accepts anonymous clients on loopback only, with none of amqtt's
 default plugins but that (no $SYS publishing, no packet logging). An external broker
-(mosquitto) brings its own authentication and ACLs; README "Management bus" has an example.
+(mosquitto) brings its own authentication, ACLs and TLS; README "Management bus" has an
+example.
+
+Every MQTT client bagctl makes comes from ``BrokerUrl.client`` (``MqttLink`` makes the
+region's and each command's, also on reconnection; ``BrokerUrl.connect`` the agents'), so
+TLS, TCP_NODELAY and the TLS errors' wording apply to all of them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import secrets
 import socket
+import ssl
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import quote, unquote, urlsplit
 
 import aiomqtt
+
+from .tls import TLS_OPTIONS, TlsFileError, TlsFiles, ssl_reason
 
 if TYPE_CHECKING:
     from amqtt.broker import Broker
 
 DEFAULT_MQTT_PORT = 1883
+DEFAULT_MQTTS_PORT = 8883
+
+# TCP_NODELAY on every client's socket (aiomqtt sets ``socket_options`` once connected,
+# on a TLS socket too): the shard protocol is request and reply in small messages, and
+# Nagle's algorithm holding one back until the previous is acknowledged (delayed ACK: up
+# to 40 ms) made each wave of the region's clock wait on it (a region over Swarm shards
+# crawled at 15% CPU). Neither paho nor aiomqtt sets it by default; the brokers do on
+# their side (mosquitto ``set_tcp_nodelay``).
+NO_DELAY = ((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),)
 
 log = logging.getLogger("bagctl.mqtt.broker")
+
+
+class BrokerUrlError(ValueError):
+    """A broker URL that cannot be used; the message names what is wrong, never the
+    URL's password."""
+
+
+class BrokerTlsError(aiomqtt.MqttError):
+    """TLS with the broker failed while connecting: its certificate did not verify
+    (the message names the host and OpenSSL's reason), the handshake failed (a broker
+    that does not speak TLS on that port), or a TLS file became unusable since the URL
+    was parsed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,26 +64,45 @@ class BrokerUrl:
     port: int = DEFAULT_MQTT_PORT
     username: str | None = None
     password: str | None = None
+    tls: TlsFiles | None = None  # None: plain MQTT; else mqtts:// with these files
 
     @classmethod
     def parse(cls, url: str) -> BrokerUrl:
-        """``mqtt://[user:pass@]host[:port]``; ValueError naming what is wrong."""
+        """``mqtt://[user:pass@]host[:port]`` or ``mqtts://[user:pass@]host[:port]`` with
+        optional ``?ca=FILE&cert=FILE&key=FILE``; its TLS files checked (``TlsFiles``).
+        ``BrokerUrlError`` naming what is wrong."""
+        shown = _hide_password(url)
         try:
             parts = urlsplit(url)
             port = parts.port
         except ValueError as exc:
-            raise ValueError(f"broker URL {url!r}: {exc}") from None
-        if parts.scheme != "mqtt":
-            raise ValueError(f"broker URL {url!r}: expected mqtt://[user:pass@]host:port")
+            raise BrokerUrlError(f"broker URL {shown!r}: {exc}") from None
+        if parts.scheme not in ("mqtt", "mqtts"):
+            raise BrokerUrlError(
+                f"broker URL {shown!r}: expected mqtt://[user:pass@]host:port or "
+                "mqtts://[user:pass@]host:port[?ca=FILE]"
+            )
         if not parts.hostname:
-            raise ValueError(f"broker URL {url!r}: no host")
-        if parts.path not in ("", "/") or parts.query or parts.fragment:
-            raise ValueError(f"broker URL {url!r}: unexpected path or query")
+            raise BrokerUrlError(f"broker URL {shown!r}: no host")
+        if parts.path not in ("", "/") or parts.fragment:
+            raise BrokerUrlError(f"broker URL {shown!r}: unexpected path or query")
+        tls = None
+        if parts.scheme == "mqtts":
+            try:
+                tls = TlsFiles.from_options(_options(parts.query))
+            except TlsFileError as exc:
+                raise BrokerUrlError(f"broker URL {shown!r}: {exc}") from None
+        elif parts.query:
+            raise BrokerUrlError(
+                f"broker URL {shown!r}: unexpected query (TLS files need mqtts://)"
+            )
+        default_port = DEFAULT_MQTT_PORT if tls is None else DEFAULT_MQTTS_PORT
         return cls(
             parts.hostname,
-            DEFAULT_MQTT_PORT if port is None else port,
+            default_port if port is None else port,
             None if parts.username is None else unquote(parts.username),
             None if parts.password is None else unquote(parts.password),
+            tls,
         )
 
     def __str__(self) -> str:
@@ -62,20 +113,35 @@ class BrokerUrl:
                 auth += ":" + quote(self.password, safe="")
             auth += "@"
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"mqtt://{auth}{host}:{self.port}"
+        if self.tls is None:
+            return f"mqtt://{auth}{host}:{self.port}"
+        query = "&".join(f"{k}={quote(v, safe='/')}" for k, v in self.tls.options().items())
+        return f"mqtts://{auth}{host}:{self.port}" + (f"?{query}" if query else "")
 
     def client(
         self, identifier: str, *, timeout: float, will: aiomqtt.Will | None = None
     ) -> aiomqtt.Client:
-        """An aiomqtt client for this broker (not yet connected)."""
-        return aiomqtt.Client(
-            self.host,
-            self.port,
+        """An aiomqtt client for this broker (not yet connected); ``BrokerTlsError`` if a
+        TLS file has become unusable since ``parse``."""
+        context = None
+        if self.tls is not None:
+            try:
+                context = self.tls.context()
+            except TlsFileError as exc:
+                raise BrokerTlsError(f"broker {self.redacted()}: {exc}") from None
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return _Client(
+            f"{host}:{self.port}",
+            self.tls,
+            hostname=self.host,
+            port=self.port,
             username=self.username,
             password=self.password,
             identifier=identifier,
             will=will,
             timeout=timeout,
+            tls_context=context,
+            socket_options=NO_DELAY,
         )
 
     async def connect(
@@ -89,16 +155,17 @@ class BrokerUrl:
     ) -> aiomqtt.Client:
         """A connected client, retrying for up to ``within_s`` (a broker in a container
         that is still starting: nothing tells us when it listens); the last error, as
-        ``aiomqtt.MqttError``, once that time is up."""
+        ``aiomqtt.MqttError``, once that time is up; ``BrokerTlsError`` at once."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within_s
         delay = 0.05
         while True:
-            client = self.client(identifier, timeout=timeout, will=will)
             try:
+                client = self.client(identifier, timeout=timeout, will=will)
                 await client.__aenter__()
-                _no_delay(client)
                 return client
+            except BrokerTlsError:
+                raise  # no broker that is still starting: a certificate or file to fix
             except aiomqtt.MqttError as exc:
                 if loop.time() + delay > deadline:
                     raise aiomqtt.MqttError(
@@ -114,15 +181,60 @@ class BrokerUrl:
         return str(self).replace(f":{quote(self.password, safe='')}@", ":***@", 1)
 
 
-def _no_delay(client: aiomqtt.Client) -> None:
-    """TCP_NODELAY on the client's socket: the shard protocol is request and reply in
-    small messages, and Nagle's algorithm holding one back until the previous is
-    acknowledged (delayed ACK: up to 40 ms) made each wave of the region's clock wait
-    on it (a region over Swarm shards crawled at 15% CPU). Neither paho nor aiomqtt
-    sets it; the brokers do on their side (mosquitto ``set_tcp_nodelay``)."""
-    sock = client._client.socket()  # paho's, once connected
-    if isinstance(sock, socket.socket):
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+class _Client(aiomqtt.Client):
+    """aiomqtt's client, whose connection errors say what failed in TLS: aiomqtt turns
+    the ``ssl`` error into a bare ``MqttError`` with OpenSSL's text (``[SSL:
+    CERTIFICATE_VERIFY_FAILED] ... (_ssl.c:1006)``), keeping the original only as the
+    exception's context."""
+
+    def __init__(self, where: str, tls: TlsFiles | None, **options: Any) -> None:
+        super().__init__(**options)
+        self.where = where  # host:port, for the errors
+        self.trusted = (  # what the broker's certificate was checked against
+            "the system's CAs; a private CA needs ?ca=FILE"
+            if tls is None or tls.ca is None
+            else f"the CA file {tls.ca} (?ca=)"
+        )
+
+    async def __aenter__(self) -> Self:
+        try:
+            return await super().__aenter__()
+        except aiomqtt.MqttError as exc:
+            cause, where = exc.__context__, self.where
+            if isinstance(cause, ssl.SSLCertVerificationError):
+                raise BrokerTlsError(
+                    f"TLS verification of the broker at {where} failed: {cause.verify_message} "
+                    f"(checked against {self.trusted})"
+                ) from None
+            if isinstance(cause, ssl.SSLError):
+                raise BrokerTlsError(
+                    f"TLS handshake with the broker at {where} failed: {ssl_reason(cause)} "
+                    "(does it speak TLS on that port?)"
+                ) from None
+            raise
+
+
+def _options(query: str) -> dict[str, str]:
+    """``ca``/``cert``/``key`` from a URL's query, each at most once and not empty (a
+    ``+`` stays a ``+``: these are paths, not form data)."""
+    options: dict[str, str] = {}
+    for item in query.split("&") if query else ():
+        name, _, value = item.partition("=")
+        if name not in TLS_OPTIONS:
+            expected = ", ".join(f"{k}=FILE" for k in TLS_OPTIONS)
+            raise TlsFileError(f"unknown option {name!r} (expected {expected})")
+        if name in options:
+            raise TlsFileError(f"option {name!r} given twice")
+        if not value:
+            raise TlsFileError(f"option {name!r} has no file")
+        options[name] = unquote(value)
+    return options
+
+
+def _hide_password(url: str) -> str:
+    """``url`` as typed, its password (between ``user:`` and ``@``) hidden: a URL that
+    does not parse is still shown in its error."""
+    return re.sub(r"^([^:/?#]+://[^:/?#@]*:)[^/?#@]*@", r"\1***@", url)
 
 
 class EmbeddedBroker:
@@ -223,4 +335,12 @@ class _WatchedReader:
         self.reader.feed_eof()
 
 
-__all__ = ["DEFAULT_MQTT_PORT", "BrokerUrl", "EmbeddedBroker"]
+__all__ = [
+    "DEFAULT_MQTTS_PORT",
+    "DEFAULT_MQTT_PORT",
+    "NO_DELAY",
+    "BrokerTlsError",
+    "BrokerUrl",
+    "BrokerUrlError",
+    "EmbeddedBroker",
+]
