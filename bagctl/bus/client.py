@@ -31,6 +31,7 @@ from .payloads import (
     DEFAULT_TIMEOUT_S,
     ERROR_CODES,
     MAX_REPLY_BYTES,
+    QUERIES,
     BusError,
     Command,
     decode,
@@ -75,7 +76,7 @@ class BusClient:
         self._link: MqttLink | None = None
         self._filters: list[str] = []
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
-        self._sent: dict[str, bytes] = {}  # request id -> command, until its reply
+        self._sent: dict[str, tuple[str, bytes]] = {}  # request id -> (topic, command)
         self._resender: asyncio.Task[None] | None = None
         self._events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._latest: dict[str, bytes] = {}
@@ -142,10 +143,10 @@ class BusClient:
             await asyncio.sleep(delay)  # a retry's pace, not a synchronisation
             if not self._sent or self.link.generation != generation:
                 return
-            for request, payload in list(self._sent.items()):
+            for request, (topic, payload) in list(self._sent.items()):
                 fut = self._pending.get(request)
                 if fut is not None and not fut.done():
-                    await self.link.publish(self.topics.cmd(self.client_id, request), payload)
+                    await self.link.publish(topic, payload)
 
     def _dispatch(self, topic: str, payload: object) -> None:
         if not any(topic_matches(topic, f) for f in self._filters):
@@ -172,25 +173,28 @@ class BusClient:
             if not waiter.done():
                 waiter.set_result(bytes(data))
 
-    async def send_raw(self, payload: bytes, request: str | None = None) -> str:
-        """Publish ``payload`` as-is on a command topic of ours; returns the request id."""
+    async def send_raw(
+        self, payload: bytes, request: str | None = None, *, query: bool = False
+    ) -> str:
+        """Publish ``payload`` as-is on a command topic of ours (``query``: on ``query/``,
+        the read-only tree); returns the request id."""
         request = request or uuid.uuid4().hex[:12]
+        topic = (self.topics.query if query else self.topics.cmd)(self.client_id, request)
         if request in self._pending:
-            self._sent[request] = payload  # sent again if the broker restarts meanwhile
-        topic = self.topics.cmd(self.client_id, request)
+            self._sent[request] = (topic, payload)  # sent again if the broker restarts
         sent = await self.link.publish(topic, payload, wait_s=self._connect_timeout_s)
         if not sent and request not in self._sent:  # (else: sent again on reconnection)
             raise BusError("not-answering", f"lost the broker at {self.url.redacted()}")
         return request
 
     async def reply_to_raw(
-        self, payload: bytes, timeout_s: float, request: str | None = None
+        self, payload: bytes, timeout_s: float, request: str | None = None, query: bool = False
     ) -> dict[str, Any]:
-        """Send ``payload`` unchecked (under ``request``, default a new id) and return the
-        whole reply (tests of bad input and of request ids sent again)."""
+        """Send ``payload`` unchecked (under ``request``, default a new id; ``query``: on
+        ``query/``) and return the whole reply (tests of bad input, of ids sent again)."""
         request = request or uuid.uuid4().hex[:12]
         fut = self._expect(request)
-        await self.send_raw(payload, request)
+        await self.send_raw(payload, request, query=query)
         return await self._await_reply(fut, request, timeout_s)
 
     def _expect(self, request: str) -> asyncio.Future[dict[str, Any]]:
@@ -220,8 +224,18 @@ class BusClient:
         """Run ``cmd`` on the region; its result, or ``BusError`` with the region's code."""
         request = uuid.uuid4().hex[:12]
         fut = self._expect(request)
-        await self.send_raw(encode(Command(cmd, args or {}).as_dict()), request)
-        reply = await self._await_reply(fut, request, timeout_s)
+        payload = encode(Command(cmd, args or {}).as_dict())
+        await self.send_raw(payload, request, query=cmd in QUERIES)  # (topics.py: roles)
+        try:
+            reply = await self._await_reply(fut, request, timeout_s)
+        except BusError as lost:
+            if cmd in QUERIES:
+                raise
+            raise BusError(  # a broker's ACL drops a publish without a word (MQTT 3.1.1)
+                lost.code,
+                f"{lost.message}; if the broker's ACL makes this client read-only, "
+                "commands that change the region are dropped (bagctl acl)",
+            ) from None
         if reply.get("ok") is True:
             return reply.get("result")
         error = reply.get("error")

@@ -36,6 +36,14 @@ class Ledger:
         """``key`` is queued."""
         self._in_flight.add(key)
 
+    def seen(self, key: Key) -> tuple[str, dict[str, object] | None] | None:
+        """A request id taken before: ("in flight", None) while queued or running,
+        ("answered again", its reply) once done; None if it is new."""
+        if key in self._in_flight:
+            return ("in flight", None)
+        reply = self._replies.get(key)
+        return None if reply is None else ("answered again", reply)
+
     def answered(self, key: Key, reply: dict[str, object]) -> None:
         """``key`` is done (or was refused): keep its reply, the oldest dropped."""
         self._in_flight.discard(key)

@@ -53,6 +53,7 @@ ERROR_CODES = {
     "broker-error": "the broker refused the client or failed (authentication, ACL, TLS, I/O)",
     "not-answering": "the region did not reply in time",
     "cancelled": "the command was cancelled (the cancel command)",
+    "forbidden": "a command that changes the region, sent on the read-only query/ tree",
 }
 
 
@@ -117,6 +118,9 @@ COMMANDS: dict[str, dict[str, Arg]] = {
 }
 # Commands that change the region (replayed by ``bagctl replay``); the rest only look.
 MUTATING = frozenset(c for c in COMMANDS if c.startswith(("link-", "node-")))
+# Commands that only look: a client sends them on ``query/``, which a broker's ACL may
+# open to read-only operators (``bagctl acl``); everything else goes on ``cmd/``.
+QUERIES = frozenset({"status", "inspect", "converge", "show", "fib-snapshot"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import IO, Any
 
@@ -38,6 +39,7 @@ from .ledger import Ledger
 from .payloads import (
     DEFAULT_TIMEOUT_S,
     MUTATING,
+    QUERIES,
     VERSION,
     BusError,
     Command,
@@ -110,7 +112,8 @@ class BusServer:
         fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.fchmod(fd, 0o600)  # (an existing file keeps its mode through O_CREAT)
         self._log = os.fdopen(fd, "w", encoding="utf-8")
-        await link.subscribe(self.topics.cmd_filter, qos=1)
+        for tree in (self.topics.cmd_filter, self.topics.query_filter):
+            await link.subscribe(tree, qos=1)
         self._tasks.append(asyncio.create_task(self._watch_broker(link)))
         await self._publish_status()
         return self
@@ -134,9 +137,8 @@ class BusServer:
         for task in tasks:
             task.cancel()
         for task in tasks:
-            # Python 3.11's wait_for (inside aiomqtt's publish) can swallow a cancellation
-            # that arrives as its inner call completes; the task then goes on to wait for
-            # the next command. So a task still running after a moment is cancelled again.
+            # Python 3.11's wait_for (in aiomqtt's publish) can swallow a cancellation that
+            # comes as its call completes: a task still running is cancelled again.
             while not task.done():
                 await asyncio.wait({task}, timeout=CANCEL_GRACE_S)
                 task.cancel()
@@ -156,8 +158,7 @@ class BusServer:
     # --- receiving ----------------------------------------------------------------------
 
     async def _watch_broker(self, link: MqttLink) -> None:
-        """Stop the region when the broker has been gone past ``BROKER_GRACE_S``: nobody
-        could control it any more (module docstring)."""
+        """Stop the region once the broker is gone past ``BROKER_GRACE_S`` (for good)."""
         await link.gone.wait()
         if self._link is link:
             log.error("lost the broker at %s for good; stopping", self.url.redacted())
@@ -172,8 +173,8 @@ class BusServer:
         await self._publish_status()
 
     async def _on_message(self, topic: str, payload: object, retain: bool) -> None:
-        route = self.topics.parse_cmd(topic)
-        client, request = route if route is not None else ("", "")
+        route = self.topics.parse_request(topic)
+        client, request, read_only = route if route is not None else ("", "", False)
         try:
             if route is None:
                 raise BusError(
@@ -187,6 +188,8 @@ class BusServer:
             if self._again(client, request):
                 return
             command = parse_command(payload, self.topo)
+            if read_only and command.name not in QUERIES:
+                raise BusError("forbidden", f"{command.name} changes the region: send it on cmd/")
         except BusError as error:
             self._event("rejected", client=client, request=request, error=error.as_dict())
             if route is not None:
@@ -208,20 +211,19 @@ class BusServer:
             await self._reply(client, request, reply_error(request, busy))
 
     def _again(self, client: str, request: str) -> bool:
-        """A request id seen before (a client re-sent it after a broker restart): not run
-        twice. Answered again if done, ignored while queued or running (True)."""
-        key = (client, request)
-        if self._ledger.in_flight(key):
-            self._event("duplicate", client=client, request=request, state="in flight")
-            return True
-        done = self._ledger.reply(key)
-        if done is None:
-            return False
-        self._event("duplicate", client=client, request=request, state="answered again")
-        task = asyncio.create_task(self._reply(client, request, done, keep=False))
+        """A request id seen before (re-sent after a broker restart): never run twice;
+        answered again if done, dropped while queued or running (bus/ledger.py)."""
+        seen = self._ledger.seen((client, request))
+        if seen is not None:
+            self._event("duplicate", client=client, request=request, state=seen[0])
+            if seen[1] is not None:
+                self._spawn(self._reply(client, request, seen[1], keep=False))
+        return seen is not None
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
         self._tasks.append(task)
         task.add_done_callback(self._tasks.remove)
-        return True
 
     async def _reply(
         self, client: str, request: str, reply: dict[str, object], *, keep: bool = True
@@ -403,9 +405,7 @@ class BusServer:
             self._log.write(line + "\n")
             self._log.flush()
         if self._link is not None:
-            task = asyncio.create_task(self._publish_event(line.encode()))
-            self._tasks.append(task)
-            task.add_done_callback(self._tasks.remove)
+            self._spawn(self._publish_event(line.encode()))
         return line
 
     async def _publish_event(self, payload: bytes) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from .acl import acl
 from .cancel import cancel
 from .codec import codec
 from .completion import COMPLETE_VAR, completion
@@ -41,6 +42,7 @@ cli.add_command(k8s)
 cli.add_command(up)
 for _command in (down, status, inspect, link, node, show, events, converge, replay_cmd, cancel):
     cli.add_command(_command)
+cli.add_command(acl)
 cli.add_command(verify_cmd, "verify")
 cli.add_command(test_cmd, "test")
 cli.add_command(completion)

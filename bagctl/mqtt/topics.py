@@ -2,6 +2,9 @@
 
 - ``cmd/<client-id>/<request-id>``: a command (JSON, ``payloads.py``); the topic itself is
   the reply address, so even a payload that is not JSON gets its error reply
+- ``query/<client-id>/<request-id>``: a command that only looks (``payloads.QUERIES``);
+  the region refuses anything else sent there (``forbidden``), so a broker's ACL can let
+  read-only operators publish here and not on ``cmd/`` (``bagctl acl`` writes one)
 - ``reply/<client-id>/<request-id>``: the one reply to that command
 - ``events``: every command, result and rejection, as the region serves them
 - ``status`` (retained): the region's state; an empty retained message clears it at
@@ -64,6 +67,13 @@ class Topics:
     def cmd(self, client: str, request: str) -> str:
         return f"{self.base}/cmd/{client}/{request}"
 
+    @property
+    def query_filter(self) -> str:
+        return f"{self.base}/query/#"
+
+    def query(self, client: str, request: str) -> str:
+        return f"{self.base}/query/{client}/{request}"
+
     def reply(self, client: str, request: str) -> str:
         return f"{self.base}/reply/{client}/{request}"
 
@@ -99,14 +109,21 @@ class Topics:
         return parts[0], parts[1]
 
     def parse_cmd(self, topic: str) -> tuple[str, str] | None:
-        """(client id, request id) of a command topic, or None if it is not one we answer."""
-        prefix = f"{self.base}/cmd/"
-        if not topic.startswith(prefix):
-            return None
-        parts = topic[len(prefix) :].split("/")
-        if len(parts) != 2 or not all(NAME_RE.fullmatch(p) for p in parts):
-            return None
-        return parts[0], parts[1]
+        """(client id, request id) of a ``cmd/`` topic, or None if it is not one we answer."""
+        route = self.parse_request(topic)
+        return None if route is None or route[2] else (route[0], route[1])
+
+    def parse_request(self, topic: str) -> tuple[str, str, bool] | None:
+        """(client id, request id, read-only) of a ``cmd/`` or ``query/`` topic (read-only:
+        ``query/``), or None if it is not one we answer."""
+        for tree, read_only in (("cmd", False), ("query", True)):
+            prefix = f"{self.base}/{tree}/"
+            if topic.startswith(prefix):
+                parts = topic[len(prefix) :].split("/")
+                if len(parts) != 2 or not all(NAME_RE.fullmatch(p) for p in parts):
+                    return None
+                return parts[0], parts[1], read_only
+        return None
 
 
 __all__ = ["NAME_RE", "ROOT", "Topics", "check_name", "topic_matches"]

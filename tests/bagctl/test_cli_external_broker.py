@@ -1,4 +1,4 @@
-"""Issue 16, break 7: a region served on an external mosquitto survives the broker's
+"""A region served on an external mosquitto. Issue 16, break 7: it survives the broker's
 restart. Commands in flight from several clients while mosquitto is killed and started
 again each get exactly one outcome: every one is answered, and the region ran every
 request id once (its event log says so), a change in flight included; the retained
@@ -6,13 +6,18 @@ status comes back; the region keeps answering afterwards.
 
 mosquitto is killed with SIGKILL (no clean disconnect, no persistence: it forgets every
 session and retained message), and started again on the same port once every client
-has seen the connection go."""
+has seen the connection go.
+
+Issue 16, operator roles: with the ACL ``bagctl acl`` writes, a read-only operator's
+queries are answered, its commands never reach the region, and one it sends on the
+read-only tree is refused; a control operator changes the region."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -23,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from bagctl.bus import BrokerUrl, BusClient
+from bagctl.bus import BrokerUrl, BusClient, BusError
 from bagctl.mqtt.link import MqttLink
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,11 +50,11 @@ def free_port() -> int:
 class Mosquitto:
     """A mosquitto of this test's own, on a port of its own."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, auth: str = "allow_anonymous true\n") -> None:
         self.port = free_port()
         self.conf = tmp / "mosquitto.conf"
         self.conf.write_text(
-            f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+            f"listener {self.port} 127.0.0.1\n{auth}persistence false\n"
             "log_dest stderr\n" + ("user root\n" if os.geteuid() == 0 else "")
         )
         self.proc: subprocess.Popen[str] | None = None
@@ -204,3 +209,57 @@ async def test_the_link_comes_back_subscribed_then_gives_up(tmp_path: Path) -> N
         await link.aclose()
         if broker.proc is not None:
             broker.kill()
+
+
+PASSWD = shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd"
+
+
+async def roles(port: int) -> None:
+    """bob (read-only) and alice (control) against the region (module docstring)."""
+    a, b = BUNDLES[0]
+
+    def url(user: str) -> BrokerUrl:
+        return BrokerUrl("127.0.0.1", port, user, f"{user}-pw")
+
+    async with BusClient(url("bob"), "mini") as bob, BusClient(url("alice"), "mini") as alice:
+        status = await bob.request("status", timeout_s=30)  # a query: query/, open to bob
+        assert status["sessions_established"] == 64
+        fib = await bob.request("show", {"what": "fib", "node": a}, timeout_s=30)
+        assert fib["fib"]
+        with pytest.raises(BusError) as dropped:  # cmd/ is closed to bob: the broker drops it
+            await bob.request("link-down", {"a": a, "b": b}, timeout_s=3)
+        assert dropped.value.code == "not-answering" and "bagctl acl" in dropped.value.message
+        sneaked = json.dumps({"v": 1, "cmd": "link-down", "args": {"a": a, "b": b}}).encode()
+        refused = await bob.reply_to_raw(sneaked, timeout_s=30, query=True)  # on query/
+        assert not refused["ok"] and refused["error"]["code"] == "forbidden"
+        assert (await alice.request("status", timeout_s=30))["bundles_down"] == []  # untouched
+        down = await alice.request("link-down", {"a": a, "b": b}, timeout_s=60)
+        assert down["members_up"] == 0
+        assert (await bob.request("status", timeout_s=30))["bundles_down"] == [sorted([a, b])]
+
+
+@pytest.mark.skipif(not os.path.exists(MOSQUITTO), reason="mosquitto is not installed")
+def test_operator_roles_from_bagctl_acl(tmp_path: Path) -> None:
+    passwords = tmp_path / "passwd"
+    passwords.touch(mode=0o600)
+    for user in ("region", "alice", "bob"):
+        subprocess.run([PASSWD, "-b", str(passwords), user, f"{user}-pw"], check=True)
+    acl = tmp_path / "acl"
+    env = {**os.environ, "BAGEMU_STATE_DIR": str(tmp_path / "state")}
+    made = bagctl(
+        "acl", "mini", "--region-user", "region", "--control", "alice", "--read-only", "bob",
+        "-o", str(acl), env=env,
+    )  # fmt: skip
+    assert made["roles"] == {"region": ["region"], "control": ["alice"], "read-only": ["bob"]}
+    auth = f"allow_anonymous false\npassword_file {passwords}\nacl_file {acl}\n"
+    broker = Mosquitto(tmp_path, auth)
+    broker.start()
+    url = f"mqtt://region:region-pw@127.0.0.1:{broker.port}"
+    try:
+        bagctl("up", MINI, "--detach", "--transport", "memory", "--broker", url, env=env)
+        try:
+            asyncio.run(roles(broker.port))
+        finally:
+            bagctl("down", "--broker", url, "--region", "mini", env=env)
+    finally:
+        broker.kill()
