@@ -31,6 +31,13 @@ emulated time for the cold start; ``session_losses`` counts the sessions that le
 Established without being asked to over the whole run (0 on the region's clock, however
 loaded the host). ``--load N`` runs N processes that only spin beside the region, to
 show that the emulated figures do not move with the host's load.
+
+The floor (``bagctl/verify/floor.py``, computed in this parent process so that its
+memory is no run's): the least UPDATEs a cold start can send, the Adj-RIB-In paths and
+FIB entries the converged region must hold, from the topology alone. Each run prints
+them beside what it measured (``rib_in_paths``: what the speakers hold; the UPDATEs as a
+multiple of the floor) and the peak resident memory of the process tree per path
+(``peak_rss_bytes_per_path``: all memory over paths, an upper bound of a path's cost).
 """
 
 from __future__ import annotations
@@ -55,6 +62,7 @@ from bagctl.runtimes.partition import cross_sessions
 from bagctl.topology import load_topology
 from bagctl.topology.generate import generate
 from bagctl.topology.model import Role
+from bagctl.verify.floor import cold_start_floor
 
 FD_BUDGET = 16_000  # of the 20,000 a process may open: the rest for everything else
 
@@ -115,6 +123,7 @@ async def run_one(
         restore = await region.bundle_up(bundle.a, bundle.b, timeout=timeout)
         stats = await region.stats()
         fib_entries = stats["fib_entries"]
+        rib_in_paths = stats["rib_in_paths"]
         if workers > 1:  # in one process, the shard's peak is this process's
             worker_rss_kb = stats["peak_rss_kb"]
         cross = cross_sessions(topo, region.groups)
@@ -130,6 +139,7 @@ async def run_one(
         "prefixes": sum(len(n.prefixes) for n in topo.nodes),
         "aggregates": sum(len(n.aggregates) for n in topo.nodes),
         "fib_entries": fib_entries,
+        "rib_in_paths": rib_in_paths,
         "transport": transport,
         "clock": clock,
         "hold_time_s": topo.defaults.hold_time_s,
@@ -149,7 +159,17 @@ async def run_one(
         "session_losses": cold.session_losses + fail.session_losses + restore.session_losses,
         # The whole process tree: this process and every worker (each its own peak).
         "peak_rss_mb": round((parent_kb + sum(worker_rss_kb)) / 1024, 1),
+        "peak_rss_bytes_per_path": round((parent_kb + sum(worker_rss_kb)) * 1024 / rib_in_paths)
+        if rib_in_paths
+        else None,
     }
+
+
+def floor_of(z: str, hold: int | None) -> dict[str, object]:
+    """The cold start's floor for size ``z`` (module docstring), with its own time."""
+    t0 = time.perf_counter()
+    floor = cold_start_floor(topology(z, hold)).as_dict()
+    return {**floor, "seconds": round(time.perf_counter() - t0, 2)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -200,9 +220,10 @@ def main(argv: list[str] | None = None) -> int:
             if not args.json:
                 print(f"{z}: failed: {proc.stderr.strip()[-500:]}", file=sys.stderr)
             continue
-        runs.append(json.loads(proc.stdout))
+        runs.append({**json.loads(proc.stdout), "floor": floor_of(z, args.hold)})
         if not args.json:
             r = runs[-1]
+            fl = r["floor"]
             print(
                 f"{z}: {r['speakers']:>6} speakers {r['sessions']:>7} sessions "
                 f"{r['prefixes']:>6} prefixes ({r['transport']}, {workers} worker(s)): "
@@ -212,6 +233,14 @@ def main(argv: list[str] | None = None) -> int:
                 f"({r['failure_converged_emulated_s'] * 1e6:.0f} us emulated, "
                 f"{r['failure_updates']} UPDATEs), back {r['restore_converged_s']:.3f} s; "
                 f"{r['session_losses']} sessions lost; peak RSS {r['peak_rss_mb']:.0f} MB",
+                flush=True,
+            )
+            print(
+                f"   floor: {fl['updates']:,} UPDATEs "
+                f"(measured {r['cold_updates'] / fl['updates']:.2f}x), "
+                f"{fl['paths']:,} paths (held {r['rib_in_paths']:,}), "
+                f"{fl['fib_entries']:,} FIB entries (held {r['fib_entries']:,}); "
+                f"peak RSS per path {r['peak_rss_bytes_per_path']} B",
                 flush=True,
             )
     if args.json:

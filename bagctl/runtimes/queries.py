@@ -83,12 +83,13 @@ class RegionQueries:
         return set().union(*(await self._all(rq.Dirty())))
 
     async def stats(self) -> dict[str, Any]:
-        """Speakers, FIB entries and peak memory of each shard's process."""
+        """Speakers, FIB entries, Adj-RIB-In paths and peak memory of each shard's process."""
         per = await self._all(rq.Stats())
         return {
             "shards": len(per),
             "speakers": [s.speakers for s in per],
             "fib_entries": sum(s.fib_entries for s in per),
+            "rib_in_paths": sum(s.rib_in_paths for s in per),
             "peak_rss_kb": [s.peak_rss_kb for s in per],
         }
 

@@ -148,6 +148,7 @@ class ShardStats:
     speakers: int
     fib_entries: int
     peak_rss_kb: int
+    rib_in_paths: int = 0  # Adj-RIB-In paths held (0 from a shard that predates it)
 
 
 __all__ = [

@@ -380,6 +380,9 @@ class Shard:
             speakers=len(self.speakers),
             fib_entries=sum(len(s.fib_table) for s in self.speakers.values()),
             peak_rss_kb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            rib_in_paths=sum(
+                len(nb.adj_in) for s in self.speakers.values() for nb in s.neighbors.values()
+            ),
         )
 
     # --- views, by node name --------------------------------------------------------

@@ -23,6 +23,11 @@ def test_bench_scale_quick_json() -> None:
     for key in ("cold_converged_s", "failure_converged_s", "restore_converged_s", "peak_rss_mb"):
         assert run[key] > 0, key
     assert run["failure_updates"] > 0
+    # issue 19: the floor beside what was measured (keys as bench/scale.py documents them)
+    floor = run["floor"]
+    assert floor["paths"] == run["rib_in_paths"] > 0 and floor["fib_entries"] == run["fib_entries"]
+    assert 0 < floor["updates"] <= run["cold_updates"]  # a floor: never above a real run
+    assert run["peak_rss_bytes_per_path"] > 0
 
 
 def test_bench_scale_sharded_preset_json() -> None:
@@ -38,4 +43,5 @@ def test_bench_scale_sharded_preset_json() -> None:
     assert (one["workers"], two["workers"]) == (1, 2)
     assert one["sessions"] == two["sessions"] == 64 and two["cross_worker_sessions"] > 0
     assert one["fib_entries"] == two["fib_entries"]  # the same routes either way
+    assert one["rib_in_paths"] == two["rib_in_paths"] == one["floor"]["paths"]
     assert two["peak_rss_mb"] > one["peak_rss_mb"] > 0  # a process tree, not one process
