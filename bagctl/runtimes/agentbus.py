@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiomqtt
@@ -147,6 +147,58 @@ class AgentShard(RemoteShard):
 
     async def close(self) -> None:
         self.lost("is stopping with the region")
+
+
+class AgentHandles:
+    """The handles on a placement's agents (one per shard spec, ``name_of`` naming its
+    agent), attached to ``bus``; how many said ``ready``, reported as ``what`` while they
+    start; and waiting for all of them. Shared by the compose, attached and swarm
+    placements, which differ only in names and in what they check while they wait."""
+
+    def __init__(self, bus: AgentBus, events: RegionEvents, what: str) -> None:
+        self.bus, self.events, self.what = bus, events, what
+        self.handles: list[AgentShard] = []
+
+    def attach(self, index: int, name: str) -> AgentShard:
+        handle = AgentShard(index, name, self.bus, self.events, self.progress)
+        self.handles.append(handle)
+        self.bus.attach(name, handle)
+        return handle
+
+    def progress(self) -> None:
+        """Agents ready of those expected."""
+        ready = sum(1 for h in self.handles if h.ready.is_set())
+        self.events.placement_progress(ready, len(self.handles), self.what)
+
+    def missing(self) -> list[str]:
+        return [h.node for h in self.handles if not h.ready.is_set()]
+
+    async def all_ready(
+        self,
+        timeout_s: float,
+        check: Callable[[], Awaitable[None]] | None = None,
+        poll_s: float = 2.0,
+    ) -> bool:
+        """Whether every agent said ``ready`` within ``timeout_s``; ``check`` runs every
+        ``poll_s`` meanwhile (an agent that exits never says so on the bus: docker knows,
+        and has no event to await here), and may raise."""
+
+        async def every() -> None:
+            for handle in self.handles:
+                await handle.ready.wait()
+
+        ready = asyncio.ensure_future(every())
+        try:
+            async with asyncio.timeout(timeout_s):
+                while not ready.done():
+                    await asyncio.wait({ready}, timeout=poll_s)
+                    if not ready.done() and check is not None:
+                        await check()
+        except TimeoutError:
+            return False
+        finally:
+            ready.cancel()
+        return True
 
 
 class NoEvents:

@@ -51,7 +51,7 @@ from ..topology.configs import DEFAULT_PORT
 from ..topology.dump import dump_topology
 from ..topology.model import Topology
 from . import docker
-from .agentbus import AgentBus, AgentShard, NoEvents
+from .agentbus import AgentBus, AgentHandles, AgentShard, NoEvents
 from .composefile import (
     BROKER_SERVICE,
     BROKER_USER,
@@ -188,41 +188,21 @@ class Containers:
         self.events = events
         await self.broker()
         assert self._bus is not None and self._project is not None
+        agents = AgentHandles(self._bus, events, "containers")
         for spec in specs:
             (node,) = spec.configs
-            handle = AgentShard(spec.index, node, self._bus, events, self.containers_progress)
-            self.handles.append(handle)
-            self._bus.attach(node, handle)
-        self.containers_progress()
+            agents.attach(spec.index, node)
+        self.handles = agents.handles
+        agents.progress()
         await self._project.run("up", "-d", env=self._env)
-        ready = asyncio.ensure_future(self._all_ready())
-        try:
-            async with asyncio.timeout(self._ready_timeout_s):
-                while not ready.done():
-                    # An agent that exits never says so on the bus; docker knows, and
-                    # has no event we could await here short of `docker events`.
-                    await asyncio.wait({ready}, timeout=EXITED_POLL_S)
-                    if not ready.done():
-                        await self._check_exited()
-        except TimeoutError:
-            missing = [h.node for h in self.handles if not h.ready.is_set()]
+        if not await agents.all_ready(self._ready_timeout_s, self._check_exited, EXITED_POLL_S):
+            missing = agents.missing()
             raise docker.DockerError(
                 f"{len(missing)} agents not ready after {self._ready_timeout_s:g} s: "
                 f"{', '.join(missing[:8])}{' ...' if len(missing) > 8 else ''} (docker logs "
                 f"of {self.project_name}'s containers say why)"
-            ) from None
-        finally:
-            ready.cancel()
+            )
         return list(self.handles)
-
-    def containers_progress(self) -> None:
-        """Agents ready of those expected, while the containers start."""
-        ready = sum(1 for h in self.handles if h.ready.is_set())
-        self.events.placement_progress(ready, len(self.handles), "containers")
-
-    async def _all_ready(self) -> None:
-        for handle in self.handles:
-            await handle.ready.wait()
 
     async def _check_exited(self) -> None:
         stopped = await asyncio.to_thread(docker.exited, self.topo.name, self.project_name)

@@ -20,7 +20,6 @@ there. So every command works as on a region ``bagctl up --runtime compose`` sta
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import ipaddress
 import os
@@ -39,7 +38,7 @@ from ..mqtt.topics import Topics
 from ..topology.addresses import container_addresses
 from ..topology.model import Topology
 from . import docker
-from .agentbus import AgentBus, AgentShard, NoEvents
+from .agentbus import AgentBus, AgentHandles, AgentShard, NoEvents
 from .composefile import (
     BROKER_PORT,
     BROKER_SERVICE,
@@ -219,28 +218,20 @@ class AttachedContainers:
         self.events = events
         await self.broker()
         assert self._bus is not None
+        agents = AgentHandles(self._bus, events, "containers")
         for spec in specs:
             (node,) = spec.configs
-            handle = AgentShard(spec.index, node, self._bus, events, self._progress)
-            self.handles.append(handle)
-            self._bus.attach(node, handle)
-        try:
-            async with asyncio.timeout(self._ready_timeout_s):
-                for handle in self.handles:
-                    await handle.ready.wait()
-        except TimeoutError:
-            missing = [h.node for h in self.handles if not h.ready.is_set()]
+            agents.attach(spec.index, node)
+        self.handles = agents.handles
+        if not await agents.all_ready(self._ready_timeout_s):
+            missing = agents.missing()
             raise docker.DockerError(
                 f"{len(missing)} of {len(self.handles)} speakers of {self.project.file} are "
                 f"not running: {', '.join(missing[:8])}{' ...' if len(missing) > 8 else ''} "
                 f"(`docker compose -p {self.project.project} -f {self.project.file} ps` says "
                 "why)"
-            ) from None
+            )
         return list(self.handles)
-
-    def _progress(self) -> None:
-        ready = sum(1 for h in self.handles if h.ready.is_set())
-        self.events.placement_progress(ready, len(self.handles), "containers")
 
     async def aclose(self) -> None:
         """Leave the broker; the containers are their owner's (module docstring)."""

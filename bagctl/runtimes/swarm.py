@@ -44,7 +44,7 @@ from ..topology.addresses import CONTAINER_FIRST_HOST, container_addresses
 from ..topology.configs import DEFAULT_PORT
 from ..topology.model import Topology
 from . import docker, swarmdocker, swarmplan
-from .agentbus import AgentBus, AgentShard, NoEvents
+from .agentbus import AgentBus, AgentHandles, AgentShard, NoEvents
 from .composefile import DEFAULT_IMAGE
 from .partition import partition
 from .placement import RegionEvents, ShardHandle
@@ -190,29 +190,19 @@ class SwarmShards:
         self.events = events
         await self.broker()
         assert self._bus is not None
+        agents = AgentHandles(self._bus, events, "shards")
         for spec in specs:
-            name = shard_service(spec.index)
-            handle = AgentShard(spec.index, name, self._bus, events, self.tasks_progress)
-            self.handles.append(handle)
-            self._bus.attach(name, handle)
-        self.tasks_progress()
-        ready = asyncio.ensure_future(self._all_ready())
-        try:
-            async with asyncio.timeout(self._ready_timeout_s):
-                while not ready.done():
-                    await asyncio.wait({ready}, timeout=FAILED_POLL_S)
-                    if not ready.done():
-                        await self._check_failed()
-        except TimeoutError:
-            missing = [h.node for h in self.handles if not h.ready.is_set()]
+            agents.attach(spec.index, shard_service(spec.index))
+        self.handles = agents.handles
+        agents.progress()
+        if not await agents.all_ready(self._ready_timeout_s, self._check_failed, FAILED_POLL_S):
+            missing = agents.missing()
             service = f"{self.stack}_{missing[0]}"
             said = await asyncio.to_thread(swarmdocker.log_tail, service)
             raise docker.DockerError(
                 f"{len(missing)} shards not ready after {self._ready_timeout_s:g} s: "
                 f"{', '.join(missing)}; {service} logged: {said}"
-            ) from None
-        finally:
-            ready.cancel()
+            )
         for spec, handle in zip(specs, self.handles, strict=True):
             runs = handle.said.get("nodes")
             if runs != list(spec.configs):
@@ -221,14 +211,6 @@ class SwarmShards:
                     "(the image's bagemu differs from this one: rebuild it)"
                 )
         return list(self.handles)
-
-    def tasks_progress(self) -> None:
-        ready = sum(1 for h in self.handles if h.ready.is_set())
-        self.events.placement_progress(ready, len(self.handles), "shards")
-
-    async def _all_ready(self) -> None:
-        for handle in self.handles:
-            await handle.ready.wait()
 
     async def _check_failed(self) -> None:
         failed = await asyncio.to_thread(swarmdocker.failed_tasks, self.stack)
