@@ -205,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     sizes = ["1"] if args.quick else args.sizes.split(",")
     runs = []
+    floors: dict[str, dict[str, object]] = {}
     for z, workers in ((z, w) for z in sizes for w in worker_counts):
         proc = subprocess.run(
             [sys.executable, __file__, "--one", str(z), "--transport", args.transport,
@@ -220,7 +221,9 @@ def main(argv: list[str] | None = None) -> int:
             if not args.json:
                 print(f"{z}: failed: {proc.stderr.strip()[-500:]}", file=sys.stderr)
             continue
-        runs.append({**json.loads(proc.stdout), "floor": floor_of(z, args.hold)})
+        if z not in floors:  # one size, several worker counts: one floor
+            floors[z] = floor_of(z, args.hold)
+        runs.append({**json.loads(proc.stdout), "floor": floors[z]})
         if not args.json:
             r = runs[-1]
             fl = r["floor"]
