@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .aggregate import Aggregate, aggregate_problems
+from .graceful import GracefulRestart
 from .rib import MultipathConfig
 from .ucmp import MissingBandwidthMode, ReadvertiseMode
 from .wire import Prefix
@@ -126,6 +127,7 @@ class NeighborConfig:
     max_prefixes: int | None = None
     max_prefixes_restart_s: float | None = None
     ttl_security: bool = False  # GTSM (RFC 5082) on this session's TCP connections
+    graceful_restart: bool | None = None  # RFC 4724 with this neighbor (None: the speaker's)
     export: ExportPolicy = field(default_factory=ExportPolicy)
     import_policy: ImportPolicy = field(default_factory=ImportPolicy)
     latency_s: float = 0.0  # what the link adds to each message from the neighbor (delay.py)
@@ -158,6 +160,7 @@ class SpeakerConfig:
     aggregates: tuple[Aggregate, ...] = ()  # prefix summarization (aggregate.py)
     processing_s: float = 0.0  # each message received costs this much, one at a time
     extended_message: bool = False  # RFC 8654 offered to every neighbor that does not say
+    graceful_restart: GracefulRestart = field(default_factory=GracefulRestart)  # RFC 4724
 
 
 # --- loading ------------------------------------------------------------------------------
@@ -187,12 +190,12 @@ def _prefix_list(r: _Reader) -> Callable[[Any, str], PrefixList]:
 _TOP = {
     "name", "asn", "router_id", "listen", "hold_time_s", "connect_retry_s", "mrai_s",
     "multipath", "bandwidth", "next_hop_ipv6", "neighbors", "originate", "aggregates",
-    "processing_s", "extended_message",
+    "processing_s", "extended_message", "graceful_restart",
 }  # fmt: skip
 _NEIGHBOR = {
     "name", "address", "remote_as", "local_address", "port", "link_capacity", "md5_password",
     "passive", "hold_time_s", "export", "import", "latency_s", "extended_message",
-    "max_prefixes", "max_prefixes_restart_s", "ttl_security",
+    "max_prefixes", "max_prefixes_restart_s", "ttl_security", "graceful_restart",
 }  # fmt: skip
 _ASN = _int(1, 0xFFFFFFFF)
 
@@ -262,6 +265,7 @@ def parse_config(text: str, file: str = "<config>") -> SpeakerConfig:
                 max_prefixes=r.get(n, "max_prefixes", w, _int(1, 1 << 32), None),
                 max_prefixes_restart_s=r.get(n, "max_prefixes_restart_s", w, _seconds, None),
                 ttl_security=r.get(n, "ttl_security", w, _bool, False),
+                graceful_restart=r.get(n, "graceful_restart", w, _bool, None),
                 latency_s=r.get(n, "latency_s", w, _seconds, 0.0),
                 export=export,
                 import_policy=ImportPolicy(
@@ -345,6 +349,22 @@ def parse_config(text: str, file: str = "<config>") -> SpeakerConfig:
         aggregates=tuple(aggregates),
         processing_s=r.get(top, "processing_s", "", _seconds, 0.0),
         extended_message=r.get(top, "extended_message", "", _bool, False),
+        graceful_restart=graceful_restart(r, top.get("graceful_restart"), "graceful_restart"),
+    )
+
+
+def graceful_restart(r: _Reader, value: Any, where: str) -> GracefulRestart:
+    """``true``/``false``, or a mapping of ``GracefulRestart``'s fields (a topology's
+    defaults read the same shape)."""
+    if value is None or isinstance(value, bool):
+        return GracefulRestart(enabled=bool(value))
+    keys = {"enabled", "restart_time_s", "stalepath_time_s", "select_defer_time_s"}
+    m = r.mapping(value, where, keys)
+    return GracefulRestart(
+        enabled=r.get(m, "enabled", where, _bool, True),
+        restart_time_s=r.get(m, "restart_time_s", where, _int(0, 4095), 120),
+        stalepath_time_s=r.get(m, "stalepath_time_s", where, _seconds, 360.0),
+        select_defer_time_s=r.get(m, "select_defer_time_s", where, _seconds, 360.0),
     )
 
 
@@ -362,6 +382,7 @@ hold_time_s: 9             # keepalive = hold / 3; 0 disables both
 connect_retry_s: 2
 mrai_s: 0                  # as in Meta's fabrics
 extended_message: false    # RFC 8654: UPDATEs up to 65,535 octets where both offer it
+graceful_restart: {enabled: true, restart_time_s: 120, stalepath_time_s: 360}  # RFC 4724
 multipath: {max_paths: 64, as_path_relax: true}
 bandwidth:
   missing: default         # or ignore, skip-missing, default-weight-for-missing, ...: README

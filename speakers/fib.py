@@ -28,7 +28,7 @@ import itertools
 import sys
 import time
 from collections import deque
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -273,6 +273,16 @@ class Fib:
         since a group keeps its weights, not the bandwidths behind them."""
         self.mode = mode
         self._groups = {}
+
+    def adopt(self, entries: Iterable[tuple[Prefix, NextHopGroup]]) -> None:
+        """Take ``entries`` as they are, recording no change: forwarding state that an
+        earlier instance left in the hardware (a graceful restart) did not change."""
+        self._table.update(entries)
+
+    def clear(self) -> None:
+        """Remove every entry, each a recorded change (a process gone, its routes with it)."""
+        for prefix in list(self._table):
+            self._apply(prefix, None)
 
     def remove(self, prefix: Prefix) -> FibChange | None:
         """Remove ``prefix``. Returns the change, or None if it had no route."""

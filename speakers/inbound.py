@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from . import graceful
 from .neighbor import Neighbor
 from .session import (
     FamilyDisabled,
@@ -46,9 +47,17 @@ def apply_event(speaker: Speaker, nb: Neighbor, session: Session, event: Session
     name, routes = speaker.config.name, speaker.routes
     if isinstance(event, UpdateReceived):
         nb.update_received()
-        routes.receive(nb, event.update)
+        update = event.update
+        if nb.stale is not None:
+            graceful.refreshed(nb, update)
+        routes.receive(nb, update)
         if nb.over_prefix_limit():
             _prefix_limit_reached(speaker, nb)
+        family = update.end_of_rib
+        if family is not None:
+            graceful.end_of_rib(speaker, nb, family)
+            if speaker.deferral is not None:
+                speaker.deferral.check()
     elif isinstance(event, UpdateWithdrawn):
         nb.update_received()
         routes.withdraw(nb, [p for ps in event.update.families().values() for p in ps])
@@ -62,11 +71,18 @@ def apply_event(speaker: Speaker, nb: Neighbor, session: Session, event: Session
         log.info("%s: session to %s established", name, nb.config.name)
         speaker.exports.refresh(nb.config.name, event.negotiated.families)
         speaker.schedule_flush()
+        graceful.session_back(speaker, nb)
+        if speaker.deferral is not None:
+            speaker.deferral.check()
     elif isinstance(event, SessionDown):
         if event.was_established:
             nb.session_down(event)
             log.info("%s: session to %s down: %s", name, nb.config.name, nb.last_down)
-            routes.withdraw(nb, nb.adj_in.prefixes())
+            if graceful.session_lost(speaker, nb, event):
+                held = graceful.stale_count(nb)
+                log.info("%s: %d routes of %s kept stale (RFC 4724)", name, held, nb.name)
+            else:
+                routes.withdraw(nb, nb.adj_in.prefixes())
             nb.forget_session()
     elif isinstance(event, RouteRefreshReceived):
         family = (event.message.afi, event.message.safi)

@@ -12,10 +12,15 @@ import random
 from dataclasses import dataclass, field
 
 from .config import NeighborConfig, SpeakerConfig
+from .graceful import StaleRoutes, offer
 from .rib import AdjRibIn, AdjRibOut, PeerInfo
 from .session import Negotiated, SessionConfig, SessionDown, State
+from .session.negotiation import DEFAULT_FAMILIES
 from .session.peer import Peer
 from .transport import PeerTransport
+from .wire import GracefulRestartCapability
+
+Family = tuple[int, int]
 
 
 @dataclass
@@ -38,12 +43,25 @@ class Neighbor:
     # where byte counts would include KEEPALIVEs, which change no route).
     session_updates_in: int = 0
     session_updates_out: int = 0
+    # Graceful restart (graceful.py): the capability the neighbor sent on its last session
+    # (kept once it is down: it says what to keep), its routes kept stale, the families
+    # it has sent End-of-RIB for and those we still owe it End-of-RIB for, this session.
+    graceful_peer: GracefulRestartCapability | None = None
+    stale: StaleRoutes | None = None
+    end_of_rib: set[Family] = field(default_factory=set)
+    end_of_rib_due: set[Family] = field(default_factory=set)
+    link_failed: bool = False  # the link is down: its next hops are gone, nothing is kept
 
     @classmethod
     def configured(
-        cls, config: NeighborConfig, speaker: SpeakerConfig, rng: random.Random
+        cls,
+        config: NeighborConfig,
+        speaker: SpeakerConfig,
+        rng: random.Random,
+        restarting: bool = False,
     ) -> Neighbor:
-        """The neighbor as ``speaker``'s configuration sets it up, its session idle."""
+        """The neighbor as ``speaker``'s configuration sets it up, its session idle;
+        ``restarting``: the speaker restarts gracefully (graceful.py)."""
         session = SessionConfig(
             local_as=speaker.asn,
             router_id=speaker.router_id,
@@ -56,8 +74,18 @@ class Neighbor:
             extended_message=speaker.extended_message
             if config.extended_message is None
             else config.extended_message,
+            graceful_restart=cls.graceful_offer(config, speaker, restarting),
         )
         return cls(config, Peer(session, rng=rng, name=config.name))
+
+    @staticmethod
+    def graceful_offer(
+        config: NeighborConfig, speaker: SpeakerConfig, restarting: bool
+    ) -> GracefulRestartCapability | None:
+        """The graceful restart capability offered to this neighbor, if any."""
+        settings = speaker.graceful_restart
+        wanted = settings.enabled if config.graceful_restart is None else config.graceful_restart
+        return offer(settings, DEFAULT_FAMILIES, restarting) if wanted else None
 
     def over_prefix_limit(self) -> bool:
         """More prefixes in the Adj-RIB-In than ``max_prefixes`` allows (inbound.py)."""
@@ -93,11 +121,15 @@ class Neighbor:
         self.established_at = now
         self.session_updates_in = self.session_updates_out = 0
         self.adj_out.clear()
+        self.graceful_peer = negotiated.graceful_restart
+        self.end_of_rib = set()
+        self.end_of_rib_due = set(negotiated.families)  # after the first table (RFC 4724 §2)
 
     def session_down(self, event: SessionDown) -> None:
         """An established session ended: counted, and why. The speaker then withdraws
         what it received (``adj_in``) and calls ``forget_session``."""
         self.session_updates_in = self.session_updates_out = 0
+        self.end_of_rib_due = set()
         self.flaps += 1
         self.last_down = event.reason.value + (
             f": {event.notification}" if event.notification else ""

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from .aggregate import AggregateState, AggregateTable
 from .config import SpeakerConfig
 from .export import ExportQueue
-from .fib import Fib, FibChange
+from .fib import Fib, FibChange, NextHopGroup
 from .neighbor import Neighbor
 from .origination import originated_path, sync_aggregate
 from .policy import import_accepts
@@ -60,6 +60,7 @@ class Routes:
         self._neighbors = neighbors
         self._exports = exports
         self._schedule_export = schedule_export
+        self._fib_held = False  # a graceful restart's preserved FIB (``preserve_fib``)
 
     # --- from neighbors -------------------------------------------------------------------
 
@@ -172,7 +173,28 @@ class Routes:
                 changed += 1
         return changed
 
+    def preserve_fib(self, entries: Iterable[tuple[Prefix, NextHopGroup]]) -> None:
+        """Start from the forwarding state the last instance left (a graceful restart,
+        RFC 4724 §4.1) and keep it, whatever is learned, until ``resume_fib``."""
+        self.fib.adopt(entries)
+        self._fib_held = True
+
+    def resume_fib(self) -> None:
+        """Routes are selected again: every prefix's entry follows its multipaths, and
+        preserved entries nothing was learned for go. Entries equal to what was kept
+        change nothing (``Fib.install``): traffic never noticed the restart."""
+        self._fib_held = False
+        for dest in self.loc_rib:
+            mp = dest.multipath
+            self._update_fib(RouteChange(dest.prefix, dest.best, dest.best, mp, mp))
+        for prefix, _ in self.fib.entries():
+            selected = self.loc_rib.get(prefix)
+            if selected is None or selected.best is None:
+                self.fib.remove(prefix)
+
     def _update_fib(self, change: RouteChange) -> FibChange | None:
+        if self._fib_held:
+            return None
         best = change.new_best
         if best is None or best.source.local or best.next_hop is None:
             return self.fib.remove(change.prefix)

@@ -27,11 +27,12 @@ import random
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
-from . import views
+from . import graceful, views
 from .aggregate import aggregate_problems
 from .clock import Clock, LoopClock, Timer
 from .config import SpeakerConfig
 from .export import Exporter, ExportQueue
+from .fib import NextHopGroup
 from .inbound import apply_event
 from .memnet import MemoryNetwork
 from .neighbor import Neighbor
@@ -45,7 +46,7 @@ from .transport import Endpoint, Listener, PeerTransport
 from .transport.barrier import StepBarrier
 from .transport.inputs import InputQueue
 from .ucmp import ReadvertiseMode
-from .wire import CeaseSubcode, Prefix
+from .wire import CeaseSubcode, Prefix, encode_end_of_rib
 from .wire.prefix import IPAddress
 
 __all__ = ["DrainMethod", "Neighbor", "Speaker"]
@@ -67,7 +68,12 @@ class Speaker:
         tcp_neighbors: frozenset[str] = frozenset(),
         fib_change_log: int = 1 << 17,
         barrier: StepBarrier | None = None,
+        preserved_fib: Iterable[tuple[Prefix, NextHopGroup]] | None = None,
     ) -> None:
+        """``preserved_fib``: the forwarding state a previous instance left behind; the
+        speaker then restarts gracefully (graceful.py), which its configuration must allow."""
+        if preserved_fib is not None and not config.graceful_restart.enabled:
+            raise ValueError(f"{config.name}: graceful restart is not enabled")
         self.config = config
         self.barrier = barrier  # a region's steps, for TCP sessions (transport/barrier.py)
         self.clock: Clock = clock if clock is not None else LoopClock()
@@ -76,8 +82,10 @@ class Speaker:
         # another process (a sharded region's sessions between workers).
         self.tcp_neighbors = tcp_neighbors
         self._rng = rng or random.Random()
+        restarting = preserved_fib is not None
         self.neighbors = {
-            nb.name: Neighbor.configured(nb, config, self._rng) for nb in config.neighbors
+            nb.name: Neighbor.configured(nb, config, self._rng, restarting)
+            for nb in config.neighbors
         }
         for where, problem in aggregate_problems(config.aggregates, self.neighbors):
             raise ValueError(f"{config.name}: {where}: {problem}")
@@ -90,6 +98,12 @@ class Speaker:
             self.clock.time_ns,
             fib_change_log,
         )
+        # A graceful restart: the FIB as the last instance left it, untouched until the
+        # routes are selected (``graceful.Deferral``, started with the sessions).
+        self.restarting = restarting
+        self.deferral: graceful.Deferral | None = None
+        if preserved_fib is not None:
+            self.routes.preserve_fib(preserved_fib)
         self.exporter = Exporter(
             self.routes.loc_rib,
             self.routes.aggregates,
@@ -162,6 +176,8 @@ class Speaker:
             self.routes.originate(item.prefix, item.bandwidth_bps, item.communities)
 
     def start_sessions(self) -> None:
+        if self.restarting and self.deferral is None:
+            self.deferral = graceful.Deferral(self)
         for nb in self.neighbors.values():
             assert nb.transport is not None
             nb.transport.start()
@@ -259,10 +275,14 @@ class Speaker:
         """The link to ``name`` failed: the session ends at once without a NOTIFICATION and
         stays down until ``link_up`` (fast external fallover)."""
         nb = self.neighbor(name)
+        nb.link_failed = True  # routes kept for a restart would point into a dead link
+        if nb.stale is not None:
+            graceful.sweep(self, nb)
         if nb.transport is not None:
             nb.transport.link_down()
 
     def link_up(self, name: str) -> None:
+        self.neighbor(name).link_failed = False
         self.neighbor_up(name)
 
     def drop_link(self, name: str) -> None:
@@ -278,7 +298,7 @@ class Speaker:
         if self._flush_handle is not None:
             if self._flush_at is None:
                 return True
-        elif self.exports.pending and not self._held:
+        elif self.exports.pending and not self._held and not self.deferring:
             return True  # (held: due when the backlog is read, ``work_due``)
         return any(
             nb.transport is not None and nb.transport.dialing() for nb in self.neighbors.values()
@@ -289,6 +309,9 @@ class Speaker:
         unlike keepalives, time must reach it before the routing has settled."""
         waiting = None if self.inputs is None else self.inputs.due()
         due = [t for t in (self._flush_at, waiting) if t is not None]
+        if self.deferral is not None and self.deferral.active:
+            due.append(self.deferral.deadline)  # the routes are selected then at the latest
+        due += [nb.stale.due for nb in self.neighbors.values() if nb.stale and nb.stale.due]
         return min(due, default=None)
 
     def freeze(self) -> None:
@@ -327,8 +350,26 @@ class Speaker:
 
     # --- export flush ---------------------------------------------------------------------
 
+    @property
+    def deferring(self) -> bool:
+        """Restarting gracefully and still waiting for the neighbors' End-of-RIB: nothing
+        is selected into the FIB nor advertised yet (graceful.py)."""
+        return self.deferral is not None and self.deferral.active
+
+    def selection_resumed(self) -> None:
+        """The restart's wait is over (``graceful.Deferral``): the FIB kept from the last
+        instance is reconciled with the routes selected since, later OPENs no longer say
+        we are restarting, and every neighbor up gets our table and then End-of-RIB."""
+        assert self.deferral is not None
+        log.info("%s: routes selected after restart: %s", self.config.name, self.deferral.ended_by)
+        self.routes.resume_fib()
+        for nb in self.neighbors.values():
+            offer = Neighbor.graceful_offer(nb.config, self.config, restarting=False)
+            nb.peer.configure(replace(nb.peer.config, graceful_restart=offer))
+        self._reexport(self.neighbors.values())
+
     def schedule_flush(self) -> None:
-        if self._flush_handle is not None or not self.started:
+        if self._flush_handle is not None or not self.started or self.deferring:
             return
         if self.inputs is not None and self.inputs.backlog():
             self._held = True  # the backlog first (transport/inputs.py)
@@ -356,6 +397,12 @@ class Speaker:
         dirty, refresh = self.exports.take(self.clock.time())
         for nb, messages in self.exporter.flush(self.neighbors.values(), dirty, refresh):
             assert nb.transport is not None  # flush yields neighbors with a session only
+            if nb.end_of_rib_due:  # the first table of this session is in ``messages``
+                negotiated = nb.peer.primary.negotiated
+                assert negotiated is not None
+                ends = [encode_end_of_rib(*f, negotiated.codec) for f in sorted(nb.end_of_rib_due)]
+                messages = messages + ends
+                nb.end_of_rib_due.clear()
             nb.updates_sent(nb.transport.send_updates(messages))
         self._on_activity()
 

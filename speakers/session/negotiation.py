@@ -16,6 +16,7 @@ from ..wire import (
     EnhancedRouteRefreshCapability,
     ExtendedMessageCapability,
     FourOctetAsCapability,
+    GracefulRestartCapability,
     MultiprotocolCapability,
     Open,
     OpenMessageError,
@@ -57,6 +58,8 @@ class SessionConfig:
     local_addresses: frozenset[IPAddress] = frozenset()  # NEXT_HOP check (RFC 4271 §6.3)
     enforce_first_as: bool = True  # RFC 7606 §7.2 first-AS check on eBGP
     open_hold_time_s: float = 240.0  # RFC 4271 §8.2.2: the "large value" before OPEN arrives
+    # RFC 4724: the capability we offer (None: none, so no graceful restart either way)
+    graceful_restart: GracefulRestartCapability | None = None
 
     def __post_init__(self) -> None:
         if self.hold_time_s in (1, 2) or not 0 <= self.hold_time_s <= 0xFFFF:
@@ -86,6 +89,9 @@ class Negotiated:
     extended_message: bool
     route_refresh: bool
     enhanced_route_refresh: bool
+    # The peer's graceful restart capability (RFC 4724 §3), when both offered one: its
+    # restart time, whether it is restarting, the families whose routes we may keep.
+    graceful_restart: GracefulRestartCapability | None = None
 
     @property
     def codec(self) -> CodecContext:
@@ -102,6 +108,8 @@ def offered_capabilities(config: SessionConfig) -> tuple[Capability, ...]:
         caps.append(ExtendedMessageCapability())
     if config.four_octet_as:
         caps.append(FourOctetAsCapability(config.local_as))
+    if config.graceful_restart is not None:
+        caps.append(config.graceful_restart)
     return tuple(caps)
 
 
@@ -164,4 +172,7 @@ def negotiate(config: SessionConfig, peer: Open) -> Negotiated:
         and any(isinstance(c, RouteRefreshCapability) for c in peer_caps),
         enhanced_route_refresh=config.route_refresh
         and any(isinstance(c, EnhancedRouteRefreshCapability) for c in peer_caps),
+        graceful_restart=None
+        if config.graceful_restart is None
+        else next((c for c in peer_caps if isinstance(c, GracefulRestartCapability)), None),
     )

@@ -38,6 +38,12 @@ class Peer:
         self.secondary: Session | None = None
         self._outbound: set[int] = set()  # id() of sessions whose connection we opened
 
+    def configure(self, config: SessionConfig) -> None:
+        """What the next OPEN offers, here and in any later connection (``Session.configure``)."""
+        self.config = config
+        for session in self.sessions():
+            session.configure(config)
+
     def sessions(self) -> list[Session]:
         return [s for s in (self.primary, self.secondary) if s is not None]
 

@@ -1,9 +1,9 @@
 """OPEN capabilities (RFC 5492): the ones bagemu negotiates are typed, the rest kept raw.
 
 Typed: multiprotocol (RFC 4760 §8), route refresh (RFC 2918 §2), extended message (RFC
-8654 §3), 4-octet AS (RFC 6793 §3) and enhanced route refresh (RFC 7313 §3.1). Anything
-else (graceful restart, add-path, ...) is an ``UnknownCapability`` that round-trips byte
-for byte, so a peer offering it is neither rejected nor misread.
+8654 §3), 4-octet AS (RFC 6793 §3), enhanced route refresh (RFC 7313 §3.1) and graceful
+restart (RFC 4724 §3). Anything else (add-path, ...) is an ``UnknownCapability`` that
+round-trips byte for byte, so a peer offering it is neither rejected nor misread.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from .errors import OpenMessageError
 
 _MP = struct.Struct(">HBB")
 _U32 = struct.Struct(">I")
+_U16 = struct.Struct(">H")
+_GR_FAMILY = struct.Struct(">HBB")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,43 @@ class FourOctetAsCapability:
 
 
 @dataclass(frozen=True, slots=True)
+class GracefulRestartFamily:
+    """One AFI/SAFI of a graceful restart capability; ``forwarding``: the F bit, the
+    speaker kept its forwarding state for this family across its restart."""
+
+    afi: int
+    safi: int
+    forwarding: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class GracefulRestartCapability:
+    """RFC 4724 §3: Restart Flags (4 bits: R, restarting now; N, RFC 8538's notification
+    bit, read and kept, never set by bagemu), Restart Time (12 bits, seconds: how long
+    the peer may keep our routes while we come back), then (AFI, SAFI, flags) per family
+    whose routes the peer may keep. No family: the speaker only helps, or only sends
+    End-of-RIB markers (§4)."""
+
+    restart_time_s: int
+    families: tuple[GracefulRestartFamily, ...] = ()
+    restarting: bool = False
+    notification: bool = False
+    code = CapabilityCode.GRACEFUL_RESTART
+
+    def encode_value(self) -> bytes:
+        if not 0 <= self.restart_time_s <= 0xFFF:
+            raise EncodeError(f"graceful restart: restart time {self.restart_time_s}s > 4095")
+        flags = (0x8 if self.restarting else 0) | (0x4 if self.notification else 0)
+        out = _U16.pack(flags << 12 | self.restart_time_s)
+        for f in self.families:
+            out += _GR_FAMILY.pack(f.afi, f.safi, 0x80 if f.forwarding else 0)
+        return out
+
+    def family(self, afi: int, safi: int) -> GracefulRestartFamily | None:
+        return next((f for f in self.families if (f.afi, f.safi) == (afi, safi)), None)
+
+
+@dataclass(frozen=True, slots=True)
 class UnknownCapability:
     """A capability this codec does not interpret, kept as received."""
 
@@ -92,6 +131,7 @@ Capability = (
     | EnhancedRouteRefreshCapability
     | ExtendedMessageCapability
     | FourOctetAsCapability
+    | GracefulRestartCapability
     | UnknownCapability
 )
 
@@ -135,12 +175,29 @@ def _decode_as4(value: bytes) -> Capability:
     return FourOctetAsCapability(asn)
 
 
+def _decode_graceful_restart(value: bytes) -> Capability:
+    if len(value) < 2 or (len(value) - 2) % 4:
+        raise _malformed(CapabilityCode.GRACEFUL_RESTART, value, "2 + 4 per family")
+    head = _U16.unpack_from(value)[0]
+    families = tuple(
+        GracefulRestartFamily(afi, safi, bool(flags & 0x80))
+        for afi, safi, flags in _GR_FAMILY.iter_unpack(value[2:])
+    )
+    return GracefulRestartCapability(
+        restart_time_s=head & 0xFFF,
+        families=families,
+        restarting=bool(head & 0x8000),
+        notification=bool(head & 0x4000),
+    )
+
+
 _DECODERS: dict[int, Callable[[bytes], Capability]] = {
     CapabilityCode.MULTIPROTOCOL: _decode_mp,
     CapabilityCode.ROUTE_REFRESH: _decode_empty(RouteRefreshCapability),
     CapabilityCode.ENHANCED_ROUTE_REFRESH: _decode_empty(EnhancedRouteRefreshCapability),
     CapabilityCode.EXTENDED_MESSAGE: _decode_empty(ExtendedMessageCapability),
     CapabilityCode.FOUR_OCTET_AS: _decode_as4,
+    CapabilityCode.GRACEFUL_RESTART: _decode_graceful_restart,
 }
 
 

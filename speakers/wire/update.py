@@ -200,6 +200,14 @@ def encode_update(update: Update, ctx: CodecContext = DEFAULT_CONTEXT) -> bytes:
     return frame(MessageType.UPDATE, encode_update_body(update, ctx), ctx.max_message_len)
 
 
+def encode_end_of_rib(afi: int, safi: int, ctx: CodecContext = DEFAULT_CONTEXT) -> bytes:
+    """The End-of-RIB marker of a family (RFC 4724 §2): for IPv4 unicast an UPDATE with
+    nothing in it, for any other an UPDATE holding only an empty MP_UNREACH_NLRI."""
+    if (afi, safi) == (Afi.IPV4, Safi.UNICAST):
+        return encode_update(Update(), ctx)
+    return encode_update(Update(mp_unreach=MpUnreachNlri(afi, safi)), ctx)
+
+
 # --- packing ------------------------------------------------------------------------------
 
 

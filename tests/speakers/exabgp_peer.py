@@ -126,6 +126,7 @@ class ExaBgp:
     hold_time_s: int = 9
     messages: list[dict[str, Any]] = field(default_factory=list)
     rib: dict[str, Route] = field(default_factory=dict)
+    end_of_rib: list[tuple[str, str]] = field(default_factory=list)  # (afi, safi) as received
     state: str = "down"
 
     def __post_init__(self) -> None:
@@ -342,7 +343,11 @@ neighbor {self.peer_address} {{
             if self.state == "down":
                 self.rib.clear()
         elif kind == "update":
-            self._on_update(message["neighbor"]["message"]["update"])
+            body = message["neighbor"]["message"]
+            if "eor" in body:  # End-of-RIB (RFC 4724 §2): {"afi": "ipv4", "safi": "unicast"}
+                self.end_of_rib.append((body["eor"]["afi"], body["eor"]["safi"]))
+            else:
+                self._on_update(body["update"])
         self._changed.set()
 
     def _on_update(self, update: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ from speakers.clock import Clock
 from speakers.config import (
     Aggregate,
     ExportPolicy,
+    GracefulRestart,
     ImportPolicy,
     NeighborConfig,
     Originate,
@@ -36,6 +37,7 @@ class Node:
     default_bandwidth_bps: float | None = None
     aggregates: tuple[Aggregate, ...] = ()
     extended_message: bool = False  # RFC 8654 offered
+    graceful_restart: GracefulRestart = field(default_factory=GracefulRestart)  # RFC 4724
 
 
 @dataclass
@@ -113,14 +115,44 @@ class Fabric:
                 originate=tuple(Originate(Prefix.parse(p), bw) for p, bw in n.originate),
                 aggregates=n.aggregates,
                 extended_message=n.extended_message,
+                graceful_restart=n.graceful_restart,
             )
-            clock = (clocks or {}).get(n.name)
+            self.clocks = clocks or {}
+            clock = self.clocks.get(n.name)
             speaker = Speaker(cfg, rng=random.Random(n.asn), network=self.network, clock=clock)
-            speaker.activity.append(self.changed.set)
-            speaker.fib_table.subscribe(lambda change: self.changed.set())
-            speaker.route_events.append(lambda change: self.changed.set())
-            speaker.session_events.append(lambda name, event: self.changed.set())
-            self.speakers[n.name] = speaker
+            self.speakers[n.name] = self._watched(speaker)
+
+    def _watched(self, speaker: Speaker) -> Speaker:
+        speaker.activity.append(self.changed.set)
+        speaker.fib_table.subscribe(lambda change: self.changed.set())
+        speaker.route_events.append(lambda change: self.changed.set())
+        speaker.session_events.append(lambda name, event: self.changed.set())
+        return speaker
+
+    async def restart(
+        self, name: str, *, graceful: bool, config: SpeakerConfig | None = None
+    ) -> Speaker:
+        """``name``'s process ends and a new one starts (with ``config`` if given).
+        Graceful: it dies without a NOTIFICATION, its FIB left to the new one (RFC 4724);
+        else it stops with a Cease and the new one starts from nothing."""
+        old = self.speakers[name]
+        preserved = None
+        if graceful:
+            preserved = old.fib_table.entries()
+            old.close()
+        else:
+            await old.stop("restarting")
+        node = self.nodes[name]
+        new = Speaker(
+            config or old.config,
+            rng=random.Random(node.asn + 1),
+            network=self.network,
+            clock=self.clocks.get(name),
+            preserved_fib=preserved,
+        )
+        self.speakers[name] = self._watched(new)
+        await new.start()
+        return new
 
     def __getitem__(self, name: str) -> Speaker:
         return self.speakers[name]

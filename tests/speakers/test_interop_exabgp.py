@@ -197,6 +197,10 @@ async def test_exabgp_interop(tmp_path: Path) -> None:
         for prefix in own:
             check_received(exa1, prefix, TO_EXA1_BPS, transitive=True)
             check_received(exa2, prefix, TO_EXA2_BPS, transitive=False)
+        # After the first table, an End-of-RIB marker per family, as exabgp reads them.
+        both = [("ipv4", "unicast"), ("ipv6", "unicast")]
+        for exa in (exa1, exa2):
+            await exa.wait(lambda exa=exa: sorted(exa.end_of_rib) == both)
 
         # Withdrawals remove the right member of the right prefix only.
         await exa2.command(f"withdraw route {V4}")
