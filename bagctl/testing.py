@@ -130,8 +130,8 @@ class LabRegion:
     def withdraw(self, node: str, prefix: str) -> ConvergenceReport:
         return self.lab.run(self.region.withdraw(node, prefix))
 
-    def restart(self, node: str) -> ConvergenceReport:
-        return self.lab.run(self.region.restart(node))
+    def restart(self, node: str, *, graceful: bool = False) -> ConvergenceReport:
+        return self.lab.run(self.region.restart(node, graceful=graceful))
 
     def flap(self, a: str, b: str, count: int, interval_s: float) -> ConvergenceReport:
         return self.lab.run(self.region.flap(a, b, count, interval_s))

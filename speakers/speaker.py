@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import replace
 
 from . import graceful, views
@@ -98,8 +98,7 @@ class Speaker:
             self.clock.time_ns,
             fib_change_log,
         )
-        # A graceful restart: the FIB as the last instance left it, untouched until the
-        # routes are selected (``graceful.Deferral``, started with the sessions).
+        # A graceful restart: the FIB as the last instance left it (``graceful.Deferral``).
         self.restarting = restarting
         self.deferral: graceful.Deferral | None = None
         if preserved_fib is not None:
@@ -175,12 +174,14 @@ class Speaker:
         for item in self.config.originate:
             self.routes.originate(item.prefix, item.bandwidth_bps, item.communities)
 
-    def start_sessions(self) -> None:
+    def start_sessions(self, skip: Collection[str] = ()) -> None:
+        """Start every neighbor's session but those in ``skip`` (links known down)."""
         if self.restarting and self.deferral is None:
             self.deferral = graceful.Deferral(self)
         for nb in self.neighbors.values():
             assert nb.transport is not None
-            nb.transport.start()
+            if nb.name not in skip:
+                nb.transport.start()
 
     @property
     def listen_port(self) -> int:
@@ -352,8 +353,7 @@ class Speaker:
 
     @property
     def deferring(self) -> bool:
-        """Restarting gracefully and still waiting for the neighbors' End-of-RIB: nothing
-        is selected into the FIB nor advertised yet (graceful.py)."""
+        """Restarting, and nothing selected into the FIB nor advertised yet (graceful.py)."""
         return self.deferral is not None and self.deferral.active
 
     def selection_resumed(self) -> None:

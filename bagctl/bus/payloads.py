@@ -72,7 +72,7 @@ class BusError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Arg:
-    kind: str  # "str", "int", "number"
+    kind: str  # "str", "int", "number", "bool"
     required: bool = True
     low: float | None = None
     high: float | None = None
@@ -114,7 +114,7 @@ COMMANDS: dict[str, dict[str, Arg]] = {
         **_TIMEOUT,
     },
     "node-undrain": {**_NODE, **_TIMEOUT},
-    "node-restart": {**_NODE, **_TIMEOUT},
+    "node-restart": {**_NODE, "graceful": Arg("bool", False), **_TIMEOUT},
 }
 # Commands that change the region (replayed by ``bagctl replay``); the rest only look.
 MUTATING = frozenset(c for c in COMMANDS if c.startswith(("link-", "node-")))
@@ -141,6 +141,10 @@ def _check_arg(cmd: str, name: str, spec: Arg, value: object) -> None:
             raise BusError(
                 "bad-payload", f"{where}: {value!r} is not one of {', '.join(spec.choices)}"
             )
+        return
+    if spec.kind == "bool":
+        if not isinstance(value, bool):
+            raise BusError("bad-payload", f"{where}: expected true or false, got {value!r}")
         return
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise BusError("bad-payload", f"{where}: expected a number, got {type(value).__name__}")

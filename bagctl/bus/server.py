@@ -1,13 +1,12 @@
 """``BusServer``: serve one ``Region`` (a running region, on any runtime) on the management bus.
 
-Two tasks share one MQTT connection. The receiver takes every message on ``cmd/#``,
-checks it at once (``payloads.parse_command``: size, JSON, types, nodes and bundles of the
-topology) and answers the error on its reply topic or queues the command (bounded: a full
-queue is answered ``busy``, so a flood costs a reply per message). The worker runs queued
-commands one at a time, each to convergence, then replies, appends the command and its
-result to the JSON-lines event log, publishes both on ``events``, and refreshes the
-retained status and per-node state. Nothing a client sends, and no failure of a shard,
-can end either task.
+Two tasks share one MQTT connection. The receiver takes every message on ``cmd/#``, checks it at
+once (``payloads.parse_command``: size, JSON, types, nodes and bundles of the topology) and
+answers the error on its reply topic or queues the command (bounded: a full queue is answered
+``busy``, so a flood costs a reply per message). The worker runs queued commands one at a time,
+each to convergence, then replies, appends the command and its result to the JSON-lines event
+log, publishes both on ``events``, and refreshes the retained status and per-node state. Nothing
+a client sends, and no failure of a shard, can end either task.
 
 A broker that restarts does not stop the region: the connection comes back with
 back-off (``mqtt/link.py``), the retained state is published again, and a request id a
@@ -341,7 +340,8 @@ class BusServer:
         if cmd.name == "node-undrain":
             return self._report(await rt.undrain(args["node"], timeout))
         if cmd.name == "node-restart":
-            return self._report(await rt.restart(args["node"], timeout))
+            graceful = bool(args.get("graceful"))
+            return self._report(await rt.restart(args["node"], timeout, graceful=graceful))
         raise BusError("unknown-command", f"unknown command {cmd.name!r}")  # pragma: no cover
 
     async def _fib_snapshot(self, changes: bool) -> dict[str, object]:

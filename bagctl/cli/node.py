@@ -47,9 +47,20 @@ def node_undrain(name: str, timeout_s: float, **target: Unpack[TargetOptions]) -
 
 @node.command("restart")
 @click.argument("name", shell_complete=complete_speaker)
+@click.option(
+    "--graceful",
+    is_flag=True,
+    help="RFC 4724: NAME's FIB keeps forwarding and its neighbors keep its routes while its "
+    "BGP restarts (the topology's defaults.graceful_restart must be on).",
+)
 @timeout_option(default=120.0, help="Seconds the region may take to converge.")
 @target_options
-def node_restart(name: str, timeout_s: float, **target: Unpack[TargetOptions]) -> None:
-    """Stop NAME's speaker (a Cease to every neighbor) and start a fresh one."""
-    args = {"node": name, "timeout_s": timeout_s}
+def node_restart(
+    name: str, graceful: bool, timeout_s: float, **target: Unpack[TargetOptions]
+) -> None:
+    """Restart NAME's BGP process: plainly (a Cease to every neighbor, its FIB flushed)
+    or --graceful."""
+    args: dict[str, object] = {"node": name, "timeout_s": timeout_s}
+    if graceful:
+        args["graceful"] = True
     change("node-restart", args, **target)

@@ -32,7 +32,8 @@ async def freeze(region: Region, node: str) -> None:
     (``Region.wait``) for its neighbors' hold timers to notice."""
     if node not in region.where:
         raise KeyError(f"no BGP speaker {node!r} in region {region.topo.name}")
-    await region.shards[region.where[node]].call(rq.Freeze(node))
+    # Every shard: its sessions toward ``node`` are no longer expected up (Shard.freeze).
+    await asyncio.gather(*(shard.call(rq.Freeze(node)) for _, shard in region.live()))
 
 
 async def sessions_lost(region: Region) -> tuple[SessionLoss, ...]:

@@ -21,6 +21,7 @@ from speakers.speaker import DrainMethod, Speaker
 from speakers.ucmp import MissingBandwidthMode, ReadvertiseMode
 from speakers.wire import Prefix
 
+from . import shardviews
 from .records import ChangeStream, SessionLoss, ShardReport, ShardSnapshot, ShardStats
 from .shard import Shard
 
@@ -243,9 +244,10 @@ class SetBandwidth(Request[None]):
 class Restart(Request[None]):
     op: ClassVar[str] = "restart"
     node: str
+    graceful: bool = False
 
     async def apply(self, shard: Shard) -> None:
-        await shard.restart(self.node)
+        await shard.restart(self.node, self.graceful)
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,7 +281,7 @@ class Weights(Request[dict[str, int]]):
     prefix: str
 
     async def apply(self, shard: Shard) -> dict[str, int]:
-        return shard.weights(self.node, self.prefix)
+        return shardviews.weights(shard, self.node, self.prefix)
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,7 +292,7 @@ class View(Request[list[dict[str, object]]]):
     prefix: str | None = None
 
     async def apply(self, shard: Shard) -> list[dict[str, object]]:
-        return shard.view(self.what, self.node, self.prefix)
+        return shardviews.view(shard, self.what, self.node, self.prefix)
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,7 +300,7 @@ class Fibs(Request[dict[str, dict[str, dict[str, int]]]]):
     op: ClassVar[str] = "fib"
 
     async def apply(self, shard: Shard) -> dict[str, dict[str, dict[str, int]]]:
-        return shard.fibs()
+        return shardviews.fibs(shard)
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,7 +308,7 @@ class Nodes(Request[dict[str, dict[str, int]]]):
     op: ClassVar[str] = "nodes"
 
     async def apply(self, shard: Shard) -> dict[str, dict[str, int]]:
-        return shard.nodes()
+        return shardviews.nodes(shard)
 
 
 @dataclass(frozen=True, slots=True)

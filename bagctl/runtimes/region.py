@@ -265,16 +265,21 @@ class Region(RegionQueries, RegionRouting):
 
         return await self._measure(f"undrain {node}", act, timeout)
 
-    async def restart(self, node: str, timeout: float = DEFAULT_TIMEOUT_S) -> ConvergenceReport:
-        """Stop the switch's speaker (a Cease to every neighbor) and start a fresh one."""
+    async def restart(
+        self, node: str, timeout: float = DEFAULT_TIMEOUT_S, *, graceful: bool = False
+    ) -> ConvergenceReport:
+        """A fresh BGP process for the switch, plainly or gracefully (``Shard.restart``)."""
+        if graceful and not self.topo.defaults.graceful_restart.enabled:
+            raise ValueError(f"{node}: graceful restart is off in the topology's defaults")
         shard = self._shard_of(node)
 
         async def act() -> None:
             self._failures = self._failures.undrain(node)  # a fresh speaker starts undrained
-            await shard.call(rq.Restart(node))
+            await shard.call(rq.Restart(node, graceful))
 
         own = {b.key for b in self.topo.sessions() if node in (b.a, b.b)}
-        return await self._measure(f"restart {node}", act, timeout, own)
+        kind = "graceful restart" if graceful else "restart"
+        return await self._measure(f"{kind} {node}", act, timeout, own)
 
     async def flap(
         self, a: str, b: str, count: int, interval_s: float, timeout: float = DEFAULT_TIMEOUT_S

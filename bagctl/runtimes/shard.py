@@ -37,7 +37,6 @@ from speakers.transport.barrier import StepBarrier
 from speakers.views import weights_by_name
 from speakers.wire import Prefix
 
-from .. import views
 from .gctune import settle
 from .records import (
     ChangeStream,
@@ -84,6 +83,7 @@ class Shard:
         self.network: MemoryNetwork | None = None
         self.speakers: dict[str, Speaker] = {}
         self.down: set[tuple[str, str]] = set()  # (speaker, neighbor) ends taken down
+        self.hung: set[str] = set()  # speakers frozen anywhere in the region (``freeze``)
         self.counters = FibCounters()
         # (node, change) since the last begin: the operation's FIB change stream, for
         # finding transient loops and black holes (bagctl.verify.transients)
@@ -101,7 +101,9 @@ class Shard:
 
     # --- lifecycle ----------------------------------------------------------------------
 
-    def _make(self, name: str) -> Speaker:
+    def _make(
+        self, name: str, preserved: list[tuple[Prefix, NextHopGroup]] | None = None
+    ) -> Speaker:
         config = self.configs[name]
         tcp = frozenset(nb.name for nb in config.neighbors if nb.name in self.spec.remote)
         speaker = Speaker(
@@ -114,6 +116,7 @@ class Shard:
             # per-switch log would only hold thousands of old groups alive.
             fib_change_log=FIB_CHANGE_LOG,
             barrier=self.barrier,
+            preserved_fib=preserved,
         )
         wake = self._on_wake
 
@@ -234,14 +237,23 @@ class Shard:
         change(self.speaker(node))
         self._wake()
 
-    async def restart(self, node: str) -> None:
-        """Stop the switch's speaker (a Cease to every neighbor) and start a fresh one."""
+    async def restart(self, node: str, graceful: bool = False) -> None:
+        """A fresh BGP process for the switch; its links down stay down. Plain: a Cease to
+        every neighbor as its routes leave the FIB (recorded as FIB changes). Graceful (RFC
+        4724): no NOTIFICATION, and the new one forwards on the old FIB (speakers/graceful.py)."""
         if self.barrier is not None:
             self.barrier.release()  # between steps: what the last one held leaves first
-        await self.speaker(node).stop("restarting")
-        self.speakers[node] = self._make(node)
+        old = self.speaker(node)
+        preserved = old.fib_table.entries() if graceful else None
+        if graceful:
+            old.close()
+        else:
+            old.fib_table.clear()
+            await old.stop("restarting")
+        new = self.speakers[node] = self._make(node, preserved)
         self._sessions_epoch += 1
-        await self.speakers[node].start()
+        await new.listen()
+        new.start_sessions(skip={peer for n, peer in self.down if n == node})
         self._wake()
 
     # --- test hooks -------------------------------------------------------------------
@@ -256,8 +268,12 @@ class Shard:
 
     def freeze(self, node: str) -> None:
         """``node`` hangs: it acts on nothing and sends nothing, its sessions left open;
-        only its neighbors' hold timers can tell (``Speaker.freeze``)."""
-        self.speaker(node).freeze()
+        only its neighbors' hold timers can tell (``Speaker.freeze``). Every shard hears
+        of it: no session end at or toward it is expected up again."""
+        self.hung.add(node)
+        self._sessions_epoch += 1
+        if node in self.speakers:
+            self.speakers[node].freeze()
         self._wake()
 
     # --- observation --------------------------------------------------------------------
@@ -274,7 +290,7 @@ class Shard:
         up = expected = 0
         for name, speaker in self.speakers.items():
             for peer, nb in speaker.neighbors.items():
-                if (name, peer) in self.down:
+                if (name, peer) in self.down or name in self.hung or peer in self.hung:
                     continue
                 expected += 1
                 if nb.peer.primary.state is State.ESTABLISHED:
@@ -384,33 +400,6 @@ class Shard:
                 len(nb.adj_in) for s in self.speakers.values() for nb in s.neighbors.values()
             ),
         )
-
-    # --- views, by node name --------------------------------------------------------
-
-    def weights(self, node: str, prefix: str) -> dict[str, int]:
-        """Next-hop node name -> integer weight in ``node``'s FIB entry for ``prefix``
-        (exact match; empty without one)."""
-        group = self.speaker(node).fib_table.lookup(Prefix.parse(prefix))
-        return {} if group is None else weights_by_name(group, self.names)
-
-    def view(self, what: str, node: str, prefix: str | None) -> list[dict[str, object]]:
-        """``what`` (sessions, rib or fib) of ``node``, JSON-able (``bagctl.views``)."""
-        speaker = self.speaker(node)
-        if what == "sessions":
-            return views.sessions_view(speaker)
-        if what == "rib":
-            return views.rib_view(speaker, prefix)
-        if what == "fib":
-            return views.fib_view(speaker, prefix, names=self.names)
-        raise ValueError(f"unknown view {what!r} (sessions, rib or fib)")
-
-    def nodes(self) -> dict[str, dict[str, int]]:
-        """Per speaker: sessions up and configured, RIB and FIB sizes (``bagctl inspect``)."""
-        return {n: views.node_summary(s) for n, s in self.speakers.items()}
-
-    def fibs(self) -> dict[str, dict[str, dict[str, int]]]:
-        """Every speaker's FIB: node -> prefix -> next-hop node -> integer weight."""
-        return {n: views.fib_names(s, self.names) for n, s in self.speakers.items()}
 
 
 __all__ = ["FibCounters", "Shard"]

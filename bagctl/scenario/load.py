@@ -13,6 +13,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from speakers.config import graceful_restart as read_graceful_restart
 from speakers.policy import DrainMethod
 from speakers.yamldoc import (
     ConfigError,
@@ -45,7 +46,9 @@ from .model import (
 )
 
 _TOP = {"name", "region", "cold_start", "steps"}
-_REGION = {"preset", "params", "topology", "workers", "transport", "hold_time_s"}
+_REGION = {
+    "preset", "params", "topology", "workers", "transport", "hold_time_s", "graceful_restart",
+}  # fmt: skip
 _EXPECT = {
     "converged_within_ms", "max_updates", "session_losses", "sessions", "routes", "weights",
     "verify", "fib_golden",
@@ -55,7 +58,9 @@ ACTIONS = (
     "bundle_down", "bundle_up", "members", "drain", "undrain", "restart", "flap", "announce",
     "withdraw", "set_bandwidth",
 )  # fmt: skip
-FAULTS = ("loop", "black-hole")  # what ``verify: {finds: [...]}`` may name
+# What ``verify: {finds: [...]}`` may name: in the FIBs after the step, or while it
+# converged (its FIB change stream replayed, bagctl/verify/transients.py).
+FAULTS = ("loop", "black-hole", "transient-loop", "transient-black-hole")
 _REPORTLESS = ("check", "wait_s", "freeze")  # no convergence report to judge
 _STEP = {"name", "expect", *ACTIONS, *_REPORTLESS}
 
@@ -102,6 +107,9 @@ class _Reader:
             workers=r.get(m, "workers", w, integer(1, 64), 1),
             transport=r.get(m, "transport", w, _choice("memory", "tcp"), "memory"),
             hold_time_s=r.get(m, "hold_time_s", w, _hold_time, None),
+            graceful_restart=None
+            if "graceful_restart" not in m
+            else read_graceful_restart(r, m["graceful_restart"], f"{w}.graceful_restart"),
         )
         try:
             self.topo = region_topology(spec)
@@ -137,8 +145,15 @@ class _Reader:
             return Action("wait", (self.value(value, w, _positive),))
         if kind in ("bundle_down", "bundle_up"):
             return Action(kind, self.bundle(value, w))
-        if kind in ("undrain", "restart", "freeze"):
+        if kind in ("undrain", "freeze"):
             return Action(kind, (self.speaker(value, w),))
+        if kind == "restart":  # NODE, or {node: NODE, graceful: true} (RFC 4724)
+            if not isinstance(value, dict):
+                return Action(kind, (self.speaker(value, w),))
+            m = r.mapping(value, w, {"node", "graceful"})
+            node = self.speaker(m.get("node"), f"{w}.node")
+            graceful = r.get(m, "graceful", w, boolean, False)
+            return Action(kind, (node, "graceful") if graceful else (node,))
         if kind == "drain":
             m = value if isinstance(value, dict) else {"node": value}
             m = r.mapping(m, w, {"node", "method"})
@@ -306,6 +321,9 @@ def region_topology(spec: RegionSpec) -> Topology:
         topo = generate(spec.preset, **dict(spec.params))
     if spec.hold_time_s is not None:
         defaults = dataclasses.replace(topo.defaults, hold_time_s=spec.hold_time_s)
+        topo = dataclasses.replace(topo, defaults=defaults)
+    if spec.graceful_restart is not None:
+        defaults = dataclasses.replace(topo.defaults, graceful_restart=spec.graceful_restart)
         topo = dataclasses.replace(topo, defaults=defaults)
     return topo
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from speakers.graceful import GracefulRestart
+
 
 @dataclass(frozen=True, slots=True)
 class RegionSpec:
@@ -23,6 +25,7 @@ class RegionSpec:
     workers: int = 1
     transport: str = "memory"  # no port, no address: the test default (runs never collide)
     hold_time_s: int | None = None  # every speaker's hold time (None: the topology's)
+    graceful_restart: GracefulRestart | None = None  # every speaker's (None: the topology's)
 
 
 @dataclass(frozen=True, slots=True)

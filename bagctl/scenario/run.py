@@ -91,6 +91,8 @@ def _operation(region: Region, action: Action) -> Callable[[], Awaitable[object]
     method: Callable[..., Awaitable[object]] = getattr(region, action.kind)  # load.py's names
     if action.kind == "wait":
         return lambda: method(*args)
+    if action.kind == "restart":  # (node,) or (node, "graceful")
+        return lambda: region.restart(args[0], STEP_TIMEOUT_S, graceful=len(args) > 1)
     return lambda: method(*args, timeout=STEP_TIMEOUT_S)
 
 
@@ -192,7 +194,8 @@ async def _verify(
     region: Region, want: VerifyExpect, fib: judge.Fib, report: Mapping[str, Any] | None
 ) -> list[str]:
     """``bagctl verify``'s problems, and the ideal ratio when one is asked for."""
-    transients = want.max_transient_ms is not None and report is not None
+    transient_finds = any(k.startswith("transient-") for k in want.finds)
+    transients = (want.max_transient_ms is not None or transient_finds) and report is not None
     options = VerifyOptions(
         tolerance=want.tolerance,
         transients=transients,
@@ -208,8 +211,16 @@ async def _verify(
         last_report=report,
     )
     if want.finds:
-        missing = [k for k in want.finds if not any(f"a {k};" in p for p in found.problems)]
+        t = found.transients
+        during = {"transient-black-hole": t.black_holes, "transient-loop": t.loops} if t else {}
+        missing = [
+            k
+            for k in want.finds
+            if not during.get(k) and not any(f"a {k};" in p for p in found.problems)
+        ]
         seen = "; ".join(found.problems) or "no problem"
+        if t is not None:
+            seen += f" (transients: {t.black_holes} black holes, {t.loops} loops)"
         out = [f"verify: expected it to find a {k}, it found {seen}" for k in missing]
     else:
         out = [f"verify: {p}" for p in found.problems]

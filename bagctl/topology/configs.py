@@ -124,6 +124,7 @@ def speaker_configs(
             ),
             processing_s=d.processing_s if delays else 0.0,
             extended_message=d.extended_message,
+            graceful_restart=d.graceful_restart,
         )
     return out
 

@@ -6,6 +6,7 @@ form, so generated regions of thousands of nodes stay readable and diff well.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from .model import Addressing, Defaults, Topology
@@ -23,6 +24,9 @@ def _scalar(value: object) -> str:
         return json.dumps(value)  # a JSON string is a valid YAML double-quoted scalar
     if isinstance(value, bool):
         return "true" if value else "false"
+    if dataclasses.is_dataclass(value):  # a group of settings (graceful_restart): flow style
+        fields = dataclasses.fields(value)
+        return "{" + ", ".join(f"{f.name}: {_scalar(getattr(value, f.name))}" for f in fields) + "}"
     return str(value)
 
 

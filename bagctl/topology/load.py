@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from speakers.config import graceful_restart as read_graceful_restart
 from speakers.wire import Prefix
 from speakers.yamldoc import (
     Fields,
@@ -49,7 +50,7 @@ _DEFAULTS = {
     "hold_time_s", "connect_retry_s", "mrai_s", "missing_bandwidth", "max_group_size",
     "link_bandwidth", "max_paths", "processing_s", "latency_s", "extended_message",
     "max_prefixes", "max_prefixes_restart_s", "ttl_security", "md5_password",
-    "aggregate_complete_only",
+    "aggregate_complete_only", "graceful_restart",
 }  # fmt: skip
 ASN = integer(1, 0xFFFFFFFF)
 # What an MQTT topic level, a compose service (a container's name and hostname alias)
@@ -141,6 +142,9 @@ def parse_topology(text: str, file: str = "<topology>", *, check: bool = True) -
         max_paths=r.get(d, "max_paths", "defaults", integer(1, 1024), 64),
         extended_message=r.get(d, "extended_message", "defaults", boolean, False),
         aggregate_complete_only=r.get(d, "aggregate_complete_only", "defaults", boolean, False),
+        graceful_restart=read_graceful_restart(
+            r, d.get("graceful_restart"), "defaults.graceful_restart"
+        ),
         max_prefixes=r.get(d, "max_prefixes", "defaults", integer(1, 1 << 32), None),
         max_prefixes_restart_s=r.get(d, "max_prefixes_restart_s", "defaults", seconds, None),
         ttl_security=r.get(d, "ttl_security", "defaults", boolean, False),

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING
 
+from speakers.graceful import GracefulRestart
 from speakers.ucmp import MissingBandwidthMode, ReadvertiseMode
 from speakers.wire import Prefix
 
@@ -132,6 +133,9 @@ class Defaults:
     # A node's aggregates are announced only while its contributors cover all of them
     # (speakers/aggregate.py "Complete only": RFC 7938 §8.2's hazard avoided).
     aggregate_complete_only: bool = False
+    # Graceful restart (RFC 4724) on every session, with FRR's timers (speakers/graceful.py):
+    # ``bagctl node restart NODE --graceful`` needs it on.
+    graceful_restart: GracefulRestart = field(default_factory=GracefulRestart)
     # Protections on every session (a bundle may set its own TCP-MD5 key): maximum-prefix
     # (Cease 6/1 past it, RFC 4486; restarted after the time if one is set), GTSM (RFC 5082)
     # and TCP-MD5 (RFC 2385), the last two on TCP sessions only (memory ones have no IP).

@@ -82,6 +82,28 @@ def topology_schema() -> dict[str, Any]:
             "max_paths": _nullable(_integer(1, 1024)),
             "extended_message": _nullable({"type": "boolean"}),
             "aggregate_complete_only": _nullable({"type": "boolean"}),
+            "graceful_restart": _nullable(
+                {
+                    "anyOf": [
+                        {"type": "boolean"},
+                        _mapping(
+                            {
+                                "enabled",
+                                "restart_time_s",
+                                "stalepath_time_s",
+                                "select_defer_time_s",
+                            },
+                            {
+                                "enabled": _nullable({"type": "boolean"}),
+                                "restart_time_s": _nullable(_integer(0, 4095)),
+                                "stalepath_time_s": _nullable({"$ref": "#/$defs/duration"}),
+                                "select_defer_time_s": _nullable({"$ref": "#/$defs/duration"}),
+                            },
+                            [],
+                        ),
+                    ]
+                }
+            ),
             "max_prefixes": _nullable(_integer(1, 1 << 32)),
             "max_prefixes_restart_s": _nullable({"$ref": "#/$defs/duration"}),
             "ttl_security": _nullable({"type": "boolean"}),

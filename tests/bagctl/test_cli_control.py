@@ -133,6 +133,8 @@ def scenario(cli: Cli, state_dir: Path, broker_url: str) -> int:
     assert err["code"] == "no-such-bundle"
     err = cli.json("link", "up", LEAF, FTSW2, "--members", "1", code=1)
     assert err["code"] == "members-out-of-range" and "32 of 32 members up" in err["error"]
+    err = cli.json("node", "restart", BAG, "--graceful", code=1)  # mini: RFC 4724 is off
+    assert err["code"] == "invalid" and "graceful restart is off" in err["error"]
     replies = asyncio.run(
         raw_replies(broker_url, [b"{oops", b'{"v": 1, "cmd": "show", "args": {"what": 5}}'])
     )

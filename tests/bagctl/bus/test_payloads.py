@@ -75,6 +75,8 @@ def test_valid_commands() -> None:
         (cmd("link-flap", a=A, b=B, count=31, interval_s=2, timeout_s=120), "too-long"),
         (cmd("node-drain", node="r1-bag1-1", method="unplug"), "bad-payload"),
         (cmd("node-restart", node="r1-bag1-1", timeout_s=0), "bad-payload"),
+        (cmd("node-restart", node="r1-bag1-1", graceful="yes"), "bad-payload"),
+        (cmd("node-restart", node="r1-bag1-1", graceful=1), "bad-payload"),
     ],
 )  # fmt: skip
 def test_errors(payload: bytes, code: str) -> None:

@@ -33,6 +33,7 @@ from bagctl.runtimes.process import WorkerProcesses
 from bagctl.runtimes.swarm import SwarmShards
 from bagctl.topology import load_topology
 from bagctl.topology.model import Topology
+from speakers.graceful import GracefulRestart
 
 SMALL = Path(__file__).resolve().parents[2] / "bagctl" / "topology" / "small.yaml"
 
@@ -48,6 +49,7 @@ STEPS: list[Step] = [
     ("drain prepend", lambda r: r.drain("ftsw1", "as-path-prepend")),
     ("restart drained", lambda r: r.restart("ftsw1")),
     ("restart edge", lambda r: r.restart("edsw1")),
+    ("graceful restart", lambda r: r.restart("bag1", graceful=True)),  # RFC 4724
     ("flap", lambda r: r.flap("ftsw2", "stsw1", count=2, interval_s=0.05)),
     ("capacity-only bundle down", lambda r: r.bundle_down("rdsw1", "fdsw1")),
     ("announce", lambda r: r.announce("rtsw1", "198.51.100.0/24", 100e9)),
@@ -129,8 +131,10 @@ async def run_script(region: Region) -> dict[str, Any]:
 
 
 def named(topo: Topology, runtime: str) -> Topology:
-    """Its own region name per runtime (compose labels and projects by it)."""
-    return dataclasses.replace(topo, name=f"contract-{runtime}")
+    """Its own region name per runtime (compose labels and projects by it), and graceful
+    restart on (for the step that uses it)."""
+    defaults = dataclasses.replace(topo.defaults, graceful_restart=GracefulRestart(enabled=True))
+    return dataclasses.replace(topo, name=f"contract-{runtime}", defaults=defaults)
 
 
 @pytest.fixture(scope="module")

@@ -77,6 +77,9 @@ async def test_bad_operations_name_what_is_wrong(region: Region) -> None:
         await region.set_members("rtsw1", "ftsw2", 3)
     with pytest.raises(KeyError, match="no BGP speaker 'nope'"):
         await region.drain("nope")
+    with pytest.raises(ValueError, match="stsw2: graceful restart is off in the topology"):
+        await region.restart("stsw2", graceful=True)  # before anything is touched
+    assert (await region.status())["sessions_established"] == 6
 
 
 async def test_a_dial_refused_by_a_switch_still_down_is_retried(region: Region) -> None:
