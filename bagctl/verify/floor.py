@@ -17,7 +17,9 @@ From the verifier's model of the converged region (``model.py``):
   carry IPv4 NLRI and an IPv6 MP_REACH_NLRI together (bagemu's speakers do). So per
   session and origin-AS set, the NLRI octets over what one 4,096-octet message holds,
   rounded up: a lower bound (grouping coarser than the real attributes only lowers it),
-  reached when every prefix is announced once, in full, and never replaced.
+  reached when every prefix is announced once, in full, and never replaced. Plus, on
+  every session both ways, an End-of-RIB marker per family after the first table (RFC
+  4724 §2: bagemu's speakers always send them; IPv4 and IPv6 unicast).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ __all__ = ["NLRI_OCTETS_PER_UPDATE", "ColdStartFloor", "cold_start_floor"]
 # fields: more NLRI than any real UPDATE holds (its attributes take room), so the
 # count stays a lower bound.
 NLRI_OCTETS_PER_UPDATE = 4096 - 19 - 4
+FAMILIES = 2  # End-of-RIB markers per session and direction (module docstring)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,5 +96,6 @@ def cold_start_floor(topo: Topology, model: RoutingModel | None = None) -> ColdS
             for hop in route.next_hops:
                 octets[(hop, node, origins[hop])] += nlri
     updates = sum(math.ceil(n / NLRI_OCTETS_PER_UPDATE) for n in octets.values())
+    updates += FAMILIES * 2 * sum(1 for _ in topo.sessions())
     sessions = len({(hop, node) for hop, node, _ in octets})
     return ColdStartFloor(updates, paths, fib, sessions)
