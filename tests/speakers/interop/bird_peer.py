@@ -201,5 +201,9 @@ class BirdPeer:
         for s in self.plan.sessions:
             self.birdc("restart", s.name)
 
+    def route_refresh(self) -> None:
+        for s in self.plan.sessions:
+            self.birdc("reload", "in", s.name)  # no import table kept: a ROUTE-REFRESH
+
     def logs(self) -> str:
         return f"--- bird ---\n{self.process.log_tail()}"

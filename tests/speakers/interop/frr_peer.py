@@ -237,6 +237,9 @@ class FrrPeer:
     def reset(self) -> None:
         self.vtysh("clear bgp *")
 
+    def route_refresh(self) -> None:
+        self.vtysh("clear bgp * soft in")  # no soft-reconfiguration: a ROUTE-REFRESH
+
     def logs(self) -> str:
         parts = []
         for name in ("zebra.out", "zebra.log", "bgpd.out", "bgpd.log"):

@@ -6,8 +6,10 @@ run, in a namespace of this run: ``--api-hosts``), pprof off. The CLI runs in th
 namespace (``gobgp -u``), JSON out (``-j``).
 
 The configuration: one neighbor per session with one family, ``passive-mode`` where
-bagemu dials, a 1 s connect-retry and idle-hold-after-reset (GoBGP still waits 5 to 9 s
-before its first dial: its connect loop's floor). GoBGP sets per-peer attributes with a
+bagemu dials, a 1 s connect-retry and idle-hold-time-after-reset. GoBGP still waits 5 to
+9 s before it dials (its connect loop's floor), and 3.10 loses the idle hold it is given
+(its gRPC form of the neighbor leaves the field out; later releases copy it), so after a
+``neighbor reset`` it stays Idle its default 30 s, refusing connections. GoBGP sets per-peer attributes with a
 global export policy matching neighbor sets: link 1's peers get ``lb:<AS>:<bytes/s>``
 for 1 Gb/s, link 2's for 3 Gb/s (GoBGP 3.10's CLI cannot add a link-bandwidth community
 to a route: its ``lb`` parser checks for two arguments and reads a third). Prefixes are
@@ -203,6 +205,11 @@ class GoBgpPeer:
     def reset(self) -> None:
         for s in self.plan.sessions:
             self.cli("neighbor", str(s.bagemu_address), "reset")
+
+    def route_refresh(self) -> None:
+        raise RuntimeError(
+            "GoBGP 3.10's CLI sends no ROUTE-REFRESH: softresetin re-reads its Adj-RIB-In"
+        )
 
     def logs(self) -> str:
         return f"--- gobgpd ---\n{self.process.log_tail()}"

@@ -70,6 +70,10 @@ class Peer(Protocol):
         """Reset every session from the peer's side (each sends a Cease), as an operator's
         ``clear``/``reset``/``restart`` does."""
 
+    def route_refresh(self) -> None:
+        """Ask bagemu for its routes again over every session (a ROUTE-REFRESH, RFC 2918),
+        as an operator's soft reset inbound does; RuntimeError where the peer cannot."""
+
     def logs(self) -> str: ...
 
 

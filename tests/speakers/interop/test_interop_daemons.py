@@ -12,7 +12,13 @@ FRR's zebra into the kernel). What is read on the daemon's side is the daemon's 
 
 FRR 8.4 keeps link bandwidth as a uint32 count of bytes/s, so a value over 34.36 Gb/s
 arrives wrapped (``test_a_bag_links_bandwidth``: bagemu's 800 Gb/s reads as 9.7 Gb/s,
-and FRR's weights follow the wrapped value); GoBGP and BIRD read the float.
+and FRR's weights follow the wrapped value); GoBGP and BIRD read the float. GoBGP 3.10's
+CLI cannot send a ROUTE-REFRESH, so that leg runs against FRR and BIRD; its ``neighbor
+reset`` keeps it Idle for 30 s (gobgp_peer.py), the longest wait here.
+
+More legs (graceful restart, say) are more tests over the same lab: the peer's and
+bagemu's ``kill`` and ``start``, the checks of interop_checks.py, and options the plan
+gives the configuration writers (interop_plan.py, the peers' ``*_config``).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 import ipaddress
 from functools import partial
 
+import pytest
 from daemon_process import wait_until
 from interop_checks import (
     all_established,
@@ -141,6 +148,24 @@ def test_peer_resets_its_sessions(lab: Lab) -> None:
     for name, s in counters.items():
         print(f"{lab.peer.name}: {name} went down: {s['last_down']}")
         assert s["last_down"].startswith("notification-received: Cease"), (name, s)
+
+
+@pytest.mark.parametrize("lab", ["frr", "bird"], indirect=True)  # GoBGP's CLI cannot ask
+def test_peer_asks_for_a_route_refresh(lab: Lab) -> None:
+    wait_converged(lab)
+    counters = lab.bagemu.session_counters()
+    before = {n: s["updates_sent"] for n, s in counters.items()}
+    flaps = {n: s["flaps"] for n, s in counters.items()}
+    lab.peer.route_refresh()
+
+    def answered() -> str | None:
+        now = lab.bagemu.session_counters()
+        waiting = [n for n, s in now.items() if s["updates_sent"] <= before[n]]
+        return None if not waiting else f"no UPDATE sent again yet on {waiting}"
+
+    wait_until(answered, 30, f"bagemu answers {lab.peer.name}'s ROUTE-REFRESH")
+    assert converged(lab) is None  # the routes are all still there
+    assert {n: s["flaps"] for n, s in lab.bagemu.session_counters().items()} == flaps
 
 
 def test_peer_killed_and_back(lab: Lab) -> None:
