@@ -28,6 +28,9 @@ def _why_not(peer: str) -> str | None:
     return PEERS[peer][0]()
 
 
+FAILED = pytest.StashKey[bool]()
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
@@ -36,9 +39,6 @@ def pytest_runtest_makereport(
     if report.when == "call" and report.failed:
         item.stash[FAILED] = True
     return report
-
-
-FAILED = pytest.StashKey[bool]()
 
 
 @pytest.fixture(scope="module", params=list(PEERS))

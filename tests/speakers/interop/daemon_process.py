@@ -63,10 +63,6 @@ class DaemonProcess:
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
-    def exited(self) -> str | None:
-        """For ``wait_until``: None once the process has exited."""
-        return None if not self.running else f"pid {self.pid} still running"
-
     def kill(self) -> None:
         """SIGKILL: the daemon gets no chance to say goodbye (no NOTIFICATION)."""
         if self._proc is not None and self._proc.poll() is None:

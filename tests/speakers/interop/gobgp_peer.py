@@ -9,12 +9,13 @@ The configuration: one neighbor per session with one family, ``passive-mode`` wh
 bagemu dials, a 1 s connect-retry and idle-hold-time-after-reset. GoBGP still waits 5 to
 9 s before it dials (its connect loop's floor), and 3.10 loses the idle hold it is given
 (its gRPC form of the neighbor leaves the field out; later releases copy it), so after a
-``neighbor reset`` it stays Idle its default 30 s, refusing connections. GoBGP sets per-peer attributes with a
-global export policy matching neighbor sets: link 1's peers get ``lb:<AS>:<bytes/s>``
-for 1 Gb/s, link 2's for 3 Gb/s (GoBGP 3.10's CLI cannot add a link-bandwidth community
-to a route: its ``lb`` parser checks for two arguments and reads a third). Prefixes are
-added with ``gobgp global rib add`` after each start (gobgpd keeps no routes across a
-restart).
+``neighbor reset`` it stays Idle its default 30 s, refusing connections.
+
+GoBGP sets per-peer attributes with a global export policy matching neighbor sets: link
+1's peers get ``lb:<AS>:<bytes/s>`` for 1 Gb/s, link 2's for 3 Gb/s (GoBGP 3.10's CLI
+cannot add a link-bandwidth community to a route: its ``lb`` parser checks for two
+arguments and reads a third). Prefixes are added with ``gobgp global rib add`` after
+each start (gobgpd keeps no routes across a restart).
 
 GoBGP has no FIB of its own (it installs through zebra, not run here), so
 ``weighted_ecmp`` is false; its RIB shows every path with its link bandwidth as a float

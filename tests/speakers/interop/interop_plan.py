@@ -22,7 +22,6 @@ range of a uint32 count of bytes/s (34.36 Gb/s), which some peers store it in.
 
 from __future__ import annotations
 
-import ipaddress
 import struct
 from dataclasses import dataclass
 
@@ -143,7 +142,3 @@ def bagemu_config(plan: Plan) -> str:
     for prefix in BAGEMU_PREFIXES.values():
         lines.append(f"  - {{prefix: '{prefix}', bandwidth: {BAGEMU_ORIGIN_BPS:.0f}}}")
     return "\n".join(lines) + "\n"
-
-
-def same_address(a: str, b: IPAddress) -> bool:
-    return ipaddress.ip_address(a) == b
