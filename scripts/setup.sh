@@ -10,8 +10,19 @@
 # debootstrap (the compose runtime's test builds its speaker image from a debootstrapped
 # Debian base: no image can be pulled on machines without a registry,
 # scripts/build-local-base.sh); python3-venv if the python3 on PATH lacks venv (Debian's
-# own has it, pyenv's may not); Debian's docker-compose if docker has no compose.
+# own has it, pyenv's may not); Debian's docker-compose if docker has no compose;
+# frr (zebra, bgpd, vtysh), gobgpd (gobgpd, gobgp) and bird2 (bird, birdc): the interop
+# tests (tests/speakers/interop) run bagemu's speaker against each of these daemons.
 # Nothing is installed that is already there, so a second run only refreshes the venv.
+#
+# The routing daemons' own services: the interop tests start their daemons in network
+# namespaces of their own with every socket, pid file and log in a directory of the test
+# run, so a packaged service that runs (FRR's zebra and staticd on /var/run/frr and
+# 127.0.0.1:2601/2616, bird on /run/bird with no BGP; gobgpd.service starts only with an
+# /etc/gobgpd.conf, which the package does not ship) cannot collide with them. Still,
+# where this script installs one of the three under systemd, it stops and disables that
+# service: a test machine needs no routing daemon in its own namespace. (Where no init
+# system runs, a container, invoke-rc.d starts nothing.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,6 +41,11 @@ if command -v docker >/dev/null && ! docker compose version >/dev/null 2>&1 &&
    ! command -v docker-compose >/dev/null; then
   packages+=(docker-compose)
 fi
+routing=()
+{ [ -x /usr/lib/frr/bgpd ] && command -v vtysh >/dev/null; } || routing+=(frr)
+{ command -v gobgpd >/dev/null && command -v gobgp >/dev/null; } || routing+=(gobgpd)
+{ [ -x /usr/sbin/bird ] && [ -x /usr/sbin/birdc ]; } || routing+=(bird2)
+packages+=("${routing[@]}")
 if [ ${#packages[@]} -gt 0 ]; then
   if ! command -v apt-get >/dev/null; then
     echo "setup: install ${packages[*]} (no apt-get here), then run this again" >&2
@@ -37,6 +53,12 @@ if [ ${#packages[@]} -gt 0 ]; then
   fi
   $SUDO apt-get update
   $SUDO apt-get install -y --no-install-recommends "${packages[@]}"
+fi
+if [ ${#routing[@]} -gt 0 ] && [ -d /run/systemd/system ]; then
+  for package in "${routing[@]}"; do
+    case "$package" in frr) unit=frr ;; gobgpd) unit=gobgpd ;; bird2) unit=bird ;; esac
+    $SUDO systemctl disable --now "$unit.service" >/dev/null 2>&1 || true
+  done
 fi
 
 python3 -m venv .venv

@@ -33,3 +33,16 @@ def test_layout() -> None:
         assert (ROOT / name).is_file(), name
     for name in ("bagctl", "speakers", "topologies", "tests", "bench"):
         assert (ROOT / name).is_dir(), name
+
+
+def test_setup_installs_the_interop_daemons() -> None:
+    """The interop tests (tests/speakers/interop) skip where a daemon is missing, so CI
+    runs them only because scripts/setup.sh installs all three packages: FRR, GoBGP, BIRD."""
+    setup = (ROOT / "scripts" / "setup.sh").read_text()
+    installed = set(re.findall(r"\b(?:packages|routing)\+=\(([\w.+-]+)\)", setup))
+    assert {"frr", "gobgpd", "bird2"} <= installed, installed
+    assert 'packages+=("${routing[@]}")' in setup  # ... and they reach apt-get install
+    conftest = (ROOT / "tests" / "speakers" / "interop" / "interop_lab.py").read_text()
+    peers = re.search(r"PEERS: .*? = \{(.*?)\n\}", conftest, flags=re.S)
+    assert peers is not None
+    assert set(re.findall(r'"(\w+)": \(', peers[1])) == {"frr", "gobgp", "bird"}

@@ -351,7 +351,11 @@ class Session:
             self._restart_hold(now)
             assert self.negotiated is not None
             # RFC 2918 §4 / RFC 7313 §5: only if negotiated; unknown subtypes are ignored.
-            if self.negotiated.route_refresh and msg.subtype in (0, 1, 2):
+            # RFC 7313 §3.2: subtype 0 asks for our Adj-RIB-Out; BoRR (1) and EoRR (2) frame
+            # the peer's own re-advertisement and ask for nothing. deviation (RFC 7313 §4):
+            # we keep no stale marks between them, so a route the peer drops without a
+            # withdrawal during its refresh stays until withdrawn.
+            if self.negotiated.route_refresh and msg.subtype == 0:
                 self._events.append(RouteRefreshReceived(msg))
 
     def _on_notification(self, note: Notification, now: float) -> None:

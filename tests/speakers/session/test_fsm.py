@@ -417,6 +417,17 @@ def test_route_refresh_is_reported_when_negotiated() -> None:
     ]
 
 
+def test_borr_and_eorr_ask_for_nothing() -> None:
+    # RFC 7313 §3.2: Begin- and End-of-Route-Refresh frame the peer's re-advertisement; taken
+    # as requests, each would make the speaker send its whole Adj-RIB-Out again.
+    pair = established()
+    for subtype in (1, 2):  # BoRR, EoRR
+        pair.a.receive_data(encode_message(RouteRefresh(1, 1, subtype)), pair.clock.now)
+    pair.collect()
+    assert of_type(pair.events_a, RouteRefreshReceived) == []
+    assert pair.a.state is State.ESTABLISHED and not pair.a.data_to_send()
+
+
 def test_send_update_needs_established() -> None:
     session = Session(A, rng=random.Random(1))
     with pytest.raises(SessionError):
