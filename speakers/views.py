@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from .fib import Fib, NextHopGroup
+from .graceful import stale_count
 from .neighbor import Neighbor
 from .rib import Destination, LocRib, Path
 from .wire import Prefix
@@ -56,6 +57,12 @@ def sessions_view(neighbors: Iterable[Neighbor]) -> list[dict[str, object]]:
                 "updates_sent": nb.updates_out,
                 "flaps": nb.flaps,
                 "last_down": nb.last_down,
+                # Graceful restart (RFC 4724): its routes we keep stale while it restarts,
+                # and the restart time it offered (None: no capability from it).
+                "stale_routes": stale_count(nb),
+                "peer_restart_time_s": nb.graceful_peer.restart_time_s
+                if nb.graceful_peer is not None
+                else None,
             }
         )
     return out
