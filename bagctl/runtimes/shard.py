@@ -247,9 +247,10 @@ class Shard:
         preserved = old.fib_table.entries() if graceful else None
         if graceful:
             old.close()
-        else:
+        else:  # (cleared again after: nothing installed while the Ceases went out stays)
             old.fib_table.clear()
             await old.stop("restarting")
+            old.fib_table.clear()
         new = self.speakers[node] = self._make(node, preserved)
         self._sessions_epoch += 1
         await new.listen()

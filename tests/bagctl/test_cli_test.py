@@ -93,6 +93,25 @@ def test_a_hazard_expected_but_not_found_fails(tmp_path: Path) -> None:
     assert "expected it to find a loop, it found no problem" in proc.stdout
 
 
+def test_graceful_restart_scenarios_tell_graceful_from_plain_and_timers_that_agree(
+    tmp_path: Path,
+) -> None:
+    """The shipped graceful restart scenarios pass (the suite's run above) and cannot pass
+    by chance: a graceful BAG restart has no transient black hole to find, and with a
+    stale-path time as long as the select-defer time the rack loses nothing."""
+    doc = yaml.safe_load((SCENARIOS / "mini-bag-graceful-restart.yaml").read_text())
+    doc["steps"] = doc["steps"][:1]
+    doc["steps"][0]["expect"] = {"verify": {"finds": ["transient-black-hole"]}}
+    (tmp_path / "bag.yaml").write_text(yaml.safe_dump(doc))
+    doc = yaml.safe_load((SCENARIOS / "mini-graceful-restart-timer-mismatch.yaml").read_text())
+    doc["region"]["graceful_restart"]["stalepath_time_s"] = 120
+    (tmp_path / "timers.yaml").write_text(yaml.safe_dump(doc))
+    proc = bagctl("test", str(tmp_path))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.stdout.count("expected it to find a transient-black-hole") == 2
+    assert proc.stdout.count("(transients: 0 black holes, 0 loops)") == 2
+
+
 def test_an_invalid_scenario_exits_2_naming_file_line_and_field(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(
