@@ -36,6 +36,9 @@ from .wire import (
     CodecContext,
     PathAttributes,
     Prefix,
+    RouteRefresh,
+    encode_end_of_rib,
+    encode_message,
     pack_announce,
     pack_announce_dual,
     pack_withdraw,
@@ -184,6 +187,24 @@ class Exporter:
         if key not in adverts:
             adverts[key] = export_path(nb.config, self.settings, dest.best, dest.multipath, prefix)
         return adverts[key]
+
+
+def framed(nb: Neighbor, messages: list[bytes]) -> tuple[list[bytes], int]:
+    """``messages`` for ``nb``, framed by the markers they complete: Begin- and
+    End-of-Route-Refresh around its families asked for again (RFC 7313 §4: its
+    ROUTE-REFRESH answered, in this flush), and an End-of-RIB per family after its
+    session's first table (RFC 4724 §2); and how many of them are ROUTE-REFRESH
+    messages, not UPDATEs (what the counters of UPDATEs leave out)."""
+    negotiated = nb.peer.primary.negotiated
+    if negotiated is None or not (nb.end_of_rib_due or nb.refresh_due):
+        return messages, 0
+    codec, refreshed = negotiated.codec, sorted(nb.refresh_due)
+    begin = [encode_message(RouteRefresh(afi, safi, 1), codec) for afi, safi in refreshed]
+    end = [encode_message(RouteRefresh(afi, safi, 2), codec) for afi, safi in refreshed]
+    eor = [encode_end_of_rib(afi, safi, codec) for afi, safi in sorted(nb.end_of_rib_due)]
+    nb.refresh_due.clear()
+    nb.end_of_rib_due.clear()
+    return begin + messages + end + eor, len(begin) + len(end)
 
 
 def pack_updates(

@@ -50,6 +50,7 @@ class Neighbor:
     stale: StaleRoutes | None = None
     end_of_rib: set[Family] = field(default_factory=set)
     end_of_rib_due: set[Family] = field(default_factory=set)
+    refresh_due: set[Family] = field(default_factory=set)  # RFC 7313 markers to frame with
     link_failed: bool = False  # the link is down: its next hops are gone, nothing is kept
 
     @classmethod
@@ -124,12 +125,14 @@ class Neighbor:
         self.graceful_peer = negotiated.graceful_restart
         self.end_of_rib = set()
         self.end_of_rib_due = set(negotiated.families)  # after the first table (RFC 4724 §2)
+        self.refresh_due = set()
 
     def session_down(self, event: SessionDown) -> None:
         """An established session ended: counted, and why. The speaker then withdraws
         what it received (``adj_in``) and calls ``forget_session``."""
         self.session_updates_in = self.session_updates_out = 0
         self.end_of_rib_due = set()
+        self.refresh_due = set()
         self.flaps += 1
         self.last_down = event.reason.value + (
             f": {event.notification}" if event.notification else ""

@@ -31,7 +31,7 @@ from . import graceful, views
 from .aggregate import aggregate_problems
 from .clock import Clock, LoopClock, Timer
 from .config import SpeakerConfig
-from .export import Exporter, ExportQueue
+from .export import Exporter, ExportQueue, framed
 from .fib import NextHopGroup
 from .inbound import apply_event
 from .memnet import MemoryNetwork
@@ -46,7 +46,7 @@ from .transport import Endpoint, Listener, PeerTransport
 from .transport.barrier import StepBarrier
 from .transport.inputs import InputQueue
 from .ucmp import ReadvertiseMode
-from .wire import CeaseSubcode, Prefix, encode_end_of_rib
+from .wire import CeaseSubcode, Prefix
 from .wire.prefix import IPAddress
 
 __all__ = ["DrainMethod", "Neighbor", "Speaker"]
@@ -397,13 +397,8 @@ class Speaker:
         dirty, refresh = self.exports.take(self.clock.time())
         for nb, messages in self.exporter.flush(self.neighbors.values(), dirty, refresh):
             assert nb.transport is not None  # flush yields neighbors with a session only
-            if nb.end_of_rib_due:  # the first table of this session is in ``messages``
-                negotiated = nb.peer.primary.negotiated
-                assert negotiated is not None
-                ends = [encode_end_of_rib(*f, negotiated.codec) for f in sorted(nb.end_of_rib_due)]
-                messages = messages + ends
-                nb.end_of_rib_due.clear()
-            nb.updates_sent(nb.transport.send_updates(messages))
+            messages, markers = framed(nb, messages)
+            nb.updates_sent(max(0, nb.transport.send_updates(messages) - markers))
         self._on_activity()
 
     # --- session events -------------------------------------------------------------------

@@ -7,7 +7,8 @@ it keeps its own FIB while it learns); a plain restart changes them. The helper'
 procedures follow: stale routes swept at End-of-RIB, after the restart time, or at once
 when the restarted speaker kept no forwarding state; none kept over a failed link; and
 the timer mismatch of the NSDI'21 incident (stale routes swept before the restarting
-switch's End-of-RIB wait is over) black-holes a leaf's prefix.
+switch's End-of-RIB wait is over) black-holes a leaf's prefix. Last, the other markers a
+table's (re)advertisement carries: RFC 7313's around the answer to a ROUTE-REFRESH.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from speaker_helpers import Fabric, Link, Node
 from speakers import graceful
 from speakers.config import GracefulRestart
 from speakers.speaker import Speaker
+from speakers.wire import RouteRefresh, Update, decode_message, encode_message
 
 G = 1e9
 P1, P2, P3 = "10.1.0.0/24", "10.2.0.0/24", "10.2.1.0/24"
@@ -218,5 +220,33 @@ async def test_stale_paths_swept_before_the_restarting_switch_selects_black_hole
         assert new.deferral.ended_by == "select-defer-time expired"  # s2 never came
         await f.wait(lambda: f.weights("l2", P1) == {"s1": 1})
         assert lost == ([True, False] if black_hole else [])
+    finally:
+        f.close()
+
+
+async def test_a_route_refresh_is_answered_between_borr_and_eorr() -> None:
+    """RFC 7313 §4: with Enhanced Route Refresh negotiated, the answer to a ROUTE-REFRESH
+    is framed by a Begin- and an End-of-Route-Refresh (``export.framed``); the peer takes
+    both without complaint, and neither counts as an UPDATE."""
+    f = fabric(69)
+    await f.start()
+    try:
+        await converged(f)
+        s1, l1 = f["s1"].neighbors["l1"], f["l1"].neighbors["s1"]
+        before, seen = s1.updates_out, []
+        sent: list[bytes] = []
+        send = s1.transport.send_updates  # type: ignore[union-attr]
+        s1.transport.send_updates = lambda m: sent.extend(m) or send(m)  # type: ignore[union-attr,method-assign]
+        f["s1"].session_events.append(lambda name, ev: seen.append(type(ev).__name__))
+        l1.transport.send_updates([encode_message(RouteRefresh(1, 1))])  # type: ignore[union-attr]
+        await f.wait(lambda: bool(sent))
+        await f.wait(f.quiet)
+        kinds = [decode_message(m) for m in sent]
+        assert isinstance(kinds[0], RouteRefresh) and kinds[0].subtype == 1
+        assert isinstance(kinds[-1], RouteRefresh) and kinds[-1].subtype == 2
+        assert all(isinstance(k, Update) for k in kinds[1:-1]) and len(kinds) >= 3
+        assert s1.updates_out - before == len(kinds) - 2
+        assert "RouteRefreshReceived" in seen
+        assert l1.flaps == 0 and s1.flaps == 0
     finally:
         f.close()
