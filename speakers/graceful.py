@@ -181,6 +181,16 @@ def sweep(speaker: Speaker, nb: Neighbor) -> None:
         speaker.routes.withdraw(nb, [p for ps in stale.families.values() for p in ps])
 
 
+def stop_timers(speaker: Speaker) -> None:
+    """The speaker stops (closed or frozen): no restart wait or stale-route sweep may
+    change its routes afterwards; what is stale stays as it is."""
+    if speaker.deferral is not None:
+        speaker.deferral.cancel()
+    for nb in speaker.neighbors.values():
+        if nb.stale is not None:
+            nb.stale.cancel()
+
+
 def stale_count(nb: Neighbor) -> int:
     stale = nb.stale
     return 0 if stale is None else sum(map(len, stale.families.values()))
@@ -215,6 +225,11 @@ class Deferral:
         """After an End-of-RIB or a session change: end the wait if nobody is left."""
         if self._timer is not None and not self.awaited():
             self.end("every neighbor's End-of-RIB")
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     def end(self, why: str = "select-defer-time expired") -> None:
         if self._timer is None:

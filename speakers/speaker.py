@@ -206,6 +206,7 @@ class Speaker:
         self.close()
 
     def close(self) -> None:
+        graceful.stop_timers(self)
         if self._flush_handle is not None:
             self._flush_handle.cancel()
             self._flush_handle = self._flush_at = None
@@ -323,6 +324,7 @@ class Speaker:
             self._flush_handle = self._flush_at = None
         self._held = False
         self.started = False  # no flush is scheduled again
+        graceful.stop_timers(self)
         for nb in self.neighbors.values():
             if nb.transport is not None:
                 nb.transport.freeze()

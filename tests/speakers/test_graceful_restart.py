@@ -250,3 +250,23 @@ async def test_a_route_refresh_is_answered_between_borr_and_eorr() -> None:
         assert l1.flaps == 0 and s1.flaps == 0
     finally:
         f.close()
+
+
+async def test_a_closed_speaker_leaves_no_restart_wait_or_sweep_behind() -> None:
+    """A speaker closed mid-restart (its process gone again) must not change its routes
+    later: its select-defer wait and its neighbors' stale sweeps are cancelled."""
+    f = fabric(71)
+    await f.start()
+    try:
+        await converged(f)
+        f["s2"].close()  # l1 keeps s2's routes stale; a restarting l1 would wait for s2
+        await f.wait(lambda: f["l1"].neighbors["s2"].stale is not None)
+        new = await f.restart("l1", graceful=True)
+        assert new.deferring and new.work_due() is not None
+        assert f["l2"].neighbors["s2"].stale is not None
+        new.close()
+        f["l2"].close()
+        assert not new.deferring and new.work_due() is None
+        assert f["l2"].work_due() is None  # its sweep of s2's routes is off too
+    finally:
+        f.close()
