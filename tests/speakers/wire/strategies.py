@@ -41,6 +41,8 @@ from speakers.wire import (
     ExtendedCommunity,
     ExtendedMessageCapability,
     FourOctetAsCapability,
+    GracefulRestartCapability,
+    GracefulRestartFamily,
     Keepalive,
     LinkBandwidth,
     MpReachNlri,
@@ -77,7 +79,7 @@ RAW_CODES = tuple(c for c in range(256) if c not in TYPED_CODES and c not in AS4
 RAW_CODES_AS2 = RAW_CODES
 RAW_FLAGS = (0x80, 0xC0, 0xE0)
 # Capability codes capabilities.py types; any other is an UnknownCapability.
-TYPED_CAPABILITY_CODES = frozenset({1, 2, 6, 65, 70})
+TYPED_CAPABILITY_CODES = frozenset({1, 2, 6, 64, 65, 70})
 # (AFI, SAFI) pairs update.py parses; any other MP family is kept raw.
 PARSED_FAMILIES = frozenset({(1, 1), (1, 2), (2, 1), (2, 2)})
 
@@ -399,6 +401,15 @@ def capabilities() -> st.SearchStrategy:
         st.just(EnhancedRouteRefreshCapability()),
         st.just(ExtendedMessageCapability()),
         st.builds(FourOctetAsCapability, ASNS),
+        st.builds(
+            GracefulRestartCapability,
+            st.integers(0, 4095),
+            st.lists(st.builds(GracefulRestartFamily, U16, U8, st.booleans()), max_size=8).map(
+                tuple
+            ),
+            st.booleans(),
+            st.booleans(),
+        ),
         st.builds(UnknownCapability, unknown_code, unknown_value),
     )
 
