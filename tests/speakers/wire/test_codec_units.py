@@ -7,6 +7,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import struct
+from dataclasses import replace
 
 import pytest
 
@@ -363,3 +364,20 @@ def test_treat_as_withdraw_view_covers_both_families() -> None:
     back = update.as_withdraw()
     assert set(back.withdrawn_all) == {Prefix.parse("10.9.0.0/16"), Prefix.parse("10.1.0.0/16")}
     assert back.announced == ()
+
+
+# --- copies (evolve) ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"next_hop": IPv4("10.0.0.9")},
+        {"as_path": AsPath.sequence(65009), "med": 5, "local_pref": None},
+        {"communities": (1, 2), "ext_communities": (), "atomic_aggregate": True},
+        {"aggregator": Aggregator(65001, IPv4("10.0.0.2")), "origin": Origin.EGP},
+        {"other": (RawAttribute(0xC0, 99, b"x"),)},
+    ],
+)
+def test_evolve_is_dataclasses_replace(changes: dict[str, object]) -> None:
+    assert BASE.evolve(**changes) == replace(BASE, **changes)  # type: ignore[arg-type]
