@@ -18,6 +18,7 @@ from speakers.wire import (
     AsPathSegment,
     CodecContext,
     EncodeError,
+    ErrorAction,
     Keepalive,
     LinkBandwidth,
     MessageHeaderError,
@@ -32,6 +33,7 @@ from speakers.wire import (
     SegmentType,
     UnknownCapability,
     Update,
+    UpdateMessageError,
     community_str,
     decode_message,
     encode_message,
@@ -366,7 +368,31 @@ def test_treat_as_withdraw_view_covers_both_families() -> None:
     assert back.announced == ()
 
 
-# --- copies (evolve) ----------------------------------------------------------------------
+# --- attribute blocks decoded once (update_decoder._BLOCKS), copies (evolve) -------------
+
+
+def test_a_repeated_attribute_block_decodes_to_one_shared_object() -> None:
+    attrs = replace(BASE, as_path=AsPath.sequence(65001, 4_200_000_123))
+    wires = [encode_message(_update(attrs, p)) for p in ("10.1.0.0/24", "10.2.0.0/24")]
+    one, two = (decode_message(wire) for wire in wires)
+    assert isinstance(one, Update) and isinstance(two, Update)
+    assert one.attributes == attrs and one.attributes is two.attributes
+    assert two.nlri == (Prefix.parse("10.2.0.0/24"),)
+    # Between 2-octet-AS speakers the same octets are another AS_PATH (here a malformed
+    # one, AS 0 first): the block decoded for 4-octet ASNs is not served.
+    with pytest.raises(UpdateMessageError):
+        decode_message(wires[0], TWO_OCTET)
+
+
+def test_a_block_without_next_hop_is_judged_again_beside_body_nlri() -> None:
+    # Without NEXT_HOP a block decodes cleanly when no NLRI comes with it, but beside
+    # body NLRI it is treat-as-withdraw (RFC 7606 §3 d): the memo must not serve it.
+    no_hop = replace(BASE, as_path=AsPath.sequence(65001, 4_200_000_124), next_hop=None)
+    alone = decode_message(encode_message(Update(attributes=no_hop)))
+    assert isinstance(alone, Update) and alone.attributes == no_hop
+    with pytest.raises(UpdateMessageError) as caught:
+        decode_message(encode_message(_update(no_hop, "10.1.0.0/24")))
+    assert caught.value.action is ErrorAction.TREAT_AS_WITHDRAW
 
 
 @pytest.mark.parametrize(
