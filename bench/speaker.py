@@ -25,7 +25,9 @@ paths (Adj-RIB-In x 2, Loc-RIB, FIB group, Adj-RIB-Out entries to each feeder).
 Flood propagation (``bench/flood.py``, issue 17): then, through a fresh speaker each time,
 10,000 UPDATEs of one prefix each written by one neighbor, timed from its first byte to
 the last re-advertised prefix read by the other neighbor, with the times in between
-(``flood_*`` keys; ``--flood-only`` runs just that).
+(``flood_*`` keys; ``--flood-only`` runs just that); and, run for run alternately, the
+same through FRR's bgpd where it is installed and we may make a network namespace
+(``bench/flood_frr.py``; ``frr_flood_*`` keys, else ``frr_skipped``; ``--no-frr``).
 
 Addresses are drawn at random from 127/8 per run and the speaker listens on a port the
 kernel picks, so runs side by side do not collide.
@@ -49,7 +51,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from flood import Addresses, flood  # bench/flood.py, beside this file
+from flood import FLOOD_UPDATES, WORKLOADS, Addresses, flood_once, summary  # bench/flood.py
+from flood_frr import frr_flood_once, unavailable, version  # bench/flood_frr.py
 
 from speakers.config import ExportPolicy, NeighborConfig, SpeakerConfig
 from speakers.speaker import Speaker
@@ -231,6 +234,29 @@ async def run(n: int) -> dict[str, object]:
     }
 
 
+async def floods(runs: int, frr: bool) -> dict[str, Any]:
+    """The flood of bench/flood.py through bagemu's speaker and, if ``frr`` and FRR can
+    run here (bench/flood_frr.py), through FRR's bgpd: run after run, alternately, so
+    that both see the same load on the machine. Medians (``flood.summary``)."""
+    skipped = unavailable() if frr else "not asked (--no-frr)"
+    out: dict[str, Any] = {"flood_updates": FLOOD_UPDATES, "flood_runs": runs}
+    if skipped is None:
+        out["frr_version"] = version()
+    else:
+        out["frr_skipped"] = skipped
+    for workload in WORKLOADS:
+        ours, theirs = [], []
+        for _ in range(runs):
+            ours.append(await flood_once(FLOOD_UPDATES, workload))
+            if skipped is None:
+                theirs.append(await frr_flood_once(FLOOD_UPDATES, workload))
+        tail = "" if workload == "same" else f"_{workload}"
+        out.update(summary(f"flood{tail}", ours))
+        if theirs:
+            out.update(summary(f"frr_flood{tail}", theirs))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true")
@@ -238,6 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prefixes", type=int, default=200_000)
     parser.add_argument("--flood-runs", type=int, default=5, help="floods per workload")
     parser.add_argument("--flood-only", action="store_true", help="only the flood")
+    parser.add_argument("--no-frr", action="store_true", help="no flood through FRR's bgpd")
     parser.add_argument("--feeder", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.feeder:
@@ -247,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     n = 20_000 if args.quick else args.prefixes
     runs = 3 if args.quick else args.flood_runs
     result: dict[str, Any] = {} if args.flood_only else asyncio.run(run(n))
-    result.update(asyncio.run(flood(runs=runs)))
+    result.update(asyncio.run(floods(runs, frr=not args.no_frr)))
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
@@ -277,13 +304,20 @@ def print_flood(r: dict[str, Any]) -> None:
         f"flood propagation: {r['flood_updates']:,} UPDATEs of one /24 each, writer to reader "
         f"through the speaker, median of {r['flood_runs']} runs (s from the first byte)"
     )
-    print(f"  {'attributes':10} {'received':>9} {'1st out':>9} {'exported':>9} {'arrived':>9} "
-          f"{'DUT CPU':>9} {'UPDATEs out':>12}")  # fmt: skip
-    for head, label in (("flood", "same"), ("flood_distinct", "distinct")):
-        times = (f"{head}_received_s", f"{head}_first_export_s", f"{head}_exported_s",
-                 f"{head}_s", f"{head}_dut_cpu_s")  # fmt: skip
-        cells = " ".join(f"{r[key]:9.3f}" for key in times)
-        print(f"  {label:10} {cells} {r[f'{head}_updates_out']:>12,.0f}")
+    print(f"  {'speaker':10} {'attributes':10} {'acted on':>9} {'exported':>9} "
+          f"{'1st read':>9} {'last read':>9} {'CPU':>9} {'UPDATEs out':>12}")  # fmt: skip
+    rows = [("bagemu", "same", "flood"), ("bagemu", "distinct", "flood_distinct")]
+    if "frr_version" in r:
+        frr = f"FRR {r['frr_version']}"
+        rows += [(frr, "same", "frr_flood"), (frr, "distinct", "frr_flood_distinct")]
+    for name, label, head in rows:
+        keys = ("received_s", "exported_s", "first_arrival_s", "s", "dut_cpu_s")
+        cells = " ".join(
+            f"{r[f'{head}_{key}']:9.3f}" if f"{head}_{key}" in r else f"{'-':>9}" for key in keys
+        )
+        print(f"  {name:10} {label:10} {cells} {r[f'{head}_updates_out']:>12,.0f}")
+    if "frr_skipped" in r:
+        print(f"  FRR not measured: {r['frr_skipped']}")
 
 
 if __name__ == "__main__":
