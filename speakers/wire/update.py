@@ -317,11 +317,12 @@ def pack_announce_dual(
     attrs = encode_attributes(attributes, ctx)
     nh = next_hop.packed + (link_local.packed if link_local is not None else b"")
     mp_value = _MP_HEAD.pack(Afi.IPV6, Safi.UNICAST, len(nh)) + nh + b"\0" + encode_nlri(ipv6)
-    mp = _mp_attr(AttrType.MP_REACH_NLRI, mp_value)
-    both = mp + attrs if ctx.mp_attributes_first else attrs + mp
-    body = b"\0\0" + _U16.pack(len(both)) + both + encode_nlri(ipv4)
-    if HEADER_LEN + len(body) <= ctx.max_message_len:
-        return [frame(MessageType.UPDATE, body, ctx.max_message_len)]
+    if len(mp_value) < ctx.max_message_len:  # else no attribute header even holds its length
+        mp = _mp_attr(AttrType.MP_REACH_NLRI, mp_value)
+        both = mp + attrs if ctx.mp_attributes_first else attrs + mp
+        body = b"\0\0" + _U16.pack(len(both)) + both + encode_nlri(ipv4)
+        if HEADER_LEN + len(body) <= ctx.max_message_len:
+            return [frame(MessageType.UPDATE, body, ctx.max_message_len)]
     v6_attrs = attributes.evolve(next_hop=None)
     return pack_announce(attributes, ipv4, ctx) + pack_announce(
         v6_attrs, ipv6, ctx, next_hop=next_hop, link_local=link_local

@@ -407,3 +407,18 @@ def test_a_block_without_next_hop_is_judged_again_beside_body_nlri() -> None:
 )
 def test_evolve_is_dataclasses_replace(changes: dict[str, object]) -> None:
     assert BASE.evolve(**changes) == replace(BASE, **changes)  # type: ignore[arg-type]
+
+
+def test_pack_announce_dual_packs_each_family_alone_when_one_would_overflow_an_attribute() -> None:
+    # 10,000 /64s are 90,000 octets of MP_REACH_NLRI, more than an attribute's length field
+    # holds: the families go apart, not an EncodeError (a flush lost its UPDATEs to one).
+    v4 = [Prefix((0x0A000000 + (i << 8)).to_bytes(4, "big"), 24) for i in range(10_000)]
+    v6 = [Prefix(((0x20010DB8 << 96) | (i << 64)).to_bytes(16, "big"), 64) for i in range(10_000)]
+    messages = pack_announce_dual(BASE, v4, v6, next_hop=IPv6("2001:db8::1"))
+    assert all(len(m) <= MAX_MESSAGE_LEN for m in messages)
+    announced: list[Prefix] = []
+    for wire in messages:
+        update = decode_message(wire)
+        assert isinstance(update, Update)
+        announced += update.announced
+    assert sorted(announced) == sorted(v4 + v6)
