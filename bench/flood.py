@@ -1,19 +1,23 @@
 """Flood propagation: how long a burst of UPDATEs written to one speaker takes to reach
-its other neighbor (issue 17, item 8). ``bench/speaker.py`` runs it and reports it.
+its other neighbor (issue 17, item 8). ``bench/speaker.py`` runs it and reports it, beside
+FRR's bgpd on the same flood (bench/flood_frr.py).
 
 Workload: a writer process opens a BGP session to the speaker under test (the DUT, in
 this process) and writes ``FLOOD_UPDATES`` (10,000) UPDATE messages, one IPv4 /24 each,
-all with the same attributes (AS_PATH of two ASes, link bandwidth), pre-encoded into one
-buffer before the clock starts and handed to the kernel in one ``sendall``. A reader
-process holds a second session and reads what the DUT re-advertises; it notes when each
-read returns and counts the prefixes. Both are real TCP sessions over loopback, each peer
-in its own process, so the DUT has one core to itself at best (the machine has two).
+pre-encoded into one buffer before the clock starts and handed to the kernel in one
+``sendall``. A reader process holds a second session and reads what the DUT
+re-advertises; it notes when each read returns and counts the prefixes, walking each
+UPDATE's NLRI without decoding its attributes (``body_nlri``) so as to keep up. Before
+the flood the reader waits for the DUT's own route (``SENTINEL``): the DUT has then sent
+it its table. Real TCP sessions over loopback, each peer in its own process, so the DUT
+has one core to itself at best (the machine has two).
 
-What it favours: one prefix per UPDATE is the most per-message work a speaker can be
-given for its prefixes (the user's case was 10,000 UPDATE messages); identical
-attributes let the DUT's decoder reuse the attributes it decoded for the previous UPDATE
-and let its export pack every prefix into a few UPDATEs out, so the reader's side is
-light. A flood of distinct attributes would cost the export more; none is measured here.
+Two workloads (``WORKLOADS``). ``same``: every UPDATE carries the same attributes (AS_PATH
+of two ASes, link bandwidth), as a peer sends a table one prefix per message; it favours
+the DUT, whose decoder decodes the attributes once, whose routes share one path, and
+whose export works the route out once and packs it into a few UPDATEs. ``distinct``: the
+AS_PATH's last AS differs from one UPDATE to the next, so every route is decoded, built,
+exported and encoded on its own and 10,000 UPDATEs go out: the most work per prefix.
 
 Times, all in seconds from the writer's first byte, on one clock (CLOCK_MONOTONIC is
 system-wide, so the three processes' timestamps compare):
@@ -21,10 +25,10 @@ system-wide, so the three processes' timestamps compare):
 - ``written``: the writer's ``sendall`` returned (the kernel took the last byte; it can
   only take it as fast as the DUT reads, beyond the socket buffers);
 - ``received``: the DUT has acted on the last UPDATE of the burst (decoded, imported,
-  best path, FIB: the 10,000th ``UpdateReceived``);
+  best path, FIB), seen when its processing of that read returns;
 - ``first_export`` / ``exported``: the DUT's first export flush that sent the reader
-  some of the burst, and the one after which its Adj-RIB-Out to the reader holds all of
-  it (the UPDATEs handed to the socket);
+  some of the burst had returned, and the one after which its Adj-RIB-Out to the reader
+  holds all of it (its UPDATEs handed to the socket);
 - ``first_arrival`` / ``arrived``: the reader read the first and the last re-advertised
   prefix. ``arrived`` is the figure (``flood_s``).
 
@@ -79,9 +83,9 @@ KEYS = ("written", "received", "first_export", "exported", "first_arrival", "arr
 
 @dataclass(frozen=True)
 class Addresses:
-    """Loopback addresses of one run: the DUT's, the writer's and the reader's. Drawn at
-    random from 127/8 so that concurrent runs differ (the DUT's port is the kernel's
-    choice as well)."""
+    """The addresses of one run: the DUT's, the writer's and the reader's. ``draw`` picks
+    loopback ones at random from 127/8, so that concurrent runs differ (the DUT's port is
+    the kernel's choice as well); FRR's runs have a namespace of their own instead."""
 
     dut: str
     writer: str
@@ -248,12 +252,13 @@ async def child(
 
 
 async def line(proc: asyncio.subprocess.Process, timeout_s: float) -> list[str]:
+    """The next line a child prints, as words (a child that exits instead: an error)."""
     assert proc.stdout is not None
     async with asyncio.timeout(timeout_s):
-        line = await proc.stdout.readline()
-    if not line:
+        text = await proc.stdout.readline()
+    if not text:
         raise RuntimeError(f"a flood child exited ({await proc.wait()})")
-    return line.decode().split()
+    return text.decode().split()
 
 
 async def stop_children(procs: list[asyncio.subprocess.Process]) -> None:
