@@ -36,8 +36,9 @@ handed the body, its reader having read the header. That each side decoded every
 checked outside the timing: every message is decoded again and the multiset of (prefix,
 length, next hop, MED, AS path) must be the workload's.
 
-Caches, treated alike: both codecs keep process-wide caches of decoded values. Ours is the
-attribute memo of ``speakers/wire/update_decoder.py`` (``_DECODED``); exabgp's are the
+Caches, treated alike: both codecs keep process-wide caches of decoded values. Ours are the
+memos of ``speakers/wire/update_decoder.py`` (attribute values ``_DECODED``, whole attribute
+blocks ``_BLOCKS``: ``clear_memos``); exabgp's are the
 attributes of the last IPv4 UPDATE of a session (``Negotiated.cached_wire``), its
 per-attribute caches (``Attribute.cache``: ORIGIN, MED, NEXT_HOP...) and its interned ASNs
 (``Resource.cache``). Before every timed encode and decode, outside the timing, both sides'
@@ -231,7 +232,7 @@ def ours_side() -> Side:
         return out
 
     def fresh_caches() -> None:
-        update_decoder._DECODED.clear()  # the attribute memo, empty in a fresh process
+        update_decoder.clear_memos()  # the attribute memos, empty in a fresh process
 
     return Side("ours", prepare, encode, decode, routes, fresh_caches)
 

@@ -21,6 +21,16 @@ slower phase.
 Memory: resident set size before the feeders connect and once both phases are done, after a
 garbage collection, divided by N: ``bytes_per_route`` is what one prefix costs with two
 paths (Adj-RIB-In x 2, Loc-RIB, FIB group, Adj-RIB-Out entries to each feeder).
+
+Flood propagation (``bench/flood.py``, issue 17): then, through a fresh speaker each time,
+10,000 UPDATEs of one prefix each written by one neighbor, timed from its first byte to
+the last re-advertised prefix read by the other neighbor, with the times in between
+(``flood_*`` keys; ``--flood-only`` runs just that); and, run for run alternately, the
+same through FRR's bgpd where it is installed and we may make a network namespace
+(``bench/flood_frr.py``; ``frr_flood_*`` keys, else ``frr_skipped``; ``--no-frr``).
+
+Addresses are drawn at random from 127/8 per run and the speaker listens on a port the
+kernel picks, so runs side by side do not collide.
 """
 
 from __future__ import annotations
@@ -36,8 +46,13 @@ import socket
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from flood import FLOOD_UPDATES, WORKLOADS, Addresses, flood_once, summary  # bench/flood.py
+from flood_frr import frr_flood_once, unavailable, version  # bench/flood_frr.py
 
 from speakers.config import ExportPolicy, NeighborConfig, SpeakerConfig
 from speakers.speaker import Speaker
@@ -57,9 +72,7 @@ from speakers.wire import (
     pack_announce,
 )
 
-PORT = 1179
-DUT = "127.0.60.1"
-FEEDERS = {"a": ("127.0.60.2", 65102, 800e9), "b": ("127.0.60.3", 65103, 400e9)}
+FEEDERS = {"a": (65102, 800e9), "b": (65103, 400e9)}  # AS, link bandwidth
 DUT_AS = 65100
 
 
@@ -70,8 +83,8 @@ def prefixes(n: int) -> tuple[list[Prefix], list[Prefix]]:
     return v4, v6
 
 
-def feeder_messages(name: str, n: int) -> list[bytes]:
-    address, asn, bps = FEEDERS[name]
+def feeder_messages(name: str, address: str, n: int) -> list[bytes]:
+    asn, bps = FEEDERS[name]
     v4, v6 = prefixes(n)
     attrs = PathAttributes(
         origin=Origin.IGP,
@@ -84,14 +97,14 @@ def feeder_messages(name: str, n: int) -> list[bytes]:
     )
 
 
-def run_feeder(name: str, n: int) -> None:
+def run_feeder(name: str, address: str, dut: str, port: int, n: int) -> None:
     """Child process: connect, handshake, wait for 'go' on stdin, blast, keep alive."""
-    address, asn, _ = FEEDERS[name]
-    messages = feeder_messages(name, n)
+    asn, _ = FEEDERS[name]
+    messages = feeder_messages(name, address, n)
     blob = b"".join(messages)
     sock = socket.socket()
     sock.bind((address, 0))
-    sock.connect((DUT, PORT))
+    sock.connect((dut, port))
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     caps = (MultiprotocolCapability(1, 1), MultiprotocolCapability(2, 1))
     sock.sendall(encode_message(Open.build(asn, 90, address, caps)))
@@ -119,26 +132,27 @@ def rss_bytes() -> int:
 
 
 async def run(n: int) -> dict[str, object]:
+    drawn = Addresses.draw()
+    dut, feeders = drawn.dut, {"a": drawn.writer, "b": drawn.reader}
     neighbors = tuple(
         NeighborConfig(
             name=name,
-            address=ipaddress.ip_address(addr),
+            address=ipaddress.ip_address(feeders[name]),
             remote_as=asn,
-            local_address=ipaddress.ip_address(DUT),
-            port=PORT,
+            local_address=ipaddress.ip_address(dut),
             passive=True,
             link_capacity_bps=1.6e12,
             export=ExportPolicy(link_bandwidth=ReadvertiseMode.CUMULATIVE),
         )
-        for name, (addr, asn, _) in FEEDERS.items()
+        for name, (asn, _) in FEEDERS.items()
     )
     speaker = Speaker(
         SpeakerConfig(
             name="dut",
             asn=DUT_AS,
-            router_id=ipaddress.IPv4Address(DUT),
-            listen_address=ipaddress.ip_address(DUT),
-            listen_port=PORT,
+            router_id=ipaddress.IPv4Address(dut),
+            listen_address=ipaddress.ip_address(dut),
+            listen_port=0,
             hold_time_s=90,
             neighbors=neighbors,
         )
@@ -164,7 +178,8 @@ async def run(n: int) -> dict[str, object]:
     procs = {}
     for name in FEEDERS:
         procs[name] = await asyncio.create_subprocess_exec(
-            sys.executable, __file__, "--feeder", name, "--prefixes", str(n),
+            sys.executable, __file__, "--feeder", name, feeders[name], dut,
+            str(speaker.listen_port), "--prefixes", str(n),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         )  # fmt: skip
     phases: dict[str, float] = {}
@@ -219,22 +234,59 @@ async def run(n: int) -> dict[str, object]:
     }
 
 
+async def floods(runs: int, frr: bool) -> dict[str, Any]:
+    """The flood of bench/flood.py through bagemu's speaker and, if ``frr`` and FRR can
+    run here (bench/flood_frr.py), through FRR's bgpd: run after run, alternately, so
+    that both see the same load on the machine. Medians (``flood.summary``)."""
+    skipped = unavailable() if frr else "not asked (--no-frr)"
+    out: dict[str, Any] = {"flood_updates": FLOOD_UPDATES, "flood_runs": runs}
+    if skipped is None:
+        out["frr_version"] = version()
+    else:
+        out["frr_skipped"] = skipped
+    for workload in WORKLOADS:
+        ours, theirs = [], []
+        for _ in range(runs):
+            ours.append(await flood_once(FLOOD_UPDATES, workload))
+            if skipped is None:
+                theirs.append(await frr_flood_once(FLOOD_UPDATES, workload))
+        tail = "" if workload == "same" else f"_{workload}"
+        out.update(summary(f"flood{tail}", ours))
+        if theirs:
+            out.update(summary(f"frr_flood{tail}", theirs))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--quick", action="store_true", help="20,000 prefixes")
+    parser.add_argument("--quick", action="store_true", help="20,000 prefixes, 3 floods each")
     parser.add_argument("--prefixes", type=int, default=200_000)
-    parser.add_argument("--feeder", help=argparse.SUPPRESS)
+    parser.add_argument("--flood-runs", type=int, default=5, help="floods per workload")
+    parser.add_argument("--flood-only", action="store_true", help="only the flood")
+    parser.add_argument("--no-frr", action="store_true", help="no flood through FRR's bgpd")
+    parser.add_argument("--feeder", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.feeder:
-        run_feeder(args.feeder, args.prefixes)
+        name, address, dut, port = args.feeder
+        run_feeder(name, address, dut, int(port), args.prefixes)
         return 0
     n = 20_000 if args.quick else args.prefixes
-    result = asyncio.run(run(n))
+    runs = 3 if args.quick else args.flood_runs
+    result: dict[str, Any] = {} if args.flood_only else asyncio.run(run(n))
+    result.update(asyncio.run(floods(runs, frr=not args.no_frr)))
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
     r = result
+    if not args.flood_only:
+        print_ingestion(r)
+    print_flood(r)
+    return 0
+
+
+def print_ingestion(r: dict[str, Any]) -> None:
+    n = r["prefixes"]
     print(f"speaker ingestion: {n} prefixes (half IPv4 /24, half IPv6 /64), two feeders over TCP")
     for phase, label in (("first", "first path (800G)"), ("second", "second path (400G)")):
         rate = r[f"{phase}_prefixes_per_s"]
@@ -245,7 +297,27 @@ def main(argv: list[str] | None = None) -> int:
     )
     growth_mb = r["rss_growth_bytes"] / 1e6
     print(f"  memory: {r['bytes_per_route']:,.0f} bytes per prefix (RSS growth {growth_mb:.1f} MB)")
-    return 0
+
+
+def print_flood(r: dict[str, Any]) -> None:
+    print(
+        f"flood propagation: {r['flood_updates']:,} UPDATEs of one /24 each, writer to reader "
+        f"through the speaker, median of {r['flood_runs']} runs (s from the first byte)"
+    )
+    print(f"  {'speaker':10} {'attributes':10} {'acted on':>9} {'exported':>9} "
+          f"{'1st read':>9} {'last read':>9} {'CPU':>9} {'UPDATEs out':>12}")  # fmt: skip
+    rows = [("bagemu", "same", "flood"), ("bagemu", "distinct", "flood_distinct")]
+    if "frr_version" in r:
+        frr = f"FRR {r['frr_version']}"
+        rows += [(frr, "same", "frr_flood"), (frr, "distinct", "frr_flood_distinct")]
+    for name, label, head in rows:
+        keys = ("received_s", "exported_s", "first_arrival_s", "s", "dut_cpu_s")
+        cells = " ".join(
+            f"{r[f'{head}_{key}']:9.3f}" if f"{head}_{key}" in r else f"{'-':>9}" for key in keys
+        )
+        print(f"  {name:10} {label:10} {cells} {r[f'{head}_updates_out']:>12,.0f}")
+    if "frr_skipped" in r:
+        print(f"  FRR not measured: {r['frr_skipped']}")
 
 
 if __name__ == "__main__":

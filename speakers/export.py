@@ -26,7 +26,7 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from .aggregate import Aggregate, AggregateTable
 from .neighbor import Neighbor
@@ -144,20 +144,36 @@ class Exporter:
         negotiated = nb.peer.primary.negotiated
         if negotiated is None:
             return []
-        announce: dict[tuple[PathAttributes, IPAddress], list[Prefix]] = defaultdict(list)
         withdraw: dict[Family, list[Prefix]] = defaultdict(list)
         adverts = cache.adverts.setdefault(export_signature(nb.config), {})
+        # Prefixes by the ``Advertised`` object they get (the cache hands one object to
+        # every prefix of a route: an identity key, no hashing of attributes per prefix),
+        # then merged by attributes and next hop for packing, once per object.
+        by_advert: dict[int, tuple[Advertised, list[Prefix]]] = {}
+        families, adj_set, advert_for = negotiated.families, nb.adj_out.set, self._advert
         for prefix in prefixes:
             family = unicast_family(prefix)
-            if family not in negotiated.families:
+            if family not in families:
                 continue
-            advert = self._advert(nb, prefix, adverts, cache)
-            if not nb.adj_out.set(prefix, advert):
+            advert = advert_for(nb, prefix, adverts, cache)
+            if not adj_set(prefix, advert):
                 continue
             if advert is None:
                 withdraw[family].append(prefix)
-            else:
-                announce[(advert.attributes, advert.next_hop)].append(prefix)
+                continue
+            entry = by_advert.get(id(advert))
+            if entry is None:
+                entry = by_advert[id(advert)] = (advert, [])
+            entry[1].append(prefix)
+        announce: dict[tuple[PathAttributes, IPAddress], list[Prefix]] = {}
+        merged: dict[int, list[Prefix]] = {}
+        for advert, group in by_advert.values():
+            into = announce.setdefault((advert.attributes, advert.next_hop), group)
+            if into is not group:
+                into += group
+                merged[id(into)] = into
+        for group in merged.values():
+            group.sort()  # in prefix order, however the routes were shared out
         return pack_updates(announce, withdraw, negotiated.codec, cache.packed)
 
     def _advert(
@@ -221,30 +237,28 @@ def pack_updates(
     messages: list[bytes] = []
     for family_prefixes in withdraw.values():
         messages += pack_withdraw(family_prefixes, codec)
-    order: dict[PathAttributes, None] = {}
-    ipv4: dict[PathAttributes, tuple[IPv4Address, list[Prefix]]] = {}
-    ipv6: dict[PathAttributes, tuple[IPAddress, list[Prefix]]] = {}
+    # Per attributes, its IPv4 and its IPv6 routes (next hop, prefixes): a flood of
+    # distinct routes makes every group one prefix, so each attributes object is hashed
+    # once here (hashing one is a walk over all its fields).
+    by_attrs: dict[PathAttributes, list[tuple[IPAddress, list[Prefix]] | None]] = {}
     alone: list[tuple[PathAttributes, IPAddress, list[Prefix]]] = []
     for (attrs, hop), group in announce.items():
-        order[attrs] = None
-        if isinstance(hop, IPv4Address) and unicast_family(group[0]) == IPV4_UNICAST:
-            if attrs not in ipv4:
-                ipv4[attrs] = (hop, group)
-                continue
-        elif attrs not in ipv6:
-            ipv6[attrs] = (hop, group)
-            continue
-        alone.append((attrs, hop, group))  # one next hop per family and neighbor: rare
-    for attrs in order:
-        v4, v6 = ipv4.get(attrs), ipv6.get(attrs)
+        pair = by_attrs.setdefault(attrs, [None, None])  # [IPv4 routes, IPv6 routes]
+        ipv4 = isinstance(hop, IPv4Address) and unicast_family(group[0]) == IPV4_UNICAST
+        slot = 0 if ipv4 else 1
+        if pair[slot] is None:
+            pair[slot] = (hop, group)
+        else:
+            alone.append((attrs, hop, group))  # one next hop per family and neighbor: rare
+    for attrs, (v4, v6) in by_attrs.items():
         key = (codec, id(attrs), v4 and (v4[0], tuple(v4[1])), v6 and (v6[0], tuple(v6[1])))
         messages_for = packed.get(key)
         if messages_for is None:
             if v4 is not None and v6 is not None:
-                v4_attrs = replace(attrs, next_hop=v4[0])
+                v4_attrs = attrs.evolve(next_hop=v4[0])
                 messages_for = pack_announce_dual(v4_attrs, v4[1], v6[1], codec, next_hop=v6[0])
             elif v4 is not None:
-                messages_for = pack_announce(replace(attrs, next_hop=v4[0]), v4[1], codec)
+                messages_for = pack_announce(attrs.evolve(next_hop=v4[0]), v4[1], codec)
             else:
                 assert v6 is not None
                 messages_for = pack_announce(attrs, v6[1], codec, next_hop=v6[0])
@@ -252,7 +266,7 @@ def pack_updates(
         messages += messages_for
     for attrs, hop, group in alone:
         if isinstance(hop, IPv4Address) and unicast_family(group[0]) == IPV4_UNICAST:
-            messages += pack_announce(replace(attrs, next_hop=hop), group, codec)
+            messages += pack_announce(attrs.evolve(next_hop=hop), group, codec)
         else:
             messages += pack_announce(attrs, group, codec, next_hop=hop)
     return messages

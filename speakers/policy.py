@@ -19,7 +19,7 @@ every route, made less attractive.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import Enum
 
 from .config import ImportPolicy, NeighborConfig
@@ -124,8 +124,7 @@ def export_path(
     if lb is not None:
         asn = settings.asn if settings.asn <= 0xFFFF else AS_TRANS
         ext += (LinkBandwidth.from_bytes_per_s(lb, asn, policy.link_bandwidth_transitive),)
-    exported = replace(
-        attrs,
+    exported = attrs.evolve(
         as_path=as_path.prepend(settings.asn, 1 + prepend),
         next_hop=None,
         med=None,  # RFC 4271 §5.1.4: a received MED is not passed to other ASes

@@ -28,7 +28,7 @@ from .policy import import_accepts
 from .rib import LocRib, Path, RouteChange, local_source
 from .rib.path import LOCAL_NAME
 from .ucmp import MissingBandwidthMode
-from .wire import Prefix, Update
+from .wire import PathAttributes, Prefix, Update
 from .wire.prefix import IPAddress
 
 
@@ -61,6 +61,8 @@ class Routes:
         self._exports = exports
         self._schedule_export = schedule_export
         self._fib_held = False  # a graceful restart's preserved FIB (``preserve_fib``)
+        # The last Path built per neighbor and next-hop family (``_path``).
+        self._last_paths: dict[tuple[str, int], Path] = {}
 
     # --- from neighbors -------------------------------------------------------------------
 
@@ -84,13 +86,34 @@ class Routes:
             for prefixes, hop in groups:
                 # One Path per next hop of the UPDATE, shared by its prefixes (a Path holds
                 # no prefix): that is most of a route's memory saved.
-                shared = Path.build(nb.info, attrs, hop) if ok and prefixes else None
+                shared = self._path(nb, attrs, hop) if ok and prefixes else None
                 for prefix in prefixes:
                     path = shared if policy is None or policy.permits(prefix) else None
                     # path None: rejected by import policy, as if withdrawn (RFC 4271 §9.1.2)
                     nb.adj_in.set(prefix, path)
                     changes.append(self.loc_rib.set_path(prefix, name, path))
         self.apply(changes)
+
+    def _path(self, nb: Neighbor, attrs: PathAttributes, hop: IPAddress | None) -> Path:
+        """The Path for ``attrs`` and ``hop`` from ``nb``: the one built for its previous
+        UPDATE of this next-hop family when they are equal (a peer flooding one prefix
+        per UPDATE repeats its attributes), else a new one. Equal paths are the same
+        route (``Destination.set_path`` compares them by value), so sharing changes no
+        decision; it saves a Path per UPDATE, and the export, which works a route out
+        once per best path object (``export.FlushCache``), then does it once per run of
+        such UPDATEs instead of once per prefix."""
+        assert nb.info is not None
+        key = (nb.config.name, 0 if hop is None else hop.version)
+        last = self._last_paths.get(key)
+        if (
+            last is not None
+            and last.source is nb.info
+            and last.next_hop == hop
+            and (last.attributes is attrs or last.attributes == attrs)
+        ):
+            return last
+        path = self._last_paths[key] = Path.build(nb.info, attrs, hop)
+        return path
 
     def withdraw(self, nb: Neighbor, prefixes: Iterable[Prefix]) -> None:
         """Withdraw ``nb``'s paths for ``prefixes`` (treat-as-withdraw, session down)."""

@@ -46,7 +46,7 @@ from ..wire import (
     RouteRefresh,
     Update,
     UpdateMessageError,
-    decode_message,
+    decode_framed,
     encode_message,
 )
 from ..wire.constants import FsmSubcode, OpenSubcode
@@ -94,6 +94,7 @@ class Session:
         self.peer_open: Open | None = None
         self.connect_retry_counter = 0
         self.disabled_families: set[tuple[int, int]] = set()
+        self._view: tuple[Negotiated, int, SessionView] | None = None  # ``_session_view``
         self.admin_down = True  # until start(); ManualStop sets it again
         self._timers = Timers(rng or random.Random())
         self._reader = MessageReader()
@@ -314,9 +315,9 @@ class Session:
             self._timers.start(Timer.HOLD, now, self.negotiated.hold_time_s)
 
     def _receive_message(self, msg_type: int, raw: bytes, now: float) -> None:
-        ctx = self.negotiated.codec if self.negotiated is not None else None
         try:
-            msg = decode_message(raw, ctx) if ctx is not None else decode_message(raw)
+            # The reader checked the header with the codec now in force (``_on_open``).
+            msg = decode_framed(msg_type, raw, self._reader.ctx)
         except UpdateMessageError as exc:
             if self.state is State.ESTABLISHED:
                 self._on_update(exc, now)
@@ -424,15 +425,22 @@ class Session:
             self._fail_with_error(now, "UpdateMsgErr", verdict)
 
     def _session_view(self) -> SessionView:
-        assert self.negotiated is not None
-        return SessionView(
-            peer_as=self.negotiated.peer_as,
-            local_as=self.config.local_as,
-            local_addresses=self.config.local_addresses,
-            enforce_first_as=self.config.enforce_first_as,
-            # RFC 4760 §7: only what was negotiated, less what RFC 7606 disabled.
-            families=self.negotiated.families - self.disabled_families,
-        )
+        """Built once per session and per family disabled (it grows only, and is cleared
+        with ``negotiated``), not once per UPDATE."""
+        negotiated = self.negotiated
+        assert negotiated is not None
+        view = self._view
+        if view is None or view[0] is not negotiated or view[1] != len(self.disabled_families):
+            built = SessionView(
+                peer_as=negotiated.peer_as,
+                local_as=self.config.local_as,
+                local_addresses=self.config.local_addresses,
+                enforce_first_as=self.config.enforce_first_as,
+                # RFC 4760 §7: only what was negotiated, less what RFC 7606 disabled.
+                families=negotiated.families - self.disabled_families,
+            )
+            view = self._view = (negotiated, len(self.disabled_families), built)
+        return view[2]
 
     def _unexpected(self, now: float, msg_type: int) -> None:
         # RFC 6608 §3: the subcode names the state the unexpected message arrived in.

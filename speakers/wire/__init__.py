@@ -57,6 +57,7 @@ from .messages import (
     Message,
     Open,
     RouteRefresh,
+    decode_framed,
     decode_message,
     encode_message,
 )
@@ -122,6 +123,7 @@ __all__ = [
     "UpdateSubcode",
     "check_header",
     "community_str",
+    "decode_framed",
     "decode_message",
     "effective_link_bandwidth",
     "encode_end_of_rib",

@@ -307,6 +307,13 @@ def decode_message(data: bytes, ctx: CodecContext = DEFAULT_CONTEXT) -> Message:
             f"Length field says {length}, the message has {len(data)} octets",
             data[16:18],
         )
+    return decode_framed(msg_type, data, ctx)
+
+
+def decode_framed(msg_type: int, data: bytes, ctx: CodecContext = DEFAULT_CONTEXT) -> Message:
+    """Decode one whole message whose header is already checked against ``ctx``: what
+    ``MessageReader.next_message`` returns (a session reads thousands a second, so its
+    header is not checked twice). Raises only ``BgpError`` subclasses."""
     body = data[HEADER_LEN:]
     if msg_type == MessageType.ROUTE_REFRESH:
         return _decode_route_refresh(body, ctx, data)
@@ -321,6 +328,7 @@ __all__ = [
     "Notification",
     "Open",
     "RouteRefresh",
+    "decode_framed",
     "decode_message",
     "encode_message",
 ]

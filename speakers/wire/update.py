@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from .attributes import (
     OPTIONAL_NON_TRANSITIVE,
@@ -281,7 +281,7 @@ def pack_announce(
     if next_hop is None:
         raise EncodeError("IPv6 announcement needs an MP_REACH_NLRI next hop")
     if attributes.next_hop is not None:
-        attributes = replace(attributes, next_hop=None)
+        attributes = attributes.evolve(next_hop=None)
     attrs = encode_attributes(attributes, ctx)
     nh = next_hop.packed + (link_local.packed if link_local is not None else b"")
     mp_head = _MP_HEAD.pack(Afi.IPV6, Safi.UNICAST, len(nh)) + nh + b"\0"
@@ -325,12 +325,13 @@ def pack_announce_dual(
     attrs = encode_attributes(attributes, ctx)
     nh = next_hop.packed + (link_local.packed if link_local is not None else b"")
     mp_value = _MP_HEAD.pack(Afi.IPV6, Safi.UNICAST, len(nh)) + nh + b"\0" + encode_nlri(ipv6)
-    mp = _mp_attr(AttrType.MP_REACH_NLRI, mp_value)
-    both = mp + attrs if ctx.mp_attributes_first else attrs + mp
-    body = b"\0\0" + _U16.pack(len(both)) + both + encode_nlri(ipv4)
-    if HEADER_LEN + len(body) <= ctx.max_message_len:
-        return [frame(MessageType.UPDATE, body, ctx.max_message_len)]
-    v6_attrs = replace(attributes, next_hop=None)
+    if len(mp_value) < ctx.max_message_len:  # else no attribute header even holds its length
+        mp = _mp_attr(AttrType.MP_REACH_NLRI, mp_value)
+        both = mp + attrs if ctx.mp_attributes_first else attrs + mp
+        body = b"\0\0" + _U16.pack(len(both)) + both + encode_nlri(ipv4)
+        if HEADER_LEN + len(body) <= ctx.max_message_len:
+            return [frame(MessageType.UPDATE, body, ctx.max_message_len)]
+    v6_attrs = attributes.evolve(next_hop=None)
     return pack_announce(attributes, ipv4, ctx) + pack_announce(
         v6_attrs, ipv6, ctx, next_hop=next_hop, link_local=link_local
     )

@@ -115,7 +115,7 @@ def session_problems(
                     attr_type=AttrType.LOCAL_PREF,
                 )
             )
-        ibgp_only = [a for a in attrs.other if a.type_code in _IBGP_ONLY]
+        ibgp_only = [a for a in attrs.other if a.type_code in _IBGP_ONLY] if attrs.other else ()
         if ibgp_only:
             # RFC 7606 §7.9, §7.10: ORIGINATOR_ID / CLUSTER_LIST from eBGP -> discard.
             attrs = replace(attrs, other=tuple(a for a in attrs.other if a not in ibgp_only))
@@ -129,7 +129,8 @@ def session_problems(
                 )
                 for a in ibgp_only
             ]
-    if update.announced:
+    mp_reach = update.mp_reach
+    if update.nlri or (mp_reach is not None and mp_reach.nlri):  # anything announced
         path = attrs.as_path
         if (
             session.ebgp
@@ -148,8 +149,8 @@ def session_problems(
                 )
             )
         hops: list[IPAddress | None] = [attrs.next_hop] if update.nlri else []
-        if update.mp_reach is not None and update.mp_reach.nlri:
-            hops.append(update.mp_reach.next_hop)
+        if mp_reach is not None and mp_reach.nlri:
+            hops.append(mp_reach.next_hop)
         for hop in hops:
             if hop is not None and hop in session.local_addresses:
                 # RFC 4271 §6.3: NEXT_HOP must not be the receiver's own address;

@@ -22,3 +22,25 @@ def test_bench_speaker_quick_json() -> None:
     assert out["prefixes_per_s"] > 0 and out["bytes_per_route"] > 0
     assert out["fib_entries"] == out["prefixes"] == out["two_member_groups"]
     assert out["weights_seen"] == [[2, 1]]  # 800G and 400G paths
+    # Flood propagation: every time is after the writer's first byte, and in the order
+    # the work happens (each run's order holds for the medians too).
+    assert out["flood_updates"] == 10_000 and out["flood_runs"] == 3
+    for head in ("flood", "flood_distinct"):
+        assert len(out[f"{head}_runs_s"]) == 3
+        assert 0 < out[f"{head}_first_arrival_s"] <= out[f"{head}_s"]
+        assert 0 < out[f"{head}_received_s"] <= out[f"{head}_exported_s"]
+        assert out[f"{head}_first_export_s"] <= out[f"{head}_exported_s"]
+        assert 0 <= out[f"{head}_written_s"] <= out[f"{head}_s"]
+        assert out[f"{head}_dut_cpu_s"] > 0 and out[f"{head}_flushes"] >= 1
+    # Re-advertised, the same attributes are packed into few UPDATEs (about a thousand
+    # /24s fit in one); distinct ones cannot share one.
+    assert out["flood_updates_out"] <= 50
+    assert out["flood_distinct_updates_out"] == 10_000
+    # FRR's bgpd on the same flood where it can run here (bench/flood_frr.py), else why not.
+    if "frr_skipped" in out:
+        assert out["frr_skipped"] and "frr_flood_s" not in out
+    else:
+        for head in ("frr_flood", "frr_flood_distinct"):
+            assert len(out[f"{head}_runs_s"]) == 3
+            assert 0 < out[f"{head}_first_arrival_s"] <= out[f"{head}_s"]
+        assert out["frr_flood_distinct_updates_out"] == 10_000

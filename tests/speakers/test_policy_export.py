@@ -8,8 +8,17 @@ from dataclasses import replace
 
 import pytest
 
-from speakers.config import ExportPolicy, ImportPolicy, NeighborConfig, PrefixList, PrefixListEntry
-from speakers.export import ExportQueue, pack_updates
+from speakers.aggregate import AggregateTable
+from speakers.config import (
+    ExportPolicy,
+    ImportPolicy,
+    NeighborConfig,
+    PrefixList,
+    PrefixListEntry,
+    SpeakerConfig,
+)
+from speakers.export import Exporter, ExportQueue, FlushCache, pack_updates
+from speakers.neighbor import Neighbor
 from speakers.policy import (
     DrainMethod,
     ExportSettings,
@@ -18,7 +27,8 @@ from speakers.policy import (
     export_signature,
     import_accepts,
 )
-from speakers.rib import Path, PeerInfo
+from speakers.rib import LocRib, Path, PeerInfo
+from speakers.session import Session, SessionConfig
 from speakers.ucmp import ReadvertiseMode
 from speakers.wire import (
     DEFAULT_CONTEXT,
@@ -189,3 +199,44 @@ def test_pack_updates_shares_one_update_per_attributes_and_its_bytes_between_nei
     assert updates[1].mp_reach.nlri == (P6,)
     second = pack_updates(announce, {}, DEFAULT_CONTEXT, packed)
     assert second[0] is first[1]  # the same bytes, encoded once per flush
+
+
+def test_routes_exported_alike_share_an_update_in_prefix_order() -> None:
+    # Two best paths from two sources of one AS differ only in what the export rewrites
+    # (MED, next hop, router ID): their prefixes interleave, and the neighbor gets them
+    # in one UPDATE in prefix order, whichever Advertised object each prefix was given.
+    config = neighbor()
+    speaker = SpeakerConfig(
+        name="x",
+        asn=US,
+        router_id=V4("10.255.0.9"),
+        listen_address=config.local_address,
+        neighbors=(config,),
+    )
+    nb = Neighbor.configured(config, speaker, random.Random(1))
+    ours = nb.peer.primary
+    theirs = Session(SessionConfig(65002, V4("10.255.0.2"), US), rng=random.Random(2))
+    ours.start(0.0)
+    theirs.start(0.0, passive=True)
+    ours.connection_made(0.0)
+    theirs.connection_made(0.0)
+    for _ in range(4):  # OPENs, then KEEPALIVEs
+        theirs.receive_data(ours.data_to_send(), 0.0)
+        ours.receive_data(theirs.data_to_send(), 0.0)
+    assert ours.negotiated is not None and nb.established
+    first, second = received("a"), received("b")
+    second = Path.build(
+        replace(second.source, router_id=V4("10.255.0.2")),
+        replace(second.attributes, med=7),
+        V4("198.51.100.2"),
+    )
+    loc_rib = LocRib()
+    prefixes = [Prefix.parse(f"10.2.{i}.0/24") for i in range(6)]
+    for i, prefix in enumerate(prefixes):
+        path = (first, second)[i % 2]
+        loc_rib.set_path(prefix, path.source.name, path)
+    exporter = Exporter(loc_rib, AggregateTable(()), ExportSettings(US))
+    messages = exporter.updates_for(nb, prefixes, FlushCache())
+    assert len(messages) == 1
+    update = decode_message(messages[0])
+    assert isinstance(update, Update) and update.nlri == tuple(prefixes)

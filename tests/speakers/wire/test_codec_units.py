@@ -7,6 +7,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import struct
+from dataclasses import replace
 
 import pytest
 
@@ -17,6 +18,7 @@ from speakers.wire import (
     AsPathSegment,
     CodecContext,
     EncodeError,
+    ErrorAction,
     Keepalive,
     LinkBandwidth,
     MessageHeaderError,
@@ -31,6 +33,7 @@ from speakers.wire import (
     SegmentType,
     UnknownCapability,
     Update,
+    UpdateMessageError,
     community_str,
     decode_message,
     encode_message,
@@ -363,3 +366,59 @@ def test_treat_as_withdraw_view_covers_both_families() -> None:
     back = update.as_withdraw()
     assert set(back.withdrawn_all) == {Prefix.parse("10.9.0.0/16"), Prefix.parse("10.1.0.0/16")}
     assert back.announced == ()
+
+
+# --- attribute blocks decoded once (update_decoder._BLOCKS), copies (evolve) -------------
+
+
+def test_a_repeated_attribute_block_decodes_to_one_shared_object() -> None:
+    attrs = replace(BASE, as_path=AsPath.sequence(65001, 4_200_000_123))
+    wires = [encode_message(_update(attrs, p)) for p in ("10.1.0.0/24", "10.2.0.0/24")]
+    one, two = (decode_message(wire) for wire in wires)
+    assert isinstance(one, Update) and isinstance(two, Update)
+    assert one.attributes == attrs and one.attributes is two.attributes
+    assert two.nlri == (Prefix.parse("10.2.0.0/24"),)
+    # Between 2-octet-AS speakers the same octets are another AS_PATH (here a malformed
+    # one, AS 0 first): the block decoded for 4-octet ASNs is not served.
+    with pytest.raises(UpdateMessageError):
+        decode_message(wires[0], TWO_OCTET)
+
+
+def test_a_block_without_next_hop_is_judged_again_beside_body_nlri() -> None:
+    # Without NEXT_HOP a block decodes cleanly when no NLRI comes with it, but beside
+    # body NLRI it is treat-as-withdraw (RFC 7606 §3 d): the memo must not serve it.
+    no_hop = replace(BASE, as_path=AsPath.sequence(65001, 4_200_000_124), next_hop=None)
+    alone = decode_message(encode_message(Update(attributes=no_hop)))
+    assert isinstance(alone, Update) and alone.attributes == no_hop
+    with pytest.raises(UpdateMessageError) as caught:
+        decode_message(encode_message(_update(no_hop, "10.1.0.0/24")))
+    assert caught.value.action is ErrorAction.TREAT_AS_WITHDRAW
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"next_hop": IPv4("10.0.0.9")},
+        {"as_path": AsPath.sequence(65009), "med": 5, "local_pref": None},
+        {"communities": (1, 2), "ext_communities": (), "atomic_aggregate": True},
+        {"aggregator": Aggregator(65001, IPv4("10.0.0.2")), "origin": Origin.EGP},
+        {"other": (RawAttribute(0xC0, 99, b"x"),)},
+    ],
+)
+def test_evolve_is_dataclasses_replace(changes: dict[str, object]) -> None:
+    assert BASE.evolve(**changes) == replace(BASE, **changes)  # type: ignore[arg-type]
+
+
+def test_pack_announce_dual_packs_each_family_alone_when_one_would_overflow_an_attribute() -> None:
+    # 10,000 /64s are 90,000 octets of MP_REACH_NLRI, more than an attribute's length field
+    # holds: the families go apart, not an EncodeError (a flush lost its UPDATEs to one).
+    v4 = [Prefix((0x0A000000 + (i << 8)).to_bytes(4, "big"), 24) for i in range(10_000)]
+    v6 = [Prefix(((0x20010DB8 << 96) | (i << 64)).to_bytes(16, "big"), 64) for i in range(10_000)]
+    messages = pack_announce_dual(BASE, v4, v6, next_hop=IPv6("2001:db8::1"))
+    assert all(len(m) <= MAX_MESSAGE_LEN for m in messages)
+    announced: list[Prefix] = []
+    for wire in messages:
+        update = decode_message(wire)
+        assert isinstance(update, Update)
+        announced += update.announced
+    assert sorted(announced) == sorted(v4 + v6)
