@@ -20,7 +20,7 @@ implements. What the RFC leaves optional: no DelayOpen; AutomaticStart after an 
 time that doubles on each failed attempt (DampPeerOscillations, §8.1.1) and resets once
 Established. Unexpected messages get the RFC 6608 FSM Error subcode of the state.
 
-Why one module of some 480 lines: it is one state machine, and its handlers read top to
+Why one module of some 490 lines: it is one state machine, and its handlers read top to
 bottom as the rows of RFC 4271 §8.2.2. What is not a transition already lives apart:
 OPEN negotiation (``negotiation.py``), the timers (``timers.py``), what the session
 reports (``events.py``), the RFC 7606 verdict on an UPDATE (``wire/validate.py``) and
