@@ -45,10 +45,11 @@ class Neighbor:
     session_updates_out: int = 0
     # Graceful restart (graceful.py): the capability the neighbor sent on its last session
     # (kept once it is down: it says what to keep), its routes kept stale, the families
-    # it has sent End-of-RIB for and those we still owe it End-of-RIB for, this session.
+    # it has sent End-of-RIB for (with when: the clock's ns, as FIB changes' ``at_ns``)
+    # and those we still owe it End-of-RIB for, this session.
     graceful_peer: GracefulRestartCapability | None = None
     stale: StaleRoutes | None = None
-    end_of_rib: set[Family] = field(default_factory=set)
+    end_of_rib: dict[Family, int] = field(default_factory=dict)
     end_of_rib_due: set[Family] = field(default_factory=set)
     link_failed: bool = False  # the link is down: its next hops are gone, nothing is kept
 
@@ -122,7 +123,7 @@ class Neighbor:
         self.session_updates_in = self.session_updates_out = 0
         self.adj_out.clear()
         self.graceful_peer = negotiated.graceful_restart
-        self.end_of_rib = set()
+        self.end_of_rib = {}
         self.end_of_rib_due = set(negotiated.families)  # after the first table (RFC 4724 §2)
 
     def session_down(self, event: SessionDown) -> None:
