@@ -14,14 +14,16 @@ over 64 KiB does (it ends the connection, saying why).
 
 Graceful restart (RFC 4724): ``{"cmd": "restart", "graceful": true}`` drops the running
 speaker without a NOTIFICATION and starts a new one in this process with its FIB kept;
-without ``graceful``, a plain restart (a Cease, then a fresh speaker). Refused, with the
-speaker untouched, where the configuration does not enable graceful restart, or where
-the socket was opened on a bare ``Speaker`` rather than a ``SpeakerProcess`` (process.py)
-that can replace it. ``{"cmd": "graceful"}``: the current speaker's restart state (still
-deferring route selection, and for whom); ``{"cmd": "fib_changes", "since": N}``: the
-FIB's change stream from change N (each with ``at_ns``, the speaker's monotonic clock),
-so a client can tell whether the FIB changed at all across a restart. The next speaker's
-stream starts again at 0; its preserved FIB is not a change.
+without ``graceful``, a plain restart (a Cease, then a fresh speaker); ``"down_s": 3``:
+the new one starts 3 s later (the daemon's restart time). The reply comes once the new
+speaker has started. Refused, with the speaker untouched, where the configuration does
+not enable graceful restart, or where the socket was opened on a bare ``Speaker`` rather
+than a ``SpeakerProcess`` (process.py) that can replace it. ``{"cmd": "graceful"}``: the
+current speaker's restart state (still deferring route selection, and for whom);
+``{"cmd": "fib_changes", "since": N}``: the FIB's change stream from change N (each with
+``at_ns``, the speaker's monotonic clock), so a client can tell whether the FIB changed at
+all across a restart. The next speaker's stream starts again at 0; its preserved FIB is
+not a change.
 
 ``python -m speakers.control PATH CMD [ARG] [BANDWIDTH]`` sends one request and prints the
 reply (ARG: a prefix; ``graceful`` for restart; the first index for fib_changes): exit 0
@@ -103,10 +105,13 @@ async def _restart(target: Target, request: dict[str, Any]) -> dict[str, object]
     graceful_ = request.get("graceful", False)
     if not isinstance(graceful_, bool):
         raise ValueError(f"graceful is true or false, not {graceful_!r}")
+    down_s = request.get("down_s", 0)
+    if not isinstance(down_s, int | float) or isinstance(down_s, bool):
+        raise ValueError(f"down_s is a number of seconds, not {down_s!r}")
     if not isinstance(target, SpeakerProcess):
         raise ValueError("restart: this socket serves a speaker no process owns here")
     try:
-        return await target.restart(graceful_)
+        return await target.restart(graceful_, float(down_s))
     except OSError as exc:  # the new speaker could not bind: said, the socket stays up
         raise ValueError(f"restart failed: {exc}") from exc
 

@@ -20,6 +20,11 @@ What a restarted speaker starts from is its configuration: routes announced at r
 over the control socket are not carried over, as a router's unsaved configuration does
 not survive a restart of its daemon.
 
+``down_s`` keeps the new speaker from starting for that long, as a real daemon takes
+seconds to come back: its neighbors see it gone meanwhile (the helper's stale routes,
+observable), and the process shows the new speaker not yet started (sessions Idle, the
+preserved FIB). It is the emulated restart's duration, not a wait for anything.
+
 Restarts and the final ``stop`` are serialised (an ``asyncio.Lock``): a SIGTERM during a
 restart stops the speaker the restart started, not the one it dropped.
 """
@@ -36,6 +41,8 @@ from .speaker import Speaker
 from .wire import Prefix
 
 log = logging.getLogger("speakers.process")
+
+MAX_DOWN_S = 3600.0
 
 Preserved = Iterable[tuple[Prefix, NextHopGroup]] | None
 # How a process builds a speaker: its configuration, and the FIB to preserve (or None).
@@ -69,9 +76,11 @@ class SpeakerProcess:
     async def start(self) -> None:
         await self.speaker.start()
 
-    async def restart(self, graceful: bool) -> dict[str, object]:
+    async def restart(self, graceful: bool, down_s: float = 0.0) -> dict[str, object]:
         """Replace the running speaker (module docstring); what was done, for the reply.
         ``RestartRefused`` (nothing touched) when graceful restart is not configured."""
+        if not 0 <= down_s <= MAX_DOWN_S:
+            raise RestartRefused(f"down_s {down_s:g}: 0 to {MAX_DOWN_S:g} seconds")
         async with self._lock:
             old = self.speaker
             config = old.config
@@ -88,6 +97,8 @@ class SpeakerProcess:
                 await old.stop("restarting")
             new = self.build(config, preserved)
             self.speaker = new  # asked from now on, even if starting it fails below
+            if down_s > 0:
+                await asyncio.sleep(down_s)  # the restart's duration (module docstring)
             await new.start()
             self.restarts += 1
             kind = "graceful" if graceful else "plain"

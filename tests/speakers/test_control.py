@@ -20,7 +20,6 @@ from speakers.control import request, serve_control
 from speakers.fib import FibChange
 from speakers.graceful import GracefulRestart
 from speakers.process import Preserved, SpeakerProcess
-from speakers.session import SessionDown, SessionEvent
 from speakers.speaker import Speaker
 
 G = 1e9
@@ -162,22 +161,22 @@ async def test_a_graceful_restart_over_the_socket_changes_no_fib(tmp_path: Path)
         fib_before = await ok(path, {"cmd": "fib"})
         b_changes: list[FibChange] = []
         fabric["b"].fib_table.subscribe(b_changes.append)
-        kept: list[int] = []  # b's stale routes of a when a's session went down
-
-        def on_event(name: str, event: SessionEvent) -> None:
-            if isinstance(event, SessionDown):
-                kept.append(fabric["b"].sessions()[0]["stale_routes"])  # type: ignore[arg-type]
-
-        fabric["b"].session_events.append(on_event)
-        done = await ok(path, {"cmd": "restart", "graceful": True})
+        # Away for 1 s, as a daemon restarting: b keeps a's route, stale, meanwhile.
+        restart = asyncio.create_task(ok(path, {"cmd": "restart", "graceful": True, "down_s": 1}))
+        await fabric.wait(lambda: fabric["b"].neighbors["a"].stale is not None)
+        (a_seen_by_b,) = fabric["b"].sessions()
+        assert a_seen_by_b["stale_routes"] == 1 and fabric.weights("b", PA) == {"a": 1}
+        assert not restart.done()
+        (b_seen_by_a,) = await ok(path, {"cmd": "sessions"})  # the new speaker, not started
+        assert b_seen_by_a["state"] == "Idle" and await ok(path, {"cmd": "fib"}) == fib_before
+        done = await restart
         assert done == {"restarted": "a", "graceful": True, "preserved_fib_entries": 1,
                         "restarts": 1}  # fmt: skip
         assert process.speaker is fabric["a"] is not old and not old.started
-        assert (await ok(path, {"cmd": "graceful"}))["restarting"]  # the new speaker answers
+        assert (await ok(path, {"cmd": "graceful"}))["restarting"]
         await fabric.wait(lambda: converged(fabric) and not fabric["a"].deferring)
         await fabric.wait(lambda: fabric["b"].neighbors["a"].stale is None)
-        assert kept == [1]  # b kept a's route, stale, when a went away
-        assert b_changes == []  # ... and never changed its FIB
+        assert b_changes == []  # b never changed its FIB
         assert await ok(path, {"cmd": "fib_changes"}) == {"next_index": 0, "changes": []}
         assert await ok(path, {"cmd": "fib"}) == fib_before  # a's FIB: kept, then the same
         state = await ok(path, {"cmd": "graceful"})
@@ -203,6 +202,8 @@ async def test_a_plain_restart_and_the_refusals(tmp_path: Path) -> None:
         for where, message, error in (
             (path, {"cmd": "restart", "graceful": True}, "graceful restart is not enabled"),
             (path, {"cmd": "restart", "graceful": "yes"}, "graceful is true or false"),
+            (path, {"cmd": "restart", "down_s": -1}, "down_s -1: 0 to 3600 seconds"),
+            (path, {"cmd": "restart", "down_s": "1"}, "down_s is a number of seconds"),
             (bare, {"cmd": "restart"}, "a speaker no process owns"),
             (path, {"cmd": "fib_changes", "since": -1}, "since is a change index"),
             (path, {"cmd": "fib_changes", "since": 99}, "beyond the next change"),
