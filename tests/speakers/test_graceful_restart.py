@@ -111,6 +111,36 @@ async def test_a_spine_restarting_gracefully_changes_no_fib_anywhere() -> None:
         f.close()
 
 
+async def test_a_passive_speaker_restarting_dials_helpers_that_wait_for_it() -> None:
+    """l1 is passive toward both spines, and the spines, as helpers, stop dialing it while
+    they keep its routes (FRR 8.4 does: its Active state with PEER_STATUS_NSF_WAIT keeps no
+    connect timer). The restarting l1 dials them anyway until its routes are selected,
+    so nothing waits for a restart timer; then it is passive again."""
+    f = fabric(70)
+    await f.start()
+    try:
+        await converged(f)
+        changes = record(f)
+        for spine in ("s1", "s2"):
+            peer = f[spine].neighbors["l1"].peer
+            peer.configure(replace(peer.config, passive=True))  # helpers that wait
+        config = f["l1"].config
+        passive = replace(
+            config, neighbors=tuple(replace(n, passive=True) for n in config.neighbors)
+        )
+        new = await f.restart("l1", graceful=True, config=passive)
+        changes += record(f, [new])
+        await f.wait(lambda: new.deferral is not None and not new.deferral.active)
+        assert new.deferral is not None
+        assert new.deferral.ended_by == "every neighbor's End-of-RIB"  # both came back
+        await f.wait(lambda: no_stale(f, "l1"))
+        await f.wait(f.quiet)
+        assert changes == []
+        assert all(nb.peer.config.passive for nb in new.neighbors.values())  # passive again
+    finally:
+        f.close()
+
+
 async def test_a_plain_restart_changes_the_neighbors_fibs() -> None:
     f = fabric(62)
     await f.start()
