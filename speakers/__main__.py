@@ -3,7 +3,8 @@
 Logs are JSON lines on stderr. SIGTERM or SIGINT shut down cleanly: every neighbor gets a
 Cease/Administrative Shutdown with a reason (RFC 8203), then the process exits 0. A bad
 configuration exits 2 with the file, line and field at fault. ``--control PATH`` opens a
-Unix socket to ask the speaker what it holds and tell it what to announce (control.py).
+Unix socket to ask the speaker what it holds, tell it what to announce, and restart it in
+this process, gracefully (RFC 4724) or not (control.py, process.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import time
 
 from .config import load_config
 from .control import serve_control
+from .process import SpeakerProcess
 from .speaker import Speaker
 from .yamldoc import ConfigError
 
@@ -39,26 +41,26 @@ class JsonFormatter(logging.Formatter):
 
 async def run(config_path: str, control: str | None = None) -> int:
     config = load_config(config_path)
-    speaker = Speaker(config)
+    process = SpeakerProcess(Speaker(config))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await speaker.start()
+    await process.start()
     logging.getLogger("speakers").info(
         "speaker %s (AS %s) listening on %s port %s",
         config.name,
         config.asn,
         config.listen_address,
-        speaker.listen_port,
+        process.speaker.listen_port,
     )
-    server = None if control is None else await serve_control(speaker, control)
+    server = None if control is None else await serve_control(process, control)
     await stop.wait()
     if server is not None:
         server.close()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(control)  # type: ignore[arg-type]
-    await speaker.stop("speaker shutting down")
+    await process.stop("speaker shutting down")
     logging.getLogger("speakers").info("speaker %s stopped", config.name)
     return 0
 
@@ -75,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         "--control",
         metavar="PATH",
         help="a Unix socket (mode 0600) answering JSON-line queries: sessions, rib, fib, "
-        "announce, withdraw (speakers/control.py; python -m speakers.control asks it)",
+        "announce, withdraw, restart [graceful], graceful, fib_changes "
+        "(speakers/control.py; python -m speakers.control asks it)",
     )
     args = parser.parse_args(argv)
     handler = logging.StreamHandler(sys.stderr)

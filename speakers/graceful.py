@@ -164,7 +164,7 @@ def refreshed(nb: Neighbor, update: Update) -> None:
 
 def end_of_rib(speaker: Speaker, nb: Neighbor, family: Family) -> None:
     """``nb`` has sent its whole table of ``family``: what is still stale there goes."""
-    nb.end_of_rib.add(family)
+    nb.end_of_rib[family] = speaker.clock.time_ns()
     stale = nb.stale
     if stale is not None and family in stale.families:
         speaker.routes.withdraw(nb, stale.families.pop(family))
@@ -189,6 +189,32 @@ def stop_timers(speaker: Speaker) -> None:
     for nb in speaker.neighbors.values():
         if nb.stale is not None:
             nb.stale.cancel()
+
+
+def family_name(afi: int, safi: int) -> str:
+    """``ipv4-unicast``, ``ipv6-unicast``; others as AFI/SAFI numbers."""
+    return _FAMILY_NAMES.get((afi, safi), f"{afi}/{safi}")
+
+
+_FAMILY_NAMES = {(1, 1): "ipv4-unicast", (2, 1): "ipv6-unicast"}
+
+
+def restart_view(speaker: Speaker) -> dict[str, object]:
+    """A speaker's own graceful restart, for its control socket: its settings, whether it
+    started with a preserved FIB, and whether it still defers route selection (for which
+    neighbors' End-of-RIB), or what ended the wait."""
+    settings = speaker.config.graceful_restart
+    deferral = speaker.deferral
+    return {
+        "enabled": settings.enabled,
+        "restart_time_s": settings.restart_time_s,
+        "stalepath_time_s": settings.stalepath_time_s,
+        "select_defer_time_s": settings.select_defer_time_s,
+        "restarting": speaker.restarting,
+        "deferring": speaker.deferring,
+        "awaited": deferral.awaited() if deferral is not None and deferral.active else [],
+        "ended_by": deferral.ended_by if deferral is not None and not deferral.active else None,
+    }
 
 
 def stale_count(nb: Neighbor) -> int:
@@ -219,7 +245,7 @@ class Deferral:
         peer = negotiated.graceful_restart
         if peer is None or peer.restarting:
             return False  # RFC 4724 §4.1: neither is waited for
-        return not negotiated.families <= nb.end_of_rib
+        return not negotiated.families <= nb.end_of_rib.keys()
 
     def check(self) -> None:
         """After an End-of-RIB or a session change: end the wait if nobody is left."""

@@ -9,7 +9,7 @@ speaker updates it on each session event (``session_established``, ``session_dow
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .config import NeighborConfig, SpeakerConfig
 from .graceful import StaleRoutes, offer
@@ -45,10 +45,11 @@ class Neighbor:
     session_updates_out: int = 0
     # Graceful restart (graceful.py): the capability the neighbor sent on its last session
     # (kept once it is down: it says what to keep), its routes kept stale, the families
-    # it has sent End-of-RIB for and those we still owe it End-of-RIB for, this session.
+    # it has sent End-of-RIB for (with when: the clock's ns, as FIB changes' ``at_ns``)
+    # and those we still owe it End-of-RIB for, this session.
     graceful_peer: GracefulRestartCapability | None = None
     stale: StaleRoutes | None = None
-    end_of_rib: set[Family] = field(default_factory=set)
+    end_of_rib: dict[Family, int] = field(default_factory=dict)
     end_of_rib_due: set[Family] = field(default_factory=set)
     refresh_due: set[Family] = field(default_factory=set)  # RFC 7313 markers to frame with
     link_failed: bool = False  # the link is down: its next hops are gone, nothing is kept
@@ -63,6 +64,7 @@ class Neighbor:
     ) -> Neighbor:
         """The neighbor as ``speaker``'s configuration sets it up, its session idle;
         ``restarting``: the speaker restarts gracefully (graceful.py)."""
+        offered = cls.graceful_offer(config, speaker, restarting)
         session = SessionConfig(
             local_as=speaker.asn,
             router_id=speaker.router_id,
@@ -70,14 +72,29 @@ class Neighbor:
             hold_time_s=speaker.hold_time_s if config.hold_time_s is None else config.hold_time_s,
             connect_retry_s=speaker.connect_retry_s,
             idle_hold_s=min(1.0, speaker.connect_retry_s),
-            passive=config.passive,
+            # deviation (passive): a speaker restarting gracefully dials its passive
+            # neighbors too, until its routes are selected (``restart_over``). RFC 4724 does
+            # not say who reconnects, and a helper need not dial a peer it keeps routes
+            # for: FRR 8.4's does not (bgp_fsm.c: Active with PEER_STATUS_NSF_WAIT turns
+            # the connect timer off), so a passive restarting speaker would be reached
+            # only after the helper's restart time, its routes flushed by then.
+            passive=config.passive and not (restarting and offered is not None),
             local_addresses=frozenset({config.local_address}),
             extended_message=speaker.extended_message
             if config.extended_message is None
             else config.extended_message,
-            graceful_restart=cls.graceful_offer(config, speaker, restarting),
+            graceful_restart=offered,
         )
         return cls(config, Peer(session, rng=rng, name=config.name))
+
+    def restart_over(self, speaker: SpeakerConfig) -> None:
+        """The speaker's graceful restart is over (its routes selected): later OPENs no
+        longer say it is restarting (RFC 4724 §4.1), and a passive neighbor is passive
+        again (``configured``)."""
+        offer_ = self.graceful_offer(self.config, speaker, restarting=False)
+        self.peer.configure(
+            replace(self.peer.config, graceful_restart=offer_, passive=self.config.passive)
+        )
 
     @staticmethod
     def graceful_offer(
@@ -123,7 +140,7 @@ class Neighbor:
         self.session_updates_in = self.session_updates_out = 0
         self.adj_out.clear()
         self.graceful_peer = negotiated.graceful_restart
-        self.end_of_rib = set()
+        self.end_of_rib = {}
         self.end_of_rib_due = set(negotiated.families)  # after the first table (RFC 4724 §2)
         self.refresh_due = set()
 

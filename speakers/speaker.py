@@ -361,13 +361,13 @@ class Speaker:
     def selection_resumed(self) -> None:
         """The restart's wait is over (``graceful.Deferral``): the FIB kept from the last
         instance is reconciled with the routes selected since, later OPENs no longer say
-        we are restarting, and every neighbor up gets our table and then End-of-RIB."""
+        we are restarting (passive neighbors are passive again: ``Neighbor.restart_over``),
+        and every neighbor up gets our table and then End-of-RIB."""
         assert self.deferral is not None
         log.info("%s: routes selected after restart: %s", self.config.name, self.deferral.ended_by)
         self.routes.resume_fib()
         for nb in self.neighbors.values():
-            offer = Neighbor.graceful_offer(nb.config, self.config, restarting=False)
-            nb.peer.configure(replace(nb.peer.config, graceful_restart=offer))
+            nb.restart_over(self.config)
         self._reexport(self.neighbors.values())
 
     def schedule_flush(self) -> None:

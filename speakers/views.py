@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from .fib import Fib, NextHopGroup
-from .graceful import stale_count
+from .graceful import family_name, stale_count
 from .neighbor import Neighbor
 from .rib import Destination, LocRib, Path
 from .wire import Prefix
@@ -44,6 +44,7 @@ def sessions_view(neighbors: Iterable[Neighbor]) -> list[dict[str, object]]:
     out: list[dict[str, object]] = []
     for nb in neighbors:
         negotiated = nb.peer.primary.negotiated
+        peer = nb.graceful_peer
         out.append(
             {
                 "neighbor": nb.config.name,
@@ -58,11 +59,13 @@ def sessions_view(neighbors: Iterable[Neighbor]) -> list[dict[str, object]]:
                 "flaps": nb.flaps,
                 "last_down": nb.last_down,
                 # Graceful restart (RFC 4724): its routes we keep stale while it restarts,
-                # and the restart time it offered (None: no capability from it).
+                # the restart time it offered (None: no capability from it), whether it
+                # said it was restarting (R bit), and when (the speaker's clock, as FIB
+                # changes' ``at_ns``) it sent End-of-RIB for each family this session.
                 "stale_routes": stale_count(nb),
-                "peer_restart_time_s": nb.graceful_peer.restart_time_s
-                if nb.graceful_peer is not None
-                else None,
+                "peer_restart_time_s": peer.restart_time_s if peer is not None else None,
+                "peer_restarting": peer.restarting if peer is not None else None,
+                "end_of_rib_ns": {family_name(*f): at for f, at in nb.end_of_rib.items()},
             }
         )
     return out
@@ -88,6 +91,14 @@ def rib_view(loc_rib: LocRib, prefix: Prefix | None = None) -> list[dict[str, ob
             }
         )
     return sorted(out, key=lambda d: str(d["prefix"]))
+
+
+def fib_changes_view(fib: Fib, since: int = 0) -> dict[str, object]:
+    """The FIB's changes from index ``since`` on (``FibChange.describe``), and the index
+    the next change will get: ask again from there. ``ChangesDropped`` (a LookupError)
+    when some left the bounded log."""
+    changes = fib.changes_since(since)
+    return {"next_index": fib.next_index, "changes": [c.describe() for c in changes]}
 
 
 def fib_view(fib: Fib, prefix: Prefix | None = None) -> list[dict[str, object]]:

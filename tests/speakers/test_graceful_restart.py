@@ -113,6 +113,36 @@ async def test_a_spine_restarting_gracefully_changes_no_fib_anywhere() -> None:
         f.close()
 
 
+async def test_a_passive_speaker_restarting_dials_helpers_that_wait_for_it() -> None:
+    """l1 is passive toward both spines, and the spines, as helpers, stop dialing it while
+    they keep its routes (FRR 8.4 does: its Active state with PEER_STATUS_NSF_WAIT keeps no
+    connect timer). The restarting l1 dials them anyway until its routes are selected,
+    so nothing waits for a restart timer; then it is passive again."""
+    f = fabric(70)
+    await f.start()
+    try:
+        await converged(f)
+        changes = record(f)
+        for spine in ("s1", "s2"):
+            peer = f[spine].neighbors["l1"].peer
+            peer.configure(replace(peer.config, passive=True))  # helpers that wait
+        config = f["l1"].config
+        passive = replace(
+            config, neighbors=tuple(replace(n, passive=True) for n in config.neighbors)
+        )
+        new = await f.restart("l1", graceful=True, config=passive)
+        changes += record(f, [new])
+        await f.wait(lambda: new.deferral is not None and not new.deferral.active)
+        assert new.deferral is not None
+        assert new.deferral.ended_by == "every neighbor's End-of-RIB"  # both came back
+        await f.wait(lambda: no_stale(f, "l1"))
+        await f.wait(f.quiet)
+        assert changes == []
+        assert all(nb.peer.config.passive for nb in new.neighbors.values())  # passive again
+    finally:
+        f.close()
+
+
 async def test_a_plain_restart_changes_the_neighbors_fibs() -> None:
     f = fabric(62)
     await f.start()
@@ -140,7 +170,7 @@ async def test_stale_routes_the_restarted_speaker_no_longer_has_go_at_its_end_of
         new = await f.restart("l2", graceful=True, config=without_p3)
         await f.wait(lambda: new.deferral is not None and not new.deferral.active)
         await f.wait(lambda: f.weights("s1", P3) == {} and f.weights("s2", P3) == {})
-        assert f["s1"].neighbors["l2"].end_of_rib == {(1, 1), (2, 1)}
+        assert set(f["s1"].neighbors["l2"].end_of_rib) == {(1, 1), (2, 1)}
         assert f.weights("s1", P2) == {"l2": 1}  # sent again: no longer stale, kept
         assert no_stale(f, "l2")
     finally:

@@ -12,21 +12,10 @@ checks that it does, so CI runs them.
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Generator, Iterator
 
 import pytest
-from interop_lab import PEERS, Lab, open_lab
-
-
-def _why_not(peer: str) -> str | None:
-    if os.geteuid() != 0:
-        return "needs root: network namespaces and veth pairs"
-    if shutil.which("ip") is None:
-        return "no ip command (Debian package iproute2)"
-    return PEERS[peer][0]()
-
+from interop_lab import PEERS, Lab, open_lab, why_not
 
 FAILED = pytest.StashKey[bool]()
 
@@ -43,7 +32,7 @@ def pytest_runtest_makereport(
 
 @pytest.fixture(scope="module", params=list(PEERS))
 def lab(request: pytest.FixtureRequest) -> Iterator[Lab]:
-    reason = _why_not(request.param)
+    reason = why_not(request.param)
     if reason is not None:
         pytest.skip(f"{request.param}: {reason}")
     with open_lab(request.param) as opened:

@@ -13,6 +13,14 @@ keepalive, MRAI 0), no eBGP policy requirement, multipath over both links with t
 link-bandwidth weights (bgpd's default ``bgp bestpath bandwidth``), a connect timer of
 1 s so a session it dials comes back fast, ``passive`` where bagemu dials, one family per
 session, and an outbound route-map per link setting the link-bandwidth community in Mb/s.
+
+With the plan's graceful restart timers (interop_plan.py), bgpd runs in graceful restart
+mode (``bgp graceful-restart``: it restarts gracefully and helps) with the forwarding
+state bit set (``preserve-fw-state``: without it a helper drops bgpd's routes as soon as
+it is back) and those timers. FRR 8.4 sets the Restart State bit in every OPEN for the
+first 120 s of bgpd's life, whatever ``restart-time`` says (``bgp_create`` arms
+``t_startup`` with the default restart time before the configuration sets another;
+bgpd/bgpd.c): a fresh bgpd always says it restarted. ``bgpd_started_at`` tells how long ago.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ import os
 import pwd
 import re
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +44,8 @@ FRR_LIB = Path("/usr/lib/frr")
 # (a fixed path in FRR 8.4's lib/zlog.c): after a SIGKILL, ``_forget`` removes that of the
 # pid we killed, and only it.
 FRR_TMP = Path("/var/tmp/frr")
+# FRR 8.4 sets the R bit in its OPENs this long after bgpd starts (BGP_DEFAULT_RESTART_TIME).
+STARTUP_R_BIT_S = 120.0
 BINARIES = (FRR_LIB / "zebra", FRR_LIB / "bgpd")
 _LB = re.compile(r"LB:(\d+):(\d+)")
 
@@ -60,10 +71,18 @@ def prepare_workdir(workdir: Path) -> None:
 
 
 def bgpd_config(plan: Plan, announced: set[str]) -> str:
-    lines = [
-        "frr defaults datacenter",
-        f"hostname frr-{plan.run_id}",
-        "!",
+    lines = ["frr defaults datacenter", f"hostname frr-{plan.run_id}", "!"]
+    # The route maps first: a neighbor's ``route-map ... out`` naming one not defined yet
+    # is resolved only by the route-map delay timer (5 s), and until then FRR 8.4
+    # filters every route out, End-of-RIB sent all the same: a restarted bgpd would have
+    # its helpers sweep all its routes.
+    for s in plan.family(4):
+        lines += [
+            f"route-map LB{s.link} permit 10",
+            f" set extcommunity bandwidth {s.peer_bps / 1e6:.0f}",  # Mb/s
+            "!",
+        ]
+    lines += [
         f"router bgp {plan.peer_as}",
         f" bgp router-id {plan.peer_router_id}",
         " no bgp default ipv4-unicast",
@@ -72,6 +91,15 @@ def bgpd_config(plan: Plan, announced: set[str]) -> str:
         " bgp bestpath as-path multipath-relax",
         " timers bgp 3 9",
     ]
+    gr = plan.graceful
+    if gr is not None:
+        lines += [
+            " bgp graceful-restart",
+            " bgp graceful-restart preserve-fw-state",
+            f" bgp graceful-restart restart-time {gr.restart_time_s}",
+            f" bgp graceful-restart stalepath-time {gr.stalepath_time_s}",
+            f" bgp graceful-restart select-defer-time {gr.select_defer_time_s}",
+        ]
     for s in plan.sessions:
         lines += [
             f" neighbor {s.bagemu_address} remote-as {plan.bagemu_as}",
@@ -81,8 +109,8 @@ def bgpd_config(plan: Plan, announced: set[str]) -> str:
             lines.append(f" neighbor {s.bagemu_address} passive")
     for version, afi in ((4, "ipv4"), (6, "ipv6")):
         lines.append(f" address-family {afi} unicast")
-        if PEER_PREFIXES[version] in announced:
-            lines.append(f"  network {PEER_PREFIXES[version]}")
+        for prefix in sorted(p for p in announced if (":" in p) == (version == 6)):
+            lines.append(f"  network {prefix}")
         lines.append("  maximum-paths 8")
         for s in plan.family(version):
             lines += [
@@ -91,12 +119,6 @@ def bgpd_config(plan: Plan, announced: set[str]) -> str:
             ]
         lines.append(" exit-address-family")
     lines.append("!")
-    for s in plan.family(4):
-        lines += [
-            f"route-map LB{s.link} permit 10",
-            f" set extcommunity bandwidth {s.peer_bps / 1e6:.0f}",  # Mb/s
-            "!",
-        ]
     return "\n".join(lines) + "\n"
 
 
@@ -127,7 +149,8 @@ class FrrPeer:
         self.ns = ns
         self.workdir = workdir
         self.plan = plan
-        self.announced = set(PEER_PREFIXES.values())
+        self.announced = set(PEER_PREFIXES.values())  # bgpd's network statements
+        self.bgpd_started_at: float | None = None  # time.monotonic() of bgpd's last start
         prepare_workdir(workdir)
         common = ["-P", "0", "-z", str(workdir / "zserv.api"), "--vty_socket", str(workdir)]
         self.zebra = DaemonProcess(
@@ -162,6 +185,7 @@ class FrrPeer:
             self.zebra.start()
             wait_until(self._answers("zebra", "show zebra client summary"), 30, "zebra's vty")
         self.bgpd.start()
+        self.bgpd_started_at = time.monotonic()
         wait_until(self._answers("bgpd", "show bgp summary json"), 30, "bgpd's vty")
 
     def _answers(self, daemon: str, command: str) -> Any:
@@ -213,6 +237,22 @@ class FrrPeer:
             hops = [h["ip"] for h in path.get("nexthops", []) if h.get("scope") != "link-local"]
             out.append(PeerPath(prefix, peer, hops[0], _as_path(path), _lb(path)))
         return out
+
+    def stale_paths(self, prefix: str) -> set[str]:
+        """Addresses of the sessions whose path to ``prefix`` bgpd marks stale (a helper
+        keeping a restarting neighbor's routes, RFC 4724 §4.2)."""
+        afi = "ipv6" if ":" in prefix else "ipv4"
+        route = self._json(f"show bgp {afi} unicast {prefix} json")
+        return {
+            str(p.get("peer", {}).get("peerId")) for p in route.get("paths", []) if p.get("stale")
+        }
+
+    def graceful_info(self, address: str) -> dict[str, Any]:
+        """bgpd's graceful restart view of the session to ``address`` (its modes, the
+        R bit it received, End-of-RIB sent and received, timers)."""
+        neighbor = self._json(f"show bgp neighbors {address} json").get(address, {})
+        info: dict[str, Any] = neighbor.get("gracefulRestartInfo", {})
+        return info
 
     def forwarding_weights(self, prefix: str) -> dict[str, int]:
         return kernel_next_hops(self.ns, prefix)

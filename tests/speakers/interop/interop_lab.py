@@ -12,6 +12,7 @@ it made and nothing else.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -22,7 +23,7 @@ import bird_peer
 import frr_peer
 import gobgp_peer
 from bagemu_speaker import BagemuSpeaker
-from interop_plan import Plan, make_plan
+from interop_plan import GracefulTimers, Plan, make_plan
 from netlab import NetLab, Netns, new_run_id
 from peer_api import Peer
 
@@ -34,6 +35,15 @@ PEERS: dict[str, tuple[Callable[[], str | None], PeerFactory]] = {
     "gobgp": (gobgp_peer.missing, gobgp_peer.GoBgpPeer),
     "bird": (bird_peer.missing, bird_peer.BirdPeer),
 }
+
+
+def why_not(peer: str) -> str | None:
+    """Why a lab with ``peer`` cannot run here, or None."""
+    if os.geteuid() != 0:
+        return "needs root: network namespaces and veth pairs"
+    if shutil.which("ip") is None:
+        return "no ip command (Debian package iproute2)"
+    return PEERS[peer][0]()
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +60,9 @@ class Lab:
 
 
 @contextlib.contextmanager
-def open_lab(peer_name: str) -> Iterator[Lab]:
+def open_lab(peer_name: str, graceful: GracefulTimers | None = None) -> Iterator[Lab]:
+    """The lab for ``peer_name``; ``graceful``: both sides restart gracefully, with those
+    timers (interop_plan.py)."""
     run_id = new_run_id()
     workdir = Path(tempfile.mkdtemp(prefix=f"bagemu-interop-{run_id}-"))
     workdir.chmod(0o711)  # the peer's own directory below is reached by its user
@@ -58,7 +70,7 @@ def open_lab(peer_name: str) -> Iterator[Lab]:
         with NetLab(run_id) as net:
             bagemu_ns, peer_ns = net.namespace("b"), net.namespace("p")
             links = {i: net.link(bagemu_ns, peer_ns, i).addresses for i in (1, 2)}
-            plan = make_plan(run_id, links)
+            plan = make_plan(run_id, links, graceful)
             (workdir / "bagemu").mkdir()
             (workdir / peer_name).mkdir()
             peer = PEERS[peer_name][1](peer_ns, workdir / peer_name, plan)

@@ -18,6 +18,10 @@ a BAG chassis's), so the community carries AS_TRANS (RFC 10005 §2). The peer at
 
 ``WIDE`` is announced at run time with 800 Gb/s, a BAG link: 100 GB/s is over 2^32, the
 range of a uint32 count of bytes/s (34.36 Gb/s), which some peers store it in.
+
+Graceful restart (RFC 4724) is off unless the plan carries ``GracefulTimers``: then both
+sides enable it with those timers (the graceful restart legs' own lab). Off elsewhere
+because it changes what the other legs check: a killed side's routes would stay.
 """
 
 from __future__ import annotations
@@ -70,11 +74,25 @@ class Session:
 
 
 @dataclass(frozen=True, slots=True)
+class GracefulTimers:
+    """Both sides' graceful restart timers, seconds, short so the legs stay short:
+    ``restart_time_s`` (what each advertises: how long the other keeps its routes while
+    it is away), ``stalepath_time_s`` (how long a returned peer's stale routes wait for
+    its End-of-RIB) and ``select_defer_time_s`` (how long a restarting side waits for its
+    peers' End-of-RIB before selecting routes)."""
+
+    restart_time_s: int = 30
+    stalepath_time_s: int = 30
+    select_defer_time_s: int = 20
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     run_id: str
     sessions: tuple[Session, ...]
     bagemu_as: int = BAGEMU_AS
     peer_as: int = PEER_AS
+    graceful: GracefulTimers | None = None  # graceful restart on both sides, or off
 
     @property
     def bagemu_router_id(self) -> str:
@@ -92,7 +110,9 @@ class Plan:
         return tuple(s for s in self.sessions if s.version == version)
 
 
-def make_plan(run_id: str, links: dict[int, LinkAddresses]) -> Plan:
+def make_plan(
+    run_id: str, links: dict[int, LinkAddresses], graceful: GracefulTimers | None = None
+) -> Plan:
     """The lab's sessions over ``links`` 1 and 2 (bagemu on their left ends)."""
     sessions = []
     for link, dials in ((1, True), (2, False)):
@@ -114,7 +134,7 @@ def make_plan(run_id: str, links: dict[int, LinkAddresses]) -> Plan:
                     peer_bps=PEER_BPS[link],
                 )
             )
-    return Plan(run_id, tuple(sessions))
+    return Plan(run_id, tuple(sessions), graceful=graceful)
 
 
 def bagemu_config(plan: Plan) -> str:
@@ -137,6 +157,13 @@ def bagemu_config(plan: Plan) -> str:
             f"local_address: '{s.bagemu_address}', remote_as: {plan.peer_as}, "
             f"link_capacity: {s.capacity_bps:.0f}, passive: {str(not s.bagemu_dials).lower()}, "
             f"export: {export}}}"
+        )
+    gr = plan.graceful
+    if gr is not None:
+        lines.append(
+            f"graceful_restart: {{enabled: true, restart_time_s: {gr.restart_time_s}, "
+            f"stalepath_time_s: {gr.stalepath_time_s}, "
+            f"select_defer_time_s: {gr.select_defer_time_s}}}"
         )
     lines.append("originate:")
     for prefix in BAGEMU_PREFIXES.values():

@@ -7,8 +7,9 @@ JSON where it has one, else its CLI text): which sessions are established, what 
 it holds for a prefix from bagemu and with what link bandwidth, and, for a daemon that
 installs routes, the kernel's next hops and weights in its namespace.
 
-New legs (graceful restart, say) are tests over the same methods: ``kill`` and ``start``
-already give a peer that dies without a NOTIFICATION and comes back.
+New legs are tests over the same methods: ``kill`` and ``start`` give a peer that dies
+without a NOTIFICATION and comes back (the graceful restart legs restart FRR so; what
+they ask of FRR alone, stale paths and its graceful restart view, is ``FrrPeer``'s).
 """
 
 from __future__ import annotations

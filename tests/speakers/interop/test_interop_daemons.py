@@ -16,9 +16,10 @@ and FRR's weights follow the wrapped value); GoBGP and BIRD read the float. GoBG
 CLI cannot send a ROUTE-REFRESH, so that leg runs against FRR and BIRD; its ``neighbor
 reset`` keeps it Idle for 30 s (gobgp_peer.py), the longest wait here.
 
-More legs (graceful restart, say) are more tests over the same lab: the peer's and
-bagemu's ``kill`` and ``start``, the checks of interop_checks.py, and options the plan
-gives the configuration writers (interop_plan.py, the peers' ``*_config``).
+More legs are more tests over the same lab: the peer's and bagemu's ``kill`` and
+``start``, the checks of interop_checks.py, and options the plan gives the configuration
+writers (interop_plan.py, the peers' ``*_config``). Graceful restart changes what a kill
+does, so its legs have a lab of their own (test_interop_graceful_restart.py).
 """
 
 from __future__ import annotations
