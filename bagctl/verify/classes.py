@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .arrays import unique
 from .pathvector import Dag, Graph, path_vector
 from .routes import RouteTable, Weighed, weigh
 
-Suppress = Mapping[int, frozenset[int]]  # switch -> neighbors it does not advertise to
-SuppressKey = tuple[tuple[int, frozenset[int]], ...]
+Suppressing = frozenset[int]  # switches hiding a prefix from their upper tier
 
 
 @dataclass(frozen=True)
@@ -92,23 +92,19 @@ class Solver:
         self._last: dict[object, Weighed] = {}  # per dag: the last weighing, to reuse
 
     def solve(
-        self, origins: Sequence[int], capacity: Sequence[float], suppress: Suppress
+        self, origins: Sequence[int], capacity: Sequence[float], suppressing: Suppressing
     ) -> Weighed:
         """``origins`` sorted, ``capacity`` in the same order."""
-        dkey = (tuple(origins), suppress_key(suppress))
+        dkey = (tuple(origins), suppressing)
         wkey = (dkey, tuple(capacity))
         got = self._weighed.get(wkey)
         if got is None:
             dag = self._dags.get(dkey)
             if dag is None:
-                dag = self._dags[dkey] = path_vector(self.g, origins, suppress)
+                dag = self._dags[dkey] = path_vector(self.g, origins, suppressing)
             got = weigh(self.g, dag, capacity, self.table, self._last.get(dkey))
             self._weighed[wkey] = self._last[dkey] = got
         return got
-
-
-def suppress_key(suppress: Suppress) -> SuppressKey:
-    return tuple(sorted(suppress.items(), key=lambda kv: kv[0]))
 
 
 @dataclass(frozen=True)
@@ -126,19 +122,19 @@ class Twins:
         self.solver = solver
         self._reps: dict[object, _Representative] = {}
 
-    def routes(self, origin: int, suppress: Suppress) -> PrefixRoutes:
+    def routes(self, origin: int, suppressing: Suppressing) -> PrefixRoutes:
         """The routes of a prefix originated by ``origin`` alone."""
         g = self.solver.g
-        if origin in suppress:  # it summarizes its own prefix: no mirror argument here
-            return PrefixRoutes(self.solver.solve((origin,), (g.host[origin],), suppress))
-        key = (twin_key(g, origin), suppress_key(suppress))
+        if origin in suppressing:  # it summarizes its own prefix: no mirror argument here
+            return PrefixRoutes(self.solver.solve((origin,), (g.host[origin],), suppressing))
+        key = (twin_key(g, origin), suppressing)
         rep = self._reps.get(key)
         if rep is None:
-            weighed = self.solver.solve((origin,), (g.host[origin],), suppress)
+            weighed = self.solver.solve((origin,), (g.host[origin],), suppressing)
             edges = np.flatnonzero(weighed.dag.hop_node == origin)
             touching = np.searchsorted(weighed.dag.hop_ptr, edges, side="right") - 1
             rep = self._reps[key] = _Representative(
-                origin, weighed, tuple(np.unique(touching).tolist())
+                origin, weighed, tuple(unique(touching).tolist())
             )
         if rep.origin == origin:
             return PrefixRoutes(rep.weighed)

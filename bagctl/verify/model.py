@@ -48,7 +48,7 @@ from speakers.wire import Prefix
 
 from ..topology.failures import Failures
 from ..topology.model import Topology
-from .classes import PrefixRoutes, Solver, Suppress, Twins
+from .classes import PrefixRoutes, Solver, Suppressing, Twins
 from .fibview import PrefixIndex
 from .pathvector import Graph
 from .routes import Route, RouteTable
@@ -136,17 +136,14 @@ def build_model(topo: Topology, failures: Failures | None = None) -> RoutingMode
     aggregates = PrefixIndex(announcers)
     inside: dict[Prefix, list[Prefix]] = defaultdict(list)  # aggregate -> prefixes in it
 
-    def suppressors(p: Prefix) -> Suppress:
+    def suppressors(p: Prefix) -> Suppressing:
         """Who hides ``p`` from its upper tier: the announcers of the aggregates strictly
         containing it (and ``p`` filed under each of those aggregates)."""
-        out: dict[int, frozenset[int]] = {}
+        out: set[int] = set()
         for a in aggregates.covering(p.packed, p.length - 1):
             inside[a].append(p)
-            for v in announcers[a]:
-                i = g.index.get(v)
-                if i is not None:
-                    out[i] = g.upper[i]
-        return out
+            out.update(i for v in announcers[a] if (i := g.index.get(v)) is not None)
+        return frozenset(out)
 
     routes: dict[Prefix, PrefixRoutes] = {}
     for p, nodes in owners.items():

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .arrays import unique
 from .pathvector import Dag, Graph
 
 RouteKey = tuple[int, tuple[int, ...], tuple[float, ...], float]
@@ -111,7 +112,7 @@ def weigh(
     n = len(dag)
     capacity = np.empty(n, dtype=np.float64)
     branch = np.empty(len(dag.hop), dtype=np.float64)
-    zero = g.lb_zero[dag.nodes]
+    zero = g.arrays.lb_zero[dag.nodes]
     s0, e0 = dag.levels[0]
     capacity[s0:e0] = origin_capacity
     for s, e in dag.levels[1:]:
@@ -157,7 +158,7 @@ def _intern(
     if not len(positions):
         return
     degree = (dag.hop_ptr[positions + 1] - dag.hop_ptr[positions]).astype(np.int64)
-    for k in np.unique(degree).tolist():
+    for k in unique(degree).tolist():
         at = positions[degree == k]
         edges = dag.hop_ptr[at][:, None] + np.arange(k)[None, :]
         rows = np.column_stack(
