@@ -32,7 +32,7 @@ from speakers.wire import Prefix
 from ..topology.failures import Failures
 from ..topology.model import Topology
 from .bundles import Bundle, bundles_of, push_bundles
-from .fibview import FibSnapshot, Weights
+from .fibview import FibSnapshot
 from .model import RoutingModel, build_model
 from .report import ForwardingFault, LinkLoad, VerifyReport, WeightError, scale_ratio
 from .tables import Nodes, Table, fib_table, plan_tables, space_of
@@ -44,7 +44,7 @@ DEFAULT_TOLERANCE = 0.05
 
 def verify(
     topo: Topology,
-    fib: FibSnapshot[Weights],
+    fib: FibSnapshot,
     failures: Failures | None = None,
     *,
     matrix: TrafficMatrix | None = None,

@@ -142,13 +142,3 @@ def normalize(weights: Mapping[str, float]) -> dict[str, float]:
     if total <= 0:
         return dict.fromkeys(weights, 1 / len(weights)) if weights else {}
     return {h: w / total for h, w in weights.items() if w > 0}
-
-
-def shares_of(weights: Mapping[str, float], cache: dict[int, dict[str, float]]) -> dict[str, float]:
-    """``normalize(weights)``, once per group object (a FIB shares its groups, and
-    ``cache`` lives no longer than the groups it was filled from)."""
-    key = id(weights)
-    shares = cache.get(key)
-    if shares is None:
-        shares = cache[key] = normalize(weights)
-    return shares

@@ -135,7 +135,7 @@ def _with_groups(
     return Table(node, rank, group, groups, hops, shares, frozenset(present), space)
 
 
-def fib_table(fib: FibSnapshot[Weights], space: PrefixSpace, nodes: Nodes) -> Table:
+def fib_table(fib: FibSnapshot, space: PrefixSpace, nodes: Nodes) -> Table:
     """The FIB's entries as a ``Table``; its groups are the snapshot's objects (equal
     groups are one object when it came from ``FibSnapshot.from_names``), numbered in the
     order first met. Every entry is read by C-level passes (``map``, ``fromiter``)."""
@@ -206,9 +206,7 @@ def _joined(*parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return a, b, c
 
 
-def space_of(
-    model: RoutingModel, fib: FibSnapshot[Weights], extra: Iterable[Prefix] = ()
-) -> PrefixSpace:
+def space_of(model: RoutingModel, fib: FibSnapshot, extra: Iterable[Prefix] = ()) -> PrefixSpace:
     """Every prefix the check meets: the model's, the FIB's and ``extra`` (the matrix's)."""
     seen = set(model.prefixes)
     for entries in fib.entries.values():
