@@ -36,6 +36,7 @@ from speakers.wire import Prefix
 from .arrays import ranges, unique
 from .classify import DELIVER, DROP, FORWARD, Members, classify
 from .loads import reach
+from .space import PrefixSpace
 from .tables import Nodes, Table
 from .traffic import TrafficMatrix
 
@@ -83,20 +84,50 @@ class _Found:
     loops: dict[int, tuple[float, tuple[int, ...]]] = field(default_factory=dict)
 
 
-def push_bundles(
-    table: Table,
+@dataclass(frozen=True)
+class Demand:
+    """The matrix's bundles as every push reads them, by numbers: made once for the
+    three plans (``demand_of``)."""
+
+    space: PrefixSpace
+    nodes: Nodes
+    inflows: Mapping[tuple[int, ...], Mapping[int, float]]  # members -> switch -> bps
+    weight: Mapping[int, float]  # per destination rank (1 where not given)
+    owner_of: Mapping[int, list[int]]  # destination rank -> switches owning it
+    owned: np.ndarray  # sorted ``switch * R + rank`` for each owned destination
+
+
+def demand_of(
+    space: PrefixSpace,
     nodes: Nodes,
     owners: Mapping[Prefix, Iterable[str]],
     bundles: Iterable[Bundle],
     weights: Mapping[Prefix, float],
-) -> Totals:
-    """Push every bundle through ``table`` (module docstring)."""
-    space = table.space
+) -> Demand:
     owner_of: dict[int, list[int]] = defaultdict(list)
     for p, owning in owners.items():
         owner_of[space.rank[p]].extend(nodes.id(name) for name in owning)
-    weight = {space.rank[p]: w for p, w in weights.items() if p in space.rank}
-    pending: dict[tuple[int, ...], dict[int, float]] = {}
+    inflows: dict[tuple[int, ...], dict[int, float]] = {}
+    for b in bundles:
+        sources = [(nodes.id(s), bps) for s, bps in b.sources.items() if bps > 0]
+        if sources:  # one lookup per bundle: a tuple does not keep its hash
+            inflow = inflows.setdefault(tuple(sorted(space.rank[p] for p in b.members)), {})
+            for v, bps in sources:
+                inflow[v] = inflow.get(v, 0.0) + bps
+    owned = sorted(v * len(space) + r for r, vs in owner_of.items() for v in vs)
+    return Demand(
+        space=space,
+        nodes=nodes,
+        inflows=inflows,
+        weight={space.rank[p]: w for p, w in weights.items() if p in space.rank},
+        owner_of=owner_of,
+        owned=np.array(owned, dtype=np.int64),
+    )
+
+
+def push_bundles(table: Table, demand: Demand) -> Totals:
+    """Push every bundle of ``demand`` through ``table`` (module docstring)."""
+    pending = {members: dict(inflow) for members, inflow in demand.inflows.items()}
 
     def add(members: tuple[int, ...], node: int, amount: float) -> None:
         if amount > 0:
@@ -105,24 +136,15 @@ def push_bundles(
                 inflow = pending[members] = {}
             inflow[node] = inflow.get(node, 0.0) + amount
 
-    for b in bundles:
-        sources = [(nodes.id(s), bps) for s, bps in b.sources.items() if bps > 0]
-        if sources:  # one lookup per bundle: a tuple does not keep its hash
-            inflow = pending.setdefault(tuple(sorted(space.rank[p] for p in b.members)), {})
-            for v, bps in sources:
-                inflow[v] = inflow.get(v, 0.0) + bps
-    n = len(nodes)
-    owned = np.array(
-        sorted(v * len(space) + r for r, vs in owner_of.items() for v in vs), dtype=np.int64
-    )
+    n = len(demand.nodes)
     found = _Found()
     while pending:
         size = max(map(len, pending))
         sets = [s for s in pending if len(s) == size]
         inflows = [pending.pop(s) for s in sets]
-        batch = Members.of(sets, table, n, weight, owner_of)
-        _Batch(table, owned, batch, n, inflows).push(found, add)
-    return _named(found, nodes, space.prefixes)
+        batch = Members.of(sets, table, n, demand.weight, demand.owner_of)
+        _Batch(table, demand.owned, batch, n, inflows).push(found, add)
+    return _named(found, demand.nodes, demand.space.prefixes)
 
 
 def _named(found: _Found, nodes: Nodes, prefixes: Sequence[Prefix]) -> Totals:
@@ -182,7 +204,9 @@ class _Batch:
         self._propagate(levels, back, cycles, found, add)
 
     def _discover(self) -> None:
-        """Every pair the sources reach, and what each does (``classify``)."""
+        """Every pair the sources reach, and what each does (``classify``). Pairs are
+        numbered as found and a level's edges come from its pairs in order, so the edges'
+        sources come out sorted."""
         t = self.table
         frontier = np.arange(len(self.pb), dtype=np.int64)
         src, dst, share = [], [], []
@@ -210,9 +234,8 @@ class _Batch:
         ids = np.arange(len(self.pb), len(self.pb) + len(new), dtype=np.int64)
         self.pb = np.concatenate((self.pb, new // self.n))
         self.pv = np.concatenate((self.pv, new % self.n))
-        known = np.concatenate((self._known, new))
-        order = np.argsort(known, kind="stable")
-        self._known, self._id = known[order], np.concatenate((self._id, ids))[order]
+        at = np.searchsorted(self._known, new)  # both sorted: a merge, not a sort
+        self._known, self._id = np.insert(self._known, at, new), np.insert(self._id, at, ids)
         return ids
 
     def _back_edges(self, bundles: list[int], back: np.ndarray) -> dict[int, tuple[int, ...]]:
@@ -248,12 +271,11 @@ class _Batch:
         then what the pairs that do not forward do with theirs."""
         x = np.zeros(len(self.pb), dtype=np.float64)
         x[: len(self.amount)] = self.amount
-        order = np.argsort(self.src, kind="stable")
-        ptr = np.searchsorted(self.src[order], np.arange(len(self.pb) + 1))
+        ptr = np.searchsorted(self.src, np.arange(len(self.pb) + 1))  # ``src`` is sorted
         looped = np.zeros(len(self.inflows), dtype=np.float64)
         for level in levels:
             fwd = level[self.what[level] == FORWARD]
-            edges = order[ranges(ptr[fwd], ptr[fwd + 1])[0]]
+            edges = ranges(ptr[fwd], ptr[fwd + 1])[0]
             src, dst = self.src[edges], self.dst[edges]
             flow = x[src] * self.share[edges]
             on = flow > 0
@@ -295,15 +317,14 @@ def _levels(n: int, src: np.ndarray, dst: np.ndarray, back: np.ndarray) -> list[
     """Kahn's order of ``n`` pairs over the edges not in ``back``, a level at a time (a
     pair's level comes after all its predecessors'). Pairs on a cycle are left out."""
     live = ~back
-    s, d = src[live], dst[live]
-    order = np.argsort(s, kind="stable")
-    ptr = np.searchsorted(s[order], np.arange(n + 1))
+    s, d = src[live], dst[live]  # ``src`` is sorted: edges are found source by source
+    ptr = np.searchsorted(s, np.arange(n + 1))
     indegree = np.bincount(d, minlength=n)
     level = np.flatnonzero(indegree == 0)
     out = []
     while len(level):
         out.append(level)
-        nxt = d[order[ranges(ptr[level], ptr[level + 1])[0]]]
+        nxt = d[ranges(ptr[level], ptr[level + 1])[0]]
         np.subtract.at(indegree, nxt, 1)
         level = unique(nxt[indegree[nxt] == 0])
     return out

@@ -31,7 +31,7 @@ from speakers.wire import Prefix
 
 from ..topology.failures import Failures
 from ..topology.model import Topology
-from .bundles import Bundle, bundles_of, push_bundles
+from .bundles import Bundle, bundles_of, demand_of, push_bundles
 from .fibview import FibSnapshot
 from .model import RoutingModel, build_model
 from .report import ForwardingFault, LinkLoad, VerifyReport, WeightError, scale_ratio
@@ -187,9 +187,8 @@ def _push_all(
     list[_Fault],
 ]:
     """The matrix through the FIB, the ideal plan and the ECMP plan (``bundles.py``)."""
-    actual, ideal, ecmp = (
-        push_bundles(t, nodes, model.owners, bundles, matrix.weights) for t in tables
-    )
+    demand = demand_of(tables[0].space, nodes, model.owners, bundles, matrix.weights)
+    actual, ideal, ecmp = (push_bundles(t, demand) for t in tables)
     faults: list[_Fault] = [
         ("black-hole", p, v, lost, ()) for (p, v), lost in sorted(actual.black_holes.items())
     ]

@@ -23,7 +23,7 @@ from random_fabrics import fabrics_with_failures
 
 from bagctl.topology.failures import Failures
 from bagctl.topology.model import Topology
-from bagctl.verify.bundles import Totals, bundles_of, push_bundles
+from bagctl.verify.bundles import Totals, bundles_of, demand_of, push_bundles
 from bagctl.verify.fibview import FibSnapshot, covers
 from bagctl.verify.loads import normalize, push
 from bagctl.verify.model import RoutingModel, build_model
@@ -109,7 +109,8 @@ def bundled(topo: Topology, failures: Failures, fib: FibSnapshot, m: TrafficMatr
     bundles = bundles_of(m)
     nodes = Nodes(model.graph.names)
     space = space_of(model, fib, (p for b in bundles for p in b.members))
-    return push_bundles(fib_table(fib, space, nodes), nodes, model.owners, bundles, m.weights)
+    demand = demand_of(space, nodes, model.owners, bundles, m.weights)
+    return push_bundles(fib_table(fib, space, nodes), demand)
 
 
 def assert_same(got: Totals, want: Totals, cycles: bool = True) -> None:
