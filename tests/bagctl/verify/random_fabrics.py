@@ -45,6 +45,9 @@ def fabrics(draw: st.DrawFn) -> Topology:
     def members() -> int:
         return draw(st.integers(1, 4))
 
+    def uplink(usual: int) -> int:
+        return usual if draw(st.integers(0, 3)) else members()
+
     nodes: list[Node] = []
     bundles: list[Bundle] = []
     leaves: list[Node] = []
@@ -57,11 +60,13 @@ def fabrics(draw: st.DrawFn) -> Topology:
         for name in tops:
             ftsw = Node(name, Role.FTSW, asn_for("ftsw", p), "r1", fabric=f"pod{p}")
             nodes.append(replace(ftsw, aggregates=aggs))
+        pod_host = draw(st.sampled_from([0.0, 1e12, 4e12]))
+        pod_members = members()  # a pod's uplinks alike (twins), now and then one not
         for k in range(draw(st.integers(1, 4))):
             prefixes = (Prefix.parse(f"10.0.{4 * p + k}.0/24"),)
             if v6:
                 prefixes += (Prefix.parse(f"2001:db8:0:{4 * p + k:x}::/64"),)
-            host = draw(st.sampled_from([0.0, 1e12, 4e12]))
+            host = draw(st.sampled_from([pod_host, pod_host, pod_host, 0.0, 1e12, 4e12]))
             leaf = Node(
                 f"p{p}-l{k}", Role.RTSW, asn_for("leaf", p), "r1", fabric=f"pod{p}",
                 host_capacity_bps=host, prefixes=prefixes,
@@ -69,9 +74,9 @@ def fabrics(draw: st.DrawFn) -> Topology:
             leaves.append(leaf)
             nodes.append(leaf)
             chosen = tops
-            if draw(st.booleans()):  # not every FTSW: this leaf is nobody's twin, or few's
+            if draw(st.integers(0, 3)) == 0:  # not every FTSW: a twin of few or none
                 chosen = draw(st.lists(st.sampled_from(tops), min_size=1, unique=True))
-            bundles += [Bundle(leaf.name, t, members(), G) for t in chosen]
+            bundles += [Bundle(leaf.name, t, uplink(pod_members), G) for t in chosen]
     if draw(st.booleans()) and len(leaves) > 1:  # a prefix two leaves originate
         pick = st.sampled_from(range(len(leaves)))
         a, b = draw(st.lists(pick, min_size=2, max_size=2, unique=True))
