@@ -104,6 +104,7 @@ def demand_of(
     bundles: Iterable[Bundle],
     weights: Mapping[Prefix, float],
 ) -> Demand:
+    """``bundles`` (with the destinations' ``weights`` and ``owners``) as ``Demand``."""
     owner_of: dict[int, list[int]] = defaultdict(list)
     for p, owning in owners.items():
         owner_of[space.rank[p]].extend(nodes.id(name) for name in owning)
@@ -144,11 +145,11 @@ def push_bundles(table: Table, demand: Demand) -> Totals:
         inflows = [pending.pop(s) for s in sets]
         batch = Members.of(sets, table, n, demand.weight, demand.owner_of)
         _Batch(table, demand.owned, batch, n, inflows).push(found, add)
-    return _named(found, demand.nodes, demand.space.prefixes)
+    return _named(found, demand.nodes.names, n, demand.space.prefixes)
 
 
-def _named(found: _Found, nodes: Nodes, prefixes: Sequence[Prefix]) -> Totals:
-    names, n = nodes.names, len(nodes)
+def _named(found: _Found, names: Sequence[str], n: int, prefixes: Sequence[Prefix]) -> Totals:
+    """``found`` by names (links were numbered ``switch * n + next hop``)."""
     totals = Totals(delivered=found.delivered)
     if found.links:
         links, at = np.unique(np.concatenate(found.links), return_inverse=True)

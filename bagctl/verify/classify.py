@@ -61,20 +61,17 @@ class Members:
     ) -> Members:
         space = table.space
         size = len(space)
-        ranks = sets
         start = np.zeros(len(sets) + 1, dtype=np.int64)
-        np.cumsum([len(r) for r in ranks], out=start[1:])
-        flat = np.fromiter((r for rs in ranks for r in rs), np.int64, count=int(start[-1]))
+        np.cumsum([len(r) for r in sets], out=start[1:])
+        flat = np.fromiter((r for rs in sets for r in rs), np.int64, count=int(start[-1]))
         bundle = np.repeat(np.arange(len(sets), dtype=np.int64), np.diff(start))
         w = np.fromiter((weight.get(r, 1.0) for r in flat.tolist()), np.float64, len(flat))
         total = np.add.reduceat(w, start[:-1]) if len(w) else np.zeros(0)
-        chains = [space.ancestors(rs[0]) for rs in ranks]
+        chains = [space.ancestors(rs[0]) for rs in sets]
         above = np.full((len(sets), max(map(len, chains), default=0)), -1, dtype=np.int64)
         for b, chain in enumerate(chains):
             above[b, : len(chain)] = chain
-        owning = {
-            b * nodes + v for b, rs in enumerate(ranks) for r in rs for v in owners.get(r, ())
-        }
+        owning = {b * nodes + v for b, rs in enumerate(sets) for r in rs for v in owners.get(r, ())}
         return cls(
             sets=sets,
             keys=bundle * size + flat,
@@ -103,7 +100,7 @@ def classify(
     """What switch ``pv[i]`` does with bundle ``pb[i]`` (module docstring). ``owned``:
     sorted ``switch * R + rank`` of every destination a switch owns."""
     size = len(table.space)
-    end = table.space_end
+    end = table.space.ends
     keys, rank, group = table.keys, table.rank, table.group
     n = len(pb)
     count = np.diff(m.start)[pb]
@@ -181,7 +178,7 @@ def _per_member(
     while len(todo):  # up the ancestors to the longest entry
         hit, at = find(table.keys, v[todo] * size + cur)
         cls[todo[hit]] = table.group[at[hit]]
-        todo, cur = todo[~hit], table.space_parent[cur[~hit]]
+        todo, cur = todo[~hit], table.space.parents[cur[~hit]]
         todo, cur = todo[cur >= 0], cur[cur >= 0]
     routed = np.flatnonzero(cls >= 0)
     cls[routed[table.hop_count[cls[routed]] == 0]] = -1  # an empty group forwards nothing

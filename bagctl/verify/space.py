@@ -14,6 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
 
 from speakers.wire import Prefix
 
@@ -51,6 +54,16 @@ class PrefixSpace:
 
     def __len__(self) -> int:
         return len(self.prefixes)
+
+    @cached_property
+    def ends(self) -> np.ndarray:
+        """``end`` as an array."""
+        return np.array(self.end, dtype=np.int64)
+
+    @cached_property
+    def parents(self) -> np.ndarray:
+        """``parent`` as an array."""
+        return np.array(self.parent, dtype=np.int64)
 
     def ancestors(self, r: int) -> list[int]:
         """The ranks strictly containing rank ``r``, longest first."""

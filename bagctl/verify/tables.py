@@ -66,14 +66,6 @@ class Table:
         return keys
 
     @cached_property
-    def space_end(self) -> np.ndarray:
-        return np.array(self.space.end, dtype=np.int64)
-
-    @cached_property
-    def space_parent(self) -> np.ndarray:
-        return np.array(self.space.parent, dtype=np.int64)
-
-    @cached_property
     def hop_count(self) -> np.ndarray:
         """Per group, its next hops (``hop_node``/``hop_share`` from ``hop_ptr``)."""
         return np.array([len(h) for h in self.hops], dtype=np.int64)
@@ -91,17 +83,6 @@ class Table:
     @cached_property
     def hop_share(self) -> np.ndarray:
         return np.array([f for s in self.shares for f in s], dtype=np.float64)
-
-    @cached_property
-    def _ptr(self) -> list[int]:
-        top = int(self.node[-1]) + 1 if len(self.node) else 0
-        ptr: list[int] = np.searchsorted(self.node, np.arange(top + 1)).tolist()
-        return ptr
-
-    def rows(self, v: int) -> slice:
-        """Switch ``v``'s rows."""
-        ptr = self._ptr
-        return slice(ptr[v], ptr[v + 1]) if v + 1 < len(ptr) else slice(0, 0)
 
 
 def _table(
