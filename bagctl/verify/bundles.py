@@ -14,23 +14,30 @@ each destination its true share. The default gravity matrix has that form per fa
 address family (``bundles_of``); any other matrix is pushed one destination per bundle,
 which is always exact.
 
-Each switch's table is a ``FibSnapshot``-like mapping (node -> prefix -> weights); the
-same code pushes the FIB and the model's ideal and ECMP plans.
+Bundles of one size go together, as arrays over (bundle, switch) pairs (a sub-bundle is
+smaller than the bundle it came from, so by then every bundle of that size has all its
+inflow): the pairs are found level by level from the sources (what each does:
+``classify.py``), put in Kahn's order, and their amounts pushed one level at a time. Where
+a bundle's switches form a cycle, a depth-first walk from its sources (``loads.reach``)
+names the edges that close it; traffic sent over one would circle until its TTL ran out,
+so it is counted as looped and the rest is pushed as above.
 """
 
 from __future__ import annotations
 
-import bisect
-import heapq
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+
+import numpy as np
 
 from speakers.wire import Prefix
 
-from .fibview import FibSnapshot
-from .loads import Shares, reach, shares_of
+from .arrays import ranges, unique
+from .classify import DELIVER, DROP, FORWARD, Members, classify
+from .loads import reach
+from .space import PrefixSpace
+from .tables import Nodes, Table
 from .traffic import TrafficMatrix
 
 
@@ -38,7 +45,7 @@ from .traffic import TrafficMatrix
 class Totals:
     """What a set of bundles did: link loads and, per destination, what was lost."""
 
-    loads: dict[tuple[str, str], float] = field(default_factory=lambda: defaultdict(float))
+    loads: dict[tuple[str, str], float] = field(default_factory=dict)
     delivered: float = 0.0
     # (prefix, switch) -> bps dropped there for lack of a route
     black_holes: dict[tuple[Prefix, str], float] = field(default_factory=dict)
@@ -63,309 +70,262 @@ def bundles_of(matrix: TrafficMatrix) -> list[Bundle]:
     return [Bundle(frozenset([p]), d) for p, d in matrix.demands.items()]
 
 
-class _Tables:
-    """Per switch: its entries by prefix, plus a sorted index to ask "any entry strictly
-    inside this prefix?" in O(log n), and shares per entry."""
-
-    def __init__(self, fib: FibSnapshot[Shares], owners: Mapping[Prefix, Iterable[str]]) -> None:
-        self.fib = fib
-        self.owned: dict[str, set[Prefix]] = defaultdict(set)
-        for p, nodes in owners.items():
-            for v in nodes:
-                self.owned[v].add(p)
-        self._starts: dict[tuple[str, int], tuple[list[int], list[int]]] = {}
-        self._shares: dict[int, dict[str, float]] = {}
-        self._groups: dict[tuple[str, Prefix], Mapping[str, float] | None] = {}
-
-    def shares(self, weights: Mapping[str, float]) -> dict[str, float]:
-        return shares_of(weights, self._shares)
-
-    def group(self, node: str, p: Prefix) -> Mapping[str, float] | None:
-        """The group ``node`` forwards all of ``p`` with (None: no route), memoized."""
-        key = (node, p)
-        if key in self._groups:
-            return self._groups[key]
-        hit = self.fib.lookup_prefix(node, p)
-        group = hit[1] if hit is not None and hit[1] else None
-        self._groups[key] = group
-        return group
-
-    def _index(self, node: str, width: int) -> tuple[list[int], list[int]]:
-        key = (node, width)
-        idx = self._starts.get(key)
-        if idx is None:
-            rows = sorted(
-                (int.from_bytes(p.packed, "big"), p.length)
-                for p in self.fib.entries.get(node, {})
-                if len(p.packed) * 8 == width
-            )
-            idx = self._starts[key] = ([r[0] for r in rows], [r[1] for r in rows])
-        return idx
-
-    def inside(self, node: str, cover: Prefix, lo: int, hi: int) -> list[tuple[int, int]]:
-        """``node``'s entries strictly more specific than ``cover`` that may overlap the
-        address span [lo, hi] (inside ``cover``), as (first address, length): those
-        starting in the span (a bisect), and those starting before it that contain ``lo``
-        (one probe per prefix length the node has). O(log n + found), however many of the
-        node's entries lie elsewhere under ``cover``."""
-        width = len(cover.packed) * 8
-        starts, lengths = self._index(node, width)
-        out = []
-        i = bisect.bisect_left(starts, lo)
-        while i < len(starts) and starts[i] <= hi:
-            if lengths[i] > cover.length:
-                out.append((starts[i], lengths[i]))
-            i += 1
-        for p in self.fib.covering(node, lo.to_bytes(width // 8, "big")):
-            start = int.from_bytes(p.packed, "big")
-            if p.length > cover.length and start < lo:
-                out.append((start, p.length))
-        return out
+_Add = Callable[[tuple[int, ...], int, float], None]  # (members, switch, bps): a sub-bundle
 
 
-class _Members:
-    """A bundle's members as sorted address intervals, to ask which entries touch it."""
+@dataclass
+class _Found:
+    """``Totals`` by numbers, named when the push is done."""
 
-    def __init__(self, members: frozenset[Prefix]) -> None:
-        rows = sorted(
-            (
-                int.from_bytes(p.packed, "big"),
-                int.from_bytes(p.packed, "big") + (1 << (len(p.packed) * 8 - p.length)) - 1,
-                p,
-            )
-            for p in members
-        )
-        self.starts = [r[0] for r in rows]
-        self.ends = [r[1] for r in rows]
-        self.shortest = min((r[2].length for r in rows), default=0)
-        self.lo = rows[0][0] if rows else 0
-        self.hi = max((r[1] for r in rows), default=0)
-        self._covered: dict[tuple[tuple[int, int], ...], bool] = {}
-        self.reach = []  # the furthest end among the members up to here
-        furthest = -1
-        for r in rows:
-            furthest = max(furthest, r[1])
-            self.reach.append(furthest)
-        self.width = len(rows[0][2].packed) * 8 if rows else 0
-
-    def covered_by(self, spans: list[tuple[int, int]]) -> bool:
-        """Is every member inside one of ``spans`` (disjoint-or-nested intervals)?
-        Switches of one kind hold the same entries: the answer is kept per span set."""
-        key = tuple(spans)
-        known = self._covered.get(key)
-        if known is None:
-            known = self._covered[key] = self._covered_by(spans)
-        return known
-
-    def _covered_by(self, spans: list[tuple[int, int]]) -> bool:
-        merged: list[list[int]] = []
-        for a, b in sorted(spans):
-            if merged and a <= merged[-1][1] + 1:
-                merged[-1][1] = max(merged[-1][1], b)
-            else:
-                merged.append([a, b])
-        starts = [a for a, _ in merged]
-        for start, end in zip(self.starts, self.ends, strict=True):
-            i = bisect.bisect_right(starts, start) - 1
-            if i < 0 or merged[i][1] < end:
-                return False
-        return True
-
-    def touches(self, start: int, length: int) -> bool:
-        """Does the entry (start, length) overlap any member?"""
-        end = start + (1 << (self.width - length)) - 1
-        i = bisect.bisect_right(self.starts, end)  # members starting at or before end
-        return i > 0 and self.reach[i - 1] >= start
+    links: list[np.ndarray] = field(default_factory=list)  # switch * N + next hop
+    flows: list[np.ndarray] = field(default_factory=list)
+    delivered: float = 0.0
+    black_holes: dict[tuple[int, int], float] = field(default_factory=dict)
+    loops: dict[int, tuple[float, tuple[int, ...]]] = field(default_factory=dict)
 
 
-def _uniform(tables: _Tables, v: str, cover: Prefix, spans: _Members) -> Mapping[str, float] | None:
-    """The one group ``v`` forwards every member with, when that is plain without looking
-    at each member: the entries of ``v`` that overlap the members (and the one covering
-    them all) are the same group, or there are none. ``{}``: all dropped; None: look at
-    each member."""
-    hit = tables.fib.lookup_prefix(v, cover)
-    base = hit[1] if hit is not None and hit[1] else None
-    width = len(cover.packed) * 8
-    common: Mapping[str, float] | None = base
-    spans_in: list[tuple[int, int]] = []
-    for start, length in tables.inside(v, cover, spans.lo, spans.hi):
-        if not spans.touches(start, length):
-            continue
-        if length > spans.shortest:
-            return None  # more specific than some member: look at each
-        group = tables.fib.entries[v][Prefix(start.to_bytes(width // 8, "big"), length)]
-        if not group or (common is not None and group is not common):
-            return None
-        common = group
-        spans_in.append((start, start + (1 << (width - length)) - 1))
-    if base is None and spans_in and not spans.covered_by(spans_in):
-        return None  # some members have no route here, others do
-    if base is None and not spans_in:
-        return {}
-    return common
+@dataclass(frozen=True)
+class Demand:
+    """The matrix's bundles as every push reads them, by numbers: made once for the
+    three plans (``demand_of``)."""
+
+    space: PrefixSpace
+    nodes: Nodes
+    inflows: Mapping[tuple[int, ...], Mapping[int, float]]  # members -> switch -> bps
+    weight: Mapping[int, float]  # per destination rank (1 where not given)
+    owner_of: Mapping[int, list[int]]  # destination rank -> switches owning it
+    owned: np.ndarray  # sorted ``switch * R + rank`` for each owned destination
 
 
-def _cover(members: frozenset[Prefix]) -> Prefix | None:
-    """The longest prefix containing every member (None: mixed families)."""
-    widths = {len(p.packed) for p in members}
-    if len(widths) != 1:
-        return None
-    width = widths.pop() * 8
-    lo = min(int.from_bytes(p.packed, "big") for p in members)
-    hi = max(int.from_bytes(p.packed, "big") + (1 << (width - p.length)) - 1 for p in members)
-    length = min(p.length for p in members)
-    while length > 0 and (lo >> (width - length)) != (hi >> (width - length)):
-        length -= 1
-    net = (lo >> (width - length)) << (width - length) if length else 0
-    return Prefix(net.to_bytes(width // 8, "big"), length)
-
-
-_DELIVER = "deliver"
-
-# What a switch does with a whole bundle: forward it by these shares, deliver it (it owns
-# every member), drop it (no route for any), or split it into classes it treats alike.
-_Kind = (
-    tuple[Literal["fwd"], dict[str, float]]
-    | tuple[Literal["deliver"], None]
-    | tuple[Literal["drop"], None]
-    | tuple[Literal["split"], list[frozenset[Prefix]]]
-)
-_Add = Callable[[frozenset[Prefix], str, float], None]  # (members, switch, bps): a sub-bundle
-
-
-def push_bundles(
-    fib: FibSnapshot[Shares],
+def demand_of(
+    space: PrefixSpace,
+    nodes: Nodes,
     owners: Mapping[Prefix, Iterable[str]],
     bundles: Iterable[Bundle],
     weights: Mapping[Prefix, float],
-) -> Totals:
-    """Push every bundle through ``fib`` (module docstring)."""
-    tables = _Tables(fib, owners)
-    totals = Totals()
-    pending: dict[frozenset[Prefix], dict[str, float]] = {}
-    order: list[tuple[int, int, frozenset[Prefix]]] = []
-    counter = 0
-
-    def add(members: frozenset[Prefix], node: str, amount: float) -> None:
-        nonlocal counter
-        if amount <= 0:
-            return
-        inflow = pending.get(members)
-        if inflow is None:
-            inflow = pending[members] = defaultdict(float)
-            counter += 1
-            heapq.heappush(order, (-len(members), counter, members))
-        inflow[node] += amount
-
+) -> Demand:
+    """``bundles`` (with the destinations' ``weights`` and ``owners``) as ``Demand``."""
+    owner_of: dict[int, list[int]] = defaultdict(list)
+    for p, owning in owners.items():
+        owner_of[space.rank[p]].extend(nodes.id(name) for name in owning)
+    inflows: dict[tuple[int, ...], dict[int, float]] = {}
     for b in bundles:
-        for s, bps in b.sources.items():
-            add(b.members, s, bps)
-    while order:
-        _, _, members = heapq.heappop(order)
-        inflow = pending.pop(members)
-        _push_one(tables, members, inflow, weights, totals, add)
+        sources = [(nodes.id(s), bps) for s, bps in b.sources.items() if bps > 0]
+        if sources:  # one lookup per bundle: a tuple does not keep its hash
+            inflow = inflows.setdefault(tuple(sorted(space.rank[p] for p in b.members)), {})
+            for v, bps in sources:
+                inflow[v] = inflow.get(v, 0.0) + bps
+    owned = sorted(v * len(space) + r for r, vs in owner_of.items() for v in vs)
+    return Demand(
+        space=space,
+        nodes=nodes,
+        inflows=inflows,
+        weight={space.rank[p]: w for p, w in weights.items() if p in space.rank},
+        owner_of=owner_of,
+        owned=np.array(owned, dtype=np.int64),
+    )
+
+
+def push_bundles(table: Table, demand: Demand) -> Totals:
+    """Push every bundle of ``demand`` through ``table`` (module docstring)."""
+    pending = {members: dict(inflow) for members, inflow in demand.inflows.items()}
+
+    def add(members: tuple[int, ...], node: int, amount: float) -> None:
+        if amount > 0:
+            inflow = pending.get(members)
+            if inflow is None:
+                inflow = pending[members] = {}
+            inflow[node] = inflow.get(node, 0.0) + amount
+
+    n = len(demand.nodes)
+    found = _Found()
+    while pending:
+        size = max(map(len, pending))
+        sets = [s for s in pending if len(s) == size]
+        inflows = [pending.pop(s) for s in sets]
+        batch = Members.of(sets, table, n, demand.weight, demand.owner_of)
+        _Batch(table, demand.owned, batch, n, inflows).push(found, add)
+    return _named(found, demand.nodes.names, n, demand.space.prefixes)
+
+
+def _named(found: _Found, names: Sequence[str], n: int, prefixes: Sequence[Prefix]) -> Totals:
+    """``found`` by names (links were numbered ``switch * n + next hop``)."""
+    totals = Totals(delivered=found.delivered)
+    if found.links:
+        links, at = np.unique(np.concatenate(found.links), return_inverse=True)
+        flows = np.bincount(at.ravel(), weights=np.concatenate(found.flows))
+        for key, bps in zip(links.tolist(), flows.tolist(), strict=True):
+            v, u = divmod(key, n)
+            totals.loads[(names[v], names[u])] = bps
+    for (r, v), bps in found.black_holes.items():
+        totals.black_holes[(prefixes[r], names[v])] = bps
+    for r, (bps, cycle) in found.loops.items():
+        totals.loops[prefixes[r]] = (bps, tuple(names[v] for v in cycle))
     return totals
 
 
-def _push_one(
-    tables: _Tables,
-    members: frozenset[Prefix],
-    inflow: dict[str, float],
-    weights: Mapping[Prefix, float],
-    totals: Totals,
-    add: _Add,
-) -> None:
-    """One bundle through the switches that treat all its members alike; where they do
-    not, the amount is handed to sub-bundles (``add``) at that switch."""
-    cover = _cover(members)
-    spans = _Members(members) if cover is not None else None
-    total_w = sum(weights.get(p, 1.0) for p in members) or 1.0
-    kinds: dict[str, _Kind] = {}
+class _Batch:
+    """Bundles of one size through the table: pairs (bundle ``pb``, switch ``pv``)
+    numbered as found, edges between them, then amounts (module docstring)."""
 
-    def classify(v: str) -> _Kind:
-        known = kinds.get(v)
-        if known is not None:
-            return known
-        got: _Kind
-        owned = tables.owned.get(v)
-        mixed = bool(owned and not owned.isdisjoint(members))
-        uniform = None
-        if not mixed and cover is not None and spans is not None:
-            uniform = _uniform(tables, v, cover, spans)
-        if uniform is not None:
-            got = ("fwd", tables.shares(uniform)) if uniform else ("drop", None)
-        else:
-            # Members go together while this switch forwards them with the same group
-            # (groups are shared objects: ``FibSnapshot.from_names`` interns them).
-            classes: dict[str | int | None, set[Prefix]] = defaultdict(set)
-            groups: dict[int, Mapping[str, float]] = {}
-            for p in members:
-                if owned and p in owned:
-                    classes[_DELIVER].add(p)
-                    continue
-                group = tables.group(v, p)
-                if group is None:
-                    classes[None].add(p)
-                else:
-                    groups[id(group)] = group
-                    classes[id(group)].add(p)
-            if len(classes) == 1:
-                (key,) = classes
-                if isinstance(key, int):  # one group for all
-                    got = ("fwd", tables.shares(groups[key]))
-                elif key is None:
-                    got = ("drop", None)
-                else:
-                    got = ("deliver", None)
-            else:
-                got = ("split", [frozenset(c) for c in classes.values()])
-        kinds[v] = got
-        return got
+    def __init__(
+        self,
+        table: Table,
+        owned: np.ndarray,
+        members: Members,
+        nodes: int,
+        inflows: list[dict[int, float]],
+    ) -> None:
+        self.table, self.owned, self.m, self.n = table, owned, members, nodes
+        self.inflows = inflows
+        self.pb = np.array([b for b, f in enumerate(inflows) for _ in f], dtype=np.int64)
+        self.pv = np.array([v for f in inflows for v in f], dtype=np.int64)
+        self.amount = np.array([x for f in inflows for x in f.values()], dtype=np.float64)
+        self.what = np.zeros(0, dtype=np.int8)
+        self.group = np.zeros(0, dtype=np.int64)
+        self.classes: dict[int, list[tuple[tuple[int, ...], float]]] = {}
+        self.src = self.dst = np.zeros(0, dtype=np.int64)
+        self.share = np.zeros(0, dtype=np.float64)
+        keys = self.pb * nodes + self.pv
+        order = np.argsort(keys)
+        self._known, self._id = keys[order], order
 
-    # Reachable switches and back edges (a depth-first walk), then Kahn's order.
-    walk = reach(inflow, lambda v: _children(classify(v)))
-    indegree, back, cycle = walk.indegree, walk.back, walk.cycle
-    amount_at: dict[str, float] = defaultdict(float, inflow)
-    ready = [v for v in walk.reached if indegree[v] == 0]
-    loads = totals.loads
-    looped = 0.0
-    while ready:
-        v = ready.pop()
-        amount = amount_at.pop(v, 0.0)
-        kind = kinds[v]
-        if kind[0] == "fwd":
-            for u, f in kind[1].items():
-                flow = amount * f
-                if flow > 0:
-                    loads[(v, u)] += flow
-                if (v, u) in back:
-                    looped += flow
-                    continue
-                amount_at[u] += flow
-                indegree[u] -= 1
-                if indegree[u] == 0:
-                    ready.append(u)
-        elif kind[0] == "deliver":
-            totals.delivered += amount
-        elif kind[0] == "drop":
-            for p in members:
-                share = amount * weights.get(p, 1.0) / total_w
-                if share > 0:
-                    key = (p, v)
-                    totals.black_holes[key] = totals.black_holes.get(key, 0.0) + share
-        else:  # split: each class goes on from here as its own bundle
-            for sub in kind[1]:
-                sub_w = sum(weights.get(p, 1.0) for p in sub)
-                add(sub, v, amount * sub_w / total_w)
-    if looped > 0:
-        for p in members:
-            share = looped * weights.get(p, 1.0) / total_w
+    def push(self, found: _Found, add: _Add) -> None:
+        self._discover()
+        back = np.zeros(len(self.src), dtype=bool)
+        levels = _levels(len(self.pb), self.src, self.dst, back)
+        cycles: dict[int, tuple[int, ...]] = {}
+        peeled = sum(map(len, levels))
+        if peeled < len(self.pb):
+            done = np.zeros(len(self.pb), dtype=bool)
+            for level in levels:
+                done[level] = True
+            cycles = self._back_edges(unique(self.pb[~done]).tolist(), back)
+            levels = _levels(len(self.pb), self.src, self.dst, back)
+        self._propagate(levels, back, cycles, found, add)
+
+    def _discover(self) -> None:
+        """Every pair the sources reach, and what each does (``classify``). Pairs are
+        numbered as found and a level's edges come from its pairs in order, so the edges'
+        sources come out sorted."""
+        t = self.table
+        frontier = np.arange(len(self.pb), dtype=np.int64)
+        src, dst, share = [], [], []
+        while len(frontier):
+            kinds = classify(t, self.owned, self.m, self.n, self.pb[frontier], self.pv[frontier])
+            self.what = np.concatenate((self.what, kinds.what))
+            self.group = np.concatenate((self.group, kinds.group))
+            for i, classes in kinds.classes.items():
+                self.classes[int(frontier[i])] = classes
+            fwd = frontier[kinds.what == FORWARD]
+            g = self.group[fwd]
+            edge, which = ranges(t.hop_ptr[g], t.hop_ptr[g + 1])
+            s = fwd[which]
+            keys = self.pb[s] * self.n + t.hop_node[edge]
+            frontier = self._learn(keys)
+            src.append(s)
+            dst.append(self._id[np.searchsorted(self._known, keys)])
+            share.append(t.hop_share[edge])
+        self.src, self.dst, self.share = (np.concatenate(x) for x in (src, dst, share))
+
+    def _learn(self, keys: np.ndarray) -> np.ndarray:
+        """Numbers for the pairs in ``keys`` not seen before; returns them."""
+        at = np.minimum(np.searchsorted(self._known, keys), len(self._known) - 1)
+        new = unique(keys[self._known[at] != keys])
+        ids = np.arange(len(self.pb), len(self.pb) + len(new), dtype=np.int64)
+        self.pb = np.concatenate((self.pb, new // self.n))
+        self.pv = np.concatenate((self.pv, new % self.n))
+        at = np.searchsorted(self._known, new)  # both sorted: a merge, not a sort
+        self._known, self._id = np.insert(self._known, at, new), np.insert(self._id, at, ids)
+        return ids
+
+    def _back_edges(self, bundles: list[int], back: np.ndarray) -> dict[int, tuple[int, ...]]:
+        """For each of ``bundles`` (whose pairs hold a cycle): the edges a depth-first
+        walk from its sources finds closing one (marked in ``back``), and the first
+        cycle met."""
+        hops, cycles = self.table.hops, {}
+        for b in bundles:
+            mine = np.flatnonzero(self.pb == b)
+            pair_of = dict(zip(self.pv[mine].tolist(), mine.tolist(), strict=True))
+            out = np.flatnonzero(self.pb[self.src] == b).tolist()
+            edge_of = {(int(self.src[e]), int(self.pv[self.dst[e]])): e for e in out}
+
+            def children(v: int, pair_of: dict[int, int] = pair_of) -> list[int]:
+                p = pair_of[v]
+                return list(hops[self.group[p]]) if self.what[p] == FORWARD else []
+
+            walk = reach(self.inflows[b], children)
+            for v, u in walk.back:
+                back[edge_of[(pair_of[v], u)]] = True
+            cycles[b] = walk.cycle
+        return cycles
+
+    def _propagate(
+        self,
+        levels: list[np.ndarray],
+        back: np.ndarray,
+        cycles: dict[int, tuple[int, ...]],
+        found: _Found,
+        add: _Add,
+    ) -> None:
+        """Amounts level by level (each pair's inflow complete when its level comes),
+        then what the pairs that do not forward do with theirs."""
+        x = np.zeros(len(self.pb), dtype=np.float64)
+        x[: len(self.amount)] = self.amount
+        ptr = np.searchsorted(self.src, np.arange(len(self.pb) + 1))  # ``src`` is sorted
+        looped = np.zeros(len(self.inflows), dtype=np.float64)
+        for level in levels:
+            fwd = level[self.what[level] == FORWARD]
+            edges = ranges(ptr[fwd], ptr[fwd + 1])[0]
+            src, dst = self.src[edges], self.dst[edges]
+            flow = x[src] * self.share[edges]
+            on = flow > 0
+            found.links.append(self.pv[src[on]] * self.n + self.pv[dst[on]])
+            found.flows.append(flow[on])
+            ahead = ~back[edges]
+            np.add.at(x, dst[ahead], flow[ahead])
+            np.add.at(looped, self.pb[src[~ahead]], flow[~ahead])
+        m = self.m
+        for p in np.flatnonzero((self.what != FORWARD) & (x > 0)).tolist():
+            amount, b, v = float(x[p]), int(self.pb[p]), int(self.pv[p])
+            if self.what[p] == DELIVER:
+                found.delivered += amount
+            elif self.what[p] == DROP:
+                for r, share in self._shares(m.sets[b], amount):
+                    key = (r, v)
+                    found.black_holes[key] = found.black_holes.get(key, 0.0) + share
+            else:  # split: each class goes on from here as its own bundle
+                total = float(m.total[b])
+                for sub, weight in self.classes[p]:
+                    add(sub, v, amount * weight / total)
+        for b in np.flatnonzero(looped > 0).tolist():
+            cycle = cycles.get(b, ())
+            for r, share in self._shares(m.sets[b], float(looped[b])):
+                old = found.loops.get(r, (0.0, cycle))
+                found.loops[r] = (old[0] + share, old[1] or cycle)
+
+    def _shares(self, members: tuple[int, ...], amount: float) -> Iterator[tuple[int, float]]:
+        """``amount`` over ``members`` by their weights (those that get some)."""
+        m = self.m
+        total = sum(m.weight_of(r) for r in members) or 1.0
+        for r in members:
+            share = amount * m.weight_of(r) / total
             if share > 0:
-                old = totals.loops.get(p, (0.0, cycle))
-                totals.loops[p] = (old[0] + share, old[1] or cycle)
+                yield r, share
 
 
-def _children(kind: _Kind) -> list[str]:
-    if kind[0] != "fwd":
-        return []
-    return [u for u, f in kind[1].items() if f > 0]
+def _levels(n: int, src: np.ndarray, dst: np.ndarray, back: np.ndarray) -> list[np.ndarray]:
+    """Kahn's order of ``n`` pairs over the edges not in ``back``, a level at a time (a
+    pair's level comes after all its predecessors'). Pairs on a cycle are left out."""
+    live = ~back
+    s, d = src[live], dst[live]  # ``src`` is sorted: edges are found source by source
+    ptr = np.searchsorted(s, np.arange(n + 1))
+    indegree = np.bincount(d, minlength=n)
+    level = np.flatnonzero(indegree == 0)
+    out = []
+    while len(level):
+        out.append(level)
+        nxt = d[ranges(ptr[level], ptr[level + 1])[0]]
+        np.subtract.at(indegree, nxt, 1)
+        level = unique(nxt[indegree[nxt] == 0])
+    return out

@@ -25,26 +25,26 @@ from __future__ import annotations
 
 import math
 import time
-from collections import defaultdict
 from collections.abc import Mapping
 
 from speakers.wire import Prefix
 
 from ..topology.failures import Failures
 from ..topology.model import Topology
-from .bundles import bundles_of, push_bundles
-from .fibview import FibSnapshot, Weights
-from .loads import Shares, shares_of
+from .bundles import Bundle, bundles_of, demand_of, push_bundles
+from .fibview import FibSnapshot
 from .model import RoutingModel, build_model
 from .report import ForwardingFault, LinkLoad, VerifyReport, WeightError, scale_ratio
+from .tables import Nodes, Table, fib_table, plan_tables, space_of
 from .traffic import TrafficMatrix, gravity_matrix
+from .weights import weight_errors
 
 DEFAULT_TOLERANCE = 0.05
 
 
 def verify(
     topo: Topology,
-    fib: FibSnapshot[Weights],
+    fib: FibSnapshot,
     failures: Failures | None = None,
     *,
     matrix: TrafficMatrix | None = None,
@@ -60,9 +60,15 @@ def verify(
     matrix = matrix or gravity_matrix(topo)
     capacity = _capacities(topo, failures)
 
-    ideal_fib, ecmp_fib = _plan_tables(model)
-    errors, checked, total_error = _weight_errors(fib, ideal_fib)
-    actual, ideal, ecmp, faults = _push_all(model, fib, matrix, ideal_fib, ecmp_fib)
+    bundles = bundles_of(matrix)
+    space = space_of(model, fib, (p for b in bundles for p in b.members))
+    nodes = Nodes(model.graph.names)
+    fib_rows = fib_table(fib, space, nodes)
+    ideal_rows, ecmp_rows = plan_tables(model, space, nodes)
+    errors, checked, total_error = weight_errors(fib_rows, ideal_rows, nodes)
+    actual, ideal, ecmp, faults = _push_all(
+        model, nodes, bundles, matrix, (fib_rows, ideal_rows, ecmp_rows)
+    )
     ideal_scale = _scale(ideal, capacity)
     actual_scale = _scale(actual, capacity)
     ecmp_scale = _scale(ecmp, capacity)
@@ -165,61 +171,15 @@ def _scale(
     return scale
 
 
-def _weight_errors(
-    fib: FibSnapshot[Weights], ideal: FibSnapshot[Shares]
-) -> tuple[list[WeightError], int, float]:
-    """Every FIB entry against the model's route for the same prefix at the same switch
-    (``ideal``: the model's splits as a table, shared objects, so equal pairs of groups
-    are compared once)."""
-    errors: list[WeightError] = []
-    checked = 0
-    total = 0.0
-    cache: dict[int, dict[str, float]] = {}
-    compared: dict[tuple[int, int], float] = {}
-    empty: dict[str, float] = {}
-    for node, table in fib.entries.items():
-        expected_table = ideal.entries.get(node, {})
-        for p, weights in table.items():
-            checked += 1
-            expected = expected_table.get(p, empty)
-            key = (id(weights), id(expected))
-            err = compared.get(key)
-            if err is None:
-                err = compared[key] = _difference(shares_of(weights, cache), expected)
-            if err > 0:
-                total += err
-                errors.append(WeightError(node, str(p), err, cache[id(weights)], expected))
-    # Modelled routes the FIB lacks (a switch that should forward but cannot).
-    for node, expected_table in ideal.entries.items():
-        if node not in fib.entries:
-            continue
-        table = fib.entries[node]
-        for p, expected in expected_table.items():
-            if p not in table:
-                checked += 1
-                total += 1.0
-                errors.append(WeightError(node, str(p), 1.0, {}, expected))
-    errors.sort(key=lambda e: (-e.error, e.node, e.prefix))
-    return errors, checked, total
-
-
-def _difference(actual: Mapping[str, float], expected: Mapping[str, float]) -> float:
-    if not actual and not expected:
-        return 0.0
-    if not actual or not expected:
-        return 1.0
-    return max(abs(actual.get(h, 0.0) - expected.get(h, 0.0)) for h in {*actual, *expected})
-
-
 _Fault = tuple[str, Prefix, str, float, tuple[str, ...]]
 
 
 def _push_all(
     model: RoutingModel,
-    fib: FibSnapshot[Weights],
+    nodes: Nodes,
+    bundles: list[Bundle],
     matrix: TrafficMatrix,
-    ideal_fib: FibSnapshot[Shares],
-    ecmp_fib: FibSnapshot[Shares],
+    tables: tuple[Table, Table, Table],
 ) -> tuple[
     dict[tuple[str, str], float],
     dict[tuple[str, str], float],
@@ -227,33 +187,11 @@ def _push_all(
     list[_Fault],
 ]:
     """The matrix through the FIB, the ideal plan and the ECMP plan (``bundles.py``)."""
-    bundles = bundles_of(matrix)
-    owners = model.owners
-    actual = push_bundles(fib, owners, bundles, matrix.weights)
-    ideal = push_bundles(ideal_fib, owners, bundles, matrix.weights)
-    ecmp = push_bundles(ecmp_fib, owners, bundles, matrix.weights)
+    demand = demand_of(tables[0].space, nodes, model.owners, bundles, matrix.weights)
+    actual, ideal, ecmp = (push_bundles(t, demand) for t in tables)
     faults: list[_Fault] = [
         ("black-hole", p, v, lost, ()) for (p, v), lost in sorted(actual.black_holes.items())
     ]
     for p, (lost, cycle) in sorted(actual.loops.items()):
         faults.append(("loop", p, cycle[0] if cycle else "?", lost, cycle))
     return actual.loads, ideal.loads, ecmp.loads, faults
-
-
-def _plan_tables(model: RoutingModel) -> tuple[FibSnapshot[Shares], FibSnapshot[Shares]]:
-    """The model's plans as FIB-like tables: per switch and advertised prefix, the ideal
-    and the ECMP shares. A local route forwards nothing (an aggregate is not installed;
-    its more-specifics are), so it has no entry."""
-    ideal: dict[str, dict[Prefix, dict[str, float]]] = defaultdict(dict)
-    ecmp: dict[str, dict[Prefix, dict[str, float]]] = defaultdict(dict)
-    cache: dict[tuple[object, ...], tuple[dict[str, float], dict[str, float]]] = {}
-    for p, routes in model.routes.items():
-        for v, route in routes.items():
-            if route.local:
-                continue
-            key = (route.next_hops, route.branch)  # equal routes share one pair of splits
-            both = cache.get(key)
-            if both is None:
-                both = cache[key] = (route.split(), route.ecmp())
-            ideal[v][p], ecmp[v][p] = both
-    return FibSnapshot(dict(ideal)), FibSnapshot(dict(ecmp))

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from speakers.wire import Prefix
 
-from .fibview import FibSnapshot, Weights
+from .fibview import FibSnapshot
 
 if TYPE_CHECKING:
     from .flowwalk import FlowResult
@@ -149,7 +149,7 @@ def check_groups(
     *,
     alpha: float = DEFAULT_ALPHA,
     bonferroni: bool = False,
-    claimed: FibSnapshot[Weights] | None = None,
+    claimed: FibSnapshot | None = None,
 ) -> FlowReport:
     """Chi-square every group that saw enough flows (``_testable``): the per-member counts
     against the counts its weights predict. ``claimed`` compares with other weights than

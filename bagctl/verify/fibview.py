@@ -12,14 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
 
 from speakers.wire import Prefix
 
 Weights = Mapping[str, int]  # next-hop node name -> integer weight (WCMP group members)
-# What a table holds per entry: a FIB's ``Weights``, or a modelled plan's float shares
-# (``check.py`` pushes both through the same code). Covariant: read-only tables.
-Group = TypeVar("Group", bound=Mapping[str, float], covariant=True)
 
 
 def parse_prefix(text: str | Prefix) -> Prefix:
@@ -59,12 +55,12 @@ class PrefixIndex:
                 out.append(hit)
         return out
 
-    def longest(self, address: bytes, max_length: int | None = None) -> Prefix | None:
-        """The longest prefix containing ``address`` (no longer than ``max_length``)."""
+    def longest(self, address: bytes) -> Prefix | None:
+        """The longest prefix containing ``address``."""
         width = len(address) * 8
         value = _bits(address)
         for w, length, table in self._rows:
-            if w != width or (max_length is not None and length > max_length):
+            if w != width:
                 continue
             hit = table.get(value >> (width - length) if length else 0)
             if hit is not None:
@@ -73,23 +69,20 @@ class PrefixIndex:
 
 
 @dataclass(frozen=True)
-class FibSnapshot(Generic[Group]):
+class FibSnapshot:
     """``entries[node][prefix]`` is that node's next-hop group for ``prefix``.
 
     A node with no entry for an address drops it (unless it originates a covering prefix:
-    then the traffic has arrived). In a FIB (``FibSnapshot[Weights]``) a group's weights
-    are the integer members of the WCMP group; the verifier's modelled plans are tables
-    of the same shape holding float shares."""
+    then the traffic has arrived). A group's weights are the integer members of the WCMP
+    group. The verifier's check reads it into arrays (``tables.py``)."""
 
-    entries: Mapping[str, Mapping[Prefix, Group]]
+    entries: Mapping[str, Mapping[Prefix, Weights]]
     _index: dict[str, PrefixIndex] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
     @classmethod
-    def from_names(
-        cls, entries: Mapping[str, Mapping[str, Mapping[str, int]]]
-    ) -> FibSnapshot[Weights]:
+    def from_names(cls, entries: Mapping[str, Mapping[str, Mapping[str, int]]]) -> FibSnapshot:
         """From JSON-able ``{node: {"10.0.0.0/24": {"next-hop-node": weight}}}``.
 
         Equal prefixes and equal groups become one object each (a region repeats both
@@ -111,32 +104,20 @@ class FibSnapshot(Generic[Group]):
             out[node] = mine
         return FibSnapshot(out)
 
-    def group(self, node: str, prefix: Prefix) -> Group | None:
+    def group(self, node: str, prefix: Prefix) -> Weights | None:
         """The exact entry for ``prefix`` at ``node``, or None."""
         return self.entries.get(node, {}).get(prefix)
 
-    def lookup(
-        self, node: str, address: bytes, max_length: int | None = None
-    ) -> tuple[Prefix, Group] | None:
-        """Longest-prefix match of the packed ``address`` (4 or 16 octets) at ``node``,
-        among entries no longer than ``max_length`` (default: any)."""
-        hit = self._prefixes(node).longest(address, max_length)
+    def lookup(self, node: str, address: bytes) -> tuple[Prefix, Weights] | None:
+        """Longest-prefix match of the packed ``address`` (4 or 16 octets) at ``node``."""
+        hit = self._prefixes(node).longest(address)
         return None if hit is None else (hit, self.entries[node][hit])
-
-    def covering(self, node: str, address: bytes) -> list[Prefix]:
-        """Every entry of ``node`` containing ``address``, longest first."""
-        return self._prefixes(node).covering(address)
 
     def _prefixes(self, node: str) -> PrefixIndex:
         index = self._index.get(node)
         if index is None:
             index = self._index[node] = PrefixIndex(self.entries.get(node, {}))
         return index
-
-    def lookup_prefix(self, node: str, prefix: Prefix) -> tuple[Prefix, Group] | None:
-        """The entry ``node`` forwards all of ``prefix``'s traffic with: the longest one
-        covering the whole prefix."""
-        return self.lookup(node, prefix.packed, max_length=prefix.length)
 
 
 def covers(outer: Prefix, inner: Prefix) -> bool:

@@ -20,17 +20,23 @@ From the verifier's model of the converged region (``model.py``):
   reached when every prefix is announced once, in full, and never replaced. Plus, on
   every session both ways, an End-of-RIB marker per family after the first table (RFC
   4724 §2: bagemu's speakers always send them; IPv4 and IPv6 unicast).
+
+Read from the model's arrays (``classes.PrefixRoutes``): a prefix's switches with routes
+are a class's positions seen through its twin swap, its paths the class's next-hop
+edges, and the origin ASes follow the DAG once per class (a twin's are the
+representative's with the swapped leaf's AS in place of the other's).
 """
 
 from __future__ import annotations
 
-import math
-from collections import defaultdict
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
+import numpy as np
+
 from ..topology.model import Topology
-from .model import Route, RoutingModel, build_model
+from .arrays import unique
+from .model import RoutingModel, build_model
+from .pathvector import Dag
 
 __all__ = ["NLRI_OCTETS_PER_UPDATE", "ColdStartFloor", "cold_start_floor"]
 
@@ -52,50 +58,97 @@ class ColdStartFloor:
         return asdict(self)
 
 
-def _origin_ases(
-    per_node: Mapping[str, Route], asn: Mapping[str, int]
-) -> dict[str, frozenset[int]]:
-    """Per switch with a route: the ASes where its route is originated (module
-    docstring), following next hops down; the routes form a DAG."""
-    out: dict[str, frozenset[int]] = {}
-    for start in per_node:
-        stack = [start]
-        while stack:
-            node = stack[-1]
-            if node in out:
-                stack.pop()
-                continue
-            route = per_node[node]
-            if route.local:
-                out[node] = frozenset((asn[node],))
-                stack.pop()
-                continue
-            todo = [h for h in route.next_hops if h not in out]
-            if todo:
-                stack.extend(todo)
-                continue
-            out[node] = frozenset().union(*(out[h] for h in route.next_hops))
-            stack.pop()
-    return out
+class _OriginSets:
+    """Origin-AS sets by number, and per class the set of each position."""
+
+    def __init__(self, asn: tuple[int, ...]) -> None:
+        self.asn = asn
+        self.number: dict[frozenset[int], int] = {}
+        self.sets: list[frozenset[int]] = []
+        self._of_dag: dict[int, np.ndarray] = {}
+        self._swapped: dict[tuple[int, int, int], np.ndarray] = {}
+
+    def _id(self, s: frozenset[int]) -> int:
+        got = self.number.get(s)
+        if got is None:
+            got = self.number[s] = len(self.sets)
+            self.sets.append(s)
+        return got
+
+    def of(self, dag: Dag, swap: tuple[int, int] | None) -> np.ndarray:
+        """Per position, the number of the ASes its route leads down to (an origin: its
+        own); with ``swap``, the other twin's AS in place of the representative's."""
+        got = self._of_dag.get(id(dag))
+        if got is None:
+            sets: list[frozenset[int]] = []
+            nodes, ptr, hop = dag.nodes.tolist(), dag.hop_ptr.tolist(), dag.hop.tolist()
+            for pos, v in enumerate(nodes):
+                below = [sets[h] for h in hop[ptr[pos] : ptr[pos + 1]]]
+                sets.append(frozenset().union(*below) if below else frozenset((self.asn[v],)))
+            got = self._of_dag[id(dag)] = np.array([self._id(s) for s in sets], dtype=np.int64)
+        if swap is None or self.asn[swap[0]] == self.asn[swap[1]]:
+            return got
+        key = (id(dag), *swap)
+        swapped = self._swapped.get(key)
+        if swapped is None:
+            old, new = self.asn[swap[0]], self.asn[swap[1]]
+            ids = unique(got)
+            moved = [frozenset(new if a == old else a for a in self.sets[i]) for i in ids.tolist()]
+            number = np.array([self._id(m) for m in moved], dtype=np.int64)
+            swapped = self._swapped[key] = number[np.searchsorted(ids, got)]
+        return swapped
 
 
 def cold_start_floor(topo: Topology, model: RoutingModel | None = None) -> ColdStartFloor:
     """The floor of ``topo``'s cold start (module docstring)."""
     model = model or build_model(topo)
-    asn = {n.name: n.asn for n in topo.nodes}
-    octets: dict[tuple[str, str, frozenset[int]], int] = defaultdict(int)
+    n = len(model.graph.names)
+    origin = _OriginSets(model.graph.asn)
+    octets = _Octets()
     paths = fib = 0
-    for prefix, per_node in model.routes.items():
-        origins = _origin_ases(per_node, asn)
+    for prefix, routes in model.prefixes.items():
+        dag = routes.weighed.dag
+        label = routes.nodes()
+        at = np.repeat(np.arange(len(dag)), np.diff(dag.hop_ptr))  # each path's switch
+        fib += len(dag) - (dag.levels[0][1] - dag.levels[0][0])  # origins install none
+        paths += len(dag.hop)
         nlri = 1 + (prefix.length + 7) // 8  # length octet, then the prefix's octets
-        for node, route in per_node.items():
-            if route.local:
-                continue
-            fib += 1
-            paths += len(route.next_hops)
-            for hop in route.next_hops:
-                octets[(hop, node, origins[hop])] += nlri
-    updates = sum(math.ceil(n / NLRI_OCTETS_PER_UPDATE) for n in octets.values())
+        octets.add(label[dag.hop] * n + label[at], origin.of(dag, routes.swap)[dag.hop], nlri)
+    session, total = octets.summed()
+    updates = int(((total + NLRI_OCTETS_PER_UPDATE - 1) // NLRI_OCTETS_PER_UPDATE).sum())
     updates += FAMILIES * 2 * sum(1 for _ in topo.sessions())
-    sessions = len({(hop, node) for hop, node, _ in octets})
-    return ColdStartFloor(updates, paths, fib, sessions)
+    return ColdStartFloor(updates, paths, fib, len(unique(session)))
+
+
+class _Octets:
+    """NLRI octets per (session, origin-AS set), summed a few million paths at a time so
+    that prometheus's 15 million never sit in memory at once."""
+
+    CHUNK = 2_000_000
+
+    def __init__(self) -> None:
+        self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._size = 0
+        self._sets = 1
+        self._done = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
+
+    def add(self, session: np.ndarray, sets: np.ndarray, nlri: int) -> None:
+        self._parts.append((session, sets, np.full(len(session), nlri, dtype=np.int64)))
+        self._size += len(session)
+        self._sets = max(self._sets, int(sets.max(initial=0)) + 1)
+        if self._size > self.CHUNK:
+            self._reduce()
+
+    def _reduce(self) -> None:
+        session, sets, octets = (
+            np.concatenate(x) for x in zip(self._done, *self._parts, strict=True)
+        )
+        key, at = np.unique(session * self._sets + sets, return_inverse=True)
+        total = np.bincount(at.ravel(), weights=octets).astype(np.int64)
+        self._done = (key // self._sets, key % self._sets, total)
+        self._parts, self._size = [], 0
+
+    def summed(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per (session, origin-AS set): the session, and the octets summed."""
+        self._reduce()
+        return self._done[0], self._done[2]

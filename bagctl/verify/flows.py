@@ -26,7 +26,7 @@ from typing import Any
 from speakers.wire import Prefix
 
 from .chisquare import DEFAULT_ALPHA, MIN_EXPECTED, FlowReport, GroupTest, check_groups
-from .fibview import FibSnapshot, Weights
+from .fibview import FibSnapshot
 from .flowgen import (
     LINKTYPE_RAW,
     Demand,
@@ -65,7 +65,7 @@ DEFAULT_FLOWS = 10_000  # scapy builds ~10,000 packets/s: N is what a check can 
 
 
 def check_flows(
-    fib: FibSnapshot[Weights],
+    fib: FibSnapshot,
     owners: Mapping[str, Iterable[Prefix]],
     sources: Iterable[Demand | tuple[Any, ...]],
     *,

@@ -124,16 +124,14 @@ class _Router:
 
     def __init__(
         self,
-        fib: FibSnapshot[Weights],
+        fib: FibSnapshot,
         owners: Mapping[str, Iterable[Prefix]],
         seed_of: SeedFn,
         hash_fn: HashFn,
     ) -> None:
         self.fib = fib
         # The owned prefixes as a FIB of empty groups: its LPM index answers "delivered?".
-        self.owned: FibSnapshot[Weights] = FibSnapshot(
-            {n: {p: {} for p in ps} for n, ps in owners.items()}
-        )
+        self.owned: FibSnapshot = FibSnapshot({n: {p: {} for p in ps} for n, ps in owners.items()})
         self.seed_of = seed_of
         self.hash_fn = hash_fn
         self.seeds: dict[str, int] = {}
@@ -176,7 +174,7 @@ class _Router:
 
 
 def trace_flow(
-    fib: FibSnapshot[Weights],
+    fib: FibSnapshot,
     owners: Mapping[str, Iterable[Prefix]],
     flow: Flow,
     *,
@@ -188,7 +186,7 @@ def trace_flow(
 
 
 def walk_flows(
-    fib: FibSnapshot[Weights],
+    fib: FibSnapshot,
     owners: Mapping[str, Iterable[Prefix]],
     flows: Iterable[Flow],
     *,

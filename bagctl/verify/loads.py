@@ -11,11 +11,13 @@ hold their traffic forever: a forwarding loop, reported with the cycle it follow
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 Shares = Mapping[str, float]  # next hop -> fraction (sum 1)
 NextHops = Callable[[str], Shares | None]  # None: no route at that switch
+Switch = TypeVar("Switch", bound=Hashable)  # a switch's name, or its number
 
 
 @dataclass
@@ -76,30 +78,30 @@ def push(demand: Mapping[str, float], owners: frozenset[str], next_hops: NextHop
 
 
 @dataclass
-class Reach:
+class Reach(Generic[Switch]):
     """What a depth-first walk from some switches found: every switch reached (in the
     order first seen), each one's in-degree over the edges that are not back edges, the
     back edges (each closes a cycle), and the first cycle met."""
 
-    reached: list[str]
-    indegree: dict[str, int]
-    back: set[tuple[str, str]]
-    cycle: tuple[str, ...]
+    reached: list[Switch]
+    indegree: dict[Switch, int]
+    back: set[tuple[Switch, Switch]]
+    cycle: tuple[Switch, ...]
 
 
-def reach(roots: Iterable[str], children: Callable[[str], list[str]]) -> Reach:
+def reach(roots: Iterable[Switch], children: Callable[[Switch], list[Switch]]) -> Reach[Switch]:
     """Walk depth first from ``roots`` along ``children`` (asked once per switch). What is
     left after the back edges is a DAG, ready for Kahn's order (``push``, and
     ``bundles.push_bundles``)."""
-    indegree: dict[str, int] = defaultdict(int)
-    back: set[tuple[str, str]] = set()
-    state: dict[str, int] = {}  # 1: on the DFS stack, 2: finished
-    cycle: tuple[str, ...] = ()
+    indegree: dict[Switch, int] = defaultdict(int)
+    back: set[tuple[Switch, Switch]] = set()
+    state: dict[Switch, int] = {}  # 1: on the DFS stack, 2: finished
+    cycle: tuple[Switch, ...] = ()
     for root in roots:
         if root in state:
             continue
         state[root] = 1
-        stack: list[tuple[str, list[str]]] = [(root, children(root))]
+        stack: list[tuple[Switch, list[Switch]]] = [(root, children(root))]
         while stack:
             v, todo = stack[-1]
             if not todo:
@@ -140,13 +142,3 @@ def normalize(weights: Mapping[str, float]) -> dict[str, float]:
     if total <= 0:
         return dict.fromkeys(weights, 1 / len(weights)) if weights else {}
     return {h: w / total for h, w in weights.items() if w > 0}
-
-
-def shares_of(weights: Mapping[str, float], cache: dict[int, dict[str, float]]) -> dict[str, float]:
-    """``normalize(weights)``, once per group object (a FIB shares its groups, and
-    ``cache`` lives no longer than the groups it was filled from)."""
-    key = id(weights)
-    shares = cache.get(key)
-    if shares is None:
-        shares = cache[key] = normalize(weights)
-    return shares

@@ -3,85 +3,57 @@ its current failures alone, never from BGP state.
 
 Two steps per advertised prefix (every prefix a leaf originates, every aggregate):
 
-1. **Which next hops eBGP permits.** A path-vector computation over the sessions that are
-   up, as the region's eBGP converges to it: shortest AS_PATH first, a route is refused by
-   a switch whose AS is already in it (this is what keeps traffic valley-free: the BAG
-   planes share an AS, so do the spine switches of a fabric), and every neighbor whose
-   path is as short as the best is a multipath (``as-path multipath-relax``). A switch
-   advertises its best path, the tie broken as the RIB does (lowest BGP Identifier, here
-   the topology's loopback order). A drained switch (``as-path-prepend``) advertises a
-   longer path; aggregates (``summary_only``) hide their more-specifics from the upper
-   tier and are originated while one contributor is reachable (with the topology's
-   ``aggregate_complete_only``: while the reachable contributors cover every address of
-   the aggregate, checked here with ``ipaddress.collapse_addresses``, apart from the
-   speaker's own arithmetic). The result is a DAG per prefix: ``Route.next_hops``.
-2. **The ideal split.** At a switch, each next hop's *branch capacity*: the bundle to it,
-   capped by what that next hop can deliver onward, ``min(bundle, F(next hop))``, where
-   ``F(u)`` sums u's own branches (``min(bundle, F)`` again) and an originating leaf
-   delivers its GPU-facing capacity. This is the max-flow from u to the prefix over the
-   routing DAG wherever branches below u do not meet again (every tier of a Clos or DSF
-   toward one leaf); where they do it is the bottleneck-capped upper bound. The load
-   check (``loads.py``) does not rely on it: it pushes traffic through real capacities.
-   The ideal weights are the branch capacities, normalized. A next hop drained by
-   ``link-bandwidth-zero`` has no branch capacity unless every next hop is drained (then
-   all are equal, as UCMP falls back to ECMP).
+1. **Which next hops eBGP permits** (``pathvector.py``). A path-vector computation over
+   the sessions that are up, as the region's eBGP converges to it: shortest AS_PATH
+   first, a route is refused by a switch whose AS is already in it (this is what keeps
+   traffic valley-free: the BAG planes share an AS, so do the spine switches of a
+   fabric), and every neighbor whose path is as short as the best is a multipath
+   (``as-path multipath-relax``). A switch advertises its best path, the tie broken as
+   the RIB does (lowest BGP Identifier, here the topology's loopback order). A drained
+   switch (``as-path-prepend``) advertises a longer path; aggregates (``summary_only``)
+   hide their more-specifics from the upper tier and are originated while one
+   contributor is reachable (with the topology's ``aggregate_complete_only``: while the
+   reachable contributors cover every address of the aggregate, checked here by merging
+   address intervals, apart from the speaker's own arithmetic). The result is a DAG per
+   prefix: ``Route.next_hops``.
+2. **The ideal split** (``routes.py``). At a switch, each next hop's *branch capacity*:
+   the bundle to it, capped by what that next hop can deliver onward,
+   ``min(bundle, F(next hop))``, where ``F(u)`` sums u's own branches (``min(bundle, F)``
+   again) and an originating leaf delivers its GPU-facing capacity. This is the max-flow
+   from u to the prefix over the routing DAG wherever branches below u do not meet again
+   (every tier of a Clos or DSF toward one leaf); where they do it is the
+   bottleneck-capped upper bound. The load check (``loads.py``) does not rely on it: it
+   pushes traffic through real capacities. The ideal weights are the branch capacities,
+   normalized. A next hop drained by ``link-bandwidth-zero`` has no branch capacity
+   unless every next hop is drained (then all are equal, as UCMP falls back to ECMP).
 
 Aggregates deliver what their contributors' branches can: per next hop toward the
 contributors the largest branch, summed over those next hops (``speakers/aggregate.py``
 documents the same rule for the advertised value; here it is computed on the graph).
+
+Both steps run once per class of equivalent prefixes (``classes.py``): a pod's leaves
+share one path vector, a pod's aggregates one DAG. A prefix's routes are numbers into one
+``RouteTable`` of the distinct routes; ``RoutingModel.routes`` reads them as
+``{prefix: {switch: Route}}``.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from speakers.wire import Prefix
 
-from ..topology.addresses import loopbacks
 from ..topology.failures import Failures
 from ..topology.model import Topology
+from .classes import PrefixRoutes, Solver, Suppressing, Twins
 from .fibview import PrefixIndex
+from .pathvector import Graph
+from .routes import Route, RouteTable
 
-DRAIN_PREPEND = 3  # extra AS copies a drained switch prepends (speakers.Speaker.drain)
-LB_ZERO = "link-bandwidth-zero"
-AS_PATH_PREPEND = "as-path-prepend"
-
-
-@dataclass(frozen=True, slots=True)
-class Route:
-    """A switch's route to one advertised prefix in the model."""
-
-    length: int  # AS_PATH length of the best path (0: originated here)
-    next_hops: tuple[str, ...]  # the multipath set (empty: originated here)
-    branch: tuple[float, ...]  # branch capacity per next hop, bits/s
-    capacity: float  # what this switch can deliver toward the prefix, bits/s
-
-    @property
-    def local(self) -> bool:
-        return not self.next_hops
-
-    def split(self) -> dict[str, float]:
-        """The ideal shares per next hop (sum 1)."""
-        if not self.next_hops:
-            return {}
-        total = sum(self.branch)
-        if total <= 0 or math.isinf(total):
-            if math.isinf(total):
-                inf = [h for h, b in zip(self.next_hops, self.branch, strict=True) if math.isinf(b)]
-                return {h: (1 / len(inf) if h in inf else 0.0) for h in self.next_hops}
-            return dict.fromkeys(self.next_hops, 1 / len(self.next_hops))
-        return {h: b / total for h, b in zip(self.next_hops, self.branch, strict=True)}
-
-    def ecmp(self) -> dict[str, float]:
-        """Equal shares over the multipaths (a drained one only when all are drained: an
-        ECMP network drains a switch by taking its paths away, which is the fair match)."""
-        live = [h for h, b in zip(self.next_hops, self.branch, strict=True) if b > 0]
-        live = live or list(self.next_hops)
-        return dict.fromkeys(live, 1 / len(live)) if live else {}
+__all__ = ["Route", "RoutingModel", "build_model"]
 
 
 @dataclass(frozen=True)
@@ -90,117 +62,68 @@ class RoutingModel:
 
     topo: Topology
     failures: Failures
-    routes: Mapping[Prefix, Mapping[str, Route]]  # prefix -> node -> route
+    graph: Graph  # the switches by number
+    table: RouteTable  # every distinct route
+    prefixes: Mapping[Prefix, PrefixRoutes]  # leaf prefixes, then aggregates
     owners: Mapping[Prefix, tuple[str, ...]]  # leaf prefix -> the nodes originating it
     aggregates: Mapping[Prefix, tuple[str, ...]]  # aggregate -> nodes announcing it
 
     def route(self, node: str, prefix: Prefix) -> Route | None:
-        return self.routes.get(prefix, {}).get(node)
+        routes = self.prefixes.get(prefix)
+        v = self.graph.index.get(node)
+        rid = None if routes is None or v is None else routes.rid(v)
+        return None if rid is None else self.table.routes[rid]
+
+    @cached_property
+    def routes(self) -> Mapping[Prefix, Mapping[str, Route]]:
+        """prefix -> switch -> route, read from the arrays as asked."""
+        return _Routes(self)
 
 
-class _Graph:
-    """The sessions that are up, with capacities; ASNs and BGP identifiers per switch."""
+class _Routes(Mapping[Prefix, Mapping[str, Route]]):
+    def __init__(self, model: RoutingModel) -> None:
+        self._model = model
 
-    def __init__(self, topo: Topology, failures: Failures) -> None:
-        names = {n.name: n for n in topo.nodes}
-        self.asn = {n.name: n.asn for n in topo.nodes}
-        lo = loopbacks(topo)
-        self.rank = {name: int(a) for name, a in lo.items()}
-        self.adj: dict[str, dict[str, float]] = {n.name: {} for n in topo.speakers()}
-        for b in topo.bundles:
-            if not (names[b.a].role.speaks_bgp and names[b.b].role.speaks_bgp):
-                continue  # capacity only (an FDSW): no session, no route
-            cap = failures.capacity_bps(b)
-            if cap <= 0:
-                continue
-            self.adj[b.a][b.b] = cap
-            self.adj[b.b][b.a] = cap
-        self.tier = {n.name: n.role.tier for n in topo.nodes}
-        self.max_paths = topo.defaults.max_paths
-        self.drained = dict(failures.drained)
-        self.upper = {
-            v: frozenset(u for u in nbrs if self.tier[u] > self.tier[v])
-            for v, nbrs in self.adj.items()
-        }
+    def __getitem__(self, p: Prefix) -> Mapping[str, Route]:
+        return _NodeRoutes(self._model, self._model.prefixes[p])
+
+    def __iter__(self) -> Iterator[Prefix]:
+        return iter(self._model.prefixes)
+
+    def __len__(self) -> int:
+        return len(self._model.prefixes)
 
 
-def _path_vector(
-    g: _Graph,
-    origins: Mapping[str, float],
-    suppress: Mapping[str, frozenset[str]],
-) -> dict[str, tuple[int, tuple[str, ...], frozenset[int]]]:
-    """node -> (AS_PATH length, multipath next hops, ASNs in its best path), in the order
-    the nodes were settled (by length).
+class _NodeRoutes(Mapping[str, Route]):
+    def __init__(self, model: RoutingModel, routes: PrefixRoutes) -> None:
+        self._graph, self._table, self._routes = model.graph, model.table, routes
 
-    ``origins``: node -> delivered capacity (originated there, length 0). ``suppress``:
-    node -> neighbors it does not advertise this prefix to (summary-only aggregates).
-    Lengths are small integers, so a bucket per length replaces a heap: a node is settled
-    when its bucket comes up, from every sender that offered that (shortest) length."""
-    best: dict[str, tuple[int, tuple[str, ...], frozenset[int]]] = {}
-    offered: dict[str, int] = {}  # node -> shortest length offered so far
-    senders: dict[str, list[str]] = {}  # node -> who offered that length
-    buckets: dict[int, list[str]] = {0: list(origins)}
-    asn, rank, adj, drained = g.asn, g.rank, g.adj, g.drained
-    for o in origins:
-        best[o] = (0, (), frozenset())
-    length = 0
-    while buckets:
-        nodes = buckets.pop(length, None)
-        if nodes is None:
-            length += 1
-            continue
-        for v in nodes:
-            if length:  # not an origin
-                if v in best or offered[v] != length:
-                    continue
-                tied = senders[v]
-                if len(tied) > 1:
-                    tied = sorted(tied, key=rank.__getitem__)[: g.max_paths]
-                via = tied[0]
-                # the best path as received: the sender's path with the sender's AS on it
-                best[v] = (length, tuple(sorted(tied)), best[via][2] | {asn[via]})
-            path_asns = best[v][2] | {asn[v]}
-            advertised = length + 1 + (DRAIN_PREPEND if drained.get(v) == AS_PATH_PREPEND else 0)
-            blocked = suppress.get(v, ())
-            for w in adj[v]:
-                if w in best or w in blocked or asn[w] in path_asns:
-                    continue
-                have = offered.get(w)
-                if have is None or advertised < have:
-                    offered[w] = advertised
-                    senders[w] = [v]
-                    buckets.setdefault(advertised, []).append(w)
-                elif advertised == have:
-                    senders[w].append(v)
-        length += 1
-    return best
+    def __getitem__(self, node: str) -> Route:
+        v = self._graph.index.get(node)
+        rid = None if v is None else self._routes.rid(v)
+        if rid is None:
+            raise KeyError(node)
+        return self._table.routes[rid]
 
+    def __iter__(self) -> Iterator[str]:
+        names = self._graph.names
+        return (names[v] for v in self._routes.nodes().tolist())
 
-def _capacities(
-    g: _Graph,
-    paths: Mapping[str, tuple[int, tuple[str, ...], frozenset[int]]],
-    origins: Mapping[str, float],
-) -> dict[str, Route]:
-    """Branch capacities bottom-up over the DAG (module docstring, step 2); ``paths`` is
-    in settling order, so every next hop comes before the nodes using it."""
-    routes: dict[str, Route] = {}
-    adj, drained = g.adj, g.drained
-    for v, (length, hops, _) in paths.items():
-        if v in origins:
-            routes[v] = Route(0, (), (), origins[v])
-            continue
-        links = adj[v]
-        branch = tuple(
-            min(links[u], 0.0 if drained.get(u) == LB_ZERO else routes[u].capacity) for u in hops
-        )
-        routes[v] = Route(length, hops, branch, sum(branch))
-    return routes
+    def __len__(self) -> int:
+        return len(self._routes.nodes())
+
+    def items(self) -> Iterator[tuple[str, Route]]:  # type: ignore[override]
+        names, routes = self._graph.names, self._table.routes
+        return ((names[v], routes[rid]) for v, rid in self._routes)
 
 
 def build_model(topo: Topology, failures: Failures | None = None) -> RoutingModel:
     """Every switch's route to every advertised prefix (module docstring)."""
     failures = failures or Failures()
-    g = _Graph(topo, failures)
+    g = Graph.of(topo, failures)
+    table = RouteTable(g.names)
+    solver = Solver(g, table)
+    twins = Twins(solver)
     owners: dict[Prefix, list[str]] = {}
     for n in topo.speakers():
         for p in n.prefixes:
@@ -211,61 +134,77 @@ def build_model(topo: Topology, failures: Failures | None = None) -> RoutingMode
             announcers.setdefault(a, []).append(n.name)
 
     aggregates = PrefixIndex(announcers)
-
-    def covering(p: Prefix) -> list[Prefix]:
-        """The aggregates strictly containing ``p``."""
-        return aggregates.covering(p.packed, p.length - 1)
-
     inside: dict[Prefix, list[Prefix]] = defaultdict(list)  # aggregate -> prefixes in it
 
-    def suppressors(p: Prefix) -> dict[str, frozenset[str]]:
-        out: dict[str, frozenset[str]] = {}
-        for a in covering(p):
+    def suppressors(p: Prefix) -> Suppressing:
+        """Who hides ``p`` from its upper tier: the announcers of the aggregates strictly
+        containing it (and ``p`` filed under each of those aggregates)."""
+        out: set[int] = set()
+        for a in aggregates.covering(p.packed, p.length - 1):
             inside[a].append(p)
-            for v in announcers[a]:
-                if v in g.adj:
-                    out[v] = g.upper[v]
-        return out
+            out.update(i for v in announcers[a] if (i := g.index.get(v)) is not None)
+        return frozenset(out)
 
-    complete_only = topo.defaults.aggregate_complete_only
-    routes: dict[Prefix, dict[str, Route]] = {}
-    cache: dict[tuple[object, ...], dict[str, Route]] = {}
+    routes: dict[Prefix, PrefixRoutes] = {}
     for p, nodes in owners.items():
-        origins = {}
-        for v in nodes:
-            host = topo.node(v).host_capacity_bps
-            origins[v] = host if host > 0 else math.inf
+        ids = sorted(g.index[v] for v in nodes)
         supp = suppressors(p)
-        key = (tuple(sorted(origins.items())), tuple(sorted(supp.items())))
-        if key not in cache:
-            cache[key] = _capacities(g, _path_vector(g, origins, supp), origins)
-        routes[p] = cache[key]
+        if len(ids) == 1:
+            routes[p] = twins.routes(ids[0], supp)
+        else:
+            routes[p] = PrefixRoutes(solver.solve(ids, [g.host[v] for v in ids], supp))
     # Aggregates: announced by a node while it reaches a contributor; innermost first so
     # a nested aggregate's routes exist before an outer one asks for contributors.
+    complete_only = topo.defaults.aggregate_complete_only
+    covered: dict[tuple[Prefix, tuple[Prefix, ...]], bool] = {}
     for a in sorted(announcers, key=lambda q: -q.length):
-        origins = {}
-        for v in announcers[a]:
-            present = [p for p in inside[a] if v in routes[p]]
-            if not present or (complete_only and not _covers(a, present)):
+        origins: dict[int, float] = {}
+        for name in announcers[a]:
+            v = g.index.get(name)
+            if v is None:
                 continue
-            origins[v] = _aggregate_capacity(routes[p][v] for p in present)
+            found = [(p, rid) for p in inside[a] if (rid := routes[p].rid(v)) is not None]
+            if not found:
+                continue
+            present = tuple(p for p, _ in found)
+            if complete_only:
+                key = (a, present)
+                if key not in covered:
+                    covered[key] = _covers(a, present)
+                if not covered[key]:
+                    continue
+            origins[v] = _aggregate_capacity(table.routes[rid] for _, rid in found)
         if not origins:
             continue
         supp = suppressors(a)  # also files ``a`` under the aggregates around it
-        routes[a] = _capacities(g, _path_vector(g, origins, supp), origins)
+        ids = sorted(origins)
+        routes[a] = PrefixRoutes(solver.solve(ids, [origins[v] for v in ids], supp))
     return RoutingModel(
         topo=topo,
         failures=failures,
-        routes=routes,
+        graph=g,
+        table=table,
+        prefixes=routes,
         owners={p: tuple(v) for p, v in owners.items()},
         aggregates={a: tuple(v) for a, v in announcers.items() if a in routes},
     )
 
 
+def _span(p: Prefix) -> tuple[int, int]:
+    first = int.from_bytes(p.packed, "big")
+    return first, first + (1 << (len(p.packed) * 8 - p.length)) - 1
+
+
 def _covers(aggregate: Prefix, present: Iterable[Prefix]) -> bool:
-    """Whether the ``present`` prefixes, all inside ``aggregate``, cover all of it."""
-    nets = ipaddress.collapse_addresses(p.network for p in present)  # type: ignore[type-var]
-    return [Prefix.from_network(n) for n in nets] == [aggregate]
+    """Whether the ``present`` prefixes, all inside ``aggregate``, cover all of it: their
+    address intervals, in order, leave no gap from its first address to its last."""
+    first, last = _span(aggregate)
+    reach = first - 1
+    for start, end in sorted(_span(p) for p in present):
+        if start > reach + 1:
+            return False
+        reach = max(reach, end)
+    return reach >= last
 
 
 def _aggregate_capacity(contributors: Iterable[Route]) -> float:

@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 from speakers.wire import Prefix
 
-from .fibview import FibSnapshot, PrefixIndex, Weights
+from .fibview import FibSnapshot, PrefixIndex
 from .loads import Shares, normalize, push
 from .traffic import TrafficMatrix
 
@@ -149,7 +149,7 @@ class FibChangeStream:
 
 
 def find_transients(
-    final: FibSnapshot[Weights],
+    final: FibSnapshot,
     rows: Iterable[Row],
     owners: Mapping[Prefix, Iterable[str]],
     matrix: TrafficMatrix,

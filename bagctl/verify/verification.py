@@ -32,7 +32,7 @@ from ..topology.failures import Failures
 from ..topology.model import Topology
 from .check import DEFAULT_TOLERANCE, verify
 from .chisquare import DEFAULT_ALPHA, FlowReport, check_groups
-from .fibview import FibSnapshot, Weights
+from .fibview import FibSnapshot
 from .model import build_model
 from .report import VerifyReport
 from .traffic import TrafficMatrix, gravity_matrix
@@ -102,7 +102,7 @@ class Verification:
 
 def verify_region(
     topo: Topology,
-    fib: FibSnapshot[Weights],
+    fib: FibSnapshot,
     failures: Failures,
     options: VerifyOptions,
     *,
@@ -134,7 +134,7 @@ def verify_region(
 
 
 def _check_flows(
-    topo: Topology, fib: FibSnapshot[Weights], matrix: TrafficMatrix, options: VerifyOptions
+    topo: Topology, fib: FibSnapshot, matrix: TrafficMatrix, options: VerifyOptions
 ) -> FlowReport:
     """``options.flows`` flows drawn from the matrix, walked through ``fib`` and tested
     group by group; the pcap written when asked for."""
