@@ -19,8 +19,12 @@ is its own.
 Per run: speakers, sessions, prefixes, the transport (TCP on 127/8 while the sockets fit
 the 20,000-descriptor limit of each process, else the in-memory network, with TCP between
 worker processes), the worker processes (``--workers``: 1 is one process; more shard
-the region over worker processes), cold-start convergence (start to the last FIB change
-anywhere, measured at quiescence), the re-convergence after one bundle failure (an
+the region over worker processes) and the sessions between them, cold-start convergence
+(start to the last FIB change anywhere, measured at quiescence), ``up_wall_s`` (what a
+user of ``bagctl up --once`` waits for: the region built from its topology, its workers
+started, converged), ``cold_cpu_s`` (each shard's process's CPU seconds once converged:
+how evenly the partition spread the work; in one process, that process's whole CPU),
+the re-convergence after one bundle failure (an
 RTSW-FTSW bundle: the most common failure), the UPDATEs each sent, and the peak resident
 memory of the whole process tree (this process plus each worker's own peak).
 
@@ -110,10 +114,13 @@ async def run_one(
     sessions = sum(1 for _ in topo.sessions())
     if transport == "auto":
         transport = "tcp" if 2 * sessions < FD_BUDGET * workers else "memory"
+    t0 = time.perf_counter()
     region = embedded(topo, workers=workers, transport=transport, clock=clock)
     worker_rss_kb: list[int] = []
     try:
         cold = await region.start(timeout=timeout)
+        up_s = time.perf_counter() - t0
+        cpu_s = (await region.stats())["cpu_s"]
         bundle = next(
             b
             for b in topo.bundles
@@ -147,6 +154,8 @@ async def run_one(
         "cold_converged_s": round(cold.converged_s, 3),
         "cold_quiescent_s": round(cold.quiescent_s, 3),
         "cold_updates": cold.updates_sent,
+        "up_wall_s": round(up_s, 3),
+        "cold_cpu_s": cpu_s,
         "bundle": f"{bundle.a}-{bundle.b}",
         "failure_converged_s": round(fail.converged_s, 4),
         "failure_updates": fail.updates_sent,

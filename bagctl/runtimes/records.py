@@ -149,6 +149,7 @@ class ShardStats:
     fib_entries: int
     peak_rss_kb: int
     rib_in_paths: int = 0  # Adj-RIB-In paths held (0 from a shard that predates it)
+    cpu_s: float = 0.0  # the shard's process's user and system CPU so far (a worker's own)
 
 
 __all__ = [

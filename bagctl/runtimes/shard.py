@@ -393,13 +393,15 @@ class Shard:
         return ChangeStream(rows, self.changes_dropped)
 
     def stats(self) -> ShardStats:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
         return ShardStats(
             speakers=len(self.speakers),
             fib_entries=sum(len(s.fib_table) for s in self.speakers.values()),
-            peak_rss_kb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            peak_rss_kb=usage.ru_maxrss,
             rib_in_paths=sum(
                 len(nb.adj_in) for s in self.speakers.values() for nb in s.neighbors.values()
             ),
+            cpu_s=usage.ru_utime + usage.ru_stime,
         )
 
 

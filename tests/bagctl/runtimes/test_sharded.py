@@ -1,6 +1,6 @@
 """Worker processes: ``mini`` over worker processes gives the weights worked out by hand
 (tests/bagctl/runtimes/test_mini.py) and the same FIB as one process, after the same
-events; the partition; a dead worker is named."""
+events; a dead worker is named (the partition: test_partition.py)."""
 
 from __future__ import annotations
 
@@ -11,37 +11,14 @@ import pytest
 from bagctl.runtimes import Region
 from bagctl.runtimes.base import embedded
 from bagctl.runtimes.messages import ShardError
-from bagctl.runtimes.partition import cross_sessions, partition
+from bagctl.runtimes.partition import cross_sessions
 from bagctl.runtimes.process import ProcessShard, WorkerProcesses
 from bagctl.topology import load_topology
-from bagctl.topology.generate import generate
 
 MINI = Path(__file__).resolve().parents[3] / "topologies" / "mini.yaml"
 P = "10.0.0.0/24"
 BAG, S1, S2 = "r1-bag1-1", "r1-nsf1-stsw1-1", "r1-nsf1-stsw2-1"
 R1, F1, F2 = "r1-nsf1-rtsw1-1", "r1-nsf1-ftsw1-1", "r1-nsf1-ftsw1-2"
-
-
-@pytest.mark.parametrize("workers", [1, 2, 3, 7])
-def test_partition_places_every_speaker_once_and_evenly(workers: int) -> None:
-    topo = generate("region")
-    groups = partition(topo, workers)
-    names = [n for g in groups for n in g]
-    assert sorted(names) == sorted(n.name for n in topo.speakers())
-    weight = {n.name: 0 for n in topo.speakers()}
-    for b in topo.sessions():
-        weight[b.a] += 1
-        weight[b.b] += 1
-    loads = [sum(weight[n] for n in g) for g in groups]
-    assert max(loads) <= 1.3 * sum(loads) / workers  # even enough to keep both cores busy
-    # With no more workers than fabrics, whole fabrics stay together: few sessions cross.
-    if 1 < workers <= 3:
-        assert cross_sessions(topo, groups) < 0.5 * sum(1 for _ in topo.sessions())
-
-
-def test_partition_refuses_zero_workers() -> None:
-    with pytest.raises(ValueError, match="at least 1"):
-        partition(load_topology(MINI), 0)
 
 
 @pytest.mark.parametrize("transport", ["memory", "tcp"])
