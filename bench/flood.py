@@ -118,7 +118,7 @@ def flood_messages(writer: str, n: int, workload: str = "same") -> list[bytes]:
     return out
 
 
-def _session(local: str, asn: int, dut: str, port: int) -> socket.socket:
+def bgp_session(local: str, asn: int, dut: str, port: int) -> socket.socket:
     """A BGP session to the DUT from ``local``, up to the exchange of KEEPALIVEs."""
     sock = socket.socket()
     sock.bind((local, 0))
@@ -145,7 +145,7 @@ def run_writer(addresses: Addresses, port: int, n: int, workload: str) -> None:
     """Child process: connect, wait for 'go' on stdin, write the flood, report when the
     first byte left and when ``sendall`` returned; keep the session until stdin closes."""
     blob = b"".join(flood_messages(addresses.writer, n, workload))
-    sock = _session(addresses.writer, WRITER_AS, addresses.dut, port)
+    sock = bgp_session(addresses.writer, WRITER_AS, addresses.dut, port)
     print(f"ready {n} {len(blob)}", flush=True)
     sys.stdin.readline()
     t0 = time.monotonic_ns()
@@ -179,7 +179,7 @@ def run_reader(addresses: Addresses, port: int, n: int, workload: str) -> None:
     flood have, report when the first and the last arrived (the time each read returned,
     before looking into it) and how many UPDATEs and octets carried them; keep the
     session until stdin closes."""
-    sock = _session(addresses.reader, READER_AS, addresses.dut, port)
+    sock = bgp_session(addresses.reader, READER_AS, addresses.dut, port)
     reader = MessageReader()
     sentinel = encode_nlri([SENTINEL])
     seen: set[bytes] = set()

@@ -42,7 +42,6 @@ import ipaddress
 import json
 import os
 import platform
-import socket
 import sys
 import time
 from pathlib import Path
@@ -51,7 +50,14 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from flood import FLOOD_UPDATES, WORKLOADS, Addresses, flood_once, summary  # bench/flood.py
+from flood import (  # bench/flood.py
+    FLOOD_UPDATES,
+    WORKLOADS,
+    Addresses,
+    bgp_session,
+    flood_once,
+    summary,
+)
 from flood_frr import frr_flood_once, unavailable, version  # bench/flood_frr.py
 
 from speakers.config import ExportPolicy, NeighborConfig, SpeakerConfig
@@ -59,16 +65,10 @@ from speakers.speaker import Speaker
 from speakers.ucmp import ReadvertiseMode
 from speakers.wire import (
     AsPath,
-    Keepalive,
     LinkBandwidth,
-    MessageReader,
-    MultiprotocolCapability,
-    Open,
     Origin,
     PathAttributes,
     Prefix,
-    decode_message,
-    encode_message,
     pack_announce,
 )
 
@@ -102,21 +102,7 @@ def run_feeder(name: str, address: str, dut: str, port: int, n: int) -> None:
     asn, _ = FEEDERS[name]
     messages = feeder_messages(name, address, n)
     blob = b"".join(messages)
-    sock = socket.socket()
-    sock.bind((address, 0))
-    sock.connect((dut, port))
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    caps = (MultiprotocolCapability(1, 1), MultiprotocolCapability(2, 1))
-    sock.sendall(encode_message(Open.build(asn, 90, address, caps)))
-    reader = MessageReader()
-    while True:  # wait for the DUT's OPEN and KEEPALIVE
-        reader.feed(sock.recv(65536))
-        got = []
-        while (item := reader.next_message()) is not None:
-            got.append(decode_message(item[1]))
-        if any(isinstance(m, Keepalive) for m in got):
-            break
-    sock.sendall(encode_message(Keepalive()))
+    sock = bgp_session(address, asn, dut, port)  # up to the exchange of KEEPALIVEs
     print(f"ready {len(messages)} {len(blob)}", flush=True)
     sys.stdin.readline()
     sock.sendall(blob)
