@@ -14,11 +14,13 @@ is not exported to the neighbors the aggregate suppresses it toward.
 
 ``FlushCache`` is what one flush works out once and shares between neighbors: a leaf's
 uplink switch exports the same routes to dozens of leaves. Everything but the prefix
-list, aggregate suppression and not sending a route back to where it came from depends
-only on the best path, the multipath set, the family and the neighbor's export signature
+list, aggregate suppression, not sending a route back to where it came from and the next
+hop depends only on the best path, the multipath set and the neighbor's export signature
 (``policy.export_signature``), so every prefix and neighbor that share them get the same
-``Advertised`` object (one export computation and one copy in memory per UPDATE's worth
-of prefixes), and neighbors that get the same routes get the same encoded UPDATEs.
+attributes (one export computation per UPDATE's worth of prefixes, however many
+neighbors: an EDSW's 120 RDSWs, each over its own link, cost one), each neighbor gets
+one ``Advertised`` per route and family (shared in memory: ``rib.interning``), and
+neighbors that get the same routes get the same encoded UPDATEs.
 """
 
 from __future__ import annotations
@@ -27,11 +29,19 @@ import random
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from .aggregate import Aggregate, AggregateTable
 from .neighbor import Neighbor
-from .policy import ExportSettings, export_allows, export_path, export_signature
+from .policy import (
+    ExportSettings,
+    export_allows,
+    export_attributes,
+    export_next_hop,
+    export_signature,
+)
 from .rib import Advertised, LocRib
+from .rib.interning import Interner
 from .wire import (
     CodecContext,
     PathAttributes,
@@ -97,7 +107,7 @@ class FlushCache:
 
     summary: dict[Prefix, tuple[Aggregate, ...]] = field(default_factory=dict)
     keys: dict[Prefix, tuple[int, ...]] = field(default_factory=dict)
-    adverts: dict[tuple[object, ...], dict[tuple[int, ...], Advertised | None]] = field(
+    adverts: dict[tuple[object, ...], dict[tuple[int, ...], PathAttributes | None]] = field(
         default_factory=dict
     )
     packed: dict[tuple[object, ...], list[bytes]] = field(default_factory=dict)
@@ -108,11 +118,16 @@ class Exporter:
     when the speaker is drained or undrained."""
 
     def __init__(
-        self, loc_rib: LocRib, aggregates: AggregateTable, settings: ExportSettings
+        self,
+        loc_rib: LocRib,
+        aggregates: AggregateTable,
+        settings: ExportSettings,
+        interner: Interner,
     ) -> None:
         self.loc_rib = loc_rib
         self.aggregates = aggregates
         self.settings = settings
+        self.interner = interner  # the Adj-RIB-Outs' entries shared (rib/interning.py)
 
     def flush(
         self,
@@ -146,6 +161,7 @@ class Exporter:
             return []
         withdraw: dict[Family, list[Prefix]] = defaultdict(list)
         adverts = cache.adverts.setdefault(export_signature(nb.config), {})
+        mine: dict[tuple[int, ...], Advertised | None] = {}  # with this neighbor's next hop
         # Prefixes by the ``Advertised`` object they get (the cache hands one object to
         # every prefix of a route: an identity key, no hashing of attributes per prefix),
         # then merged by attributes and next hop for packing, once per object.
@@ -155,7 +171,7 @@ class Exporter:
             family = unicast_family(prefix)
             if family not in families:
                 continue
-            advert = advert_for(nb, prefix, adverts, cache)
+            advert = advert_for(nb, prefix, adverts, mine, cache)
             if not adj_set(prefix, advert):
                 continue
             if advert is None:
@@ -180,11 +196,13 @@ class Exporter:
         self,
         nb: Neighbor,
         prefix: Prefix,
-        adverts: dict[tuple[int, ...], Advertised | None],
+        adverts: dict[tuple[int, ...], PathAttributes | None],
+        mine: dict[tuple[int, ...], Advertised | None],
         cache: FlushCache,
     ) -> Advertised | None:
         """What we advertise to ``nb`` for ``prefix`` now, or None; ``adverts``: this
-        flush's cache for ``nb``'s export signature (module docstring)."""
+        flush's attributes for ``nb``'s export signature (module docstring), ``mine``
+        its advertisements to ``nb``."""
         dest = self.loc_rib.get(prefix)
         if dest is None or dest.best is None:
             return None
@@ -200,9 +218,24 @@ class Exporter:
         if key is None:
             key = (len(prefix.packed), id(dest.best), *map(id, dest.multipath))
             cache.keys[prefix] = key
-        if key not in adverts:
-            adverts[key] = export_path(nb.config, self.settings, dest.best, dest.multipath, prefix)
-        return adverts[key]
+        if key in mine:
+            return mine[key]
+        attrs = adverts.get(key, _UNSEEN)
+        if attrs is _UNSEEN:
+            attrs = export_attributes(nb.config, self.settings, dest.best, dest.multipath)
+            if attrs is not None:
+                attrs = self.interner.attributes(attrs)
+            adverts[key] = attrs
+        advert = None
+        if attrs is not None:
+            hop = export_next_hop(nb.config, self.settings, prefix)
+            if hop is not None:
+                advert = self.interner.advertised(Advertised(attrs, hop))
+        mine[key] = advert
+        return advert
+
+
+_UNSEEN: Any = object()  # not worked out yet in this flush (None: nothing is sent)
 
 
 def framed(nb: Neighbor, messages: list[bytes]) -> tuple[list[bytes], int]:

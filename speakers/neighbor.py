@@ -24,6 +24,17 @@ Family = tuple[int, int]
 
 
 @dataclass
+class UpdateTally:
+    """UPDATEs counted over many neighbors (a speaker's): what a region reads at every
+    step of its clock, kept as they happen rather than summed over every session."""
+
+    updates_in: int = 0
+    updates_out: int = 0
+    session_updates_in: int = 0
+    session_updates_out: int = 0
+
+
+@dataclass
 class Neighbor:
     """Runtime state of one configured neighbor."""
 
@@ -43,6 +54,7 @@ class Neighbor:
     # where byte counts would include KEEPALIVEs, which change no route).
     session_updates_in: int = 0
     session_updates_out: int = 0
+    tally: UpdateTally = field(default_factory=UpdateTally)  # summed with others'
     # Graceful restart (graceful.py): the capability the neighbor sent on its last session
     # (kept once it is down: it says what to keep), its routes kept stale, the families
     # it has sent End-of-RIB for (with when: the clock's ns, as FIB changes' ``at_ns``)
@@ -121,10 +133,22 @@ class Neighbor:
     def update_received(self) -> None:
         self.updates_in += 1
         self.session_updates_in += 1
+        tally = self.tally
+        tally.updates_in += 1
+        tally.session_updates_in += 1
 
     def updates_sent(self, count: int) -> None:
         self.updates_out += count
         self.session_updates_out += count
+        tally = self.tally
+        tally.updates_out += count
+        tally.session_updates_out += count
+
+    def _new_session_counts(self) -> None:
+        tally = self.tally
+        tally.session_updates_in -= self.session_updates_in
+        tally.session_updates_out -= self.session_updates_out
+        self.session_updates_in = self.session_updates_out = 0
 
     def session_established(self, negotiated: Negotiated, local_as: int, now: float) -> None:
         """A new session: its routes start from nothing (RFC 4271 §9: nothing is assumed
@@ -137,7 +161,7 @@ class Neighbor:
             ebgp=negotiated.peer_as != local_as,
         )
         self.established_at = now
-        self.session_updates_in = self.session_updates_out = 0
+        self._new_session_counts()
         self.adj_out.clear()
         self.graceful_peer = negotiated.graceful_restart
         self.end_of_rib = {}
@@ -147,7 +171,7 @@ class Neighbor:
     def session_down(self, event: SessionDown) -> None:
         """An established session ended: counted, and why. The speaker then withdraws
         what it received (``adj_in``) and calls ``forget_session``."""
-        self.session_updates_in = self.session_updates_out = 0
+        self._new_session_counts()
         self.end_of_rib_due = set()
         self.refresh_due = set()
         self.flaps += 1

@@ -77,10 +77,10 @@ def export_allows(neighbor: NeighborConfig, prefix: Prefix, best: Path) -> bool:
 
 
 def export_signature(neighbor: NeighborConfig) -> tuple[object, ...]:
-    """Everything ``export_path`` reads of ``neighbor``: neighbors with equal signatures
-    get the same ``Advertised`` for the same route (``export.FlushCache``)."""
-    return (id(neighbor.export), neighbor.remote_as, neighbor.local_address,
-            neighbor.link_capacity_bps)  # fmt: skip
+    """Everything ``export_attributes`` reads of ``neighbor``: neighbors with equal
+    signatures are sent the same attributes for the same route (``export.FlushCache``),
+    each with its own next hop (``export_next_hop``)."""
+    return (id(neighbor.export), neighbor.remote_as, neighbor.link_capacity_bps)
 
 
 def export_path(
@@ -92,13 +92,23 @@ def export_path(
 ) -> Advertised | None:
     """What we advertise to ``neighbor`` for a route whose best path and multipath set
     are these, or None (module docstring). Depends on ``prefix`` for its family only."""
+    attrs = export_attributes(neighbor, settings, best, multipath)
+    hop = export_next_hop(neighbor, settings, prefix)
+    return None if attrs is None or hop is None else Advertised(attrs, hop)
+
+
+def export_attributes(
+    neighbor: NeighborConfig,
+    settings: ExportSettings,
+    best: Path,
+    multipath: tuple[Path, ...],
+) -> PathAttributes | None:
+    """The attributes ``export_path`` advertises (no NEXT_HOP: ``export_next_hop``), or
+    None where the route is not sent to ``neighbor`` whatever its family."""
     policy = neighbor.export
     as_path = best.attributes.as_path or AsPath()
     if policy.sender_side_loop_detection and as_path.contains(neighbor.remote_as):
         return None  # the neighbor would reject it (RFC 4271 §9.1.2), so don't send it
-    hop = _next_hop(neighbor, settings, prefix)
-    if hop is None:
-        return None
     attrs = best.attributes.for_propagation()
     communities = () if policy.strip_communities else attrs.communities
     communities = tuple(dict.fromkeys(communities + policy.set_communities))
@@ -124,7 +134,7 @@ def export_path(
     if lb is not None:
         asn = settings.asn if settings.asn <= 0xFFFF else AS_TRANS
         ext += (LinkBandwidth.from_bytes_per_s(lb, asn, policy.link_bandwidth_transitive),)
-    exported = attrs.evolve(
+    return attrs.evolve(
         as_path=as_path.prepend(settings.asn, 1 + prepend),
         next_hop=None,
         med=None,  # RFC 4271 §5.1.4: a received MED is not passed to other ASes
@@ -132,7 +142,6 @@ def export_path(
         communities=communities,
         ext_communities=ext,
     )
-    return Advertised(exported, hop)
 
 
 def _bandwidth(neighbor: NeighborConfig, multipath: tuple[Path, ...]) -> float | None:
@@ -148,9 +157,11 @@ def _bandwidth(neighbor: NeighborConfig, multipath: tuple[Path, ...]) -> float |
     )
 
 
-def _next_hop(
+def export_next_hop(
     neighbor: NeighborConfig, settings: ExportSettings, prefix: Prefix
 ) -> IPAddress | None:
+    """Our address toward ``neighbor`` as the next hop of a route to ``prefix``, or None
+    where the route cannot be sent over this session."""
     local = neighbor.local_address
     if len(prefix.packed) == 4:
         # An IPv4 route over an IPv6 session would need RFC 8950 next hops: not done.

@@ -26,6 +26,7 @@ from .neighbor import Neighbor
 from .origination import originated_path, sync_aggregate
 from .policy import import_accepts
 from .rib import LocRib, Path, RouteChange, local_source
+from .rib.interning import Interner
 from .rib.path import LOCAL_NAME
 from .ucmp import MissingBandwidthMode
 from .wire import PathAttributes, Prefix, Update
@@ -43,7 +44,11 @@ class Routes:
         schedule_export: Callable[[], None],
         clock_ns: Callable[[], int] = time.monotonic_ns,
         fib_change_log: int = 1 << 17,
+        interner: Interner | None = None,
     ) -> None:
+        """``interner``: where route records are shared (by default, this speaker's own:
+        a process running many speakers gives them one)."""
+        interner = Interner() if interner is None else interner
         self.asn = config.asn
         self.loc_rib = LocRib(config.multipath)
         default_bps = config.default_bandwidth_bps
@@ -61,8 +66,9 @@ class Routes:
         self._exports = exports
         self._schedule_export = schedule_export
         self._fib_held = False  # a graceful restart's preserved FIB (``preserve_fib``)
-        # The last Path built per neighbor and next-hop family (``_path``).
-        self._last_paths: dict[tuple[str, int], Path] = {}
+        # The last attributes received and Path built per neighbor and next-hop family.
+        self._last_paths: dict[tuple[str, int], tuple[PathAttributes, Path]] = {}
+        self.interner = interner
 
     # --- from neighbors -------------------------------------------------------------------
 
@@ -83,11 +89,12 @@ class Routes:
             ]
             if update.mp_reach is not None:
                 groups.append((update.mp_reach.nlri, update.mp_reach.next_hop))
+            shared_prefix = self.interner.prefix
             for prefixes, hop in groups:
                 # One Path per next hop of the UPDATE, shared by its prefixes (a Path holds
                 # no prefix): that is most of a route's memory saved.
                 shared = self._path(nb, attrs, hop) if ok and prefixes else None
-                for prefix in prefixes:
+                for prefix in map(shared_prefix, prefixes):
                     path = shared if policy is None or policy.permits(prefix) else None
                     # path None: rejected by import policy, as if withdrawn (RFC 4271 §9.1.2)
                     nb.adj_in.set(prefix, path)
@@ -95,24 +102,28 @@ class Routes:
         self.apply(changes)
 
     def _path(self, nb: Neighbor, attrs: PathAttributes, hop: IPAddress | None) -> Path:
-        """The Path for ``attrs`` and ``hop`` from ``nb``: the one built for its previous
-        UPDATE of this next-hop family when they are equal (a peer flooding one prefix
-        per UPDATE repeats its attributes), else a new one. Equal paths are the same
-        route (``Destination.set_path`` compares them by value), so sharing changes no
-        decision; it saves a Path per UPDATE, and the export, which works a route out
-        once per best path object (``export.FlushCache``), then does it once per run of
-        such UPDATEs instead of once per prefix."""
+        """The Path for ``attrs`` and ``hop`` from ``nb``, of shared parts
+        (``rib.interning``): the one built for its previous UPDATE of this next-hop
+        family when equal (a peer flooding one prefix per UPDATE repeats its attributes),
+        else a new one. Equal paths are the same route (``Destination.set_path``
+        compares them by value), so sharing changes no decision; it saves a Path per
+        UPDATE, and the export, which works a route out once per best path object
+        (``export.FlushCache``), then does it once per run of such UPDATEs instead of
+        once per prefix."""
         assert nb.info is not None
         key = (nb.config.name, 0 if hop is None else hop.version)
         last = self._last_paths.get(key)
         if (
             last is not None
-            and last.source is nb.info
-            and last.next_hop == hop
-            and (last.attributes is attrs or last.attributes == attrs)
+            and last[0] is attrs
+            and last[1].source is nb.info
+            and last[1].next_hop == hop  # (an MP_REACH_NLRI's next hop is not in attrs)
         ):
-            return last
-        path = self._last_paths[key] = Path.build(nb.info, attrs, hop)
+            return last[1]
+        path = self.interner.path(nb.info, attrs, hop)
+        if last is not None and last[1] == path:
+            path = last[1]
+        self._last_paths[key] = (attrs, path)
         return path
 
     def withdraw(self, nb: Neighbor, prefixes: Iterable[Prefix]) -> None:

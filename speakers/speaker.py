@@ -35,8 +35,9 @@ from .export import Exporter, ExportQueue, framed
 from .fib import NextHopGroup
 from .inbound import apply_event
 from .memnet import MemoryNetwork
-from .neighbor import Neighbor
+from .neighbor import Neighbor, UpdateTally
 from .policy import DrainMethod, ExportSettings
+from .rib.interning import Interner
 from .routes import Routes
 from .session import (
     Session,
@@ -69,9 +70,10 @@ class Speaker:
         fib_change_log: int = 1 << 17,
         barrier: StepBarrier | None = None,
         preserved_fib: Iterable[tuple[Prefix, NextHopGroup]] | None = None,
+        interner: Interner | None = None,
     ) -> None:
-        """``preserved_fib``: the forwarding state a previous instance left behind; the
-        speaker then restarts gracefully (graceful.py), which its configuration must allow."""
+        """``preserved_fib``: the forwarding state a previous instance left behind (a
+        graceful restart, graceful.py); ``interner``: route records shared in a process."""
         if preserved_fib is not None and not config.graceful_restart.enabled:
             raise ValueError(f"{config.name}: graceful restart is not enabled")
         self.config = config
@@ -87,17 +89,16 @@ class Speaker:
             nb.name: Neighbor.configured(nb, config, self._rng, restarting)
             for nb in config.neighbors
         }
+        self.tally = UpdateTally()  # every neighbor's UPDATE counts, summed as they happen
+        for nb in self.neighbors.values():
+            nb.tally = self.tally
         for where, problem in aggregate_problems(config.aggregates, self.neighbors):
             raise ValueError(f"{config.name}: {where}: {problem}")
         self.exports = ExportQueue(config.mrai_s, self._rng)
         self.routes = Routes(
-            config,
-            self.neighbors,
-            self.exports,
-            self.schedule_flush,
-            self.clock.time_ns,
-            fib_change_log,
-        )
+            config, self.neighbors, self.exports, self.schedule_flush, self.clock.time_ns,
+            fib_change_log, interner,
+        )  # fmt: skip
         # A graceful restart: the FIB as the last instance left it (``graceful.Deferral``).
         self.restarting = restarting
         self.deferral: graceful.Deferral | None = None
@@ -107,6 +108,7 @@ class Speaker:
             self.routes.loc_rib,
             self.routes.aggregates,
             ExportSettings(config.asn, config.next_hop_ipv6),
+            self.routes.interner,
         )
         # The routing state, under the names bagctl and the tests use.
         self.loc_rib = self.routes.loc_rib
@@ -114,6 +116,7 @@ class Speaker:
         self.aggregates = self.routes.aggregates
         self.local = self.routes.local
         self._listeners: dict[tuple[IPAddress, int, bool], Listener] = {}
+        self._dials: set[asyncio.Task[None]] = set()  # every neighbor's dial under way
         # The delay model (transport/inputs.py), when the configuration sets one.
         delays = config.processing_s > 0 or any(nb.latency_s > 0 for nb in config.neighbors)
         self.inputs = InputQueue(config.processing_s) if delays else None
@@ -151,16 +154,10 @@ class Speaker:
                 c.local_address, c.address, c.port, c.md5_password, ttl_security=c.ttl_security
             )
             nb.transport = PeerTransport(
-                nb.peer,
-                endpoint,
-                self._handler(nb),
-                self.clock,
-                network,
-                self._on_activity,
-                self.inputs,
-                nb.config.latency_s,
-                self.barrier,
-            )
+                nb.peer, endpoint, self._handler(nb), self.clock, network, self._on_activity,
+                self.inputs, nb.config.latency_s, self.barrier,
+            )  # fmt: skip
+            nb.transport.dials = self._dials  # what ``busy`` looks at, not every neighbor
             listener.peers[nb.config.address] = nb.transport
         for listener in listeners.values():
             await listener.start()
@@ -302,9 +299,9 @@ class Speaker:
                 return True
         elif self.exports.pending and not self._held and not self.deferring:
             return True  # (held: due when the backlog is read, ``work_due``)
-        return any(
-            nb.transport is not None and nb.transport.dialing() for nb in self.neighbors.values()
-        )
+        if self._dials:  # (asked at every step of a region's clock: no walk of neighbors)
+            self._dials.difference_update([t for t in self._dials if t.done()])
+        return bool(self._dials)
 
     def work_due(self) -> float | None:
         """When work set for later (an MRAI-held flush, a delayed message) is due, or None:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from speakers.clock import Clock, LoopClock, VirtualClock
 from speakers.fib import FibChange, NextHopGroup
 from speakers.memnet import MemoryNetwork
+from speakers.rib.interning import Interner
 from speakers.session import SessionDown, SessionEstablished, SessionEvent, State, StateChanged
 from speakers.speaker import Speaker
 from speakers.transport.barrier import StepBarrier
@@ -82,6 +83,7 @@ class Shard:
         self.barrier = StepBarrier() if self.virtual is not None else None
         self.network: MemoryNetwork | None = None
         self.speakers: dict[str, Speaker] = {}
+        self.interner = Interner()  # route records shared by this shard's speakers
         self.down: set[tuple[str, str]] = set()  # (speaker, neighbor) ends taken down
         self.hung: set[str] = set()  # speakers frozen anywhere in the region (``freeze``)
         self.counters = FibCounters()
@@ -117,6 +119,7 @@ class Shard:
             fib_change_log=FIB_CHANGE_LOG,
             barrier=self.barrier,
             preserved_fib=preserved,
+            interner=self.interner,
         )
         wake = self._on_wake
 
@@ -301,12 +304,9 @@ class Shard:
 
     def update_balance(self) -> tuple[int, int]:
         """(UPDATEs sent, UPDATEs received) over the current sessions of this shard."""
-        sent = received = 0
-        for speaker in self.speakers.values():
-            for nb in speaker.neighbors.values():
-                sent += nb.session_updates_out
-                received += nb.session_updates_in
-        return sent, received
+        tallies = [speaker.tally for speaker in self.speakers.values()]
+        sent = sum(t.session_updates_out for t in tallies)
+        return sent, sum(t.session_updates_in for t in tallies)
 
     def bytes_in_flight(self) -> int:
         """Bytes on their way over this shard's connections, seen from this shard's ends
@@ -333,7 +333,7 @@ class Shard:
         return min(due, default=None)
 
     def updates_sent(self) -> int:
-        return sum(nb.updates_out for s in self.speakers.values() for nb in s.neighbors.values())
+        return sum(speaker.tally.updates_out for speaker in self.speakers.values())
 
     def snapshot(self, release: bool = False) -> ShardSnapshot:
         """What the region's waves read (runtimes/timekeeping.py). ``release``: the last

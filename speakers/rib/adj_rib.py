@@ -39,9 +39,9 @@ class AdjRibIn:
         return prefixes
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)
 class Advertised:
-    """What we told a peer about one prefix."""
+    """What we told a peer about one prefix (shared: ``interning.Interner``)."""
 
     attributes: PathAttributes
     next_hop: IPAddress

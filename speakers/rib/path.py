@@ -56,11 +56,19 @@ class Path:
     def build(
         cls, source: PeerInfo, attributes: PathAttributes, next_hop: IPAddress | None
     ) -> Path:
+        """A path made of its own parts (``interning.Interner.path`` shares them)."""
+        hop_key = -1 if next_hop is None else cls.key_of(next_hop)
+        lb = attributes.link_bandwidth_bytes_per_s
+        return cls(source, attributes, next_hop, lb, cls.rank_of(attributes, source), hop_key)
+
+    @staticmethod
+    def rank_of(attributes: PathAttributes, source: PeerInfo) -> Rank:
+        """The rank of a path with ``attributes`` from ``source`` (``rank.py``)."""
         lp = attributes.local_pref
         as_path = attributes.as_path
         origin = attributes.origin
         address = source.address
-        rank = Rank(
+        return Rank(
             Preference(
                 local_pref=-(DEFAULT_LOCAL_PREF if lp is None else lp),
                 local_origin=-int(source.local),
@@ -73,12 +81,11 @@ class Path:
                 peer_address=int(address) + (1 << 128 if address.version == 6 else 0),
             ),
         )
-        if next_hop is None:
-            hop_key = -1
-        else:
-            hop_key = int(next_hop) + (1 << 128 if next_hop.version == 6 else 0)
-        lb = attributes.link_bandwidth_bytes_per_s
-        return cls(source, attributes, next_hop, lb, rank, hop_key)
+
+    @staticmethod
+    def key_of(next_hop: IPAddress) -> int:
+        """``hop_key``: the next hop as one int, IPv4 and IPv6 apart."""
+        return int(next_hop) + (1 << 128 if next_hop.version == 6 else 0)
 
     @property
     def local_pref(self) -> int:

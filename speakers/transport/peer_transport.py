@@ -78,6 +78,7 @@ class PeerTransport:
         self.clock: Clock = clock if clock is not None else LoopClock(self.loop)
         self._conns: dict[int, Connection] = {}  # id(session) -> its connection
         self._dial: asyncio.Task[None] | None = None
+        self.dials: set[asyncio.Task[None]] | None = None  # the speaker's: every dial added
         self._timer: Scheduled | None = None
         self._timer_at: float | None = None  # when ``_timer`` fires
         self._closed = False
@@ -98,8 +99,7 @@ class PeerTransport:
     def close(self) -> None:
         """Forget everything at once (process exit): no NOTIFICATION, sockets closed."""
         self._closed = True
-        if self._dial is not None:
-            self._dial.cancel()
+        self._cancel_dial()
         if self._timer is not None:
             self._timer.cancel()
         for proto in list(self._conns.values()):
@@ -111,9 +111,13 @@ class PeerTransport:
         while self._finishing:
             await asyncio.gather(*(p.lost for p in list(self._finishing)))
 
-    def dialing(self) -> bool:
-        """A dial is under way (its outcome, a connection or a failure, still to come)."""
-        return self._dial is not None and not self._dial.done()
+    def _cancel_dial(self) -> None:
+        """No dial under way any more (its outcome will not come: not ``dials``')."""
+        if self._dial is not None:
+            self._dial.cancel()
+            if self.dials is not None:
+                self.dials.discard(self._dial)
+            self._dial = None
 
     def send_update(self, message: bytes) -> bool:
         """Queue one UPDATE on the established session; False if there is none."""
@@ -156,9 +160,8 @@ class PeerTransport:
             proto.write(COLLISION_REFUSAL if established else REFUSAL)
             proto.close()
             return
-        if session is self.peer.primary and self._dial is not None:
-            self._dial.cancel()  # the peer's connection won the race to the primary FSM
-            self._dial = None
+        if session is self.peer.primary:
+            self._cancel_dial()  # the peer's connection won the race to the primary FSM
         old = self._conns.pop(id(session), None)
         if old is not None:
             old.close()
@@ -374,9 +377,10 @@ class PeerTransport:
             proto.write(data)
         while (event := session.next_event()) is not None:
             if isinstance(event, ConnectRequested):
-                if self._dial is not None:
-                    self._dial.cancel()
+                self._cancel_dial()
                 self._dial = self.loop.create_task(self._connect(session))
+                if self.dials is not None:
+                    self.dials.add(self._dial)
             elif isinstance(event, CloseRequested):
                 proto = self._conns.pop(id(session), None)
                 if proto is not None:

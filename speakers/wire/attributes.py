@@ -142,7 +142,7 @@ class RawAttribute:
         return bool(self.flags & AttrFlag.PARTIAL)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)  # shared: rib/interning.py
 class PathAttributes:
     """The attributes of one path. ``None`` / ``()`` / ``False`` mean absent.
 

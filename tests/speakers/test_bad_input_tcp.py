@@ -623,10 +623,14 @@ async def _judge_established(bench: Bench, wire: bytes, want: table.Verdict) -> 
     assert bench.raw_prefixes() == expected | {SENTINEL}
     assert set(bench.raw_session.adj_in.prefixes()) == expected | {SENTINEL}
     if attrs is not None:
-        # LOCAL_PREF from an eBGP neighbor is always discarded (RFC 7606 §7.5).
-        stored = replace(attrs, local_pref=None)
+        # LOCAL_PREF from an eBGP neighbor is always discarded (RFC 7606 §7.5); the next
+        # hop is the path's own, not kept in its (shared) attributes.
+        stored = replace(attrs, local_pref=None, next_hop=None)
         for prefix in announced:
-            assert bench.raw_path(prefix).attributes == stored, prefix
+            path = bench.raw_path(prefix)
+            assert path.attributes == stored, prefix
+            if len(prefix.packed) == 4:
+                assert path.next_hop == attrs.next_hop, prefix
     if want.error is None:
         _check_bandwidth_weighting(bench, want)
 

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 
+from speakers import export as export_module
 from speakers.aggregate import AggregateTable
 from speakers.config import (
     ExportPolicy,
@@ -28,6 +29,7 @@ from speakers.policy import (
     import_accepts,
 )
 from speakers.rib import LocRib, Path, PeerInfo
+from speakers.rib.interning import Interner
 from speakers.session import Session, SessionConfig
 from speakers.ucmp import ReadvertiseMode
 from speakers.wire import (
@@ -235,8 +237,61 @@ def test_routes_exported_alike_share_an_update_in_prefix_order() -> None:
     for i, prefix in enumerate(prefixes):
         path = (first, second)[i % 2]
         loc_rib.set_path(prefix, path.source.name, path)
-    exporter = Exporter(loc_rib, AggregateTable(()), ExportSettings(US))
+    exporter = Exporter(loc_rib, AggregateTable(()), ExportSettings(US), Interner())
     messages = exporter.updates_for(nb, prefixes, FlushCache())
     assert len(messages) == 1
     update = decode_message(messages[0])
     assert isinstance(update, Update) and update.nlri == tuple(prefixes)
+
+
+def test_neighbors_of_one_signature_share_the_export_each_with_its_own_next_hop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An EDSW's RDSWs: one export policy and AS, a link (and local address) each. The
+    # route's attributes are worked out once per flush; each gets its own next hop.
+    shared = ExportPolicy(link_bandwidth=ReadvertiseMode.CUMULATIVE)
+    configs = tuple(
+        NeighborConfig(
+            f"r{i}", V4(f"192.0.2.{2 * i + 1}"), 65002, V4(f"192.0.2.{2 * i}"),
+            link_capacity_bps=800 * G, export=shared,
+        )
+        for i in range(1, 4)
+    )  # fmt: skip
+    assert len({export_signature(c) for c in configs}) == 1
+    speaker = SpeakerConfig(
+        name="x", asn=US, router_id=V4("10.255.0.9"), listen_address=V4("192.0.2.2"),
+        neighbors=configs,
+    )  # fmt: skip
+    neighbors = [Neighbor.configured(c, speaker, random.Random(1)) for c in configs]
+    for nb in neighbors:
+        ours = nb.peer.primary
+        theirs = Session(SessionConfig(65002, V4("10.255.0.2"), US), rng=random.Random(2))
+        ours.start(0.0)
+        theirs.start(0.0, passive=True)
+        ours.connection_made(0.0)
+        theirs.connection_made(0.0)
+        for _ in range(4):  # OPENs, then KEEPALIVEs
+            theirs.receive_data(ours.data_to_send(), 0.0)
+            ours.receive_data(theirs.data_to_send(), 0.0)
+        assert nb.established
+    calls: list[str] = []
+    real = export_module.export_attributes
+
+    def counted(neighbor: NeighborConfig, *args: object) -> PathAttributes | None:
+        calls.append(neighbor.name)
+        return real(neighbor, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(export_module, "export_attributes", counted)
+    best = received()
+    loc_rib = LocRib()
+    loc_rib.set_path(P4, best.source.name, best)
+    exporter = Exporter(loc_rib, AggregateTable(()), ExportSettings(US), Interner())
+    cache = FlushCache()
+    sent = [decode_message(exporter.updates_for(nb, [P4], cache)[0]) for nb in neighbors]
+    assert calls == ["r1"]  # once for the three
+    for config, update in zip(configs, sent, strict=True):
+        assert isinstance(update, Update) and update.nlri == (P4,)
+        assert update.attributes.next_hop == config.local_address
+    adj_out = [nb.adj_out.get(P4) for nb in neighbors]
+    assert adj_out[0] is not None and adj_out[1] is not None
+    assert adj_out[0].attributes is adj_out[1].attributes  # one object in memory
