@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 
 from .runtimes import Region, hooks
 from .runtimes.measure import ConvergenceReport
+from .runtimes.workercount import WorkerRequest
 from .scenario import expect as judge
 from .scenario.model import Expectations, RegionSpec, WeightsExpect
 from .scenario.run import region_for, session_state
@@ -58,7 +59,7 @@ class Lab:
         preset: str | None = None,
         *,
         topology: str | Path | None = None,
-        workers: int = 1,
+        workers: WorkerRequest = 1,
         transport: str = "memory",
         hold_time_s: int | None = None,
         **params: Any,

@@ -6,6 +6,7 @@
     python bench/scale.py --quick --json             # the smallest region, one JSON object
     python bench/scale.py --sizes clos:leaves=128:spines=16:supers=16 --transport memory
     python bench/scale.py --sizes mini --load 2      # two other processes keep cores busy
+    python bench/scale.py --sizes 2 --workers auto   # as many workers as `bagctl up` would run
 
 Regions come from the ``prometheus`` preset scaled by one knob z: z NSF fabrics and z DSF
 zones under z BAG chassis per plane, 4z pods per fabric and 20z RDSWs per zone, which
@@ -17,9 +18,10 @@ sets every speaker's hold time. Each run gets its own child process, so its peak
 is its own.
 
 Per run: speakers, sessions, prefixes, the transport (TCP on 127/8 while the sockets fit
-the 20,000-descriptor limit of each process, else the in-memory network, with TCP between
-worker processes), the worker processes (``--workers``: 1 is one process; more shard
-the region over worker processes) and the sessions between them, cold-start convergence
+each process's descriptor limit as bagctl/runtimes/workercount.py counts them, else the
+in-memory network, with TCP between worker processes), the worker processes
+(``--workers``: 1 is one process; more shard the region over worker processes; ``auto``
+chooses as ``bagctl up`` does) and the sessions between them, cold-start convergence
 (start to the last FIB change anywhere, measured at quiescence), ``up_wall_s`` (what a
 user of ``bagctl up --once`` waits for: the region built from its topology, its workers
 started, converged), ``cold_cpu_s`` (each shard's process's CPU seconds once converged:
@@ -63,12 +65,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bagctl.runtimes.base import embedded
 from bagctl.runtimes.gctune import tune_for_region
 from bagctl.runtimes.partition import cross_sessions
+from bagctl.runtimes.workercount import (
+    Host,
+    WorkerRequest,
+    descriptor_workers,
+    parse_workers,
+    resolve_workers,
+)
 from bagctl.topology import load_topology
 from bagctl.topology.generate import generate
 from bagctl.topology.model import Role
 from bagctl.verify.floor import cold_start_floor
-
-FD_BUDGET = 16_000  # of the 20,000 a process may open: the rest for everything else
 
 
 def scaled(z: int):
@@ -106,14 +113,20 @@ def busy_cores(n: int) -> Iterator[None]:
 
 
 async def run_one(
-    z: str, transport: str, workers: int, timeout: float, hold: int | None, clock: str
+    z: str, transport: str, asked: WorkerRequest, timeout: float, hold: int | None, clock: str
 ) -> dict[str, object]:
     t0 = time.perf_counter()
     topo = topology(z, hold)
     built_s = time.perf_counter() - t0
     sessions = sum(1 for _ in topo.sessions())
+    speakers = sum(1 for _ in topo.speakers())
+    # auto workers: as for the in-memory network (no descriptor rule), then for TCP if
+    # the transport is TCP; auto transport: TCP if the sockets fit that many workers.
+    workers = resolve_workers(asked, topo, "memory" if transport == "auto" else transport).workers
     if transport == "auto":
-        transport = "tcp" if 2 * sessions < FD_BUDGET * workers else "memory"
+        host = Host.this()
+        fits = descriptor_workers(sessions, speakers, host.open_files) <= workers
+        transport = "tcp" if fits else "memory"
     t0 = time.perf_counter()
     region = embedded(topo, workers=workers, transport=transport, clock=clock)
     worker_rss_kb: list[int] = []
@@ -140,8 +153,9 @@ async def run_one(
     return {
         "size": z,
         "workers": workers,
+        "workers_asked": str(asked),
         "cross_worker_sessions": cross,
-        "speakers": sum(1 for _ in topo.speakers()),
+        "speakers": speakers,
         "sessions": sessions,
         "prefixes": sum(len(n.prefixes) for n in topo.nodes),
         "aggregates": sum(len(n.aggregates) for n in topo.nodes),
@@ -190,7 +204,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--transport", choices=["auto", "tcp", "memory"], default="auto")
     parser.add_argument(
-        "--workers", default="1", help="worker processes; a list (1,2) runs each size with each"
+        "--workers",
+        default="1",
+        help="worker processes (auto: as bagctl up chooses); a list (1,2) runs each size with each",
     )
     parser.add_argument("--timeout", type=float, default=1800.0, help="per operation, seconds")
     parser.add_argument("--quick", action="store_true", help="z = 1 only")
@@ -202,7 +218,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    worker_counts = [int(w) for w in args.workers.split(",")]
+    try:
+        worker_counts = [parse_workers(w) for w in args.workers.split(",")]
+    except ValueError as exc:
+        parser.error(f"--workers: {exc}")
     if args.one is not None:
         tune_for_region()  # as the runtime's own processes do (bagctl/runtimes/gctune.py)
         one = run_one(
@@ -238,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
             fl = r["floor"]
             print(
                 f"{z}: {r['speakers']:>6} speakers {r['sessions']:>7} sessions "
-                f"{r['prefixes']:>6} prefixes ({r['transport']}, {workers} worker(s)): "
+                f"{r['prefixes']:>6} prefixes ({r['transport']}, {r['workers']} worker(s)): "
                 f"cold {r['cold_converged_s']:>8.2f} s "
                 f"({r['cold_converged_emulated_s'] * 1e3:.2f} ms emulated), "
                 f"{r['cold_updates']:>8} UPDATEs; one bundle down {r['failure_converged_s']:.3f} s "

@@ -33,18 +33,49 @@ from ..interrupts import Interrupted
 from ..mqtt.broker import BrokerUrl, BrokerUrlError
 from ..runtimes import RUNTIMES, ConvergenceReport
 from ..runtimes.gctune import tune_for_region
+from ..runtimes.workercount import (
+    AUTO,
+    WorkerChoice,
+    WorkerRequest,
+    parse_workers,
+    resolve_workers,
+)
 from ..topology import load_topology
+from ..topology.model import Topology
 from .control import warn_losses
 from .output import emit_json, fail, interrupted
 from .progress import LINE_INTERVAL_S, ProgressView, final_progress, progress_display
 
 
-def _converged(region: str, view: ProgressView | None) -> Callable[[ConvergenceReport], None]:
+def _parse_workers(ctx: click.Context, param: click.Parameter, value: str) -> WorkerRequest:
+    """``--workers``: ``auto`` or a count of at least 0 (runtimes/workercount.py)."""
+    try:
+        return parse_workers(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from None
+
+
+def _workers(
+    asked: WorkerRequest, topo: Topology, runtime: str, transport: str
+) -> tuple[int, WorkerChoice | None]:
+    """The count ``--workers`` gives the runtime, and the choice to show: the embedded
+    runtime's worker processes. A container runtime's ``auto`` is 1 as before ``auto``
+    (compose: a container per speaker; swarm: its own default of 2 shards), shown by its
+    own progress and status."""
+    if runtime == "embedded":
+        choice = resolve_workers(asked, topo, transport)
+        return choice.workers, choice
+    return (1 if asked == AUTO else int(asked)), None
+
+
+def _converged(
+    region: str, view: ProgressView | None, workers: dict[str, object]
+) -> Callable[[ConvergenceReport], None]:
     """``--once``: print the cold-start report (as JSON without a progress ``view``)."""
 
     def show(report: ConvergenceReport) -> None:
         if view is None:
-            emit_json({"ok": True, "region": region, "report": report.as_dict()})
+            emit_json({"ok": True, "region": region, "report": report.as_dict(), **workers})
         else:
             view.finish(final_progress(report.as_dict()))
             click.echo(
@@ -73,13 +104,15 @@ def _ready_text(state: dict[str, Any]) -> str:
     )
 
 
-def _serving(view: ProgressView | None) -> Callable[[dict[str, Any]], None]:
+def _serving(
+    view: ProgressView | None, workers: dict[str, object]
+) -> Callable[[dict[str, Any]], None]:
     """In the foreground, serving the bus: print the state once the region has converged
     (as JSON without a progress ``view``)."""
 
     def show(state: dict[str, Any]) -> None:
         if view is None:
-            emit_json({"ok": True, **state})
+            emit_json({"ok": True, **state, **workers})
         else:
             view.finish(final_progress(state["report"]))
             click.echo(_ready_text(state))
@@ -123,12 +156,14 @@ def redacted(url: str) -> str:
 )
 @click.option(
     "--workers",
-    type=click.IntRange(min=0),
-    default=1,
+    default=AUTO,
+    callback=_parse_workers,
+    metavar="auto|N",
     show_default=True,
-    help="Worker processes the speakers are sharded over (0: one per CPU core); with "
-    "--runtime swarm, shards (a service each; at least 2). Sessions between workers run "
-    "over TCP whatever --transport says.",
+    help="Worker processes the speakers are sharded over: auto chooses from the region's "
+    "sessions, the usable cores and the open-file limit (one process below 4,000 sessions), "
+    "0 is one per core, 1 one process; with --runtime swarm, shards (a service each; at "
+    "least 2). Sessions between workers run over TCP whatever --transport says.",
 )
 @click.option(
     "--subnet",
@@ -211,7 +246,7 @@ def up(
     runtime: str,
     transport: str,
     port: int | None,
-    workers: int,
+    workers: WorkerRequest,
     subnet: str | None,
     hosts: int | None,
     memory_per_host: float | None,
@@ -250,35 +285,38 @@ def up(
             shown = not (as_json or daemon_child)  # (a daemon child's go to its parent)
             if broker is not None:  # a bad URL or TLS file: said here, before any child
                 BrokerUrl.parse(broker)
+            topo = load_topology(file)
+            count, choice = _workers(workers, topo, runtime, transport)
+            chosen: dict[str, object] = {} if choice is None else {"workers": choice.as_dict()}
+            if shown and choice is not None:  # before the progress display: nothing after it
+                click.echo(choice.describe())
             view = stack.enter_context(progress_display(progress_interval_s)) if shown else None
-            if detach:
+            if detach:  # the child runs what was chosen here, and says nothing of it
                 argv = [file, "--runtime", runtime, "--transport", transport]
                 argv += ["--port", str(port)] if port is not None else []
-                argv += ["--workers", str(workers), "--clock", clock, "--pace", pace]
+                argv += ["--workers", str(count), "--clock", clock, "--pace", pace]
                 argv += ["--subnet", subnet] if subnet is not None else []
                 argv += ["--hosts", str(hosts)] if hosts is not None else []
                 argv += ["--memory-per-host", str(memory_per_host)] if memory_per_host else []
                 argv += ["--state-dir", str(sd.path)]
                 child = [sys.executable, "-m", "bagctl", "up", *argv, "--daemon-child"]
-                name = load_topology(file).name
-                state = start_detached(child, name, sd, timeout_s, broker, on_progress=view)
+                state = start_detached(child, topo.name, sd, timeout_s, broker, on_progress=view)
                 if view is None:
-                    emit_json({"ok": True, **state})
+                    emit_json({"ok": True, **state, **chosen})
                 else:
                     view.finish(final_progress(state["report"]))
                     click.echo(_ready_text(state))
                 return
-            opts: dict[str, Any] = {"transport": transport, "port": port, "workers": workers}
-            opts |= {"clock": clock, "pace": pace}
+            opts: dict[str, Any] = {"transport": transport, "port": port}
+            opts |= {"workers": count, "clock": clock, "pace": pace}
             opts |= extra
-            topo = load_topology(file)
             if once:
-                ready = _converged(topo.name, view)
+                ready = _converged(topo.name, view, chosen)
                 interrupts.run(
                     cold_start(topo, runtime=runtime, on_ready=ready, on_progress=view, **opts)
                 )
             else:
-                on_ready: Callable[[dict[str, Any]], None] = _serving(view)
+                on_ready: Callable[[dict[str, Any]], None] = _serving(view, chosen)
                 if daemon_child:  # progress and the ready line to the parent's pipe
                     lines = ProgressLines()
                     opts["on_progress"], on_ready = lines, lines.ready

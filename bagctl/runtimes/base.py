@@ -2,7 +2,8 @@
 miniature): each is a way to place the shards of one ``Region`` (runtimes/region.py).
 
 - ``embedded``: every speaker in this process (``workers=1``), or sharded over worker
-  processes (``workers`` > 1; 0 means one per CPU core)
+  processes (``workers`` > 1; 0 means one per usable CPU core; ``bagctl up --workers
+  auto`` chooses the count before it gets here: workercount.py)
 - ``compose``: one docker container per speaker, driven over the region's own MQTT broker
 - ``swarm``: one Docker Swarm service per shard (``workers`` shards, 2 when 1 is given),
   a whole shard of speakers in each task, over the region's own (authenticated) broker
@@ -24,6 +25,7 @@ from ..topology.model import Topology
 from .composefile import DEFAULT_IMAGE
 from .progress import RegionProgress
 from .region import Region
+from .workercount import usable_cores
 
 if TYPE_CHECKING:
     from .composeattach import GeneratedProject
@@ -45,7 +47,7 @@ def embedded(
     from .process import WorkerProcesses
 
     if workers == 0:
-        workers = os.cpu_count() or 1
+        workers = usable_cores()
     if workers < 0:
         raise ValueError(f"workers must be 0 (one per core) or more, not {workers}")
     placement = WorkerProcesses(workers) if workers > 1 else InProcess()

@@ -17,14 +17,16 @@ from .records import SessionLoss
 from .region import Region
 
 
-async def lag(region: Region, seconds: float, times: int = 1, shard: int | None = None) -> None:
+async def lag(
+    region: Region, seconds: float, times: int = 1, shard: int | None = None, busy: bool = False
+) -> None:
     """Block the event loop of ``shard`` (every shard's if None) for ``seconds`` at each
-    of its next ``times`` FIB changes (``Shard.lag``): the next operation's convergence
-    runs on a host that falls behind, on purpose."""
+    of its next ``times`` FIB changes (``Shard.lag``; ``busy``: spinning, not asleep): the
+    next operation's convergence runs on a host that falls behind, on purpose."""
     if shard is not None and not 0 <= shard < len(region.shards):
         raise ValueError(f"shard {shard}: region {region.topo.name} has {len(region.shards)}")
     targets = region.shards if shard is None else [region.shards[shard]]
-    await asyncio.gather(*(s.call(rq.Lag(seconds, times)) for s in targets))
+    await asyncio.gather(*(s.call(rq.Lag(seconds, times, busy)) for s in targets))
 
 
 async def freeze(region: Region, node: str) -> None:

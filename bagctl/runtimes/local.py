@@ -44,6 +44,9 @@ class LocalShard:
     async def call(self, request: Request[R]) -> R:
         return await self.service.handle(request)
 
+    def cpu_seconds(self) -> float | None:
+        return None  # (its requests run in the region's own loop: silence alone decides)
+
     async def close(self) -> None:
         self.service.close()
 

@@ -12,11 +12,23 @@ container over the region's MQTT broker).
 
 Handles whose shard is elsewhere share ``RemoteShard``: numbered requests awaiting their
 replies, and the events (idle cue, progress) handed to the region as they arrive.
+
+**Frozen or busy** (``within``): a shard that answers nothing for ``stall_s`` wall
+seconds is frozen (stopped, hung) and left behind, unless its handle can tell that it
+is working: a worker process whose CPU time moved on meanwhile is busy, however long
+one step of the region's clock takes it. On a host at load 4.4, one step of
+``two-region-planar``'s cold start took each of two workers 23 s wall for 11.5 s of
+CPU; with less of a core each, such a step nears the minute (the likely end of a run at
+load 6.8 that lost every shard, and converged when run alone). So how busy the host is
+never decides which shard is lost: a stopped process uses no CPU, a busy one does.
+Where the handle cannot tell (an agent in a container: ``cpu_seconds`` None), silence
+alone decides, as before.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from ipaddress import IPv4Address
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -61,6 +73,11 @@ class ShardHandle(Protocol):
 
     async def close(self) -> None:
         """Stop the shard, waiting for it."""
+        ...
+
+    def cpu_seconds(self) -> float | None:
+        """The CPU time the shard's process has used so far, if this side can read it
+        (a worker process on this host); else None (module docstring: frozen or busy)."""
         ...
 
 
@@ -114,6 +131,9 @@ class RemoteShard:
     async def _send(self, message: dict[str, object]) -> None:
         raise NotImplementedError
 
+    def cpu_seconds(self) -> float | None:
+        return None  # (a worker process on this host can tell: runtimes/process.py)
+
     async def call(self, request: Request[R]) -> R:
         if self.gone is not None:
             raise ShardError(f"{self.label} {self.gone}")
@@ -156,6 +176,12 @@ class RemoteShard:
         self._events.shard_lost(self.index, why)
 
 
+# A shard silent for a whole ``stall_s`` is still working if its CPU time grew by at
+# least this share of the span: a busy worker gets far more even on a host loaded tenfold,
+# a stopped one none, one hung with an idle event loop next to none.
+WORKING_SHARE = 0.01
+
+
 async def within(
     shards: Sequence[tuple[int, ShardHandle]],
     request: Request[R],
@@ -163,16 +189,16 @@ async def within(
     on_stall: Callable[[int, str], None],
 ) -> list[R]:
     """``request`` to each of ``shards`` (index, handle) at once; the answers of those
-    that answer within ``stall_s`` wall seconds. One that does not is frozen (stopped,
-    hung): ``on_stall`` hears of it, and the region leaves it behind, so that its clock
-    goes on and the neighbors' hold timers catch it, as on a real network."""
+    that answer before they have been silent and idle for ``stall_s`` wall seconds
+    (module docstring: frozen or busy). One that does not is frozen (stopped, hung):
+    ``on_stall`` hears of it, and the region leaves it behind, so that its clock goes on
+    and the neighbors' hold timers catch it, as on a real network."""
 
     async def call(i: int, shard: ShardHandle) -> R | None:
         try:
-            async with asyncio.timeout(stall_s):
-                return await shard.call(request)
+            return await _answer(shard, request, stall_s)
         except TimeoutError:
-            on_stall(i, f"answered nothing for {stall_s:g} s (frozen?)")
+            on_stall(i, f"answered nothing for {stall_s:g} s and did no work (frozen?)")
             return None
         except ShardError:
             if getattr(shard, "gone", None) is None:
@@ -181,6 +207,27 @@ async def within(
 
     answers = await asyncio.gather(*(call(i, shard) for i, shard in shards))
     return [a for a in answers if a is not None]
+
+
+async def _answer(shard: ShardHandle, request: Request[R], stall_s: float) -> R:
+    """``shard``'s answer to ``request``, waited for while each ``stall_s`` of silence
+    finds it working; ``TimeoutError`` once one finds it idle (or cannot tell)."""
+    task = asyncio.ensure_future(shard.call(request))
+    try:
+        mark = shard.cpu_seconds()
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=stall_s)
+            if done:
+                return task.result()
+            now = shard.cpu_seconds()
+            if mark is None or now is None or now - mark < WORKING_SHARE * stall_s:
+                raise TimeoutError
+            mark = now
+    finally:
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task  # (an abandoned request's answer, or error, is of no use)
 
 
 __all__ = ["Placement", "RegionEvents", "RemoteShard", "ShardHandle", "within"]

@@ -55,6 +55,11 @@ class ProcessShard(RemoteShard):
             code = await self.proc.wait()
             self.lost(f"exited with {code}")
 
+    def cpu_seconds(self) -> float | None:
+        """The worker's user and system CPU seconds (Linux: ``/proc/PID/stat``), which a
+        busy worker moves and a stopped one does not (runtimes/placement.py)."""
+        return process_cpu_seconds(self.proc.pid)
+
     async def _send(self, message: dict[str, object]) -> None:
         if self.proc.returncode is not None or self.proc.stdin is None:
             raise ShardError(f"{self.label} is not running")
@@ -79,6 +84,18 @@ class ProcessShard(RemoteShard):
         self._reader.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._reader
+
+
+def process_cpu_seconds(pid: int) -> float | None:
+    """Process ``pid``'s CPU seconds so far (utime and stime, the 14th and 15th fields of
+    ``/proc/PID/stat``, after the command name in parentheses); None where there is no
+    such file (not Linux, or the process is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 class WorkerProcesses:
@@ -137,4 +154,4 @@ class WorkerProcesses:
         return {}
 
 
-__all__ = ["ProcessShard", "WorkerProcesses"]
+__all__ = ["ProcessShard", "WorkerProcesses", "process_cpu_seconds"]

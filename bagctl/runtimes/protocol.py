@@ -253,14 +253,15 @@ class Restart(Request[None]):
 @dataclass(frozen=True, slots=True)
 class Lag(Request[None]):
     """Test hook: block the shard's event loop ``seconds`` at each of its next ``times``
-    FIB changes (``Shard.lag``)."""
+    FIB changes, asleep or ``busy`` on the CPU (``Shard.lag``)."""
 
     op: ClassVar[str] = "lag"
     seconds: float
     times: int
+    busy: bool = False
 
     async def apply(self, shard: Shard) -> None:
-        shard.lag(self.seconds, self.times)
+        shard.lag(self.seconds, self.times, self.busy)
 
 
 @dataclass(frozen=True, slots=True)

@@ -96,6 +96,7 @@ class Shard:
         self._rng = random.Random(spec.seed)
         self._on_wake = on_wake
         self._lags: list[float] = []  # test hook (``lag``): stalls still to come
+        self._lag_busy = False  # (spent spinning, not asleep)
         # ``ends`` changes only with a session up or down, a link or a restart: counted
         # again only then (a snapshot is taken at every step of the region's clock).
         self._sessions_epoch = 0
@@ -138,7 +139,8 @@ class Shard:
                 self.changes_dropped += 1
             self.activity += 1
             if self._lags:
-                asyncio.get_running_loop().call_soon(time.sleep, self._lags.pop())
+                stall = _spin if self._lag_busy else time.sleep
+                asyncio.get_running_loop().call_soon(stall, self._lags.pop())
             if wake is not None:
                 wake()
 
@@ -262,13 +264,14 @@ class Shard:
 
     # --- test hooks -------------------------------------------------------------------
 
-    def lag(self, seconds: float, times: int) -> None:
+    def lag(self, seconds: float, times: int, busy: bool = False) -> None:
         """Block this process's event loop for ``seconds`` at each of the next ``times``
         FIB changes, mid-convergence, as a host too busy to keep up would: on the region's
-        clock no protocol timer may notice (runtimes/timekeeping.py)."""
+        clock no protocol timer may notice (runtimes/timekeeping.py). ``busy``: spinning
+        on the CPU, as a long step does, rather than asleep."""
         if seconds < 0 or times < 0:
             raise ValueError(f"lag {seconds} s x{times}: neither may be negative")
-        self._lags = [seconds] * times
+        self._lags, self._lag_busy = [seconds] * times, busy
 
     def freeze(self, node: str) -> None:
         """``node`` hangs: it acts on nothing and sends nothing, its sessions left open;
@@ -403,6 +406,12 @@ class Shard:
             ),
             cpu_s=usage.ru_utime + usage.ru_stime,
         )
+
+
+def _spin(seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
 
 
 __all__ = ["FibCounters", "Shard"]

@@ -28,6 +28,7 @@ from speakers.yamldoc import (
 )
 from speakers.yamldoc import number as bits_per_s  # a number, or 800G, 12.8T
 
+from ..runtimes.workercount import AUTO, WorkerRequest
 from ..topology.generate import generate
 from ..topology.generate.params import ParamError
 from ..topology.load import load_topology
@@ -104,7 +105,7 @@ class _Reader:
             preset=preset,
             params=tuple(sorted((str(k), v) for k, v in params.items())),
             topology=None if topology is None else str(self.base / topology),
-            workers=r.get(m, "workers", w, integer(1, 64), 1),
+            workers=r.get(m, "workers", w, _workers, 1),
             transport=r.get(m, "transport", w, _choice("memory", "tcp"), "memory"),
             hold_time_s=r.get(m, "hold_time_s", w, _hold_time, None),
             graceful_restart=None
@@ -335,6 +336,16 @@ def _choice(*values: str) -> Any:
         return str(v)
 
     return conv
+
+
+def _workers(v: Any, where: str) -> WorkerRequest:
+    """``auto`` (runtimes/workercount.py) or a count, 1 to 64."""
+    if v == AUTO:
+        return "auto"
+    try:
+        return integer(1, 64)(v, where)
+    except ValueError:
+        raise ValueError(f"expected auto or an integer 1..64, got {v!r}") from None
 
 
 def _hold_time(v: Any, where: str) -> int:

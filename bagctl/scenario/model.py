@@ -10,9 +10,12 @@ touches a region.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from speakers.graceful import GracefulRestart
+
+if TYPE_CHECKING:
+    from ..runtimes.workercount import WorkerRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +25,7 @@ class RegionSpec:
     preset: str | None = None
     params: tuple[tuple[str, Any], ...] = ()
     topology: str | None = None  # a path, already resolved against the scenario's folder
-    workers: int = 1
+    workers: WorkerRequest = 1  # 1: one process; "auto": runtimes/workercount.py's choice
     transport: str = "memory"  # no port, no address: the test default (runs never collide)
     hold_time_s: int | None = None  # every speaker's hold time (None: the topology's)
     graceful_restart: GracefulRestart | None = None  # every speaker's (None: the topology's)

@@ -20,6 +20,7 @@ from typing import Any
 
 from ..runtimes import Region, hooks
 from ..runtimes.base import embedded
+from ..runtimes.workercount import resolve_workers
 from ..verify import VerifyOptions, verify_region
 from ..verify.fibview import FibSnapshot
 from ..verify.transients import FibChangeStream
@@ -99,9 +100,9 @@ def _operation(region: Region, action: Action) -> Callable[[], Awaitable[object]
 def region_for(spec: RegionSpec) -> Region:
     """The embedded region ``spec`` names, on its emulated clock at fast pace (what both
     ``bagctl test`` and ``bagctl.testing`` run)."""
-    return embedded(
-        region_topology(spec), workers=spec.workers, transport=spec.transport, pace="fast"
-    )
+    topo = region_topology(spec)
+    workers = resolve_workers(spec.workers, topo, spec.transport).workers
+    return embedded(topo, workers=workers, transport=spec.transport, pace="fast")
 
 
 async def session_state(region: Region, a: str, b: str) -> str | None:

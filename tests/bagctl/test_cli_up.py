@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -31,8 +32,37 @@ def test_up_over_worker_processes() -> None:
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)["report"]
     assert report["sessions_established"] == report["sessions_expected"] == 6
-    result = CliRunner().invoke(cli, ["up", PLANES, "--once", "--workers", "-1"])
-    assert result.exit_code == 2 and "-1 is not in the range x>=0" in result.output
+    for bad in ("-1", "two", "1.5", ""):
+        result = CliRunner().invoke(cli, ["up", PLANES, "--once", "--workers", bad])
+        assert result.exit_code == 2, (bad, result.output)
+        assert f"'{bad}' is not auto or a count of workers (0: one per core)" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("given", "count", "said"),
+    [
+        ([], 1, "one process (auto: 6 sessions, fewer than 4,000)"),
+        (["--workers", "auto"], 1, "one process (auto: 6 sessions, fewer than 4,000)"),
+        (["--workers", "3"], 3, "3 workers (3: as asked)"),
+        (["--workers", "0"], None, "workers (0: one per core, "),
+    ],
+    ids=["default", "auto", "three", "per-core"],
+)
+def test_up_says_how_many_workers_and_why(given: list[str], count: int | None, said: str) -> None:
+    """Text: the choice before the progress display; JSON: ``workers`` beside the report."""
+    args = ["up", PLANES, "--once", "--transport", "memory", *given]
+    text = CliRunner().invoke(cli, args)
+    assert text.exit_code == 0, text.output
+    first, *rest = text.stdout.splitlines()
+    assert said in first and "region planes converged" in rest[-1]
+    result = CliRunner().invoke(cli, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    workers = out["workers"]
+    assert workers["asked"] == (given[-1] if given else "auto")
+    assert workers["count"] == (count if count is not None else len(os.sched_getaffinity(0)))
+    assert first.endswith(f"({workers['asked']}: {workers['why']})")  # the same choice
+    assert out["report"]["sessions_established"] == 6
 
 
 def test_up_text_and_errors(tmp_path: Path) -> None:

@@ -9,8 +9,8 @@ wall time.
   that shows the hook bites.
 - A switch that hangs (``hooks.freeze``: sessions open, nothing sent) is caught by each
   neighbor's hold timer, in emulated time: a 90 s hold timer is waited out in a few wall
-  seconds. A worker process stopped outright is left behind after ``stall_s`` and its
-  switches caught the same way.
+  seconds. A worker process stopped outright (or asleep) is left behind after
+  ``stall_s`` and its switches caught the same way; one busy on the CPU is waited for.
 """
 
 from __future__ import annotations
@@ -154,6 +154,37 @@ async def test_a_frozen_worker_is_left_behind_and_caught_by_hold_timers() -> Non
         assert list(status["shards_lost"]) == ["worker 1"]  # type: ignore[call-overload]
     finally:
         await r.aclose()
+
+
+@pytest.mark.parametrize("busy", [True, False], ids=["busy", "asleep"])
+async def test_a_busy_worker_is_waited_for_and_a_sleeping_one_left_behind(busy: bool) -> None:
+    """One step that keeps a worker from answering for longer than ``stall_s`` (as a
+    long step of a big region does on a loaded host): busy on the CPU, it is waited for,
+    loses no session and ends with the FIBs of an undisturbed run; asleep, it does no
+    work and is taken for frozen, as a stopped one is (runtimes/placement.py). Before,
+    silence alone decided: a busy worker was left behind too, and on a loaded host
+    ``bagctl up`` on two-region-planar failed with every shard lost."""
+    topo = mini(HOLD_S)
+    calm_fibs, _ = await bundle_down_fibs(topo, 2)
+    r = region(topo, 2)
+    r.stall_s = 1.0
+    try:
+        await r.start(timeout=120)
+        await hooks.lag(r, 3 * r.stall_s, 2, shard=1, busy=busy)
+        report = await r.bundle_down(*DOWN, timeout=300)
+        status = await r.status()
+        fibs = await r.fib_weights() if busy else {}
+    finally:
+        await r.aclose()
+    if busy:
+        assert report.quiescent_s >= 2 * 3 * r.stall_s  # both stalls, inside the operation
+        assert "shards_lost" not in status, status["shards_lost"]
+        assert report.session_losses == 0
+        assert fibs == calm_fibs
+    else:
+        assert status["shards_lost"] == {
+            "worker 1": "answered nothing for 1 s and did no work (frozen?)"
+        }
 
 
 async def test_live_pace_runs_at_wall_rate_and_operations_still_converge() -> None:

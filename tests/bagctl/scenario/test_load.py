@@ -169,3 +169,21 @@ def test_verify_may_expect_a_fault_found() -> None:
     assert v is not None and v.finds == ("loop",)
     e = error("  - check: true\n    expect: {verify: {finds: [storm]}}\n")
     assert e.where == "steps[0].expect.verify.finds[0]" and "loop, black-hole" in str(e)
+
+
+def test_workers_are_a_count_or_auto() -> None:
+    """``workers: auto`` chooses as ``bagctl up`` does (one process for mini); counts
+    stay as they were (1 to 64; 1 by default)."""
+    from bagctl.runtimes.local import InProcess
+    from bagctl.scenario.run import region_for
+
+    steps = "  - check: true\n"
+    head = "name: t\nregion:\n  preset: mini\n  workers: {}\nsteps:\n"
+    assert parse_scenario(HEAD + steps, "s.yaml").region.workers == 1
+    assert parse_scenario(head.format(3) + steps, "s.yaml").region.workers == 3
+    auto = parse_scenario(head.format("auto") + steps, "s.yaml").region
+    assert auto.workers == "auto"
+    assert isinstance(region_for(auto).placement, InProcess)  # 64 sessions: one process
+    for bad in ("0", "65", "many"):
+        e = error(steps, head.format(bad))
+        assert e.where == "region.workers" and "expected auto or an integer 1..64" in e.message
