@@ -288,8 +288,8 @@ def up(
             topo = load_topology(file)
             count, choice = _workers(workers, topo, runtime, transport)
             chosen: dict[str, object] = {} if choice is None else {"workers": choice.as_dict()}
-            if shown and choice is not None:  # before the progress display: nothing after it
-                click.echo(choice.describe())
+            if shown and choice is not None and choice.workers > 1:  # (one process: plain)
+                click.echo(choice.describe())  # before the progress display: nothing after it
             view = stack.enter_context(progress_display(progress_interval_s)) if shown else None
             if detach:  # the child runs what was chosen here, and says nothing of it
                 argv = [file, "--runtime", runtime, "--transport", transport]
