@@ -40,7 +40,7 @@ from .policy import (
     export_next_hop,
     export_signature,
 )
-from .rib import Advertised, LocRib
+from .rib import Advertised, LocRib, Path
 from .rib.interning import Interner
 from .wire import (
     CodecContext,
@@ -98,15 +98,25 @@ class ExportQueue:
         return dirty, refresh
 
 
+@dataclass(frozen=True, slots=True)
+class ExportedRoute:
+    """A prefix's route as one flush exports it: its best path and multipath set, the
+    key of the routes exported alike (family, best path, multipath set: by identity) and
+    the summary-only aggregates that may keep it from some neighbors."""
+
+    best: Path
+    multipath: tuple[Path, ...]
+    key: tuple[int, ...]
+    suppressing: tuple[Aggregate, ...]
+
+
 @dataclass
 class FlushCache:
-    """What one flush shares between neighbors (module docstring): the aggregates that
-    may suppress each prefix, each prefix's route key, the ``Advertised`` per export
-    signature and route key, and the encoded UPDATEs per (codec, attributes, next hop,
-    prefixes)."""
+    """What one flush shares between neighbors (module docstring): each prefix's route,
+    the exported attributes per export signature and route key, and the encoded UPDATEs
+    per (codec, attributes, next hop, prefixes)."""
 
-    summary: dict[Prefix, tuple[Aggregate, ...]] = field(default_factory=dict)
-    keys: dict[Prefix, tuple[int, ...]] = field(default_factory=dict)
+    routes: dict[Prefix, ExportedRoute | None] = field(default_factory=dict)
     adverts: dict[tuple[object, ...], dict[tuple[int, ...], PathAttributes | None]] = field(
         default_factory=dict
     )
@@ -166,12 +176,26 @@ class Exporter:
         # every prefix of a route: an identity key, no hashing of attributes per prefix),
         # then merged by attributes and next hop for packing, once per object.
         by_advert: dict[int, tuple[Advertised, list[Prefix]]] = {}
-        families, adj_set, advert_for = negotiated.families, nb.adj_out.set, self._advert
+        families, adj_set, config = negotiated.families, nb.adj_out.set, nb.config
+        name, routes, route_of = config.name, cache.routes, self._route
         for prefix in prefixes:
             family = unicast_family(prefix)
             if family not in families:
                 continue
-            advert = advert_for(nb, prefix, adverts, mine, cache)
+            route = routes[prefix] if prefix in routes else route_of(prefix, cache)
+            advert = None
+            if (
+                route is not None
+                and export_allows(config, prefix, route.best)
+                and not (
+                    route.suppressing and any(a.suppresses_toward(name) for a in route.suppressing)
+                )
+            ):
+                key = route.key
+                if key in mine:
+                    advert = mine[key]
+                else:
+                    advert = mine[key] = self._advert(nb, prefix, route, adverts)
             if not adj_set(prefix, advert):
                 continue
             if advert is None:
@@ -192,47 +216,37 @@ class Exporter:
             group.sort()  # in prefix order, however the routes were shared out
         return pack_updates(announce, withdraw, negotiated.codec, cache.packed)
 
+    def _route(self, prefix: Prefix, cache: FlushCache) -> ExportedRoute | None:
+        """``prefix``'s route as this flush exports it, worked out once for every
+        neighbor; None: no route (what a neighbor was sent for it is withdrawn)."""
+        dest = self.loc_rib.get(prefix)
+        route = None
+        if dest is not None and dest.best is not None:
+            suppressing = self.aggregates.suppressing(prefix) if self.aggregates else ()
+            key = (len(prefix.packed), id(dest.best), *map(id, dest.multipath))
+            route = ExportedRoute(dest.best, dest.multipath, key, suppressing)
+        cache.routes[prefix] = route
+        return route
+
     def _advert(
         self,
         nb: Neighbor,
         prefix: Prefix,
+        route: ExportedRoute,
         adverts: dict[tuple[int, ...], PathAttributes | None],
-        mine: dict[tuple[int, ...], Advertised | None],
-        cache: FlushCache,
     ) -> Advertised | None:
-        """What we advertise to ``nb`` for ``prefix`` now, or None; ``adverts``: this
-        flush's attributes for ``nb``'s export signature (module docstring), ``mine``
-        its advertisements to ``nb``."""
-        dest = self.loc_rib.get(prefix)
-        if dest is None or dest.best is None:
-            return None
-        if not export_allows(nb.config, prefix, dest.best):
-            return None
-        if self.aggregates:
-            suppressing = cache.summary.get(prefix)
-            if suppressing is None:
-                suppressing = cache.summary[prefix] = self.aggregates.suppressing(prefix)
-            if any(agg.suppresses_toward(nb.config.name) for agg in suppressing):
-                return None  # summary-only: the aggregate goes instead (aggregate.py)
-        key = cache.keys.get(prefix)
-        if key is None:
-            key = (len(prefix.packed), id(dest.best), *map(id, dest.multipath))
-            cache.keys[prefix] = key
-        if key in mine:
-            return mine[key]
-        attrs = adverts.get(key, _UNSEEN)
+        """What we advertise to ``nb`` for ``prefix``'s ``route``, or None; ``adverts``:
+        this flush's attributes for ``nb``'s export signature (module docstring)."""
+        attrs = adverts.get(route.key, _UNSEEN)
         if attrs is _UNSEEN:
-            attrs = export_attributes(nb.config, self.settings, dest.best, dest.multipath)
+            attrs = export_attributes(nb.config, self.settings, route.best, route.multipath)
             if attrs is not None:
                 attrs = self.interner.attributes(attrs)
-            adverts[key] = attrs
-        advert = None
-        if attrs is not None:
-            hop = export_next_hop(nb.config, self.settings, prefix)
-            if hop is not None:
-                advert = self.interner.advertised(Advertised(attrs, hop))
-        mine[key] = advert
-        return advert
+            adverts[route.key] = attrs
+        if attrs is None:
+            return None
+        hop = export_next_hop(nb.config, self.settings, prefix)
+        return None if hop is None else self.interner.advertised(Advertised(attrs, hop))
 
 
 _UNSEEN: Any = object()  # not worked out yet in this flush (None: nothing is sent)

@@ -97,6 +97,7 @@ class Shard:
         self._on_wake = on_wake
         self._lags: list[float] = []  # test hook (``lag``): stalls still to come
         self._lag_busy = False  # (spent spinning, not asleep)
+        self._tcp_ends: list[tuple[str, str]] | None = None  # (speaker, peer) to other workers
         # ``ends`` changes only with a session up or down, a link or a restart: counted
         # again only then (a snapshot is taken at every step of the region's clock).
         self._sessions_epoch = 0
@@ -314,13 +315,14 @@ class Shard:
     def bytes_in_flight(self) -> int:
         """Bytes on their way over this shard's connections, seen from this shard's ends
         (``PeerTransport.bytes_in_flight``; the in-memory network's are ``busy``)."""
-        tcp = self.spec.remote if self.network is not None else None  # (None: every one)
-        return sum(
-            nb.transport.bytes_in_flight()
-            for speaker in self.speakers.values()
-            for name, nb in speaker.neighbors.items()
-            if nb.transport is not None and (tcp is None or name in tcp)
-        )
+        if self.network is None:  # every session over TCP
+            ends = [nb for s in self.speakers.values() for nb in s.neighbors.values()]
+        else:  # those to other workers only, looked for once (not at every step)
+            if self._tcp_ends is None:
+                remote, speakers = self.spec.remote, self.speakers.items()
+                self._tcp_ends = [(n, p) for n, s in speakers for p in s.neighbors if p in remote]
+            ends = [self.speakers[n].neighbors[p] for n, p in self._tcp_ends]
+        return sum(nb.transport.bytes_in_flight() for nb in ends if nb.transport is not None)
 
     def work_due(self) -> float | None:
         due = [t for s in self.speakers.values() if (t := s.work_due()) is not None]
