@@ -7,6 +7,7 @@ import random
 from dataclasses import replace
 
 import pytest
+from sansio_helpers import establish
 
 from speakers import export as export_module
 from speakers.aggregate import AggregateTable
@@ -30,7 +31,6 @@ from speakers.policy import (
 )
 from speakers.rib import LocRib, Path, PeerInfo
 from speakers.rib.interning import Interner
-from speakers.session import Session, SessionConfig
 from speakers.ucmp import ReadvertiseMode
 from speakers.wire import (
     DEFAULT_CONTEXT,
@@ -216,16 +216,7 @@ def test_routes_exported_alike_share_an_update_in_prefix_order() -> None:
         neighbors=(config,),
     )
     nb = Neighbor.configured(config, speaker, random.Random(1))
-    ours = nb.peer.primary
-    theirs = Session(SessionConfig(65002, V4("10.255.0.2"), US), rng=random.Random(2))
-    ours.start(0.0)
-    theirs.start(0.0, passive=True)
-    ours.connection_made(0.0)
-    theirs.connection_made(0.0)
-    for _ in range(4):  # OPENs, then KEEPALIVEs
-        theirs.receive_data(ours.data_to_send(), 0.0)
-        ours.receive_data(theirs.data_to_send(), 0.0)
-    assert ours.negotiated is not None and nb.established
+    establish(nb, 65002, V4("10.255.0.2"), US)
     first, second = received("a"), received("b")
     second = Path.build(
         replace(second.source, router_id=V4("10.255.0.2")),
@@ -264,16 +255,7 @@ def test_neighbors_of_one_signature_share_the_export_each_with_its_own_next_hop(
     )  # fmt: skip
     neighbors = [Neighbor.configured(c, speaker, random.Random(1)) for c in configs]
     for nb in neighbors:
-        ours = nb.peer.primary
-        theirs = Session(SessionConfig(65002, V4("10.255.0.2"), US), rng=random.Random(2))
-        ours.start(0.0)
-        theirs.start(0.0, passive=True)
-        ours.connection_made(0.0)
-        theirs.connection_made(0.0)
-        for _ in range(4):  # OPENs, then KEEPALIVEs
-            theirs.receive_data(ours.data_to_send(), 0.0)
-            ours.receive_data(theirs.data_to_send(), 0.0)
-        assert nb.established
+        establish(nb, 65002, V4("10.255.0.2"), US)
     calls: list[str] = []
     real = export_module.export_attributes
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import gc
 import ipaddress
 import random
+import sys
+from pathlib import Path as FilePath
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -21,9 +23,11 @@ from speakers.rib import Advertised, Path, PeerInfo
 from speakers.rib import interning as interning_module
 from speakers.rib.interning import Interner
 from speakers.routes import Routes
-from speakers.session import Session, SessionConfig
 from speakers.wire import AsPath, LinkBandwidth, Origin, PathAttributes, Prefix, Update
 from speakers.wire.update import MpReachNlri
+
+sys.path.insert(0, str(FilePath(__file__).parent.parent))
+from sansio_helpers import establish
 
 V4, V6 = ipaddress.IPv4Address, ipaddress.IPv6Address
 US = 65000
@@ -208,22 +212,9 @@ def test_shared_records_give_the_same_rib_fib_and_exports(events) -> None:
             assert a.best == b.best and a.multipath == b.multipath
     assert routes_a.fib.entries() == routes_b.fib.entries()
     for nb_a, nb_b in zip(nbs_a, nbs_b, strict=True):
-        established(nb_a), established(nb_b)
+        for nb in (nb_a, nb_b):
+            assert nb.info is not None
+            establish(nb, nb.info.asn, nb.info.router_id, US)
         sent_a = exporter_a.updates_for(nb_a, sorted(PREFIXES), FlushCache())
         sent_b = exporter_b.updates_for(nb_b, sorted(PREFIXES), FlushCache())
         assert sent_a == sent_b  # the same UPDATEs, byte for byte
-
-
-def established(nb: Neighbor) -> None:
-    """``nb``'s session brought up against a sans-IO peer (what the export needs)."""
-    assert nb.info is not None
-    ours = nb.peer.primary
-    theirs = Session(SessionConfig(nb.info.asn, nb.info.router_id, US), rng=random.Random(2))
-    ours.start(0.0)
-    theirs.start(0.0, passive=True)
-    ours.connection_made(0.0)
-    theirs.connection_made(0.0)
-    for _ in range(4):  # OPENs, then KEEPALIVEs
-        theirs.receive_data(ours.data_to_send(), 0.0)
-        ours.receive_data(theirs.data_to_send(), 0.0)
-    assert nb.established
