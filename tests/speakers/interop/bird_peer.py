@@ -22,24 +22,20 @@ BIRD does ECMP (``merge paths``) but not by link bandwidth: ``weighted_ecmp`` is
 from __future__ import annotations
 
 import re
-import shutil
 import struct
 from pathlib import Path
 
 from daemon_process import DaemonProcess, wait_until
 from interop_plan import PEER_PREFIXES, Plan
 from netlab import Netns, run
-from peer_api import LinkBandwidth, PeerPath, kernel_next_hops
+from peer_api import LinkBandwidth, PeerPath, kernel_next_hops, uninstalled
 
 _PATH = re.compile(r"^(\S+)?\s+\w+\s+\[(\w+)\s")
 _UNKNOWN_EC = re.compile(r"\(unknown 0x([0-9a-f]+), (\d+), (\d+)\)")
 
 
 def missing() -> str | None:
-    for binary in ("bird", "birdc"):
-        if shutil.which(binary) is None:
-            return f"{binary} not installed (Debian package bird2; scripts/setup.sh)"
-    return None
+    return uninstalled(("bird", "birdc"), "bird2")
 
 
 def _float_bits(value: float) -> int:

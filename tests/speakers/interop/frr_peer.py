@@ -37,7 +37,7 @@ from typing import Any
 from daemon_process import DaemonProcess, wait_until
 from interop_plan import PEER_PREFIXES, Plan
 from netlab import Netns, run
-from peer_api import LinkBandwidth, PeerPath, kernel_next_hops
+from peer_api import LinkBandwidth, PeerPath, kernel_next_hops, uninstalled
 
 FRR_LIB = Path("/usr/lib/frr")
 # Each FRR daemon keeps a log buffer in /var/tmp/frr/<daemon>.<pid>, removed at a clean exit
@@ -55,8 +55,8 @@ def missing() -> str | None:
     for binary in BINARIES:
         if not binary.exists():
             return f"{binary} not installed (Debian package frr; scripts/setup.sh)"
-    if shutil.which("vtysh") is None:
-        return "vtysh not installed (Debian package frr; scripts/setup.sh)"
+    if (why := uninstalled(("vtysh",), "frr")) is not None:
+        return why
     try:
         pwd.getpwnam("frr")
     except KeyError:

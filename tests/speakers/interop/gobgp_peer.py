@@ -26,24 +26,20 @@ of bytes/s. Its JSON names every link-bandwidth community type 0x40, whatever ar
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 from daemon_process import DaemonProcess, wait_until
 from interop_plan import PEER_PREFIXES, Plan
 from netlab import Netns, run
-from peer_api import LinkBandwidth, PeerPath, kernel_next_hops
+from peer_api import LinkBandwidth, PeerPath, kernel_next_hops, uninstalled
 
 API_PORT = 50051  # on an address of this run only (module docstring)
 ESTABLISHED = 6  # api.PeerState_ESTABLISHED
 
 
 def missing() -> str | None:
-    for binary in ("gobgpd", "gobgp"):
-        if shutil.which(binary) is None:
-            return f"{binary} not installed (Debian package gobgpd; scripts/setup.sh)"
-    return None
+    return uninstalled(("gobgpd", "gobgp"), "gobgpd")
 
 
 def gobgpd_config(plan: Plan) -> str:

@@ -15,6 +15,7 @@ they ask of FRR alone, stale paths and its graceful restart view, is ``FrrPeer``
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -76,6 +77,15 @@ class Peer(Protocol):
         as an operator's soft reset inbound does; RuntimeError where the peer cannot."""
 
     def logs(self) -> str: ...
+
+
+def uninstalled(commands: tuple[str, ...], package: str) -> str | None:
+    """Which of ``commands`` is not on the PATH, said with the Debian ``package`` that
+    brings it (what a peer's ``missing`` reports), or None."""
+    for command in commands:
+        if shutil.which(command) is None:
+            return f"{command} not installed (Debian package {package}; scripts/setup.sh)"
+    return None
 
 
 def kernel_next_hops(ns: Netns, prefix: str) -> dict[str, int]:
