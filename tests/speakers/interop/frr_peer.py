@@ -153,18 +153,17 @@ class FrrPeer:
         self.bgpd_started_at: float | None = None  # time.monotonic() of bgpd's last start
         prepare_workdir(workdir)
         common = ["-P", "0", "-z", str(workdir / "zserv.api"), "--vty_socket", str(workdir)]
-        self.zebra = DaemonProcess(
-            ns.argv([str(BINARIES[0]), *common, "-i", str(workdir / "zebra.pid"),
-                     "-f", str(workdir / "zebra.conf"),
-                     "--log", f"file:{workdir / 'zebra.log'}"]),
-            workdir / "zebra.out",
-        )  # fmt: skip
-        self.bgpd = DaemonProcess(
-            ns.argv([str(BINARIES[1]), *common, "-i", str(workdir / "bgpd.pid"),
-                     "-f", str(workdir / "bgpd.conf"),
-                     "--log", f"file:{workdir / 'bgpd.log'}"]),
-            workdir / "bgpd.out",
-        )  # fmt: skip
+
+        def daemon(binary: Path) -> DaemonProcess:
+            name = binary.name  # its pid, configuration, log and output files: NAME.*
+            return DaemonProcess(
+                ns.argv([str(binary), *common, "-i", str(workdir / f"{name}.pid"),
+                         "-f", str(workdir / f"{name}.conf"),
+                         "--log", f"file:{workdir / f'{name}.log'}"]),
+                workdir / f"{name}.out",
+            )  # fmt: skip
+
+        self.zebra, self.bgpd = daemon(BINARIES[0]), daemon(BINARIES[1])
 
     def version(self) -> str:
         return run([str(BINARIES[1]), "--version"]).splitlines()[0]
