@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +40,7 @@ from .policy import (
     export_next_hop,
     export_signature,
 )
-from .rib import Advertised, LocRib, Path
+from .rib import Advertised, LocRib, Path, Selection
 from .rib.interning import Interner
 from .wire import (
     CodecContext,
@@ -110,6 +110,10 @@ class ExportedRoute:
     suppressing: tuple[Aggregate, ...]
 
 
+# A class of prefixes exported alike: family, route (None: none) and the prefixes.
+_Class = tuple[Family, ExportedRoute | None, list[Prefix]]
+
+
 @dataclass
 class FlushCache:
     """What one flush shares between neighbors (module docstring): each prefix's route,
@@ -121,6 +125,10 @@ class FlushCache:
         default_factory=dict
     )
     packed: dict[tuple[object, ...], list[bytes]] = field(default_factory=dict)
+    # (family, selection) -> the route of every prefix holding it (``Exporter._route``)
+    selections: dict[tuple[int, int], tuple[Selection, ExportedRoute]] = field(default_factory=dict)
+    # a list of prefixes (by identity) -> its classes (``Exporter._classes``)
+    classes: dict[int, tuple[Sequence[Prefix], list[_Class]]] = field(default_factory=dict)
 
 
 class Exporter:
@@ -154,7 +162,7 @@ class Exporter:
             if not nb.established or nb.transport is None or nb.info is None:
                 continue
             families = refresh.get(nb.config.name, set())
-            prefixes: Iterable[Prefix] = ordered
+            prefixes: Sequence[Prefix] = ordered
             if families:
                 more = {d.prefix for d in self.loc_rib if unicast_family(d.prefix) in families}
                 more |= {p for p, _ in nb.adj_out.items() if unicast_family(p) in families}
@@ -162,51 +170,51 @@ class Exporter:
             yield nb, self.updates_for(nb, prefixes, cache)
 
     def updates_for(
-        self, nb: Neighbor, prefixes: Iterable[Prefix], cache: FlushCache
+        self, nb: Neighbor, prefixes: Sequence[Prefix], cache: FlushCache
     ) -> list[bytes]:
         """The UPDATEs that tell ``nb`` what changed among ``prefixes`` (sorted); its
-        Adj-RIB-Out records them as sent."""
+        Adj-RIB-Out records them as sent. The prefixes go by class (``_classes``): what
+        a class is sent is worked out once, unless a prefix list filters it per prefix."""
         negotiated = nb.peer.primary.negotiated
         if negotiated is None:
             return []
-        withdraw: dict[Family, list[Prefix]] = defaultdict(list)
+        withdraw: dict[Family, list[Prefix]] = {}
+        merged: dict[int, list[Prefix]] = {}  # lists more than one class went into
         adverts = cache.adverts.setdefault(export_signature(nb.config), {})
-        mine: dict[tuple[int, ...], Advertised | None] = {}  # with this neighbor's next hop
         # Prefixes by the ``Advertised`` object they get (the cache hands one object to
         # every prefix of a route: an identity key, no hashing of attributes per prefix),
         # then merged by attributes and next hop for packing, once per object.
         by_advert: dict[int, tuple[Advertised, list[Prefix]]] = {}
-        families, adj_set, config = negotiated.families, nb.adj_out.set, nb.config
-        name, routes, route_of = config.name, cache.routes, self._route
-        for prefix in prefixes:
-            family = unicast_family(prefix)
+        families, record, config = negotiated.families, nb.adj_out.record, nb.config
+        prefix_list, name = config.export.prefix_list, config.name
+        for family, route, group in self._classes(prefixes, cache):
             if family not in families:
                 continue
-            route = routes[prefix] if prefix in routes else route_of(prefix, cache)
-            advert = None
-            if (
-                route is not None
-                and export_allows(config, prefix, route.best)
-                and not (
-                    route.suppressing and any(a.suppresses_toward(name) for a in route.suppressing)
-                )
+            if route is None or (
+                route.suppressing and any(a.suppresses_toward(name) for a in route.suppressing)
             ):
-                key = route.key
-                if key in mine:
-                    advert = mine[key]
+                sent: list[tuple[Advertised | None, list[Prefix]]] = [(None, group)]
+            elif prefix_list is None:
+                allowed = export_allows(config, group[0], route.best)
+                advert = self._advert(nb, group[0], route, adverts) if allowed else None
+                sent = [(advert, group)]
+            else:
+                permitted = [p for p in group if export_allows(config, p, route.best)]
+                advert = self._advert(nb, group[0], route, adverts) if permitted else None
+                kept = set(permitted)
+                sent = [(advert, permitted), (None, [p for p in group if p not in kept])]
+            for advert, some in sent:
+                changed = record(some, advert)
+                if not changed:
+                    continue
+                if advert is None:
+                    into = withdraw.setdefault(family, changed)
                 else:
-                    advert = mine[key] = self._advert(nb, prefix, route, adverts)
-            if not adj_set(prefix, advert):
-                continue
-            if advert is None:
-                withdraw[family].append(prefix)
-                continue
-            entry = by_advert.get(id(advert))
-            if entry is None:
-                entry = by_advert[id(advert)] = (advert, [])
-            entry[1].append(prefix)
+                    into = by_advert.setdefault(id(advert), (advert, changed))[1]
+                if into is not changed:
+                    into += changed
+                    merged[id(into)] = into
         announce: dict[tuple[PathAttributes, IPAddress], list[Prefix]] = {}
-        merged: dict[int, list[Prefix]] = {}
         for advert, group in by_advert.values():
             into = announce.setdefault((advert.attributes, advert.next_hop), group)
             if into is not group:
@@ -216,15 +224,54 @@ class Exporter:
             group.sort()  # in prefix order, however the routes were shared out
         return pack_updates(announce, withdraw, negotiated.codec, cache.packed)
 
+    def _classes(self, prefixes: Sequence[Prefix], cache: FlushCache) -> list[_Class]:
+        """``prefixes`` by family and exported route (by identity), each class in the
+        order of ``prefixes``: what every neighbor is sent for a class is the same (but
+        for a prefix list). Worked out once per flush for the prefixes every neighbor is
+        given (``flush``: the dirty ones, one list)."""
+        known = cache.classes.get(id(prefixes))
+        if known is not None and known[0] is prefixes:
+            return known[1]
+        classes: dict[tuple[object, ...], _Class] = {}
+        routes, route_of = cache.routes, self._route
+        for prefix in prefixes:
+            route = routes[prefix] if prefix in routes else route_of(prefix, cache)
+            if route is None:
+                key: tuple[object, ...] = (len(prefix.packed),)
+            elif route.suppressing:
+                key = (*route.key, *map(id, route.suppressing))
+            else:
+                key = route.key
+            entry = classes.get(key)
+            if entry is None:
+                classes[key] = (unicast_family(prefix), route, [prefix])
+            else:
+                entry[2].append(prefix)
+        out = list(classes.values())
+        cache.classes[id(prefixes)] = (prefixes, out)
+        return out
+
     def _route(self, prefix: Prefix, cache: FlushCache) -> ExportedRoute | None:
         """``prefix``'s route as this flush exports it, worked out once for every
-        neighbor; None: no route (what a neighbor was sent for it is withdrawn)."""
-        dest = self.loc_rib.get(prefix)
+        neighbor, and once for every prefix of a family holding the same selection
+        unless an aggregate may suppress it; None: no route (what a neighbor was sent
+        for it is withdrawn)."""
+        selection = self.loc_rib.selection(prefix)
         route = None
-        if dest is not None and dest.best is not None:
-            suppressing = self.aggregates.suppressing(prefix) if self.aggregates else ()
-            key = (len(prefix.packed), id(dest.best), *map(id, dest.multipath))
-            route = ExportedRoute(dest.best, dest.multipath, key, suppressing)
+        if selection is not None and selection.best is not None:
+            best, multipath = selection.best, selection.multipath
+            if self.aggregates:
+                suppressing = self.aggregates.suppressing(prefix)
+                key = (len(prefix.packed), id(best), *map(id, multipath))
+                route = ExportedRoute(best, multipath, key, suppressing)
+            else:
+                shared = (len(prefix.packed), id(selection))
+                known = cache.selections.get(shared)
+                if known is None or known[0] is not selection:
+                    key = (len(prefix.packed), id(best), *map(id, multipath))
+                    route = ExportedRoute(best, multipath, key, ())
+                    known = cache.selections[shared] = (selection, route)
+                route = known[1]
         cache.routes[prefix] = route
         return route
 

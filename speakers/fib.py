@@ -241,10 +241,19 @@ class Fib:
     ) -> FibChange | None:
         """Install or replace ``prefix``'s group from its multipaths' (next hop, usable link
         bandwidth in bytes/s or None). Returns the change, or None if the group is unchanged.
-        ``key``: a cheaper stand-in for the pairs as the cache key (equal exactly when the
-        pairs are), e.g. the next hops as integers: hashing address objects is slow."""
-        # Thousands of prefixes share a handful of multipath sets: build each group once
-        # and share the object (CPU and memory) while any prefix uses it.
+        ``key``: as for ``group``."""
+        return self._apply(prefix, self.group(next_hops_with_bandwidth, key))
+
+    def group(
+        self,
+        next_hops_with_bandwidth: Sequence[tuple[IPAddress, float | None]],
+        key: Hashable | None = None,
+    ) -> NextHopGroup:
+        """The group for these multipaths (``build_group`` under this FIB's settings), the
+        same object for every prefix with the same set while any of them holds it: thousands
+        of prefixes share a handful of multipath sets (CPU and memory). ``key``: a cheaper
+        stand-in for the pairs as the cache key (equal exactly when the pairs are), e.g. the
+        next hops as integers: hashing address objects is slow."""
         if key is None:
             key = tuple(next_hops_with_bandwidth)
         group = self._groups.get(key)
@@ -258,7 +267,18 @@ class Fib:
             self._groups[key] = group
             if len(self._groups) >= self._sweep_at:
                 self._sweep()
-        return self._apply(prefix, group)
+        return group
+
+    def put(self, entries: Iterable[tuple[Prefix, NextHopGroup | None]]) -> int:
+        """Each prefix forwards over its group (from ``group()``; None: removed), all at
+        one instant: the clock is read once (the entries of one UPDATE change together).
+        Returns how many entries changed."""
+        now = self._clock()
+        changed = 0
+        for prefix, group in entries:
+            if self._apply(prefix, group, now) is not None:
+                changed += 1
+        return changed
 
     def _sweep(self) -> None:
         """Forget the groups only the cache still holds (transients of a convergence). In
@@ -322,15 +342,18 @@ class Fib:
     def __contains__(self, prefix: object) -> bool:
         return prefix in self._table
 
-    def _apply(self, prefix: Prefix, group: NextHopGroup | None) -> FibChange | None:
+    def _apply(
+        self, prefix: Prefix, group: NextHopGroup | None, now: int | None = None
+    ) -> FibChange | None:
         old = self._table.get(prefix)
-        if old == group:
+        if old is group or old == group:
             return None
         if group is None:
             del self._table[prefix]
         else:
             self._table[prefix] = group
-        change = FibChange(self._next_index, self._clock(), prefix, old, group)
+        at = self._clock() if now is None else now
+        change = FibChange(self._next_index, at, prefix, old, group)
         self._next_index += 1
         self._log.append(change)
         for listener in tuple(self._listeners):  # a listener may unsubscribe itself

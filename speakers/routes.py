@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from .aggregate import AggregateState, AggregateTable
 from .config import SpeakerConfig
 from .export import ExportQueue
-from .fib import Fib, FibChange, NextHopGroup
+from .fib import Fib, NextHopGroup
 from .neighbor import Neighbor
 from .origination import originated_path, sync_aggregate
 from .policy import import_accepts
@@ -73,13 +73,15 @@ class Routes:
     # --- from neighbors -------------------------------------------------------------------
 
     def receive(self, nb: Neighbor, update: Update) -> None:
-        """An UPDATE from ``nb`` (established): withdrawals, then announcements."""
+        """An UPDATE from ``nb`` (established): withdrawals, then announcements, each as
+        one batch of prefixes (``LocRib.set_paths``: they share the outcome)."""
         assert nb.info is not None
         name = nb.config.name
-        changes: list[RouteChange | None] = []
-        for prefix in update.withdrawn_all:
-            nb.adj_in.set(prefix, None)
-            changes.append(self.loc_rib.set_path(prefix, name, None))
+        changes: list[RouteChange] = []
+        if update.withdrawn_all:
+            withdrawn = update.withdrawn_all
+            nb.adj_in.drop(withdrawn)
+            changes += self.loc_rib.set_paths(withdrawn, name, None)
         if update.announced:
             attrs = update.attributes
             ok = import_accepts(attrs, self.asn, nb.config.import_policy)
@@ -89,16 +91,29 @@ class Routes:
             ]
             if update.mp_reach is not None:
                 groups.append((update.mp_reach.nlri, update.mp_reach.next_hop))
-            shared_prefix = self.interner.prefix
+            shared_prefixes = self.interner.prefixes
             for prefixes, hop in groups:
+                if not prefixes:
+                    continue
                 # One Path per next hop of the UPDATE, shared by its prefixes (a Path holds
                 # no prefix): that is most of a route's memory saved.
-                shared = self._path(nb, attrs, hop) if ok and prefixes else None
-                for prefix in map(shared_prefix, prefixes):
-                    path = shared if policy is None or policy.permits(prefix) else None
-                    # path None: rejected by import policy, as if withdrawn (RFC 4271 §9.1.2)
-                    nb.adj_in.set(prefix, path)
-                    changes.append(self.loc_rib.set_path(prefix, name, path))
+                shared = self._path(nb, attrs, hop) if ok else None
+                batch = shared_prefixes(prefixes)
+                if policy is not None and shared is not None:
+                    # Rejected by import policy: as if withdrawn (RFC 4271 §9.1.2).
+                    permitted: list[Prefix] = []
+                    rejected: list[Prefix] = []
+                    for p in batch:
+                        (permitted if policy.permits(p) else rejected).append(p)
+                    if rejected:
+                        batch = permitted
+                        nb.adj_in.drop(rejected)
+                        changes += self.loc_rib.set_paths(rejected, name, None)
+                if shared is None:
+                    nb.adj_in.drop(batch)
+                else:
+                    nb.adj_in.put(batch, shared)
+                changes += self.loc_rib.set_paths(batch, name, shared)
         self.apply(changes)
 
     def _path(self, nb: Neighbor, attrs: PathAttributes, hop: IPAddress | None) -> Path:
@@ -128,11 +143,9 @@ class Routes:
 
     def withdraw(self, nb: Neighbor, prefixes: Iterable[Prefix]) -> None:
         """Withdraw ``nb``'s paths for ``prefixes`` (treat-as-withdraw, session down)."""
-        changes = []
-        for prefix in prefixes:
-            nb.adj_in.set(prefix, None)
-            changes.append(self.loc_rib.set_path(prefix, nb.config.name, None))
-        self.apply(changes)
+        prefixes = list(prefixes)
+        nb.adj_in.drop(prefixes)
+        self.apply(self.loc_rib.set_paths(prefixes, nb.config.name, None))
 
     # --- our own --------------------------------------------------------------------------
 
@@ -172,11 +185,19 @@ class Routes:
         """FIB, export, aggregates and observers for each change (module docstring)."""
         touched = False
         aggregates: dict[Prefix, AggregateState] = {}
+        # The FIB group per multipath set (by identity: the prefixes of a batch share one
+        # set object, ``LocRib.set_paths``), worked out once for all of them.
+        groups: dict[int, tuple[tuple[Path, ...], NextHopGroup | None]] = {}
+        fib: list[tuple[Prefix, NextHopGroup | None]] = []
         for change in changes:
             if change is None:
                 continue
             touched = True
-            self._update_fib(change)
+            mp = change.new_multipath
+            known = groups.get(id(mp))
+            if known is None:
+                known = groups[id(mp)] = (mp, self._group(change.new_best, mp))
+            fib.append((change.prefix, known[1]))
             self._exports.mark(change.prefix)
             if self.aggregates:
                 for state in self.aggregates.route_changed(
@@ -185,6 +206,8 @@ class Routes:
                     aggregates[state.aggregate.prefix] = state
             for listener in self.route_events:
                 listener(change)
+        if not self._fib_held:
+            self.fib.put(fib)
         if touched:
             self._schedule_export()
         if aggregates:
@@ -203,7 +226,7 @@ class Routes:
         for dest in self.loc_rib:
             mp = dest.multipath
             change = RouteChange(dest.prefix, dest.best, dest.best, mp, mp)
-            if dest.best is not None and self._update_fib(change) is not None:
+            if dest.best is not None and self._update_fib(change):
                 changed += 1
         return changed
 
@@ -226,19 +249,24 @@ class Routes:
             if selected is None or selected.best is None:
                 self.fib.remove(prefix)
 
-    def _update_fib(self, change: RouteChange) -> FibChange | None:
+    def _update_fib(self, change: RouteChange) -> bool:
+        """Whether ``prefix``'s FIB entry changed (never while the FIB is held)."""
         if self._fib_held:
-            return None
-        best = change.new_best
+            return False
+        group = self._group(change.new_best, change.new_multipath)
+        return self.fib.put([(change.prefix, group)]) > 0
+
+    def _group(self, best: Path | None, multipath: tuple[Path, ...]) -> NextHopGroup | None:
+        """The FIB group for ``multipath`` (best first): None for no route or a local one."""
         if best is None or best.source.local or best.next_hop is None:
-            return self.fib.remove(change.prefix)
+            return None
         members = []
         key = []
-        for p in change.new_multipath:
+        for p in multipath:
             if p.next_hop is not None:
                 members.append((p.next_hop, p.link_bandwidth))
                 key.append((p.hop_key, p.link_bandwidth))
-        return self.fib.install(change.prefix, members, tuple(key))
+        return self.fib.group(members, tuple(key))
 
     def _capacity_bytes_per_s(self, source: str) -> float | None:
         nb = self._neighbors.get(source)

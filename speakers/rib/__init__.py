@@ -1,6 +1,7 @@
 """Routing tables: paths (``path.py``) and their rank (``rank.py``), the decision process
-(``decision.py``), multipath (``multipath.py``), per-prefix state (``destination.py``), the
-Loc-RIB and the per-peer Adj-RIBs. Pure data structures: no I/O, no clocks."""
+(``decision.py``), multipath (``multipath.py``), the state prefixes share
+(``selection.py``) and one prefix's view of it (``destination.py``), the Loc-RIB and the
+per-peer Adj-RIBs. Pure data structures: no I/O, no clocks."""
 
 from .adj_rib import AdjRibIn, AdjRibOut, Advertised
 from .decision import DECISION_STEPS, Decision, decide
@@ -9,6 +10,7 @@ from .loc_rib import LocRib
 from .multipath import MultipathConfig, select_multipath
 from .path import DEFAULT_LOCAL_PREF, Path, PeerInfo, local_source
 from .rank import Preference, Rank, Tiebreak
+from .selection import Selection
 
 __all__ = [
     "DECISION_STEPS",
@@ -25,6 +27,7 @@ __all__ = [
     "Preference",
     "Rank",
     "RouteChange",
+    "Selection",
     "Tiebreak",
     "decide",
     "local_source",

@@ -7,6 +7,7 @@ the speaker send only what changed, and answer a ROUTE-REFRESH without recomputi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..wire import PathAttributes, Prefix
@@ -29,6 +30,16 @@ class AdjRibIn:
             self._paths.pop(prefix, None)
         else:
             self._paths[prefix] = path
+
+    def put(self, prefixes: Iterable[Prefix], path: Path) -> None:
+        """``path`` for each of ``prefixes`` (an UPDATE's prefixes share one)."""
+        self._paths.update(dict.fromkeys(prefixes, path))
+
+    def drop(self, prefixes: Iterable[Prefix]) -> None:
+        """No path for any of ``prefixes`` any more."""
+        pop = self._paths.pop
+        for prefix in prefixes:
+            pop(prefix, None)
 
     def prefixes(self) -> list[Prefix]:
         return list(self._paths)
@@ -67,6 +78,21 @@ class AdjRibOut:
         else:
             self._sent[prefix] = advertised
         return True
+
+    def record(self, prefixes: Iterable[Prefix], advertised: Advertised | None) -> list[Prefix]:
+        """``set`` for each of ``prefixes``; returns those whose entry changed."""
+        sent, changed = self._sent, []
+        if advertised is None:
+            for prefix in prefixes:
+                if sent.pop(prefix, None) is not None:
+                    changed.append(prefix)
+            return changed
+        for prefix in prefixes:
+            old = sent.get(prefix)
+            if old is not advertised and old != advertised:
+                sent[prefix] = advertised
+                changed.append(prefix)
+        return changed
 
     def items(self) -> list[tuple[Prefix, Advertised]]:
         return list(self._sent.items())

@@ -27,6 +27,7 @@ prefix table now and then, and holds no more memory for it than the table's size
 from __future__ import annotations
 
 import weakref
+from collections.abc import Iterable
 from typing import TypeVar
 
 from ..wire import PathAttributes, Prefix
@@ -126,6 +127,19 @@ class Interner:
         if shared is None:
             shared = _remember(self._prefixes, prefix, prefix, PREFIX_TABLE_SIZE)
         return shared
+
+    def prefixes(self, prefixes: Iterable[Prefix]) -> list[Prefix]:
+        """``prefix`` for each of ``prefixes`` (an UPDATE's), in order."""
+        table, get = self._prefixes, self._prefixes.get
+        out = []
+        for prefix in prefixes:
+            shared = get(prefix)
+            if shared is None:
+                if len(table) >= PREFIX_TABLE_SIZE:
+                    table.clear()
+                shared = table[prefix] = prefix
+            out.append(shared)
+        return out
 
     def advertised(self, advert: Advertised) -> Advertised:
         """The shared object equal to ``advert``, its attributes shared too (those of an

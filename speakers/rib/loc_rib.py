@@ -1,46 +1,86 @@
-"""The Loc-RIB: every prefix's ``Destination``, one family or both (prefixes say which)."""
+"""The Loc-RIB: every prefix's ``Selection``, one family or both (prefixes say which).
+
+Changes come in batches: one source's path for many prefixes (an UPDATE's prefixes share
+one ``Path``) or its withdrawal. Prefixes that held the same selection get the same next
+one, worked out once (``selection.py``); and since a neighbor sends the same path in
+UPDATE after UPDATE (its table does not fit one), the outcome per selection is kept per
+source while that source's path object stays the same, so the prefixes of a whole table
+end up sharing a handful of selections, not one per UPDATE.
+"""
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Iterator
 
 from ..wire import Prefix
 from .destination import Destination, RouteChange
 from .multipath import MultipathConfig
 from .path import Path
+from .selection import EMPTY, Selection
+
+# Per source: its last path (None: withdrawals) and, per selection before (by id, and
+# held weakly: a selection no prefix holds any more is not kept alive for this), the
+# selection after and whether the best path or multipath set moved.
+_Outcomes = dict[int, tuple[weakref.ref[Selection], Selection, bool]]
+OUTCOMES_KEPT = 1024  # per source; emptied when full (sharing lost for a while, no outcome)
 
 
 class LocRib:
     def __init__(self, multipath: MultipathConfig | None = None) -> None:
         self.multipath = multipath or MultipathConfig()
-        self._table: dict[Prefix, Destination] = {}
+        self._table: dict[Prefix, Selection] = {}
+        self._outcomes: dict[str, tuple[Path | None, _Outcomes]] = {}
 
     def __len__(self) -> int:
         return len(self._table)
 
     def __iter__(self) -> Iterator[Destination]:
-        return iter(self._table.values())
+        return (Destination(p, s) for p, s in self._table.items())
 
     def get(self, prefix: Prefix) -> Destination | None:
+        selection = self._table.get(prefix)
+        return None if selection is None else Destination(prefix, selection)
+
+    def selection(self, prefix: Prefix) -> Selection | None:
+        """``prefix``'s selection (shared, immutable), None without paths."""
         return self._table.get(prefix)
 
     def set_path(self, prefix: Prefix, source: str, path: Path | None) -> RouteChange | None:
         """One source's path for one prefix (None withdraws it)."""
-        dest = self._table.get(prefix)
-        if dest is None:
-            if path is None:
-                return None
-            dest = self._table[prefix] = Destination(prefix)
-        change = dest.set_path(source, path, self.multipath)
-        if not dest.paths:
-            del self._table[prefix]
-        return change
+        changes = self.set_paths((prefix,), source, path)
+        return changes[0] if changes else None
+
+    def set_paths(
+        self, prefixes: Iterable[Prefix], source: str, path: Path | None
+    ) -> list[RouteChange]:
+        """``source``'s path for each of ``prefixes`` is ``path`` (None withdraws it): the
+        changes of best path or multipath set, in the order of ``prefixes``."""
+        recent = self._outcomes.get(source)
+        if recent is None or recent[0] is not path or len(recent[1]) >= OUTCOMES_KEPT:
+            recent = self._outcomes[source] = (path, {})
+        outcomes = recent[1]
+        table, config = self._table, self.multipath
+        changes: list[RouteChange] = []
+        for prefix in prefixes:
+            old = table.get(prefix, EMPTY)
+            outcome = outcomes.get(id(old))
+            if outcome is None or outcome[0]() is not old:
+                new = old.with_path(source, path, config)
+                outcome = outcomes[id(old)] = (weakref.ref(old), new, new.moved_from(old))
+            new = outcome[1]
+            if new is old:
+                continue
+            if new.paths:
+                table[prefix] = new
+            else:
+                del table[prefix]
+            if outcome[2]:
+                changes.append(
+                    RouteChange(prefix, old.best, new.best, old.multipath, new.multipath)
+                )
+        return changes
 
     def drop_source(self, source: str, prefixes: Iterable[Prefix]) -> list[RouteChange]:
         """Withdraw every path ``source`` gave for ``prefixes`` (session down)."""
-        changes = []
-        for prefix in prefixes:
-            change = self.set_path(prefix, source, None)
-            if change is not None:
-                changes.append(change)
-        return changes
+        return self.set_paths(prefixes, source, None)

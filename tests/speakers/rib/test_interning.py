@@ -10,6 +10,7 @@ import gc
 import ipaddress
 import random
 import sys
+from collections.abc import Iterable
 from pathlib import Path as FilePath
 
 from hypothesis import given, settings
@@ -143,6 +144,9 @@ class OwnRecords(Interner):
 
     def prefix(self, prefix: Prefix) -> Prefix:
         return Prefix(bytes(prefix.packed), prefix.length)
+
+    def prefixes(self, prefixes: Iterable[Prefix]) -> list[Prefix]:
+        return [self.prefix(p) for p in prefixes]
 
 
 def speaker(interner: Interner) -> tuple[Routes, Exporter, list[Neighbor]]:
