@@ -116,17 +116,14 @@ _Class = tuple[Family, ExportedRoute | None, list[Prefix]]
 
 @dataclass
 class FlushCache:
-    """What one flush shares between neighbors (module docstring): each prefix's route,
-    the exported attributes per export signature and route key, and the encoded UPDATEs
-    per (codec, attributes, next hop, prefixes)."""
+    """What one flush shares between neighbors (module docstring): the classes of the
+    prefixes exported, the exported attributes per export signature and route key, and
+    the encoded UPDATEs per (codec, attributes, next hop, prefixes)."""
 
-    routes: dict[Prefix, ExportedRoute | None] = field(default_factory=dict)
     adverts: dict[tuple[object, ...], dict[tuple[int, ...], PathAttributes | None]] = field(
         default_factory=dict
     )
     packed: dict[tuple[object, ...], list[bytes]] = field(default_factory=dict)
-    # (family, selection) -> the route of every prefix holding it (``Exporter._route``)
-    selections: dict[tuple[int, int], tuple[Selection, ExportedRoute]] = field(default_factory=dict)
     # a list of prefixes (by identity) -> its classes (``Exporter._classes``)
     classes: dict[int, tuple[Sequence[Prefix], list[_Class]]] = field(default_factory=dict)
 
@@ -225,55 +222,42 @@ class Exporter:
         return pack_updates(announce, withdraw, negotiated.codec, cache.packed)
 
     def _classes(self, prefixes: Sequence[Prefix], cache: FlushCache) -> list[_Class]:
-        """``prefixes`` by family and exported route (by identity), each class in the
+        """``prefixes`` by family and selection (``rib.selection``: prefixes holding one
+        have one route) and the aggregates that may suppress them, each class in the
         order of ``prefixes``: what every neighbor is sent for a class is the same (but
         for a prefix list). Worked out once per flush for the prefixes every neighbor is
         given (``flush``: the dirty ones, one list)."""
         known = cache.classes.get(id(prefixes))
         if known is not None and known[0] is prefixes:
             return known[1]
-        classes: dict[tuple[object, ...], _Class] = {}
-        routes, route_of = cache.routes, self._route
+        by_key: dict[tuple[int, ...], tuple[Prefix, Selection | None, list[Prefix]]] = {}
+        selection_of, aggregates = self.loc_rib.selection, self.aggregates
         for prefix in prefixes:
-            route = routes[prefix] if prefix in routes else route_of(prefix, cache)
-            if route is None:
-                key: tuple[object, ...] = (len(prefix.packed),)
-            elif route.suppressing:
-                key = (*route.key, *map(id, route.suppressing))
-            else:
-                key = route.key
-            entry = classes.get(key)
+            selection = selection_of(prefix)
+            key: tuple[int, ...] = (len(prefix.packed), id(selection))
+            if aggregates:
+                key += tuple(map(id, aggregates.suppressing(prefix)))
+            entry = by_key.get(key)
             if entry is None:
-                classes[key] = (unicast_family(prefix), route, [prefix])
+                by_key[key] = (prefix, selection, [prefix])
             else:
                 entry[2].append(prefix)
-        out = list(classes.values())
-        cache.classes[id(prefixes)] = (prefixes, out)
-        return out
+        classes = [
+            (unicast_family(first), self._route(first, selection), group)
+            for first, selection, group in by_key.values()
+        ]
+        cache.classes[id(prefixes)] = (prefixes, classes)
+        return classes
 
-    def _route(self, prefix: Prefix, cache: FlushCache) -> ExportedRoute | None:
-        """``prefix``'s route as this flush exports it, worked out once for every
-        neighbor, and once for every prefix of a family holding the same selection
-        unless an aggregate may suppress it; None: no route (what a neighbor was sent
-        for it is withdrawn)."""
-        selection = self.loc_rib.selection(prefix)
-        route = None
-        if selection is not None and selection.best is not None:
-            best, multipath = selection.best, selection.multipath
-            if self.aggregates:
-                suppressing = self.aggregates.suppressing(prefix)
-                key = (len(prefix.packed), id(best), *map(id, multipath))
-                route = ExportedRoute(best, multipath, key, suppressing)
-            else:
-                shared = (len(prefix.packed), id(selection))
-                known = cache.selections.get(shared)
-                if known is None or known[0] is not selection:
-                    key = (len(prefix.packed), id(best), *map(id, multipath))
-                    route = ExportedRoute(best, multipath, key, ())
-                    known = cache.selections[shared] = (selection, route)
-                route = known[1]
-        cache.routes[prefix] = route
-        return route
+    def _route(self, prefix: Prefix, selection: Selection | None) -> ExportedRoute | None:
+        """The route of ``prefix``, which holds ``selection``; None: no route (what a
+        neighbor was sent for it is withdrawn)."""
+        if selection is None or selection.best is None:
+            return None
+        best, multipath = selection.best, selection.multipath
+        suppressing = self.aggregates.suppressing(prefix) if self.aggregates else ()
+        key = (len(prefix.packed), id(best), *map(id, multipath))
+        return ExportedRoute(best, multipath, key, suppressing)
 
     def _advert(
         self,

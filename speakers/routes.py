@@ -189,6 +189,8 @@ class Routes:
         # set object, ``LocRib.set_paths``), worked out once for all of them.
         groups: dict[int, tuple[tuple[Path, ...], NextHopGroup | None]] = {}
         fib: list[tuple[Prefix, NextHopGroup | None]] = []
+        mark, table, listeners = self._exports.mark, self.aggregates, self.route_events
+        contributors = bool(table)
         for change in changes:
             if change is None:
                 continue
@@ -198,13 +200,11 @@ class Routes:
             if known is None:
                 known = groups[id(mp)] = (mp, self._group(change.new_best, mp))
             fib.append((change.prefix, known[1]))
-            self._exports.mark(change.prefix)
-            if self.aggregates:
-                for state in self.aggregates.route_changed(
-                    change.prefix, change.new_best, change.new_multipath
-                ):
+            mark(change.prefix)
+            if contributors:
+                for state in table.route_changed(change.prefix, change.new_best, mp):
                     aggregates[state.aggregate.prefix] = state
-            for listener in self.route_events:
+            for listener in listeners:
                 listener(change)
         if not self._fib_held:
             self.fib.put(fib)

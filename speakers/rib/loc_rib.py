@@ -62,6 +62,7 @@ class LocRib:
         outcomes = recent[1]
         table, config = self._table, self.multipath
         changes: list[RouteChange] = []
+        make = tuple.__new__
         for prefix in prefixes:
             old = table.get(prefix, EMPTY)
             outcome = outcomes.get(id(old))
@@ -76,8 +77,9 @@ class LocRib:
             else:
                 del table[prefix]
             if outcome[2]:
+                # (tuple.__new__: the NamedTuple's own __new__ is a Python-level call)
                 changes.append(
-                    RouteChange(prefix, old.best, new.best, old.multipath, new.multipath)
+                    make(RouteChange, (prefix, old.best, new.best, old.multipath, new.multipath))
                 )
         return changes
 
