@@ -112,6 +112,8 @@ class ExportedRoute:
 
 # A class of prefixes exported alike: family, route (None: none) and the prefixes.
 _Class = tuple[Family, ExportedRoute | None, list[Prefix]]
+# Its first prefix, selection, suppressing aggregates and prefixes (``Exporter._classes``).
+_Members = tuple[Prefix, Selection | None, tuple[Aggregate, ...], list[Prefix]]
 
 
 @dataclass
@@ -126,6 +128,7 @@ class FlushCache:
     packed: dict[tuple[object, ...], list[bytes]] = field(default_factory=dict)
     # a list of prefixes (by identity) -> its classes (``Exporter._classes``)
     classes: dict[int, tuple[Sequence[Prefix], list[_Class]]] = field(default_factory=dict)
+    suppressing: dict[Prefix, tuple[Aggregate, ...]] = field(default_factory=dict)
 
 
 class Exporter:
@@ -230,34 +233,32 @@ class Exporter:
         known = cache.classes.get(id(prefixes))
         if known is not None and known[0] is prefixes:
             return known[1]
-        by_key: dict[tuple[int, ...], tuple[Prefix, Selection | None, list[Prefix]]] = {}
+        by_key: dict[tuple[int, ...], _Members] = {}
         selection_of, aggregates = self.loc_rib.selection, self.aggregates
+        suppressing_of = cache.suppressing.get
         for prefix in prefixes:
             selection = selection_of(prefix)
             key: tuple[int, ...] = (len(prefix.packed), id(selection))
+            suppressing: tuple[Aggregate, ...] = ()
             if aggregates:
-                key += tuple(map(id, aggregates.suppressing(prefix)))
+                # Once per prefix and flush, though each neighbor asked again gets a list
+                # of its own (``flush``).
+                found = suppressing_of(prefix)
+                if found is None:
+                    found = cache.suppressing[prefix] = aggregates.suppressing(prefix)
+                suppressing = found
+                key += tuple(map(id, suppressing))
             entry = by_key.get(key)
             if entry is None:
-                by_key[key] = (prefix, selection, [prefix])
+                by_key[key] = (prefix, selection, suppressing, [prefix])
             else:
-                entry[2].append(prefix)
+                entry[3].append(prefix)
         classes = [
-            (unicast_family(first), self._route(first, selection), group)
-            for first, selection, group in by_key.values()
+            (unicast_family(first), _route(first, selection, suppressing), group)
+            for first, selection, suppressing, group in by_key.values()
         ]
         cache.classes[id(prefixes)] = (prefixes, classes)
         return classes
-
-    def _route(self, prefix: Prefix, selection: Selection | None) -> ExportedRoute | None:
-        """The route of ``prefix``, which holds ``selection``; None: no route (what a
-        neighbor was sent for it is withdrawn)."""
-        if selection is None or selection.best is None:
-            return None
-        best, multipath = selection.best, selection.multipath
-        suppressing = self.aggregates.suppressing(prefix) if self.aggregates else ()
-        key = (len(prefix.packed), id(best), *map(id, multipath))
-        return ExportedRoute(best, multipath, key, suppressing)
 
     def _advert(
         self,
@@ -278,6 +279,18 @@ class Exporter:
             return None
         hop = export_next_hop(nb.config, self.settings, prefix)
         return None if hop is None else self.interner.advertised(Advertised(attrs, hop))
+
+
+def _route(
+    prefix: Prefix, selection: Selection | None, suppressing: tuple[Aggregate, ...]
+) -> ExportedRoute | None:
+    """The route of ``prefix``, which holds ``selection`` (None: no route: what a
+    neighbor was sent for it is withdrawn)."""
+    if selection is None or selection.best is None:
+        return None
+    best, multipath = selection.best, selection.multipath
+    key = (len(prefix.packed), id(best), *map(id, multipath))
+    return ExportedRoute(best, multipath, key, suppressing)
 
 
 _UNSEEN: Any = object()  # not worked out yet in this flush (None: nothing is sent)

@@ -11,7 +11,7 @@ end up sharing a handful of selections, not one per UPDATE.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 from ..wire import Prefix
 from .destination import Destination, RouteChange
@@ -48,16 +48,21 @@ class LocRib:
 
     def set_path(self, prefix: Prefix, source: str, path: Path | None) -> RouteChange | None:
         """One source's path for one prefix (None withdraws it)."""
-        changes = self.set_paths((prefix,), source, path)
-        return changes[0] if changes else None
+        old = self._table.get(prefix, EMPTY)
+        return self._moved(prefix, old, old.with_path(source, path, self.multipath))
 
     def set_paths(
-        self, prefixes: Iterable[Prefix], source: str, path: Path | None
+        self, prefixes: Sequence[Prefix], source: str, path: Path | None
     ) -> list[RouteChange]:
         """``source``'s path for each of ``prefixes`` is ``path`` (None withdraws it): the
         changes of best path or multipath set, in the order of ``prefixes``."""
         recent = self._outcomes.get(source)
         if recent is None or recent[0] is not path or len(recent[1]) >= OUTCOMES_KEPT:
+            if len(prefixes) == 1:
+                # Nothing to share (a fabric's cold start trickles in a prefix or two
+                # per UPDATE): no memo made for it.
+                change = self.set_path(prefixes[0], source, path)
+                return [] if change is None else [change]
             recent = self._outcomes[source] = (path, {})
         outcomes = recent[1]
         table, config = self._table, self.multipath
@@ -68,7 +73,8 @@ class LocRib:
             outcome = outcomes.get(id(old))
             if outcome is None or outcome[0]() is not old:
                 new = old.with_path(source, path, config)
-                outcome = outcomes[id(old)] = (weakref.ref(old), new, new.moved_from(old))
+                moved = new.best != old.best or new.multipath != old.multipath
+                outcome = outcomes[id(old)] = (weakref.ref(old), new, moved)
             new = outcome[1]
             if new is old:
                 continue
@@ -83,6 +89,19 @@ class LocRib:
                 )
         return changes
 
+    def _moved(self, prefix: Prefix, old: Selection, new: Selection) -> RouteChange | None:
+        """``prefix`` holds ``new`` instead of ``old``: the change if its best path or
+        multipath set moved (``Selection.moved_from``)."""
+        if new is old:
+            return None
+        if new.paths:
+            self._table[prefix] = new
+        else:
+            del self._table[prefix]
+        if not new.moved_from(old):
+            return None
+        return RouteChange(prefix, old.best, new.best, old.multipath, new.multipath)
+
     def drop_source(self, source: str, prefixes: Iterable[Prefix]) -> list[RouteChange]:
         """Withdraw every path ``source`` gave for ``prefixes`` (session down)."""
-        return self.set_paths(prefixes, source, None)
+        return self.set_paths(list(prefixes), source, None)

@@ -160,6 +160,17 @@ class PathAttributes:
     communities: tuple[int, ...] = ()
     ext_communities: tuple[ExtCommunity, ...] = ()
     other: tuple[RawAttribute, ...] = field(default=())
+    _hash: int | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __hash__(self) -> int:
+        """The hash of every field, worked out once: shared attributes are looked up by
+        hash again and again (``rib.interning``, the export's tables), and a full hash
+        walks the AS_PATH and every community, several microseconds each time."""
+        h = self._hash
+        if h is None:
+            h = hash(_ALL_FIELDS(self))
+            object.__setattr__(self, "_hash", h)
+        return h
 
     @property
     def link_bandwidth_bytes_per_s(self) -> float | None:
@@ -216,7 +227,7 @@ class PathAttributes:
         return out
 
 
-_FIELD_NAMES = tuple(f.name for f in fields(PathAttributes))
+_FIELD_NAMES = tuple(f.name for f in fields(PathAttributes) if f.init)
 _FIELD_INDEX = {name: i for i, name in enumerate(_FIELD_NAMES)}
 _ALL_FIELDS = operator.attrgetter(*_FIELD_NAMES)  # every field, in order (``evolve``)
 
