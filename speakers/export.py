@@ -129,6 +129,9 @@ class FlushCache:
     # a list of prefixes (by identity) -> its classes (``Exporter._classes``)
     classes: dict[int, tuple[Sequence[Prefix], list[_Class]]] = field(default_factory=dict)
     suppressing: dict[Prefix, tuple[Aggregate, ...]] = field(default_factory=dict)
+    routes: dict[tuple[int, ...], tuple[Selection | None, ExportedRoute | None]] = field(
+        default_factory=dict
+    )
 
 
 class Exporter:
@@ -253,10 +256,15 @@ class Exporter:
                 by_key[key] = (prefix, selection, suppressing, [prefix])
             else:
                 entry[3].append(prefix)
-        classes = [
-            (unicast_family(first), _route(first, selection, suppressing), group)
-            for first, selection, suppressing, group in by_key.values()
-        ]
+        classes = []
+        routes = cache.routes
+        for key, (first, selection, suppressing, group) in by_key.items():
+            # Each neighbor asked again has a list of its own: its classes' routes are
+            # the same (the entry holds the selection: its id is not reused meanwhile).
+            shared = routes.get(key)
+            if shared is None or shared[0] is not selection:
+                shared = routes[key] = (selection, _route(first, selection, suppressing))
+            classes.append((unicast_family(first), shared[1], group))
         cache.classes[id(prefixes)] = (prefixes, classes)
         return classes
 
