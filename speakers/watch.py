@@ -54,6 +54,18 @@ class Watchlist(Generic[T]):
             del marked[item]
         return False
 
+    def total(self, count: Callable[[T], int]) -> int:
+        """The sum of ``count`` over the marked items; those counting 0 are forgotten."""
+        marked = self._marked
+        total = 0
+        for item in list(marked):
+            n = count(item)
+            if n:
+                total += n
+            else:
+                del marked[item]
+        return total
+
     def earliest(self, due: Callable[[T], float | None]) -> float | None:
         """The earliest ``due`` over the marked items (None: none has work due); those
         with none are forgotten."""

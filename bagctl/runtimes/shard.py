@@ -75,9 +75,8 @@ class Shard:
         self.network: MemoryNetwork | None = None
         self.speakers: dict[str, Speaker] = {}
         self.interner = Interner()  # route records shared by this shard's speakers
-        # Asked at every step of the region's clock, so kept as things happen, not walked:
-        # UPDATE counts, and which speakers may be busy or have work due (speakers/watch.py).
-        self.tally = UpdateTally()
+        # Kept as things happen, not walked at each step: UPDATE counts, and which speakers
+        self.tally = UpdateTally()  # may be busy or have work due (speakers/watch.py)
         self.watches: Watches[Speaker] = Watches()
         self.down: set[tuple[str, str]] = set()  # (speaker, neighbor) ends taken down
         self.hung: set[str] = set()  # speakers frozen anywhere in the region (``freeze``)
@@ -92,9 +91,8 @@ class Shard:
         self._on_wake = on_wake
         self._lags: list[float] = []  # test hook (``lag``): stalls still to come
         self._lag_busy = False  # (spent spinning, not asleep)
-        self._tcp_ends: list[tuple[str, str]] | None = None  # (speaker, peer) to other workers
-        # ``ends`` changes only with a session up or down, a link or a restart: counted
-        # again only then (a snapshot is taken at every step of the region's clock).
+        self._tcp_ends: tuple[list[tuple[str, str]], bool] | None = None  # (``bytes_in_flight``)
+        # ``ends`` changes only with a session up or down, a link or a restart: counted again
         self._sessions_epoch = 0
         self._ends: tuple[int, tuple[int, int]] | None = None
 
@@ -284,8 +282,7 @@ class Shard:
 
     # --- observation --------------------------------------------------------------------
 
-    def _current(self, speaker: Speaker) -> bool:
-        """Not an old instance of a restarted switch (watched still, or marked late)."""
+    def _current(self, speaker: Speaker) -> bool:  # (not a restarted switch's old instance)
         return self.speakers.get(speaker.config.name) is speaker
 
     def busy(self) -> bool:
@@ -313,16 +310,19 @@ class Shard:
         return self.tally.session_updates_out, self.tally.session_updates_in
 
     def bytes_in_flight(self) -> int:
-        """Bytes on their way over this shard's connections, seen from this shard's ends
-        (``PeerTransport.bytes_in_flight``; the in-memory network's are ``busy``)."""
-        if self.network is None:  # every session over TCP
-            ends = [nb for s in self.speakers.values() for nb in s.neighbors.values()]
-        else:  # those to other workers only, looked for once (not at every step)
-            if self._tcp_ends is None:
-                remote, speakers = self.spec.remote, self.speakers.items()
-                self._tcp_ends = [(n, p) for n, s in speakers for p in s.neighbors if p in remote]
-            ends = [self.speakers[n].neighbors[p] for n, p in self._tcp_ends]
-        return sum(nb.transport.bytes_in_flight() for nb in ends if nb.transport is not None)
+        """Bytes on their way over this shard's TCP connections, seen from its ends (the
+        in-memory network's are ``busy``): the barrier's count where they all have one
+        (``StepBarrier.in_flight``: no walk), else each ``PeerTransport``'s, summed."""
+        if self._tcp_ends is None:  # (looked for once, not at every step)
+            tcp, remote, speakers = self.network is None, self.spec.remote, self.speakers
+            ends = [(n, p) for n, s in speakers.items() for p in s.neighbors if tcp or p in remote]
+            barred = all(speakers[n].inputs is not None for n, _ in ends)
+            self._tcp_ends = (ends, barred and self.barrier is not None)
+        ends, barred = self._tcp_ends
+        if barred and self.barrier is not None:
+            return self.barrier.in_flight()
+        nbs = [self.speakers[n].neighbors[p].transport for n, p in ends]
+        return sum(t.bytes_in_flight() for t in nbs if t is not None)
 
     def work_due(self) -> float | None:
         due = self.watches.due.earliest(lambda s: s.work_due() if self._current(s) else None)

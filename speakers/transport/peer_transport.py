@@ -318,6 +318,9 @@ class PeerTransport:
         self.peer.connection_made(self.clock.time())
         self._pump()
 
+    def owns(self, proto: Connection) -> bool:
+        return proto.session is not None and self._conns.get(id(proto.session)) is proto
+
     def bytes_in_flight(self) -> int:
         """Bytes on their way over this peer's connections, seen from our end: written
         and not yet handed to the kernel, or arrived and not yet read. Summed over both

@@ -66,3 +66,12 @@ def test_forget_drops_an_item_from_both_lists() -> None:
     watches.forget("s")
     assert len(watches.busy) == len(watches.due) == 0
     assert watches.due.earliest(lambda s: 1.0) is None
+
+
+def test_total_sums_and_forgets_the_empty() -> None:
+    watch: Watchlist[str] = Watchlist()
+    held = {"a": 3, "b": 0, "c": 4}
+    for item in held:
+        watch.mark(item)
+    assert watch.total(held.__getitem__) == 7
+    assert "b" not in watch and "a" in watch and "c" in watch

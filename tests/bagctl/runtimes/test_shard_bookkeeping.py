@@ -1,10 +1,11 @@
 """What a shard tells the region's clock at every step, kept as things happen (its
-``UpdateTally``, its speakers' ``Watches``, each speaker's stale sweeps), agrees with a
-walk over every speaker and neighbor, at every snapshot of random sequences of the
+``UpdateTally``, its speakers' ``Watches``, each speaker's stale sweeps, the bytes in
+flight over TCP that its ``StepBarrier`` counts), agrees with a walk over every speaker,
+neighbor and connection, at every snapshot of random sequences of the
 operations a region offers (a bundle down and up, members, drains, plain and graceful
 restarts, a flap, announcements), with and without an MRAI, with and without the delay
 model (without it a connection's loss is no input held for later: a graceful restart's
-stale routes are the only work due then).
+stale routes are the only work due then), over the in-memory network and over TCP.
 
 The walks are what ``Shard`` and ``Speaker`` computed before the bookkeeping: were a
 place that gives a speaker work to forget to mark it (speakers/watch.py), the shard
@@ -53,6 +54,7 @@ def walked(shard: Shard) -> dict[str, object]:
     speakers = list(shard.speakers.values())
     neighbors = [nb for s in speakers for nb in s.neighbors.values()]
     in_flight = shard.network is not None and bool(shard.network.in_flight)
+    tcp = [nb for nb in neighbors if shard.network is None or nb.name in shard.spec.remote]
     due = [t for s in speakers if (t := s.work_due()) is not None]
     if shard.barrier is not None and (arrived := shard.barrier.due()) is not None:
         due.append(arrived)
@@ -64,6 +66,7 @@ def walked(shard: Shard) -> dict[str, object]:
             sum(nb.session_updates_in for nb in neighbors),
         ),
         "updates_sent": sum(nb.updates_out for nb in neighbors),
+        "in_flight": sum(nb.transport.bytes_in_flight() for nb in tcp if nb.transport),
         "stale_sweeps": sorted(
             nb.stale.due for nb in neighbors if nb.stale is not None and nb.stale.due is not None
         ),
@@ -77,6 +80,7 @@ def kept(shard: Shard) -> dict[str, object]:
         "work_due": shard.work_due(),
         "balance": shard.update_balance(),
         "updates_sent": shard.updates_sent(),
+        "in_flight": shard.bytes_in_flight(),
         "stale_sweeps": sorted(
             sweep.due
             for s in shard.speakers.values()
@@ -86,7 +90,9 @@ def kept(shard: Shard) -> dict[str, object]:
     }
 
 
-async def run(ops: list[str], mrai_s: float, delays: bool, monkeypatch: pytest.MonkeyPatch) -> int:
+async def run(
+    ops: list[str], mrai_s: float, delays: bool, transport: str, monkeypatch: pytest.MonkeyPatch
+) -> int:
     """Cold start, then ``ops``; every snapshot checked. How many were."""
     checked: list[int] = []
     original = Shard.snapshot
@@ -103,7 +109,7 @@ async def run(ops: list[str], mrai_s: float, delays: bool, monkeypatch: pytest.M
     )
     if not delays:
         defaults = dataclasses.replace(defaults, processing_s=0.0, latency_s=0.0)
-    region = embedded(dataclasses.replace(topo, defaults=defaults), transport="memory")
+    region = embedded(dataclasses.replace(topo, defaults=defaults), transport=transport)
     try:
         await region.start(timeout=120)
         for op in ops:
@@ -122,17 +128,22 @@ async def run(ops: list[str], mrai_s: float, delays: bool, monkeypatch: pytest.M
     ops=st.lists(st.sampled_from(sorted(OPS)), min_size=3, max_size=6),
     mrai_s=st.sampled_from([0.0, 0.03]),
     delays=st.booleans(),
+    transport=st.sampled_from(["memory", "tcp"]),
 )
 async def test_the_kept_figures_agree_with_a_walk(
-    ops: list[str], mrai_s: float, delays: bool, monkeypatch: pytest.MonkeyPatch
+    ops: list[str], mrai_s: float, delays: bool, transport: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert await run(ops, mrai_s, delays, monkeypatch) > 0
+    assert await run(ops, mrai_s, delays, transport, monkeypatch) > 0
 
 
-@pytest.mark.parametrize("delays", [True, False], ids=["delay-model", "no-delay-model"])
+@pytest.mark.parametrize(
+    ("delays", "transport"),
+    [(True, "memory"), (False, "memory"), (True, "tcp")],
+    ids=["delay-model", "no-delay-model", "tcp"],
+)
 async def test_every_operation_once_with_an_mrai(
-    delays: bool, monkeypatch: pytest.MonkeyPatch
+    delays: bool, transport: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every operation in one run (hypothesis draws a few), stale sweeps included: a
     graceful restart leaves the neighbors' routes stale until its End-of-RIB."""
-    assert await run(list(OPS), 0.03, delays, monkeypatch) > 20
+    assert await run(list(OPS), 0.03, delays, transport, monkeypatch) > 20
