@@ -31,9 +31,10 @@ seen from its ends (``Connection.unsent`` and ``pending_input``), which the regi
 asks for at every step. Only two kinds of connection can have any: one written to
 since it was last found empty (held here, or in its transport's buffer), and one
 whose socket has bytes to read. Every connection with a barrier says when it writes
-(``written``), which also puts its socket in an epoll set (level-triggered, so
-``poll(0)`` lists exactly the sockets with bytes to read, in one system call; a closed
-socket leaves the set by itself). So the look costs the connections with bytes, not
+(``written``); its socket goes into an epoll set then, or when its owner takes it
+(``watch``), whichever comes first (level-triggered, so ``poll(0)`` lists exactly the
+sockets with bytes to read, in one system call; a closed socket leaves the set by
+itself). So the look costs the connections with bytes, not
 every session to another process (1,008 ends per worker on ``prometheus``).
 """
 
@@ -122,6 +123,11 @@ class StepBarrier:
     def written(self, connection: Carrier) -> None:
         """``connection`` wrote (or held) bytes; its socket is watched from now on."""
         self._written.mark(connection)
+        self.watch(connection)
+
+    def watch(self, connection: Carrier) -> None:
+        """Watch ``connection``'s socket for bytes to read (its owner took it: whatever
+        it brings is in flight until read, even before it writes anything)."""
         fd = connection.fileno()
         if fd is None or self._sockets.get(fd) is connection:
             return

@@ -167,6 +167,8 @@ class PeerTransport:
             old.close()
         proto.owner, proto.session, proto.barrier = self, session, self.barrier
         self._conns[id(session)] = proto
+        if self.barrier is not None:  # (its input is in flight until read: barrier.py)
+            self.barrier.watch(proto)
         self._pump()
 
     # --- I/O callbacks -------------------------------------------------------------------
@@ -290,6 +292,8 @@ class PeerTransport:
             proto.close()  # superseded while dialing (the peer's connection got there first)
             return
         self._conns[id(session)] = proto
+        if self.barrier is not None:
+            self.barrier.watch(proto)
         self.peer.connection_made(self.clock.time())
         self._pump()
         # What arrived while the dial was returning, in order: bytes, then the loss.
