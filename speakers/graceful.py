@@ -32,7 +32,8 @@ restarting themselves (R bit), are not waited for (§4.1).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .session import SessionDown
@@ -44,6 +45,8 @@ if TYPE_CHECKING:
     from .clock import Timer
     from .neighbor import Neighbor
     from .speaker import Speaker
+
+log = logging.getLogger("speakers.graceful")
 
 Family = tuple[int, int]
 
@@ -95,16 +98,24 @@ class StaleRoutes:
     families: dict[Family, set[Prefix]]
     timer: Timer | None = None
     due: float | None = None  # when ``timer`` sweeps them
+    # The speaker's stale routes with a sweep set (``Speaker.stale_sweeps``), this among them.
+    sweeps: dict[int, StaleRoutes] = field(default_factory=dict, repr=False, compare=False)
 
     def cancel(self) -> None:
         if self.timer is not None:
             self.timer.cancel()
         self.timer = self.due = None
+        self.sweeps.pop(id(self), None)
 
     def sweep_at(self, speaker: Speaker, nb: Neighbor, when: float) -> None:
         self.cancel()
         self.due = when
         self.timer = speaker.clock.call_at(when, lambda: sweep(speaker, nb))
+        # Work due at ``when`` (``Speaker.work_due``): the speaker finds it here, not by
+        # a walk over its neighbors, and its owner's next look asks it (watch.py).
+        self.sweeps = speaker.stale_sweeps
+        self.sweeps[id(self)] = self
+        speaker.watches.due.mark(speaker)
 
 
 def session_lost(speaker: Speaker, nb: Neighbor, event: SessionDown) -> bool:
@@ -191,6 +202,20 @@ def stop_timers(speaker: Speaker) -> None:
             nb.stale.cancel()
 
 
+def resume_selection(speaker: Speaker) -> None:
+    """The restart's wait is over (``Deferral``): the FIB kept from the last instance is
+    reconciled with the routes selected since, later OPENs no longer say we are
+    restarting (passive neighbors are passive again: ``Neighbor.restart_over``), and
+    every neighbor up gets our table and then End-of-RIB."""
+    assert speaker.deferral is not None
+    name, why = speaker.config.name, speaker.deferral.ended_by
+    log.info("%s: routes selected after restart: %s", name, why)
+    speaker.routes.resume_fib()
+    for nb in speaker.neighbors.values():
+        nb.restart_over(speaker.config)
+    speaker.reexport(speaker.neighbors.values())
+
+
 def family_name(afi: int, safi: int) -> str:
     """``ipv4-unicast``, ``ipv6-unicast``; others as AFI/SAFI numbers."""
     return _FAMILY_NAMES.get((afi, safi), f"{afi}/{safi}")
@@ -263,7 +288,7 @@ class Deferral:
         self._timer.cancel()
         self._timer = None
         self.ended_by = why
-        self.speaker.selection_resumed()
+        resume_selection(self.speaker)
 
     @property
     def active(self) -> bool:

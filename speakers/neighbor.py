@@ -9,6 +9,7 @@ speaker updates it on each session event (``session_established``, ``session_dow
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from .config import NeighborConfig, SpeakerConfig
@@ -25,13 +26,29 @@ Family = tuple[int, int]
 
 @dataclass
 class UpdateTally:
-    """UPDATEs counted over many neighbors (a speaker's): what a region reads at every
-    step of its clock, kept as they happen rather than summed over every session."""
+    """UPDATEs counted over many neighbors (a speaker's, or every speaker's of a shard):
+    what a region reads at every step of its clock, kept as they happen rather than
+    summed over every session. Each field is the sum of the neighbors' own counts of the
+    same name, over those counted here (tests/speakers/test_tally.py)."""
 
     updates_in: int = 0
     updates_out: int = 0
     session_updates_in: int = 0
     session_updates_out: int = 0
+
+    def detach(self, neighbors: Iterable[Neighbor]) -> None:
+        """``neighbors`` are counted here no more (a restarted speaker's old ones, in a
+        shard's tally): what they counted leaves the sums, and they count apart."""
+        for nb in neighbors:
+            if nb.tally is not self:
+                continue
+            self.updates_in -= nb.updates_in
+            self.updates_out -= nb.updates_out
+            self.session_updates_in -= nb.session_updates_in
+            self.session_updates_out -= nb.session_updates_out
+            nb.tally = UpdateTally(
+                nb.updates_in, nb.updates_out, nb.session_updates_in, nb.session_updates_out
+            )
 
 
 @dataclass

@@ -26,6 +26,7 @@ import logging
 import random
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import replace
+from functools import partial
 
 from . import graceful, views
 from .aggregate import aggregate_problems
@@ -47,6 +48,7 @@ from .transport import Endpoint, Listener, PeerTransport
 from .transport.barrier import StepBarrier
 from .transport.inputs import InputQueue
 from .ucmp import ReadvertiseMode
+from .watch import Watches
 from .wire import CeaseSubcode, Prefix
 from .wire.prefix import IPAddress
 
@@ -71,9 +73,12 @@ class Speaker:
         barrier: StepBarrier | None = None,
         preserved_fib: Iterable[tuple[Prefix, NextHopGroup]] | None = None,
         interner: Interner | None = None,
+        tally: UpdateTally | None = None,
+        watches: Watches[Speaker] | None = None,
     ) -> None:
         """``preserved_fib``: the forwarding state a previous instance left behind (a
-        graceful restart, graceful.py); ``interner``: route records shared in a process."""
+        graceful restart, graceful.py); ``interner``: route records shared in a process;
+        ``tally``, ``watches``: a shard's, so its looks walk no speakers (watch.py)."""
         if preserved_fib is not None and not config.graceful_restart.enabled:
             raise ValueError(f"{config.name}: graceful restart is not enabled")
         self.config = config
@@ -89,7 +94,10 @@ class Speaker:
             nb.name: Neighbor.configured(nb, config, self._rng, restarting)
             for nb in config.neighbors
         }
-        self.tally = UpdateTally()  # every neighbor's UPDATE counts, summed as they happen
+        # Every neighbor's UPDATE counts (a shard's: all its speakers'), as they happen.
+        self.tally = tally if tally is not None else UpdateTally()
+        self.watches: Watches[Speaker] = watches if watches is not None else Watches()
+        self.stale_sweeps: dict[int, graceful.StaleRoutes] = {}  # by id (``work_due``)
         for nb in self.neighbors.values():
             nb.tally = self.tally
         for where, problem in aggregate_problems(config.aggregates, self.neighbors):
@@ -122,6 +130,7 @@ class Speaker:
         self.inputs = InputQueue(config.processing_s) if delays else None
         if self.inputs is not None:
             self.inputs.on_turn = self._exports_turn
+            self.inputs.on_wait = partial(self.watches.due.mark, self)  # (``work_due``)
         self._flush_handle: Timer | None = None
         self._flush_at: float | None = None  # when an MRAI-delayed flush is due
         self._held = False  # a flush held back until the input backlog is read
@@ -175,6 +184,7 @@ class Speaker:
         """Start every neighbor's session but those in ``skip`` (links known down)."""
         if self.restarting and self.deferral is None:
             self.deferral = graceful.Deferral(self)
+            self.watches.due.mark(self)
         for nb in self.neighbors.values():
             assert nb.transport is not None
             if nb.name not in skip:
@@ -204,6 +214,7 @@ class Speaker:
 
     def close(self) -> None:
         graceful.stop_timers(self)
+        self.watches.forget(self)
         if self._flush_handle is not None:
             self._flush_handle.cancel()
             self._flush_handle = self._flush_at = None
@@ -238,7 +249,7 @@ class Speaker:
         and attach link bandwidth by changes, so re-export to that neighbor."""
         nb = self.neighbor(name)
         nb.config = replace(nb.config, link_capacity_bps=capacity_bps)
-        self._reexport([nb])
+        self.reexport([nb])
         self.routes.sync_aggregates()  # each neighbor's share is capped by its link
 
     def set_export_mode(self, mode: ReadvertiseMode, neighbor: str | None = None) -> None:
@@ -249,7 +260,7 @@ class Speaker:
             raise ValueError("mode 'fixed' needs a value: configure it, not at run time")
         for nb in targets:
             nb.config = replace(nb.config, export=replace(nb.config.export, link_bandwidth=mode))
-        self._reexport(targets)
+        self.reexport(targets)
 
     def drain(
         self, method: DrainMethod = DrainMethod.LINK_BANDWIDTH_ZERO, prepend: int = 3
@@ -257,13 +268,14 @@ class Speaker:
         """Move traffic off this switch without withdrawing anything (``DrainMethod``)."""
         settings = self.exporter.settings
         self.exporter.settings = replace(settings, drain=method, drain_prepend=prepend)
-        self._reexport(self.neighbors.values())
+        self.reexport(self.neighbors.values())
 
     def undrain(self) -> None:
         self.exporter.settings = replace(self.exporter.settings, drain=None)
-        self._reexport(self.neighbors.values())
+        self.reexport(self.neighbors.values())
 
-    def _reexport(self, neighbors: Iterable[Neighbor]) -> None:
+    def reexport(self, neighbors: Iterable[Neighbor]) -> None:
+        """Send ``neighbors`` our whole table again (what they are sent has changed)."""
         for nb in neighbors:
             negotiated = nb.peer.primary.negotiated
             if negotiated is not None:
@@ -310,7 +322,7 @@ class Speaker:
         due = [t for t in (self._flush_at, waiting) if t is not None]
         if self.deferral is not None and self.deferral.active:
             due.append(self.deferral.deadline)  # the routes are selected then at the latest
-        due += [nb.stale.due for nb in self.neighbors.values() if nb.stale and nb.stale.due]
+        due += [s.due for s in self.stale_sweeps.values() if s.due is not None]
         return min(due, default=None)
 
     def freeze(self) -> None:
@@ -321,12 +333,14 @@ class Speaker:
             self._flush_handle = self._flush_at = None
         self._held = False
         self.started = False  # no flush is scheduled again
+        self.watches.busy.mark(self)  # (changes still pending are busy: looked at again)
         graceful.stop_timers(self)
         for nb in self.neighbors.values():
             if nb.transport is not None:
                 nb.transport.freeze()
 
     def _on_activity(self) -> None:
+        self.watches.busy.mark(self)  # a dial may have started (``busy``)
         for listener in self.activity:
             listener()
 
@@ -355,19 +369,8 @@ class Speaker:
         """Restarting, and nothing selected into the FIB nor advertised yet (graceful.py)."""
         return self.deferral is not None and self.deferral.active
 
-    def selection_resumed(self) -> None:
-        """The restart's wait is over (``graceful.Deferral``): the FIB kept from the last
-        instance is reconciled with the routes selected since, later OPENs no longer say
-        we are restarting (passive neighbors are passive again: ``Neighbor.restart_over``),
-        and every neighbor up gets our table and then End-of-RIB."""
-        assert self.deferral is not None
-        log.info("%s: routes selected after restart: %s", self.config.name, self.deferral.ended_by)
-        self.routes.resume_fib()
-        for nb in self.neighbors.values():
-            nb.restart_over(self.config)
-        self._reexport(self.neighbors.values())
-
     def schedule_flush(self) -> None:
+        self.watches.busy.mark(self)  # changes wait for export (``busy``)
         if self._flush_handle is not None or not self.started or self.deferring:
             return
         if self.inputs is not None and self.inputs.backlog():
@@ -382,6 +385,8 @@ class Speaker:
 
     def _schedule(self) -> None:
         self._held = False
+        self.watches.busy.mark(self)
+        self.watches.due.mark(self)
         clock = self.clock
         now = clock.time()
         delay = self.exports.delay_s(now)

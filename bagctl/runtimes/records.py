@@ -19,9 +19,10 @@ is due.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from speakers.config import SpeakerConfig
+from speakers.wire import Prefix
 from speakers.wire.prefix import IPAddress
 
 from ..topology.configs import next_hop_names
@@ -152,10 +153,22 @@ class ShardStats:
     cpu_s: float = 0.0  # the shard's process's user and system CPU so far (a worker's own)
 
 
+@dataclass
+class FibCounters:
+    """A shard's FIB changes since the last reset: how many, the last one's time, which prefixes."""
+
+    fib_changes: int = 0
+    last_fib_ns: int = 0
+    last_fib_wall_ns: int = 0
+    prefixes: set[Prefix] = field(default_factory=set)
+    losses: list[SessionLoss] = field(default_factory=list)
+
+
 __all__ = [
     "CLOCKS",
     "TRANSPORTS",
     "ChangeStream",
+    "FibCounters",
     "SessionLoss",
     "ShardReport",
     "ShardSnapshot",

@@ -26,21 +26,23 @@ import random
 import resource
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from speakers.clock import Clock, LoopClock, VirtualClock
 from speakers.fib import FibChange, NextHopGroup
 from speakers.memnet import MemoryNetwork
+from speakers.neighbor import UpdateTally
 from speakers.rib.interning import Interner
 from speakers.session import SessionDown, SessionEstablished, SessionEvent, State, StateChanged
 from speakers.speaker import Speaker
 from speakers.transport.barrier import StepBarrier
 from speakers.views import weights_by_name
+from speakers.watch import Watches
 from speakers.wire import Prefix
 
 from .gctune import settle
 from .records import (
     ChangeStream,
+    FibCounters,
     SessionLoss,
     ShardReport,
     ShardSnapshot,
@@ -52,17 +54,6 @@ from .records import (
 
 FIB_CHANGE_LOG = 64  # per switch: recent changes, for a look after the fact
 CHANGE_RECORD = 200_000  # FIB changes of one operation kept for the verifier's transients
-
-
-@dataclass
-class FibCounters:
-    """FIB changes since the last reset: how many, the last one's time, which prefixes."""
-
-    fib_changes: int = 0
-    last_fib_ns: int = 0
-    last_fib_wall_ns: int = 0
-    prefixes: set[Prefix] = field(default_factory=set)
-    losses: list[SessionLoss] = field(default_factory=list)
 
 
 class Shard:
@@ -84,6 +75,9 @@ class Shard:
         self.network: MemoryNetwork | None = None
         self.speakers: dict[str, Speaker] = {}
         self.interner = Interner()  # route records shared by this shard's speakers
+        # Kept as things happen, not walked at each step: UPDATE counts, and which speakers
+        self.tally = UpdateTally()  # may be busy or have work due (speakers/watch.py)
+        self.watches: Watches[Speaker] = Watches()
         self.down: set[tuple[str, str]] = set()  # (speaker, neighbor) ends taken down
         self.hung: set[str] = set()  # speakers frozen anywhere in the region (``freeze``)
         self.counters = FibCounters()
@@ -97,9 +91,8 @@ class Shard:
         self._on_wake = on_wake
         self._lags: list[float] = []  # test hook (``lag``): stalls still to come
         self._lag_busy = False  # (spent spinning, not asleep)
-        self._tcp_ends: list[tuple[str, str]] | None = None  # (speaker, peer) to other workers
-        # ``ends`` changes only with a session up or down, a link or a restart: counted
-        # again only then (a snapshot is taken at every step of the region's clock).
+        self._tcp_ends: tuple[list[tuple[str, str]], bool] | None = None  # (``bytes_in_flight``)
+        # ``ends`` changes only with a session up or down, a link or a restart: counted again
         self._sessions_epoch = 0
         self._ends: tuple[int, tuple[int, int]] | None = None
 
@@ -122,6 +115,8 @@ class Shard:
             barrier=self.barrier,
             preserved_fib=preserved,
             interner=self.interner,
+            tally=self.tally,
+            watches=self.watches,
         )
         wake = self._on_wake
 
@@ -257,6 +252,7 @@ class Shard:
             old.fib_table.clear()
             await old.stop("restarting")
             old.fib_table.clear()
+        self.tally.detach(old.neighbors.values())  # (and ``_current`` forgets it)
         new = self.speakers[node] = self._make(node, preserved)
         self._sessions_epoch += 1
         await new.listen()
@@ -286,10 +282,13 @@ class Shard:
 
     # --- observation --------------------------------------------------------------------
 
+    def _current(self, speaker: Speaker) -> bool:  # (not a restarted switch's old instance)
+        return self.speakers.get(speaker.config.name) is speaker
+
     def busy(self) -> bool:
         if self.network is not None and self.network.in_flight:
             return True
-        return any(s.busy() for s in self.speakers.values())
+        return self.watches.busy.any(lambda s: self._current(s) and s.busy())
 
     def ends(self) -> tuple[int, int]:
         """(session ends Established, session ends expected up) over this shard."""
@@ -308,27 +307,29 @@ class Shard:
 
     def update_balance(self) -> tuple[int, int]:
         """(UPDATEs sent, UPDATEs received) over the current sessions of this shard."""
-        tallies = [speaker.tally for speaker in self.speakers.values()]
-        sent = sum(t.session_updates_out for t in tallies)
-        return sent, sum(t.session_updates_in for t in tallies)
+        return self.tally.session_updates_out, self.tally.session_updates_in
 
     def bytes_in_flight(self) -> int:
-        """Bytes on their way over this shard's connections, seen from this shard's ends
-        (``PeerTransport.bytes_in_flight``; the in-memory network's are ``busy``)."""
-        if self.network is None:  # every session over TCP
-            ends = [nb for s in self.speakers.values() for nb in s.neighbors.values()]
-        else:  # those to other workers only, looked for once (not at every step)
-            if self._tcp_ends is None:
-                remote, speakers = self.spec.remote, self.speakers.items()
-                self._tcp_ends = [(n, p) for n, s in speakers for p in s.neighbors if p in remote]
-            ends = [self.speakers[n].neighbors[p] for n, p in self._tcp_ends]
-        return sum(nb.transport.bytes_in_flight() for nb in ends if nb.transport is not None)
+        """Bytes on their way over this shard's TCP connections, seen from its ends (the
+        in-memory network's are ``busy``): the barrier's count where they all have one
+        (``StepBarrier.in_flight``: no walk), else each ``PeerTransport``'s, summed."""
+        if self._tcp_ends is None:  # (looked for once, not at every step)
+            tcp, remote, speakers = self.network is None, self.spec.remote, self.speakers
+            ends = [(n, p) for n, s in speakers.items() for p in s.neighbors if tcp or p in remote]
+            barred = all(speakers[n].inputs is not None for n, _ in ends)
+            self._tcp_ends = (ends, barred and self.barrier is not None)
+        ends, barred = self._tcp_ends
+        if barred and self.barrier is not None:
+            return self.barrier.in_flight()
+        nbs = [self.speakers[n].neighbors[p].transport for n, p in ends]
+        return sum(t.bytes_in_flight() for t in nbs if t is not None)
 
     def work_due(self) -> float | None:
-        due = [t for s in self.speakers.values() if (t := s.work_due()) is not None]
-        if self.barrier is not None and (arrived := self.barrier.due()) is not None:
-            due.append(arrived)  # input for the next step, due when it is handed on
-        return min(due, default=None)
+        due = self.watches.due.earliest(lambda s: s.work_due() if self._current(s) else None)
+        arrived = None if self.barrier is None else self.barrier.due()
+        if arrived is not None and (due is None or arrived < due):
+            due = arrived  # input for the next step, due when it is handed on
+        return due
 
     def next_deadline(self) -> float | None:
         """The next timer due here, or input waiting for the next step (None: neither)."""
@@ -338,7 +339,7 @@ class Shard:
         return min(due, default=None)
 
     def updates_sent(self) -> int:
-        return sum(speaker.tally.updates_out for speaker in self.speakers.values())
+        return self.tally.updates_out
 
     def snapshot(self, release: bool = False) -> ShardSnapshot:
         """What the region's waves read (runtimes/timekeeping.py). ``release``: the last

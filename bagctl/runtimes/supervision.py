@@ -39,6 +39,9 @@ class Dead:
         self.why: dict[str, str] = {}  # shard label -> what happened, and when
         self._tasks: set[asyncio.Future[None]] = set()
         self.closing = False  # the region is closing: its shards end, none dies
+        # ``sessions_expected``'s last answer, by what it depends on: the region's progress
+        # asks at every wave, and a walk over 42,048 sessions took 50 ms each time.
+        self._expected: tuple[AbstractSet[tuple[str, str]], int, int] | None = None
 
     def died(
         self,
@@ -68,12 +71,19 @@ class Dead:
     def sessions_expected(
         self, sessions: Iterable[Bundle], down: AbstractSet[tuple[str, str]]
     ) -> int:
-        """Sessions that should be up: not over a bundle taken down, not to a dead switch."""
-        return sum(
+        """Sessions that should be up: not over a bundle taken down, not to a dead switch.
+        ``sessions`` are the region's, always the same ones: counted again only when
+        ``down`` (a new set at every change, ``Failures``) or the dead switches change."""
+        cached = self._expected
+        if cached is not None and cached[0] is down and cached[1] == len(self.nodes):
+            return cached[2]
+        expected = sum(
             1
             for b in sessions
             if b.key not in down and b.a not in self.nodes and b.b not in self.nodes
         )
+        self._expected = (down, len(self.nodes), expected)
+        return expected
 
     def status(self) -> dict[str, object]:
         """What ``status`` adds: nothing while none died."""

@@ -25,11 +25,38 @@ Both are counted as they should be: held bytes are unsent (in flight), arrived o
 work due at a time. The owner calls ``admit`` at the start of each step, sets
 ``stepping`` while the step's timers run, and calls ``release`` after it; a clock whose
 owner never releases would hold for one step only, since ``admit`` releases first.
+
+**In flight** (``in_flight``): the bytes on their way over the process's connections,
+seen from its ends (``Connection.unsent`` and ``pending_input``), which the region
+asks for at every step. Only two kinds of connection can have any: one written to
+since it was last found empty (held here, or in its transport's buffer), and one
+whose socket has bytes to read. Every connection with a barrier says when it writes
+(``written``); its socket goes into an epoll set then, or when its owner takes it
+(``watch``), whichever comes first (level-triggered, so ``poll(0)`` lists exactly the
+sockets with bytes to read, in one system call; a closed socket leaves the set by
+itself). So the look costs the connections with bytes, not
+every session to another process (1,008 ends per worker on ``prometheus``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import select
+from collections.abc import Callable, Hashable
+from typing import Protocol
+
+from ..watch import Watchlist
+
+
+class Carrier(Hashable, Protocol):
+    """A connection as the in-flight count sees it (``Connection``)."""
+
+    def unsent(self) -> int: ...
+
+    def pending_input(self) -> int: ...
+
+    def fileno(self) -> int | None: ...
+
+    def current(self) -> bool: ...
 
 
 class StepBarrier:
@@ -42,6 +69,10 @@ class StepBarrier:
         # Owners with input for the next step, by key; each owner once (a dict as a set).
         self._arrived: dict[tuple[str, ...], dict[Callable[[], None], None]] = {}
         self._due: float | None = None
+        # In flight (module docstring): connections written to, sockets in the epoll set.
+        self._written: Watchlist[Carrier] = Watchlist()
+        self._epoll: select.epoll | None = None  # (closed with the barrier, by the collector)
+        self._sockets: dict[int, Carrier] = {}  # file descriptor -> its connection
 
     # --- out ------------------------------------------------------------------------------
 
@@ -87,5 +118,41 @@ class StepBarrier:
         none waits)."""
         return self._due
 
+    # --- in flight --------------------------------------------------------------------------
 
-__all__ = ["StepBarrier"]
+    def written(self, connection: Carrier) -> None:
+        """``connection`` wrote (or held) bytes; its socket is watched from now on."""
+        self._written.mark(connection)
+        self.watch(connection)
+
+    def watch(self, connection: Carrier) -> None:
+        """Watch ``connection``'s socket for bytes to read (its owner took it: whatever
+        it brings is in flight until read, even before it writes anything)."""
+        fd = connection.fileno()
+        if fd is None or self._sockets.get(fd) is connection:
+            return
+        if self._epoll is None:
+            self._epoll = select.epoll()
+        try:
+            self._epoll.register(fd, select.EPOLLIN)
+        except FileExistsError:  # (a descriptor reused before the old one was seen gone)
+            self._epoll.modify(fd, select.EPOLLIN)
+        self._sockets[fd] = connection
+
+    def in_flight(self) -> int:
+        """Bytes on their way over this process's connections with a barrier, seen from
+        its ends: what a walk over every one of them would sum (module docstring)."""
+        total = self._written.total(_holds)  # (those found empty forgotten)
+        if self._epoll is not None:
+            readable = {self._sockets.get(fd) for fd, _ in self._epoll.poll(0)}
+            total += sum(_holds(c) for c in readable if c is not None and c not in self._written)
+        return total
+
+
+def _holds(carrier: Carrier) -> int:
+    """What ``carrier`` holds in flight: nothing once its owner has let it go (a connection
+    closed or replaced, whose remains a walk over the owners' connections never saw)."""
+    return carrier.unsent() + carrier.pending_input() if carrier.current() else 0
+
+
+__all__ = ["Carrier", "StepBarrier"]

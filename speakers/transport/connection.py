@@ -28,6 +28,8 @@ class Owner(Protocol):
 
     def lost_from(self, proto: Connection) -> None: ...
 
+    def owns(self, proto: Connection) -> bool: ...
+
 
 CLOSE_GRACE_S = 2.0  # after our NOTIFICATION, how long the peer has to close its side
 
@@ -104,10 +106,12 @@ class Connection(asyncio.Protocol):
     def write(self, data: bytes) -> None:
         if self.transport is not None and not self.transport.is_closing():
             self.bytes_sent += len(data)
-            if self.barrier is not None and self.barrier.holds(self):
-                self.held += len(data)
-                self.barrier.hold(self, lambda: self._send_held(data))
-                return
+            if self.barrier is not None:
+                self.barrier.written(self)  # bytes in flight, until found gone (barrier.py)
+                if self.barrier.holds(self):
+                    self.held += len(data)
+                    self.barrier.hold(self, lambda: self._send_held(data))
+                    return
             self.transport.write(data)
 
     def _send_held(self, data: bytes) -> None:
@@ -121,6 +125,18 @@ class Connection(asyncio.Protocol):
             return
         if self.transport is not None:
             self.transport.close()
+
+    def current(self) -> bool:
+        """Still one of its owner's connections (not closed or replaced)."""
+        return self.owner is not None and self.owner.owns(self)
+
+    def fileno(self) -> int | None:
+        """The socket's file descriptor (None: in memory, or no socket any more)."""
+        transport = self.transport
+        if transport is None or isinstance(transport, MemoryTransport):
+            return None
+        sock = transport.get_extra_info("socket")
+        return None if sock is None else int(sock.fileno())
 
     def unsent(self) -> int:
         """Bytes we wrote that are held for the step's end (barrier.py) or still in our

@@ -45,6 +45,8 @@ class InputQueue:
         self._pending: list[float] = []  # when each admitted message is handed on
         self._read = 0  # messages handed on since the last turn
         self.on_turn: Callable[[], None] | None = None  # the export's turn (docstring)
+        # A message waits where none did: work is due at a time (``Speaker.work_due``).
+        self.on_wait: Callable[[], None] | None = None
 
     def earliest(self, now: float, latency_s: float) -> float:
         """When a message arriving at ``now`` over a link of ``latency_s`` would be handed
@@ -55,12 +57,14 @@ class InputQueue:
         """A message arrived at ``now`` over a link of ``latency_s``: when it is handed on."""
         ready = max(now + latency_s, self._free_at) + self.processing_s
         self._free_at = ready
-        heapq.heappush(self._pending, ready)
+        self.hold(ready)
         return ready
 
     def hold(self, ready: float) -> None:
         """Something else handed on at ``ready`` without the agent's time (a connection
         lost, after the messages before it)."""
+        if not self._pending and self.on_wait is not None:
+            self.on_wait()
         heapq.heappush(self._pending, ready)
 
     def handed_on(self) -> None:

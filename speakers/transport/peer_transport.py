@@ -167,6 +167,8 @@ class PeerTransport:
             old.close()
         proto.owner, proto.session, proto.barrier = self, session, self.barrier
         self._conns[id(session)] = proto
+        if self.barrier is not None:  # (its input is in flight until read: barrier.py)
+            self.barrier.watch(proto)
         self._pump()
 
     # --- I/O callbacks -------------------------------------------------------------------
@@ -290,6 +292,8 @@ class PeerTransport:
             proto.close()  # superseded while dialing (the peer's connection got there first)
             return
         self._conns[id(session)] = proto
+        if self.barrier is not None:
+            self.barrier.watch(proto)
         self.peer.connection_made(self.clock.time())
         self._pump()
         # What arrived while the dial was returning, in order: bytes, then the loss.
@@ -317,6 +321,9 @@ class PeerTransport:
         self._conns[id(session)] = proto
         self.peer.connection_made(self.clock.time())
         self._pump()
+
+    def owns(self, proto: Connection) -> bool:
+        return proto.session is not None and self._conns.get(id(proto.session)) is proto
 
     def bytes_in_flight(self) -> int:
         """Bytes on their way over this peer's connections, seen from our end: written

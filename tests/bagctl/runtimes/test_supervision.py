@@ -12,13 +12,18 @@ import signal
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bagctl.runtimes.base import embedded
 from bagctl.runtimes.messages import ShardError
 from bagctl.runtimes.process import ProcessShard
+from bagctl.runtimes.supervision import Dead
 from bagctl.topology import load_topology
+from bagctl.topology.failures import Failures
 
 MINI = Path(__file__).resolve().parents[3] / "topologies" / "mini.yaml"
+SMALL = Path(__file__).resolve().parents[2] / "bagctl" / "topology" / "small.yaml"
 
 
 @pytest.mark.parametrize("pace", ["fast", "live"])
@@ -48,3 +53,29 @@ async def test_a_killed_worker_leaves_a_degraded_region_that_answers(pace: str) 
             await region.bundle_down(on_dead.a, on_dead.b, timeout=60)
     finally:
         await region.aclose()
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from(["down", "up", "dies"]), st.integers(0, 40)), max_size=30)
+)
+def test_sessions_expected_kept_agrees_with_a_count(changes: list[tuple[str, int]]) -> None:
+    """``Dead.sessions_expected`` answers from its last count while neither the bundles
+    down (a new set at each change, as ``Failures`` makes them) nor the dead switches
+    changed: after any sequence of changes, what a fresh count says."""
+    topo = load_topology(SMALL)
+    sessions = list(topo.sessions())
+    dead, down = Dead(), Failures()
+    for change, i in changes:
+        bundle = sessions[i % len(sessions)]
+        if change == "down":
+            down = down.bundle_down(bundle)
+        elif change == "up":
+            down = down.bundle_up(bundle)
+        else:
+            dead.record(f"shard {i}", "killed", [bundle.a])
+        fresh = Dead()
+        fresh.nodes = set(dead.nodes)
+        for _ in range(2):  # the second answer from what was kept
+            assert dead.sessions_expected(topo.sessions(), down.down) == (
+                fresh.sessions_expected(sessions, down.down)
+            )
