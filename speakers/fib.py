@@ -1,11 +1,12 @@
 """The FIB: one weighted next-hop group per prefix, and the stream of its changes.
 
-The last pure stage of Path -> Destination -> RouteChange -> UCMP weights -> ``FibChange``.
+The last pure stage of Path -> Selection -> RouteChange -> UCMP weights -> ``FibChange``.
 ``Fib.install(prefix, [(next_hop, bandwidth), ...])`` turns the multipaths' link bandwidths
 into real weights (``ucmp_weights``) and integer members (``quantize``) under the mode and
-group size the switch is configured with, and records what changed. No asyncio, no I/O: the
-only outside input is the injected ``clock`` (``time.monotonic_ns`` by default), read once per
-actual change.
+group size the switch is configured with, and records what changed; ``group`` and ``put``
+do the same in two steps, for many prefixes at once (a batch of one UPDATE's). No asyncio,
+no I/O: the only outside input is the injected ``clock`` (``time.monotonic_ns`` by
+default), read once per change, or once per ``put`` (its changes happen together).
 
 Change stream. Later stages measure convergence from it (time of the last change per
 prefix) and look for transient loops (replaying changes across switches by ``at_ns``), so:

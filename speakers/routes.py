@@ -120,11 +120,12 @@ class Routes:
         """The Path for ``attrs`` and ``hop`` from ``nb``, of shared parts
         (``rib.interning``): the one built for its previous UPDATE of this next-hop
         family when equal (a peer flooding one prefix per UPDATE repeats its attributes),
-        else a new one. Equal paths are the same route (``Destination.set_path``
+        else a new one. Equal paths are the same route (``Selection.with_path``
         compares them by value), so sharing changes no decision; it saves a Path per
-        UPDATE, and the export, which works a route out once per best path object
-        (``export.FlushCache``), then does it once per run of such UPDATEs instead of
-        once per prefix."""
+        UPDATE, lets the Loc-RIB reuse its outcome for the next UPDATE's prefixes
+        (``LocRib.set_paths``), and the export, which works a route out once per best
+        path object (``export.FlushCache``), then does it once per run of such UPDATEs
+        instead of once per prefix."""
         assert nb.info is not None
         key = (nb.config.name, 0 if hop is None else hop.version)
         last = self._last_paths.get(key)
