@@ -77,14 +77,13 @@ class Selection:
         if meds or (
             old is not None and best is not None and old.rank.preference <= best.rank.preference
         ):
-            return _decided(paths, meds, config)  # a MED, or a tied path left
-        if path is None or best is None:
-            # A path worse than the multipath set left (nothing moves), or the first one.
-            return (
-                Selection(paths, best, self.multipath, self.tied, meds)
-                if path is None
-                else _chosen(paths, meds, path, (path,), config)
-            )
+            # A MED, or a tied path left or changed: the whole decision again.
+            return _decided(paths, meds, config)
+        if path is None:
+            # A path worse than the multipath set left: nothing moves.
+            return Selection(paths, best, self.multipath, self.tied, meds)
+        if best is None:
+            return _chosen(paths, meds, path, (path,), config)  # the first path
         preference, best_preference = path.rank.preference, best.rank.preference
         if preference > best_preference:
             # Worse than the multipath set: kept as a backup, nothing moves.
