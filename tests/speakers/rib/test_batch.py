@@ -118,15 +118,15 @@ def speaker(fabric: Fabric) -> tuple[Routes, Exporter, list[Neighbor]]:
     return routes, exporter, neighbors
 
 
-def updates(nb: Neighbor, prefixes: list[Prefix], route: tuple | None) -> list[Update]:
-    """The UPDATEs ``nb`` sends for one event: one for the IPv4 prefixes, and the IPv6
+def update(nb: Neighbor, prefixes: list[Prefix], route: tuple | None) -> Update:
+    """The UPDATE ``nb`` sends for one event: the IPv4 prefixes in its body, the IPv6
     ones in MP_REACH_NLRI beside them (withdrawn: IPv4 in the body; IPv6 as a session's
     withdrawal would, ``Routes.withdraw``, which the caller does)."""
     assert nb.info is not None
     v4 = tuple(p for p in prefixes if len(p.packed) == 4)
     v6 = tuple(p for p in prefixes if len(p.packed) == 16)
     if route is None:
-        return [Update(withdrawn=v4)]
+        return Update(withdrawn=v4)
     length, lp, med, bw = route
     first = nb.info.asn if nb.info.ebgp else 64999
     attrs = PathAttributes(
@@ -139,12 +139,11 @@ def updates(nb: Neighbor, prefixes: list[Prefix], route: tuple | None) -> list[U
     )
     hop6 = V6(f"2001:db8::{nb.config.address.packed[-1]}")
     mp = MpReachNlri(2, 1, hop6, nlri=v6) if v6 else None
-    return [Update(attributes=attrs, nlri=v4, mp_reach=mp)]
+    return Update(attributes=attrs, nlri=v4, mp_reach=mp)
 
 
 def feed(routes: Routes, nb: Neighbor, prefixes: list[Prefix], route: tuple | None) -> None:
-    for update in updates(nb, prefixes, route):
-        routes.receive(nb, update)
+    routes.receive(nb, update(nb, prefixes, route))
     if route is None:
         routes.withdraw(nb, [p for p in prefixes if len(p.packed) == 16])
 
