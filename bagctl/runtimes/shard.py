@@ -75,9 +75,9 @@ class Shard:
         self.network: MemoryNetwork | None = None
         self.speakers: dict[str, Speaker] = {}
         self.interner = Interner()  # route records shared by this shard's speakers
-        # Kept as things happen, not walked at each step: UPDATE counts, and which speakers
-        self.tally = UpdateTally()  # may be busy or have work due (speakers/watch.py)
-        self.watches: Watches[Speaker] = Watches()
+        # Kept as things happen, not walked at each step (speakers/watch.py):
+        self.tally = UpdateTally()  # UPDATE counts
+        self.watches: Watches[Speaker] = Watches()  # speakers maybe busy or with work due
         self.down: set[tuple[str, str]] = set()  # (speaker, neighbor) ends taken down
         self.hung: set[str] = set()  # speakers frozen anywhere in the region (``freeze``)
         self.counters = FibCounters()
@@ -92,7 +92,7 @@ class Shard:
         self._lags: list[float] = []  # test hook (``lag``): stalls still to come
         self._lag_busy = False  # (spent spinning, not asleep)
         self._tcp_ends: tuple[list[tuple[str, str]], bool] | None = None  # (``bytes_in_flight``)
-        # ``ends`` changes only with a session up or down, a link or a restart: counted again
+        # ``ends`` changes only with a session up or down, a link or a restart: counted then
         self._sessions_epoch = 0
         self._ends: tuple[int, tuple[int, int]] | None = None
 
