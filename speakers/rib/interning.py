@@ -135,9 +135,7 @@ class Interner:
         for prefix in prefixes:
             shared = get(prefix)
             if shared is None:
-                if len(table) >= PREFIX_TABLE_SIZE:
-                    table.clear()
-                shared = table[prefix] = prefix
+                shared = _remember(table, prefix, prefix, PREFIX_TABLE_SIZE)
             out.append(shared)
         return out
 
