@@ -25,12 +25,6 @@ class AdjRibIn:
     def get(self, prefix: Prefix) -> Path | None:
         return self._paths.get(prefix)
 
-    def set(self, prefix: Prefix, path: Path | None) -> None:
-        if path is None:
-            self._paths.pop(prefix, None)
-        else:
-            self._paths[prefix] = path
-
     def put(self, prefixes: Iterable[Prefix], path: Path) -> None:
         """``path`` for each of ``prefixes`` (an UPDATE's prefixes share one)."""
         self._paths.update(dict.fromkeys(prefixes, path))
@@ -70,17 +64,11 @@ class AdjRibOut:
 
     def set(self, prefix: Prefix, advertised: Advertised | None) -> bool:
         """Record what is now advertised; False if nothing changed (nothing to send)."""
-        old = self._sent.get(prefix)
-        if old == advertised:
-            return False
-        if advertised is None:
-            del self._sent[prefix]
-        else:
-            self._sent[prefix] = advertised
-        return True
+        return bool(self.record((prefix,), advertised))
 
     def record(self, prefixes: Iterable[Prefix], advertised: Advertised | None) -> list[Prefix]:
-        """``set`` for each of ``prefixes``; returns those whose entry changed."""
+        """Record that ``advertised`` (None: nothing) is now what each of ``prefixes`` is
+        advertised with; returns those whose entry changed (what is to be sent)."""
         sent, changed = self._sent, []
         if advertised is None:
             for prefix in prefixes:
