@@ -73,8 +73,7 @@ class LocRib:
             outcome = outcomes.get(id(old))
             if outcome is None or outcome[0]() is not old:
                 new = old.with_path(source, path, config)
-                moved = new.best != old.best or new.multipath != old.multipath
-                outcome = outcomes[id(old)] = (weakref.ref(old), new, moved)
+                outcome = outcomes[id(old)] = (weakref.ref(old), new, new.moved_from(old))
             new = outcome[1]
             if new is old:
                 continue
