@@ -271,14 +271,15 @@ class Fib:
                 self._sweep()
         return group
 
-    def put(self, entries: Iterable[tuple[Prefix, NextHopGroup | None]]) -> int:
+    def put(self, entries: Iterable[tuple[Prefix, NextHopGroup | None]]) -> list[FibChange]:
         """Each prefix forwards over its group (from ``group()``; None: removed), all at
-        one instant: the clock is read once (the entries of one UPDATE change together).
-        Returns how many entries changed."""
-        now = self._clock()
+        one instant: the clock is read once, at the first change (the entries of one
+        UPDATE change together). Returns the changes (an entry equal to what it was makes
+        none, and reads no clock)."""
+        now: int | None = None
         table, log, listeners = self._table, self._log, self._listeners
         make = tuple.__new__  # (the NamedTuple's own __new__ is a Python-level call)
-        changed = 0
+        changed = []
         for prefix, group in entries:
             old = table.get(prefix)
             if old is group or old == group:
@@ -287,9 +288,11 @@ class Fib:
                 del table[prefix]
             else:
                 table[prefix] = group
+            if now is None:
+                now = self._clock()
             change = make(FibChange, (self._next_index, now, prefix, old, group))
             self._next_index += 1
-            changed += 1
+            changed.append(change)
             log.append(change)
             if listeners:
                 for listener in tuple(listeners):  # a listener may unsubscribe itself
@@ -359,19 +362,8 @@ class Fib:
         return prefix in self._table
 
     def _apply(self, prefix: Prefix, group: NextHopGroup | None) -> FibChange | None:
-        old = self._table.get(prefix)
-        if old is group or old == group:
-            return None
-        if group is None:
-            del self._table[prefix]
-        else:
-            self._table[prefix] = group
-        change = FibChange(self._next_index, self._clock(), prefix, old, group)
-        self._next_index += 1
-        self._log.append(change)
-        for listener in tuple(self._listeners):  # a listener may unsubscribe itself
-            listener(change)
-        return change
+        changes = self.put([(prefix, group)])
+        return changes[0] if changes else None
 
     # -- the change stream -------------------------------------------------------------
 

@@ -255,7 +255,7 @@ class Routes:
         if self._fib_held:
             return False
         group = self._group(change.new_best, change.new_multipath)
-        return self.fib.put([(change.prefix, group)]) > 0
+        return bool(self.fib.put([(change.prefix, group)]))
 
     def _group(self, best: Path | None, multipath: tuple[Path, ...]) -> NextHopGroup | None:
         """The FIB group for ``multipath`` (best first): None for no route or a local one."""
