@@ -16,7 +16,7 @@ and decides when.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from .aggregate import AggregateState, AggregateTable
 from .config import SpeakerConfig
@@ -76,12 +76,9 @@ class Routes:
         """An UPDATE from ``nb`` (established): withdrawals, then announcements, each as
         one batch of prefixes (``LocRib.set_paths``: they share the outcome)."""
         assert nb.info is not None
-        name = nb.config.name
         changes: list[RouteChange] = []
         if update.withdrawn_all:
-            withdrawn = update.withdrawn_all
-            nb.adj_in.drop(withdrawn)
-            changes += self.loc_rib.set_paths(withdrawn, name, None)
+            changes += self._set(nb, update.withdrawn_all, None)
         if update.announced:
             attrs = update.attributes
             ok = import_accepts(attrs, self.asn, nb.config.import_policy)
@@ -107,14 +104,20 @@ class Routes:
                         (permitted if policy.permits(p) else rejected).append(p)
                     if rejected:
                         batch = permitted
-                        nb.adj_in.drop(rejected)
-                        changes += self.loc_rib.set_paths(rejected, name, None)
-                if shared is None:
-                    nb.adj_in.drop(batch)
-                else:
-                    nb.adj_in.put(batch, shared)
-                changes += self.loc_rib.set_paths(batch, name, shared)
+                        changes += self._set(nb, rejected, None)
+                changes += self._set(nb, batch, shared)
         self.apply(changes)
+
+    def _set(
+        self, nb: Neighbor, prefixes: Sequence[Prefix], path: Path | None
+    ) -> list[RouteChange]:
+        """``nb``'s path for each of ``prefixes`` is ``path`` (None: withdrawn), in its
+        Adj-RIB-In and the Loc-RIB: the changes of best path or multipath set."""
+        if path is None:
+            nb.adj_in.drop(prefixes)
+        else:
+            nb.adj_in.put(prefixes, path)
+        return self.loc_rib.set_paths(prefixes, nb.config.name, path)
 
     def _path(self, nb: Neighbor, attrs: PathAttributes, hop: IPAddress | None) -> Path:
         """The Path for ``attrs`` and ``hop`` from ``nb``, of shared parts
@@ -144,9 +147,7 @@ class Routes:
 
     def withdraw(self, nb: Neighbor, prefixes: Iterable[Prefix]) -> None:
         """Withdraw ``nb``'s paths for ``prefixes`` (treat-as-withdraw, session down)."""
-        prefixes = list(prefixes)
-        nb.adj_in.drop(prefixes)
-        self.apply(self.loc_rib.set_paths(prefixes, nb.config.name, None))
+        self.apply(self._set(nb, list(prefixes), None))
 
     # --- our own --------------------------------------------------------------------------
 
