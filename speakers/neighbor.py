@@ -59,7 +59,7 @@ class Neighbor:
     peer: Peer
     transport: PeerTransport | None = None
     info: PeerInfo | None = None  # set once established
-    adj_in: AdjRibIn = field(default_factory=AdjRibIn)
+    adj_in: AdjRibIn = field(init=False, repr=False)  # a view of the Loc-RIB (``Routes``)
     adj_out: AdjRibOut = field(default_factory=AdjRibOut)
     established_at: float | None = None  # the speaker's clock when last established
     last_down: str = ""

@@ -25,7 +25,7 @@ from .fib import Fib, NextHopGroup
 from .neighbor import Neighbor
 from .origination import originated_path, sync_aggregate
 from .policy import import_accepts
-from .rib import LocRib, Path, RouteChange, local_source
+from .rib import AdjRibIn, AdjRibOut, AdjRibOuts, LocRib, Path, RouteChange, local_source
 from .rib.interning import Interner
 from .rib.path import LOCAL_NAME
 from .ucmp import MissingBandwidthMode
@@ -63,6 +63,11 @@ class Routes:
         self.local = local_source(config.asn, config.router_id)
         self.route_events: list[Callable[[RouteChange], None]] = []  # every RouteChange
         self._neighbors = neighbors
+        # Every neighbor's Adj-RIB-Out, a column each (with few neighbors, a dict each).
+        sent = AdjRibOuts() if len(neighbors) >= AdjRibOuts.SHARED_FROM else None
+        for nb in neighbors.values():
+            nb.adj_in = AdjRibIn(self.loc_rib, nb.name)
+            nb.adj_out = AdjRibOut(sent)
         self._exports = exports
         self._schedule_export = schedule_export
         self._fib_held = False  # a graceful restart's preserved FIB (``preserve_fib``)
@@ -111,12 +116,9 @@ class Routes:
     def _set(
         self, nb: Neighbor, prefixes: Sequence[Prefix], path: Path | None
     ) -> list[RouteChange]:
-        """``nb``'s path for each of ``prefixes`` is ``path`` (None: withdrawn), in its
-        Adj-RIB-In and the Loc-RIB: the changes of best path or multipath set."""
-        if path is None:
-            nb.adj_in.drop(prefixes)
-        else:
-            nb.adj_in.put(prefixes, path)
+        """``nb``'s path for each of ``prefixes`` is ``path`` (None: withdrawn), in the
+        Loc-RIB (its Adj-RIB-In is a view of it): the changes of best path or multipath
+        set."""
         return self.loc_rib.set_paths(prefixes, nb.config.name, path)
 
     def _path(self, nb: Neighbor, attrs: PathAttributes, hop: IPAddress | None) -> Path:

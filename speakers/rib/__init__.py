@@ -3,7 +3,7 @@
 (``selection.py``) and one prefix's view of it (``destination.py``), the Loc-RIB and the
 per-peer Adj-RIBs. Pure data structures: no I/O, no clocks."""
 
-from .adj_rib import AdjRibIn, AdjRibOut, Advertised
+from .adj_rib import AdjRibIn, AdjRibOut, AdjRibOuts, Advertised
 from .decision import DECISION_STEPS, Decision, decide
 from .destination import Destination, RouteChange
 from .loc_rib import LocRib
@@ -17,6 +17,7 @@ __all__ = [
     "DEFAULT_LOCAL_PREF",
     "AdjRibIn",
     "AdjRibOut",
+    "AdjRibOuts",
     "Advertised",
     "Decision",
     "Destination",

@@ -21,8 +21,9 @@ from .selection import EMPTY, Selection
 
 # Per source: its last path (None: withdrawals) and, per selection before (by id, and
 # held weakly: a selection no prefix holds any more is not kept alive for this), the
-# selection after and whether the best path or multipath set moved.
-_Outcomes = dict[int, tuple[weakref.ref[Selection], Selection, bool]]
+# selection after, whether the best path or multipath set moved, and how the source's
+# count of paths moves (-1, 0, 1).
+_Outcomes = dict[int, tuple[weakref.ref[Selection], Selection, bool, int]]
 OUTCOMES_KEPT = 1024  # per source; emptied when full (sharing lost for a while, no outcome)
 
 
@@ -31,6 +32,15 @@ class LocRib:
         self.multipath = multipath or MultipathConfig()
         self._table: dict[Prefix, Selection] = {}
         self._outcomes: dict[str, tuple[Path | None, _Outcomes]] = {}
+        self._counts: dict[str, int] = {}  # paths per source: an Adj-RIB-In's size
+
+    def paths_from(self, source: str) -> int:
+        """How many prefixes have a path from ``source``."""
+        return self._counts.get(source, 0)
+
+    def prefixes_from(self, source: str) -> list[Prefix]:
+        """The prefixes that have a path from ``source`` (its Adj-RIB-In: ``adj_rib``)."""
+        return [p for p, s in self._table.items() if s.path_from(source) is not None]
 
     def __len__(self) -> int:
         return len(self._table)
@@ -49,7 +59,10 @@ class LocRib:
     def set_path(self, prefix: Prefix, source: str, path: Path | None) -> RouteChange | None:
         """One source's path for one prefix (None withdraws it)."""
         old = self._table.get(prefix, EMPTY)
-        return self._moved(prefix, old, old.with_path(source, path, self.multipath))
+        new = old.with_path(source, path, self.multipath)
+        if new is not old:
+            self._count(source, (path is not None) - (old.path_from(source) is not None))
+        return self._moved(prefix, old, new)
 
     def set_paths(
         self, prefixes: Sequence[Prefix], source: str, path: Path | None
@@ -68,16 +81,19 @@ class LocRib:
         table, config = self._table, self.multipath
         changes: list[RouteChange] = []
         make = tuple.__new__
+        held = 0  # how the source's count of paths moves
         for prefix in prefixes:
             old = table.get(prefix, EMPTY)
             outcome = outcomes.get(id(old))
             if outcome is None or outcome[0]() is not old:
                 new = old.with_path(source, path, config)
-                outcome = outcomes[id(old)] = (weakref.ref(old), new, new.moved_from(old))
+                count = (path is not None) - (old.path_from(source) is not None)
+                outcome = outcomes[id(old)] = (weakref.ref(old), new, new.moved_from(old), count)
             new = outcome[1]
             if new is old:
                 continue
-            if new.paths:
+            held += outcome[3]
+            if new.by_source:
                 table[prefix] = new
             else:
                 del table[prefix]
@@ -86,14 +102,21 @@ class LocRib:
                 changes.append(
                     make(RouteChange, (prefix, old.best, new.best, old.multipath, new.multipath))
                 )
+        self._count(source, held)
         return changes
+
+    def _count(self, source: str, moved: int) -> None:
+        if moved:
+            count = self._counts[source] = self._counts.get(source, 0) + moved
+            if not count:
+                del self._counts[source]
 
     def _moved(self, prefix: Prefix, old: Selection, new: Selection) -> RouteChange | None:
         """``prefix`` holds ``new`` instead of ``old``: the change if its best path or
         multipath set moved (``Selection.moved_from``)."""
         if new is old:
             return None
-        if new.paths:
+        if new.by_source:
             self._table[prefix] = new
         else:
             del self._table[prefix]

@@ -161,7 +161,14 @@ def rib_state(routes: Routes) -> dict[Prefix, tuple[object, ...]]:
 def test_whole_updates_give_what_a_prefix_at_a_time_gives(fabric, events, rnd) -> None:
     batched, single = speaker(fabric), speaker(fabric)
     n = len(fabric.neighbors)
+    received: list[set[Prefix]] = [set() for _ in range(n)]  # each Adj-RIB-In, kept apart
     for i, prefixes, route in events:
+        _, _, filtered = fabric.neighbors[i % n]
+        for prefix in prefixes:
+            if route is None or (filtered and not FILTERED.permits(prefix)):
+                received[i % n].discard(prefix)
+            else:
+                received[i % n].add(prefix)
         feed(batched[0], batched[2][i % n], prefixes, route)
         shuffled = list(prefixes)
         rnd.shuffle(shuffled)
@@ -171,6 +178,15 @@ def test_whole_updates_give_what_a_prefix_at_a_time_gives(fabric, events, rnd) -
     state = rib_state(routes_a)
     assert state == rib_state(routes_b)
     assert routes_a.fib.entries() == routes_b.fib.entries()
+    # Each Adj-RIB-In, a view of the Loc-RIB, holds what its neighbor sent and import
+    # policy let in, counted as it came.
+    for nbs in (nbs_a, nbs_b):
+        for nb, expected in zip(nbs, received, strict=True):
+            assert set(nb.adj_in.prefixes()) == expected, nb.name
+            assert len(nb.adj_in) == len(expected), nb.name
+            for prefix in expected:
+                path = nb.adj_in.get(prefix)
+                assert path is not None and path.source is nb.info, (nb.name, prefix)
     # Both agree with the decision process run from scratch on each prefix's paths.
     for prefix, (best, multipath, paths) in state.items():
         decision = decide(list(paths.values()))
