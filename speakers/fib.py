@@ -200,6 +200,7 @@ Listener = Callable[[FibChange], None]
 
 
 _GROUP_SWEEP_MIN = 256
+_PAIRS_KEPT = 1 << 10  # (next hop, weight) pairs shared among groups; emptied when full
 
 
 class Fib:
@@ -232,6 +233,8 @@ class Fib:
         # the same set. Swept of groups nobody else holds when it doubles (``_sweep``).
         self._groups: dict[Hashable, NextHopGroup] = {}
         self._sweep_at = _GROUP_SWEEP_MIN
+        self._members: dict[tuple[IPAddress, int], tuple[IPAddress, int]] = {}  # (_shared)
+        self._weights: dict[tuple[IPAddress, float], tuple[IPAddress, float]] = {}
 
     # -- the table ---------------------------------------------------------------------
 
@@ -252,24 +255,38 @@ class Fib:
         key: Hashable | None = None,
     ) -> NextHopGroup:
         """The group for these multipaths (``build_group`` under this FIB's settings), the
-        same object for every prefix with the same set while any of them holds it: thousands
-        of prefixes share a handful of multipath sets (CPU and memory). ``key``: a cheaper
-        stand-in for the pairs as the cache key (equal exactly when the pairs are), e.g. the
-        next hops as integers: hashing address objects is slow."""
+        same object for every prefix with the same set while any of them holds it (CPU and
+        memory). ``key``: a cheaper stand-in for the pairs as the cache key (equal exactly
+        when the pairs are), e.g. next hops as integers: hashing address objects is slow."""
         if key is None:
             key = tuple(next_hops_with_bandwidth)
         group = self._groups.get(key)
         if group is None:
-            group = build_group(
-                next_hops_with_bandwidth,
-                mode=self.mode,
-                max_group_size=self.max_group_size,
-                default_bandwidth_bytes_per_s=self.default_bandwidth_bytes_per_s,
+            group = self._shared(
+                build_group(
+                    next_hops_with_bandwidth,
+                    mode=self.mode,
+                    max_group_size=self.max_group_size,
+                    default_bandwidth_bytes_per_s=self.default_bandwidth_bytes_per_s,
+                )
             )
             self._groups[key] = group
             if len(self._groups) >= self._sweep_at:
                 self._sweep()
         return group
+
+    def _shared(self, group: NextHopGroup) -> NextHopGroup:
+        """``group`` of the (next hop, weight) pairs of earlier groups where equal: they
+        repeat (the same next hops, mostly the same weights), and a pair costs 80 B."""
+        members, weights = self._members, self._weights  # apart: for a dict, 1 == 1.0
+        if len(members) + len(weights) > _PAIRS_KEPT:
+            members.clear()
+            weights.clear()
+        return NextHopGroup(
+            tuple(members.setdefault(m, m) for m in group.members),
+            tuple(weights.setdefault(w, w) for w in group.weights),
+            group.quantization,
+        )
 
     def put(self, entries: Iterable[tuple[Prefix, NextHopGroup | None]]) -> list[FibChange]:
         """Each prefix forwards over its group (from ``group()``; None: removed), all at

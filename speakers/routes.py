@@ -265,11 +265,11 @@ class Routes:
         if best is None or best.source.local or best.next_hop is None:
             return None
         members = []
-        key = []
+        key: list[int | float | None] = []  # flat: one tuple per group, not one per member
         for p in multipath:
             if p.next_hop is not None:
                 members.append((p.next_hop, p.link_bandwidth))
-                key.append((p.hop_key, p.link_bandwidth))
+                key += (p.hop_key, p.link_bandwidth)
         return self.fib.group(members, tuple(key))
 
     def _capacity_bytes_per_s(self, source: str) -> float | None:
