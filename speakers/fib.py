@@ -229,8 +229,7 @@ class Fib:
         self._log: deque[FibChange] = deque(maxlen=change_log_size)
         self._next_index = 0
         self._listeners: list[Listener] = []
-        # Groups by their multipaths' (next hop, bandwidth), shared by every prefix with
-        # the same set. Swept of groups nobody else holds when it doubles (``_sweep``).
+        # Groups by multipaths, shared by prefixes; swept when doubled (``_sweep``).
         self._groups: dict[Hashable, NextHopGroup] = {}
         self._sweep_at = _GROUP_SWEEP_MIN
         self._members: dict[tuple[IPAddress, int], tuple[IPAddress, int]] = {}  # (_shared)
