@@ -200,7 +200,7 @@ Listener = Callable[[FibChange], None]
 
 
 _GROUP_SWEEP_MIN = 256
-_PAIRS_KEPT = 1 << 10  # (next hop, weight) pairs shared among groups; emptied when full
+_PAIRS_KEPT = 1 << 10  # (next hop, members) pairs shared among groups; emptied when full
 
 
 class Fib:
@@ -233,7 +233,6 @@ class Fib:
         self._groups: dict[Hashable, NextHopGroup] = {}
         self._sweep_at = _GROUP_SWEEP_MIN
         self._members: dict[tuple[IPAddress, int], tuple[IPAddress, int]] = {}  # (_shared)
-        self._weights: dict[tuple[IPAddress, float], tuple[IPAddress, float]] = {}
 
     # -- the table ---------------------------------------------------------------------
 
@@ -275,17 +274,15 @@ class Fib:
         return group
 
     def _shared(self, group: NextHopGroup) -> NextHopGroup:
-        """``group`` of the (next hop, weight) pairs of earlier groups where equal: they
-        repeat (the same next hops, mostly the same weights), and a pair costs 80 B."""
-        members, weights = self._members, self._weights  # apart: for a dict, 1 == 1.0
-        if len(members) + len(weights) > _PAIRS_KEPT:
+        """``group`` of the (next hop, member count) pairs of earlier groups where equal:
+        they repeat (the same next hops, mostly the same counts), and a pair is 56 B. Not
+        the real weights: they differ more, and the table kept more than it saved
+        (``bench/memory.py``)."""
+        members = self._members
+        if len(members) > _PAIRS_KEPT:
             members.clear()
-            weights.clear()
-        return NextHopGroup(
-            tuple(members.setdefault(m, m) for m in group.members),
-            tuple(weights.setdefault(w, w) for w in group.weights),
-            group.quantization,
-        )
+        shared = tuple(members.setdefault(m, m) for m in group.members)
+        return NextHopGroup(shared, group.weights, group.quantization)
 
     def put(self, entries: Iterable[tuple[Prefix, NextHopGroup | None]]) -> list[FibChange]:
         """Each prefix forwards over its group (from ``group()``; None: removed), all at
