@@ -81,9 +81,9 @@ class Shard:
         self.down: set[tuple[str, str]] = set()  # (speaker, neighbor) ends taken down
         self.hung: set[str] = set()  # speakers frozen anywhere in the region (``freeze``)
         self.counters = FibCounters()
-        # (node, change) since the last begin: the operation's FIB change stream, for
+        # (at_ns, node, prefix, old, new) since the last begin: the FIB change stream, for
         # finding transient loops and black holes (bagctl.verify.transients)
-        self.changes: list[tuple[str, FibChange]] = []
+        self.changes: list[tuple[int, str, Prefix, NextHopGroup | None, NextHopGroup | None]] = []
         self.changes_dropped = 0
         self.activity = 0
         self.dirty: set[str] = set()  # speakers whose FIB or sessions changed (take_dirty)
@@ -130,7 +130,7 @@ class Shard:
             c.last_fib_wall_ns = time.monotonic_ns()
             c.prefixes.add(change.prefix)
             if len(self.changes) < CHANGE_RECORD:
-                self.changes.append((name, change))
+                self.changes.append((change.at_ns, name, change.prefix, change.old, change.new))
             else:
                 self.changes_dropped += 1
             self.activity += 1
@@ -393,8 +393,8 @@ class Shard:
             return None if group is None else weights_by_name(group, names)
 
         rows = tuple(
-            (c.at_ns, node, str(c.prefix), weights(c.old), weights(c.new))
-            for node, c in self.changes
+            (at_ns, node, str(prefix), weights(old), weights(new))
+            for at_ns, node, prefix, old, new in self.changes
         )
         return ChangeStream(rows, self.changes_dropped)
 
