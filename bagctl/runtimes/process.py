@@ -64,7 +64,15 @@ class ProcessShard(RemoteShard):
         if self.proc.returncode is not None or self.proc.stdin is None:
             raise ShardError(f"{self.label} is not running")
         self.proc.stdin.write((json.dumps(message) + "\n").encode())
-        await self.proc.stdin.drain()
+        try:
+            await self.proc.stdin.drain()
+        except ConnectionError as exc:
+            # Its pipe broke: it died (or is dying) before anyone reaped it. Wait for the
+            # reader to see it out (``lost``), so callers hear of a lost shard, as they do
+            # once it is reaped, instead of a stray ConnectionResetError (which stopped the
+            # region's clock keeper when a worker was killed under load).
+            await asyncio.wait({self._reader}, timeout=EXIT_GRACE_S)
+            raise ShardError(f"{self.label} {self.gone or 'is not running'}") from exc
 
     async def close(self) -> None:
         if self.proc.returncode is None:

@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sys
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bagctl.runtimes import protocol as rq
 from bagctl.runtimes.base import embedded
 from bagctl.runtimes.messages import ShardError
 from bagctl.runtimes.process import ProcessShard
@@ -79,3 +81,48 @@ def test_sessions_expected_kept_agrees_with_a_count(changes: list[tuple[str, int
             assert dead.sessions_expected(topo.sessions(), down.down) == (
                 fresh.sessions_expected(sessions, down.down)
             )
+
+
+class _Heard:
+    """What a region hears from one shard (``RegionEvents``)."""
+
+    def __init__(self) -> None:
+        self.cue = asyncio.Event()
+        self.lost: list[str] = []
+
+    def shard_event(self, index: int, event: object) -> None:
+        self.cue.set()
+
+    def shard_lost(self, index: int, why: str) -> None:
+        self.lost.append(why)
+
+    def placement_progress(self, done: int, total: int, what: str) -> None:
+        pass
+
+
+# A worker whose stdin is gone while it still runs: closed, then a cue, then it lingers.
+_CLOSES_ITS_PIPE = (
+    "import os, sys, time; os.close(0); "
+    'print(\'{"ev": "idle", "activity": 1}\', flush=True); time.sleep(1)'
+)
+
+
+async def test_a_request_over_a_broken_pipe_finds_the_shard_lost() -> None:
+    """As a killed worker's pipe breaks before it is reaped: the request fails with the
+    shard's loss (which ``within`` takes for a shard gone, not a failed request), not
+    with a ConnectionResetError, and the region hears of the loss once."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _CLOSES_ITS_PIPE,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    heard = _Heard()
+    shard = ProcessShard(1, proc, heard)
+    try:
+        await asyncio.wait_for(heard.cue.wait(), 30)  # its stdin is closed by now
+        with pytest.raises(ShardError, match="worker 1 exited with 0"):
+            # (the first write may still fit the pipe before the reader end is seen gone)
+            for _ in range(100):
+                await shard.call(rq.Snapshot(release=False))
+        assert shard.gone == "exited with 0" and heard.lost == ["exited with 0"]
+    finally:
+        await shard.close()
