@@ -20,8 +20,8 @@ from .path import Path
 class AdjRibIn:
     """One peer's paths, after import policy, read from the Loc-RIB, which holds each of
     them in the selection of its prefix (``Selection.path_from`` the peer's name): kept
-    once there instead of twice, which was a dict entry per path (35 B of the 800 a path
-    cost on ``region``, README)."""
+    once there instead of twice, which was a dict entry per path (40 B of the 565 a path
+    cost in objects on the 2-zone region of ``bench/scale.py``: ``bench/memory.py``)."""
 
     __slots__ = ("_loc_rib", "_source")
 
@@ -52,7 +52,7 @@ class AdjRibOuts:
     """The Adj-RIB-Outs of a speaker's neighbors as one table: per prefix, a row with a
     slot per neighbor (its column). A fabric switch sends most prefixes to most of its
     neighbors, so a slot (8 B) replaces a dict entry per neighbor and prefix (30 to 40 B:
-    on the 2-zone region of ``bench/scale.py``, 40 B of the 487 a path cost in objects).
+    on the 2-zone region of ``bench/scale.py``, 40 B of the 565 a path cost in objects).
     With few neighbors a row costs more than their entries: ``SHARED_FROM``. Columns are
     handed out before the first row is made."""
 
@@ -77,8 +77,8 @@ class AdjRibOut:
 
     def __init__(self, table: AdjRibOuts | None = None) -> None:
         self._own: dict[Prefix, Advertised] | None = {} if table is None else None
-        self._table = AdjRibOuts() if table is None else table
-        self._column = self._table.column()
+        self._table = table
+        self._column = 0 if table is None else table.column()
         self._count = 0
 
     def __len__(self) -> int:
@@ -87,6 +87,7 @@ class AdjRibOut:
     def get(self, prefix: Prefix) -> Advertised | None:
         if self._own is not None:
             return self._own.get(prefix)
+        assert self._table is not None  # (one or the other)
         row = self._table.rows.get(prefix)
         return None if row is None else row[self._column]
 
@@ -99,6 +100,7 @@ class AdjRibOut:
         advertised with; returns those whose entry changed (what is to be sent)."""
         if self._own is not None:
             return _record_own(self._own, prefixes, advertised)
+        assert self._table is not None
         rows, column, changed = self._table.rows, self._column, []
         if advertised is None:
             for prefix in prefixes:
@@ -126,6 +128,7 @@ class AdjRibOut:
     def items(self) -> list[tuple[Prefix, Advertised]]:
         if self._own is not None:
             return list(self._own.items())
+        assert self._table is not None
         column = self._column
         return [(p, a) for p, row in self._table.rows.items() if (a := row[column]) is not None]
 

@@ -12,8 +12,8 @@ memory for all of them, instead of a table of paths per prefix.
 
 A selection holds its paths as one tuple in order of source name, found by bisection,
 and reads as a mapping (``paths``) only for those who ask: 8 B a path where a dict costs
-30 to 40 (on the 2-zone region of ``bench/scale.py``, cold-started, the dicts were 33 B
-of the 514 a path cost in objects).
+30 to 40 (on the 2-zone region of ``bench/scale.py``, cold-started, the dicts were 36 B
+of the 565 a path cost in objects).
 
 Why incremental: a leaf of a Meta-style fabric hears every prefix from each of its
 uplinks (dozens on a DSF interface node), one path at a time. Re-running the decision
