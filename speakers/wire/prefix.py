@@ -14,7 +14,10 @@ canonical and encodes back to the same bytes when the sender zeroed them too.
 from __future__ import annotations
 
 import ipaddress
+import struct
 from collections.abc import Iterable
+from itertools import repeat
+from operator import itemgetter
 from typing import NamedTuple
 
 from .constants import Afi, UpdateSubcode
@@ -107,6 +110,10 @@ def decode_nlri(data: bytes, start: int, end: int, afi: int) -> list[Prefix]:
     # The hot loop of UPDATE decoding: plain ints, a precomputed pad per octet count, and
     # tuple.__new__ instead of the NamedTuple's Python-level __new__.
     max_bits, pads = (32, _PADS_V4) if afi == Afi.IPV4 else (128, _PADS_V6)
+    if end - start >= _UNIFORM_MIN:
+        uniform = _decode_uniform(data, start, end, max_bits)
+        if uniform is not None:
+            return uniform
     out: list[Prefix] = []
     append = out.append
     new = tuple.__new__
@@ -128,6 +135,33 @@ def decode_nlri(data: bytes, start: int, end: int, afi: int) -> list[Prefix]:
         append(new(Prefix, (body + pads[j - i - 1], length)))
         i = j
     return out
+
+
+# A field this long (in octets) is first tried as prefixes of one length (``_decode_uniform``).
+_UNIFORM_MIN = 64
+_WHOLE = {4: "4s", 16: "16s"}  # struct formats: one full-width address
+
+
+def _decode_uniform(data: bytes, start: int, end: int, max_bits: int) -> list[Prefix] | None:
+    """``data[start:end]`` decoded in C-level loops when every prefix in it has the first
+    one's length and that length is a whole number of octets (a table's prefixes usually
+    are: a fabric's racks are all /24 or all /64), so no trailing bits need zeroing and
+    every NLRI has one stride; None when not (``decode_nlri``'s loop then decodes it)."""
+    length = data[start]
+    if length & 7 or length > max_bits or not length:
+        return None
+    size, width = length >> 3, max_bits >> 3
+    stride = 1 + size
+    count, rest = divmod(end - start, stride)
+    if rest or data[start:end:stride] != bytes((length,)) * count:
+        return None
+    # Every address, zero-padded to full width, side by side: octet k of each is one
+    # strided slice of the field.
+    packed = bytearray(count * width)
+    for k in range(size):
+        packed[k::width] = data[start + 1 + k : end : stride]
+    addresses = map(itemgetter(0), struct.iter_unpack(_WHOLE[width], packed))
+    return list(map(tuple.__new__, repeat(Prefix), zip(addresses, repeat(length))))
 
 
 def nlri_problem(reason: str, field: str) -> AttributeProblem:
