@@ -14,9 +14,14 @@ link bandwidth of 800G: every prefix gets a best path and a one-member FIB group
 Phase 2 (``second``): feeder B announces the same N prefixes at 400G: every prefix gains a
 multipath, and its FIB group is recomputed with UCMP weights 2:1.
 Each phase is timed from the feeder's first byte to the speaker's last FIB change for it
-(the FIB change stream), so it includes decoding, import, best path, multipath, UCMP and
-FIB, and the export of the changes to the other feeder. ``prefixes_per_s`` is N over the
-slower phase.
+(the FIB change stream, followed a batch at a time: ``Fib.subscribe_batches``), so it
+includes decoding, import, best path, multipath, UCMP and FIB, and the export of the
+changes to the other feeder. ``prefixes_per_s`` is N over the slower phase.
+
+Twice, each in a fresh process: this one, under CPython's default garbage collector (the
+unprefixed keys: a library user's own process), then a child with the collector set as
+every process running a region sets it (``region_gc_*``: ``bagctl/runtimes/gctune.py``, a young
+pass every 100,000 allocations instead of 700), which is how bagemu runs its speakers.
 
 Memory: resident set size before the feeders connect and once both phases are done, after a
 garbage collection, divided by N: ``bytes_per_route`` is what one prefix costs with two
@@ -42,6 +47,7 @@ import ipaddress
 import json
 import os
 import platform
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -60,6 +66,7 @@ from flood import (  # bench/flood.py
 )
 from flood_frr import frr_flood_once, unavailable, version  # bench/flood_frr.py
 
+from bagctl.runtimes.gctune import tune_for_region
 from speakers.config import ExportPolicy, NeighborConfig, SpeakerConfig
 from speakers.speaker import Speaker
 from speakers.ucmp import ReadvertiseMode
@@ -148,14 +155,16 @@ async def run(n: int) -> dict[str, object]:
     target = 0
     last_change_ns = 0
 
-    def on_change(change: object) -> None:
+    def on_changes(changes: tuple[object, ...]) -> None:
+        # Once per batch of FIB changes (an UPDATE's), as the region's shards follow
+        # them: the instrument's own cost stays out of the figure as far as it can.
         nonlocal fib_changes, last_change_ns
-        fib_changes += 1
+        fib_changes += len(changes)
         last_change_ns = time.perf_counter_ns()
         if fib_changes >= target:
             done.set()
 
-    speaker.fib_table.subscribe(on_change)
+    speaker.fib_table.subscribe_batches(on_changes)
     session_change = asyncio.Event()
     speaker.session_events.append(lambda name, event: session_change.set())
     gc.collect()
@@ -220,6 +229,21 @@ async def run(n: int) -> dict[str, object]:
     }
 
 
+def tuned_ingestion(n: int) -> dict[str, Any]:
+    """The same ingestion in a fresh process whose collector is set as every process
+    that runs a region sets it (``bagctl/runtimes/gctune.py``: a young pass every 100,000
+    allocations instead of 700), as ``region_gc_*`` keys: a speaker of a region runs so,
+    a library user's own speaker with CPython's defaults (the unprefixed keys)."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--ingestion-tuned", "--prefixes", str(n)],
+        capture_output=True, text=True, check=True, timeout=900,
+    ).stdout  # fmt: skip
+    tuned = json.loads(out)
+    keys = ("first_s", "second_s", "first_prefixes_per_s", "second_prefixes_per_s",
+            "prefixes_per_s", "bytes_per_route")  # fmt: skip
+    return {f"region_gc_{key}": tuned[key] for key in keys}
+
+
 async def floods(runs: int, frr: bool) -> dict[str, Any]:
     """The flood of bench/flood.py through bagemu's speaker and, if ``frr`` and FRR can
     run here (bench/flood_frr.py), through FRR's bgpd: run after run, alternately, so
@@ -252,14 +276,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--flood-only", action="store_true", help="only the flood")
     parser.add_argument("--no-frr", action="store_true", help="no flood through FRR's bgpd")
     parser.add_argument("--feeder", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--ingestion-tuned", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.feeder:
         name, address, dut, port = args.feeder
         run_feeder(name, address, dut, int(port), args.prefixes)
         return 0
     n = 20_000 if args.quick else args.prefixes
+    if args.ingestion_tuned:  # (a child: ``tuned_ingestion``)
+        tune_for_region()
+        print(json.dumps(asyncio.run(run(n))))
+        return 0
     runs = 3 if args.quick else args.flood_runs
-    result: dict[str, Any] = {} if args.flood_only else asyncio.run(run(n))
+    result: dict[str, Any] = {}
+    if not args.flood_only:
+        result.update(asyncio.run(run(n)))
+        result.update(tuned_ingestion(n))
     result.update(asyncio.run(floods(runs, frr=not args.no_frr)))
     if args.json:
         print(json.dumps(result, indent=2))
@@ -274,9 +306,14 @@ def main(argv: list[str] | None = None) -> int:
 def print_ingestion(r: dict[str, Any]) -> None:
     n = r["prefixes"]
     print(f"speaker ingestion: {n} prefixes (half IPv4 /24, half IPv6 /64), two feeders over TCP")
-    for phase, label in (("first", "first path (800G)"), ("second", "second path (400G)")):
-        rate = r[f"{phase}_prefixes_per_s"]
-        print(f"  {label:20} {r[f'{phase}_s']:.3f} s {rate:>12,.0f} prefixes/s")
+    rows = [("", "CPython's default collector"), ("region_gc_", "collector tuned as a region's")]
+    for head, collector in rows:
+        if f"{head}first_s" not in r:
+            continue
+        print(f"  {collector} (bagctl/runtimes/gctune.py):" if head else f"  {collector}:")
+        for phase, label in (("first", "first path (800G)"), ("second", "second path (400G)")):
+            rate = r[f"{head}{phase}_prefixes_per_s"]
+            print(f"    {label:20} {r[f'{head}{phase}_s']:.3f} s {rate:>12,.0f} prefixes/s")
     print(
         f"  FIB: {r['fib_entries']} entries, {r['two_member_groups']} with 2 members, "
         f"weights {r['weights_seen']}"

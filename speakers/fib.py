@@ -16,8 +16,11 @@ prefix) and look for transient loops (replaying changes across switches by ``at_
   still kept in a bounded in-memory log (``change_log_size``) and raises ``ChangesDropped``
   if the reader fell further behind than that, so a gap is never silent;
 - ``subscribe(listener)`` calls ``listener(change)`` synchronously after each change is
-  applied, in subscription order, and returns the function that unsubscribes it. Listeners
-  must not raise: the FIB has already changed, and the exception reaches ``install``'s caller.
+  applied, in subscription order, and returns the function that unsubscribes it;
+  ``subscribe_batches(listener)`` calls ``listener(changes)`` once per ``put`` that changed
+  anything, after those, with its changes in order (a consumer that does the same for each
+  change of an UPDATE does it once). Listeners must not raise: the FIB has already changed,
+  and the exception reaches ``install``'s caller.
 
 What counts as a change: the ``NextHopGroup`` compares unequal, real weights included. A
 consumer that cares only about forwarding (the members) checks ``forwarding_changed``.
@@ -30,10 +33,10 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
-from .ucmp import MissingBandwidthMode, QuantizedGroup, quantize, ucmp_weights
+from .nexthop_group import NextHopGroup, build_group, next_hop_key
+from .ucmp import MissingBandwidthMode
 from .wire.prefix import IPAddress, Prefix
 
 __all__ = [
@@ -44,112 +47,6 @@ __all__ = [
     "build_group",
     "next_hop_key",
 ]
-
-
-def next_hop_key(next_hop: IPAddress) -> tuple[int, int, str]:
-    """Sort key for next hops: IPv4 before IPv6, then by address (an IPv4 prefix may have
-    IPv6 next hops, RFC 8950, and the two address types do not compare with each other)."""
-    return next_hop.version, int(next_hop), getattr(next_hop, "scope_id", None) or ""
-
-
-@dataclass(frozen=True, slots=True)
-class NextHopGroup:
-    """What a prefix forwards over.
-
-    ``members``: (next hop, integer weight >= 1), sorted by ``next_hop_key``: the entries a
-    hardware WCMP group holds. ``weights``: (next hop, real UCMP weight) for every multipath
-    given, same order, drained or skipped ones with 0.0 (they are not in ``members``).
-    ``quantization``: how ``weights`` became ``members`` (None for a group built by hand).
-    """
-
-    members: tuple[tuple[IPAddress, int], ...]
-    weights: tuple[tuple[IPAddress, float], ...] = ()
-    quantization: QuantizedGroup | None = None
-
-    def __post_init__(self) -> None:
-        hops = [nh for nh, _ in self.members]
-        keys = [next_hop_key(nh) for nh in hops]
-        if not hops or keys != sorted(set(keys)):
-            raise ValueError("members: at least one, unique, sorted by next_hop_key")
-        if any(weight < 1 for _, weight in self.members):
-            raise ValueError("members: integer weights must be >= 1")
-
-    @property
-    def total(self) -> int:
-        """Sum of the member weights: the hardware entries this group takes."""
-        return sum(weight for _, weight in self.members)
-
-    @property
-    def next_hops(self) -> tuple[IPAddress, ...]:
-        return tuple(nh for nh, _ in self.members)
-
-    def shares(self) -> tuple[tuple[IPAddress, float], ...]:
-        """(next hop, fraction of the traffic) per member."""
-        total = self.total
-        return tuple((nh, weight / total) for nh, weight in self.members)
-
-    def describe(self) -> dict[str, Any]:
-        """JSON-friendly view: every multipath with its real weight, members and share."""
-        members = dict(self.members)
-        total = self.total
-        paths = self.weights or tuple((nh, weight / total) for nh, weight in self.members)
-        out: dict[str, Any] = {
-            "total": total,
-            "next_hops": [
-                {
-                    "next_hop": str(nh),
-                    "weight": members.get(nh, 0),
-                    "share": members.get(nh, 0) / total,
-                    "ucmp_weight": real,
-                }
-                for nh, real in paths
-            ],
-        }
-        if self.quantization is not None:
-            out["quantization"] = {
-                "l1_error": self.quantization.l1_error,
-                "max_relative_error": self.quantization.max_relative_error,
-            }
-        return out
-
-
-def build_group(
-    next_hops_with_bandwidth: Sequence[tuple[IPAddress, float | None]],
-    *,
-    mode: MissingBandwidthMode = MissingBandwidthMode.DEFAULT,
-    max_group_size: int = 128,
-    default_bandwidth_bytes_per_s: float | None = None,
-) -> NextHopGroup:
-    """The group for these multipaths (pure): ``ucmp_weights`` then ``quantize``.
-
-    The result depends on the set of (next hop, bandwidth) pairs only, not on their order.
-    More paths with positive weight than ``max_group_size``: the ``max_group_size`` heaviest
-    are kept (ties to the lower next hop) and the rest get no member, as FRR installs only its
-    first ``multipath_num`` next hops; their real weights stay in ``weights``, and the
-    quantization errors are then measured against the kept paths' renormalised weights.
-    Raises ValueError for no paths or a repeated next hop.
-    """
-    paths = sorted(next_hops_with_bandwidth, key=lambda p: next_hop_key(p[0]))
-    if not paths:
-        raise ValueError("no next hops: remove the prefix instead")
-    hops = [nh for nh, _ in paths]
-    if len(set(hops)) != len(hops):
-        raise ValueError(f"repeated next hop in {[str(nh) for nh in hops]}")
-    weights = ucmp_weights(
-        [bw for _, bw in paths], mode, default_bandwidth_bytes_per_s=default_bandwidth_bytes_per_s
-    )
-    kept = list(weights)
-    positive = [i for i, w in enumerate(weights) if w > 0]
-    if len(positive) > max_group_size:
-        # sorted() is stable and paths are in next-hop order: ties keep the lower next hop.
-        for i in sorted(positive, key=lambda i: -weights[i])[max_group_size:]:
-            kept[i] = 0.0
-    quantization = quantize(kept, max_group_size)
-    return NextHopGroup(
-        members=tuple((nh, m) for nh, m in zip(hops, quantization.members, strict=True) if m),
-        weights=tuple(zip(hops, weights, strict=True)),
-        quantization=quantization,
-    )
 
 
 class FibChange(NamedTuple):
@@ -197,6 +94,8 @@ class ChangesDropped(LookupError):
 
 
 Listener = Callable[[FibChange], None]
+BatchListener = Callable[[tuple[FibChange, ...]], None]
+T = TypeVar("T")
 
 
 _GROUP_SWEEP_MIN = 256
@@ -228,7 +127,10 @@ class Fib:
         self._table: dict[Prefix, NextHopGroup] = {}
         self._log: deque[FibChange] = deque(maxlen=change_log_size)
         self._next_index = 0
-        self._listeners: list[Listener] = []
+        # Replaced on (un)subscribe, never changed in place: a listener may unsubscribe
+        # itself while called, and no copy is made per change.
+        self._listeners: tuple[Listener, ...] = ()
+        self._batch_listeners: tuple[BatchListener, ...] = ()
         # Groups by multipaths, shared by prefixes; swept when doubled (``_sweep``).
         self._groups: dict[Hashable, NextHopGroup] = {}
         self._sweep_at = _GROUP_SWEEP_MIN
@@ -290,12 +192,13 @@ class Fib:
         UPDATE change together). Returns the changes (an entry equal to what it was makes
         none, and reads no clock)."""
         now: int | None = None
-        table, log, listeners = self._table, self._log, self._listeners
+        table, log = self._table, self._log
         make = tuple.__new__  # (the NamedTuple's own __new__ is a Python-level call)
         changed = []
         for prefix, group in entries:
             old = table.get(prefix)
-            if old is group or old == group:
+            # (None == group would call the dataclass's __eq__ for every new prefix)
+            if old is group or (old is not None and group is not None and old == group):
                 continue
             if group is None:
                 del table[prefix]
@@ -307,9 +210,12 @@ class Fib:
             self._next_index += 1
             changed.append(change)
             log.append(change)
-            if listeners:
-                for listener in tuple(listeners):  # a listener may unsubscribe itself
-                    listener(change)
+            for listener in self._listeners:  # (read per change: one may unsubscribe)
+                listener(change)
+        if changed and self._batch_listeners:
+            batch = tuple(changed)
+            for batch_listener in self._batch_listeners:
+                batch_listener(batch)
         return changed
 
     def _sweep(self) -> None:
@@ -400,13 +306,20 @@ class Fib:
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener(change)`` after every change; returns the unsubscribe function."""
-        self._listeners.append(listener)
+        self._listeners += (listener,)
 
         def unsubscribe() -> None:
-            for i, existing in enumerate(self._listeners):
-                if existing is listener:
-                    del self._listeners[i]
-                    return
+            self._listeners = _without(self._listeners, listener)
+
+        return unsubscribe
+
+    def subscribe_batches(self, listener: BatchListener) -> Callable[[], None]:
+        """Call ``listener(changes)`` once for the changes of each ``put`` (or ``install``,
+        ``remove``) that changed anything, in order; returns the unsubscribe function."""
+        self._batch_listeners += (listener,)
+
+        def unsubscribe() -> None:
+            self._batch_listeners = _without(self._batch_listeners, listener)
 
         return unsubscribe
 
@@ -415,3 +328,12 @@ class Fib:
     def describe(self) -> list[dict[str, Any]]:
         """JSON-friendly table for the CLI: one object per prefix, in ``entries`` order."""
         return [{"prefix": str(p), **group.describe()} for p, group in self.entries()]
+
+
+def _without(listeners: tuple[T, ...], listener: T) -> tuple[T, ...]:
+    """``listeners`` less the first that is ``listener`` (a new tuple: never changed in
+    place, so a loop calling them is not disturbed)."""
+    for i, existing in enumerate(listeners):
+        if existing is listener:
+            return listeners[:i] + listeners[i + 1 :]
+    return listeners

@@ -20,6 +20,9 @@ def test_bench_speaker_quick_json() -> None:
     )
     out = json.loads(proc.stdout)
     assert out["prefixes_per_s"] > 0 and out["bytes_per_route"] > 0
+    # The same ingestion with the collector set as a region's processes set it.
+    assert out["region_gc_prefixes_per_s"] > 0 and out["region_gc_bytes_per_route"] > 0
+    assert out["region_gc_first_s"] > 0 and out["region_gc_second_s"] > 0
     assert out["fib_entries"] == out["prefixes"] == out["two_member_groups"]
     assert out["weights_seen"] == [[2, 1]]  # 800G and 400G paths
     # Flood propagation: every time is after the writer's first byte, and in the order

@@ -190,6 +190,21 @@ def test_subscribers_see_every_change_in_order_until_they_unsubscribe() -> None:
     assert table.next_index == 3
 
 
+def test_batch_subscribers_get_each_puts_changes_once_after_the_per_change_ones() -> None:
+    table = fib()
+    seen: list[object] = []
+    table.subscribe(lambda c: seen.append(c.index))
+    stop = table.subscribe_batches(lambda batch: seen.append([c.index for c in batch]))
+    group = table.group([(A, G800)])
+    table.put([(P1, group), (P2, group), (P6, None)])  # P6 had no entry: no change
+    table.put([(P1, group)])  # nothing changed: no batch
+    table.remove(P2)
+    stop()
+    table.remove(P1)
+    stop()  # twice is harmless
+    assert seen == [0, 1, [0, 1], 2, [2], 3]
+
+
 def test_entries_lookup_and_len() -> None:
     table = fib()
     table.install(P6, [(V6, None)])
