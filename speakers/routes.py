@@ -187,33 +187,39 @@ class Routes:
 
     def apply(self, changes: Iterable[RouteChange | None]) -> None:
         """FIB, export, aggregates and observers for each change (module docstring)."""
-        touched = False
         aggregates: dict[Prefix, AggregateState] = {}
         # The FIB group per multipath set (by identity: the prefixes of a batch share one
-        # set object, ``LocRib.set_paths``), worked out once for all of them.
+        # set object, ``LocRib.set_paths``), worked out once for all of them; a run of
+        # changes to one set (a batch's) does not even look it up.
         groups: dict[int, tuple[tuple[Path, ...], NextHopGroup | None]] = {}
-        fib: list[tuple[Prefix, NextHopGroup | None]] = []
-        mark, table, listeners = self._exports.mark, self.aggregates, self.route_events
+        prefixes: list[Prefix] = []
+        installed: list[NextHopGroup | None] = []  # (beside ``prefixes``: no pair each)
+        last: tuple[Path, ...] | None = None
+        group: NextHopGroup | None = None
+        table, listeners = self.aggregates, self.route_events
         contributors = bool(table)
         for change in changes:
             if change is None:
                 continue
-            touched = True
-            mp = change.new_multipath
-            known = groups.get(id(mp))
-            if known is None:
-                known = groups[id(mp)] = (mp, self._group(change.new_best, mp))
-            fib.append((change.prefix, known[1]))
-            mark(change.prefix)
+            prefix, _, best, _, mp = change
+            if mp is not last:
+                known = groups.get(id(mp))
+                if known is None:
+                    known = groups[id(mp)] = (mp, self._group(best, mp))
+                last, group = mp, known[1]
+            prefixes.append(prefix)
+            installed.append(group)
             if contributors:
-                for state in table.route_changed(change.prefix, change.new_best, mp):
+                for state in table.route_changed(prefix, best, mp):
                     aggregates[state.aggregate.prefix] = state
             for listener in listeners:
                 listener(change)
+        if not prefixes:
+            return
+        self._exports.mark_all(prefixes)
         if not self._fib_held:
-            self.fib.put(fib)
-        if touched:
-            self._schedule_export()
+            self.fib.put(zip(prefixes, installed, strict=True))
+        self._schedule_export()
         if aggregates:
             # Once per burst, not per prefix. Whether a contributor is suppressed follows
             # its aggregate being active, which only changes with a contributor arriving or

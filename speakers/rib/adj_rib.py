@@ -118,7 +118,7 @@ class AdjRibOut:
             if row is None:
                 row = rows[prefix] = [None] * width
             old = row[column]
-            if old is not advertised and old != advertised:
+            if old is None or (old is not advertised and old != advertised):
                 row[column] = advertised
                 changed.append(prefix)
                 added += old is None
@@ -147,7 +147,8 @@ def _record_own(
         return changed
     for prefix in prefixes:
         old = sent.get(prefix)
-        if old is not advertised and old != advertised:
+        # (``old is None`` first: None != advertised calls the dataclass's __eq__)
+        if old is None or (old is not advertised and old != advertised):
             sent[prefix] = advertised
             changed.append(prefix)
     return changed

@@ -130,14 +130,11 @@ class Interner:
 
     def prefixes(self, prefixes: Iterable[Prefix]) -> list[Prefix]:
         """``prefix`` for each of ``prefixes`` (an UPDATE's), in order."""
-        table, get = self._prefixes, self._prefixes.get
-        out = []
-        for prefix in prefixes:
-            shared = get(prefix)
-            if shared is None:
-                shared = _remember(table, prefix, prefix, PREFIX_TABLE_SIZE)
-            out.append(shared)
-        return out
+        table = self._prefixes
+        if len(table) >= PREFIX_TABLE_SIZE:
+            table.clear()  # (as ``_remember`` does; checked once per batch, not per prefix)
+        # setdefault: the one already held, or this one, now held (one lookup, in C)
+        return list(map(table.setdefault, prefixes, prefixes))
 
     def advertised(self, advert: Advertised) -> Advertised:
         """The shared object equal to ``advert``, its attributes shared too (those of an

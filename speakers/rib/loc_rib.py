@@ -11,7 +11,7 @@ end up sharing a handful of selections, not one per UPDATE.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from ..wire import Prefix
 from .destination import Destination, RouteChange
@@ -31,6 +31,9 @@ class LocRib:
     def __init__(self, multipath: MultipathConfig | None = None) -> None:
         self.multipath = multipath or MultipathConfig()
         self._table: dict[Prefix, Selection] = {}
+        # ``selection(prefix)``: its selection (shared, immutable), None without paths. The
+        # table's own get (a C call: the export asks once per dirty prefix and flush).
+        self.selection: Callable[[Prefix], Selection | None] = self._table.get
         self._outcomes: dict[str, tuple[Path | None, _Outcomes]] = {}
         self._counts: dict[str, int] = {}  # paths per source: an Adj-RIB-In's size
 
@@ -51,10 +54,6 @@ class LocRib:
     def get(self, prefix: Prefix) -> Destination | None:
         selection = self._table.get(prefix)
         return None if selection is None else Destination(prefix, selection)
-
-    def selection(self, prefix: Prefix) -> Selection | None:
-        """``prefix``'s selection (shared, immutable), None without paths."""
-        return self._table.get(prefix)
 
     def set_path(self, prefix: Prefix, source: str, path: Path | None) -> RouteChange | None:
         """One source's path for one prefix (None withdraws it)."""
@@ -82,13 +81,19 @@ class LocRib:
         changes: list[RouteChange] = []
         make = tuple.__new__
         held = 0  # how the source's count of paths moves
+        last: Selection | None = None  # a run of prefixes held one selection: one lookup
+        outcome = None
         for prefix in prefixes:
             old = table.get(prefix, EMPTY)
-            outcome = outcomes.get(id(old))
-            if outcome is None or outcome[0]() is not old:
-                new = old.with_path(source, path, config)
-                count = (path is not None) - (old.path_from(source) is not None)
-                outcome = outcomes[id(old)] = (weakref.ref(old), new, new.moved_from(old), count)
+            if old is not last:
+                outcome = outcomes.get(id(old))
+                if outcome is None or outcome[0]() is not old:
+                    new = old.with_path(source, path, config)
+                    count = (path is not None) - (old.path_from(source) is not None)
+                    moved = new.moved_from(old)
+                    outcome = outcomes[id(old)] = (weakref.ref(old), new, moved, count)
+                last = old
+            assert outcome is not None
             new = outcome[1]
             if new is old:
                 continue

@@ -171,7 +171,7 @@ def test_export_queue_is_due_at_once_without_mrai_and_after_a_jittered_mrai_with
     queue.refresh("n", [(1, 1)])
     assert queue.pending
     dirty, refresh = queue.take(100.0)
-    assert dirty == {P4} and refresh == {"n": {(1, 1)}} and not queue.pending
+    assert list(dirty) == [P4] and refresh == {"n": {(1, 1)}} and not queue.pending
     delay = queue.delay_s(101.0)  # the last flush was at 100
     assert delay is not None and 5.0 * 0.75 - 1.0 <= delay <= 5.0 - 1.0  # RFC 4271 §10
     assert queue.delay_s(200.0) == 0.0
