@@ -109,8 +109,8 @@ class Shard:
             clock=self.clock,
             network=self.network,
             tcp_neighbors=tcp if self.network is not None else frozenset(),
-            # The shard follows every FIB change as it happens (``_on_fib``): a long
-            # per-switch log would only hold thousands of old groups alive.
+            # The shard follows every FIB change (``on_fib``): a long log would only hold
+            # thousands of old groups alive.
             fib_change_log=FIB_CHANGE_LOG,
             barrier=self.barrier,
             preserved_fib=preserved,
@@ -120,21 +120,21 @@ class Shard:
         )
         wake = self._on_wake
 
-        # Called for every FIB change and UPDATE of the region: kept lean.
-        def on_fib(change: FibChange) -> None:
+        # Once per UPDATE's FIB changes in the region (they share one instant): kept lean.
+        def on_fib(changes: tuple[FibChange, ...]) -> None:
             self.dirty.add(name)
-            c = self.counters
-            c.fib_changes += 1
-            if change.at_ns > c.last_fib_ns:
-                c.last_fib_ns = change.at_ns
+            c, count = self.counters, len(changes)
+            c.fib_changes += count
+            at_ns = changes[-1].at_ns
+            if at_ns > c.last_fib_ns:
+                c.last_fib_ns = at_ns
             c.last_fib_wall_ns = time.monotonic_ns()
-            c.prefixes.add(change.prefix)
-            if len(self.changes) < CHANGE_RECORD:
-                self.changes.append((change.at_ns, name, change.prefix, change.old, change.new))
-            else:
-                self.changes_dropped += 1
-            self.activity += 1
-            if self._lags:
+            c.prefixes.update(ch.prefix for ch in changes)
+            room = max(0, CHANGE_RECORD - len(self.changes))
+            self.changes += [(ch.at_ns, name, ch.prefix, ch.old, ch.new) for ch in changes[:room]]
+            self.changes_dropped += max(0, count - room)
+            self.activity += count
+            for _ in range(min(count, len(self._lags))):  # (one per change: ``lag``)
                 stall = _spin if self._lag_busy else time.sleep
                 asyncio.get_running_loop().call_soon(stall, self._lags.pop())
             if wake is not None:
@@ -155,7 +155,7 @@ class Shard:
             if wake is not None:
                 wake()
 
-        speaker.fib_table.subscribe(on_fib)
+        speaker.fib_table.subscribe_batches(on_fib)
         speaker.activity.append(self._poke)
         speaker.session_events.append(on_session_event)
         return speaker
