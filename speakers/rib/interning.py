@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Iterable
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from ..wire import PathAttributes, Prefix
 from ..wire.communities import ExtCommunity, effective_link_bandwidth
@@ -47,14 +47,48 @@ PREFIX_TABLE_SIZE = 1 << 21  # prefixes: a region's fit many times over
 R = TypeVar("R", PathAttributes, Advertised)
 
 
-def _shared(table: weakref.WeakValueDictionary[int, R], record: R) -> R:
+class WeakTable(Generic[R]):
+    """Records by key, held weakly: ``weakref.WeakValueDictionary``'s job at C speed. That
+    one is Python code around a ref per entry with a callback, and a flood of distinct
+    routes spent a tenth of its time in its ``get`` and ``__setitem__``
+    (``bench/flood.py``). Here an entry is a plain ``weakref.ref`` (CPython hands out one
+    per record), and entries whose record is gone are swept out when the table has
+    doubled since the last sweep: amortised O(1), and never more than twice the live
+    records."""
+
+    __slots__ = ("_refs", "_sweep_at")
+
+    def __init__(self) -> None:
+        self._refs: dict[int, weakref.ref[R]] = {}
+        self._sweep_at = _WEAK_SWEEP_MIN
+
+    def get(self, key: int) -> R | None:
+        ref = self._refs.get(key)
+        return None if ref is None else ref()
+
+    def put(self, key: int, record: R) -> None:
+        refs = self._refs
+        refs[key] = weakref.ref(record)
+        if len(refs) >= self._sweep_at:
+            self._refs = {k: r for k, r in refs.items() if r() is not None}
+            self._sweep_at = max(_WEAK_SWEEP_MIN, 2 * len(self._refs))
+
+    def __len__(self) -> int:
+        """Live records (a walk: for tests and views, not the hot path)."""
+        return sum(1 for r in self._refs.values() if r() is not None)
+
+
+_WEAK_SWEEP_MIN = 1 << 10
+
+
+def _shared(table: WeakTable[R], record: R) -> R:
     """The record in ``table`` equal to ``record``, else ``record`` (then held there).
     Keyed by hash so that the table holds records weakly: the rare record whose hash
     another one holds the slot of is not shared, which changes nothing but memory."""
     key = hash(record)
     shared = table.get(key)
     if shared is None:
-        table[key] = record
+        table.put(key, record)
         return record
     return shared if shared == record else record
 
@@ -73,10 +107,8 @@ class Interner:
 
     def __init__(self) -> None:
         # By hash: a key holding the record would keep it alive (``_shared``).
-        self._attributes: weakref.WeakValueDictionary[int, PathAttributes]
-        self._attributes = weakref.WeakValueDictionary()
-        self._adverts: weakref.WeakValueDictionary[int, Advertised]
-        self._adverts = weakref.WeakValueDictionary()
+        self._attributes: WeakTable[PathAttributes] = WeakTable()
+        self._adverts: WeakTable[Advertised] = WeakTable()
         self._ranks: dict[tuple[int, int, int, PeerInfo], Rank] = {}
         self._hops: dict[IPAddress, tuple[IPAddress, int]] = {}  # -> itself, its key
         self._prefixes: dict[Prefix, Prefix] = {}

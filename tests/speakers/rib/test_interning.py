@@ -222,3 +222,21 @@ def test_shared_records_give_the_same_rib_fib_and_exports(events) -> None:
         sent_a = exporter_a.updates_for(nb_a, sorted(PREFIXES), FlushCache())
         sent_b = exporter_b.updates_for(nb_b, sorted(PREFIXES), FlushCache())
         assert sent_a == sent_b  # the same UPDATEs, byte for byte
+
+
+def test_the_weak_table_forgets_records_nobody_holds_and_stays_within_twice_the_live() -> None:
+    table: interning_module.WeakTable[PathAttributes] = interning_module.WeakTable()
+    kept: list[PathAttributes] = []
+    for i in range(5000):
+        record = PathAttributes(as_path=AsPath.sequence(65000, i))
+        table.put(i, record)
+        if i % 10 == 0:
+            kept.append(record)  # one in ten stays held elsewhere
+        assert table.get(i) is record
+    del record
+    gc.collect()
+    assert len(table) == len(kept) == 500
+    assert all(table.get(10 * n) is r for n, r in enumerate(kept))
+    assert table.get(1) is None  # nobody held it: gone, not another record
+    # Swept when doubled: the dead entries never outnumber twice the live ones by much.
+    assert len(table._refs) <= max(2 * len(kept), interning_module._WEAK_SWEEP_MIN) + 1
