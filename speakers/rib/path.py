@@ -8,6 +8,7 @@ route. ``PeerInfo`` says where the path came from; ``LOCAL`` marks originated ro
 from __future__ import annotations
 
 import ipaddress
+import operator
 from dataclasses import dataclass
 
 from ..wire import PathAttributes
@@ -51,6 +52,16 @@ class Path:
     link_bandwidth: float | None
     rank: Rank
     hop_key: int  # the next hop as one int (-1: none): multipath dedupes on it, fast
+
+    def __eq__(self, other: object) -> bool:
+        """Field by field, as the generated ``__eq__`` does, but in C (one ``attrgetter``
+        call a side): a speaker compares each new path with its neighbor's last one
+        (``Routes._path``), the selections compare them too."""
+        if self is other:
+            return True
+        if other.__class__ is not Path:
+            return NotImplemented
+        return bool(_PATH_FIELDS(self) == _PATH_FIELDS(other))
 
     @classmethod
     def build(
@@ -115,3 +126,8 @@ class Path:
     def origin(self) -> int:
         origin = self.attributes.origin
         return 2 if origin is None else int(origin)
+
+
+_PATH_FIELDS = operator.attrgetter(
+    "source", "attributes", "next_hop", "link_bandwidth", "rank", "hop_key"
+)  # every field of a Path, in order (``Path.__eq__``)
