@@ -90,6 +90,8 @@ class Selection:
         if old is not None and old.attributes.med is not None:
             meds -= 1
         best = self.best
+        if not meds and old is not None and path is not None and _same_place(old, path, config):
+            return self._swapped(paths, old, path)
         if meds or (
             old is not None and best is not None and old.rank.preference <= best.rank.preference
         ):
@@ -114,8 +116,32 @@ class Selection:
             return Selection(paths, new_best, grown, grown, meds)
         return _chosen(paths, meds, new_best, tied, config)
 
+    def _swapped(self, paths: tuple[Path, ...], old: Path, path: Path) -> Selection:
+        """This selection with ``path`` wherever ``old`` was (``_same_place``)."""
+        best = path if self.best is old else self.best
+        multipath = tuple([path if p is old else p for p in self.multipath])
+        tied = multipath if self.tied is self.multipath else self.tied
+        if tied is not multipath:
+            tied = tuple([path if p is old else p for p in tied])
+        return Selection(paths, best, multipath, tied, self.meds)
+
 
 EMPTY = Selection((), None, (), (), 0)  # a prefix without paths
+
+
+def _same_place(old: Path, path: Path, config: MultipathConfig) -> bool:
+    """Whether ``path`` takes ``old``'s place (same source) with nothing else moving:
+    the same rank (every step of the decision, tie-breaks included), next hop and, when
+    multipath needs the best's AS_PATH, AS_PATH; no MED either side. A link bandwidth
+    changed, as every path through a failed bundle's does, is such a change: the
+    decision over dozens of paths (an RDSW's 40 EDSWs) is not run again for it."""
+    return (
+        (path.rank is old.rank or path.rank == old.rank)
+        and path.hop_key == old.hop_key
+        and path.attributes.med is None
+        and old.attributes.med is None
+        and (config.as_path_relax or path.attributes.as_path == old.attributes.as_path)
+    )
 
 
 def _find(paths: tuple[Path, ...], source: str) -> tuple[int, Path | None]:

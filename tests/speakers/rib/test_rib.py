@@ -6,7 +6,7 @@ import ipaddress
 import itertools
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from speakers.rib import (
@@ -293,29 +293,39 @@ def test_rank_names_the_step_that_decided_and_refuses_a_tie() -> None:
         deciding_step(a.rank, a.rank)
 
 
+@settings(max_examples=400)
 @given(
     st.lists(
         st.tuples(
-            st.integers(1, 8),  # source (the same source again replaces its path)
-            st.booleans(),  # withdraw instead of announce
+            st.integers(1, 6),  # source (the same source again replaces its path)
+            st.sampled_from([False, False, True]),  # withdraw instead of announce
             st.sampled_from([None, 50, 200]),  # local pref
             st.integers(1, 3),  # AS path length
-            st.sampled_from([None, None, None, 0, 10]),  # MED, mostly none
+            st.sampled_from([None] * 8 + [0, 10]),  # MED, mostly none
             st.integers(0, 2),  # next hop shared by sources with the same value
+            # a link bandwidth: a path replaced by one that differs only in it keeps its
+            # place (``selection._same_place``), as through a failed bundle
+            st.sampled_from([None, 100e9, 400e9]),
+            st.booleans(),  # the AS_PATH's last AS moved: the same length, another path
         ),
         min_size=1,
         max_size=30,
     ),
     st.integers(1, 4),  # maximum-paths
+    st.booleans(),  # as-path multipath-relax
 )
-def test_incremental_destination_agrees_with_a_full_decision(specs, max_paths) -> None:
-    """After every change, best and multipath are what the full decision over the
-    destination's paths gives (the fast path of destination.py against the reference)."""
-    config = MultipathConfig(max_paths_ebgp=max_paths)
+def test_incremental_destination_agrees_with_a_full_decision(specs, max_paths, relax) -> None:
+    """After every change, best, multipath and tied paths are what the full decision
+    over the destination's paths gives (selection.py's fast paths against the reference)."""
+    config = MultipathConfig(max_paths_ebgp=max_paths, as_path_relax=relax)
     rib = LocRib(config)
-    for n, withdraw, lp, length, med, hop in specs:
-        asns = tuple(range(65000 + n, 65000 + n + length))
-        p = None if withdraw else path(n, asns=asns, local_pref=lp, med=med)
+    for n, withdraw, lp, length, med, hop, bandwidth, moved in specs:
+        # sources 1 and 4 (2 and 5, ...) in one neighbor AS: their MEDs compare
+        asns = (65000 + n % 3, *(65100 + 10 * k + moved for k in range(length - 1)))
+        ext = () if bandwidth is None else (LinkBandwidth.from_bps(bandwidth, 65000 + n),)
+        p = None
+        if not withdraw:
+            p = path(n, asns=asns, local_pref=lp, med=med, ext_communities=ext)
         if p is not None and hop:
             p = Path.build(p.source, p.attributes, V4(f"198.51.100.{hop}"))
         rib.set_path(P, f"p{n}", p)
@@ -326,3 +336,51 @@ def test_incremental_destination_agrees_with_a_full_decision(specs, max_paths) -
         assert decision is not None
         assert dest.best is decision.best
         assert dest.multipath == select_multipath(decision, config)
+        assert set(map(id, dest.selection.tied)) == set(map(id, decision.tied))
+
+
+# --- a path replaced by one in the same place (``selection._same_place``) -------------
+
+
+def announce(rib: LocRib, n: int, **kw: object) -> None:
+    hop = kw.pop("hop", None)
+    p = path(n, **kw)  # type: ignore[arg-type]
+    if hop is not None:
+        p = Path.build(p.source, p.attributes, V4(f"198.51.100.{hop}"))
+    rib.set_path(P, f"p{n}", p)
+
+
+def chosen(rib: LocRib) -> tuple[str | None, list[str]]:
+    dest = rib.get(P)
+    assert dest is not None and dest.best is not None
+    return dest.best.source.name, [p.source.name for p in dest.multipath]
+
+
+def test_a_new_bandwidth_alone_keeps_the_place_and_a_new_next_hop_into_a_member_does_not() -> None:
+    rib = LocRib(MultipathConfig())
+    announce(rib, 1, asns=(65001,), hop=1)
+    announce(rib, 2, asns=(65002,), hop=2)
+    assert chosen(rib) == ("p1", ["p1", "p2"])
+    announce(rib, 2, asns=(65002,), hop=2, ext_communities=(LinkBandwidth.from_bps(1e11, 1),))
+    assert chosen(rib) == ("p1", ["p1", "p2"])
+    assert rib.get(P).multipath[1].link_bandwidth == pytest.approx(1e11 / 8)  # type: ignore[union-attr]
+    announce(rib, 2, asns=(65002,), hop=1)  # the same rank, p1's next hop: counted once
+    assert chosen(rib) == ("p1", ["p1"])
+
+
+def test_without_relax_a_member_whose_as_path_moved_leaves_the_set() -> None:
+    rib = LocRib(MultipathConfig(as_path_relax=False))
+    announce(rib, 1, asns=(65000, 65100))
+    announce(rib, 2, asns=(65000, 65100))
+    assert chosen(rib) == ("p1", ["p1", "p2"])
+    announce(rib, 2, asns=(65000, 65101))  # the same length and rank, another AS_PATH
+    assert chosen(rib) == ("p1", ["p1"])
+
+
+def test_a_path_that_lost_on_its_med_is_decided_again_without_it() -> None:
+    rib = LocRib(MultipathConfig(max_paths_ebgp=1))
+    announce(rib, 1, asns=(65000,), med=10)
+    announce(rib, 2, asns=(65000,))  # the same neighbor AS: no MED is lowest, it wins
+    assert chosen(rib) == ("p2", ["p2"])
+    announce(rib, 1, asns=(65000,))  # no MED either now: the lower router ID
+    assert chosen(rib) == ("p1", ["p1"])
