@@ -120,9 +120,9 @@ class Selection:
         """This selection with ``path`` wherever ``old`` was (``_same_place``)."""
         best = path if self.best is old else self.best
         multipath = tuple([path if p is old else p for p in self.multipath])
-        tied = multipath if self.tied is self.multipath else self.tied
-        if tied is not multipath:
-            tied = tuple([path if p is old else p for p in tied])
+        if self.tied is self.multipath:
+            return Selection(paths, best, multipath, multipath, self.meds)
+        tied = tuple([path if p is old else p for p in self.tied])
         return Selection(paths, best, multipath, tied, self.meds)
 
 
