@@ -94,10 +94,15 @@ def _shared(table: WeakTable[R], record: R) -> R:
 
 
 def _remember(table: dict[K, V], key: K, value: V, size: int = SMALL_TABLE_SIZE) -> V:
-    if len(table) >= size:
-        table.clear()
+    _make_room(table, size)
     table[key] = value
     return value
+
+
+def _make_room(table: dict[K, V], size: int) -> None:
+    """Empty ``table`` if it is full (module docstring: sharing lost a while, no outcome)."""
+    if len(table) >= size:
+        table.clear()
 
 
 class Interner:
@@ -163,8 +168,7 @@ class Interner:
     def prefixes(self, prefixes: Iterable[Prefix]) -> list[Prefix]:
         """``prefix`` for each of ``prefixes`` (an UPDATE's), in order."""
         table = self._prefixes
-        if len(table) >= PREFIX_TABLE_SIZE:
-            table.clear()  # (as ``_remember`` does; checked once per batch, not per prefix)
+        _make_room(table, PREFIX_TABLE_SIZE)  # (once per batch, not per prefix)
         # setdefault: the one already held, or this one, now held (one lookup, in C)
         return list(map(table.setdefault, prefixes, prefixes))
 
