@@ -1,6 +1,6 @@
 """Export: what each established neighbor is sent, once per burst of input, in few UPDATEs.
 
-Every route change marks its prefix (``ExportQueue.mark``); a session coming up, a
+Every route change marks its prefix (``ExportQueue.mark_all``); a session coming up, a
 ROUTE-REFRESH, a drain or a link-capacity change asks for whole families again
 (``ExportQueue.refresh``). The speaker runs a flush once the burst is processed
 (``ExportQueue.delay_s``: at once, or after the MRAI); ``Exporter.flush`` then works out,
@@ -76,9 +76,6 @@ class ExportQueue:
     def pending(self) -> bool:
         """Prefixes changed and not yet exported."""
         return bool(self._dirty)
-
-    def mark(self, prefix: Prefix) -> None:
-        self._dirty[prefix] = None
 
     def mark_all(self, prefixes: Iterable[Prefix]) -> None:
         self._dirty.update(dict.fromkeys(prefixes))

@@ -167,7 +167,7 @@ def test_export_queue_is_due_at_once_without_mrai_and_after_a_jittered_mrai_with
     now_queue = ExportQueue(0.0, random.Random(1))
     assert now_queue.delay_s(100.0) is None
     queue = ExportQueue(5.0, random.Random(1))
-    queue.mark(P4)
+    queue.mark_all([P4])
     queue.refresh("n", [(1, 1)])
     assert queue.pending
     dirty, refresh = queue.take(100.0)
