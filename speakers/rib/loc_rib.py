@@ -23,7 +23,8 @@ from .selection import EMPTY, Selection
 # held weakly: a selection no prefix holds any more is not kept alive for this), the
 # selection after, whether the best path or multipath set moved, and how the source's
 # count of paths moves (-1, 0, 1).
-_Outcomes = dict[int, tuple[weakref.ref[Selection], Selection, bool, int]]
+_Outcome = tuple[weakref.ref[Selection], Selection, bool, int]
+_Outcomes = dict[int, _Outcome]
 OUTCOMES_KEPT = 1024  # per source; emptied when full (sharing lost for a while, no outcome)
 
 
@@ -82,18 +83,17 @@ class LocRib:
         make = tuple.__new__
         held = 0  # how the source's count of paths moves
         last: Selection | None = None  # a run of prefixes held one selection: one lookup
-        outcome = None
+        outcome: _Outcome  # (set at the first prefix: ``old`` is never None)
         for prefix in prefixes:
             old = table.get(prefix, EMPTY)
             if old is not last:
-                outcome = outcomes.get(id(old))
-                if outcome is None or outcome[0]() is not old:
+                known = outcomes.get(id(old))
+                if known is None or known[0]() is not old:
                     new = old.with_path(source, path, config)
                     count = (path is not None) - (old.path_from(source) is not None)
                     moved = new.moved_from(old)
-                    outcome = outcomes[id(old)] = (weakref.ref(old), new, moved, count)
-                last = old
-            assert outcome is not None
+                    known = outcomes[id(old)] = (weakref.ref(old), new, moved, count)
+                outcome, last = known, old
             new = outcome[1]
             if new is old:
                 continue
