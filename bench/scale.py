@@ -44,6 +44,9 @@ FIB entries the converged region must hold, from the topology alone. Each run pr
 them beside what it measured (``rib_in_paths``: what the speakers hold; the UPDATEs as a
 multiple of the floor) and the peak resident memory of the process tree per path
 (``peak_rss_bytes_per_path``: all memory over paths, an upper bound of a path's cost).
+The bundle failure's floor (``floor.failure``: ``failure_floor``, from the models before
+and after it) is printed beside it too: the least UPDATEs it can send (and on how many
+sessions), and the switches whose modelled route changes beside the FIB changes made.
 """
 
 from __future__ import annotations
@@ -73,9 +76,10 @@ from bagctl.runtimes.workercount import (
     resolve_workers,
 )
 from bagctl.topology import load_topology
+from bagctl.topology.failures import Failures
 from bagctl.topology.generate import generate
-from bagctl.topology.model import Role
-from bagctl.verify.floor import cold_start_floor
+from bagctl.topology.model import Bundle, Role, Topology
+from bagctl.verify.floor import cold_start_floor, failure_floor
 
 
 def scaled(z: int):
@@ -134,11 +138,7 @@ async def run_one(
         cold = await region.start(timeout=timeout)
         up_s = time.perf_counter() - t0
         cpu_s = (await region.stats())["cpu_s"]
-        bundle = next(
-            b
-            for b in topo.bundles
-            if {topo.node(b.a).role, topo.node(b.b).role} == {Role.RTSW, Role.FTSW}
-        )
+        bundle = failed_bundle(topo)
         fail = await region.bundle_down(bundle.a, bundle.b, timeout=timeout)
         restore = await region.bundle_up(bundle.a, bundle.b, timeout=timeout)
         stats = await region.stats()
@@ -188,11 +188,33 @@ async def run_one(
     }
 
 
+def failed_bundle(topo: Topology) -> Bundle:
+    """The bundle a run takes down: the first RTSW-FTSW bundle (module docstring)."""
+    return next(
+        b
+        for b in topo.bundles
+        if {topo.node(b.a).role, topo.node(b.b).role} == {Role.RTSW, Role.FTSW}
+    )
+
+
 def floor_of(z: str, hold: int | None) -> dict[str, object]:
-    """The cold start's floor for size ``z`` (module docstring), with its own time."""
+    """The floors for size ``z`` (module docstring), each with its own time: the cold
+    start's, and as ``failure`` the bundle failure's."""
+    topo = topology(z, hold)
     t0 = time.perf_counter()
-    floor = cold_start_floor(topology(z, hold)).as_dict()
-    return {**floor, "seconds": round(time.perf_counter() - t0, 2)}
+    floor = cold_start_floor(topo).as_dict()
+    t1 = time.perf_counter()
+    bundle = failed_bundle(topo)
+    failure = failure_floor(topo, Failures(), Failures().bundle_down(bundle)).as_dict()
+    return {
+        **floor,
+        "seconds": round(t1 - t0, 2),
+        "failure": {
+            **failure,
+            "bundle": f"{bundle.a}-{bundle.b}",
+            "seconds": round(time.perf_counter() - t1, 2),
+        },
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -272,6 +294,15 @@ def main(argv: list[str] | None = None) -> int:
                 f"{fl['paths']:,} paths (held {r['rib_in_paths']:,}), "
                 f"{fl['fib_entries']:,} FIB entries (held {r['fib_entries']:,}); "
                 f"peak RSS per path {r['peak_rss_bytes_per_path']} B",
+                flush=True,
+            )
+            ff = fl["failure"]
+            print(
+                f"   one bundle down, floor: {ff['updates']:,} UPDATEs on "
+                f"{ff['sessions_used']:,} sessions "
+                f"(measured {r['failure_updates'] / max(1, ff['updates']):.2f}x), "
+                f"{ff['routes_changed']:,} routes change "
+                f"(FIB changes measured {r['failure_fib_changes']:,})",
                 flush=True,
             )
     if args.json:

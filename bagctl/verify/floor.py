@@ -25,6 +25,11 @@ Read from the model's arrays (``classes.PrefixRoutes``): a prefix's switches wit
 are a class's positions seen through its twin swap, its paths the class's next-hop
 edges, and the origin ASes follow the DAG once per class (a twin's are the
 representative's with the swapped leaf's AS in place of the other's).
+
+``failure_floor`` does the same for a change of failures (a bundle down): from the
+models before and after it, the UPDATEs the change must send at the least and the
+routes it changes (its docstring). On ``prometheus`` a bundle failure's floor is 41,071
+UPDATEs: what a run sends is measured against it, not against the 42,048 sessions.
 """
 
 from __future__ import annotations
@@ -33,12 +38,22 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from speakers.wire import Prefix
+
+from ..topology.failures import Failures
 from ..topology.model import Topology
 from .arrays import unique
+from .classes import PrefixRoutes
 from .model import RoutingModel, build_model
 from .pathvector import Dag
 
-__all__ = ["NLRI_OCTETS_PER_UPDATE", "ColdStartFloor", "cold_start_floor"]
+__all__ = [
+    "NLRI_OCTETS_PER_UPDATE",
+    "ColdStartFloor",
+    "FailureFloor",
+    "cold_start_floor",
+    "failure_floor",
+]
 
 # A 4,096-octet UPDATE less its 19-octet header and the 4 octets of its two length
 # fields: more NLRI than any real UPDATE holds (its attributes take room), so the
@@ -152,3 +167,142 @@ class _Octets:
         """Per (session, origin-AS set): the session, and the octets summed."""
         self._reduce()
         return self._done[0], self._done[2]
+
+
+@dataclass(frozen=True, slots=True)
+class FailureFloor:
+    """The least a change of failures (a bundle down, say) makes the region do, from the
+    models before and after it (``failure_floor``)."""
+
+    updates: int  # UPDATE messages, summed over every session and direction
+    sessions_used: int  # directed sessions, up after the change, that carry at least one
+    routes_changed: int  # (switch, prefix) whose modelled route changes
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def failure_floor(
+    topo: Topology,
+    before: Failures,
+    after: Failures,
+    models: tuple[RoutingModel, RoutingModel] | None = None,
+) -> FailureFloor:
+    """The floor of going from ``before`` to ``after`` in ``topo``.
+
+    What a switch ``u`` sends a neighbor ``v`` for a prefix is, in the model, the edge
+    ``v -> u`` of the prefix's DAG: its link bandwidth is ``min(bundle, F(u))``, the
+    edge's branch (the presets re-advertise cumulatively), and its AS_PATH and
+    AGGREGATOR are those of ``u``'s best path (``_Advertised``) with ``u``'s AS in front.
+    Where that (presence, branch, best path) differs between the models on a session
+    that is up after the change, the session must carry an UPDATE for the prefix; where
+    the session went down, nothing crosses it. Announcements share an UPDATE only with
+    the same attributes, so at the least with the same branch and best path: per
+    session, one UPDATE per distinct pair announced, or one for withdrawals alone. A
+    lower bound: more paths than ``max_paths`` keeps, attributes the model does not know
+    and the 4,096-octet limit (a failure's few prefixes per session fit) only add to it.
+
+    ``routes_changed``: the switches whose modelled route to a prefix (next hops and
+    ideal split) changes, where a FIB holds one before or after; about the FIB changes
+    a run makes (quantizing the split into weights may hide a small change)."""
+    old, new = models or (build_model(topo, before), build_model(topo, after))
+    n = len(new.graph.names)
+    up = np.fromiter(
+        (u * n + v for u, nbrs in enumerate(new.graph.adj) for v in nbrs), dtype=np.int64
+    )
+    advertised = _Advertised()
+    announced: list[np.ndarray] = []  # rows (session, branch, what is advertised)
+    withdrawn: list[np.ndarray] = []  # sessions
+    routes_changed = 0
+    empty = np.zeros((0, 3), dtype=np.float64)
+    for prefix in old.prefixes.keys() | new.prefixes.keys():
+        was, now = old.prefixes.get(prefix), new.prefixes.get(prefix)
+        a = empty if was is None else _sent(was, n)
+        b = empty if now is None else _sent(now, n)
+        if a.shape == b.shape and np.array_equal(a, b):
+            continue  # the same DAG and branches: the same best paths too
+        if was is not None:
+            a[:, 2] = advertised.of(old, was, prefix)
+        if now is not None:
+            b[:, 2] = advertised.of(new, now, prefix)
+        gone, came = _changed(a, b)
+        announced.append(came)
+        withdrawn.append(np.setdiff1d(gone[:, 0], b[:, 0]).astype(np.int64))
+        routes_changed += _routes_changed(old, was, new, now)
+    rows = np.unique(np.concatenate([empty, *announced]), axis=0)
+    sessions = rows[:, 0].astype(np.int64)
+    alone = np.setdiff1d(np.concatenate([np.zeros(0, np.int64), *withdrawn]), sessions)
+    alone = alone[np.isin(alone, up)]
+    return FailureFloor(
+        updates=len(rows) + len(alone),
+        sessions_used=len(unique(sessions)) + len(alone),
+        routes_changed=routes_changed,
+    )
+
+
+def _sent(routes: PrefixRoutes, n: int) -> np.ndarray:
+    """One prefix's paths as rows (session ``u * n + v``, branch, ``u``'s length), in
+    the DAG's order of paths (``failure_floor``)."""
+    dag = routes.weighed.dag
+    label = routes.nodes()
+    at = np.repeat(np.arange(len(dag)), np.diff(dag.hop_ptr))
+    session = label[dag.hop] * n + label[at]
+    return np.column_stack((session, routes.weighed.branch, dag.length[dag.hop])).astype(np.float64)
+
+
+class _Advertised:
+    """What a switch's advertisement of a prefix carries besides its link bandwidth, as a
+    number (equal numbers: equal AS_PATH and AGGREGATOR), the same in both models: its
+    own AS (and drain prepends) in front of its best path's, which is the best path of
+    the next hop with the lowest BGP Identifier (the RIB's tie-break); where it
+    originates the prefix, its AS, and for an aggregate the AGGREGATOR (itself)."""
+
+    def __init__(self) -> None:
+        self._numbers: dict[tuple[int, ...], int] = {}
+
+    def of(self, model: RoutingModel, routes: PrefixRoutes, prefix: Prefix) -> np.ndarray:
+        """Per path of ``routes`` (as ``_sent``), its sender's number."""
+        g, dag = model.graph, routes.weighed.dag
+        label, rank = routes.nodes().tolist(), g.arrays.rank.tolist()
+        prepend = g.arrays.prepend.tolist()
+        ptr, hop = dag.hop_ptr.tolist(), dag.hop.tolist()
+        aggregate = prefix in model.aggregates
+        numbers = self._numbers
+        sig: list[int] = []
+        for pos, v in enumerate(label):
+            hops = hop[ptr[pos] : ptr[pos + 1]]
+            if hops:
+                best = min(hops, key=lambda h: rank[label[h]])
+                key: tuple[int, ...] = (g.asn[v], prepend[v], sig[best])
+            else:
+                key = (g.asn[v], prepend[v], -1, v if aggregate else -1)
+            sig.append(numbers.setdefault(key, len(numbers)))
+        per_path: np.ndarray = np.asarray(sig, dtype=np.float64)[dag.hop]
+        return per_path
+
+
+def _changed(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of ``a`` not in ``b``, and of ``b`` not in ``a`` (neither repeats a row:
+    one per session)."""
+    both = np.concatenate((a, b))
+    packed = np.ascontiguousarray(both).view(np.dtype((np.void, 3 * 8))).ravel()
+    _, first, counts = np.unique(packed, return_index=True, return_counts=True)
+    single = np.zeros(len(both), dtype=bool)
+    single[first[counts == 1]] = True
+    return a[single[: len(a)]], b[single[len(a) :]]
+
+
+def _routes_changed(
+    old: RoutingModel, was: PrefixRoutes | None, new: RoutingModel, now: PrefixRoutes | None
+) -> int:
+    """How many switches' routes to one prefix change (``failure_floor``)."""
+
+    def fib(model: RoutingModel, routes: PrefixRoutes | None) -> dict[int, object]:
+        if routes is None:
+            return {}
+        table = model.table.routes
+        held = ((v, table[rid]) for v, rid in routes)
+        return {v: (r.next_hops, r.split()) for v, r in held if not r.local}
+
+    before, after = fib(old, was), fib(new, now)
+    return sum(1 for v in before.keys() | after.keys() if before.get(v) != after.get(v))

@@ -28,6 +28,9 @@ def test_bench_scale_quick_json() -> None:
     assert floor["paths"] == run["rib_in_paths"] > 0 and floor["fib_entries"] == run["fib_entries"]
     assert 0 < floor["updates"] <= run["cold_updates"]  # a floor: never above a real run
     assert run["peak_rss_bytes_per_path"] > 0
+    failure = floor["failure"]  # the bundle failure's floor, for the bundle the run took down
+    assert failure["bundle"] == run["bundle"]
+    assert 0 < failure["sessions_used"] <= failure["updates"] <= run["failure_updates"]
 
 
 def test_bench_scale_sharded_preset_json() -> None:
