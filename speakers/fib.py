@@ -33,6 +33,7 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import replace
 from typing import Any, NamedTuple, TypeVar
 
 from .nexthop_group import NextHopGroup, build_group, next_hop_key
@@ -184,7 +185,7 @@ class Fib:
         if len(members) > _PAIRS_KEPT:
             members.clear()
         shared = tuple(members.setdefault(m, m) for m in group.members)
-        return NextHopGroup(shared, group.weights, group.quantization)
+        return replace(group, members=shared)
 
     def put(self, entries: Iterable[tuple[Prefix, NextHopGroup | None]]) -> list[FibChange]:
         """Each prefix forwards over its group (from ``group()``; None: removed), all at

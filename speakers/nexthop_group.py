@@ -4,6 +4,7 @@ Pure; the FIB (``fib.py``) keeps one per prefix and shares equal ones."""
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,14 +26,22 @@ class NextHopGroup:
     """What a prefix forwards over.
 
     ``members``: (next hop, integer weight >= 1), sorted by ``next_hop_key``: the entries a
-    hardware WCMP group holds. ``weights``: (next hop, real UCMP weight) for every multipath
-    given, same order, drained or skipped ones with 0.0 (they are not in ``members``).
-    ``quantization``: how ``weights`` became ``members`` (None for a group built by hand).
+    hardware WCMP group holds. ``weights`` (a property): (next hop, real UCMP weight) for
+    every multipath given, same order, drained or skipped ones with 0.0 (they are not in
+    ``members``). ``quantization``: how the weights became ``members`` (None for a group
+    built by hand).
+
+    The real weights are kept packed (``real``: float64 each, native order, one per
+    multipath; ``multipaths``: their next hops, or () where they are the members' own, as
+    they are unless a path got no member): a tuple of (next hop, float) pairs cost 80 B
+    per multipath, and an RDSW's group has 40 (``bench/memory.py``). Build one with
+    ``with_weights``.
     """
 
     members: tuple[tuple[IPAddress, int], ...]
-    weights: tuple[tuple[IPAddress, float], ...] = ()
+    real: bytes = b""
     quantization: QuantizedGroup | None = None
+    multipaths: tuple[IPAddress, ...] = ()
 
     def __post_init__(self) -> None:
         hops = [nh for nh, _ in self.members]
@@ -41,6 +50,33 @@ class NextHopGroup:
             raise ValueError("members: at least one, unique, sorted by next_hop_key")
         if any(weight < 1 for _, weight in self.members):
             raise ValueError("members: integer weights must be >= 1")
+        paths = len(self.multipaths or self.members)
+        if self.real and len(self.real) != 8 * paths:
+            raise ValueError(f"real: {paths} weights expected, {len(self.real) // 8} given")
+
+    @classmethod
+    def with_weights(
+        cls,
+        members: tuple[tuple[IPAddress, int], ...],
+        weights: Sequence[tuple[IPAddress, float]],
+        quantization: QuantizedGroup | None = None,
+    ) -> NextHopGroup:
+        """The group of ``members`` whose multipaths have these real ``weights``."""
+        hops = tuple(nh for nh, _ in weights)
+        same = len(hops) == len(members) and all(
+            nh == m for nh, (m, _) in zip(hops, members, strict=True)
+        )
+        real = struct.pack(f"{len(weights)}d", *(w for _, w in weights))
+        return cls(members, real, quantization, () if same else hops)
+
+    @property
+    def weights(self) -> tuple[tuple[IPAddress, float], ...]:
+        """(next hop, real UCMP weight) per multipath; () for a group built by hand."""
+        if not self.real:
+            return ()
+        hops = self.multipaths or tuple(nh for nh, _ in self.members)
+        reals = struct.unpack(f"{len(hops)}d", self.real)
+        return tuple(zip(hops, reals, strict=True))
 
     @property
     def total(self) -> int:
@@ -113,8 +149,8 @@ def build_group(
         for i in sorted(positive, key=lambda i: -weights[i])[max_group_size:]:
             kept[i] = 0.0
     quantization = quantize(kept, max_group_size)
-    return NextHopGroup(
-        members=tuple((nh, m) for nh, m in zip(hops, quantization.members, strict=True) if m),
-        weights=tuple(zip(hops, weights, strict=True)),
-        quantization=quantization,
+    return NextHopGroup.with_weights(
+        tuple((nh, m) for nh, m in zip(hops, quantization.members, strict=True) if m),
+        tuple(zip(hops, weights, strict=True)),
+        quantization,
     )
