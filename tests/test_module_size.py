@@ -13,7 +13,7 @@ SIZE_LIMIT = 420  # "about 400"
 
 # module -> the words of its docstring that say why it is longer
 LONG_MODULES: dict[str, str] = {
-    "speakers.session.fsm": "Why one module of some 490 lines: it is one state machine",
+    "speakers.session.fsm": "Why one module of some 500 lines: it is one state machine",
 }
 
 

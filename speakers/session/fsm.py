@@ -20,7 +20,7 @@ implements. What the RFC leaves optional: no DelayOpen; AutomaticStart after an 
 time that doubles on each failed attempt (DampPeerOscillations, §8.1.1) and resets once
 Established. Unexpected messages get the RFC 6608 FSM Error subcode of the state.
 
-Why one module of some 490 lines: it is one state machine, and its handlers read top to
+Why one module of some 500 lines: it is one state machine, and its handlers read top to
 bottom as the rows of RFC 4271 §8.2.2. What is not a transition already lives apart:
 OPEN negotiation (``negotiation.py``), the timers (``timers.py``), what the session
 reports (``events.py``), the RFC 7606 verdict on an UPDATE (``wire/validate.py``) and
@@ -30,7 +30,6 @@ collision resolution (``peer.py``). Splitting the handlers would split a state's
 from __future__ import annotations
 
 import random
-from collections import deque
 
 from ..wire import (
     BgpError,
@@ -99,7 +98,10 @@ class Session:
         self._timers = Timers(rng or random.Random())
         self._reader = MessageReader()
         self._out = bytearray()
-        self._events: deque[SessionEvent] = deque()
+        # Events to hand out, from ``_head`` on; emptied once all are read. A list, not a
+        # deque: 56 B, not 760, for each of a region's 84,000 session ends.
+        self._events: list[SessionEvent] = []
+        self._head = 0
         self._idle_hold_s = config.idle_hold_s
         self._open_bytes = encode_message(build_open(config))
 
@@ -118,7 +120,14 @@ class Session:
         return data
 
     def next_event(self) -> SessionEvent | None:
-        return self._events.popleft() if self._events else None
+        events = self._events
+        if not events:
+            return None
+        event, self._head = events[self._head], self._head + 1
+        if self._head == len(events):
+            events.clear()
+            self._head = 0
+        return event
 
     def next_deadline(self) -> float | None:
         """When ``handle_timer`` must next be called (monotonic seconds), or None."""
