@@ -6,25 +6,19 @@ the same floor counted session by session over the reference model
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
+from floor_cases import FLOOR_CASES, floor_topology
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from model_reference import PREPEND, RouteValue, reference_model
 from random_fabrics import fabrics_with_failures
 
 from bagctl.runtimes import Region
-from bagctl.topology import load_topology
 from bagctl.topology.addresses import loopbacks
 from bagctl.topology.failures import Failures
-from bagctl.topology.generate import generate
 from bagctl.topology.model import Role, Topology
 from bagctl.verify.floor import FailureFloor, failure_floor
 from bagctl.verify.routes import Route
 from speakers.wire import Prefix
-
-TOPOLOGIES = Path(__file__).resolve().parents[3] / "topologies"
 
 Routes = dict[Prefix, dict[str, RouteValue]]
 
@@ -38,15 +32,11 @@ def rtsw_ftsw(topo: Topology) -> tuple[str, str]:
     return bundle.a, bundle.b
 
 
-@pytest.mark.parametrize(("name", "exact"), [("mini", True), ("clos", True), ("mini-pod", False)])
+@FLOOR_CASES
 async def test_a_bundle_failure_sends_at_least_the_floor_on_exactly_its_sessions(
     name: str, exact: bool
 ) -> None:
-    topo = (
-        generate("mini", summarize="pod")
-        if name == "mini-pod"
-        else load_topology(TOPOLOGIES / f"{name}.yaml")
-    )
+    topo = floor_topology(name)
     a, b = rtsw_ftsw(topo)
     floor = failure_floor(topo, Failures(), Failures().bundle_down(topo.bundle(a, b)))
     region = Region(topo, transport="memory")

@@ -6,15 +6,13 @@ reference model (``model_reference.py``) on random fabrics."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from floor_cases import FLOOR_CASES, floor_topology
 from hypothesis import given, settings
 from model_reference import RouteValue, reference_model
 from random_fabrics import fabrics_with_failures
 
 from bagctl.runtimes import Region
-from bagctl.topology import load_topology
 from bagctl.topology.failures import Failures
 from bagctl.topology.generate import generate
 from bagctl.topology.model import Topology
@@ -23,18 +21,12 @@ from bagctl.verify.floor import NLRI_OCTETS_PER_UPDATE, ColdStartFloor, cold_sta
 from bagctl.verify.model import build_model
 from speakers.wire import Prefix
 
-TOPOLOGIES = Path(__file__).resolve().parents[3] / "topologies"
 
-
-@pytest.mark.parametrize(("name", "exact"), [("mini", True), ("clos", True), ("mini-pod", False)])
+@FLOOR_CASES
 async def test_the_floor_is_what_a_cold_start_holds_and_at_most_what_it_sends(
     name: str, exact: bool
 ) -> None:
-    topo = (
-        generate("mini", summarize="pod")
-        if name == "mini-pod"
-        else load_topology(TOPOLOGIES / f"{name}.yaml")
-    )
+    topo = floor_topology(name)
     floor = cold_start_floor(topo)
     region = Region(topo, transport="memory")
     try:
