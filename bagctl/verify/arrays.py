@@ -31,3 +31,10 @@ def find(keys: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(len(wanted), dtype=bool), at
     at = np.minimum(at, len(keys) - 1)
     return keys[at] == wanted, at
+
+
+def row_keys(rows: np.ndarray) -> np.ndarray:
+    """Each row of the 2-D float64 or int64 array ``rows`` as one opaque key (its bytes),
+    so that equal rows are equal keys for ``np.unique``."""
+    keys: np.ndarray = np.ascontiguousarray(rows).view(np.dtype((np.void, rows.shape[1] * 8)))
+    return keys.ravel()

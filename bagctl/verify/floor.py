@@ -42,7 +42,7 @@ from speakers.wire import Prefix
 
 from ..topology.failures import Failures
 from ..topology.model import Topology
-from .arrays import unique
+from .arrays import row_keys, unique
 from .classes import PrefixRoutes
 from .model import RoutingModel, build_model
 from .pathvector import Dag
@@ -288,8 +288,7 @@ def _changed(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The rows of ``a`` not in ``b``, and of ``b`` not in ``a`` (neither repeats a row:
     one per session)."""
     both = np.concatenate((a, b))
-    packed = np.ascontiguousarray(both).view(np.dtype((np.void, 3 * 8))).ravel()
-    _, first, counts = np.unique(packed, return_index=True, return_counts=True)
+    _, first, counts = np.unique(row_keys(both), return_index=True, return_counts=True)
     single = np.zeros(len(both), dtype=bool)
     single[first[counts == 1]] = True
     return a[single[: len(a)]], b[single[len(a) :]]

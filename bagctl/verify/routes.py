@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .arrays import unique
+from .arrays import row_keys, unique
 from .pathvector import Dag, Graph
 
 RouteKey = tuple[int, tuple[int, ...], tuple[float, ...], float]
@@ -164,8 +164,7 @@ def _intern(
         rows = np.column_stack(
             (dag.length[at], dag.hop_node[edges], branch[edges], capacity[at])
         ).astype(np.float64)
-        packed = np.ascontiguousarray(rows).view(np.dtype((np.void, rows.shape[1] * 8)))
-        _, first, inverse = np.unique(packed.ravel(), return_index=True, return_inverse=True)
+        _, first, inverse = np.unique(row_keys(rows), return_index=True, return_inverse=True)
         ids = []
         for row in rows[first].tolist():
             hops = tuple(int(h) for h in row[1 : 1 + k])
