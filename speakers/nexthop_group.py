@@ -63,9 +63,7 @@ class NextHopGroup:
     ) -> NextHopGroup:
         """The group of ``members`` whose multipaths have these real ``weights``."""
         hops = tuple(nh for nh, _ in weights)
-        same = len(hops) == len(members) and all(
-            nh == m for nh, (m, _) in zip(hops, members, strict=True)
-        )
+        same = hops == tuple(nh for nh, _ in members)
         real = struct.pack(f"{len(weights)}d", *(w for _, w in weights))
         return cls(members, real, quantization, () if same else hops)
 
