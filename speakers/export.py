@@ -42,6 +42,7 @@ from .policy import (
 )
 from .rib import Advertised, LocRib, Path, Selection
 from .rib.interning import Interner
+from .session.negotiation import NO_FAMILIES
 from .wire import (
     CodecContext,
     PathAttributes,
@@ -320,8 +321,7 @@ def framed(nb: Neighbor, messages: list[bytes]) -> tuple[list[bytes], int]:
     begin = [encode_message(RouteRefresh(afi, safi, 1), codec) for afi, safi in refreshed]
     end = [encode_message(RouteRefresh(afi, safi, 2), codec) for afi, safi in refreshed]
     eor = [encode_end_of_rib(afi, safi, codec) for afi, safi in sorted(nb.end_of_rib_due)]
-    nb.refresh_due.clear()
-    nb.end_of_rib_due.clear()
+    nb.refresh_due = nb.end_of_rib_due = NO_FAMILIES
     return begin + messages + end + eor, len(begin) + len(end)
 
 

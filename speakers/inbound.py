@@ -91,7 +91,7 @@ def apply_event(speaker: Speaker, nb: Neighbor, session: Session, event: Session
                 nb.adj_out.set(prefix, None)  # so the flush sends all of it again
         negotiated = session.negotiated
         if negotiated is not None and negotiated.enhanced_route_refresh:
-            nb.refresh_due.add(family)  # the answer framed by BoRR and EoRR (RFC 7313 §4)
+            nb.refresh_due |= {family}  # the answer framed by BoRR and EoRR (RFC 7313 §4)
         speaker.exports.refresh(nb.config.name, [family])
         speaker.schedule_flush()
     elif isinstance(event, StateChanged):

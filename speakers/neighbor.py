@@ -16,7 +16,7 @@ from .config import NeighborConfig, SpeakerConfig
 from .graceful import StaleRoutes, offer
 from .rib import AdjRibIn, AdjRibOut, PeerInfo
 from .session import Negotiated, SessionConfig, SessionDown, State
-from .session.negotiation import DEFAULT_FAMILIES
+from .session.negotiation import DEFAULT_FAMILIES, NO_FAMILIES
 from .session.peer import Peer
 from .transport import PeerTransport
 from .wire import GracefulRestartCapability
@@ -79,8 +79,8 @@ class Neighbor:
     graceful_peer: GracefulRestartCapability | None = None
     stale: StaleRoutes | None = None
     end_of_rib: dict[Family, int] = field(default_factory=dict)
-    end_of_rib_due: set[Family] = field(default_factory=set)
-    refresh_due: set[Family] = field(default_factory=set)  # RFC 7313 markers to frame with
+    end_of_rib_due: frozenset[Family] = NO_FAMILIES
+    refresh_due: frozenset[Family] = NO_FAMILIES  # RFC 7313 markers to frame with
     link_failed: bool = False  # the link is down: its next hops are gone, nothing is kept
 
     @classmethod
@@ -108,7 +108,7 @@ class Neighbor:
             # the connect timer off), so a passive restarting speaker would be reached
             # only after the helper's restart time, its routes flushed by then.
             passive=config.passive and not (restarting and offered is not None),
-            local_addresses=frozenset({config.local_address}),
+            local_addresses=(config.local_address,),
             extended_message=speaker.extended_message
             if config.extended_message is None
             else config.extended_message,
@@ -182,15 +182,15 @@ class Neighbor:
         self.adj_out.clear()
         self.graceful_peer = negotiated.graceful_restart
         self.end_of_rib = {}
-        self.end_of_rib_due = set(negotiated.families)  # after the first table (RFC 4724 §2)
-        self.refresh_due = set()
+        self.end_of_rib_due = negotiated.families  # after the first table (RFC 4724 §2)
+        self.refresh_due = NO_FAMILIES
 
     def session_down(self, event: SessionDown) -> None:
         """An established session ended: counted, and why. The speaker then withdraws
         what it received (``adj_in``) and calls ``forget_session``."""
         self._new_session_counts()
-        self.end_of_rib_due = set()
-        self.refresh_due = set()
+        self.end_of_rib_due = NO_FAMILIES
+        self.refresh_due = NO_FAMILIES
         self.flaps += 1
         self.last_down = event.reason.value + (
             f": {event.notification}" if event.notification else ""

@@ -64,7 +64,7 @@ from .events import (
     UpdateReceived,
     UpdateWithdrawn,
 )
-from .negotiation import Negotiated, SessionConfig, build_open, negotiate
+from .negotiation import NO_FAMILIES, Negotiated, SessionConfig, build_open, negotiate
 from .timers import Timer, Timers
 
 _KEEPALIVE_BYTES = encode_message(Keepalive())
@@ -92,7 +92,7 @@ class Session:
         self.negotiated: Negotiated | None = None
         self.peer_open: Open | None = None
         self.connect_retry_counter = 0
-        self.disabled_families: set[tuple[int, int]] = set()
+        self.disabled_families = NO_FAMILIES
         self._view: tuple[Negotiated, int, SessionView] | None = None  # ``_session_view``
         self.admin_down = True  # until start(); ManualStop sets it again
         self._timers = Timers(rng or random.Random())
@@ -424,7 +424,7 @@ class Session:
             return
         action = verdict.action
         if action is ErrorAction.AFI_SAFI_DISABLE and verdict.afi_safi is not None:
-            self.disabled_families.add(verdict.afi_safi)
+            self.disabled_families |= {verdict.afi_safi}
             self._events.append(FamilyDisabled(verdict.afi_safi[0], verdict.afi_safi[1], verdict))
         elif action is ErrorAction.TREAT_AS_WITHDRAW and verdict.update is not None:
             self._events.append(UpdateWithdrawn(verdict.update, verdict))
@@ -446,7 +446,9 @@ class Session:
                 local_addresses=self.config.local_addresses,
                 enforce_first_as=self.config.enforce_first_as,
                 # RFC 4760 §7: only what was negotiated, less what RFC 7606 disabled.
-                families=negotiated.families - self.disabled_families,
+                families=negotiated.families - self.disabled_families
+                if self.disabled_families
+                else negotiated.families,
             )
             view = self._view = (negotiated, len(self.disabled_families), built)
         return view[2]
@@ -491,7 +493,7 @@ class Session:
         self.connect_retry_counter += 1
         self.negotiated = None
         self.peer_open = None
-        self.disabled_families.clear()
+        self.disabled_families = NO_FAMILIES
         self._reader = MessageReader()
         self._set_state(State.IDLE, cause)
         if not self.admin_down:

@@ -36,7 +36,9 @@ class Peer:
         self._rng = rng or random.Random()
         self.primary = Session(config, rng=self._rng, name=self.name)
         self.secondary: Session | None = None
-        self._outbound: set[int] = set()  # id() of sessions whose connection we opened
+        # id() of the sessions whose connection we opened: at most two, so a tuple (48 B
+        # with one, where a set is 216 B even empty, and a region has one per session end)
+        self._outbound: tuple[int, ...] = ()
 
     def configure(self, config: SessionConfig) -> None:
         """What the next OPEN offers, here and in any later connection (``Session.configure``)."""
@@ -67,7 +69,8 @@ class Peer:
 
     def connection_made(self, now: float) -> Session:
         """Our outgoing connection (asked for by the primary's ``ConnectRequested``) is up."""
-        self._outbound.add(id(self.primary))
+        if id(self.primary) not in self._outbound:  # (a session dials again after a loss)
+            self._outbound += (id(self.primary),)
         self.primary.connection_made(now)
         return self.primary
 
@@ -82,7 +85,7 @@ class Peer:
                 return None  # RFC 4271 §8.2.2 Idle: refuse incoming connections
             primary.automatic_start_passive(now)
         if primary.state in (State.CONNECT, State.ACTIVE):
-            self._outbound.discard(id(primary))
+            self._outbound = _without(self._outbound, id(primary))
             primary.connection_made(now)
             return primary
         if primary.state is State.ESTABLISHED or self.secondary is not None:
@@ -134,7 +137,11 @@ class Peer:
     def _keep(self, survivor: Session) -> None:
         for session in (self.primary, self.secondary):
             if session is not None and session is not survivor:
-                self._outbound.discard(id(session))
+                self._outbound = _without(self._outbound, id(session))
         self.primary = survivor
         self.secondary = None
         survivor.name = self.name
+
+
+def _without(ids: tuple[int, ...], gone: int) -> tuple[int, ...]:
+    return tuple(i for i in ids if i != gone)

@@ -45,7 +45,7 @@ class Endpoint:
 
 class PeerTransport:
     """Runs one ``Peer`` over TCP (module docstring). ``on_event(session, event)`` gets
-    every routing event in order; it may call ``send_update`` re-entrantly."""
+    every routing event in order; it may call ``send_updates`` re-entrantly."""
 
     def __init__(
         self,
@@ -83,7 +83,7 @@ class PeerTransport:
         self._timer_at: float | None = None  # when ``_timer`` fires
         self._closed = False
         self._pumping = False
-        self._finishing: set[Connection] = set()  # closing gracefully (``Connection.finish``)
+        self._finishing: tuple[Connection, ...] = ()  # closing (``Connection.finish``); () shared
 
     # --- control ------------------------------------------------------------------------
 
@@ -109,7 +109,7 @@ class PeerTransport:
     async def wait_finished(self) -> None:
         """Until every connection closing gracefully is gone (each has its grace period)."""
         while self._finishing:
-            await asyncio.gather(*(p.lost for p in list(self._finishing)))
+            await asyncio.gather(*(p.lost for p in self._finishing))
 
     def _cancel_dial(self) -> None:
         """No dial under way any more (its outcome will not come: not ``dials``')."""
@@ -118,10 +118,6 @@ class PeerTransport:
             if self.dials is not None:
                 self.dials.discard(self._dial)
             self._dial = None
-
-    def send_update(self, message: bytes) -> bool:
-        """Queue one UPDATE on the established session; False if there is none."""
-        return self.send_updates([message]) == 1
 
     def send_updates(self, messages: list[bytes]) -> int:
         """Queue UPDATEs on the established session, written together; how many were
@@ -386,6 +382,7 @@ class PeerTransport:
             if isinstance(event, ConnectRequested):
                 self._cancel_dial()
                 self._dial = self.loop.create_task(self._connect(session))
+                self._dial.add_done_callback(self._dialled)
                 if self.dials is not None:
                     self.dials.add(self._dial)
             elif isinstance(event, CloseRequested):
@@ -397,8 +394,8 @@ class PeerTransport:
                     if late:
                         proto.write(late)
                     proto.finish()  # what is buffered, then FIN; the peer closes its side
-                    self._finishing.add(proto)
-                    proto.lost.add_done_callback(partial(_forget, self._finishing, proto))
+                    self._finishing += (proto,)
+                    proto.lost.add_done_callback(partial(self._forget, proto))
             else:
                 self.on_event(session, event)
 
@@ -414,6 +411,10 @@ class PeerTransport:
         if when is not None:
             self._timer = self.clock.call_at(when, self._on_timer)
 
+    def _forget(self, proto: Connection, _: asyncio.Future[None]) -> None:
+        """Closed: nothing left to wait for (``wait_finished``)."""
+        self._finishing = tuple(p for p in self._finishing if p is not proto)
 
-def _forget(finishing: set[Connection], proto: Connection, _: asyncio.Future[None]) -> None:
-    finishing.discard(proto)  # closed: nothing left to wait for (``wait_finished``)
+    def _dialled(self, task: asyncio.Task[None]) -> None:
+        if self._dial is task:  # a finished task keeps its coroutine: 480 B per dialing end
+            self._dial = None

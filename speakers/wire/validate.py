@@ -38,7 +38,7 @@ class SessionView:
 
     peer_as: int
     local_as: int
-    local_addresses: frozenset[IPAddress] = frozenset()
+    local_addresses: tuple[IPAddress, ...] = ()  # one or two: a tuple (48 B), not a set
     enforce_first_as: bool = True
     families: frozenset[tuple[int, int]] | None = None
 

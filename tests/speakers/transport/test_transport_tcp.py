@@ -108,9 +108,8 @@ async def test_sessions_establish_and_an_update_crosses() -> None:
             next_hop=ipaddress.IPv4Address("127.0.11.1"),
         )
         assert a.transport is not None
-        assert a.transport.send_update(
-            encode_message(Update(attributes=attrs, nlri=(Prefix.parse("10.1.0.0/16"),)))
-        )
+        update = Update(attributes=attrs, nlri=(Prefix.parse("10.1.0.0/16"),))
+        assert a.transport.send_updates([encode_message(update)]) == 1
         await b.wait_for(lambda: b.count(UpdateReceived) == 1)
         (got,) = [e for e in b.events if isinstance(e, UpdateReceived)]
         assert got.update.nlri == (Prefix.parse("10.1.0.0/16"),)

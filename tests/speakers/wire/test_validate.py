@@ -20,7 +20,7 @@ from speakers.wire import (
 from speakers.wire.validate import SessionView, judge_update, validate_update
 
 NH = ipaddress.IPv4Address("10.0.0.1")
-EBGP = SessionView(peer_as=65001, local_as=65000, local_addresses=frozenset({NH}))
+EBGP = SessionView(peer_as=65001, local_as=65000, local_addresses=(NH,))
 IBGP = SessionView(peer_as=65000, local_as=65000)
 
 
@@ -76,7 +76,7 @@ def test_own_address_as_next_hop_is_treat_as_withdraw() -> None:
         validate_update(_update(next_hop=NH), EBGP)
     assert (info.value.action, info.value.subcode) == (ErrorAction.TREAT_AS_WITHDRAW, 8)
     own6 = ipaddress.IPv6Address("2001:db8::1")
-    session = SessionView(peer_as=65001, local_as=65000, local_addresses=frozenset({own6}))
+    session = SessionView(peer_as=65001, local_as=65000, local_addresses=(own6,))
     mp = Update(
         attributes=PathAttributes(origin=Origin.IGP, as_path=AsPath.sequence(65001)),
         mp_reach=MpReachNlri(2, 1, own6, (Prefix.parse("2001:db8:1::/48"),)),
