@@ -90,7 +90,6 @@ class Session:
         self.name = name or str(config.peer_as)
         self.state = State.IDLE
         self.negotiated: Negotiated | None = None
-        self.peer_open: Open | None = None
         self.connect_retry_counter = 0
         self.disabled_families = NO_FAMILIES
         self._view: tuple[Negotiated, int, SessionView] | None = None  # ``_session_view``
@@ -388,7 +387,6 @@ class Session:
             return
         # RFC 4271 §8.2.2 OpenSent, Event 19: send KEEPALIVE, set the Keepalive and Hold
         # timers from the negotiated hold time (neither if it is 0), go to OpenConfirm.
-        self.peer_open = msg
         self.negotiated = negotiated
         self._reader.ctx = negotiated.codec  # RFC 8654: larger messages from now on
         self._timers.stop(Timer.CONNECT_RETRY)
@@ -492,7 +490,6 @@ class Session:
         self._timers.stop_all()
         self.connect_retry_counter += 1
         self.negotiated = None
-        self.peer_open = None
         self.disabled_families = NO_FAMILIES
         self._reader = MessageReader()
         self._set_state(State.IDLE, cause)

@@ -113,7 +113,7 @@ class Peer:
             return loser
         if first.state is State.ESTABLISHED or second.state is State.ESTABLISHED:
             loser = second if first.state is State.ESTABLISHED else first
-        elif first.peer_open is not None and second.peer_open is not None:
+        elif first.negotiated is not None and second.negotiated is not None:
             loser = self._collision_loser(first, second)
         else:
             return None  # wait until both have the peer's OPEN
@@ -122,14 +122,13 @@ class Peer:
         return loser
 
     def _collision_loser(self, a: Session, b: Session) -> Session:
-        assert a.peer_open is not None
+        assert a.negotiated is not None  # (what the peer's OPEN said, kept as agreed)
         local_id = int(self.config.router_id)
-        remote_id = int(a.peer_open.bgp_identifier)
+        remote_id = int(a.negotiated.peer_router_id)
         if local_id != remote_id:
             keep_ours = local_id > remote_id  # RFC 4271 §6.8
         else:
-            remote_as = a.negotiated.peer_as if a.negotiated else 0
-            keep_ours = self.config.local_as > remote_as  # RFC 6286 §2.3
+            keep_ours = self.config.local_as > a.negotiated.peer_as  # RFC 6286 §2.3
         ours = a if self.initiated_locally(a) else b
         theirs = b if ours is a else a
         return theirs if keep_ours else ours
