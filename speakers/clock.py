@@ -80,17 +80,22 @@ class LoopClock:
 
 
 class VirtualTimer:
-    """A timer of a ``VirtualClock``; cancelled ones stay in the heap until they surface."""
+    """A timer of a ``VirtualClock``; cancelled ones stay in the heap until they surface,
+    or until they are half of it (``VirtualClock._cancelled_one``)."""
 
-    __slots__ = ("callback", "cancelled", "when")
+    __slots__ = ("callback", "cancelled", "clock", "when")
 
     def __init__(self, when: float, callback: Callable[[], None]) -> None:
         self.when = when
         self.callback = callback
         self.cancelled = False
+        self.clock: VirtualClock | None = None  # while in that clock's heap
 
     def cancel(self) -> None:
-        self.cancelled = True
+        if not self.cancelled:
+            self.cancelled = True
+            if self.clock is not None:
+                self.clock._cancelled_one()
 
 
 class VirtualClock:
@@ -101,6 +106,7 @@ class VirtualClock:
         self._now = start
         self._heap: list[tuple[float, int, VirtualTimer]] = []
         self._order = itertools.count()  # equal deadlines run in the order they were set
+        self._cancelled = 0  # timers in the heap that were cancelled
         self._advancing = False
 
     def time(self) -> float:
@@ -119,8 +125,22 @@ class VirtualClock:
             # live region stuck 0.8 ms behind its shards until the command timed out).
             self.loop.call_soon(self._fire, timer)
             return timer
+        timer.clock = self
         heapq.heappush(self._heap, (when, next(self._order), timer))
         return timer
+
+    def _cancelled_one(self) -> None:
+        """A timer in the heap was cancelled. Once they are half of it, they go: a session
+        re-arms its timer at every keepalive, and each cancelled one holds some 180 B
+        (with its callback) until its deadline, which may be a hold time away. In place,
+        as ``advance`` holds the list; the order of what is left is kept (deadline, then
+        the order set)."""
+        self._cancelled += 1
+        heap = self._heap
+        if self._cancelled > 64 and 2 * self._cancelled > len(heap):
+            heap[:] = [entry for entry in heap if not entry[2].cancelled]
+            heapq.heapify(heap)
+            self._cancelled = 0
 
     @staticmethod
     def _fire(timer: VirtualTimer) -> None:
@@ -136,7 +156,8 @@ class VirtualClock:
         """When the earliest timer is due (None: no timer set)."""
         heap = self._heap
         while heap and heap[0][2].cancelled:
-            heapq.heappop(heap)
+            heapq.heappop(heap)[2].clock = None
+            self._cancelled -= 1
         return heap[0][0] if heap else None
 
     def advance(self, to: float) -> int:
@@ -149,7 +170,9 @@ class VirtualClock:
         try:
             while heap and heap[0][0] <= to:
                 when, _, timer = heapq.heappop(heap)
+                timer.clock = None
                 if timer.cancelled:
+                    self._cancelled -= 1
                     continue
                 self._now = max(self._now, when)
                 timer.callback()

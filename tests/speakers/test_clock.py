@@ -6,7 +6,9 @@ timer, in emulated time and without waiting for it."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
+import weakref
 
 from speaker_helpers import Fabric, Link, Node
 
@@ -141,3 +143,54 @@ async def test_a_timer_due_already_set_between_steps_runs_without_a_step() -> No
     assert ran == ["due now", "overdue"] and clock.time() == 5.0
     clock.advance(6.0)
     assert ran == ["due now", "overdue", "later"]
+
+
+class _Callback:
+    """A callback whose lifetime a weak reference can see."""
+
+    def __init__(self, seen: list[int], n: int) -> None:
+        self.seen, self.n = seen, n
+
+    def __call__(self) -> None:
+        self.seen.append(self.n)
+
+
+async def test_cancelled_timers_let_go_of_their_callbacks_before_their_deadlines() -> None:
+    # A session re-arms its timer at every keepalive: the cancelled ones, due a hold time
+    # away, must not pile up with what their callbacks hold until then.
+    clock = VirtualClock()
+    seen: list[int] = []
+    kept = [_Callback(seen, n) for n in range(10)]
+    for n, callback in enumerate(kept):
+        clock.call_at(100.0 + n, callback)
+    dropped = [_Callback(seen, -1) for _ in range(1000)]
+    refs = [weakref.ref(c) for c in dropped]
+    for callback in dropped:
+        clock.call_at(50.0, callback).cancel()
+    del dropped, callback
+    gc.collect()
+    assert sum(ref() is not None for ref in refs) < 100
+    clock.advance(200.0)
+    assert seen == list(range(10))
+
+
+async def test_timers_cancelled_by_a_running_timer_do_not_upset_the_advance() -> None:
+    # Cancelling many timers from inside ``advance`` empties the heap of them in place:
+    # what is left still runs, in deadline order, each at its own deadline.
+    clock = VirtualClock()
+    seen: list[tuple[int, float]] = []
+    doomed = [
+        clock.call_at(5.0 + n / 1000, lambda: seen.append((-1, clock.time()))) for n in range(500)
+    ]
+
+    def cancel_them() -> None:
+        seen.append((0, clock.time()))
+        for timer in doomed:
+            timer.cancel()
+
+    clock.call_at(1.0, cancel_them)
+    for n in range(1, 6):
+        clock.call_at(float(n * 2), lambda n=n: seen.append((n, clock.time())))  # type: ignore[misc]
+    assert clock.advance(20.0) == 6
+    assert seen == [(0, 1.0)] + [(n, float(n * 2)) for n in range(1, 6)]
+    assert clock.next_deadline() is None
