@@ -43,7 +43,9 @@ memory is no run's): the least UPDATEs a cold start can send, the Adj-RIB-In pat
 FIB entries the converged region must hold, from the topology alone. Each run prints
 them beside what it measured (``rib_in_paths``: what the speakers hold; the UPDATEs as a
 multiple of the floor) and the peak resident memory of the process tree per path
-(``peak_rss_bytes_per_path``: all memory over paths, an upper bound of a path's cost).
+(``peak_rss_bytes_per_path``: all memory over paths, an upper bound of a path's cost);
+``settled_rss_mb`` is what the tree holds at the end, converged after the bundle came back
+(peak minus settled: the run's transients, and what the allocator kept of them).
 The bundle failure's floor (``floor.failure``: ``failure_floor``, from the models before
 and after it) is printed beside it too: the least UPDATEs it can send (and on how many
 sessions), and the switches whose modelled route changes beside the FIB changes made.
@@ -56,7 +58,6 @@ import asyncio
 import contextlib
 import dataclasses
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -67,6 +68,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bagctl.runtimes.base import embedded
 from bagctl.runtimes.gctune import tune_for_region
+from bagctl.runtimes.memory import peak_rss_kb, rss_kb
 from bagctl.runtimes.partition import cross_sessions
 from bagctl.runtimes.workercount import (
     Host,
@@ -134,6 +136,7 @@ async def run_one(
     t0 = time.perf_counter()
     region = embedded(topo, workers=workers, transport=transport, clock=clock)
     worker_rss_kb: list[int] = []
+    worker_now_kb: list[int] = []
     try:
         cold = await region.start(timeout=timeout)
         up_s = time.perf_counter() - t0
@@ -145,11 +148,12 @@ async def run_one(
         fib_entries = stats["fib_entries"]
         rib_in_paths = stats["rib_in_paths"]
         if workers > 1:  # in one process, the shard's peak is this process's
-            worker_rss_kb = stats["peak_rss_kb"]
+            worker_rss_kb, worker_now_kb = stats["peak_rss_kb"], stats["rss_kb"]
+        settled_kb = rss_kb() + sum(worker_now_kb)  # the tree, converged again
         cross = cross_sessions(topo, region.groups)
     finally:
         await region.aclose()
-    parent_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    parent_kb = peak_rss_kb()
     return {
         "size": z,
         "workers": workers,
@@ -185,6 +189,7 @@ async def run_one(
         "peak_rss_bytes_per_path": round((parent_kb + sum(worker_rss_kb)) * 1024 / rib_in_paths)
         if rib_in_paths
         else None,
+        "settled_rss_mb": round(settled_kb / 1024, 1),
     }
 
 
@@ -293,7 +298,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"(measured {r['cold_updates'] / fl['updates']:.2f}x), "
                 f"{fl['paths']:,} paths (held {r['rib_in_paths']:,}), "
                 f"{fl['fib_entries']:,} FIB entries (held {r['fib_entries']:,}); "
-                f"peak RSS per path {r['peak_rss_bytes_per_path']} B",
+                f"peak RSS per path {r['peak_rss_bytes_per_path']} B "
+                f"(settled: {r['settled_rss_mb']:.0f} MB)",
                 flush=True,
             )
             ff = fl["failure"]

@@ -83,8 +83,9 @@ class RegionQueries:
         return set().union(*(await self._all(rq.Dirty())))
 
     async def stats(self) -> dict[str, Any]:
-        """Speakers, FIB entries, Adj-RIB-In paths, and each shard's process's peak memory
-        and CPU seconds (how evenly the partition spread the work over worker processes)."""
+        """Speakers, FIB entries, Adj-RIB-In paths, and each shard's process's memory (at
+        its peak and now) and CPU seconds (how evenly the partition spread the work over
+        worker processes)."""
         per = await self._all(rq.Stats())
         return {
             "shards": len(per),
@@ -92,6 +93,7 @@ class RegionQueries:
             "fib_entries": sum(s.fib_entries for s in per),
             "rib_in_paths": sum(s.rib_in_paths for s in per),
             "peak_rss_kb": [s.peak_rss_kb for s in per],
+            "rss_kb": [s.rss_kb for s in per],
             "cpu_s": [round(s.cpu_s, 3) for s in per],
         }
 

@@ -151,6 +151,7 @@ class ShardStats:
     peak_rss_kb: int
     rib_in_paths: int = 0  # Adj-RIB-In paths held (0 from a shard that predates it)
     cpu_s: float = 0.0  # the shard's process's user and system CPU so far (a worker's own)
+    rss_kb: int = 0  # resident now (memory.py; 0 where the system does not say)
 
 
 @dataclass

@@ -40,6 +40,7 @@ from speakers.watch import Watches
 from speakers.wire import Prefix
 
 from .gctune import settle
+from .memory import rss_kb
 from .records import (
     ChangeStream,
     FibCounters,
@@ -399,14 +400,13 @@ class Shard:
         return ChangeStream(rows, self.changes_dropped)
 
     def stats(self) -> ShardStats:
-        usage = resource.getrusage(resource.RUSAGE_SELF)
+        usage, speakers = resource.getrusage(resource.RUSAGE_SELF), self.speakers.values()
         return ShardStats(
-            speakers=len(self.speakers),
-            fib_entries=sum(len(s.fib_table) for s in self.speakers.values()),
+            speakers=len(speakers),
+            fib_entries=sum(len(s.fib_table) for s in speakers),
             peak_rss_kb=usage.ru_maxrss,
-            rib_in_paths=sum(
-                len(nb.adj_in) for s in self.speakers.values() for nb in s.neighbors.values()
-            ),
+            rss_kb=rss_kb(),
+            rib_in_paths=sum(len(nb.adj_in) for s in speakers for nb in s.neighbors.values()),
             cpu_s=usage.ru_utime + usage.ru_stime,
         )
 

@@ -28,6 +28,7 @@ def test_bench_scale_quick_json() -> None:
     assert floor["paths"] == run["rib_in_paths"] > 0 and floor["fib_entries"] == run["fib_entries"]
     assert 0 < floor["updates"] <= run["cold_updates"]  # a floor: never above a real run
     assert run["peak_rss_bytes_per_path"] > 0
+    assert run["settled_rss_mb"] > 0  # resident at the end (the kernel's peak may lag it)
     failure = floor["failure"]  # the bundle failure's floor, for the bundle the run took down
     assert failure["bundle"] == run["bundle"]
     assert 0 < failure["sessions_used"] <= failure["updates"] <= run["failure_updates"]
@@ -48,3 +49,4 @@ def test_bench_scale_sharded_preset_json() -> None:
     assert one["fib_entries"] == two["fib_entries"]  # the same routes either way
     assert one["rib_in_paths"] == two["rib_in_paths"] == one["floor"]["paths"]
     assert two["peak_rss_mb"] > one["peak_rss_mb"] > 0  # a process tree, not one process
+    assert two["settled_rss_mb"] > one["settled_rss_mb"] > 0  # the workers' too, at the end
