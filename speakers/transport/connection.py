@@ -49,10 +49,8 @@ class Connection(asyncio.Protocol):
         # peer sends before then (a refusal, say) waits here instead of being dropped.
         self.pending = False
         self.early: list[bytes] = []
-        # With a delay model (inputs.py): bytes not yet a whole message, and when the last
-        # message of this connection is handed on (a loss comes after it).
+        # With a delay model (inputs.py): bytes not yet a whole message.
         self.partial = bytearray()
-        self.last_ready = float("-inf")
         # On a region's clock, over TCP: writes wait for the step's end (barrier.py).
         self.barrier: StepBarrier | None = None
         self.held = 0  # bytes written and held there

@@ -27,7 +27,7 @@ from ..wire.prefix import IPAddress
 from .barrier import StepBarrier
 from .connection import Connection
 from .gtsm import set_gtsm
-from .inputs import InputQueue, split_messages
+from .inputs import Backlog, InputQueue, split_messages
 from .tcp_md5 import set_md5
 
 
@@ -76,13 +76,13 @@ class PeerTransport:
         self.on_event = on_event
         self.loop = asyncio.get_running_loop()
         self.clock: Clock = clock if clock is not None else LoopClock(self.loop)
+        self._backlog: Backlog[Connection] = Backlog(self.clock, self._handed_on)
         self._conns: dict[int, Connection] = {}  # id(session) -> its connection
         self._dial: asyncio.Task[None] | None = None
         self.dials: set[asyncio.Task[None]] | None = None  # the speaker's: every dial added
         self._timer: Scheduled | None = None
         self._timer_at: float | None = None  # when ``_timer`` fires
-        self._closed = False
-        self._pumping = False
+        self._closed = self._pumping = False
         self._finishing: tuple[Connection, ...] = ()  # closing (``Connection.finish``); () shared
 
     # --- control ------------------------------------------------------------------------
@@ -189,8 +189,8 @@ class PeerTransport:
         assert self.inputs is not None
         proto.partial += data
         for message in split_messages(proto.partial):
-            proto.last_ready = ready = self.inputs.admit(now, self.latency_s)
-            self.clock.call_at(ready, partial(self._handed_on, proto, message))
+            ready = self.inputs.admit(now, self.latency_s)
+            self._backlog.add(ready, proto, message)
 
     def _take_arrived(self) -> None:
         """A step starts: what TCP brought since the last one, in order (barrier.py)."""
@@ -232,11 +232,11 @@ class PeerTransport:
             self._admit_loss(proto, self.clock.time())
 
     def _admit_loss(self, proto: Connection, now: float) -> None:
-        """The loss crosses the link too, after every message the connection brought."""
+        """The loss crosses the link too, after all that the neighbor's connections brought."""
         assert self.inputs is not None
-        ready = max(now + self.latency_s, proto.last_ready)
+        ready = max(now + self.latency_s, self._backlog.last)
         self.inputs.hold(ready)
-        self.clock.call_at(ready, partial(self._handed_on, proto, None))
+        self._backlog.add(ready, proto, None)
 
     def _lost(self, proto: Connection) -> None:
         session = proto.session
