@@ -15,6 +15,13 @@ Python objects cost, not the resident set: the allocator's slack, the interprete
 the libraries come on top (``bench/scale.py``'s ``peak_rss_bytes_per_path``). It is
 slow (a few minutes for z = 2) and takes about twice the region's memory: a tool for
 deciding what to shrink next, run before and after a change.
+
+Beside it, before the census: the process's resident memory and what CPython's small-
+object allocator holds (``sys._debugmallocstats``): the bytes in live blocks, the bytes
+free in pools that still hold live blocks, and the pools free in arenas still in use.
+Free memory the allocator keeps comes from objects that were many at once and then
+went (messages waiting in the delay model at the peak of a cold start, once): it cannot
+go back to the system while a few long-lived objects share its pools.
 """
 
 from __future__ import annotations
@@ -23,13 +30,17 @@ import argparse
 import asyncio
 import gc
 import json
+import os
+import re
 import sys
+import tempfile
 from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bagctl.runtimes import Region
+from bagctl.runtimes.memory import rss_kb
 from bench.scale import topology
 
 SKIPPED = ("module", "function", "type", "code", "frame", "cell")  # the program, not data
@@ -92,6 +103,37 @@ def census() -> tuple[Counter[str], Counter[str]]:
     return sizes, counts
 
 
+ALLOCATOR_LINES = {  # sys._debugmallocstats()'s summary lines, by what they say
+    "arena_bytes": r"^\d+ arenas \* \d+ bytes/arena\s+=\s+([\d,]+)",
+    "live_block_bytes": r"^# bytes in allocated blocks\s+=\s+([\d,]+)",
+    "free_block_bytes": r"^# bytes in available blocks\s+=\s+([\d,]+)",
+    "free_pool_bytes": r"^\d+ unused pools \* \d+ bytes\s+=\s+([\d,]+)",
+}
+
+
+def allocator() -> dict[str, int]:
+    """What the small-object allocator holds (module docstring). ``_debugmallocstats``
+    writes to the C ``stderr``, so that descriptor is pointed at a file for the call."""
+    with tempfile.TemporaryFile("w+") as out:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        try:
+            os.dup2(out.fileno(), 2)
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        out.seek(0)
+        text = out.read()
+    found: dict[str, int] = {}
+    for key, pattern in ALLOCATOR_LINES.items():
+        match = re.search(pattern, text, re.MULTILINE)
+        if match is None:
+            raise RuntimeError(f"sys._debugmallocstats() printed no {key!r} line")
+        found[key] = int(match.group(1).replace(",", ""))
+    return found
+
+
 async def run(size: str, top: int) -> dict[str, object]:
     topo = topology(size)
     region = Region(topo, transport="memory")
@@ -99,6 +141,8 @@ async def run(size: str, top: int) -> dict[str, object]:
         await region.start(timeout=1800)
         stats = await region.stats()
         paths = stats["rib_in_paths"]
+        gc.collect()
+        resident_kb, pools = rss_kb(), allocator()
         sizes, counts = census()
     finally:
         await region.aclose()
@@ -109,6 +153,8 @@ async def run(size: str, top: int) -> dict[str, object]:
         "fib_entries": stats["fib_entries"],
         "object_bytes": total,
         "object_bytes_per_path": round(total / paths, 1) if paths else None,
+        "rss_mb": round(resident_kb / 1024, 1),
+        "allocator_mb": {key: round(n / 2**20, 1) for key, n in pools.items()},
         "holders": [
             {
                 "holder": label,
@@ -134,7 +180,14 @@ def main(argv: list[str] | None = None) -> int:
     for r in results:
         print(
             f"{r['size']}: {r['rib_in_paths']:,} paths, {r['fib_entries']:,} FIB entries, "
-            f"{r['object_bytes_per_path']} B of Python objects per path"
+            f"{r['object_bytes_per_path']} B of Python objects per path; "
+            f"{r['rss_mb']:.0f} MB resident before the census"
+        )
+        a = r["allocator_mb"]
+        print(
+            f"  allocator: {a['arena_bytes']:.0f} MB in arenas, {a['live_block_bytes']:.0f} MB "
+            f"live, {a['free_block_bytes']:.0f} MB free in used pools, "
+            f"{a['free_pool_bytes']:.0f} MB in free pools"
         )
         for h in r["holders"]:  # type: ignore[attr-defined]
             print(

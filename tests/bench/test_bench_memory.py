@@ -26,3 +26,9 @@ def test_bench_memory_mini_json() -> None:
     # share adds up to no more than the whole.
     assert any(label.startswith("Path <- ") for label in holders)
     assert sum(h["bytes_per_path"] for h in holders.values()) <= out["object_bytes_per_path"]
+    # What the allocator holds: its arenas are its live blocks, free blocks and free
+    # pools (and headers); the process holds more than the live blocks alone.
+    pools = out["allocator_mb"]
+    assert 0 < pools["live_block_bytes"] < pools["arena_bytes"] < out["rss_mb"]
+    parts = pools["live_block_bytes"] + pools["free_block_bytes"] + pools["free_pool_bytes"]
+    assert parts <= pools["arena_bytes"] + 0.3  # (each rounded to 0.1 MB)
