@@ -30,8 +30,8 @@ from ..wire.prefix import IPAddress
 IPv4Address = ipaddress.IPv4Address
 
 DEFAULT_FAMILIES: tuple[tuple[int, int], ...] = ((1, 1), (2, 1))
-# No families, one object (frozenset() is a new 216 B object each time since Python 3.10):
-# what a session's often-empty family sets start from and return to.
+# No families, one object (in CPython 3.11 each frozenset() is a new 216 B object): what
+# a session's often-empty family sets start from and return to.
 NO_FAMILIES: frozenset[tuple[int, int]] = frozenset()
 
 
