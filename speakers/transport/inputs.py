@@ -105,10 +105,12 @@ class InputQueue:
 
 class Backlog(Generic[C]):
     """What one neighbor's connections brought, each message (None: the connection's loss)
-    handed on at its ``ready`` time, in the order added (module docstring). ``ready``
-    never goes back: the speaker's queue is one server, and a loss is made to wait for
-    what came before it. A list read from a head index, its front cut off once it is half
-    the list (an empty ``deque`` is 760 B, and a region has one backlog per session end)."""
+    handed on at its ``ready`` time, in the order added (module docstring). The speaker's
+    queue is one server, so ready times only go back where a connection's loss came
+    first (made to wait for what came before it) and the other connection of a collision
+    then brings a message sent earlier: that message waits for the loss. A list read from
+    a head index, its front cut off once it is half the list (an empty ``deque`` is 760 B,
+    and a region has one backlog per session end)."""
 
     __slots__ = ("_clock", "_hand_on", "_head", "_items", "_timer", "last")
 
@@ -121,9 +123,8 @@ class Backlog(Generic[C]):
         self.last = float("-inf")  # the ready time of the last one added
 
     def add(self, ready: float, connection: C, message: bytes | None) -> None:
-        assert ready >= self.last, "handed on out of order"
+        self.last = ready = max(ready, self.last)
         self._items.append((ready, connection, message))
-        self.last = ready
         if self._timer is None:
             self._timer = self._clock.call_at(ready, self._due)
 

@@ -36,6 +36,10 @@ async def test_each_message_is_handed_on_at_its_ready_time_in_order() -> None:
     backlog.add(4.0, conns["b"], b"three")  # empty again: a new timer for it
     clock.advance(5.0)
     assert seen[-1] == (4.0, "b", b"three")
+    # A loss, then the other connection's message sent before it: it waits for the loss.
+    backlog.add(7.0, conns["a"], None)
+    backlog.add(6.5, conns["b"], b"four")
+    assert clock.advance(8.0) == 2 and seen[-2:] == [(7.0, "a", None), (7.0, "b", b"four")]
 
 
 async def test_what_was_handed_on_is_let_go_while_more_waits() -> None:
