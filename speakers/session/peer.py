@@ -36,9 +36,9 @@ class Peer:
         self._rng = rng or random.Random()
         self.primary = Session(config, rng=self._rng, name=self.name)
         self.secondary: Session | None = None
-        # id() of the sessions whose connection we opened: at most two, so a tuple (48 B
-        # with one, where a set is 216 B even empty, and a region has one per session end)
-        self._outbound: tuple[int, ...] = ()
+        # Whether the primary's connection is the one we opened (the secondary's never is:
+        # it is the connection the peer opened).
+        self._primary_dialed = False
 
     def configure(self, config: SessionConfig) -> None:
         """What the next OPEN offers, here and in any later connection (``Session.configure``)."""
@@ -50,7 +50,7 @@ class Peer:
         return [s for s in (self.primary, self.secondary) if s is not None]
 
     def initiated_locally(self, session: Session) -> bool:
-        return id(session) in self._outbound
+        return session is self.primary and self._primary_dialed
 
     @property
     def state(self) -> State:
@@ -69,8 +69,7 @@ class Peer:
 
     def connection_made(self, now: float) -> Session:
         """Our outgoing connection (asked for by the primary's ``ConnectRequested``) is up."""
-        if id(self.primary) not in self._outbound:  # (a session dials again after a loss)
-            self._outbound += (id(self.primary),)
+        self._primary_dialed = True
         self.primary.connection_made(now)
         return self.primary
 
@@ -85,7 +84,7 @@ class Peer:
                 return None  # RFC 4271 §8.2.2 Idle: refuse incoming connections
             primary.automatic_start_passive(now)
         if primary.state in (State.CONNECT, State.ACTIVE):
-            self._outbound = _without(self._outbound, id(primary))
+            self._primary_dialed = False  # the peer's connection, not ours
             primary.connection_made(now)
             return primary
         if primary.state is State.ESTABLISHED or self.secondary is not None:
@@ -134,13 +133,7 @@ class Peer:
         return theirs if keep_ours else ours
 
     def _keep(self, survivor: Session) -> None:
-        for session in (self.primary, self.secondary):
-            if session is not None and session is not survivor:
-                self._outbound = _without(self._outbound, id(session))
+        self._primary_dialed = self._primary_dialed and survivor is self.primary
         self.primary = survivor
         self.secondary = None
         survivor.name = self.name
-
-
-def _without(ids: tuple[int, ...], gone: int) -> tuple[int, ...]:
-    return tuple(i for i in ids if i != gone)
