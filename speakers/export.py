@@ -14,13 +14,14 @@ is not exported to the neighbors the aggregate suppresses it toward.
 
 ``FlushCache`` is what one flush works out once and shares between neighbors: a leaf's
 uplink switch exports the same routes to dozens of leaves. Everything but the prefix
-list, aggregate suppression, not sending a route back to where it came from and the next
-hop depends only on the best path, the multipath set and the neighbor's export signature
-(``policy.export_signature``), so every prefix and neighbor that share them get the same
-attributes (one export computation per UPDATE's worth of prefixes, however many
-neighbors: an EDSW's 120 RDSWs, each over its own link, cost one), each neighbor gets
-one ``Advertised`` per route and family (shared in memory: ``rib.interning``), and
-neighbors that get the same routes get the same encoded UPDATEs.
+list, aggregate suppression, not sending a route back to where it came from or to a
+neighbor whose AS is in its AS_PATH, and the next hop depends only on the best path, the
+multipath set and the neighbor's export signature (``policy.export_signature``), so
+every prefix and neighbor that share them get the same attributes (one export
+computation per UPDATE's worth of prefixes, however many neighbors: an EDSW's 120
+RDSWs, each over its own link and in an AS of its own, cost one), each neighbor gets one
+``Advertised`` per route and family (shared in memory: ``rib.interning``), and neighbors
+that get the same routes get the same encoded UPDATEs.
 """
 
 from __future__ import annotations
@@ -29,16 +30,16 @@ import random
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from .aggregate import Aggregate, AggregateTable
 from .neighbor import Neighbor
 from .policy import (
     ExportSettings,
     export_allows,
-    export_attributes,
     export_next_hop,
     export_signature,
+    loops_back,
+    signature_attributes,
 )
 from .rib import Advertised, LocRib, Path, Selection
 from .rib.interning import Interner
@@ -126,7 +127,7 @@ class FlushCache:
     prefixes exported, the exported attributes per export signature and route key, and
     the encoded UPDATEs per (codec, attributes, next hop, prefixes)."""
 
-    adverts: dict[tuple[object, ...], dict[tuple[int, ...], PathAttributes | None]] = field(
+    adverts: dict[tuple[object, ...], dict[tuple[int, ...], PathAttributes]] = field(
         default_factory=dict
     )
     packed: dict[tuple[object, ...], list[bytes]] = field(default_factory=dict)
@@ -277,19 +278,18 @@ class Exporter:
         nb: Neighbor,
         prefix: Prefix,
         route: ExportedRoute,
-        adverts: dict[tuple[int, ...], PathAttributes | None],
+        adverts: dict[tuple[int, ...], PathAttributes],
     ) -> Advertised | None:
         """What we advertise to ``nb`` for ``prefix``'s ``route``, or None; ``adverts``:
         this flush's attributes for ``nb``'s export signature (module docstring)."""
-        attrs = adverts.get(route.key, _UNSEEN)
-        if attrs is _UNSEEN:
-            attrs = export_attributes(nb.config, self.settings, route.best, route.multipath)
-            if attrs is not None:
-                attrs = self.interner.attributes(attrs)
-            adverts[route.key] = attrs
-        if attrs is None:
+        config = nb.config
+        if loops_back(config, route.best):
             return None
-        hop = export_next_hop(nb.config, self.settings, prefix)
+        attrs = adverts.get(route.key)
+        if attrs is None:
+            made = signature_attributes(config, self.settings, route.best, route.multipath)
+            attrs = adverts[route.key] = self.interner.attributes(made)
+        hop = export_next_hop(config, self.settings, prefix)
         return None if hop is None else self.interner.advertised(Advertised(attrs, hop))
 
 
@@ -303,9 +303,6 @@ def _route(
     best, multipath = selection.best, selection.multipath
     key = (len(prefix.packed), id(best), *map(id, multipath))
     return ExportedRoute(best, multipath, key, suppressing)
-
-
-_UNSEEN: Any = object()  # not worked out yet in this flush (None: nothing is sent)
 
 
 def framed(nb: Neighbor, messages: list[bytes]) -> tuple[list[bytes], int]:

@@ -77,10 +77,12 @@ def export_allows(neighbor: NeighborConfig, prefix: Prefix, best: Path) -> bool:
 
 
 def export_signature(neighbor: NeighborConfig) -> tuple[object, ...]:
-    """Everything ``export_attributes`` reads of ``neighbor``: neighbors with equal
+    """Everything ``signature_attributes`` reads of ``neighbor``: neighbors with equal
     signatures are sent the same attributes for the same route (``export.FlushCache``),
-    each with its own next hop (``export_next_hop``)."""
-    return (id(neighbor.export), neighbor.remote_as, neighbor.link_capacity_bps)
+    each with its own next hop (``export_next_hop``) and unless the route would loop
+    back to it (``loops_back``). Not the neighbor's AS: in a fabric where every switch
+    has an AS of its own, an EDSW's 120 RDSWs would be 120 signatures."""
+    return (id(neighbor.export), neighbor.link_capacity_bps)
 
 
 def export_path(
@@ -105,10 +107,32 @@ def export_attributes(
 ) -> PathAttributes | None:
     """The attributes ``export_path`` advertises (no NEXT_HOP: ``export_next_hop``), or
     None where the route is not sent to ``neighbor`` whatever its family."""
+    if loops_back(neighbor, best):
+        return None
+    return signature_attributes(neighbor, settings, best, multipath)
+
+
+def loops_back(neighbor: NeighborConfig, best: Path) -> bool:
+    """Whether sender-side loop detection keeps a route from ``neighbor``: its AS is in
+    the AS_PATH, so it would reject the route (RFC 4271 §9.1.2)."""
+    as_path = best.attributes.as_path
+    return (
+        neighbor.export.sender_side_loop_detection
+        and as_path is not None
+        and as_path.contains(neighbor.remote_as)
+    )
+
+
+def signature_attributes(
+    neighbor: NeighborConfig,
+    settings: ExportSettings,
+    best: Path,
+    multipath: tuple[Path, ...],
+) -> PathAttributes:
+    """``export_attributes`` where the route does not loop back: the same for every
+    neighbor of ``neighbor``'s export signature (``export_signature``)."""
     policy = neighbor.export
     as_path = best.attributes.as_path or AsPath()
-    if policy.sender_side_loop_detection and as_path.contains(neighbor.remote_as):
-        return None  # the neighbor would reject it (RFC 4271 §9.1.2), so don't send it
     attrs = best.attributes.for_propagation()
     communities = () if policy.strip_communities else attrs.communities
     communities = tuple(dict.fromkeys(communities + policy.set_communities))

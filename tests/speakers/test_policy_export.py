@@ -156,8 +156,11 @@ def test_export_signature_covers_what_export_path_reads() -> None:
     one = NeighborConfig("a", V4("192.0.2.2"), 65002, V4("192.0.2.1"), export=shared)
     two = NeighborConfig("b", V4("192.0.2.3"), 65002, V4("192.0.2.1"), export=shared)
     assert export_signature(one) == export_signature(two)
+    # Not the AS: whether a route loops back to a neighbor is checked per neighbor.
     other_as = NeighborConfig("c", V4("192.0.2.4"), 65003, V4("192.0.2.1"), export=shared)
-    assert export_signature(other_as) != export_signature(one)
+    assert export_signature(other_as) == export_signature(one)
+    wider = replace(one, link_capacity_bps=400 * G)
+    assert export_signature(wider) != export_signature(one)
 
 
 # --- the export queue and packing ----------------------------------------------------------
@@ -256,14 +259,7 @@ def test_neighbors_of_one_signature_share_the_export_each_with_its_own_next_hop(
     neighbors = [Neighbor.configured(c, speaker, random.Random(1)) for c in configs]
     for nb in neighbors:
         establish(nb, 65002, V4("10.255.0.2"), US)
-    calls: list[str] = []
-    real = export_module.export_attributes
-
-    def counted(neighbor: NeighborConfig, *args: object) -> PathAttributes | None:
-        calls.append(neighbor.name)
-        return real(neighbor, *args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(export_module, "export_attributes", counted)
+    calls = count_signature_attributes(monkeypatch)
     best = received()
     loc_rib = LocRib()
     loc_rib.set_path(P4, best.source.name, best)
@@ -277,3 +273,56 @@ def test_neighbors_of_one_signature_share_the_export_each_with_its_own_next_hop(
     adj_out = [nb.adj_out.get(P4) for nb in neighbors]
     assert adj_out[0] is not None and adj_out[1] is not None
     assert adj_out[0].attributes is adj_out[1].attributes  # one object in memory
+
+
+def count_signature_attributes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the neighbors the export works attributes out for, as it does."""
+    calls: list[str] = []
+    real = export_module.signature_attributes
+
+    def counted(neighbor: NeighborConfig, *args: object) -> PathAttributes:
+        calls.append(neighbor.name)
+        return real(neighbor, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(export_module, "signature_attributes", counted)
+    return calls
+
+
+def test_neighbors_in_ases_of_their_own_share_the_export_but_a_loop_is_not_sent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A fabric where every switch has an AS of its own: one computation for the three,
+    # and the neighbor whose AS the path already holds is sent nothing (RFC 4271 §9.1.2).
+    shared = ExportPolicy(link_bandwidth=ReadvertiseMode.CUMULATIVE)
+    ases = (65002, 65001, 65004)  # the route's AS_PATH holds 65001
+    configs = tuple(
+        NeighborConfig(
+            f"r{i}", V4(f"192.0.2.{2 * i + 1}"), asn, V4(f"192.0.2.{2 * i}"),
+            link_capacity_bps=800 * G, export=shared,
+        )
+        for i, asn in enumerate(ases, start=1)
+    )  # fmt: skip
+    speaker = SpeakerConfig(
+        name="x", asn=US, router_id=V4("10.255.0.9"), listen_address=V4("192.0.2.2"),
+        neighbors=configs,
+    )  # fmt: skip
+    neighbors = [Neighbor.configured(c, speaker, random.Random(1)) for c in configs]
+    for nb, asn in zip(neighbors, ases, strict=True):
+        establish(nb, asn, V4(f"10.255.0.{asn % 256}"), US)
+    calls = count_signature_attributes(monkeypatch)
+    best = received()
+    loc_rib = LocRib()
+    loc_rib.set_path(P4, best.source.name, best)
+    exporter = Exporter(loc_rib, AggregateTable(()), ExportSettings(US), Interner())
+    cache = FlushCache()
+    sent = [exporter.updates_for(nb, [P4], cache) for nb in neighbors]
+    assert calls == ["r1"]
+    assert sent[1] == [] and neighbors[1].adj_out.get(P4) is None
+    for config, messages in zip(configs[::2], sent[::2], strict=True):
+        update = decode_message(messages[0])
+        assert isinstance(update, Update) and update.nlri == (P4,)
+        assert update.attributes.next_hop == config.local_address
+        assert update.attributes.as_path == AsPath.sequence(US, 65001)
+    # Without sender-side loop detection, the second would be sent it too.
+    lax = replace(shared, sender_side_loop_detection=False)
+    assert export_path(replace(configs[1], export=lax), ExportSettings(US), best, (best,), P4)
