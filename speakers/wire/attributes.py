@@ -84,7 +84,11 @@ class AsPath:
             yield from segment.asns
 
     def contains(self, asn: int) -> bool:
-        return any(asn in segment.asns for segment in self.segments)
+        # (a loop, not ``any`` over a generator: asked per neighbor of every export)
+        for segment in self.segments:  # noqa: SIM110
+            if asn in segment.asns:
+                return True
+        return False
 
     def prepend(self, asn: int, count: int = 1) -> AsPath:
         """RFC 4271 §5.1.2: add ``asn`` at the front, into a leading AS_SEQUENCE."""

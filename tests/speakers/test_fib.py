@@ -205,6 +205,24 @@ def test_batch_subscribers_get_each_puts_changes_once_after_the_per_change_ones(
     assert seen == [0, 1, [0, 1], 2, [2], 3]
 
 
+def test_a_per_change_subscriber_sees_the_fib_as_of_its_change_within_one_put() -> None:
+    # One put, three changes: each listener call sees the table, the index and the log
+    # with its change and not the next; every change has the put's one instant.
+    table = fib()
+    group = table.group([(A, G800)])
+    seen: list[tuple[int, bool, bool, int, int]] = []
+
+    def look(change: FibChange) -> None:
+        kept = table.changes_since(0)
+        seen.append((change.index, P1 in table, P2 in table, table.next_index, kept[-1].index))
+
+    table.subscribe(look)
+    changes = table.put([(P1, group), (P6, None), (P2, group), (P1, None)])
+    assert seen == [(0, True, False, 1, 0), (1, True, True, 2, 1), (2, False, True, 3, 2)]
+    assert len({c.at_ns for c in changes}) == 1
+    assert [c.index for c in table.changes_since(0)] == [0, 1, 2]
+
+
 def test_entries_lookup_and_len() -> None:
     table = fib()
     table.install(P6, [(V6, None)])
