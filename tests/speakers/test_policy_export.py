@@ -238,18 +238,19 @@ def test_routes_exported_alike_share_an_update_in_prefix_order() -> None:
     assert isinstance(update, Update) and update.nlri == tuple(prefixes)
 
 
-def test_neighbors_of_one_signature_share_the_export_each_with_its_own_next_hop(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # An EDSW's RDSWs: one export policy and AS, a link (and local address) each. The
-    # route's attributes are worked out once per flush; each gets its own next hop.
+def one_route_to(
+    ases: tuple[int, ...], monkeypatch: pytest.MonkeyPatch
+) -> tuple[tuple[NeighborConfig, ...], list[Neighbor], list[list[bytes]], list[str]]:
+    """A speaker with a neighbor per AS of ``ases``, one export policy and a link (and
+    local address) each, exporting one route to each in one flush: the configurations,
+    the neighbors, what each was sent, and for which the export worked attributes out."""
     shared = ExportPolicy(link_bandwidth=ReadvertiseMode.CUMULATIVE)
     configs = tuple(
         NeighborConfig(
-            f"r{i}", V4(f"192.0.2.{2 * i + 1}"), 65002, V4(f"192.0.2.{2 * i}"),
+            f"r{i}", V4(f"192.0.2.{2 * i + 1}"), asn, V4(f"192.0.2.{2 * i}"),
             link_capacity_bps=800 * G, export=shared,
         )
-        for i in range(1, 4)
+        for i, asn in enumerate(ases, start=1)
     )  # fmt: skip
     assert len({export_signature(c) for c in configs}) == 1
     speaker = SpeakerConfig(
@@ -257,26 +258,8 @@ def test_neighbors_of_one_signature_share_the_export_each_with_its_own_next_hop(
         neighbors=configs,
     )  # fmt: skip
     neighbors = [Neighbor.configured(c, speaker, random.Random(1)) for c in configs]
-    for nb in neighbors:
-        establish(nb, 65002, V4("10.255.0.2"), US)
-    calls = count_signature_attributes(monkeypatch)
-    best = received()
-    loc_rib = LocRib()
-    loc_rib.set_path(P4, best.source.name, best)
-    exporter = Exporter(loc_rib, AggregateTable(()), ExportSettings(US), Interner())
-    cache = FlushCache()
-    sent = [decode_message(exporter.updates_for(nb, [P4], cache)[0]) for nb in neighbors]
-    assert calls == ["r1"]  # once for the three
-    for config, update in zip(configs, sent, strict=True):
-        assert isinstance(update, Update) and update.nlri == (P4,)
-        assert update.attributes.next_hop == config.local_address
-    adj_out = [nb.adj_out.get(P4) for nb in neighbors]
-    assert adj_out[0] is not None and adj_out[1] is not None
-    assert adj_out[0].attributes is adj_out[1].attributes  # one object in memory
-
-
-def count_signature_attributes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The names of the neighbors the export works attributes out for, as it does."""
+    for nb, asn in zip(neighbors, ases, strict=True):
+        establish(nb, asn, V4(f"10.255.0.{asn % 256}"), US)
     calls: list[str] = []
     real = export_module.signature_attributes
 
@@ -285,7 +268,29 @@ def count_signature_attributes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         return real(neighbor, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(export_module, "signature_attributes", counted)
-    return calls
+    best = received()
+    loc_rib = LocRib()
+    loc_rib.set_path(P4, best.source.name, best)
+    exporter = Exporter(loc_rib, AggregateTable(()), ExportSettings(US), Interner())
+    cache = FlushCache()
+    sent = [exporter.updates_for(nb, [P4], cache) for nb in neighbors]
+    return configs, neighbors, sent, calls
+
+
+def test_neighbors_of_one_signature_share_the_export_each_with_its_own_next_hop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An EDSW's RDSWs in one AS: the route's attributes are worked out once per flush;
+    # each gets its own next hop.
+    configs, neighbors, sent, calls = one_route_to((65002, 65002, 65002), monkeypatch)
+    assert calls == ["r1"]  # once for the three
+    for config, messages in zip(configs, sent, strict=True):
+        update = decode_message(messages[0])
+        assert isinstance(update, Update) and update.nlri == (P4,)
+        assert update.attributes.next_hop == config.local_address
+    adj_out = [nb.adj_out.get(P4) for nb in neighbors]
+    assert adj_out[0] is not None and adj_out[1] is not None
+    assert adj_out[0].attributes is adj_out[1].attributes  # one object in memory
 
 
 def test_neighbors_in_ases_of_their_own_share_the_export_but_a_loop_is_not_sent(
@@ -293,29 +298,8 @@ def test_neighbors_in_ases_of_their_own_share_the_export_but_a_loop_is_not_sent(
 ) -> None:
     # A fabric where every switch has an AS of its own: one computation for the three,
     # and the neighbor whose AS the path already holds is sent nothing (RFC 4271 §9.1.2).
-    shared = ExportPolicy(link_bandwidth=ReadvertiseMode.CUMULATIVE)
     ases = (65002, 65001, 65004)  # the route's AS_PATH holds 65001
-    configs = tuple(
-        NeighborConfig(
-            f"r{i}", V4(f"192.0.2.{2 * i + 1}"), asn, V4(f"192.0.2.{2 * i}"),
-            link_capacity_bps=800 * G, export=shared,
-        )
-        for i, asn in enumerate(ases, start=1)
-    )  # fmt: skip
-    speaker = SpeakerConfig(
-        name="x", asn=US, router_id=V4("10.255.0.9"), listen_address=V4("192.0.2.2"),
-        neighbors=configs,
-    )  # fmt: skip
-    neighbors = [Neighbor.configured(c, speaker, random.Random(1)) for c in configs]
-    for nb, asn in zip(neighbors, ases, strict=True):
-        establish(nb, asn, V4(f"10.255.0.{asn % 256}"), US)
-    calls = count_signature_attributes(monkeypatch)
-    best = received()
-    loc_rib = LocRib()
-    loc_rib.set_path(P4, best.source.name, best)
-    exporter = Exporter(loc_rib, AggregateTable(()), ExportSettings(US), Interner())
-    cache = FlushCache()
-    sent = [exporter.updates_for(nb, [P4], cache) for nb in neighbors]
+    configs, neighbors, sent, calls = one_route_to(ases, monkeypatch)
     assert calls == ["r1"]
     assert sent[1] == [] and neighbors[1].adj_out.get(P4) is None
     for config, messages in zip(configs[::2], sent[::2], strict=True):
@@ -324,5 +308,5 @@ def test_neighbors_in_ases_of_their_own_share_the_export_but_a_loop_is_not_sent(
         assert update.attributes.next_hop == config.local_address
         assert update.attributes.as_path == AsPath.sequence(US, 65001)
     # Without sender-side loop detection, the second would be sent it too.
-    lax = replace(shared, sender_side_loop_detection=False)
+    best, lax = received(), replace(configs[1].export, sender_side_loop_detection=False)
     assert export_path(replace(configs[1], export=lax), ExportSettings(US), best, (best,), P4)
