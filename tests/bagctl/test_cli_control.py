@@ -17,6 +17,9 @@ from pathlib import Path
 import pytest
 
 from bagctl.bus import BrokerUrl, BusClient
+from bagctl.runtimes.ports import free_on_all
+from bagctl.topology import load_topology
+from bagctl.topology.configs import speaker_configs
 
 ROOT = Path(__file__).resolve().parents[2]
 MINI = str(ROOT / "topologies" / "mini.yaml")
@@ -186,7 +189,10 @@ def test_embedded_broker_tcp_region(tmp_path: Path) -> None:
     assert err["code"] == "not-running" and "no region is running" in err["error"]
     nothing = cli.json("down")  # nothing to stop: said, exit 0 (a CI cleanup step)
     assert nothing["ok"] and nothing["stopped"] is None and "nothing to stop" in nothing["note"]
-    bgp = free_port()
+    # Free on every address the region listens on, not only on 127.0.0.1: another region
+    # of this host (same addresses, another port) may hold it there, as a dial's own port.
+    speakers = speaker_configs(load_topology(MINI)).values()
+    bgp = free_on_all((c.listen_address for c in speakers), first=free_port())
     up = cli.json("up", MINI, "--detach", "--transport", "tcp", "--port", str(bgp))
     try:  # from here on, whatever fails, the region is taken down (never left running)
         assert up["report"]["sessions_established"] == 64 and not gone(up["pid"])
