@@ -34,6 +34,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import replace
+from itertools import chain, count, repeat
 from typing import Any, NamedTuple, TypeVar
 
 from .nexthop_group import NextHopGroup, build_group, next_hop_key
@@ -100,6 +101,7 @@ T = TypeVar("T")
 
 
 _GROUP_SWEEP_MIN = 256
+_FIELDS = len(FibChange._fields)  # a change's entries in the flat log (``Fib._log``)
 _PAIRS_KEPT = 1 << 10  # (next hop, members) pairs shared among groups; emptied when full
 
 
@@ -126,7 +128,12 @@ class Fib:
         self.default_bandwidth_bytes_per_s = default_bandwidth_bytes_per_s
         self._clock = clock
         self._table: dict[Prefix, NextHopGroup] = {}
-        self._log: deque[FibChange] = deque(maxlen=change_log_size)
+        # The change log, flat: each change's five fields in a row (``_FIELDS``), so that
+        # it holds no object per change. A FibChange kept per change was the one object
+        # per prefix besides the prefix itself that lives on and that CPython's collector
+        # tracks (a tuple subclass is never untracked): a cold start of 200,000 prefixes
+        # kept 131,072 of them, and the collector's full passes walk all of them.
+        self._log: deque[Any] = deque(maxlen=_FIELDS * change_log_size)
         self._next_index = 0
         # Replaced on (un)subscribe, never changed in place: a listener may unsubscribe
         # itself while called, and no copy is made per change.
@@ -192,12 +199,38 @@ class Fib:
         one instant: the clock is read once, at the first change (the entries of one
         UPDATE change together). Returns the changes (an entry equal to what it was makes
         none, and reads no clock)."""
-        now: int | None = None
-        table, log = self._table, self._log
-        make = tuple.__new__  # (the NamedTuple's own __new__ is a Python-level call)
-        changed = []
+        if self._listeners:
+            # Each per-change listener sees the FIB as of its own change: one at a time.
+            changed: list[FibChange] = []
+            now: int | None = None
+            for entry in entries:
+                for change in self._change((entry,), now):
+                    now = change.at_ns
+                    changed.append(change)
+                    for listener in self._listeners:  # (read per change: one may leave)
+                        listener(change)
+        else:
+            changed = self._change(entries, None)
+        if changed and self._batch_listeners:
+            batch = tuple(changed)
+            for batch_listener in self._batch_listeners:
+                batch_listener(batch)
+        return changed
+
+    def _change(
+        self, entries: Iterable[tuple[Prefix, NextHopGroup | None]], now: int | None
+    ) -> list[FibChange]:
+        """``put``'s entries applied to the table, the changes numbered and logged, at
+        ``now`` (None: the clock, read if anything changed). The loop only tells the
+        changes apart; they are made and logged by C-level calls (a cold start makes one
+        per prefix and switch)."""
+        table = self._table
+        get = table.get
+        prefixes: list[Prefix] = []
+        olds: list[NextHopGroup | None] = []
+        news: list[NextHopGroup | None] = []
         for prefix, group in entries:
-            old = table.get(prefix)
+            old = get(prefix)
             # (None == group would call the dataclass's __eq__ for every new prefix)
             if old is group or (old is not None and group is not None and old == group):
                 continue
@@ -205,18 +238,18 @@ class Fib:
                 del table[prefix]
             else:
                 table[prefix] = group
-            if now is None:
-                now = self._clock()
-            change = make(FibChange, (self._next_index, now, prefix, old, group))
-            self._next_index += 1
-            changed.append(change)
-            log.append(change)
-            for listener in self._listeners:  # (read per change: one may unsubscribe)
-                listener(change)
-        if changed and self._batch_listeners:
-            batch = tuple(changed)
-            for batch_listener in self._batch_listeners:
-                batch_listener(batch)
+            prefixes.append(prefix)
+            olds.append(old)
+            news.append(group)
+        if not prefixes:
+            return []
+        index = self._next_index
+        self._next_index = index + len(prefixes)
+        at = self._clock() if now is None else now
+        rows = zip(count(index), repeat(at), prefixes, olds, news)
+        # (tuple.__new__: the NamedTuple's own __new__ is a Python-level call)
+        changed = list(map(tuple.__new__, repeat(FibChange), rows))
+        self._log.extend(chain.from_iterable(changed))
         return changed
 
     def _sweep(self) -> None:
@@ -298,12 +331,14 @@ class Fib:
         Raises ``ChangesDropped`` if some of them left the bounded log, ValueError if
         ``index`` is beyond ``next_index``.
         """
-        first = self._next_index - len(self._log)
+        first = self._next_index - len(self._log) // _FIELDS
         if index > self._next_index:
             raise ValueError(f"index {index} is beyond the next change ({self._next_index})")
         if index < first:
             raise ChangesDropped(f"changes {index}..{first - 1} are no longer kept")
-        return tuple(itertools.islice(self._log, index - first, None))
+        fields = iter(itertools.islice(self._log, _FIELDS * (index - first), None))
+        rows = zip(*[fields] * _FIELDS, strict=True)  # the flat log, a change at a time
+        return tuple(map(tuple.__new__, repeat(FibChange), rows))
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener(change)`` after every change; returns the unsubscribe function."""

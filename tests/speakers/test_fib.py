@@ -5,6 +5,7 @@ Time comes from a fake clock, so ``at_ns`` is known exactly and no test sleeps.
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 import json
 
@@ -159,16 +160,32 @@ def test_weight_only_change_is_recorded_but_not_a_forwarding_change() -> None:
 def test_changes_since_reads_incrementally_and_reports_gaps() -> None:
     table = fib(change_log_size=3)
     assert table.changes_since(0) == ()
-    for i in range(5):
-        table.install(P1, [(A, float(i + 1)), (B, 1.0)])
+    made = [table.install(P1, [(A, float(i + 1)), (B, 1.0)]) for i in range(5)]
     assert table.next_index == 5
     assert [c.index for c in table.changes_since(2)] == [2, 3, 4]
+    assert table.changes_since(2) == tuple(made[2:])  # as they were made, every field
     assert [c.index for c in table.changes_since(4)] == [4]
     assert table.changes_since(5) == ()
     with pytest.raises(ChangesDropped):
         table.changes_since(1)
     with pytest.raises(ValueError):
         table.changes_since(6)
+
+
+def live_changes() -> int:
+    return sum(1 for o in gc.get_objects() if type(o) is FibChange)
+
+
+def test_the_change_log_keeps_no_object_per_change() -> None:
+    # A cold start makes a change per prefix and switch. Kept as objects, they are what
+    # CPython's collector walks on each full pass (a tuple subclass is never untracked).
+    table = fib()
+    group = table.group([(A, G800)])
+    before = live_changes()
+    table.put([(Prefix(bytes((10, i >> 8, i & 0xFF, 0)), 24), group) for i in range(1000)])
+    assert live_changes() == before
+    kept = table.changes_since(0)
+    assert [c.index for c in kept] == list(range(1000)) and kept[999].new is group
 
 
 def test_subscribers_see_every_change_in_order_until_they_unsubscribe() -> None:
