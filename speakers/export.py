@@ -244,11 +244,21 @@ class Exporter:
         by_key: dict[tuple[int, ...], _Members] = {}
         selection_of, aggregates = self.loc_rib.selection, self.aggregates
         suppressing_of = cache.suppressing.get
+        any_aggregates = bool(aggregates)
+        # A run of prefixes of one width and selection (an UPDATE's, a batch's) joins
+        # the run's class without a key made and looked up per prefix.
+        run: list[Prefix] = []
+        run_selection: Selection | None = None
+        run_width = 0  # (no prefix is 0 octets wide: the first one starts a run)
         for prefix in prefixes:
             selection = selection_of(prefix)
-            key: tuple[int, ...] = (len(prefix.packed), id(selection))
+            width = len(prefix.packed)
+            if selection is run_selection and width == run_width and not any_aggregates:
+                run.append(prefix)
+                continue
+            key: tuple[int, ...] = (width, id(selection))
             suppressing: tuple[Aggregate, ...] = ()
-            if aggregates:
+            if any_aggregates:
                 # Once per prefix and flush, though each neighbor asked again gets a list
                 # of its own (``flush``).
                 found = suppressing_of(prefix)
@@ -258,9 +268,10 @@ class Exporter:
                 key += tuple(map(id, suppressing))
             entry = by_key.get(key)
             if entry is None:
-                by_key[key] = (prefix, selection, suppressing, [prefix])
+                entry = by_key[key] = (prefix, selection, suppressing, [prefix])
             else:
                 entry[3].append(prefix)
+            run, run_selection, run_width = entry[3], selection, width
         classes = []
         routes = cache.routes
         for key, (first, selection, suppressing, group) in by_key.items():

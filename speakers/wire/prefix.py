@@ -79,8 +79,25 @@ def ipv4_mapped(address: IPv4Address) -> IPv6Address:
     return IPv6Address(0xFFFF_0000_0000 | int(address))
 
 
+# A prefix's fields as C-level getters (``map`` over an UPDATE's prefixes without a
+# Python-level call each).
+packed_of = itemgetter(0)
+length_of = itemgetter(1)
+
+
 def encode_nlri(prefixes: Iterable[Prefix]) -> bytes:
     """RFC 4271 §4.3 NLRI encoding of ``prefixes``, in order."""
+    if not isinstance(prefixes, list | tuple):
+        prefixes = list(prefixes)
+    if len(set(map(length_of, prefixes))) == 1:
+        # One length (a table's prefixes usually are: ``_decode_uniform``): each NLRI is
+        # that length's octet and the address's first octets, so the field is the
+        # octet, then the addresses' heads joined by it: C-level loops, no bytearray
+        # grown a prefix at a time.
+        length = prefixes[0][1]
+        octet = bytes((length,))
+        heads = map(itemgetter(slice(0, (length + 7) >> 3)), map(packed_of, prefixes))
+        return octet + octet.join(heads)
     out = bytearray()
     for packed, length in prefixes:
         out.append(length)

@@ -34,7 +34,9 @@ from .prefix import (
     IPv6Address,
     Prefix,
     encode_nlri,
+    length_of,
     nlri_size,
+    packed_of,
 )
 
 _U16 = struct.Struct(">H")
@@ -218,6 +220,15 @@ def _fill(prefixes: Sequence[Prefix], room: int) -> list[list[Prefix]]:
     the largest remaining prefixes as fit, then tops up with smaller ones, so every message
     but the last is left with less room than the smallest remaining prefix needs.
     """
+    lengths = set(map(length_of, prefixes))
+    if len(lengths) == 1:
+        # One size (a table's prefixes usually are): every message but the last takes
+        # as many as fit, in order, which is what the general case below comes to.
+        size = 1 + ((lengths.pop() + 7) >> 3)
+        if size > room:
+            raise EncodeError(f"no room for a {size}-octet prefix in {room} octets")
+        step = room // size
+        return [list(prefixes[i : i + step]) for i in range(0, len(prefixes), step)]
     by_size: dict[int, list[Prefix]] = {}
     for p in prefixes:
         by_size.setdefault(nlri_size(p), []).append(p)
@@ -243,7 +254,7 @@ def _fill(prefixes: Sequence[Prefix], room: int) -> list[list[Prefix]]:
 
 
 def _single_family(prefixes: Sequence[Prefix]) -> int:
-    widths = {len(p.packed) for p in prefixes}
+    widths = set(map(len, map(packed_of, prefixes)))
     if len(widths) != 1:
         raise EncodeError("pack the prefixes of one address family per call")
     return Afi.IPV4 if widths == {4} else Afi.IPV6
