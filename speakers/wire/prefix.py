@@ -87,21 +87,38 @@ length_of = itemgetter(1)
 
 def encode_nlri(prefixes: Iterable[Prefix]) -> bytes:
     """RFC 4271 §4.3 NLRI encoding of ``prefixes``, in order."""
-    if not isinstance(prefixes, list | tuple):
-        prefixes = list(prefixes)
-    if len(set(map(length_of, prefixes))) == 1:
-        # One length (a table's prefixes usually are: ``_decode_uniform``): each NLRI is
-        # that length's octet and the address's first octets, so the field is the
-        # octet, then the addresses' heads joined by it: C-level loops, no bytearray
-        # grown a prefix at a time.
-        length = prefixes[0][1]
-        octet = bytes((length,))
-        heads = map(itemgetter(slice(0, (length + 7) >> 3)), map(packed_of, prefixes))
-        return octet + octet.join(heads)
+    if isinstance(prefixes, (list, tuple)) and len(prefixes) >= _UNIFORM_ENCODE_MIN:
+        uniform = _encode_uniform(prefixes)
+        if uniform is not None:
+            return uniform
     out = bytearray()
     for packed, length in prefixes:
         out.append(length)
         out += packed[: (length + 7) >> 3]
+    return bytes(out)
+
+
+_UNIFORM_ENCODE_MIN = 8  # prefixes: fewer are quicker through ``encode_nlri``'s loop
+
+
+def _encode_uniform(prefixes: list[Prefix] | tuple[Prefix, ...]) -> bytes | None:
+    """The NLRI of ``prefixes`` in C-level loops when all have one width and length (a
+    table's usually do: ``_decode_uniform``), else None. Each NLRI is then the length
+    octet and the address's first octets, at one stride: octet k of every NLRI is one
+    strided slice of the addresses side by side."""
+    length = prefixes[0][1]
+    width = len(prefixes[0][0])
+    count = len(prefixes)
+    addresses = b"".join(map(packed_of, prefixes))
+    # (4 and 16 octets: the total is count * width only if every address is that wide)
+    if len(addresses) != count * width or len(set(map(length_of, prefixes))) != 1:
+        return None
+    size = (length + 7) >> 3
+    stride = 1 + size
+    out = bytearray(count * stride)
+    out[0::stride] = bytes((length,)) * count
+    for k in range(size):
+        out[1 + k :: stride] = addresses[k::width]
     return bytes(out)
 
 

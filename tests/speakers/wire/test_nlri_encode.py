@@ -58,6 +58,14 @@ def test_encode_nlri_is_the_rfc_encoding(prefixes: list[Prefix]) -> None:
     assert encode_nlri(iter(prefixes)) == expected  # any iterable, read once
 
 
+def test_encode_nlri_of_one_length_in_both_widths() -> None:
+    # One length but two widths: not one stride (the addresses' heads are still whole).
+    v4 = [S.make_prefix(i << 8, 24, 32) for i in range(10)]
+    v6 = [S.make_prefix(i << 104, 24, 128) for i in range(10)]
+    for prefixes in (v4 + v6, v6 + v4, [*v4[:9], v6[0]], [*v6[:9], v4[0]]):
+        assert encode_nlri(prefixes) == nlri_by_definition(prefixes)
+
+
 @settings(max_examples=300, deadline=None)
 @given(prefix_lists(), st.integers(17, 200))
 def test_fill_is_first_fit_decreasing(prefixes: list[Prefix], room: int) -> None:
