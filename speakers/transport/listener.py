@@ -40,7 +40,13 @@ class Listener:
         sock = socket.socket(family, socket.SOCK_STREAM)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((str(self.address), self.port))
+            try:
+                sock.bind((str(self.address), self.port))
+            except OSError as e:
+                # Named: the kernel's "Address already in use" says neither (regions of
+                # one host share their speakers' addresses and differ by port).
+                where = f"{self.address} port {self.port}"
+                raise OSError(e.errno, f"cannot listen on {where}: {e.strerror}") from e
             for remote, pt in self.peers.items():
                 if pt.endpoint.md5_password:
                     set_md5(sock, remote, pt.endpoint.md5_password)

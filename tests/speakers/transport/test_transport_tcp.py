@@ -199,6 +199,7 @@ async def test_gtsm_both_sides_connect_and_one_side_alone_does_not() -> None:
 async def test_a_listener_whose_address_is_taken_raises_and_leaks_no_socket() -> None:
     """The bind fails (address in use): the error reaches the caller and the socket is
     closed at once, not left for the collector (a ResourceWarning in someone else's test)."""
+    import errno
     import gc
     import socket as socketlib
     import warnings
@@ -207,11 +208,14 @@ async def test_a_listener_whose_address_is_taken_raises_and_leaks_no_socket() ->
     taken.bind(("127.0.0.1", 0))
     taken.listen(1)
     try:
-        listener = Listener(IP("127.0.0.1"), taken.getsockname()[1])
+        port = taken.getsockname()[1]
+        listener = Listener(IP("127.0.0.1"), port)
         with warnings.catch_warnings(record=True) as seen:
             warnings.simplefilter("always")
-            with pytest.raises(OSError, match="in use"):
+            # The address and port are named: regions of one host differ by port.
+            with pytest.raises(OSError, match=f"127.0.0.1 port {port}: .*in use") as raised:
                 await listener.start()
+            assert raised.value.errno == errno.EADDRINUSE
             gc.collect()
         assert not [w for w in seen if issubclass(w.category, ResourceWarning)]
     finally:
