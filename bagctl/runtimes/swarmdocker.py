@@ -104,21 +104,32 @@ def node_id() -> str:
 
 
 def failed_tasks(stack: str) -> dict[str, str]:
-    """Tasks of ``stack`` that failed, were rejected or ended: name -> why."""
+    """Tasks of ``stack`` that failed, were rejected or ended, and that the swarm has not
+    replaced: name -> why."""
     out = docker(
         "stack",
         "ps",
         "--no-trunc",
         "--format",
-        "{{.Name}}\t{{.CurrentState}}\t{{.Error}}",
+        "{{.Name}}\t{{.DesiredState}}\t{{.CurrentState}}\t{{.Error}}",
         stack,
         check=False,
     )
+    return ended_tasks(out)
+
+
+def ended_tasks(listing: str) -> dict[str, str]:
+    """``failed_tasks`` of a ``docker stack ps`` listing (name, desired state, current
+    state, error; a task's earlier attempts carry its name too). A task that ended while
+    the swarm wants another attempt of it (desired Ready or Running) is not reported: the
+    broker's restart policy starts it again when it fails, and the engine can fail a
+    start before any of our code runs (a busy remount of the stack's secret did). The
+    shards are never restarted, so a shard's failed attempt has no successor and is."""
+    rows = [[*line.split("\t", 3), "", "", ""][:4] for line in listing.splitlines()]
+    again = {name for name, desired, _, _ in rows if desired in ("Ready", "Running")}
     found: dict[str, str] = {}
-    for line in out.splitlines():
-        name, _, rest = line.partition("\t")
-        state, _, error = rest.partition("\t")
-        if state.startswith(("Failed", "Rejected", "Complete")):
+    for name, _, state, error in rows:
+        if name not in again and state.startswith(("Failed", "Rejected", "Complete")):
             found[name] = f"{state.split(' ')[0].lower()}: {error or 'no error given'}"
     return found
 
@@ -191,6 +202,7 @@ __all__ = [
     "STACK_LABEL",
     "check_manager",
     "deploy",
+    "ended_tasks",
     "failed_tasks",
     "leftovers",
     "log_tail",
