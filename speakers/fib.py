@@ -34,7 +34,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import replace
-from itertools import chain, count, repeat
+from itertools import repeat
 from typing import Any, NamedTuple, TypeVar
 
 from .nexthop_group import NextHopGroup, build_group, next_hop_key
@@ -199,38 +199,12 @@ class Fib:
         one instant: the clock is read once, at the first change (the entries of one
         UPDATE change together). Returns the changes (an entry equal to what it was makes
         none, and reads no clock)."""
-        if self._listeners:
-            # Each per-change listener sees the FIB as of its own change: one at a time.
-            changed: list[FibChange] = []
-            now: int | None = None
-            for entry in entries:
-                for change in self._change((entry,), now):
-                    now = change.at_ns
-                    changed.append(change)
-                    for listener in self._listeners:  # (read per change: one may leave)
-                        listener(change)
-        else:
-            changed = self._change(entries, None)
-        if changed and self._batch_listeners:
-            batch = tuple(changed)
-            for batch_listener in self._batch_listeners:
-                batch_listener(batch)
-        return changed
-
-    def _change(
-        self, entries: Iterable[tuple[Prefix, NextHopGroup | None]], now: int | None
-    ) -> list[FibChange]:
-        """``put``'s entries applied to the table, the changes numbered and logged, at
-        ``now`` (None: the clock, read if anything changed). The loop only tells the
-        changes apart; they are made and logged by C-level calls (a cold start makes one
-        per prefix and switch)."""
-        table = self._table
-        get = table.get
-        prefixes: list[Prefix] = []
-        olds: list[NextHopGroup | None] = []
-        news: list[NextHopGroup | None] = []
+        now: int | None = None
+        table, log_extend = self._table, self._log.extend
+        make = tuple.__new__  # (the NamedTuple's own __new__ is a Python-level call)
+        changed = []
         for prefix, group in entries:
-            old = get(prefix)
+            old = table.get(prefix)
             # (None == group would call the dataclass's __eq__ for every new prefix)
             if old is group or (old is not None and group is not None and old == group):
                 continue
@@ -238,18 +212,18 @@ class Fib:
                 del table[prefix]
             else:
                 table[prefix] = group
-            prefixes.append(prefix)
-            olds.append(old)
-            news.append(group)
-        if not prefixes:
-            return []
-        index = self._next_index
-        self._next_index = index + len(prefixes)
-        at = self._clock() if now is None else now
-        rows = zip(count(index), repeat(at), prefixes, olds, news)
-        # (tuple.__new__: the NamedTuple's own __new__ is a Python-level call)
-        changed = list(map(tuple.__new__, repeat(FibChange), rows))
-        self._log.extend(chain.from_iterable(changed))
+            if now is None:
+                now = self._clock()
+            change = make(FibChange, (self._next_index, now, prefix, old, group))
+            self._next_index += 1
+            changed.append(change)
+            log_extend(change)  # (its fields: ``_log``)
+            for listener in self._listeners:  # (read per change: one may unsubscribe)
+                listener(change)
+        if changed and self._batch_listeners:
+            batch = tuple(changed)
+            for batch_listener in self._batch_listeners:
+                batch_listener(batch)
         return changed
 
     def _sweep(self) -> None:
