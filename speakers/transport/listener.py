@@ -46,7 +46,7 @@ class Listener:
                 # Named: the kernel's "Address already in use" says neither (regions of
                 # one host share their speakers' addresses and differ by port).
                 where = f"{self.address} port {self.port}"
-                raise OSError(e.errno, f"cannot listen on {where}: {e.strerror}") from e
+                raise OSError(e.errno, f"cannot listen on {where}: {e.strerror or e}") from e
             for remote, pt in self.peers.items():
                 if pt.endpoint.md5_password:
                     set_md5(sock, remote, pt.endpoint.md5_password)

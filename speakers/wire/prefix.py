@@ -106,14 +106,15 @@ def _encode_uniform(prefixes: list[Prefix] | tuple[Prefix, ...]) -> bytes | None
     table's usually do: ``_decode_uniform``), else None. Each NLRI is then the length
     octet and the address's first octets, at one stride: octet k of every NLRI is one
     strided slice of the addresses side by side."""
-    length = prefixes[0][1]
-    width = len(prefixes[0][0])
-    count = len(prefixes)
-    addresses = b"".join(map(packed_of, prefixes))
-    # (4 and 16 octets: the total is count * width only if every address is that wide)
-    if len(addresses) != count * width or len(set(map(length_of, prefixes))) != 1:
+    lengths = set(map(length_of, prefixes))
+    widths = set(map(len, map(packed_of, prefixes)))
+    if len(lengths) != 1 or len(widths) != 1:
         return None
+    length, width, count = lengths.pop(), widths.pop(), len(prefixes)
     size = (length + 7) >> 3
+    if size > width:
+        return None  # (not a prefix of its address: the loop says what it does with it)
+    addresses = b"".join(map(packed_of, prefixes))
     stride = 1 + size
     out = bytearray(count * stride)
     out[0::stride] = bytes((length,)) * count
