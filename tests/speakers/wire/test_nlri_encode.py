@@ -66,6 +66,14 @@ def test_encode_nlri_of_one_length_in_both_widths() -> None:
         assert encode_nlri(prefixes) == nlri_by_definition(prefixes)
 
 
+def test_encode_nlri_of_prefixes_not_of_their_family_width() -> None:
+    # Not canonical (the decoder never makes them): encoded octet for octet as given.
+    short = [Prefix(bytes((10, i)), 24) for i in range(10)]  # 2 octets for a /24
+    mixed = [Prefix(bytes(2), 24), Prefix(bytes(6), 24)] + [Prefix(bytes(4), 24)] * 8
+    for prefixes in (short, mixed):
+        assert encode_nlri(prefixes) == nlri_by_definition(prefixes)
+
+
 @settings(max_examples=300, deadline=None)
 @given(prefix_lists(), st.integers(17, 200))
 def test_fill_is_first_fit_decreasing(prefixes: list[Prefix], room: int) -> None:
