@@ -220,11 +220,10 @@ def _fill(prefixes: Sequence[Prefix], room: int) -> list[list[Prefix]]:
     the largest remaining prefixes as fit, then tops up with smaller ones, so every message
     but the last is left with less room than the smallest remaining prefix needs.
     """
-    lengths = set(map(length_of, prefixes))
-    if len(lengths) == 1:
+    if len(set(map(length_of, prefixes))) == 1:
         # One size (a table's prefixes usually are): every message but the last takes
         # as many as fit, in order, which is what the general case below comes to.
-        size = 1 + ((lengths.pop() + 7) >> 3)
+        size = nlri_size(prefixes[0])
         if size > room:
             raise EncodeError(f"no room for a {size}-octet prefix in {room} octets")
         step = room // size
