@@ -137,6 +137,16 @@ class FlushCache:
     routes: dict[tuple[int, ...], tuple[Selection | None, ExportedRoute | None]] = field(
         default_factory=dict
     )
+    # Per neighbor, what is the same for all of its routes: its next hop per address
+    # width (an IPv6 route over an IPv4 session maps the address anew each time it is
+    # asked), and whether a best path's AS_PATH holds a neighbor's AS, per path and AS
+    # (an EDSW's RDSWs ask it of the same path). Keys by identity: the configs and
+    # paths live through the flush.
+    hops: dict[tuple[int, int], IPAddress | None] = field(default_factory=dict)
+    loops: dict[tuple[int, int], bool] = field(default_factory=dict)
+    # The shared ``Advertised`` per (attributes, next hop), both by identity: neighbors
+    # of one signature get one object per route and next hop without hashing either.
+    advertised: dict[tuple[int, int], Advertised] = field(default_factory=dict)
 
 
 class Exporter:
@@ -204,11 +214,11 @@ class Exporter:
                 sent: list[tuple[Advertised | None, list[Prefix]]] = [(None, group)]
             elif prefix_list is None:
                 allowed = export_allows(config, group[0], route.best)
-                advert = self._advert(nb, group[0], route, adverts) if allowed else None
+                advert = self._advert(nb, group[0], route, adverts, cache) if allowed else None
                 sent = [(advert, group)]
             else:
                 permitted = [p for p in group if export_allows(config, p, route.best)]
-                advert = self._advert(nb, group[0], route, adverts) if permitted else None
+                advert = self._advert(nb, group[0], route, adverts, cache) if permitted else None
                 kept = set(permitted)
                 sent = [(advert, permitted), (None, [p for p in group if p not in kept])]
             for advert, some in sent:
@@ -290,18 +300,35 @@ class Exporter:
         prefix: Prefix,
         route: ExportedRoute,
         adverts: dict[tuple[int, ...], PathAttributes],
+        cache: FlushCache,
     ) -> Advertised | None:
         """What we advertise to ``nb`` for ``prefix``'s ``route``, or None; ``adverts``:
         this flush's attributes for ``nb``'s export signature (module docstring)."""
         config = nb.config
-        if loops_back(config, route.best):
-            return None
+        if config.export.sender_side_loop_detection:
+            loop_key = (id(route.best), config.remote_as)
+            loops = cache.loops.get(loop_key)
+            if loops is None:
+                loops = cache.loops[loop_key] = loops_back(config, route.best)
+            if loops:
+                return None
         attrs = adverts.get(route.key)
         if attrs is None:
             made = signature_attributes(config, self.settings, route.best, route.multipath)
             attrs = adverts[route.key] = self.interner.attributes(made)
-        hop = export_next_hop(config, self.settings, prefix)
-        return None if hop is None else self.interner.advertised(Advertised(attrs, hop))
+        hop_key = (id(config), len(prefix.packed))
+        if hop_key in cache.hops:
+            hop = cache.hops[hop_key]
+        else:
+            hop = cache.hops[hop_key] = export_next_hop(config, self.settings, prefix)
+        if hop is None:
+            return None
+        shared_key = (id(attrs), id(hop))
+        advert = cache.advertised.get(shared_key)
+        if advert is None:
+            advert = self.interner.advertised(Advertised(attrs, hop))
+            cache.advertised[shared_key] = advert
+        return advert
 
 
 def _route(
