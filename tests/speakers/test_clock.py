@@ -9,11 +9,13 @@ import asyncio
 import gc
 import time
 import weakref
+from collections.abc import Callable
 
 from speaker_helpers import Fabric, Link, Node
 
-from speakers.clock import LoopClock, VirtualClock
+from speakers.clock import LoopClock, Timer, VirtualClock
 from speakers.session import DownReason, SessionDown
+from speakers.wire import Prefix
 
 
 async def test_timers_run_in_deadline_order_each_at_its_deadline() -> None:
@@ -194,3 +196,46 @@ async def test_timers_cancelled_by_a_running_timer_do_not_upset_the_advance() ->
     assert clock.advance(20.0) == 6
     assert seen == [(0, 1.0)] + [(n, float(n * 2)) for n in range(1, 6)]
     assert clock.next_deadline() is None
+
+
+class CountingClock(VirtualClock):
+    """A virtual clock that counts the timers set on it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.set = 0
+
+    def call_at(self, when: float, callback: Callable[[], None]) -> Timer:
+        self.set += 1
+        return super().call_at(when, callback)
+
+
+async def test_a_burst_of_updates_sets_no_timer_each_and_keepalives_go_on() -> None:
+    """Each UPDATE sent restarts the KeepaliveTimer (RFC 4271 §4.4) and each received the
+    HoldTimer, both later than before: the transport's timer is left to fire early and set
+    itself again, not cancelled and set at every message. Keepalives still flow after."""
+    clock = CountingClock()
+    fabric = Fabric(*PAIR, memory=True, hold_time_s=3, clocks={"a": clock, "b": clock})
+    await fabric.start()
+    try:
+        await run_until(fabric, clock, 1.0)
+        assert fabric.established()
+        b_end = fabric["b"].neighbors["a"].transport
+        assert b_end is not None
+        sent_before = clock.set
+        for i in range(40):  # forty flushes, an UPDATE each, at one instant
+            fabric["a"].originate(Prefix.parse(f"10.{i}.0.0/16"))
+            await fabric.wait(fabric.quiet)
+        assert {str(d.prefix) for d in fabric["b"].loc_rib} >= {"10.0.0.0/16", "10.39.0.0/16"}
+        assert clock.set - sent_before < 5  # (one per UPDATE before: forty)
+        received = b_end.bytes_sent_received()[1]
+        await run_until(fabric, clock, 60.0)
+        assert fabric.established()
+        assert [nb.flaps for s in fabric.speakers.values() for nb in s.neighbors.values()] == [
+            0,
+            0,
+        ]
+        # A KEEPALIVE (19 octets) at least every second of the 59 (3 s hold time).
+        assert b_end.bytes_sent_received()[1] - received >= 19 * 59
+    finally:
+        fabric.close()
