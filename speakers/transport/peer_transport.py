@@ -403,13 +403,8 @@ class PeerTransport:
         deadlines = [d for s in self.peer.sessions() if (d := s.next_deadline()) is not None]
         when = min(deadlines) if deadlines and not self._closed else None
         if self._timer is not None:
-            if when == self._timer_at:
-                return  # already set for then (most input moves no earliest deadline)
-            if when is not None and self._timer_at is not None and when > self._timer_at:
-                # Later than set (an UPDATE sent restarts the KeepaliveTimer): the timer
-                # fires early, finds nothing due and sets itself for then (``_on_timer``)
-                # rather than being cancelled and set again at every UPDATE of a burst.
-                return
+            if when is not None and self._timer_at is not None and when >= self._timer_at:
+                return  # set for then or sooner (a sooner one finds nothing and sets again)
             self._timer.cancel()
             self._timer = None
         self._timer_at = when
