@@ -13,7 +13,8 @@ can be tested without it.
 
 Errors are ``BusError``, as for any command against a region: the one ``resolve`` raised
 when there is nothing to stop, ``not-running`` naming the regions when several are
-recorded and none was named.
+recorded and none was named. What docker would not remove is not an error of stopping:
+the region is stopped, and ``Stopped.not_removed`` says what stays and why.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class Stopped:
     removed: Mapping[str, int]  # compose leftovers removed, by kind ("container": 10)
     shutdown_error: str | None = None  # SIGTERM: why the shutdown command failed
     killed: bool = False  # it outlived the timeout after SIGTERM or shutdown: SIGKILL
+    not_removed: str | None = None  # what docker would not remove, and what it said
     # An attached region (bagctl compose attach): the compose file and project whose
     # containers keep running, as they are not this run's to remove.
     kept: Mapping[str, str] | None = None
@@ -85,7 +87,17 @@ class Stopped:
             **({"kept": dict(self.kept)} if self.kept else {}),
             "stopped_by": self.stopped_by,
             "removed": dict(self.removed),
+            **({"not_removed": self.not_removed} if self.not_removed else {}),
         }
+
+
+class LeftoversError(RuntimeError):
+    """Something of the run's that docker would not remove (the message says what);
+    ``removed``: what was removed, by kind, as ``ComposeLeftovers.remove`` returns it."""
+
+    def __init__(self, message: str, removed: Mapping[str, int]) -> None:
+        super().__init__(message)
+        self.removed = dict(removed)
 
 
 class ComposeLeftovers(Protocol):
@@ -93,7 +105,7 @@ class ComposeLeftovers(Protocol):
 
     def remove(self, region: str, project: str) -> dict[str, int]:
         """Remove what carries the region's label and the run's ``project``; how many of
-        each kind (kinds with none are left out)."""
+        each kind (kinds with none are left out). ``LeftoversError`` if some stays."""
         ...
 
 
@@ -106,15 +118,24 @@ class DockerLeftovers:
             return {}
         from ..runtimes import docker, swarmdocker
 
+        try:
+            docker.check_daemon()
+        except docker.DockerError:
+            return {}
         removed: dict[str, int] = {}
+        errors: list[str] = []
         for remove in (docker.remove_leftovers, swarmdocker.remove_leftovers):
             try:
                 found = remove(region, project)
-            except docker.DockerError:
+            except docker.DockerError as error:
+                errors.append(str(error))
                 continue
             for kind, n in found.items():
                 removed[kind] = removed.get(kind, 0) + n
-        return {kind: n for kind, n in removed.items() if n}
+        removed = {kind: n for kind, n in removed.items() if n}
+        if errors:
+            raise LeftoversError("; ".join(errors), removed)
+        return removed
 
 
 def stop_region(
@@ -143,7 +164,8 @@ def stop_region(
         project = projects.get(wanted) if wanted is not None else None
         if wanted is None or not isinstance(project, str):
             raise  # no run of ours to clean up after
-        return Stopped(wanted, None, StopMethod.LEFTOVERS, leftovers.remove(wanted, project))
+        removed, not_removed = _sweep(leftovers, wanted, project)
+        return Stopped(wanted, None, StopMethod.LEFTOVERS, removed, not_removed=not_removed)
     stopped = _stop(target, timeout_s, leftovers, projects.get(target.region))
     state = states.get(target.region, {})
     if "attached" in state:
@@ -169,8 +191,21 @@ def _stop(
         killed = True
         _wait_exit(target.pid, KILL_WAIT_S)
     target.state_dir.remove(target.region)
-    removed = leftovers.remove(target.region, project) if isinstance(project, str) else {}
-    return Stopped(target.region, target.pid, method, removed, shutdown_error, killed)
+    removed, not_removed = _sweep(leftovers, target.region, project)
+    return Stopped(target.region, target.pid, method, removed, shutdown_error, killed, not_removed)
+
+
+def _sweep(
+    leftovers: ComposeLeftovers, region: str, project: object
+) -> tuple[Mapping[str, int], str | None]:
+    """What the run's compose ``project`` (None: not a compose run) left, removed; and
+    what docker would not remove."""
+    if not isinstance(project, str):
+        return {}, None
+    try:
+        return leftovers.remove(region, project), None
+    except LeftoversError as error:
+        return error.removed, str(error)
 
 
 def _wait_exit(pid: int, timeout_s: float) -> bool:
@@ -185,6 +220,7 @@ def _wait_exit(pid: int, timeout_s: float) -> bool:
 __all__ = [
     "ComposeLeftovers",
     "DockerLeftovers",
+    "LeftoversError",
     "StopMethod",
     "Stopped",
     "removed_text",

@@ -8,7 +8,9 @@ process was killed, or had died: then there is no process to ask) is removed too
 
 Nothing to stop is not a failure (as containerlab's ``destroy``): ``down`` says so and
 exits 0, so a CI job's cleanup step can always run it. Several regions running and no
-``--region`` is still an error: which one to stop is the caller's to say.
+``--region`` is still an error: which one to stop is the caller's to say. So is what
+docker would not remove (exit 1, ``ok`` false, ``not_removed`` saying what and why):
+the region is stopped, but the run has left something on the machine.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import click
 from ..bus import BusError
 from ..bus.teardown import StopMethod, removed_text, stop_region
 from .control import fail_bus, target_options, timeout_option
-from .output import emit_json
+from .output import emit_json, fail
 
 
 @click.command()
@@ -40,18 +42,24 @@ def down(timeout_s: float, as_json: bool, **target: Any) -> None:
             return
         fail_bus(error, as_json)
         return
+    problem = f"docker would not remove: {stopped.not_removed}" if stopped.not_removed else None
     if as_json:
+        if problem:
+            fail(problem, as_json=True, detail=stopped.as_dict())
         emit_json({"ok": True, **stopped.as_dict()})
-    elif stopped.method is StopMethod.LEFTOVERS:
+        return
+    if stopped.method is StopMethod.LEFTOVERS:
         click.echo(
             f"region {stopped.region} stopped "
             f"(by {stopped.stopped_by}: {removed_text(stopped.removed)})"
         )
     else:
         click.echo(f"region {stopped.region} stopped (pid {stopped.pid}, by {stopped.stopped_by})")
-    if stopped.kept and not as_json:
+    if stopped.kept:
         file, project = stopped.kept["file"], stopped.kept["project"]
         click.echo(
             f"its containers (compose project {project}) keep running, as attached: "
             f"`docker compose -p {project} -f {file} down` stops them"
         )
+    if problem:
+        fail(problem, as_json=False)

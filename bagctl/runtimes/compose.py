@@ -19,7 +19,8 @@ So every operation, query and the quiescence waves are ``Region``'s own code
   ``converged_s`` means what it means in every runtime
 - ``aclose()``: ``compose down --volumes``, then whatever still carries the region's label
   and project is removed (``docker.remove_leftovers``, as ``bagctl down`` does when the
-  ``up`` process died)
+  ``up`` process died), an endpoint docker kept of a removed container by the name it had
+  (``docker.remove_network``); what still stays is a DockerError, not a clean teardown
 
 Each run is its own: a run id (``bagemu.run`` on every container and the network, and in
 the project's name, ``bagemu-<region>-<run>``) and, unless ``--subnet`` names one, a
@@ -218,14 +219,26 @@ class Containers:
         if self._bus is not None:
             await self._bus.aclose()
             self._bus = None
-        if self._project is not None:
-            with contextlib.suppress(docker.DockerError):
-                await self._project.run("down", "--volumes", "--remove-orphans", "--timeout", "5")
-            self._project = None
-        with contextlib.suppress(docker.DockerError):
-            docker.remove_leftovers(self.topo.name, self.project_name)
-        self._cleanup_dir()
-        self._url = None
+        try:
+            await self._remove()
+        finally:
+            self._cleanup_dir()
+            self._url = None
+
+    async def _remove(self) -> None:
+        """``compose down``, then the label sweep, which removes what compose left and
+        says what it could not (DockerError): a region's ``down`` does not report a
+        clean teardown while its network stays. Nothing if no project was started."""
+        if self._project is None:
+            return
+        region, project = self.topo.name, self.project_name
+        endpoints: list[str] = []
+        with contextlib.suppress(docker.DockerError):  # no daemon: the sweep says so
+            endpoints = await asyncio.to_thread(docker.container_names, region, project)
+        with contextlib.suppress(docker.DockerError):  # what compose leaves, the sweep finds
+            await self._project.run("down", "--volumes", "--remove-orphans", "--timeout", "5")
+        self._project = None
+        await asyncio.to_thread(docker.remove_leftovers, region, project, endpoints)
 
     def _cleanup_dir(self) -> None:
         if self._dir is not None:

@@ -15,6 +15,7 @@ import os
 import random
 import shutil
 import subprocess
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,8 @@ from .composefile import LABEL_NODE, LABEL_REGION
 
 PROJECT_LABEL = "com.docker.compose.project"
 KINDS = ("container", "network", "volume")
+GONE_TIMEOUT_S = 30.0  # a removal: what is left then is reported
+POLL_S = 0.5
 
 
 class DockerError(RuntimeError):
@@ -141,17 +144,62 @@ def leftovers(region: str, project: str) -> dict[str, list[str]]:
     }
 
 
-def remove_leftovers(region: str, project: str) -> dict[str, int]:
+def container_names(region: str, project: str) -> list[str]:
+    """The names of the project's containers: the names of their endpoints on its
+    network, should docker keep one after the container goes (``remove_network``)."""
+    return docker("ps", "--all", "--format", "{{.Names}}", *_filters(region, project)).split()
+
+
+def remove_leftovers(region: str, project: str, endpoints: Sequence[str] = ()) -> dict[str, int]:
     """Remove what ``leftovers`` finds, containers first (they hold the network); how
-    many of each kind were removed."""
+    many of each kind were removed. ``endpoints``: names of containers the network held
+    that may be gone already (taken before ``compose down``), for ``remove_network``.
+    DockerError naming what stays after ``GONE_TIMEOUT_S``."""
     found = leftovers(region, project)
+    names = [*endpoints, *container_names(region, project)]
+    deadline = time.monotonic() + GONE_TIMEOUT_S
     if found["container"]:
-        docker("rm", "--force", "--volumes", *found["container"])
-    if found["network"]:
-        docker("network", "rm", *found["network"])
+        # A container that compose is removing at this moment refuses a second removal
+        # ("already in progress"): what counts is that it goes.
+        docker("rm", "--force", "--volumes", *found["container"], check=False)
+        while remaining := docker("ps", "--all", "--quiet", *_filters(region, project)).split():
+            if time.monotonic() > deadline:
+                docker("rm", "--force", "--volumes", *remaining)  # DockerError says why
+                break
+            time.sleep(POLL_S)  # docker says nothing when a removal ends: polled
+    for network in found["network"]:
+        remove_network(network, names, deadline)
     if found["volume"]:
         docker("volume", "rm", "--force", *found["volume"])
     return {kind: len(ids) for kind, ids in found.items()}
+
+
+def remove_network(network: str, endpoints: Sequence[str], deadline: float) -> None:
+    """Remove ``network`` once its containers are gone. Docker 20.10 can keep the
+    endpoint of a container it has removed, and then refuses with "has active endpoints"
+    while listing no container (moby/moby#17217, #42119). Such an endpoint is deleted by
+    the container's name (``network disconnect --force``): those in ``endpoints`` and
+    those the network still lists. DockerError if it stays past ``deadline``
+    (``time.monotonic()``)."""
+    named = list(endpoints)
+    fmt = "{{range .Containers}}{{.Name}} {{end}}"
+    while True:
+        try:
+            docker("network", "rm", network)
+            return
+        except DockerError as exc:
+            if not docker("network", "inspect", "--format", "{{.Id}}", network, check=False):
+                return  # removed meanwhile (by compose)
+            if "active endpoints" not in str(exc):
+                raise
+            if time.monotonic() > deadline:
+                tried = ", ".join(named) or "none named"
+                raise DockerError(f"{exc} (so after deleting these endpoints: {tried})") from None
+        held = docker("network", "inspect", "--format", fmt, network, check=False).split()
+        named = list(dict.fromkeys([*named, *held]))
+        for name in named:
+            docker("network", "disconnect", "--force", network, name, check=False)
+        time.sleep(POLL_S)  # an endpoint being deleted: polled, as docker says nothing
 
 
 SUBNET_POOL = ipaddress.IPv4Network("172.16.0.0/12")  # where a run's network is chosen
@@ -231,6 +279,7 @@ __all__ = [
     "DockerError",
     "check_daemon",
     "compose_command",
+    "container_names",
     "docker",
     "exited",
     "free_subnet",
@@ -239,4 +288,5 @@ __all__ = [
     "leftovers",
     "memory_by_container",
     "remove_leftovers",
+    "remove_network",
 ]

@@ -28,7 +28,6 @@ nothing but the image.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import ipaddress
 import secrets
@@ -223,16 +222,17 @@ class SwarmShards:
         if self._bus is not None:
             await self._bus.aclose()
             self._bus = None
-        if self._deployed:
-            with contextlib.suppress(docker.DockerError):
+        try:
+            if self._deployed:  # DockerError saying what stays (not a clean teardown)
+                self._deployed = False
                 await asyncio.to_thread(
                     swarmdocker.remove_leftovers, self.topo.name, self.stack, self.run_id
                 )
-            self._deployed = False
-        if self._dir is not None:
-            shutil.rmtree(self._dir, ignore_errors=True)
-            self._dir = None
-        self._url = None
+        finally:
+            if self._dir is not None:
+                shutil.rmtree(self._dir, ignore_errors=True)
+                self._dir = None
+            self._url = None
 
     # --- queries ------------------------------------------------------------------------
 

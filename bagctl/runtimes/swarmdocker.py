@@ -18,12 +18,10 @@ import time
 from pathlib import Path
 
 from .composefile import LABEL_REGION
-from .docker import DockerError, docker, output_tail
+from .docker import GONE_TIMEOUT_S, POLL_S, DockerError, docker, output_tail
 
 STACK_LABEL = "com.docker.stack.namespace"
 KINDS = ("service", "container", "network", "config", "secret")
-GONE_TIMEOUT_S = 30.0  # after `service rm`: the tasks' containers stopped and removed
-POLL_S = 0.5
 
 
 def check_manager() -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from bagctl.bus import BusError
 from bagctl.bus.host import StateDir
-from bagctl.bus.teardown import StopMethod, Stopped, removed_text, stop_region
+from bagctl.bus.teardown import LeftoversError, StopMethod, Stopped, removed_text, stop_region
 
 
 @dataclass
@@ -27,6 +27,16 @@ class FakeLeftovers:
     def remove(self, region: str, project: str) -> dict[str, int]:
         self.removed.append((region, project))
         return self.left.pop((region, project), {})
+
+
+@dataclass
+class NetworkKept(FakeLeftovers):
+    """Docker removes the containers but keeps the network (an endpoint it will not let
+    go, as Docker 20.10 can)."""
+
+    def remove(self, region: str, project: str) -> dict[str, int]:
+        removed = {k: n for k, n in super().remove(region, project).items() if k != "network"}
+        raise LeftoversError(f"network {project}_region has active endpoints", removed)
 
 
 OURS, THEIRS = "bagemu-mini-0a1b2c3d", "bagemu-mini-99887766"  # two runs of one region
@@ -97,6 +107,28 @@ def test_process_already_gone_only_its_own_runs_containers_removed(tmp_path: Pat
     }
     assert removed_text(stopped.removed) == "10 containers, 1 network"
     assert StateDir(tmp_path).regions() == []
+
+
+def test_what_docker_will_not_remove_is_reported_and_the_region_still_stops(
+    tmp_path: Path,
+) -> None:
+    """A dead run's sweep and a live run's (after SIGTERM): the region is stopped either
+    way, and what stays is said, not reported as removed (a compose run's network that
+    docker kept used to pass as a clean teardown)."""
+    record(tmp_path, "mini", dead_pid(), OURS)
+    leftovers = NetworkKept({("mini", OURS): {"container": 10, "network": 1}})
+    stopped = stop_region(tmp_path, timeout_s=5, leftovers=leftovers)
+    kept = f"network {OURS}_region has active endpoints"
+    assert stopped == Stopped(
+        "mini", None, StopMethod.LEFTOVERS, {"container": 10}, not_removed=kept
+    )
+    assert stopped.as_dict()["not_removed"] == kept and StateDir(tmp_path).regions() == []
+    with region_process(ignore_sigterm=False) as proc:
+        record(tmp_path, "mini", proc.pid, OURS)
+        stopped = stop_region(tmp_path, timeout_s=30, leftovers=NetworkKept())
+        assert proc.wait(timeout=5) == -15
+    assert stopped.method is StopMethod.SIGTERM and stopped.not_removed == kept
+    assert stopped.removed == {} and StateDir(tmp_path).regions() == []
 
 
 def test_without_a_state_file_nothing_is_touched(tmp_path: Path) -> None:
