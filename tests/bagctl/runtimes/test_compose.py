@@ -268,13 +268,40 @@ def labelled(region: str) -> dict[str, list[str]]:
 
 def remove_region(region: str) -> None:
     """Remove every run of ``region`` (a name only this test uses): each compose project
-    that carries its label (a run's project is its own: runtimes/compose.py)."""
+    that carries its label (a run's project is its own: runtimes/compose.py); a network
+    the engine keeps (``engine_kept``) is left to it."""
     label = ["--filter", f"label=bagemu.region={region}"]
     fmt = ["--format", '{{.Label "com.docker.compose.project"}}']
     found = docker.docker("ps", "--all", *label, *fmt).split()
     found += docker.docker("network", "ls", *label, *fmt).split()
     for project in set(found):
-        docker.remove_leftovers(region, project)
+        try:
+            docker.remove_leftovers(region, project)
+        except docker.DockerError as error:
+            if not engine_kept(region, str(error)):
+                raise
+
+
+def engine_kept(region: str, error: str) -> bool:
+    """Whether ``error`` is Docker's own fault: the network of a run none of whose
+    containers is left refused as "has active endpoints". Docker 20.10 can keep a count of
+    endpoints that no container holds, and then only a restart of the daemon frees the
+    network (moby/moby#43286, met by a CI run here); the teardown can only say so."""
+    left = labelled(region)
+    return "has active endpoints" in error and not left["container"] and not left["volume"]
+
+
+def stop(cli: Cli, region: str) -> dict[str, Any]:
+    """``bagctl down --json``, which must succeed; but for a network the engine keeps
+    (``engine_kept``), which ``down`` reports (exit 1, ``not_removed``): then the test is
+    an expected failure naming it, everything before it having passed."""
+    proc = run_bagctl("down", "--json", env=cli.env)
+    stopped: dict[str, Any] = json.loads(proc.stdout)
+    kept = str(stopped.get("not_removed", ""))
+    if proc.returncode == 1 and engine_kept(region, kept):
+        pytest.xfail(f"Docker 20.10 kept the network of {region}: {kept}")
+    assert proc.returncode == 0, (proc.stdout, proc.stderr)
+    return stopped
 
 
 def wait_healthy(region: str, count: int, deadline_s: float) -> float:
@@ -397,7 +424,7 @@ def test_mini_as_containers_matches_the_embedded_runtime(
         assert asyncio.run(fibs_over_bus(url, region, nodes)) == expected["up"]
 
         t0 = time.monotonic()
-        stopped = cli.json("down")
+        stopped = stop(cli, region)
         figures["down_s"] = round(time.monotonic() - t0, 1)
         assert stopped["ok"] and stopped["removed"] == {}  # its process removed everything
     finally:
@@ -418,7 +445,7 @@ def test_down_removes_a_region_whose_up_process_died(speaker_image: str, tmp_pat
         assert up["report"]["sessions_established"] == 10
         os.kill(up["pid"], signal.SIGKILL)  # no teardown: its containers stay behind
         assert len(labelled(region)["container"]) == 10
-        stopped = cli.json("down")  # finds the region by its (stale) state file
+        stopped = stop(cli, region)  # finds the region by its (stale) state file
         assert stopped["region"] == region and stopped["pid"] is None
         assert stopped["removed"] == {"container": 10, "network": 1}
         assert cli.json("status", code=1)["code"] == "not-running"
