@@ -25,7 +25,7 @@ from .composefile import LABEL_NODE, LABEL_REGION
 PROJECT_LABEL = "com.docker.compose.project"
 KINDS = ("container", "network", "volume")
 GONE_TIMEOUT_S = 30.0  # a removal: what is left then is reported
-POLL_S = 0.5
+POLL_S = 0.5  # between looks at what docker is removing (it tells nothing when done)
 
 
 class DockerError(RuntimeError):
@@ -179,10 +179,11 @@ def remove_network(network: str, endpoints: Sequence[str], deadline: float) -> N
     endpoint of a container it has removed, and then refuses with "has active endpoints"
     while listing no container (moby/moby#17217, #42119). Such an endpoint is deleted by
     the container's name (``network disconnect --force``): those in ``endpoints`` and
-    those the network still lists. DockerError if it stays past ``deadline``
-    (``time.monotonic()``)."""
+    those the network still lists, at least once. DockerError if it stays past
+    ``deadline`` (``time.monotonic()``)."""
     named = list(endpoints)
     fmt = "{{range .Containers}}{{.Name}} {{end}}"
+    deleted = False
     while True:
         try:
             docker("network", "rm", network)
@@ -192,13 +193,14 @@ def remove_network(network: str, endpoints: Sequence[str], deadline: float) -> N
                 return  # removed meanwhile (by compose)
             if "active endpoints" not in str(exc):
                 raise
-            if time.monotonic() > deadline:
+            if deleted and time.monotonic() > deadline:
                 tried = ", ".join(named) or "none named"
                 raise DockerError(f"{exc} (so after deleting these endpoints: {tried})") from None
         held = docker("network", "inspect", "--format", fmt, network, check=False).split()
         named = list(dict.fromkeys([*named, *held]))
         for name in named:
             docker("network", "disconnect", "--force", network, name, check=False)
+        deleted = True
         time.sleep(POLL_S)  # an endpoint being deleted: polled, as docker says nothing
 
 
