@@ -232,6 +232,8 @@ class Exporter:
                 if into is not changed:
                     into += changed
                     merged[id(into)] = into
+        if not by_advert and not withdraw:
+            return []  # nothing changed for ``nb``: a loop it is kept from, or sent already
         announce: dict[tuple[PathAttributes, IPAddress], list[Prefix]] = {}
         for advert, group in by_advert.values():
             into = announce.setdefault((advert.attributes, advert.next_hop), group)
@@ -388,7 +390,14 @@ def pack_updates(
         else:
             alone.append((attrs, hop, group))  # one next hop per family and neighbor: rare
     for attrs, (v4, v6) in by_attrs.items():
-        key = (codec, id(attrs), v4 and (v4[0], tuple(v4[1])), v6 and (v6[0], tuple(v6[1])))
+        # (next hops by identity, as the attributes: both live through the flush, held
+        # by the Adj-RIB-Outs; hashing an address goes through ``hex``)
+        key = (
+            codec,
+            id(attrs),
+            v4 and (id(v4[0]), tuple(v4[1])),
+            v6 and (id(v6[0]), tuple(v6[1])),
+        )
         messages_for = packed.get(key)
         if messages_for is None:
             if v4 is not None and v6 is not None:

@@ -400,6 +400,8 @@ class Speaker:
         self._flush_handle = self._flush_at = None
         dirty, refresh = self.exports.take(self.clock.time())
         for nb, messages in self.exporter.flush(self.neighbors.values(), dirty, refresh):
+            if not messages and not (nb.end_of_rib_due or nb.refresh_due):
+                continue  # nothing changed for it (most neighbors of a fabric's flush)
             assert nb.transport is not None  # flush yields neighbors with a session only
             messages, markers = framed(nb, messages)
             nb.updates_sent(max(0, nb.transport.send_updates(messages) - markers))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..wire import PathAttributes
 from ..wire.prefix import IPAddress
@@ -27,6 +27,17 @@ class PeerInfo:
     asn: int
     router_id: ipaddress.IPv4Address
     ebgp: bool
+    _hash: int | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __hash__(self) -> int:
+        """Worked out once: a source is part of the key a path's rank is shared by
+        (``rib.interning``), looked up for every UPDATE received, and its two addresses
+        hash through ``hex`` (``ipaddress``), a microsecond or so a time."""
+        h = self._hash
+        if h is None:
+            h = hash((self.name, self.address, self.asn, self.router_id, self.ebgp))
+            object.__setattr__(self, "_hash", h)
+        return h
 
     @property
     def local(self) -> bool:

@@ -26,6 +26,12 @@ class CodecContext:
     extended_message: bool = False
     mp_attributes_first: bool = True
 
+    def __hash__(self) -> int:
+        """Three flags as one small int: a context is part of the key the export shares
+        encoded UPDATEs by (``export.pack_updates``), once per neighbor and flush, and
+        the generated hash builds a tuple and hashes each field."""
+        return self.four_octet_as + 2 * self.extended_message + 4 * self.mp_attributes_first
+
     @property
     def max_message_len(self) -> int:
         return MAX_EXTENDED_MESSAGE_LEN if self.extended_message else MAX_MESSAGE_LEN
