@@ -20,8 +20,9 @@ multipath set and the neighbor's export signature (``policy.export_signature``),
 every prefix and neighbor that share them get the same attributes (one export
 computation per UPDATE's worth of prefixes, however many neighbors: an EDSW's 120
 RDSWs, each over its own link and in an AS of its own, cost one), each neighbor gets one
-``Advertised`` per route and family (shared in memory: ``rib.interning``), and neighbors
-that get the same routes get the same encoded UPDATEs.
+``Advertised`` per route and family (shared in memory: ``rib.interning``), neighbors
+that get the same routes get the same encoded UPDATEs, and neighbors that get them with
+next hops of their own get the attributes encoded once, each one's NEXT_HOP spliced in.
 """
 
 from __future__ import annotations
@@ -53,8 +54,10 @@ from .wire import (
     encode_message,
     pack_announce,
     pack_announce_dual,
+    pack_announce_spliced,
     pack_withdraw,
 )
+from .wire.attributes import encode_around_next_hop
 from .wire.prefix import IPV4_UNICAST, IPAddress, IPv4Address, unicast_family
 
 Family = tuple[int, int]  # (AFI, SAFI)
@@ -125,12 +128,15 @@ _Members = tuple[Prefix, Selection | None, tuple[Aggregate, ...], list[Prefix]]
 class FlushCache:
     """What one flush shares between neighbors (module docstring): the classes of the
     prefixes exported, the exported attributes per export signature and route key, and
-    the encoded UPDATEs per (codec, attributes, next hop, prefixes)."""
+    the encoded UPDATEs per (codec, attributes, next hop, prefixes), and the attributes
+    encoded around their NEXT_HOP per (codec, attributes) for neighbors that are sent the
+    same route with next hops of their own (``pack_announce_spliced``)."""
 
     adverts: dict[tuple[object, ...], dict[tuple[int, ...], PathAttributes]] = field(
         default_factory=dict
     )
     packed: dict[tuple[object, ...], list[bytes]] = field(default_factory=dict)
+    spliced: dict[tuple[CodecContext, int], tuple[bytes, bytes]] = field(default_factory=dict)
     # a list of prefixes (by identity) -> its classes (``Exporter._classes``)
     classes: dict[int, tuple[Sequence[Prefix], list[_Class]]] = field(default_factory=dict)
     suppressing: dict[Prefix, tuple[Aggregate, ...]] = field(default_factory=dict)
@@ -242,7 +248,7 @@ class Exporter:
                 merged[id(into)] = into
         for group in merged.values():
             group.sort()  # in prefix order, however the routes were shared out
-        return pack_updates(announce, withdraw, negotiated.codec, cache.packed)
+        return pack_updates(announce, withdraw, negotiated.codec, cache.packed, cache.spliced)
 
     def _classes(self, prefixes: Sequence[Prefix], cache: FlushCache) -> list[_Class]:
         """``prefixes`` by family and selection (``rib.selection``: prefixes holding one
@@ -367,12 +373,15 @@ def pack_updates(
     withdraw: dict[Family, list[Prefix]],
     codec: CodecContext,
     packed: dict[tuple[object, ...], list[bytes]],
+    spliced: dict[tuple[CodecContext, int], tuple[bytes, bytes]] | None = None,
 ) -> list[bytes]:
     """Withdrawals, then announcements grouped by attributes, as few UPDATEs as fit.
 
     IPv4 and IPv6 routes with the same attributes share an UPDATE where they fit
     (``pack_announce_dual``); ``packed`` (one per flush) hands neighbors that get the
-    same routes the same bytes, encoded once."""
+    same routes the same bytes, encoded once; ``spliced`` (one per flush too) keeps
+    attributes encoded around their NEXT_HOP for neighbors that get the same routes
+    with next hops of their own (``pack_announce_spliced``)."""
     messages: list[bytes] = []
     for family_prefixes in withdraw.values():
         messages += pack_withdraw(family_prefixes, codec)
@@ -401,8 +410,7 @@ def pack_updates(
         messages_for = packed.get(key)
         if messages_for is None:
             if v4 is not None and v6 is not None:
-                v4_attrs = attrs.evolve(next_hop=v4[0])
-                messages_for = pack_announce_dual(v4_attrs, v4[1], v6[1], codec, next_hop=v6[0])
+                messages_for = _pack_dual(attrs, v4, v6, codec, spliced)
             elif v4 is not None:
                 messages_for = pack_announce(attrs.evolve(next_hop=v4[0]), v4[1], codec)
             else:
@@ -416,3 +424,22 @@ def pack_updates(
         else:
             messages += pack_announce(attrs, group, codec, next_hop=hop)
     return messages
+
+
+def _pack_dual(
+    attrs: PathAttributes,
+    v4: tuple[IPAddress, list[Prefix]],
+    v6: tuple[IPAddress, list[Prefix]],
+    codec: CodecContext,
+    spliced: dict[tuple[CodecContext, int], tuple[bytes, bytes]] | None,
+) -> list[bytes]:
+    """One UPDATE for both families where they fit (``pack_updates``)."""
+    hop = v4[0]
+    assert isinstance(hop, IPv4Address)  # (``pack_updates`` puts IPv4 next hops in v4)
+    if spliced is None or attrs.other or attrs.next_hop is not None:
+        return pack_announce_dual(attrs.evolve(next_hop=hop), v4[1], v6[1], codec, next_hop=v6[0])
+    key = (codec, id(attrs))  # (the attributes live through the flush: ``FlushCache``)
+    around = spliced.get(key)
+    if around is None:
+        around = spliced[key] = encode_around_next_hop(attrs, codec)
+    return pack_announce_spliced(attrs, around, v4[1], hop, v6[1], codec, next_hop=v6[0])

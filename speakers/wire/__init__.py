@@ -70,6 +70,7 @@ from .update import (
     encode_end_of_rib,
     pack_announce,
     pack_announce_dual,
+    pack_announce_spliced,
     pack_withdraw,
 )
 
@@ -131,6 +132,7 @@ __all__ = [
     "format_bps",
     "pack_announce",
     "pack_announce_dual",
+    "pack_announce_spliced",
     "pack_withdraw",
     "parse_community",
 ]

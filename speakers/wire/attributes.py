@@ -31,6 +31,7 @@ from .constants import (
     MAX_ASN_4,
     MAX_SEGMENT_ASNS,
     AttrFlag,
+    AttrType,
     Origin,
     SegmentType,
 )
@@ -308,6 +309,29 @@ def _needs_as4(attrs: PathAttributes) -> bool:
 
 def encode_attributes(attrs: PathAttributes, ctx: CodecContext) -> bytes:
     """All of ``attrs`` in canonical order (module docstring)."""
+    return b"".join([p[1] for p in _encoded_parts(attrs, ctx)])
+
+
+def encode_around_next_hop(attrs: PathAttributes, ctx: CodecContext) -> tuple[bytes, bytes]:
+    """``(head, tail)``: for any IPv4 ``hop``, ``encode_attributes(attrs.evolve(next_hop=
+    hop), ctx)`` is ``head + next_hop_attribute(hop) + tail``. An export sends one route
+    to dozens of neighbors, each with its own next hop: encoded once, spliced for each.
+    ``attrs`` has no NEXT_HOP and no raw attributes (whose copies would depend on it);
+    ValueError otherwise."""
+    if attrs.next_hop is not None or attrs.other:
+        raise ValueError("encode_around_next_hop: attributes with a NEXT_HOP or raw attributes")
+    parts = _encoded_parts(attrs, ctx)  # (canonical order: by type code, NEXT_HOP is 3)
+    head = b"".join([p[1] for p in parts if p[0] < AttrType.NEXT_HOP])
+    return head, b"".join([p[1] for p in parts if p[0] > AttrType.NEXT_HOP])
+
+
+def next_hop_attribute(hop: IPv4Address) -> bytes:
+    """The NEXT_HOP attribute, as ``encode_attributes`` writes it."""
+    return b"\x40\x03\x04" + hop.packed
+
+
+def _encoded_parts(attrs: PathAttributes, ctx: CodecContext) -> list[tuple[int, bytes]]:
+    """Each attribute of ``attrs`` encoded, with its type code, in canonical order."""
     parts: list[tuple[int, bytes]] = []
     add = parts.append
     four = ctx.four_octet_as
@@ -318,7 +342,7 @@ def encode_attributes(attrs: PathAttributes, ctx: CodecContext) -> bytes:
     if attrs.next_hop is not None:
         if attrs.next_hop.version != 4:
             raise EncodeError(f"NEXT_HOP {attrs.next_hop} is not IPv4 (use MP_REACH_NLRI)")
-        add((3, b"\x40\x03\x04" + attrs.next_hop.packed))
+        add((3, next_hop_attribute(attrs.next_hop)))
     if attrs.med is not None:
         add((4, b"\x80\x04\x04" + _u32(attrs.med, "MULTI_EXIT_DISC")))
     if attrs.local_pref is not None:
@@ -360,7 +384,7 @@ def encode_attributes(attrs: PathAttributes, ctx: CodecContext) -> bytes:
             add((raw.type_code, _attr(raw.flags, raw.type_code, raw.value)))
     if attrs.other:
         parts.sort(key=_first)
-    return b"".join([p[1] for p in parts])
+    return parts
 
 
 def _first(item: tuple[int, bytes]) -> int:

@@ -18,6 +18,7 @@ from .attributes import (
     PathAttributes,
     attribute_header,
     encode_attributes,
+    next_hop_attribute,
 )
 from .constants import (
     HEADER_LEN,
@@ -31,6 +32,7 @@ from .context import DEFAULT_CONTEXT, CodecContext
 from .encode_error import EncodeError
 from .prefix import (
     IPAddress,
+    IPv4Address,
     IPv6Address,
     Prefix,
     encode_nlri,
@@ -333,18 +335,61 @@ def pack_announce_dual(
     if _single_family(ipv4) != Afi.IPV4 or _single_family(ipv6) != Afi.IPV6:
         raise EncodeError("pack_announce_dual: IPv4 prefixes first, then IPv6")
     attrs = encode_attributes(attributes, ctx)
-    nh = next_hop.packed + (link_local.packed if link_local is not None else b"")
-    mp_value = _MP_HEAD.pack(Afi.IPV6, Safi.UNICAST, len(nh)) + nh + b"\0" + encode_nlri(ipv6)
-    if len(mp_value) < ctx.max_message_len:  # else no attribute header even holds its length
-        mp = _mp_attr(AttrType.MP_REACH_NLRI, mp_value)
-        both = mp + attrs if ctx.mp_attributes_first else attrs + mp
-        body = b"\0\0" + _U16.pack(len(both)) + both + encode_nlri(ipv4)
-        if HEADER_LEN + len(body) <= ctx.max_message_len:
-            return [frame(MessageType.UPDATE, body, ctx.max_message_len)]
+    one = _dual_message(attrs, ipv4, ipv6, ctx, next_hop, link_local)
+    if one is not None:
+        return [one]
     v6_attrs = attributes.evolve(next_hop=None)
     return pack_announce(attributes, ipv4, ctx) + pack_announce(
         v6_attrs, ipv6, ctx, next_hop=next_hop, link_local=link_local
     )
+
+
+def pack_announce_spliced(
+    attributes: PathAttributes,
+    around: tuple[bytes, bytes],
+    ipv4: Sequence[Prefix],
+    ipv4_hop: IPv4Address,
+    ipv6: Sequence[Prefix],
+    ctx: CodecContext = DEFAULT_CONTEXT,
+    *,
+    next_hop: IPAddress,
+) -> list[bytes]:
+    """``pack_announce_dual(attributes.evolve(next_hop=ipv4_hop), ipv4, ipv6, ctx,
+    next_hop=next_hop)``, byte for byte, from ``around`` (``encode_around_next_hop(
+    attributes, ctx)``): an export sends one route to each of dozens of neighbors with a
+    next hop of its own, and encoding the attributes once for all of them and splicing
+    each one's NEXT_HOP in costs a fraction of encoding them anew (``export.py``)."""
+    if ipv4 and ipv6 and _single_family(ipv4) == Afi.IPV4 and _single_family(ipv6) == Afi.IPV6:
+        head, tail = around
+        attrs = head + next_hop_attribute(ipv4_hop) + tail
+        one = _dual_message(attrs, ipv4, ipv6, ctx, next_hop, None)
+        if one is not None:
+            return [one]
+    return pack_announce_dual(
+        attributes.evolve(next_hop=ipv4_hop), ipv4, ipv6, ctx, next_hop=next_hop
+    )
+
+
+def _dual_message(
+    attrs: bytes,
+    ipv4: Sequence[Prefix],
+    ipv6: Sequence[Prefix],
+    ctx: CodecContext,
+    next_hop: IPAddress,
+    link_local: IPv6Address | None,
+) -> bytes | None:
+    """The one UPDATE of ``pack_announce_dual`` from its encoded attributes (the IPv4
+    NEXT_HOP among them), or None if both families do not fit in one."""
+    nh = next_hop.packed + (link_local.packed if link_local is not None else b"")
+    mp_value = _MP_HEAD.pack(Afi.IPV6, Safi.UNICAST, len(nh)) + nh + b"\0" + encode_nlri(ipv6)
+    if len(mp_value) >= ctx.max_message_len:  # no attribute header even holds its length
+        return None
+    mp = _mp_attr(AttrType.MP_REACH_NLRI, mp_value)
+    both = mp + attrs if ctx.mp_attributes_first else attrs + mp
+    body = b"\0\0" + _U16.pack(len(both)) + both + encode_nlri(ipv4)
+    if HEADER_LEN + len(body) > ctx.max_message_len:
+        return None
+    return frame(MessageType.UPDATE, body, ctx.max_message_len)
 
 
 def pack_withdraw(prefixes: Sequence[Prefix], ctx: CodecContext = DEFAULT_CONTEXT) -> list[bytes]:

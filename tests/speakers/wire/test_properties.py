@@ -15,7 +15,10 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
+from ipaddress import IPv4Address, IPv6Address
 
 import pytest
 import strategies as S
@@ -46,9 +49,11 @@ from speakers.wire import (
     effective_link_bandwidth,
     encode_message,
     pack_announce,
+    pack_announce_dual,
+    pack_announce_spliced,
     pack_withdraw,
 )
-from speakers.wire.attributes import encode_attributes
+from speakers.wire.attributes import encode_around_next_hop, encode_attributes
 
 # Generating an UPDATE costs a few milliseconds; a few hundred examples per property keep
 # the module at about a minute on two cores. No deadline: CI machines are loaded.
@@ -631,6 +636,58 @@ def test_pack_withdraw_count_is_optimal(case: tuple) -> None:
     assert len(messages) == optimal_count(
         len(prefixes), size, base, ctx.max_message_len, mp_value_base
     )
+
+
+def _packed_or_refused(pack: Callable[[], list[bytes]]) -> list[bytes] | str:
+    try:
+        return pack()
+    except EncodeError as exc:
+        return f"EncodeError: {exc}"
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    S.contexts(),
+    S.path_attributes(allow_next_hop=False).map(lambda a: replace(a, other=())),
+    st.lists(S.unicast_next_hops(), min_size=1, max_size=3),
+    st.lists(S.ipv4_prefixes(), max_size=300),
+    st.lists(S.ipv6_prefixes(), max_size=300),
+    S.ipv6_addresses(),
+)
+def test_attributes_spliced_around_each_next_hop_are_those_encoded_with_it(
+    ctx: CodecContext,
+    attrs: PathAttributes,
+    hops: list[IPv4Address],
+    v4: list[Prefix],
+    v6: list[Prefix],
+    v6_hop: IPv6Address,
+) -> None:
+    """The export encodes a route's attributes once and splices each neighbor's NEXT_HOP
+    in (``export.pack_updates``): byte for byte what encoding them with that next hop
+    gives, one family or both, in one UPDATE or (too many prefixes) several, and refused
+    where that is refused."""
+    try:
+        around = encode_around_next_hop(attrs, ctx)
+    except EncodeError:  # (an ASN the context cannot carry: refused with the next hop too)
+        with pytest.raises(EncodeError):
+            encode_attributes(attrs.evolve(next_hop=hops[0]), ctx)
+        return
+    for hop in hops:
+        with_hop = attrs.evolve(next_hop=hop)
+        spliced = around[0] + b"\x40\x03\x04" + hop.packed + around[1]
+        assert spliced == encode_attributes(with_hop, ctx)
+        ours = partial(pack_announce_spliced, attrs, around, v4, hop, v6, ctx, next_hop=v6_hop)
+        theirs = partial(pack_announce_dual, with_hop, v4, v6, ctx, next_hop=v6_hop)
+        assert _packed_or_refused(ours) == _packed_or_refused(theirs)
+
+
+def test_only_attributes_without_a_next_hop_or_raw_ones_are_spliced() -> None:
+    hop = IPv4Address("192.0.2.1")
+    with pytest.raises(ValueError):
+        encode_around_next_hop(PathAttributes(next_hop=hop), CodecContext())
+    raw = RawAttribute(0xC0, 99, b"x")
+    with pytest.raises(ValueError):
+        encode_around_next_hop(PathAttributes(other=(raw,)), CodecContext())
 
 
 def test_pack_rejects_mixed_families() -> None:
