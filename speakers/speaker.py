@@ -32,11 +32,12 @@ from . import graceful, views
 from .aggregate import aggregate_problems
 from .clock import Clock, LoopClock, Timer
 from .config import SpeakerConfig
-from .export import Exporter, ExportQueue, framed
+from .export import Exporter, ExportQueue
 from .fib import NextHopGroup
 from .inbound import apply_event
 from .memnet import MemoryNetwork
 from .neighbor import Neighbor, UpdateTally
+from .packing import framed
 from .policy import DrainMethod, ExportSettings
 from .rib.interning import Interner
 from .routes import Routes
@@ -400,8 +401,6 @@ class Speaker:
         self._flush_handle = self._flush_at = None
         dirty, refresh = self.exports.take(self.clock.time())
         for nb, messages in self.exporter.flush(self.neighbors.values(), dirty, refresh):
-            if not messages and not (nb.end_of_rib_due or nb.refresh_due):
-                continue  # nothing changed for it (most neighbors of a fabric's flush)
             assert nb.transport is not None  # flush yields neighbors with a session only
             messages, markers = framed(nb, messages)
             nb.updates_sent(max(0, nb.transport.send_updates(messages) - markers))

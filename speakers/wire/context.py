@@ -28,7 +28,7 @@ class CodecContext:
 
     def __hash__(self) -> int:
         """Three flags as one small int: a context is part of the key the export shares
-        encoded UPDATEs by (``export.pack_updates``), once per neighbor and flush, and
+        encoded UPDATEs by (``packing.pack_updates``), once per neighbor and flush, and
         the generated hash builds a tuple and hashes each field."""
         return self.four_octet_as + 2 * self.extended_message + 4 * self.mp_attributes_first
 

@@ -256,7 +256,7 @@ async def test_stale_paths_swept_before_the_restarting_switch_selects_black_hole
 
 async def test_a_route_refresh_is_answered_between_borr_and_eorr() -> None:
     """RFC 7313 §4: with Enhanced Route Refresh negotiated, the answer to a ROUTE-REFRESH
-    is framed by a Begin- and an End-of-Route-Refresh (``export.framed``); the peer takes
+    is framed by a Begin- and an End-of-Route-Refresh (``packing.framed``); the peer takes
     both without complaint, and neither counts as an UPDATE."""
     f = fabric(69)
     await f.start()

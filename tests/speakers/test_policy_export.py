@@ -19,8 +19,9 @@ from speakers.config import (
     PrefixListEntry,
     SpeakerConfig,
 )
-from speakers.export import Exporter, ExportQueue, FlushCache, pack_updates
+from speakers.export import Exporter, ExportQueue, FlushCache
 from speakers.neighbor import Neighbor
+from speakers.packing import pack_updates
 from speakers.policy import (
     DrainMethod,
     ExportSettings,

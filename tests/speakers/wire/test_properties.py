@@ -663,7 +663,7 @@ def test_attributes_spliced_around_each_next_hop_are_those_encoded_with_it(
     v6_hop: IPv6Address,
 ) -> None:
     """The export encodes a route's attributes once and splices each neighbor's NEXT_HOP
-    in (``export.pack_updates``): byte for byte what encoding them with that next hop
+    in (``packing.pack_updates``): byte for byte what encoding them with that next hop
     gives, one family or both, in one UPDATE or (too many prefixes) several, and refused
     where that is refused."""
     try:
