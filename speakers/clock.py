@@ -103,6 +103,10 @@ class VirtualTimer:
 _Due = VirtualTimer | deque[VirtualTimer]
 
 
+def _listed(held: _Due) -> list[VirtualTimer]:
+    return [held] if isinstance(held, VirtualTimer) else list(held)
+
+
 class VirtualClock:
     """Emulated time, moved only by ``advance`` (module docstring).
 
@@ -179,27 +183,16 @@ class VirtualClock:
         order of what is left is kept (deadline, then the order set)."""
         self._cancelled += 1
         if self._cancelled > 64 and 2 * self._cancelled > self._held:
-            kept = [
-                timer
-                for when in sorted(self._due)
-                for timer in self._timers_at(when)
-                if not timer.cancelled
-            ]
-            for timer in self._timers():
+            due = self._due
+            timers = [t for when in sorted(due) for t in _listed(due[when])]
+            due.clear()
+            self._deadlines.clear()  # (in place: ``advance`` holds the list)
+            self._held = self._cancelled = 0
+            for timer in timers:
                 if timer.cancelled:
                     timer.clock = None
-            self._due.clear()
-            self._deadlines.clear()
-            self._held = self._cancelled = 0
-            for timer in kept:
-                self._hold(timer)
-
-    def _timers_at(self, when: float) -> list[VirtualTimer]:
-        held = self._due[when]
-        return [held] if isinstance(held, VirtualTimer) else list(held)
-
-    def _timers(self) -> list[VirtualTimer]:
-        return [timer for when in self._due for timer in self._timers_at(when)]
+                else:
+                    self._hold(timer)
 
     @staticmethod
     def _fire(timer: VirtualTimer) -> None:

@@ -6,8 +6,8 @@ ROUTE-REFRESH, a drain or a link-capacity change asks for whole families again
 (``ExportQueue.delay_s``: at once, or after the MRAI); ``Exporter.flush`` then works out,
 per established neighbor, what export policy (``policy.py``) advertises for each prefix,
 keeps what the neighbor's Adj-RIB-Out says changed, and packs the changes into as few
-UPDATEs as possible (``packing.pack_updates``: ``pack_announce``/``pack_withdraw``). So one burst
-of input becomes a few messages, not one per prefix.
+UPDATEs as possible (``packing.pack_updates``: ``pack_announce``/``pack_withdraw``). So
+one burst of input becomes a few messages, not one per prefix.
 
 With ``summary_only`` aggregates (``aggregate.py``), a prefix inside an active aggregate
 is not exported to the neighbors the aggregate suppresses it toward.
@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 from .aggregate import Aggregate, AggregateTable
 from .neighbor import Neighbor
-from .packing import pack_updates
+from .packing import Family, pack_updates
 from .policy import (
     ExportSettings,
     export_allows,
@@ -51,8 +51,6 @@ from .wire import (
     Prefix,
 )
 from .wire.prefix import IPAddress, unicast_family
-
-Family = tuple[int, int]  # (AFI, SAFI)
 
 
 class ExportQueue:
