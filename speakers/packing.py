@@ -24,7 +24,7 @@ from .wire import (
     pack_announce_spliced,
     pack_withdraw,
 )
-from .wire.attributes import encode_around_next_hop
+from .wire.attributes import encode_around_next_hop, splices
 from .wire.prefix import IPV4_UNICAST, IPAddress, IPv4Address, unicast_family
 
 Family = tuple[int, int]  # (AFI, SAFI)
@@ -115,7 +115,7 @@ def _pack_dual(
     """One UPDATE for both families where they fit (``pack_updates``)."""
     hop = v4[0]
     assert isinstance(hop, IPv4Address)  # (``pack_updates`` puts IPv4 next hops in v4)
-    if spliced is None or attrs.other or attrs.next_hop is not None:
+    if spliced is None or not splices(attrs):
         return pack_announce_dual(attrs.evolve(next_hop=hop), v4[1], v6[1], codec, next_hop=v6[0])
     key = (codec, id(attrs))  # (the attributes live through the flush: ``FlushCache``)
     around = spliced.get(key)

@@ -316,13 +316,18 @@ def encode_around_next_hop(attrs: PathAttributes, ctx: CodecContext) -> tuple[by
     """``(head, tail)``: for any IPv4 ``hop``, ``encode_attributes(attrs.evolve(next_hop=
     hop), ctx)`` is ``head + next_hop_attribute(hop) + tail``. An export sends one route
     to dozens of neighbors, each with its own next hop: encoded once, spliced for each.
-    ``attrs`` has no NEXT_HOP and no raw attributes (whose copies would depend on it);
-    ValueError otherwise."""
-    if attrs.next_hop is not None or attrs.other:
+    ValueError unless ``splices(attrs)``."""
+    if not splices(attrs):
         raise ValueError("encode_around_next_hop: attributes with a NEXT_HOP or raw attributes")
     parts = _encoded_parts(attrs, ctx)  # (canonical order: by type code, NEXT_HOP is 3)
     head = b"".join([p[1] for p in parts if p[0] < AttrType.NEXT_HOP])
     return head, b"".join([p[1] for p in parts if p[0] > AttrType.NEXT_HOP])
+
+
+def splices(attrs: PathAttributes) -> bool:
+    """Whether ``encode_around_next_hop`` takes ``attrs``: no NEXT_HOP of their own, and no
+    raw attributes (whether one is copied depends on the typed ones written)."""
+    return attrs.next_hop is None and not attrs.other
 
 
 def next_hop_attribute(hop: IPv4Address) -> bytes:
