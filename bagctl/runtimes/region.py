@@ -2,11 +2,10 @@
 this process, in worker processes or in containers, controlled and measured as one.
 
 ``Region`` is the only implementation of the region operations, their measurement and
-every query (those in runtimes/queries.py, and the routing operations in
-runtimes/routing.py); where the speakers run is its
-``Placement``'s (runtimes/placement.py), reached by the typed requests of
-runtimes/protocol.py. An operation returns a ``ConvergenceReport`` once the region is
-quiescent (never after a sleep); a shard that dies is runtimes/supervision.py's.
+every query (runtimes/queries.py; the routing operations in runtimes/routing.py); where
+the speakers run is its ``Placement``'s (runtimes/placement.py), reached by the typed
+requests of runtimes/protocol.py. An operation returns a ``ConvergenceReport`` once the
+region is quiescent (never after a sleep); a shard that dies is runtimes/supervision.py's.
 
 **Quiescence** spans shards, so it is read in waves of snapshots (runtimes/timekeeping.py),
 and so does **time**: by default every speaker runs on the region's emulated clock, moved
@@ -288,13 +287,14 @@ class Region(RegionQueries, RegionRouting):
         host's: a flap's rhythm)."""
         bundle = self.topo.bundle(a, b)
 
-        async def act() -> None:
-            down = False
+        async def act() -> float | None:
+            down, began = False, list[float]()
             try:
                 for i in range(count):
                     for step in (rq.LinkDown, rq.LinkUp):
                         down = step is rq.LinkDown
-                        async with self._clock_stands():
+                        async with self._clock_stands() as at:
+                            began.append(at)
                             await self._on_ends(bundle, step)
                         if step is rq.LinkDown or i < count - 1:
                             await self.wait(interval_s)
@@ -303,6 +303,7 @@ class Region(RegionQueries, RegionRouting):
                     async with self._clock_stands():
                         await self._on_ends(bundle, rq.LinkUp)
                 raise
+            return began[0] if began else None
 
         event, key = f"flap {a} {b} x{count}", bundle.key
         return await self._measure(event, act, timeout, {key}, locked=False)
@@ -321,12 +322,11 @@ class Region(RegionQueries, RegionRouting):
         return self._dead.sessions_expected(self.topo.sessions(), self._failures.down)
 
     def _advance_allowed(self) -> bool:  # may waiting here move the clock? (live: the keeper)
-        keeper = self._keeper  # (one that died: whoever waits moves the clock instead)
-        live_keeper = keeper is not None and not keeper.done()
+        live_keeper = self._keeper is not None and not self._keeper.done()  # (died: we move it)
         return self.clock is not None and (self.clock.pace is Pace.FAST or not live_keeper)
 
-    def _clock_stands(self) -> contextlib.AbstractAsyncContextManager[object]:  # (an action)
-        return self.clock.lock if self.clock is not None else contextlib.nullcontext()
+    def _clock_stands(self) -> contextlib.AbstractAsyncContextManager[float]:  # (an action)
+        return self.clock.stands() if self.clock is not None else contextlib.nullcontext(0.0)
 
     async def _advance(self, to: float) -> None:
         await self._look(rq.Advance(to))
@@ -362,7 +362,7 @@ class Region(RegionQueries, RegionRouting):
     async def _measure(
         self,
         event: str,
-        act: Callable[[], Awaitable[None]],
+        act: Callable[[], Awaitable[float | None]],
         timeout: float,
         may_drop: set[tuple[str, str]] | None = None,
         *,
@@ -370,14 +370,15 @@ class Region(RegionQueries, RegionRouting):
     ) -> ConvergenceReport:
         """Run ``act`` and wait for the region to converge; its report. ``may_drop``: the
         bundles whose sessions the operation takes down itself (not losses);
-        ``locked``: ``act`` runs whole while the region's clock stands (else it locks
-        its own steps, as a flap does between its waits)."""
+        ``locked``: ``act`` runs whole while the region's clock stands (else it locks its
+        own steps, as a flap does between its waits, and returns the instant of its first)."""
         updates0 = self._board.begin(await self._all(rq.Begin()))  # (and the progress's)
         t0, e0 = time.monotonic_ns(), self.clock.now if self.clock is not None else 0.0
         try:
             async with asyncio.timeout(timeout):
-                async with self._clock_stands() if locked else contextlib.nullcontext():
-                    await act()
+                async with self._clock_stands() if locked else contextlib.nullcontext(e0) as at:
+                    began = await act()  # (unlocked: the instant of its first action)
+                e0 = at if began is None else began  # (a step of time may come after t0)
                 await self._settle(converged)
         except TimeoutError:  # say what was still unsettled: the region's log tells why
             keeping = self._keeper is not None and not self._keeper.done()

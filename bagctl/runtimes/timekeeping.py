@@ -46,7 +46,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from enum import Enum
 
 from speakers.config import SpeakerConfig
@@ -131,7 +131,20 @@ class RegionClock:
         self.lookahead_s = lookahead_s
         self.now = 0.0
         self.lock = asyncio.Lock()
+        self.actions = 0  # how many actions the clock has stood for, to their end (``stands``)
         self._anchor = (0.0, time.monotonic())  # (emulated, wall) when it last kept up
+
+    @contextlib.asynccontextmanager
+    async def stands(self) -> AsyncIterator[float]:
+        """An action (a link down, a drain): no step of time while it runs; entered, it
+        gives the instant it happens at. Counted as it ends, so that a step decided on a
+        look from before it or during it (a look takes no lock) is not taken (``settle``):
+        the action's work may be under way, and time must not move on before it is done."""
+        async with self.lock:
+            try:
+                yield self.now
+            finally:
+                self.actions += 1
 
     def anchor(self) -> None:
         """Emulated time runs at wall rate from here (after a cold start, say)."""
@@ -174,7 +187,7 @@ async def settle(
     the wave saw)."""
     previous = None
     while True:
-        seen = cue.given
+        seen, acted = cue.given, clock.actions if clock is not None else 0
         snaps = await wave()
         if not snaps:
             raise RuntimeError("every shard of the region is lost (region status names why)")
@@ -203,8 +216,9 @@ async def settle(
             await cue.wait(seen)  # nothing this side can do: something else must happen
             continue
         if await clock.wait_for(step, cue, seen):
-            async with clock.lock:
-                await advance(step)
+            async with clock.lock:  # (an action may have come first: then look again)
+                if clock.actions == acted and cue.given == seen:
+                    await advance(step)
         previous = None
 
 
