@@ -26,9 +26,11 @@ chooses as ``bagctl up`` does) and the sessions between them, cold-start converg
 user of ``bagctl up --once`` waits for: the region built from its topology, its workers
 started, converged), ``cold_cpu_s`` (each shard's process's CPU seconds once converged:
 how evenly the partition spread the work; in one process, that process's whole CPU),
-the re-convergence after one bundle failure (an
-RTSW-FTSW bundle: the most common failure), the UPDATEs each sent, and the peak resident
-memory of the whole process tree (this process plus each worker's own peak).
+the re-convergence after one bundle failure (an RTSW-FTSW bundle: the most common
+failure) and after its repair, the UPDATEs each sent and each shard's CPU seconds over
+it (``failure_cpu_s``, ``restore_cpu_s``, with the looks that measured it: the wall time
+follows the busier worker), and the peak resident memory of the whole process tree (this
+process plus each worker's own peak).
 
 Times: ``*_converged_s`` are wall seconds (comparable with a real router's figures),
 ``*_converged_emulated_s`` the same spans on the region's clock (runtimes/timekeeping.py:
@@ -70,6 +72,7 @@ from bagctl.runtimes.base import embedded
 from bagctl.runtimes.gctune import tune_for_region
 from bagctl.runtimes.memory import peak_rss_kb, rss_kb
 from bagctl.runtimes.partition import cross_sessions
+from bagctl.runtimes.region import Region
 from bagctl.runtimes.workercount import (
     Host,
     WorkerRequest,
@@ -142,8 +145,11 @@ async def run_one(
         up_s = time.perf_counter() - t0
         cpu_s = (await region.stats())["cpu_s"]
         bundle = failed_bundle(topo)
+        before_cpu_s = shards_cpu_s(region)
         fail = await region.bundle_down(bundle.a, bundle.b, timeout=timeout)
+        failed_cpu_s = shards_cpu_s(region)
         restore = await region.bundle_up(bundle.a, bundle.b, timeout=timeout)
+        restored_cpu_s = shards_cpu_s(region)
         stats = await region.stats()
         fib_entries = stats["fib_entries"]
         rib_in_paths = stats["rib_in_paths"]
@@ -176,6 +182,8 @@ async def run_one(
         "cold_cpu_s": cpu_s,
         "bundle": f"{bundle.a}-{bundle.b}",
         "failure_converged_s": round(fail.converged_s, 4),
+        "failure_cpu_s": spent(before_cpu_s, failed_cpu_s),
+        "restore_cpu_s": spent(failed_cpu_s, restored_cpu_s),
         "failure_updates": fail.updates_sent,
         "failure_fib_changes": fail.fib_changes,
         "restore_converged_s": round(restore.converged_s, 4),
@@ -191,6 +199,20 @@ async def run_one(
         else None,
         "settled_rss_mb": round(settled_kb / 1024, 1),
     }
+
+
+def shards_cpu_s(region: Region) -> list[float]:
+    """Each shard's process's CPU seconds so far, read from outside it (``/proc``: no
+    work in the shard, unlike ``Region.stats``, which counts every path); in one
+    process, this one's."""
+    seconds = [shard.cpu_seconds() for shard in region.shards]
+    return [time.process_time()] if None in seconds else [s or 0.0 for s in seconds]
+
+
+def spent(before: list[float], after: list[float]) -> list[float]:
+    """Each shard's CPU seconds between two looks (how one operation's work fell on the
+    workers: its wall time follows the busier one)."""
+    return [round(b - a, 3) for a, b in zip(before, after, strict=True)]
 
 
 def failed_bundle(topo: Topology) -> Bundle:
@@ -289,7 +311,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"({r['cold_converged_emulated_s'] * 1e3:.2f} ms emulated), "
                 f"{r['cold_updates']:>8} UPDATEs; one bundle down {r['failure_converged_s']:.3f} s "
                 f"({r['failure_converged_emulated_s'] * 1e6:.0f} us emulated, "
-                f"{r['failure_updates']} UPDATEs), back {r['restore_converged_s']:.3f} s; "
+                f"{r['failure_updates']} UPDATEs, CPU s per worker {r['failure_cpu_s']}), "
+                f"back {r['restore_converged_s']:.3f} s (CPU {r['restore_cpu_s']}); "
                 f"{r['session_losses']} sessions lost; peak RSS {r['peak_rss_mb']:.0f} MB",
                 flush=True,
             )
