@@ -29,8 +29,8 @@ how evenly the partition spread the work; in one process, that process's whole C
 the re-convergence after one bundle failure (an RTSW-FTSW bundle: the most common
 failure) and after its repair, the UPDATEs each sent and each shard's CPU seconds over
 it (``failure_cpu_s``, ``restore_cpu_s``, with the looks that measured it: the wall time
-follows the busier worker), and the peak resident memory of the whole process tree (this
-process plus each worker's own peak).
+follows the busier worker; ``*_quiescent_s``: when the last UPDATE was read), and the
+peak resident memory of the whole process tree (this process plus each worker's own peak).
 
 Times: ``*_converged_s`` are wall seconds (comparable with a real router's figures),
 ``*_converged_emulated_s`` the same spans on the region's clock (runtimes/timekeeping.py:
@@ -182,11 +182,13 @@ async def run_one(
         "cold_cpu_s": cpu_s,
         "bundle": f"{bundle.a}-{bundle.b}",
         "failure_converged_s": round(fail.converged_s, 4),
+        "failure_quiescent_s": round(fail.quiescent_s, 4),
         "failure_cpu_s": spent(before_cpu_s, failed_cpu_s),
         "restore_cpu_s": spent(failed_cpu_s, restored_cpu_s),
         "failure_updates": fail.updates_sent,
         "failure_fib_changes": fail.fib_changes,
         "restore_converged_s": round(restore.converged_s, 4),
+        "restore_quiescent_s": round(restore.quiescent_s, 4),
         "cold_converged_emulated_s": round(cold.converged_emulated_s, 6),
         "failure_converged_emulated_s": round(fail.converged_emulated_s, 6),
         "restore_converged_emulated_s": round(restore.converged_emulated_s, 6),
@@ -311,8 +313,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"({r['cold_converged_emulated_s'] * 1e3:.2f} ms emulated), "
                 f"{r['cold_updates']:>8} UPDATEs; one bundle down {r['failure_converged_s']:.3f} s "
                 f"({r['failure_converged_emulated_s'] * 1e6:.0f} us emulated, "
-                f"{r['failure_updates']} UPDATEs, CPU s per worker {r['failure_cpu_s']}), "
-                f"back {r['restore_converged_s']:.3f} s (CPU {r['restore_cpu_s']}); "
+                f"{r['failure_updates']} UPDATEs, quiet at {r['failure_quiescent_s']:.3f} s, "
+                f"CPU s per worker {r['failure_cpu_s']}), back {r['restore_converged_s']:.3f} s "
+                f"(quiet at {r['restore_quiescent_s']:.3f} s, CPU {r['restore_cpu_s']}); "
                 f"{r['session_losses']} sessions lost; peak RSS {r['peak_rss_mb']:.0f} MB",
                 flush=True,
             )
