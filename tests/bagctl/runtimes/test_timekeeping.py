@@ -1,6 +1,6 @@
 """``Cue`` (runtimes/timekeeping.py): a shard's cue reaches every waiter that looked before
 it, however the waiters interleave; the live keeper and an operation's wait share one.
-``settle``: a step of time decided on a look from before an action is not taken."""
+``settle``: a step of time decided on a look from before or during an action is not taken."""
 
 from __future__ import annotations
 
@@ -53,11 +53,13 @@ class OneShard:
 
 @pytest.mark.parametrize("pace", [Pace.FAST, Pace.LIVE])
 async def test_a_step_waiting_for_an_action_looks_again_before_time_moves(pace: Pace) -> None:
-    """The keeper found the region quiet and a timer due, then waited for the clock while
-    an operation acted (the step's wall time came just as the operation began). Taking
-    the step then would move time on while the operation's bytes are on their way: they
-    would arrive late, and its convergence be measured from a later instant than the
-    region's. The keeper looks again instead, and steps once the bytes have arrived."""
+    """The keeper looked while an operation acted (a look takes no lock), found the
+    region quiet (the action's bytes not yet out) and a timer due, and waited for the
+    clock. Taking the step once the action ends would move time on while its bytes are
+    on their way: they would arrive late, and the operation's convergence read long on
+    the region's clock. The keeper looks again instead, and steps once the bytes have
+    arrived. (A look from before the action is caught the same way: the count of actions
+    moves when one ends.)"""
     clock, cue = RegionClock(pace), Cue()
     region = OneShard(clock)
     async with clock.stands() as at:
