@@ -143,9 +143,8 @@ async def run_one(
     try:
         cold = await region.start(timeout=timeout)
         up_s = time.perf_counter() - t0
-        cpu_s = (await region.stats())["cpu_s"]
         bundle = failed_bundle(topo)
-        before_cpu_s = shards_cpu_s(region)
+        cold_cpu_s = shards_cpu_s(region)
         fail = await region.bundle_down(bundle.a, bundle.b, timeout=timeout)
         failed_cpu_s = shards_cpu_s(region)
         restore = await region.bundle_up(bundle.a, bundle.b, timeout=timeout)
@@ -179,11 +178,11 @@ async def run_one(
         "cold_quiescent_s": round(cold.quiescent_s, 3),
         "cold_updates": cold.updates_sent,
         "up_wall_s": round(up_s, 3),
-        "cold_cpu_s": cpu_s,
+        "cold_cpu_s": [round(s, 3) for s in cold_cpu_s],
         "bundle": f"{bundle.a}-{bundle.b}",
         "failure_converged_s": round(fail.converged_s, 4),
         "failure_quiescent_s": round(fail.quiescent_s, 4),
-        "failure_cpu_s": spent(before_cpu_s, failed_cpu_s),
+        "failure_cpu_s": spent(cold_cpu_s, failed_cpu_s),
         "restore_cpu_s": spent(failed_cpu_s, restored_cpu_s),
         "failure_updates": fail.updates_sent,
         "failure_fib_changes": fail.fib_changes,
