@@ -7,6 +7,13 @@ the prefix is marked for export (``export.ExportQueue``), the aggregates coverin
 update their contributors, and the ``route_events`` observers hear of it. At the end of
 the batch each touched aggregate is re-evaluated and its path installed, rebuilt or
 withdrawn (``origination.sync_aggregate``), itself a ``RouteChange`` like any other.
+
+While the speaker's agent has more messages waiting (``backlog``: its delay model,
+``transport/inputs.py``), what an UPDATE changes is decided at once but kept, one change
+per prefix from the state before the first to the state after the last, until the
+agent's turn (``release``): the FIB, the export and the observers hear of a burst once
+per prefix, and not at all of a prefix the burst left as it was. FRR's bgpd does the
+same with what it gives zebra (a queue of destinations to install, each queued once).
 An aggregate's more-specifics stay in our FIB (its best path is local, so it is not
 installed: we forward by the specifics). No I/O, and the FIB's clock is injected
 (``clock_ns``): the speaker is told (``schedule_export``) that something waits for export,
@@ -74,6 +81,8 @@ class Routes:
         # The last attributes received and Path built per neighbor and next-hop family.
         self._last_paths: dict[tuple[str, int], tuple[PathAttributes, Path]] = {}
         self.interner = interner
+        self.backlog: Callable[[], bool] | None = None  # (module docstring)
+        self._held: dict[Prefix, RouteChange] = {}  # what waits for ``release``
 
     # --- from neighbors -------------------------------------------------------------------
 
@@ -111,7 +120,31 @@ class Routes:
                         batch = permitted
                         changes += self._set(nb, rejected, None)
                 changes += self._set(nb, batch, shared)
-        self.apply(changes)
+        if self.backlog is None:
+            self.apply(changes)
+            return
+        self._hold(changes)
+        if not self.backlog():  # the burst's last: its turn comes now (module docstring)
+            self.release()
+
+    def _hold(self, changes: list[RouteChange]) -> None:
+        """Keep ``changes`` for ``release``, each merged with what its prefix waits with
+        already: from the state before that one to the state after this one."""
+        held = self._held
+        for change in changes:
+            prefix = change[0]
+            first = held.get(prefix)
+            if first is not None:
+                change = RouteChange(prefix, first[1], change[2], first[3], change[4])
+            held[prefix] = change
+
+    def release(self) -> None:
+        """The agent's turn (module docstring): what was kept goes to the FIB, the
+        export and the observers, but where a prefix's best path and multipath set are
+        back as they were (``Selection.moved_from``'s test)."""
+        if self._held:
+            held, self._held = self._held.values(), {}
+            self._apply([c for c in held if c[1] != c[2] or c[3] != c[4]])
 
     def _set(
         self, nb: Neighbor, prefixes: Sequence[Prefix], path: Path | None
@@ -186,7 +219,13 @@ class Routes:
     # --- every change ---------------------------------------------------------------------
 
     def apply(self, changes: Iterable[RouteChange | None]) -> None:
-        """FIB, export, aggregates and observers for each change (module docstring)."""
+        """FIB, export, aggregates and observers for each change (module docstring),
+        after what was kept for the agent's turn, so that they hear of it in order."""
+        if self._held:
+            self.release()
+        self._apply(changes)
+
+    def _apply(self, changes: Iterable[RouteChange | None]) -> None:
         aggregates: dict[Prefix, AggregateState] = {}
         # The FIB group per multipath set (by identity: the prefixes of a batch share one
         # set object, ``LocRib.set_paths``), worked out once for all of them; a run of

@@ -41,10 +41,7 @@ from .packing import framed
 from .policy import DrainMethod, ExportSettings
 from .rib.interning import Interner
 from .routes import Routes
-from .session import (
-    Session,
-    SessionEvent,
-)
+from .session import Session, SessionEvent
 from .transport import Endpoint, Listener, PeerTransport
 from .transport.barrier import StepBarrier
 from .transport.inputs import InputQueue
@@ -131,6 +128,7 @@ class Speaker:
         self.inputs = InputQueue(config.processing_s) if delays else None
         if self.inputs is not None:
             self.inputs.on_turn = self._exports_turn
+            self.routes.backlog = self.inputs.backlog  # changes kept for the turn
             self.inputs.on_wait = partial(self.watches.due.mark, self)  # (``work_due``)
         self._flush_handle: Timer | None = None
         self._flush_at: float | None = None  # when an MRAI-delayed flush is due
@@ -380,7 +378,8 @@ class Speaker:
         self._schedule()
 
     def _exports_turn(self) -> None:
-        """The input backlog is read (or a turn's worth of it): a held flush goes ahead."""
+        """The input backlog is read (or a turn's worth): kept changes, a held flush go on."""
+        self.routes.release()
         if self._held and self._flush_handle is None and self.started:
             self._schedule()
 
@@ -399,6 +398,7 @@ class Speaker:
 
     def _flush(self) -> None:
         self._flush_handle = self._flush_at = None
+        self.routes.release()  # (a flush due in a burst exports what the FIB has)
         dirty, refresh = self.exports.take(self.clock.time())
         for nb, messages in self.exporter.flush(self.neighbors.values(), dirty, refresh):
             assert nb.transport is not None  # flush yields neighbors with a session only

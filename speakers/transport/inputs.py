@@ -19,7 +19,11 @@ steady stream cannot starve the output. Without it every UPDATE read would be an
 by its own round of UPDATEs out, a path exploration no real agent does. ``TURN`` is
 about 10 ms of agent time at the default 10 us a message, below the 50 ms FRR's bgpd
 lets its route-processing queue run before it yields; a turn of 64 had a Clos spine
-work out its exports to 144 neighbors four times as often, for the same UPDATEs.
+work out its exports to 144 neighbors four times as often, for the same UPDATEs. The
+FIB waits for the turn too: each UPDATE is decided as it is read, and what it changed
+reaches the FIB and the route observers at the turn, once per prefix (``Routes.release``):
+an RDSW that reads its 40 EDSWs' UPDATEs for a prefix changes its entry once, not 40
+times, as bgpd hands zebra each destination once.
 
 ``Backlog`` holds what one neighbor's connections delivered until the queue hands it on,
 under a single clock timer for the earliest: a timer per message, with its heap entry and

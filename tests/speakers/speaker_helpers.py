@@ -67,9 +67,11 @@ class Fabric:
         mrai_s: float = 0.0,
         memory: bool = False,
         clocks: dict[str, Clock] | None = None,
+        processing_s: float = 0.0,
     ) -> None:
         """``memory``: run the sessions over the in-memory network instead of TCP;
-        ``clocks``: a speaker's clock by name, where not the host's."""
+        ``clocks``: a speaker's clock by name, where not the host's; ``processing_s``:
+        every speaker's delay model (``SpeakerConfig.processing_s``)."""
         self.nodes = {n.name: n for n in nodes}
         self.network = MemoryNetwork(asyncio.get_running_loop()) if memory else None
         self.changed = asyncio.Event()
@@ -116,6 +118,7 @@ class Fabric:
                 aggregates=n.aggregates,
                 extended_message=n.extended_message,
                 graceful_restart=n.graceful_restart,
+                processing_s=processing_s,
             )
             self.clocks = clocks or {}
             clock = self.clocks.get(n.name)

@@ -7,7 +7,10 @@ multipath settings, an import prefix list) and random events, a speaker fed whol
 UPDATEs ends with the same Loc-RIB and FIB as one fed the same events a prefix per
 UPDATE in a shuffled order; both agree with the decision process run from scratch on
 every prefix; and one export of every prefix (classes shared) records the same
-Adj-RIB-Out as an export per prefix.
+Adj-RIB-Out as an export per prefix. A third speaker, fed the same whole UPDATEs while a
+random backlog holds its changes for the agent's turn (``Routes.release``), leaves its
+FIB alone while they are held and ends with the same Loc-RIB and FIB, its observers
+told of no more changes than the first's.
 """
 
 from __future__ import annotations
@@ -27,7 +30,14 @@ from speakers.config import ImportPolicy, NeighborConfig, PrefixList, PrefixList
 from speakers.export import Exporter, ExportQueue, FlushCache
 from speakers.neighbor import Neighbor
 from speakers.policy import ExportSettings
-from speakers.rib import LocRib, MultipathConfig, PeerInfo, decide, select_multipath
+from speakers.rib import (
+    LocRib,
+    MultipathConfig,
+    PeerInfo,
+    RouteChange,
+    decide,
+    select_multipath,
+)
 from speakers.rib.interning import Interner
 from speakers.rib.selection import Selection
 from speakers.routes import Routes
@@ -156,10 +166,31 @@ def rib_state(routes: Routes) -> dict[Prefix, tuple[object, ...]]:
     }
 
 
+class Heard:
+    """A route observer that counts the changes it hears and checks that each one
+    moved, and from where the one before it for its prefix left it."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.last: dict[Prefix, tuple[object, tuple[object, ...]]] = {}
+
+    def __call__(self, change: RouteChange) -> None:
+        self.count += 1
+        before = (change.old_best, change.old_multipath)
+        assert before == self.last.get(change.prefix, (None, ())), change.prefix
+        assert before != (change.new_best, change.new_multipath), change.prefix
+        self.last[change.prefix] = (change.new_best, change.new_multipath)
+
+
 @settings(max_examples=150, deadline=None)
 @given(FABRICS, st.lists(EVENT, min_size=1, max_size=30), st.randoms(use_true_random=False))
 def test_whole_updates_give_what_a_prefix_at_a_time_gives(fabric, events, rnd) -> None:
-    batched, single = speaker(fabric), speaker(fabric)
+    batched, single, held = speaker(fabric), speaker(fabric), speaker(fabric)
+    backlog = [False]
+    held[0].backlog = lambda: backlog[0]
+    heard = {"batched": Heard(), "held": Heard()}
+    batched[0].route_events.append(heard["batched"])
+    held[0].route_events.append(heard["held"])
     n = len(fabric.neighbors)
     received: list[set[Prefix]] = [set() for _ in range(n)]  # each Adj-RIB-In, kept apart
     for i, prefixes, route in events:
@@ -170,17 +201,27 @@ def test_whole_updates_give_what_a_prefix_at_a_time_gives(fabric, events, rnd) -
             else:
                 received[i % n].add(prefix)
         feed(batched[0], batched[2][i % n], prefixes, route)
+        backlog[0] = rnd.random() < 0.7  # more of the burst waits: held for the turn
+        fib_before = held[0].fib.entries()
+        held[0].receive(held[2][i % n], update(held[2][i % n], prefixes, route))
+        if backlog[0]:
+            assert held[0].fib.entries() == fib_before
+        if route is None:
+            held[0].withdraw(held[2][i % n], [p for p in prefixes if len(p.packed) == 16])
         shuffled = list(prefixes)
         rnd.shuffle(shuffled)
         for prefix in shuffled:
             feed(single[0], single[2][i % n], [prefix], route)
+    backlog[0] = False
+    held[0].release()  # the turn
     (routes_a, exporter_a, nbs_a), (routes_b, exporter_b, nbs_b) = batched, single
     state = rib_state(routes_a)
-    assert state == rib_state(routes_b)
-    assert routes_a.fib.entries() == routes_b.fib.entries()
+    assert state == rib_state(routes_b) == rib_state(held[0])
+    assert routes_a.fib.entries() == routes_b.fib.entries() == held[0].fib.entries()
+    assert heard["held"].count <= heard["batched"].count
     # Each Adj-RIB-In, a view of the Loc-RIB, holds what its neighbor sent and import
     # policy let in, counted as it came.
-    for nbs in (nbs_a, nbs_b):
+    for nbs in (nbs_a, nbs_b, held[2]):
         for nb, expected in zip(nbs, received, strict=True):
             assert set(nb.adj_in.prefixes()) == expected, nb.name
             assert len(nb.adj_in) == len(expected), nb.name
@@ -203,9 +244,9 @@ def test_whole_updates_give_what_a_prefix_at_a_time_gives(fabric, events, rnd) -
         assert dict(nb_a.adj_out.items()) == dict(nb_b.adj_out.items())
         announced = set()
         for message in sent:
-            update = decode_message(message)
-            assert isinstance(update, Update)
-            announced.update(update.announced)
+            decoded = decode_message(message)
+            assert isinstance(decoded, Update)
+            announced.update(decoded.announced)
         assert announced == {p for p, _ in nb_a.adj_out.items()}
 
 
