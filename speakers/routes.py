@@ -7,6 +7,10 @@ the prefix is marked for export (``export.ExportQueue``), the aggregates coverin
 update their contributors, and the ``route_events`` observers hear of it. At the end of
 the batch each touched aggregate is re-evaluated and its path installed, rebuilt or
 withdrawn (``origination.sync_aggregate``), itself a ``RouteChange`` like any other.
+An aggregate's more-specifics stay in our FIB (its best path is local, so it is not
+installed: we forward by the specifics). No I/O, and the FIB's clock is injected
+(``clock_ns``): the speaker is told (``schedule_export``) that something waits for export,
+and decides when.
 
 While the speaker's agent has more messages waiting (``backlog``: its delay model,
 ``transport/inputs.py``), what an UPDATE changes is decided at once but kept, one change
@@ -14,10 +18,6 @@ per prefix from the state before the first to the state after the last, until th
 agent's turn (``release``): the FIB, the export and the observers hear of a burst once
 per prefix, and not at all of a prefix the burst left as it was. FRR's bgpd does the
 same with what it gives zebra (a queue of destinations to install, each queued once).
-An aggregate's more-specifics stay in our FIB (its best path is local, so it is not
-installed: we forward by the specifics). No I/O, and the FIB's clock is injected
-(``clock_ns``): the speaker is told (``schedule_export``) that something waits for export,
-and decides when.
 """
 
 from __future__ import annotations
