@@ -1,8 +1,8 @@
 """The floor of a change of failures (bagctl/verify/floor.py, ``failure_floor``): against
-real bundle failures, never above the UPDATEs they send (equal on ``mini`` and ``clos``)
-and equal to the sessions they send them on; and, read from the model's arrays, against
-the same floor counted session by session over the reference model
-(``model_reference.py``) on random fabrics."""
+real bundle failures, never above the UPDATEs they send (equal on ``mini`` and ``clos``),
+equal to the sessions they send them on, its routes changing equal to their FIB changes;
+and, read from the model's arrays, against the same floor counted session by session over
+the reference model (``model_reference.py``) on random fabrics."""
 
 from __future__ import annotations
 
@@ -52,6 +52,9 @@ async def test_a_bundle_failure_sends_at_least_the_floor_on_exactly_its_sessions
     assert floor.sessions_used == len(used)
     if exact:  # no prefix changes twice on a session
         assert floor.updates == report.updates_sent
+    # Each switch's agent reads a burst before its FIB hears of it (Routes.release): every
+    # FIB entry the model says changes changes once, and no other.
+    assert report.fib_changes == floor.routes_changed
 
 
 async def sessions_sent(region: Region) -> dict[tuple[str, str], int]:
