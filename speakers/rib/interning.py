@@ -125,10 +125,20 @@ class Interner:
 
     def attributes(self, attrs: PathAttributes) -> PathAttributes:
         """The shared object equal to ``attrs`` without its NEXT_HOP (a path's next hop
-        is ``Path.next_hop``: left in, it would make every neighbor's copy differ)."""
-        if attrs.next_hop is not None:
-            attrs = attrs.evolve(next_hop=None)
-        return _shared(self._attributes, attrs)
+        is ``Path.next_hop``: left in, it would make every neighbor's copy differ). Looked
+        up by the values it would have, so that a copy without it is built only when none
+        is shared yet (``_shared``'s table, its key: such attributes hash as their values)."""
+        if attrs.next_hop is None:
+            return _shared(self._attributes, attrs)
+        values = attrs.values_without_next_hop()
+        key = hash(values)
+        shared = self._attributes.get(key)
+        if shared is not None and shared.values() == values:
+            return shared
+        record = PathAttributes(*values)
+        if shared is None:
+            self._attributes.put(key, record)
+        return record
 
     def path(self, source: PeerInfo, attrs: PathAttributes, next_hop: IPAddress | None) -> Path:
         """A path equal to ``Path.build(source, self.attributes(attrs), next_hop)``, made

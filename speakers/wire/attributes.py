@@ -207,6 +207,17 @@ class PathAttributes:
             values[_FIELD_INDEX[name]] = value
         return PathAttributes(*values)
 
+    def values(self) -> tuple[Any, ...]:
+        """Every field's value, in order: ``PathAttributes(*values)`` is equal to these
+        attributes and hashes as the values do."""
+        return _ALL_FIELDS(self)
+
+    def values_without_next_hop(self) -> tuple[Any, ...]:
+        """``values`` with no NEXT_HOP: those of ``evolve(next_hop=None)``, without
+        building it (``rib.interning`` looks a path's attributes up so)."""
+        values = _ALL_FIELDS(self)
+        return (*values[:_NEXT_HOP], None, *values[_NEXT_HOP + 1 :])
+
     def for_propagation(self) -> PathAttributes:
         """Attributes as passed to another peer, per RFC 4271 §5 and §9.1.4 for the
         attributes this codec does not interpret: an optional transitive one keeps going
@@ -250,6 +261,7 @@ class PathAttributes:
 _FIELD_NAMES = tuple(f.name for f in fields(PathAttributes) if f.init)
 _FIELD_INDEX = {name: i for i, name in enumerate(_FIELD_NAMES)}
 _ALL_FIELDS = operator.attrgetter(*_FIELD_NAMES)  # every field, in order (``evolve``)
+_NEXT_HOP = _FIELD_INDEX["next_hop"]
 
 
 # --- encoding -----------------------------------------------------------------------------

@@ -77,6 +77,9 @@ def test_a_shared_path_equals_one_built_of_its_own_parts(
         own = Path.build(source(i, ebgp), attrs.evolve(next_hop=None), hop)
         assert shared == own
         assert shared.rank == own.rank and shared.link_bandwidth == own.link_bandwidth
+        # Looked up by the values it would have without its NEXT_HOP, which hash as it does.
+        assert shared.attributes.values() == attrs.values_without_next_hop()
+        assert hash(shared.attributes) == hash(attrs.values_without_next_hop())
 
 
 def test_neighbors_sending_one_route_share_its_records() -> None:
