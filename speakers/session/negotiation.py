@@ -99,9 +99,17 @@ class Negotiated:
 
     @property
     def codec(self) -> CodecContext:
-        return CodecContext(
-            four_octet_as=self.four_octet_as, extended_message=self.extended_message
-        )
+        """One shared context per pair of flags: the export asks for it once per
+        neighbor it sends to, and building one each time was a frozen dataclass's
+        ``__init__`` per UPDATE sent."""
+        return _CODECS[self.four_octet_as, self.extended_message]
+
+
+_CODECS = {
+    (four, extended): CodecContext(four_octet_as=four, extended_message=extended)
+    for four in (False, True)
+    for extended in (False, True)
+}
 
 
 def offered_capabilities(config: SessionConfig) -> tuple[Capability, ...]:

@@ -49,6 +49,15 @@ class Peer:
     def sessions(self) -> list[Session]:
         return [s for s in (self.primary, self.secondary) if s is not None]
 
+    def next_deadline(self) -> float | None:
+        """The earliest deadline of this peer's FSMs (None: no timer runs): asked after
+        every input (``PeerTransport``), so the usual single FSM builds no list."""
+        first, second = self.primary.next_deadline(), self.secondary
+        later = None if second is None else second.next_deadline()
+        if first is None or (later is not None and later < first):
+            return later
+        return first
+
     def initiated_locally(self, session: Session) -> bool:
         return session is self.primary and self._primary_dialed
 

@@ -69,7 +69,6 @@ class PeerTransport:
         self._key = (str(endpoint.local_address), str(endpoint.remote_address))
         self._arrived: list[tuple[Connection, bytes | None]] = []  # for the next step
         self.latency_s = latency_s
-        self.frozen = False
         self.on_activity = on_activity  # called after every input is processed
         self.endpoint = endpoint
         self.network = network  # None: real TCP; else the in-memory network (memnet.py)
@@ -82,7 +81,7 @@ class PeerTransport:
         self.dials: set[asyncio.Task[None]] | None = None  # the speaker's: every dial added
         self._timer: Scheduled | None = None
         self._timer_at: float | None = None  # when ``_timer`` fires
-        self._closed = self._pumping = False
+        self._closed = self._pumping = self.frozen = False
         self._finishing: tuple[Connection, ...] = ()  # closing (``Connection.finish``); () shared
 
     # --- control ------------------------------------------------------------------------
@@ -333,9 +332,8 @@ class PeerTransport:
         """(bytes sent, bytes received) so far over this peer's current connections:
         running totals, not what is in flight (that is the difference between the two
         ends' totals, summed over a region: ``Shard.balance``)."""
-        sent = sum(p.bytes_sent for p in self._conns.values())
-        received = sum(p.bytes_received for p in self._conns.values())
-        return sent, received
+        conns = self._conns.values()
+        return sum(p.bytes_sent for p in conns), sum(p.bytes_received for p in conns)
 
     def _on_timer(self) -> None:
         self._timer = None
@@ -358,13 +356,16 @@ class PeerTransport:
         try:
             dumped: list[Session] = []
             for _ in range(8):  # a collision resolution can queue more output
+                if self.peer.secondary is None and not dumped:  # (most: no collision)
+                    self._drain(self.peer.primary)
+                    if self.peer.secondary is None:
+                        break
                 for session in self.peer.sessions() + dumped:
                     self._drain(session)
-                dumped = []
                 loser = self.peer.resolve_collisions(self.clock.time())
+                dumped = [] if loser is None else [loser]
                 if loser is None:
                     break
-                dumped.append(loser)
             for session in dumped:
                 self._drain(session)
         finally:
@@ -400,8 +401,7 @@ class PeerTransport:
                 self.on_event(session, event)
 
     def _arm_timer(self) -> None:
-        deadlines = [d for s in self.peer.sessions() if (d := s.next_deadline()) is not None]
-        when = min(deadlines) if deadlines and not self._closed else None
+        when = None if self._closed else self.peer.next_deadline()
         if self._timer is not None:
             if when is not None and self._timer_at is not None and when >= self._timer_at:
                 return  # set for then or sooner (a sooner one finds nothing and sets again)

@@ -507,6 +507,30 @@ def test_a_connection_established_first_wins_over_the_identifier() -> None:
     assert x_in.state is State.IDLE and y_out.state is State.IDLE
 
 
+def test_a_peers_next_deadline_is_the_earliest_of_both_fsms() -> None:
+    # The transport arms one timer per peer at this deadline: with a collision under
+    # way, either FSM's may come first.
+    clock = Clock()
+    x = Peer(config(65001, "10.0.0.1", 65002), rng=random.Random(1), name="x")
+    y = Peer(config(65002, "10.0.0.2", 65001), rng=random.Random(2), name="y")
+    x.start(clock.now)
+    y.start(clock.now)
+    assert x.next_deadline() == x.primary.next_deadline()
+    x.connection_made(clock.now)  # OpenSent: the large hold timer (RFC 4271 §8.2.2)
+    clock.now += 5.0
+    second = x.accept(clock.now)  # y's connection, while ours waits for an OPEN
+    assert second is x.secondary and second is not None
+    assert x.next_deadline() == x.primary.next_deadline() < second.next_deadline()
+    y_out = y.connection_made(clock.now)
+    second.receive_data(y_out.data_to_send(), clock.now)  # y's OPEN: OpenConfirm
+    assert second.state is State.OPEN_CONFIRM
+    assert x.next_deadline() == second.next_deadline() < x.primary.next_deadline()
+    x.primary.stop(clock.now)
+    drain(x.primary)
+    assert x.primary.next_deadline() is None
+    assert x.next_deadline() == second.next_deadline()
+
+
 def test_connection_while_established_is_refused() -> None:
     x, _, _, clock = _collide(config(65001, "10.0.0.9", 65002), config(65002, "10.0.0.2", 65001))
     assert x.accept(clock.now) is None and x.state is State.ESTABLISHED
