@@ -60,8 +60,8 @@ class LocRib:
         """One source's path for one prefix (None withdraws it)."""
         old = self._table.get(prefix, EMPTY)
         new = old.with_path(source, path, self.multipath)
-        if new is not old:
-            self._count(source, (path is not None) - (old.path_from(source) is not None))
+        if new is not old:  # (one path per source: a path came, left or was replaced)
+            self._count(source, len(new.by_source) - len(old.by_source))
         return self._moved(prefix, old, new)
 
     def set_paths(
@@ -90,7 +90,7 @@ class LocRib:
                 known = outcomes.get(id(old))
                 if known is None or known[0]() is not old:
                     new = old.with_path(source, path, config)
-                    count = (path is not None) - (old.path_from(source) is not None)
+                    count = len(new.by_source) - len(old.by_source)  # (``set_path``)
                     moved = new.moved_from(old)
                     known = outcomes[id(old)] = (weakref.ref(old), new, moved, count)
                 outcome, last = known, old
@@ -127,7 +127,8 @@ class LocRib:
             del self._table[prefix]
         if not new.moved_from(old):
             return None
-        return RouteChange(prefix, old.best, new.best, old.multipath, new.multipath)
+        changed = (prefix, old.best, new.best, old.multipath, new.multipath)
+        return tuple.__new__(RouteChange, changed)  # (``set_paths``)
 
     def drop_source(self, source: str, prefixes: Iterable[Prefix]) -> list[RouteChange]:
         """Withdraw every path ``source`` gave for ``prefixes`` (session down)."""
