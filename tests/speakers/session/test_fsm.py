@@ -488,14 +488,20 @@ def test_collision_keeps_the_connection_dialed_by_the_higher_identifier(
     assert dialer.initiated_locally(dialer.primary)
 
 
-def test_a_connection_established_first_wins_over_the_identifier() -> None:
-    # RFC 4271 §6.8: a collision with an Established connection closes the new one, even
-    # when the identifiers would have chosen it.
+def _started_pair() -> tuple[Clock, Peer, Peer]:
+    """Two peers of each other, both started (``x`` has the lower identifier)."""
     clock = Clock()
     x = Peer(config(65001, "10.0.0.1", 65002), rng=random.Random(1), name="x")
     y = Peer(config(65002, "10.0.0.2", 65001), rng=random.Random(2), name="y")
     x.start(clock.now)
     y.start(clock.now)
+    return clock, x, y
+
+
+def test_a_connection_established_first_wins_over_the_identifier() -> None:
+    # RFC 4271 §6.8: a collision with an Established connection closes the new one, even
+    # when the identifiers would have chosen it.
+    clock, x, y = _started_pair()
     x_out, y_out = x.connection_made(clock.now), y.connection_made(clock.now)
     x_in, y_in = x.accept(clock.now), y.accept(clock.now)
     assert x_in is not None and y_in is not None
@@ -510,11 +516,7 @@ def test_a_connection_established_first_wins_over_the_identifier() -> None:
 def test_a_peers_next_deadline_is_the_earliest_of_both_fsms() -> None:
     # The transport arms one timer per peer at this deadline: with a collision under
     # way, either FSM's may come first.
-    clock = Clock()
-    x = Peer(config(65001, "10.0.0.1", 65002), rng=random.Random(1), name="x")
-    y = Peer(config(65002, "10.0.0.2", 65001), rng=random.Random(2), name="y")
-    x.start(clock.now)
-    y.start(clock.now)
+    clock, x, y = _started_pair()
     assert x.next_deadline() == x.primary.next_deadline()
     x.connection_made(clock.now)  # OpenSent: the large hold timer (RFC 4271 §8.2.2)
     clock.now += 5.0
