@@ -60,6 +60,8 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import os
+import platform
 import subprocess
 import sys
 import time
@@ -161,6 +163,7 @@ async def run_one(
     parent_kb = peak_rss_kb()
     return {
         "size": z,
+        "python": interpreter(),
         "workers": workers,
         "workers_asked": str(asked),
         "cross_worker_sessions": cross,
@@ -200,6 +203,12 @@ async def run_one(
         else None,
         "settled_rss_mb": round(settled_kb / 1024, 1),
     }
+
+
+def interpreter() -> str:
+    """The CPython that ran (its build matters: README, "The interpreter")."""
+    base = os.path.realpath(getattr(sys, "_base_executable", sys.executable))
+    return f"{platform.python_implementation()} {platform.python_version()} {base}"
 
 
 def shards_cpu_s(region: Region) -> list[float]:
@@ -282,6 +291,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({**result, "load": args.load}))
         return 0
     sizes = ["1"] if args.quick else args.sizes.split(",")
+    if not args.json:
+        print(f"python: {interpreter()}", flush=True)
     runs = []
     floors: dict[str, dict[str, object]] = {}
     for z, workers in ((z, w) for z in sizes for w in worker_counts):

@@ -9,8 +9,8 @@
 # openssl (the mqtts:// tests make a throwaway CA and certificates with its command);
 # debootstrap (the compose runtime's test builds its speaker image from a debootstrapped
 # Debian base: no image can be pulled on machines without a registry,
-# scripts/build-local-base.sh); python3-venv if the python3 on PATH lacks venv (Debian's
-# own has it, pyenv's may not); Debian's docker-compose if docker has no compose;
+# scripts/build-local-base.sh); python3-venv if the interpreter chosen for the venv is
+# the distribution's and lacks venv; Debian's docker-compose if docker has no compose;
 # frr (zebra, bgpd, vtysh), gobgpd (gobgpd, gobgp) and bird2 (bird, birdc): the interop
 # tests (tests/speakers/interop) run bagemu's speaker against each of these daemons.
 # Nothing is installed that is already there, so a second run only refreshes the venv.
@@ -23,6 +23,13 @@
 # where this script installs one of the three under systemd, it stops and disables that
 # service: a test machine needs no routing daemon in its own namespace. (Where no init
 # system runs, a container, invoke-rc.d starts nothing.)
+#
+# The interpreter the venv is made from: BAGEMU_PYTHON if set, else the distribution's
+# /usr/bin/python3 where it is CPython 3.11 or later, else the python3 on PATH. A
+# distribution's CPython (Debian's, Ubuntu's) is built with profile-guided and link-time
+# optimisation into one executable; a pyenv or source build without
+# --enable-optimizations is not, and calls into a shared libpython: on such a build the
+# route core runs about 1.6 times slower (README, "The interpreter").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,7 +43,15 @@ command -v ss >/dev/null || packages+=(iproute2)
 command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || packages+=(mosquitto)
 command -v openssl >/dev/null || packages+=(openssl)
 command -v debootstrap >/dev/null || [ -x /usr/sbin/debootstrap ] || packages+=(debootstrap)
-if ! python3 -c "import ensurepip, venv" 2>/dev/null; then packages+=(python3-venv); fi
+python=${BAGEMU_PYTHON:-}
+if [ -z "$python" ]; then
+  python=python3
+  if [ -x /usr/bin/python3 ] &&
+     /usr/bin/python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    python=/usr/bin/python3
+  fi
+fi
+if ! "$python" -c "import ensurepip, venv" 2>/dev/null; then packages+=(python3-venv); fi
 if command -v docker >/dev/null && ! docker compose version >/dev/null 2>&1 &&
    ! command -v docker-compose >/dev/null; then
   packages+=(docker-compose)
@@ -61,5 +76,13 @@ if [ ${#routing[@]} -gt 0 ] && [ -d /run/systemd/system ]; then
   done
 fi
 
-python3 -m venv .venv
+# A venv made from another interpreter is made again (its scripts name that one).
+venv_clear=()
+real='import os, sys; print(os.path.realpath(getattr(sys, "_base_executable", sys.executable)))'
+if [ -x .venv/bin/python ] &&
+   [ "$(.venv/bin/python -c "$real" 2>/dev/null)" != "$("$python" -c "$real")" ]; then
+  venv_clear=(--clear)
+fi
+echo "setup: the venv's interpreter: $("$python" -c 'import sys; print(sys.executable, sys.version.split()[0])')"
+"$python" -m venv "${venv_clear[@]}" .venv
 .venv/bin/pip install -e '.[test]'

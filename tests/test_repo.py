@@ -25,7 +25,8 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     assert test.startswith("bash scripts/setup.sh && ")
     setup = (ROOT / "scripts" / "setup.sh").read_text().splitlines()
     assert any(line.strip().startswith("$SUDO apt-get update") for line in setup)
-    assert "python3 -m venv .venv" in setup and ".venv/bin/pip install -e '.[test]'" in setup
+    assert '"$python" -m venv "${venv_clear[@]}" .venv' in setup
+    assert ".venv/bin/pip install -e '.[test]'" in setup
 
 
 def test_layout() -> None:

@@ -23,6 +23,8 @@ def test_bench_scale_quick_json() -> None:
     for key in ("cold_converged_s", "failure_converged_s", "restore_converged_s", "peak_rss_mb"):
         assert run[key] > 0, key
     assert run["failure_updates"] > 0
+    # the interpreter that ran, whose build the figures depend on (README, "The interpreter")
+    assert run["python"].startswith(f"CPython {sys.version.split()[0]} /")
     # issue 19: the floor beside what was measured (keys as bench/scale.py documents them)
     floor = run["floor"]
     assert floor["paths"] == run["rib_in_paths"] > 0 and floor["fib_entries"] == run["fib_entries"]
