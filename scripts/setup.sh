@@ -28,8 +28,8 @@
 # /usr/bin/python3 where it is CPython 3.11 or later, else the python3 on PATH. A
 # distribution's CPython (Debian's, Ubuntu's) is built with profile-guided and link-time
 # optimisation into one executable; a pyenv or source build without
-# --enable-optimizations is not, and calls into a shared libpython: on such a build the
-# route core runs about 1.6 times slower (README, "The interpreter").
+# --enable-optimizations is not, and calls into a shared libpython: on such a build a
+# region takes about a fifth more CPU (README, "The interpreter").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,19 +38,29 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
+# The venv's interpreter (above); `setup.sh --print-python` names it and stops.
+python=${BAGEMU_PYTHON:-}
+at_least_311='import sys; sys.exit(sys.version_info < (3, 11))'
+if [ -n "$python" ]; then
+  if ! "$python" -c "$at_least_311" 2>/dev/null; then
+    echo "setup: BAGEMU_PYTHON=$python: no Python 3.11 or later runs by that name" >&2
+    exit 2
+  fi
+elif [ -x /usr/bin/python3 ] && /usr/bin/python3 -c "$at_least_311" 2>/dev/null; then
+  python=/usr/bin/python3
+else
+  python=python3
+fi
+if [ "${1:-}" = "--print-python" ]; then
+  echo "$python"
+  exit 0
+fi
+
 packages=()
 command -v ss >/dev/null || packages+=(iproute2)
 command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || packages+=(mosquitto)
 command -v openssl >/dev/null || packages+=(openssl)
 command -v debootstrap >/dev/null || [ -x /usr/sbin/debootstrap ] || packages+=(debootstrap)
-python=${BAGEMU_PYTHON:-}
-if [ -z "$python" ]; then
-  python=python3
-  if [ -x /usr/bin/python3 ] &&
-     /usr/bin/python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
-    python=/usr/bin/python3
-  fi
-fi
 if ! "$python" -c "import ensurepip, venv" 2>/dev/null; then packages+=(python3-venv); fi
 if command -v docker >/dev/null && ! docker compose version >/dev/null 2>&1 &&
    ! command -v docker-compose >/dev/null; then

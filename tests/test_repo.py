@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,6 +30,41 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     assert any(line.strip().startswith("$SUDO apt-get update") for line in setup)
     assert '"$python" -m venv "${venv_clear[@]}" .venv' in setup
     assert ".venv/bin/pip install -e '.[test]'" in setup
+
+
+def _setup_python(**env: str) -> subprocess.CompletedProcess[str]:
+    """What ``scripts/setup.sh --print-python`` says (it installs nothing)."""
+    environ = {k: v for k, v in os.environ.items() if k != "BAGEMU_PYTHON"}
+    script = ROOT / "scripts" / "setup.sh"
+    return subprocess.run(
+        ["bash", str(script), "--print-python"],
+        env={**environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_setup_makes_the_venv_from_the_distributions_python() -> None:
+    """An optimised build (the distribution's) where there is one: README, "The
+    interpreter"; else the python3 on PATH; BAGEMU_PYTHON first, and refused if it is
+    no Python 3.11 or later."""
+    distro = Path("/usr/bin/python3")
+    fits = (
+        distro.exists()
+        and subprocess.run(
+            [str(distro), "-c", "import sys; sys.exit(sys.version_info < (3, 11))"]
+        ).returncode
+        == 0
+    )
+    default = _setup_python()
+    assert default.returncode == 0, default.stderr
+    assert default.stdout.strip() == (str(distro) if fits else "python3")
+    named = _setup_python(BAGEMU_PYTHON=sys.executable)
+    assert (named.returncode, named.stdout.strip()) == (0, sys.executable)
+    wrong = _setup_python(BAGEMU_PYTHON="/nonexistent/python3")
+    assert wrong.returncode == 2 and wrong.stdout == ""
+    assert "BAGEMU_PYTHON=/nonexistent/python3: no Python 3.11 or later" in wrong.stderr
 
 
 def test_layout() -> None:
