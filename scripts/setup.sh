@@ -9,8 +9,9 @@
 # openssl (the mqtts:// tests make a throwaway CA and certificates with its command);
 # debootstrap (the compose runtime's test builds its speaker image from a debootstrapped
 # Debian base: no image can be pulled on machines without a registry,
-# scripts/build-local-base.sh); python3-venv if the interpreter chosen for the venv is
-# the distribution's and lacks venv; Debian's docker-compose if docker has no compose;
+# scripts/build-local-base.sh); python3-venv if the interpreter chosen for the venv lacks
+# venv (Debian's python3 does until it is installed); Debian's docker-compose if docker
+# has no compose;
 # frr (zebra, bgpd, vtysh), gobgpd (gobgpd, gobgp) and bird2 (bird, birdc): the interop
 # tests (tests/speakers/interop) run bagemu's speaker against each of these daemons.
 # Nothing is installed that is already there, so a second run only refreshes the venv.
