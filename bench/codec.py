@@ -73,6 +73,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.interpreter import interpreter
 from speakers.wire import (
     AsPath,
     LinkBandwidth,
@@ -403,7 +404,7 @@ def run(n_batches: int, rounds: int, seed: int) -> dict[str, Any]:
         ipv6_next_hop=f"{NEXT_HOP_V6} alone (16 octets), as bagemu's speakers send it",
         caches=CACHES,
         timed=TIMED,
-        python=platform.python_version(),
+        python=interpreter(),
         machine=f"{platform.machine()}, {os.cpu_count()} CPUs",
     )
     return out
@@ -429,6 +430,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"IPv6 next hop: {result['ipv6_next_hop']}")
     print(f"caches: {result['caches']}")
+    print(f"python: {result['python']}")
     print(f"timed: {TIMED}; every route checked untimed")
     for name, w in result["workloads"].items():
         print(f"\nworkload {name}: {w['order']}\n  favours {w['favours']}")

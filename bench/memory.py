@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bagctl.runtimes import Region
 from bagctl.runtimes.memory import rss_kb
+from bench.interpreter import interpreter
 from bench.scale import topology
 
 SKIPPED = ("module", "function", "type", "code", "frame", "cell")  # the program, not data
@@ -149,6 +150,7 @@ async def run(size: str, top: int) -> dict[str, object]:
     total = sum(sizes.values())
     return {
         "size": size,
+        "python": interpreter(),  # (its build: bench/interpreter.py)
         "rib_in_paths": paths,
         "fib_entries": stats["fib_entries"],
         "object_bytes": total,
@@ -178,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(results, indent=2))
         return 0
     for r in results:
+        print(f"python: {r['python']}")
         print(
             f"{r['size']}: {r['rib_in_paths']:,} paths, {r['fib_entries']:,} FIB entries, "
             f"{r['object_bytes_per_path']} B of Python objects per path; "

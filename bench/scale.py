@@ -60,8 +60,6 @@ import asyncio
 import contextlib
 import dataclasses
 import json
-import os
-import platform
 import subprocess
 import sys
 import time
@@ -87,6 +85,7 @@ from bagctl.topology.failures import Failures
 from bagctl.topology.generate import generate
 from bagctl.topology.model import Bundle, Role, Topology
 from bagctl.verify.floor import cold_start_floor, failure_floor
+from bench.interpreter import interpreter
 
 
 def scaled(z: int):
@@ -203,12 +202,6 @@ async def run_one(
         else None,
         "settled_rss_mb": round(settled_kb / 1024, 1),
     }
-
-
-def interpreter() -> str:
-    """The CPython that ran (its build matters: README, "The interpreter")."""
-    base = os.path.realpath(getattr(sys, "_base_executable", sys.executable))
-    return f"{platform.python_implementation()} {platform.python_version()} {base}"
 
 
 def shards_cpu_s(region: Region) -> list[float]:

@@ -46,7 +46,6 @@ import gc
 import ipaddress
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
@@ -67,6 +66,7 @@ from flood import (  # bench/flood.py
 from flood_frr import frr_flood_once, unavailable, version  # bench/flood_frr.py
 
 from bagctl.runtimes.gctune import tune_for_region
+from bench.interpreter import interpreter
 from speakers.config import ExportPolicy, NeighborConfig, SpeakerConfig
 from speakers.speaker import Speaker
 from speakers.ucmp import ReadvertiseMode
@@ -225,7 +225,6 @@ async def run(n: int) -> dict[str, object]:
         "fib_entries": len(groups),
         "two_member_groups": two_member,
         "weights_seen": [list(w) for w in weights],
-        "python": platform.python_version(),
     }
 
 
@@ -288,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(asyncio.run(run(n))))
         return 0
     runs = 3 if args.quick else args.flood_runs
-    result: dict[str, Any] = {}
+    result: dict[str, Any] = {"python": interpreter()}  # (its build: bench/interpreter.py)
     if not args.flood_only:
         result.update(asyncio.run(run(n)))
         result.update(tuned_ingestion(n))
@@ -297,6 +296,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result, indent=2))
         return 0
     r = result
+    print(f"python: {r['python']}")
     if not args.flood_only:
         print_ingestion(r)
     print_flood(r)

@@ -32,6 +32,7 @@ from bagctl.verify.check import verify
 from bagctl.verify.fibview import FibSnapshot
 from bagctl.verify.model import build_model
 from bagctl.verify.traffic import gravity_matrix
+from bench.interpreter import interpreter
 from bench.scale import topology
 
 
@@ -91,8 +92,10 @@ def main() -> None:
     args = ap.parse_args()
     rows = [run(size, args.fib) for size in args.sizes.split(",")]
     if args.json:
-        print(json.dumps({"bench": "verify", "target_s_at_10k": 5.0, "runs": rows}, indent=2))
+        out = {"bench": "verify", "python": interpreter(), "target_s_at_10k": 5.0, "runs": rows}
+        print(json.dumps(out, indent=2))
         return
+    print(f"python: {interpreter()}")
     print(f"{'size':>10} {'fib':>8} {'speakers':>8} {'entries':>9} {'pairs':>9} "
           f"{'verify s':>9} {'model s':>8}  ok  ecmp/ideal")  # fmt: skip
     for r in rows:

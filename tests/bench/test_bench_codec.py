@@ -33,6 +33,7 @@ def test_bench_codec_quick_json() -> None:
     out = json.loads(proc.stdout)
     # The top-level keys keep their meaning: the default workload's figures.
     assert out["workload"] == "default"
+    assert out["python"].startswith(f"CPython {sys.version.split()[0]} /")  # and its build
     for key in FIGURES:
         assert out[key] > 0, key
         assert out[key] == out["workloads"]["default"][key], key

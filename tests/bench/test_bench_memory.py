@@ -20,6 +20,7 @@ def test_bench_memory_mini_json() -> None:
     )
     (out,) = json.loads(proc.stdout)
     assert out["rib_in_paths"] > 0 and out["fib_entries"] > 0
+    assert out["python"].startswith(f"CPython {sys.version.split()[0]} /")  # and its build
     holders = {h["holder"]: h for h in out["holders"]}
     assert len(holders) == 25
     # The route core's own records are among what the region holds, and each holder's

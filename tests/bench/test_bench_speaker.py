@@ -25,6 +25,8 @@ def test_bench_speaker_quick_json() -> None:
     assert out["region_gc_first_s"] > 0 and out["region_gc_second_s"] > 0
     assert out["fib_entries"] == out["prefixes"] == out["two_member_groups"]
     assert out["weights_seen"] == [[2, 1]]  # 800G and 400G paths
+    # the interpreter that ran, whose build the figures depend on (bench/interpreter.py)
+    assert out["python"].startswith(f"CPython {sys.version.split()[0]} /")
     # Flood propagation: every time is after the writer's first byte, and in the order
     # the work happens (each run's order holds for the medians too).
     assert out["flood_updates"] == 10_000 and out["flood_runs"] == 3

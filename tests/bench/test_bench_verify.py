@@ -20,5 +20,6 @@ def test_bench_verify_json() -> None:
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = json.loads(proc.stdout)
     (run,) = out["runs"]
+    assert out["python"].startswith(f"CPython {sys.version.split()[0]} /")  # and its build
     assert run["speakers"] == 36 and run["fib_entries"] > 1000 and run["seconds"] > 0
     assert run["ok"] is True
