@@ -20,7 +20,6 @@ from .wire import (
     encode_end_of_rib,
     encode_message,
     pack_announce,
-    pack_announce_dual,
     pack_announce_spliced,
     pack_withdraw,
 )
@@ -54,71 +53,44 @@ def pack_updates(
     packed: dict[tuple[object, ...], list[bytes]],
     spliced: dict[tuple[CodecContext, int], tuple[bytes, bytes]] | None = None,
 ) -> list[bytes]:
-    """Withdrawals, then announcements grouped by attributes, as few UPDATEs as fit.
+    """Withdrawals, then announcements grouped by attributes and next hop, as few
+    UPDATEs as fit, each of one family (RFC 7606 §5.1: one of withdrawn routes, the
+    body's NLRI, MP_REACH_NLRI and MP_UNREACH_NLRI per UPDATE, as FRR, BIRD and GoBGP
+    send them).
 
-    IPv4 and IPv6 routes with the same attributes share an UPDATE where they fit
-    (``pack_announce_dual``); ``packed`` (one per flush) hands neighbors that get the
-    same routes the same bytes, encoded once; ``spliced`` (one per flush too) keeps
-    attributes encoded around their NEXT_HOP for neighbors that get the same routes
-    with next hops of their own (``pack_announce_spliced``)."""
+    ``packed`` (one per flush) hands neighbors that get the same routes the same bytes,
+    encoded once; ``spliced`` (one per flush too) keeps attributes encoded around their
+    NEXT_HOP for neighbors that get the same routes with next hops of their own
+    (``pack_announce_spliced``)."""
     messages: list[bytes] = []
     for family_prefixes in withdraw.values():
         messages += pack_withdraw(family_prefixes, codec)
-    # Per attributes, its IPv4 and its IPv6 routes (next hop, prefixes): a flood of
-    # distinct routes makes every group one prefix, so each attributes object is hashed
-    # once here (hashing one is a walk over all its fields).
-    by_attrs: dict[PathAttributes, list[tuple[IPAddress, list[Prefix]] | None]] = {}
-    alone: list[tuple[PathAttributes, IPAddress, list[Prefix]]] = []
     for (attrs, hop), group in announce.items():
-        pair = by_attrs.setdefault(attrs, [None, None])  # [IPv4 routes, IPv6 routes]
-        ipv4 = isinstance(hop, IPv4Address) and unicast_family(group[0]) == IPV4_UNICAST
-        slot = 0 if ipv4 else 1
-        if pair[slot] is None:
-            pair[slot] = (hop, group)
-        else:
-            alone.append((attrs, hop, group))  # one next hop per family and neighbor: rare
-    for attrs, (v4, v6) in by_attrs.items():
-        # (next hops by identity, as the attributes: both live through the flush, held
-        # by the Adj-RIB-Outs; hashing an address goes through ``hex``)
-        key = (
-            codec,
-            id(attrs),
-            v4 and (id(v4[0]), tuple(v4[1])),
-            v6 and (id(v6[0]), tuple(v6[1])),
-        )
+        # (attributes and next hop by identity: both live through the flush, held by the
+        # Adj-RIB-Outs; hashing an address goes through ``hex``)
+        key = (codec, id(attrs), id(hop), tuple(group))
         messages_for = packed.get(key)
         if messages_for is None:
-            if v4 is not None and v6 is not None:
-                messages_for = _pack_dual(attrs, v4, v6, codec, spliced)
-            elif v4 is not None:
-                messages_for = pack_announce(attrs.evolve(next_hop=v4[0]), v4[1], codec)
-            else:
-                assert v6 is not None
-                messages_for = pack_announce(attrs, v6[1], codec, next_hop=v6[0])
-            packed[key] = messages_for
+            messages_for = packed[key] = _pack(attrs, hop, group, codec, spliced)
         messages += messages_for
-    for attrs, hop, group in alone:
-        if isinstance(hop, IPv4Address) and unicast_family(group[0]) == IPV4_UNICAST:
-            messages += pack_announce(attrs.evolve(next_hop=hop), group, codec)
-        else:
-            messages += pack_announce(attrs, group, codec, next_hop=hop)
     return messages
 
 
-def _pack_dual(
+def _pack(
     attrs: PathAttributes,
-    v4: tuple[IPAddress, list[Prefix]],
-    v6: tuple[IPAddress, list[Prefix]],
+    hop: IPAddress,
+    group: list[Prefix],
     codec: CodecContext,
     spliced: dict[tuple[CodecContext, int], tuple[bytes, bytes]] | None,
 ) -> list[bytes]:
-    """One UPDATE for both families where they fit (``pack_updates``)."""
-    hop = v4[0]
-    assert isinstance(hop, IPv4Address)  # (``pack_updates`` puts IPv4 next hops in v4)
-    if spliced is None or not splices(attrs):
-        return pack_announce_dual(attrs.evolve(next_hop=hop), v4[1], v6[1], codec, next_hop=v6[0])
-    key = (codec, id(attrs))  # (the attributes live through the flush: ``FlushCache``)
-    around = spliced.get(key)
-    if around is None:
-        around = spliced[key] = encode_around_next_hop(attrs, codec)
-    return pack_announce_spliced(attrs, around, v4[1], hop, v6[1], codec, next_hop=v6[0])
+    """``group`` (one family) announced with ``attrs`` and ``hop`` (``pack_updates``)."""
+    ipv4 = unicast_family(group[0]) == IPV4_UNICAST
+    if spliced is not None and splices(attrs) and (isinstance(hop, IPv4Address) or not ipv4):
+        key = (codec, id(attrs))  # (the attributes live through the flush: ``FlushCache``)
+        around = spliced.get(key)
+        if around is None:
+            around = spliced[key] = encode_around_next_hop(attrs, codec)
+        return pack_announce_spliced(around, group, codec, next_hop=hop)
+    if ipv4:
+        return pack_announce(attrs.evolve(next_hop=hop), group, codec)
+    return pack_announce(attrs, group, codec, next_hop=hop)

@@ -13,9 +13,10 @@ From the verifier's model of the converged region (``model.py``):
   share an UPDATE only when their attributes are the same, so at the least when their
   AS_PATHs end in the same origin ASes (those the route leads to, following the model's
   next hops down to where it is originated: an aggregate configured on a pod's FTSWs and
-  on its fabric's STSWs alike travels as the STSWs' where they win). One UPDATE may
-  carry IPv4 NLRI and an IPv6 MP_REACH_NLRI together (bagemu's speakers do). So per
-  session and origin-AS set, the NLRI octets over what one 4,096-octet message holds,
+  on its fabric's STSWs alike travels as the STSWs' where they win), and only when they
+  are of one family (RFC 7606 §5.1: an UPDATE carries the body's IPv4 NLRI or an
+  MP_REACH_NLRI, not both). So per session, origin-AS set and family, the NLRI octets
+  over what one 4,096-octet message holds,
   rounded up: a lower bound (grouping coarser than the real attributes only lowers it),
   reached when every prefix is announced once, in full, and never replaced. Plus, on
   every session both ways, an End-of-RIB marker per family after the first table (RFC
@@ -28,8 +29,8 @@ representative's with the swapped leaf's AS in place of the other's).
 
 ``failure_floor`` does the same for a change of failures (a bundle down): from the
 models before and after it, the UPDATEs the change must send at the least and the
-routes it changes (its docstring). On ``prometheus`` a bundle failure's floor is 42,062
-UPDATEs on 41,071 of its 84,096 directed sessions, and a run sends 42,122.
+routes it changes (its docstring). On ``prometheus`` a bundle failure's floor is 82,142
+UPDATEs on 41,071 of its 84,096 directed sessions, and a run sends 82,202.
 """
 
 from __future__ import annotations
@@ -128,7 +129,9 @@ def cold_start_floor(topo: Topology, model: RoutingModel | None = None) -> ColdS
         fib += len(dag) - (dag.levels[0][1] - dag.levels[0][0])  # origins install none
         paths += len(dag.hop)
         nlri = 1 + (prefix.length + 7) // 8  # length octet, then the prefix's octets
-        octets.add(label[dag.hop] * n + label[at], origin.of(dag, routes.swap)[dag.hop], nlri)
+        family = int(prefix.network.version == 6)  # (one family per UPDATE: docstring)
+        sets = origin.of(dag, routes.swap)[dag.hop] * 2 + family
+        octets.add(label[dag.hop] * n + label[at], sets, nlri)
     session, total = octets.summed()
     updates = int(((total + NLRI_OCTETS_PER_UPDATE - 1) // NLRI_OCTETS_PER_UPDATE).sum())
     updates += FAMILIES * 2 * sum(1 for _ in topo.sessions())
@@ -197,12 +200,12 @@ def failure_floor(
     Where that (presence, branch, best path) differs between the models on a session
     that is up after the change, the session must carry an UPDATE for the prefix; where
     the session went down, nothing crosses it. Announcements share an UPDATE only with
-    the same attributes, so at the least with the same branch and best path (IPv4 and
-    IPv6 together, as the cold start's floor and bagemu's speakers pack them); a
-    withdrawal shares one with no other NLRI carrier (RFC 7606 §5.1), so per session one
-    UPDATE per family withdrawn. A lower bound: more paths than ``max_paths`` keeps,
-    attributes the model does not know and the 4,096-octet limit (a failure's few
-    prefixes per session fit) only add to it.
+    the same attributes, so at the least with the same branch and best path, and one
+    family (RFC 7606 §5.1: one NLRI carrier per UPDATE, as the cold start's floor and
+    bagemu's speakers pack them); likewise per session one UPDATE per family withdrawn.
+    A lower bound: more paths than ``max_paths`` keeps, attributes the model does not
+    know and the 4,096-octet limit (a failure's few prefixes per session fit) only add
+    to it.
 
     ``routes_changed``: the switches whose modelled route to a prefix (next hops and
     ideal split) changes, where a FIB holds one before or after; about the FIB changes
@@ -223,13 +226,13 @@ def failure_floor(
         b = empty if now is None else _sent(now, n)
         if a.shape == b.shape and np.array_equal(a, b):
             continue  # the same DAG and branches: the same best paths too
+        family = int(prefix.network.version == 6)  # (one family per UPDATE: docstring)
         if was is not None:
-            a[:, 2] = advertised.of(old, was, prefix)
+            a[:, 2] = advertised.of(old, was, prefix) * 2 + family
         if now is not None:
-            b[:, 2] = advertised.of(new, now, prefix)
+            b[:, 2] = advertised.of(new, now, prefix) * 2 + family
         gone, came = _changed(a, b)
         announced.append(came)
-        family = int(prefix.network.version == 6)
         withdrawn.append(np.setdiff1d(gone[:, 0], b[:, 0]).astype(np.int64) * 2 + family)
         routes_changed += _routes_changed(old, was, new, now)
     rows = np.unique(np.concatenate([empty, *announced]), axis=0)

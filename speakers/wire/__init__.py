@@ -69,7 +69,6 @@ from .update import (
     Update,
     encode_end_of_rib,
     pack_announce,
-    pack_announce_dual,
     pack_announce_spliced,
     pack_withdraw,
 )
@@ -131,7 +130,6 @@ __all__ = [
     "encode_message",
     "format_bps",
     "pack_announce",
-    "pack_announce_dual",
     "pack_announce_spliced",
     "pack_withdraw",
     "parse_community",

@@ -270,7 +270,9 @@ def pack_announce(
     link_local: IPv6Address | None = None,
 ) -> list[bytes]:
     """Encoded UPDATEs announcing ``prefixes`` (one family) with ``attributes``, in as few
-    messages as ``ctx.max_message_len`` allows.
+    messages as ``ctx.max_message_len`` allows; each carries one family alone (RFC 7606
+    §5.1: an UPDATE MUST NOT carry more than one of the body's NLRI, MP_REACH_NLRI,
+    MP_UNREACH_NLRI and withdrawn routes).
 
     IPv4 prefixes go in the body NLRI with ``attributes.next_hop``; IPv6 prefixes go in
     MP_REACH_NLRI with ``next_hop`` (and optionally ``link_local``), and the attributes'
@@ -278,23 +280,60 @@ def pack_announce(
     """
     if not prefixes:
         return []
-    afi = _single_family(prefixes)
-    max_len = ctx.max_message_len
-    if afi == Afi.IPV4:
+    if _single_family(prefixes) == Afi.IPV4:
         if attributes.next_hop is None:
             raise EncodeError("IPv4 announcement without NEXT_HOP")
-        attrs = encode_attributes(attributes, ctx)
+        return _pack_encoded(encode_attributes(attributes, ctx), prefixes, ctx, None, None)
+    if next_hop is None:
+        raise EncodeError("IPv6 announcement needs an MP_REACH_NLRI next hop")
+    if attributes.next_hop is not None:
+        attributes = attributes.evolve(next_hop=None)
+    attrs = encode_attributes(attributes, ctx)
+    return _pack_encoded(attrs, prefixes, ctx, next_hop, link_local)
+
+
+def pack_announce_spliced(
+    around: tuple[bytes, bytes],
+    prefixes: Sequence[Prefix],
+    ctx: CodecContext = DEFAULT_CONTEXT,
+    *,
+    next_hop: IPAddress,
+) -> list[bytes]:
+    """``pack_announce`` of ``prefixes`` (one family) with the attributes whose encoding
+    is ``around`` (``encode_around_next_hop(attributes, ctx)``), byte for byte: IPv4
+    prefixes with ``next_hop`` as their NEXT_HOP (spliced in), IPv6 ones with it in
+    MP_REACH_NLRI. An export sends one route to each of dozens of neighbors with a next
+    hop of its own, and encoding the attributes once for all of them costs a fraction
+    of encoding them anew (``export.py``)."""
+    if not prefixes:
+        return []
+    head, tail = around
+    if _single_family(prefixes) == Afi.IPV4:
+        if not isinstance(next_hop, IPv4Address):
+            raise EncodeError(f"NEXT_HOP {next_hop} is not IPv4 (use MP_REACH_NLRI)")
+        attrs = head + next_hop_attribute(next_hop) + tail
+        return _pack_encoded(attrs, prefixes, ctx, None, None)
+    return _pack_encoded(head + tail, prefixes, ctx, next_hop, None)
+
+
+def _pack_encoded(
+    attrs: bytes,
+    prefixes: Sequence[Prefix],
+    ctx: CodecContext,
+    next_hop: IPAddress | None,
+    link_local: IPv6Address | None,
+) -> list[bytes]:
+    """``prefixes`` (one family) announced with attributes already encoded: in the body
+    NLRI (``next_hop`` None: IPv4, its NEXT_HOP among ``attrs``), else in MP_REACH_NLRI
+    with ``next_hop`` and ``link_local``."""
+    max_len = ctx.max_message_len
+    if next_hop is None:
         head = b"\0\0" + _U16.pack(len(attrs)) + attrs
         room = max_len - HEADER_LEN - len(head)
         return [
             frame(MessageType.UPDATE, head + encode_nlri(group), max_len)
             for group in _fill(prefixes, room)
         ]
-    if next_hop is None:
-        raise EncodeError("IPv6 announcement needs an MP_REACH_NLRI next hop")
-    if attributes.next_hop is not None:
-        attributes = attributes.evolve(next_hop=None)
-    attrs = encode_attributes(attributes, ctx)
     nh = next_hop.packed + (link_local.packed if link_local is not None else b"")
     mp_head = _MP_HEAD.pack(Afi.IPV6, Safi.UNICAST, len(nh)) + nh + b"\0"
     # MP_REACH_NLRI's header is 4 octets (Extended Length) once its value exceeds 255, else
@@ -310,86 +349,6 @@ def pack_announce(
         body = b"\0\0" + _U16.pack(len(both)) + both
         out.append(frame(MessageType.UPDATE, body, max_len))
     return out
-
-
-def pack_announce_dual(
-    attributes: PathAttributes,
-    ipv4: Sequence[Prefix],
-    ipv6: Sequence[Prefix],
-    ctx: CodecContext = DEFAULT_CONTEXT,
-    *,
-    next_hop: IPAddress,
-    link_local: IPv6Address | None = None,
-) -> list[bytes]:
-    """Both families with the same attributes in one UPDATE when it fits: the IPv4
-    prefixes in the body NLRI with ``attributes.next_hop``, the IPv6 ones in MP_REACH_NLRI
-    with ``next_hop`` (RFC 4760 §3 lets one UPDATE carry both). A switch of a fabric
-    announces a /24 and a /64 per rack with one AS_PATH: one message instead of two. When
-    they do not fit together, each family is packed on its own (``pack_announce``)."""
-    if not ipv4 or not ipv6:
-        if ipv4:
-            return pack_announce(attributes, ipv4, ctx)
-        return pack_announce(attributes, ipv6, ctx, next_hop=next_hop, link_local=link_local)
-    if attributes.next_hop is None:
-        raise EncodeError("IPv4 announcement without NEXT_HOP")
-    if _single_family(ipv4) != Afi.IPV4 or _single_family(ipv6) != Afi.IPV6:
-        raise EncodeError("pack_announce_dual: IPv4 prefixes first, then IPv6")
-    attrs = encode_attributes(attributes, ctx)
-    one = _dual_message(attrs, ipv4, ipv6, ctx, next_hop, link_local)
-    if one is not None:
-        return [one]
-    v6_attrs = attributes.evolve(next_hop=None)
-    return pack_announce(attributes, ipv4, ctx) + pack_announce(
-        v6_attrs, ipv6, ctx, next_hop=next_hop, link_local=link_local
-    )
-
-
-def pack_announce_spliced(
-    attributes: PathAttributes,
-    around: tuple[bytes, bytes],
-    ipv4: Sequence[Prefix],
-    ipv4_hop: IPv4Address,
-    ipv6: Sequence[Prefix],
-    ctx: CodecContext = DEFAULT_CONTEXT,
-    *,
-    next_hop: IPAddress,
-) -> list[bytes]:
-    """``pack_announce_dual(attributes.evolve(next_hop=ipv4_hop), ipv4, ipv6, ctx,
-    next_hop=next_hop)``, byte for byte, from ``around`` (``encode_around_next_hop(
-    attributes, ctx)``): an export sends one route to each of dozens of neighbors with a
-    next hop of its own, and encoding the attributes once for all of them and splicing
-    each one's NEXT_HOP in costs a fraction of encoding them anew (``export.py``)."""
-    if ipv4 and ipv6 and _single_family(ipv4) == Afi.IPV4 and _single_family(ipv6) == Afi.IPV6:
-        head, tail = around
-        attrs = head + next_hop_attribute(ipv4_hop) + tail
-        one = _dual_message(attrs, ipv4, ipv6, ctx, next_hop, None)
-        if one is not None:
-            return [one]
-    return pack_announce_dual(
-        attributes.evolve(next_hop=ipv4_hop), ipv4, ipv6, ctx, next_hop=next_hop
-    )
-
-
-def _dual_message(
-    attrs: bytes,
-    ipv4: Sequence[Prefix],
-    ipv6: Sequence[Prefix],
-    ctx: CodecContext,
-    next_hop: IPAddress,
-    link_local: IPv6Address | None,
-) -> bytes | None:
-    """The one UPDATE of ``pack_announce_dual`` from its encoded attributes (the IPv4
-    NEXT_HOP among them), or None if both families do not fit in one."""
-    nh = next_hop.packed + (link_local.packed if link_local is not None else b"")
-    mp_value = _MP_HEAD.pack(Afi.IPV6, Safi.UNICAST, len(nh)) + nh + b"\0" + encode_nlri(ipv6)
-    if len(mp_value) >= ctx.max_message_len:  # no attribute header even holds its length
-        return None
-    mp = _mp_attr(AttrType.MP_REACH_NLRI, mp_value)
-    both = mp + attrs if ctx.mp_attributes_first else attrs + mp
-    body = b"\0\0" + _U16.pack(len(both)) + both + encode_nlri(ipv4)
-    if HEADER_LEN + len(body) > ctx.max_message_len:
-        return None
-    return frame(MessageType.UPDATE, body, ctx.max_message_len)
 
 
 def pack_withdraw(prefixes: Sequence[Prefix], ctx: CodecContext = DEFAULT_CONTEXT) -> list[bytes]:

@@ -181,7 +181,7 @@ def test_export_queue_is_due_at_once_without_mrai_and_after_a_jittered_mrai_with
     assert queue.delay_s(200.0) == 0.0
 
 
-def test_pack_updates_shares_one_update_per_attributes_and_its_bytes_between_neighbors() -> None:
+def test_pack_updates_one_family_per_update_and_its_bytes_shared_between_neighbors() -> None:
     best = received()
     advert = export_path(neighbor(), ExportSettings(US), best, (best,), P4)
     advert6 = export_path(neighbor(), ExportSettings(US), best, (best,), P6)
@@ -200,11 +200,16 @@ def test_pack_updates_shares_one_update_per_attributes_and_its_bytes_between_nei
         message = decode_message(item[1])
         assert isinstance(message, Update)
         updates.append(message)
-    assert [u.withdrawn for u in updates] == [(withdrawn,), ()]  # withdrawals first
-    assert updates[1].nlri == (P4,) and updates[1].mp_reach is not None  # both families
-    assert updates[1].mp_reach.nlri == (P6,)
+    assert [u.withdrawn for u in updates] == [(withdrawn,), (), ()]  # withdrawals first
+    # One family per UPDATE (RFC 7606 §5.1), though both share the attributes.
+    assert updates[1].nlri == (P4,) and updates[1].mp_reach is None
+    assert updates[2].nlri == () and updates[2].mp_reach is not None
+    assert updates[2].mp_reach.nlri == (P6,)
+    for update in updates:
+        carriers = (update.withdrawn, update.nlri, update.mp_reach, update.mp_unreach)
+        assert sum(1 for c in carriers if c) == 1
     second = pack_updates(announce, {}, DEFAULT_CONTEXT, packed)
-    assert second[0] is first[1]  # the same bytes, encoded once per flush
+    assert second[0] is first[1] and second[1] is first[2]  # the same bytes, encoded once
 
 
 def test_routes_exported_alike_share_an_update_in_prefix_order() -> None:

@@ -104,7 +104,9 @@ def straightforward_failure_floor(
     up = {
         pair for b in topo.bundles if after.capacity_bps(b) > 0 for pair in ((b.a, b.b), (b.b, b.a))
     }
-    announced: set[tuple[str, str, float, tuple[object, ...]]] = set()
+    # (sender, receiver, IP version, branch, what else is advertised): one family per
+    # UPDATE (RFC 7606 §5.1)
+    announced: set[tuple[str, str, int, float, tuple[object, ...]]] = set()
     withdrawn: set[tuple[str, str, int]] = set()  # (sender, receiver, IP version)
     routes_changed = 0
     for prefix in old.keys() | new.keys():
@@ -122,7 +124,7 @@ def straightforward_failure_floor(
         for session in sent[0].keys() | sent[1].keys():
             now = sent[1].get(session)
             if now is not None and now != sent[0].get(session):
-                announced.add((*session, *now))
+                announced.add((*session, prefix.network.version, *now))
             elif now is None and session in up:
                 withdrawn.add((*session, prefix.network.version))
         fibs = [
@@ -136,7 +138,7 @@ def straightforward_failure_floor(
         routes_changed += sum(
             1 for v in fibs[0].keys() | fibs[1].keys() if fibs[0].get(v) != fibs[1].get(v)
         )
-    sessions = {(u, v) for u, v, _, _ in announced} | {(u, v) for u, v, _ in withdrawn}
+    sessions = {(u, v) for u, v, *_ in announced} | {(u, v) for u, v, _ in withdrawn}
     return FailureFloor(len(announced) + len(withdrawn), len(sessions), routes_changed)
 
 

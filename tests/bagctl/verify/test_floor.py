@@ -59,7 +59,7 @@ def straightforward_floor(
     """The floor (module docstring of ``floor.py``) route by route, over the reference
     model: per prefix the origin ASes of each switch by a walk down its next hops."""
     asn = {n.name: n.asn for n in topo.nodes}
-    octets: dict[tuple[str, str, frozenset[int]], int] = {}
+    octets: dict[tuple[str, str, frozenset[int], int], int] = {}  # one family per UPDATE
     paths = fib = 0
     for prefix, per_node in routes.items():
         origins: dict[str, frozenset[int]] = {}
@@ -71,11 +71,11 @@ def straightforward_floor(
                 fib += 1
                 paths += len(hops)
                 for hop in hops:
-                    key = (hop, node, origins[hop])
+                    key = (hop, node, origins[hop], prefix.network.version)
                     octets[key] = octets.get(key, 0) + nlri
     updates = sum(-(-n // NLRI_OCTETS_PER_UPDATE) for n in octets.values())
     updates += 2 * 2 * sum(1 for _ in topo.sessions())  # End-of-RIB: 2 families, both ways
-    return ColdStartFloor(updates, paths, fib, len({(h, v) for h, v, _ in octets}))
+    return ColdStartFloor(updates, paths, fib, len({(h, v) for h, v, *_ in octets}))
 
 
 @settings(max_examples=100, deadline=None)

@@ -38,7 +38,6 @@ from speakers.wire import (
     decode_message,
     encode_message,
     pack_announce,
-    pack_announce_dual,
     pack_withdraw,
     parse_community,
 )
@@ -270,28 +269,6 @@ def test_pack_announce_ipv6_uses_mp_reach_and_drops_next_hop_attribute() -> None
     assert len(messages) == math.ceil(1000 * 9 / (MAX_MESSAGE_LEN - 23 - 4 - 37 - 11))
 
 
-def test_pack_announce_dual_puts_both_families_in_one_update_when_they_fit() -> None:
-    v4 = [Prefix.parse("10.0.1.0/24")]
-    v6 = [Prefix.parse("2001:db8:1::/64")]
-    (message,) = pack_announce_dual(BASE, v4, v6, next_hop=IPv6("::ffff:10.0.0.1"))
-    update = decode_message(message)
-    assert isinstance(update, Update) and update.nlri == tuple(v4)
-    assert update.attributes.next_hop == IPv4("10.0.0.1")  # the IPv4 routes' next hop
-    assert update.mp_reach is not None and update.mp_reach.nlri == tuple(v6)
-    assert update.mp_reach.next_hop == IPv6("::ffff:10.0.0.1")
-    assert update.families() == {(1, 1): tuple(v4), (2, 1): tuple(v6)}
-    # Too many to share one message: each family packed on its own, nothing lost.
-    many4 = [Prefix((0x0A000000 + (i << 8)).to_bytes(4, "big"), 24) for i in range(900)]
-    many6 = [Prefix(((0x20010DB8 << 96) | (i << 64)).to_bytes(16, "big"), 64) for i in range(400)]
-    packed = pack_announce_dual(BASE, many4, many6, next_hop=IPv6("2001:db8::1"))
-    decoded = [decode_message(m) for m in packed]
-    assert len(decoded) > 1
-    assert sorted(p for u in decoded for p in u.announced) == sorted(many4 + many6)
-    assert all(u.mp_reach is None or u.attributes.next_hop is None for u in decoded)
-    with pytest.raises(EncodeError, match="IPv4 prefixes first"):
-        pack_announce_dual(BASE, v6, v4, next_hop=IPv6("2001:db8::1"))
-
-
 def test_pack_withdraw_both_families_and_extended_message() -> None:
     v4 = [Prefix((0x0A000000 + i).to_bytes(4, "big"), 32) for i in range(3000)]
     assert len(pack_withdraw(v4)) == math.ceil(3000 * 5 / (MAX_MESSAGE_LEN - 23))
@@ -407,18 +384,3 @@ def test_a_block_without_next_hop_is_judged_again_beside_body_nlri() -> None:
 )
 def test_evolve_is_dataclasses_replace(changes: dict[str, object]) -> None:
     assert BASE.evolve(**changes) == replace(BASE, **changes)  # type: ignore[arg-type]
-
-
-def test_pack_announce_dual_packs_each_family_alone_when_one_would_overflow_an_attribute() -> None:
-    # 10,000 /64s are 90,000 octets of MP_REACH_NLRI, more than an attribute's length field
-    # holds: the families go apart, not an EncodeError (a flush lost its UPDATEs to one).
-    v4 = [Prefix((0x0A000000 + (i << 8)).to_bytes(4, "big"), 24) for i in range(10_000)]
-    v6 = [Prefix(((0x20010DB8 << 96) | (i << 64)).to_bytes(16, "big"), 64) for i in range(10_000)]
-    messages = pack_announce_dual(BASE, v4, v6, next_hop=IPv6("2001:db8::1"))
-    assert all(len(m) <= MAX_MESSAGE_LEN for m in messages)
-    announced: list[Prefix] = []
-    for wire in messages:
-        update = decode_message(wire)
-        assert isinstance(update, Update)
-        announced += update.announced
-    assert sorted(announced) == sorted(v4 + v6)

@@ -25,6 +25,7 @@ import strategies as S
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
+from speakers.packing import pack_updates
 from speakers.wire import (
     AS_TRANS,
     AsPath,
@@ -49,7 +50,6 @@ from speakers.wire import (
     effective_link_bandwidth,
     encode_message,
     pack_announce,
-    pack_announce_dual,
     pack_announce_spliced,
     pack_withdraw,
 )
@@ -664,8 +664,8 @@ def test_attributes_spliced_around_each_next_hop_are_those_encoded_with_it(
 ) -> None:
     """The export encodes a route's attributes once and splices each neighbor's NEXT_HOP
     in (``packing.pack_updates``): byte for byte what encoding them with that next hop
-    gives, one family or both, in one UPDATE or (too many prefixes) several, and refused
-    where that is refused."""
+    gives, for either family (IPv6: the next hop in MP_REACH_NLRI), in one UPDATE or (too
+    many prefixes) several, and refused where that is refused."""
     try:
         around = encode_around_next_hop(attrs, ctx)
     except EncodeError:  # (an ASN the context cannot carry: refused with the next hop too)
@@ -676,9 +676,12 @@ def test_attributes_spliced_around_each_next_hop_are_those_encoded_with_it(
         with_hop = attrs.evolve(next_hop=hop)
         spliced = around[0] + b"\x40\x03\x04" + hop.packed + around[1]
         assert spliced == encode_attributes(with_hop, ctx)
-        ours = partial(pack_announce_spliced, attrs, around, v4, hop, v6, ctx, next_hop=v6_hop)
-        theirs = partial(pack_announce_dual, with_hop, v4, v6, ctx, next_hop=v6_hop)
+        ours = partial(pack_announce_spliced, around, v4, ctx, next_hop=hop)
+        theirs = partial(pack_announce, with_hop, v4, ctx)
         assert _packed_or_refused(ours) == _packed_or_refused(theirs)
+    ours = partial(pack_announce_spliced, around, v6, ctx, next_hop=v6_hop)
+    theirs = partial(pack_announce, attrs, v6, ctx, next_hop=v6_hop)
+    assert _packed_or_refused(ours) == _packed_or_refused(theirs)
 
 
 def test_only_attributes_without_a_next_hop_or_raw_ones_are_spliced() -> None:
@@ -808,3 +811,58 @@ def test_as_path_segment_helper_matches_decoder_merge() -> None:
     path = AsPath(segs)
     data = encode_message(Update(attributes=PathAttributes(as_path=path)))
     assert decode_message(data).attributes.as_path == AsPath(S.canonical_segments(segs))
+
+
+def _sendable(attrs: PathAttributes) -> PathAttributes:
+    """``attrs`` as an export makes them: ORIGIN and AS_PATH present, no raw attribute."""
+    origin = Origin.IGP if attrs.origin is None else attrs.origin
+    as_path = AsPath() if attrs.as_path is None else attrs.as_path
+    return replace(attrs, origin=origin, as_path=as_path, other=())
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    S.path_attributes(allow_next_hop=False).map(_sendable),
+    S.unicast_next_hops(),
+    S.ipv6_addresses(),
+    st.lists(S.ipv4_prefixes(), max_size=200),
+    st.lists(S.ipv6_prefixes(), max_size=200),
+    st.lists(S.ipv4_prefixes(), max_size=50),
+    st.lists(S.ipv6_prefixes(), max_size=50),
+)
+def test_the_speakers_updates_carry_one_family_each(
+    attrs: PathAttributes,
+    hop4: IPv4Address,
+    hop6: IPv6Address,
+    v4: list[Prefix],
+    v6: list[Prefix],
+    gone4: list[Prefix],
+    gone6: list[Prefix],
+) -> None:
+    """What an export flush sends (``packing.pack_updates``): every UPDATE carries one of
+    withdrawn routes, the body's NLRI, MP_REACH_NLRI and MP_UNREACH_NLRI (RFC 7606 §5.1),
+    and together they carry every route and withdrawal asked for, with its next hop."""
+    announce = {(attrs, hop): group for hop, group in ((hop4, v4), (hop6, v6)) if group}
+    withdraw = {family: g for family, g in (((1, 1), gone4), ((2, 1), gone6)) if g}
+    ctx = CodecContext()
+    try:
+        messages = pack_updates(announce, withdraw, ctx, {}, {})
+    except EncodeError:  # (attributes too big for a message: refused unspliced too)
+        with pytest.raises(EncodeError):
+            pack_announce(attrs.evolve(next_hop=hop4), v4, ctx)
+            pack_announce(attrs, v6, ctx, next_hop=hop6)
+        return
+    announced: list[tuple[Prefix, object]] = []
+    withdrawn: list[Prefix] = []
+    for wire in messages:
+        update = decode_message(wire, ctx)
+        assert isinstance(update, Update)
+        carriers = (update.withdrawn, update.nlri, update.mp_reach, update.mp_unreach)
+        assert sum(1 for c in carriers if c) == 1, update
+        withdrawn += update.withdrawn_all
+        announced += [(p, update.attributes.next_hop) for p in update.nlri]
+        if update.mp_reach is not None:
+            announced += [(p, update.mp_reach.next_hop) for p in update.mp_reach.nlri]
+    assert sorted(withdrawn) == sorted(gone4 + gone6)
+    expected = [(p, hop4) for p in v4] + [(p, hop6) for p in v6]
+    assert sorted(announced, key=str) == sorted(expected, key=str)
