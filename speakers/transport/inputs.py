@@ -118,9 +118,10 @@ class Backlog(Generic[C]):
     Side by side: the ready times in an array of doubles, the connections and the
     messages in two lists, read from a head index, their fronts cut off once they are
     half of what is held (an empty ``deque`` is 760 B, and a region has one backlog per
-    session end). A tuple and a float per message cost 88 B more, and a cold start has
-    millions waiting at its peak: on ``prometheus``, with each UPDATE of one family, the
-    memory they took stayed with the allocator (README, "One family per UPDATE")."""
+    session end). Three slots are 24 B a message where a list slot, a tuple and a float
+    were 96, and a cold start has millions waiting at its peak: on ``prometheus``, with
+    each UPDATE of one family, the memory they took stayed with the allocator (README,
+    "One family per UPDATE")."""
 
     __slots__ = ("_clock", "_conns", "_hand_on", "_head", "_messages", "_ready", "_timer", "last")
 
