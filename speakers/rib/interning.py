@@ -41,6 +41,7 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 SMALL_TABLE_SIZE = 1 << 16  # ranks, next hops, bandwidths: emptied when this full
+RECEIVED_TABLE_SIZE = 1 << 10  # attribute objects received lately: emptied when this full
 PREFIX_TABLE_SIZE = 1 << 21  # prefixes: a region's fit many times over
 
 
@@ -108,7 +109,15 @@ def _make_room(table: dict[K, V], size: int) -> None:
 class Interner:
     """Shared records for Adj-RIB-In paths and Adj-RIB-Out entries (module docstring)."""
 
-    __slots__ = ("_adverts", "_attributes", "_bandwidths", "_hops", "_prefixes", "_ranks")
+    __slots__ = (
+        "_adverts",
+        "_attributes",
+        "_bandwidths",
+        "_hops",
+        "_prefixes",
+        "_ranks",
+        "_received",
+    )
 
     def __init__(self) -> None:
         # By hash: a key holding the record would keep it alive (``_shared``).
@@ -118,6 +127,13 @@ class Interner:
         self._hops: dict[IPAddress, tuple[IPAddress, int]] = {}  # -> itself, its key
         self._prefixes: dict[Prefix, Prefix] = {}
         self._bandwidths: dict[tuple[ExtCommunity, ...], float | None] = {}
+        # The shared attributes of objects received lately, by identity (``attributes``):
+        # the decoder hands every receiver of the same bytes one ``Update``
+        # (``wire.update_decoder._MESSAGES``). Both held weakly, as the tables above: an
+        # entry whose object is gone (its id perhaps another's now) is never answered.
+        self._received: dict[
+            int, tuple[weakref.ref[PathAttributes], weakref.ref[PathAttributes]]
+        ] = {}
 
     def __len__(self) -> int:
         """Attribute sets and advertisements held (the tests' measure of sharing)."""
@@ -127,7 +143,20 @@ class Interner:
         """The shared object equal to ``attrs`` without its NEXT_HOP (a path's next hop
         is ``Path.next_hop``: left in, it would make every neighbor's copy differ). Looked
         up by the values it would have, so that a copy without it is built only when none
-        is shared yet (``_shared``'s table, its key: such attributes hash as their values)."""
+        is shared yet (``_shared``'s table, its key: such attributes hash as their values).
+        An object asked about lately is answered by identity: an EDSW's UPDATE, decoded
+        once, reaches the 120 RDSWs of a process as one object."""
+        received = self._received.get(id(attrs))
+        if received is not None and received[0]() is attrs:
+            shared = received[1]()
+            if shared is not None:
+                return shared
+        shared = self._attributes_of(attrs)
+        entry = (weakref.ref(attrs), weakref.ref(shared))
+        _remember(self._received, id(attrs), entry, RECEIVED_TABLE_SIZE)
+        return shared
+
+    def _attributes_of(self, attrs: PathAttributes) -> PathAttributes:
         if attrs.next_hop is None:
             return _shared(self._attributes, attrs)
         values = attrs.values_without_next_hop()

@@ -43,7 +43,7 @@ from .errors import (
 from .header import check_header
 from .notification import Notification
 from .update import Update, encode_update_body, frame
-from .update_decoder import decode_update_body
+from .update_decoder import decode_update_body, decode_update_message
 
 IPv4Address = ipaddress.IPv4Address
 _OPEN_FIXED = struct.Struct(">BHHIB")  # version, my AS, hold time, BGP identifier, opt len
@@ -313,7 +313,10 @@ def decode_message(data: bytes, ctx: CodecContext = DEFAULT_CONTEXT) -> Message:
 def decode_framed(msg_type: int, data: bytes, ctx: CodecContext = DEFAULT_CONTEXT) -> Message:
     """Decode one whole message whose header is already checked against ``ctx``: what
     ``MessageReader.next_message`` returns (a session reads thousands a second, so its
-    header is not checked twice). Raises only ``BgpError`` subclasses."""
+    header is not checked twice). Raises only ``BgpError`` subclasses; an UPDATE is
+    shared with every receiver of the same bytes (``decode_update_message``)."""
+    if msg_type == MessageType.UPDATE and type(data) is bytes:
+        return decode_update_message(data, ctx)
     body = data[HEADER_LEN:]
     if msg_type == MessageType.ROUTE_REFRESH:
         return _decode_route_refresh(body, ctx, data)

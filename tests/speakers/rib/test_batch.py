@@ -49,6 +49,7 @@ from speakers.wire import (
     Prefix,
     Update,
     decode_message,
+    encode_message,
 )
 from speakers.wire.update import MpReachNlri
 
@@ -100,7 +101,9 @@ EVENT = st.tuples(
 )
 
 
-def speaker(fabric: Fabric) -> tuple[Routes, Exporter, list[Neighbor]]:
+def speaker(
+    fabric: Fabric, interner: Interner | None = None
+) -> tuple[Routes, Exporter, list[Neighbor]]:
     configs = tuple(
         NeighborConfig(
             name=f"n{i}",
@@ -122,7 +125,7 @@ def speaker(fabric: Fabric) -> tuple[Routes, Exporter, list[Neighbor]]:
         nb.info = PeerInfo(nb.config.name, nb.config.address, asn, V4(f"10.0.0.{i}"), ebgp=ebgp)
     routes = Routes(
         config, {nb.config.name: nb for nb in neighbors}, ExportQueue(0.0, rng), lambda: None,
-        interner=Interner(),
+        interner=Interner() if interner is None else interner,
     )  # fmt: skip
     exporter = Exporter(routes.loc_rib, routes.aggregates, ExportSettings(US), routes.interner)
     return routes, exporter, neighbors
@@ -248,6 +251,33 @@ def test_whole_updates_give_what_a_prefix_at_a_time_gives(fabric, events, rnd) -
             assert isinstance(decoded, Update)
             announced.update(decoded.announced)
         assert announced == {p for p, _ in nb_a.adj_out.items()}
+
+
+@settings(max_examples=100, deadline=None)
+@given(FABRICS, st.lists(EVENT, min_size=1, max_size=30))
+def test_updates_decoded_once_for_two_speakers_give_what_their_objects_give(fabric, events) -> None:
+    """Two speakers of one process (one interner, as a shard's) are fed each UPDATE's
+    bytes, each through a copy of its own, as two links bring them: the decoder hands
+    both one shared ``Update`` (``update_decoder._MESSAGES``) and the interner finds its
+    attributes by identity. Both end with the Loc-RIB and FIB of a speaker fed the
+    ``Update`` objects themselves."""
+    direct = speaker(fabric)
+    interner = Interner()
+    shared = [speaker(fabric, interner), speaker(fabric, interner)]
+    n = len(fabric.neighbors)
+    for i, prefixes, route in events:
+        feed(direct[0], direct[2][i % n], prefixes, route)
+        wire = encode_message(update(direct[2][i % n], prefixes, route))
+        decoded = [decode_message(bytes(bytearray(wire))) for _ in shared]
+        assert decoded[0] is decoded[1]
+        for (routes, _, nbs), message in zip(shared, decoded, strict=True):
+            assert isinstance(message, Update)
+            routes.receive(nbs[i % n], message)
+            if route is None:
+                routes.withdraw(nbs[i % n], [p for p in prefixes if len(p.packed) == 16])
+    for routes, _, _ in shared:
+        assert rib_state(routes) == rib_state(direct[0])
+        assert routes.fib.entries() == direct[0].fib.entries()
 
 
 def test_the_prefixes_of_an_update_share_one_selection_worked_out_once(monkeypatch) -> None:

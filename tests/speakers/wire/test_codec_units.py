@@ -23,6 +23,7 @@ from speakers.wire import (
     LinkBandwidth,
     MessageHeaderError,
     MessageReader,
+    MpReachNlri,
     MultiprotocolCapability,
     Notification,
     Open,
@@ -40,6 +41,7 @@ from speakers.wire import (
     pack_announce,
     pack_withdraw,
     parse_community,
+    update_decoder,
 )
 from speakers.wire.constants import MAX_MESSAGE_LEN
 
@@ -370,6 +372,53 @@ def test_a_block_without_next_hop_is_judged_again_beside_body_nlri() -> None:
     with pytest.raises(UpdateMessageError) as caught:
         decode_message(encode_message(_update(no_hop, "10.1.0.0/24")))
     assert caught.value.action is ErrorAction.TREAT_AS_WITHDRAW
+
+
+# --- whole UPDATEs decoded once per process (update_decoder._MESSAGES) ------------------
+
+
+def test_the_same_update_bytes_decode_to_one_shared_update() -> None:
+    attrs = replace(BASE, as_path=AsPath.sequence(65001, 4_200_000_125), next_hop=None)
+    mp = MpReachNlri(2, 1, IPv6("2001:db8::1"), nlri=(Prefix.parse("2001:db8:7::/64"),))
+    wire = encode_message(Update(attributes=attrs, mp_reach=mp))
+    copy = bytes(bytearray(wire))  # equal bytes, another object: what a second link brings
+    assert copy is not wire
+    one, two = decode_message(wire), decode_message(copy)
+    assert isinstance(one, Update) and one is two
+    assert one == update_decoder.decode_update_body(wire[19:])
+    # Between 2-octet-AS speakers the same octets are another AS_PATH (AS 0 first): the
+    # Update decoded for 4-octet ASNs is not served, the decode runs and refuses it.
+    with pytest.raises(UpdateMessageError):
+        decode_message(copy, TWO_OCTET)
+
+
+def test_a_faulty_update_is_decoded_and_refused_every_time() -> None:
+    no_hop = replace(BASE, as_path=AsPath.sequence(65001, 4_200_000_126), next_hop=None)
+    wire = encode_message(_update(no_hop, "10.1.0.0/24"))  # NLRI without NEXT_HOP
+    for _ in range(2):
+        with pytest.raises(UpdateMessageError) as caught:
+            decode_message(wire)
+        assert caught.value.action is ErrorAction.TREAT_AS_WITHDRAW
+    assert (True, wire) not in update_decoder._MESSAGES
+
+
+def test_the_message_memo_is_bounded_in_messages_and_bytes(monkeypatch) -> None:
+    update_decoder.clear_memos()
+    monkeypatch.setattr(update_decoder, "MESSAGE_MEMO_SIZE", 3)
+    monkeypatch.setattr(update_decoder, "MESSAGE_MEMO_BYTES", 16 * 120)
+    wires = [
+        encode_message(_update(BASE, *(f"10.{k}.{j}.0/24" for j in range(n))))
+        for k, n in enumerate((1, 1, 1, 1, 40))
+    ]
+    for wire in wires:
+        assert decode_message(wire) == update_decoder.decode_update_body(wire[19:])
+        assert len(update_decoder._MESSAGES) <= 3
+        assert update_decoder._message_bytes[0] <= 16 * 120
+    # The fourth emptied the full memo; the fifth (203 octets) is more than a sixteenth
+    # of the bytes allowed: decoded, not kept.
+    assert list(update_decoder._MESSAGES) == [(True, wires[3])]
+    update_decoder.clear_memos()
+    assert not update_decoder._MESSAGES and update_decoder._message_bytes[0] == 0
 
 
 @pytest.mark.parametrize(

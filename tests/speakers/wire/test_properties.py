@@ -52,6 +52,7 @@ from speakers.wire import (
     pack_announce,
     pack_announce_spliced,
     pack_withdraw,
+    update_decoder,
 )
 from speakers.wire.attributes import encode_around_next_hop, encode_attributes
 
@@ -84,6 +85,22 @@ def round_trip(message: object, ctx: CodecContext) -> bytes:
 @given(FOUR_OCTET_CONTEXTS.flatmap(lambda c: st.tuples(st.just(c), S.updates(c))))
 def test_update_round_trip(case: tuple[CodecContext, Update]) -> None:
     round_trip(case[1], case[0])
+
+
+@ROUND_TRIP
+@given(S.contexts().flatmap(lambda c: st.tuples(st.just(c), S.updates(c))))
+def test_a_shared_decode_is_a_fresh_decode_of_the_bytes(case: tuple[CodecContext, Update]) -> None:
+    """Every receiver of the same bytes in a process gets one ``Update``
+    (``update_decoder._MESSAGES``): the one a fresh decode of them gives, in either AS
+    width, whatever was decoded before."""
+    ctx, update = case
+    wire = encode_message(update, ctx)
+    fresh = update_decoder.decode_update_body(wire[19:], ctx)
+    first = decode_message(wire, ctx)
+    again = decode_message(bytes(bytearray(wire)), ctx)
+    assert first == fresh == again
+    if len(wire) <= update_decoder.MESSAGE_MEMO_BYTES >> 4:
+        assert again is first
 
 
 @ROUND_TRIP
