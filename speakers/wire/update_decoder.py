@@ -141,10 +141,12 @@ _COMPLETE = frozenset((AttrType.ORIGIN, AttrType.AS_PATH, AttrType.NEXT_HOP))
 # What depends on the receiving session (RFC 7606's checks of the peer's AS, the
 # families it negotiated) is checked by each session after the decode
 # (``validate.judge_update``), so sharing changes no verdict. Bounded in messages and in
-# bytes, and emptied when full: the decoded NLRI of a 4,096-octet UPDATE is some hundred
-# prefix objects, and a table's worth of distinct ones must not stay alive for nothing.
+# bytes, and emptied when full; a message longer than ``MESSAGE_MEMO_LONGEST`` is not
+# kept: the decoded NLRI of a 4,096-octet UPDATE is a thousand prefix objects, a table's
+# worth of them must not stay alive for nothing, and a table is rarely sent twice alike.
 MESSAGE_MEMO_SIZE = 1 << 12
 MESSAGE_MEMO_BYTES = 1 << 18
+MESSAGE_MEMO_LONGEST = 1 << 10
 _MESSAGES: dict[tuple[bool, bytes], Update] = {}
 _message_bytes = [0]  # what ``_MESSAGES`` holds, in octets (a list: no ``global``)
 
@@ -168,7 +170,7 @@ def decode_update_message(data: bytes, ctx: CodecContext = DEFAULT_CONTEXT) -> U
         return known
     update = decode_update_body(data[HEADER_LEN:], ctx)  # (a fault raises: not kept)
     size = len(data)
-    if size <= MESSAGE_MEMO_BYTES >> 4:
+    if size <= MESSAGE_MEMO_LONGEST:
         held = _message_bytes[0] + size
         if len(_MESSAGES) >= MESSAGE_MEMO_SIZE or held > MESSAGE_MEMO_BYTES:
             _MESSAGES.clear()

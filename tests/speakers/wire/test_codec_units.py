@@ -405,7 +405,8 @@ def test_a_faulty_update_is_decoded_and_refused_every_time() -> None:
 def test_the_message_memo_is_bounded_in_messages_and_bytes(monkeypatch) -> None:
     update_decoder.clear_memos()
     monkeypatch.setattr(update_decoder, "MESSAGE_MEMO_SIZE", 3)
-    monkeypatch.setattr(update_decoder, "MESSAGE_MEMO_BYTES", 16 * 120)
+    monkeypatch.setattr(update_decoder, "MESSAGE_MEMO_BYTES", 200)
+    monkeypatch.setattr(update_decoder, "MESSAGE_MEMO_LONGEST", 120)
     wires = [
         encode_message(_update(BASE, *(f"10.{k}.{j}.0/24" for j in range(n))))
         for k, n in enumerate((1, 1, 1, 1, 40))
@@ -413,9 +414,9 @@ def test_the_message_memo_is_bounded_in_messages_and_bytes(monkeypatch) -> None:
     for wire in wires:
         assert decode_message(wire) == update_decoder.decode_update_body(wire[19:])
         assert len(update_decoder._MESSAGES) <= 3
-        assert update_decoder._message_bytes[0] <= 16 * 120
-    # The fourth emptied the full memo; the fifth (203 octets) is more than a sixteenth
-    # of the bytes allowed: decoded, not kept.
+        assert update_decoder._message_bytes[0] <= 200
+    # The fourth emptied the full memo; the fifth (203 octets) is longer than any kept:
+    # decoded, not kept.
     assert list(update_decoder._MESSAGES) == [(True, wires[3])]
     update_decoder.clear_memos()
     assert not update_decoder._MESSAGES and update_decoder._message_bytes[0] == 0

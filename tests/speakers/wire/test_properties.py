@@ -99,7 +99,7 @@ def test_a_shared_decode_is_a_fresh_decode_of_the_bytes(case: tuple[CodecContext
     first = decode_message(wire, ctx)
     again = decode_message(bytes(bytearray(wire)), ctx)
     assert first == fresh == again
-    if len(wire) <= update_decoder.MESSAGE_MEMO_BYTES >> 4:
+    if len(wire) <= update_decoder.MESSAGE_MEMO_LONGEST:
         assert again is first
 
 
