@@ -38,7 +38,8 @@ length, next hop, MED, AS path) must be the workload's.
 
 Caches, treated alike: both codecs keep process-wide caches of decoded values. Ours are the
 memos of ``speakers/wire/update_decoder.py`` (attribute values ``_DECODED``, whole attribute
-blocks ``_BLOCKS``: ``clear_memos``); exabgp's are the
+blocks ``_BLOCKS``: ``clear_memos``) and of ``update_memo.py`` (whole messages:
+``clear``); exabgp's are the
 attributes of the last IPv4 UPDATE of a session (``Negotiated.cached_wire``), its
 per-attribute caches (``Attribute.cache``: ORIGIN, MED, NEXT_HOP...) and its interned ASNs
 (``Resource.cache``). Before every timed encode and decode, outside the timing, both sides'
@@ -84,6 +85,7 @@ from speakers.wire import (
     decode_message,
     pack_announce,
     update_decoder,
+    update_memo,
 )
 from speakers.wire.communities import ExtendedCommunity
 
@@ -233,7 +235,8 @@ def ours_side() -> Side:
         return out
 
     def fresh_caches() -> None:
-        update_decoder.clear_memos()  # the attribute memos, empty in a fresh process
+        update_decoder.clear_memos()  # the decoder's memos, empty in a fresh process
+        update_memo.clear()
 
     return Side("ours", prepare, encode, decode, routes, fresh_caches)
 

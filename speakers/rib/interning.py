@@ -129,7 +129,7 @@ class Interner:
         self._bandwidths: dict[tuple[ExtCommunity, ...], float | None] = {}
         # The shared attributes of objects received lately, by identity (``attributes``):
         # the decoder hands every receiver of the same bytes one ``Update``
-        # (``wire.update_decoder._MESSAGES``). Both held weakly, as the tables above: an
+        # (``wire.update_memo``). Both held weakly, as the tables above: an
         # entry whose object is gone (its id perhaps another's now) is never answered.
         self._received: dict[
             int, tuple[weakref.ref[PathAttributes], weakref.ref[PathAttributes]]

@@ -43,7 +43,8 @@ from .errors import (
 from .header import check_header
 from .notification import Notification
 from .update import Update, encode_update_body, frame
-from .update_decoder import decode_update_body, decode_update_message
+from .update_decoder import decode_update_body
+from .update_memo import decode_update_message
 
 IPv4Address = ipaddress.IPv4Address
 _OPEN_FIXED = struct.Struct(">BHHIB")  # version, my AS, hold time, BGP identifier, opt len

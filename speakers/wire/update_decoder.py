@@ -9,9 +9,7 @@ message, not those of the attributes, locate it). At the end the strongest appro
 
 Every UPDATE a speaker receives goes through ``decode_update_body``, so its loop is
 written for speed (plain ints for flags, a memo of decoded attribute values, and one of
-whole attribute blocks: ``_BLOCKS``). A session reads whole messages through
-``decode_update_message``, which shares the decoded ``Update`` between every receiver
-of the same bytes in a process (``_MESSAGES``).
+whole attribute blocks: ``_BLOCKS``).
 """
 
 from __future__ import annotations
@@ -22,7 +20,7 @@ from typing import Any
 
 from .attribute_decoders import ATTRIBUTE_RULES, Malformed, merge_as4
 from .attributes import OPTIONAL_NON_TRANSITIVE, PathAttributes, RawAttribute
-from .constants import HEADER_LEN, Afi, AttrFlag, AttrType, UpdateSubcode
+from .constants import Afi, AttrFlag, AttrType, UpdateSubcode
 from .context import DEFAULT_CONTEXT, CodecContext
 from .errors import AttributeProblem, ErrorAction, UpdateMessageError
 from .prefix import IPAddress, IPv4Address, IPv6Address, NlriError, decode_nlri, nlri_problem
@@ -131,53 +129,10 @@ _BLOCKS: dict[tuple[bool, bytes], PathAttributes] = {}
 _COMPLETE = frozenset((AttrType.ORIGIN, AttrType.AS_PATH, AttrType.NEXT_HOP))
 
 
-# Whole UPDATE messages by (4-octet AS, bytes) that decoded without a fault. A fabric
-# switch sends the same bytes to most of its neighbors (an EDSW's new link bandwidth for
-# a fabric's aggregate to each of its RDSWs: on z = 2 of ``bench/scale.py`` a bundle
-# failure's 8,762 UPDATEs are 296 distinct messages, a cold start's 436,192 are 14,434),
-# and with the in-memory network or workers many of the receivers live in one process:
-# the message is decoded once and every receiver shares the one immutable ``Update``
-# (its attributes then one object too, which the RIB's interning finds by identity).
-# What depends on the receiving session (RFC 7606's checks of the peer's AS, the
-# families it negotiated) is checked by each session after the decode
-# (``validate.judge_update``), so sharing changes no verdict. Bounded in messages and in
-# bytes, and emptied when full; a message longer than ``MESSAGE_MEMO_LONGEST`` is not
-# kept: the decoded NLRI of a 4,096-octet UPDATE is a thousand prefix objects, a table's
-# worth of them must not stay alive for nothing, and a table is rarely sent twice alike.
-MESSAGE_MEMO_SIZE = 1 << 12
-MESSAGE_MEMO_BYTES = 1 << 18
-MESSAGE_MEMO_LONGEST = 1 << 10
-_MESSAGES: dict[tuple[bool, bytes], Update] = {}
-_message_bytes = [0]  # what ``_MESSAGES`` holds, in octets (a list: no ``global``)
-
-
 def clear_memos() -> None:
-    """Forget every decoded value, block and message, as in a fresh process
-    (bench/codec.py)."""
+    """Forget every decoded value and block, as in a fresh process (bench/codec.py)."""
     _DECODED.clear()
     _BLOCKS.clear()
-    _MESSAGES.clear()
-    _message_bytes[0] = 0
-
-
-def decode_update_message(data: bytes, ctx: CodecContext = DEFAULT_CONTEXT) -> Update:
-    """Decode a whole UPDATE message whose header is already checked (``data`` with its
-    19-octet header): ``decode_update_body``'s outcome, shared with every other receiver
-    of the same bytes (``_MESSAGES``). Raises what ``decode_update_body`` raises."""
-    key = (ctx.four_octet_as, data)
-    known = _MESSAGES.get(key)
-    if known is not None:
-        return known
-    update = decode_update_body(data[HEADER_LEN:], ctx)  # (a fault raises: not kept)
-    size = len(data)
-    if size <= MESSAGE_MEMO_LONGEST:
-        held = _message_bytes[0] + size
-        if len(_MESSAGES) >= MESSAGE_MEMO_SIZE or held > MESSAGE_MEMO_BYTES:
-            _MESSAGES.clear()
-            held = size
-        _MESSAGES[key] = update
-        _message_bytes[0] = held
-    return update
 
 
 def decode_update_body(body: bytes, ctx: CodecContext = DEFAULT_CONTEXT) -> Update:

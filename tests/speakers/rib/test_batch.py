@@ -258,7 +258,7 @@ def test_whole_updates_give_what_a_prefix_at_a_time_gives(fabric, events, rnd) -
 def test_updates_decoded_once_for_two_speakers_give_what_their_objects_give(fabric, events) -> None:
     """Two speakers of one process (one interner, as a shard's) are fed each UPDATE's
     bytes, each through a copy of its own, as two links bring them: the decoder hands
-    both one shared ``Update`` (``update_decoder._MESSAGES``) and the interner finds its
+    both one shared ``Update`` (``wire.update_memo``) and the interner finds its
     attributes by identity. Both end with the Loc-RIB and FIB of a speaker fed the
     ``Update`` objects themselves."""
     direct = speaker(fabric)

@@ -42,6 +42,7 @@ from speakers.wire import (
     pack_withdraw,
     parse_community,
     update_decoder,
+    update_memo,
 )
 from speakers.wire.constants import MAX_MESSAGE_LEN
 
@@ -374,7 +375,7 @@ def test_a_block_without_next_hop_is_judged_again_beside_body_nlri() -> None:
     assert caught.value.action is ErrorAction.TREAT_AS_WITHDRAW
 
 
-# --- whole UPDATEs decoded once per process (update_decoder._MESSAGES) ------------------
+# --- whole UPDATEs decoded once per process (update_memo._MESSAGES) ------------------
 
 
 def test_the_same_update_bytes_decode_to_one_shared_update() -> None:
@@ -399,27 +400,27 @@ def test_a_faulty_update_is_decoded_and_refused_every_time() -> None:
         with pytest.raises(UpdateMessageError) as caught:
             decode_message(wire)
         assert caught.value.action is ErrorAction.TREAT_AS_WITHDRAW
-    assert (True, wire) not in update_decoder._MESSAGES
+    assert (True, wire) not in update_memo._MESSAGES
 
 
 def test_the_message_memo_is_bounded_in_messages_and_bytes(monkeypatch) -> None:
-    update_decoder.clear_memos()
-    monkeypatch.setattr(update_decoder, "MESSAGE_MEMO_SIZE", 3)
-    monkeypatch.setattr(update_decoder, "MESSAGE_MEMO_BYTES", 200)
-    monkeypatch.setattr(update_decoder, "MESSAGE_MEMO_LONGEST", 120)
+    update_memo.clear()
+    monkeypatch.setattr(update_memo, "MESSAGE_MEMO_SIZE", 3)
+    monkeypatch.setattr(update_memo, "MESSAGE_MEMO_BYTES", 200)
+    monkeypatch.setattr(update_memo, "MESSAGE_MEMO_LONGEST", 120)
     wires = [
         encode_message(_update(BASE, *(f"10.{k}.{j}.0/24" for j in range(n))))
         for k, n in enumerate((1, 1, 1, 1, 40))
     ]
     for wire in wires:
         assert decode_message(wire) == update_decoder.decode_update_body(wire[19:])
-        assert len(update_decoder._MESSAGES) <= 3
-        assert update_decoder._message_bytes[0] <= 200
+        assert len(update_memo._MESSAGES) <= 3
+        assert update_memo._held[0] <= 200
     # The fourth emptied the full memo; the fifth (203 octets) is longer than any kept:
     # decoded, not kept.
-    assert list(update_decoder._MESSAGES) == [(True, wires[3])]
-    update_decoder.clear_memos()
-    assert not update_decoder._MESSAGES and update_decoder._message_bytes[0] == 0
+    assert list(update_memo._MESSAGES) == [(True, wires[3])]
+    update_memo.clear()
+    assert not update_memo._MESSAGES and update_memo._held[0] == 0
 
 
 @pytest.mark.parametrize(

@@ -53,6 +53,7 @@ from speakers.wire import (
     pack_announce_spliced,
     pack_withdraw,
     update_decoder,
+    update_memo,
 )
 from speakers.wire.attributes import encode_around_next_hop, encode_attributes
 
@@ -91,7 +92,7 @@ def test_update_round_trip(case: tuple[CodecContext, Update]) -> None:
 @given(S.contexts().flatmap(lambda c: st.tuples(st.just(c), S.updates(c))))
 def test_a_shared_decode_is_a_fresh_decode_of_the_bytes(case: tuple[CodecContext, Update]) -> None:
     """Every receiver of the same bytes in a process gets one ``Update``
-    (``update_decoder._MESSAGES``): the one a fresh decode of them gives, in either AS
+    (``update_memo._MESSAGES``): the one a fresh decode of them gives, in either AS
     width, whatever was decoded before."""
     ctx, update = case
     wire = encode_message(update, ctx)
@@ -99,7 +100,7 @@ def test_a_shared_decode_is_a_fresh_decode_of_the_bytes(case: tuple[CodecContext
     first = decode_message(wire, ctx)
     again = decode_message(bytes(bytearray(wire)), ctx)
     assert first == fresh == again
-    if len(wire) <= update_decoder.MESSAGE_MEMO_LONGEST:
+    if len(wire) <= update_memo.MESSAGE_MEMO_LONGEST:
         assert again is first
 
 
