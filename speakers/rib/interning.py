@@ -127,10 +127,10 @@ class Interner:
         self._hops: dict[IPAddress, tuple[IPAddress, int]] = {}  # -> itself, its key
         self._prefixes: dict[Prefix, Prefix] = {}
         self._bandwidths: dict[tuple[ExtCommunity, ...], float | None] = {}
-        # The shared attributes of objects received lately, by identity (``attributes``):
-        # the decoder hands every receiver of the same bytes one ``Update``
-        # (``wire.update_memo``). Both held weakly, as the tables above: an
-        # entry whose object is gone (its id perhaps another's now) is never answered.
+        # The shared attributes of objects received lately, by identity
+        # (``_received_attributes``): the decoder hands every receiver of the same bytes
+        # one ``Update`` (``wire.update_memo``). Both held weakly, as the tables above:
+        # an entry whose object is gone (its id perhaps another's now) is never answered.
         self._received: dict[
             int, tuple[weakref.ref[PathAttributes], weakref.ref[PathAttributes]]
         ] = {}
@@ -143,20 +143,7 @@ class Interner:
         """The shared object equal to ``attrs`` without its NEXT_HOP (a path's next hop
         is ``Path.next_hop``: left in, it would make every neighbor's copy differ). Looked
         up by the values it would have, so that a copy without it is built only when none
-        is shared yet (``_shared``'s table, its key: such attributes hash as their values).
-        An object asked about lately is answered by identity: an EDSW's UPDATE, decoded
-        once, reaches the 120 RDSWs of a process as one object."""
-        received = self._received.get(id(attrs))
-        if received is not None and received[0]() is attrs:
-            shared = received[1]()
-            if shared is not None:
-                return shared
-        shared = self._attributes_of(attrs)
-        entry = (weakref.ref(attrs), weakref.ref(shared))
-        _remember(self._received, id(attrs), entry, RECEIVED_TABLE_SIZE)
-        return shared
-
-    def _attributes_of(self, attrs: PathAttributes) -> PathAttributes:
+        is shared yet (``_shared``'s table, its key: such attributes hash as their values)."""
         if attrs.next_hop is None:
             return _shared(self._attributes, attrs)
         values = attrs.values_without_next_hop()
@@ -169,10 +156,25 @@ class Interner:
             self._attributes.put(key, record)
         return record
 
+    def _received_attributes(self, attrs: PathAttributes) -> PathAttributes:
+        """``attributes`` for an object received (``path``), answered by identity when
+        asked about lately: an EDSW's UPDATE, decoded once, reaches the 120 RDSWs of a
+        process as one object. (An export builds its attributes anew each time: it asks
+        ``attributes``, which keeps nothing per object.)"""
+        received = self._received.get(id(attrs))
+        if received is not None and received[0]() is attrs:
+            shared = received[1]()
+            if shared is not None:
+                return shared
+        shared = self.attributes(attrs)
+        entry = (weakref.ref(attrs), weakref.ref(shared))
+        _remember(self._received, id(attrs), entry, RECEIVED_TABLE_SIZE)
+        return shared
+
     def path(self, source: PeerInfo, attrs: PathAttributes, next_hop: IPAddress | None) -> Path:
         """A path equal to ``Path.build(source, self.attributes(attrs), next_hop)``, made
         of shared parts: the attributes, the rank, the next hop's key, the bandwidth."""
-        shared = self.attributes(attrs)
+        shared = self._received_attributes(attrs)
         lp, as_path, origin = shared.local_pref, shared.as_path, shared.origin
         key = (
             DEFAULT_LOCAL_PREF if lp is None else lp,
