@@ -30,6 +30,7 @@ collision resolution (``peer.py``). Splitting the handlers would split a state's
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 
 from ..wire import (
     BgpError,
@@ -254,9 +255,15 @@ class Session:
 
     def send_update(self, message: bytes, now: float) -> None:
         """Queue one encoded UPDATE (Established only)."""
+        self.send_updates((message,), now)
+
+    def send_updates(self, messages: Iterable[bytes], now: float) -> None:
+        """Queue encoded UPDATEs (Established only), sent at one instant: the keepalive
+        restarted once."""
         if self.state is not State.ESTABLISHED:
             raise SessionError(f"{self.name}: send_update in {self.state.value}")
-        self._out += message
+        for message in messages:
+            self._out += message
         self._restart_keepalive(now)
 
     # --- internals ----------------------------------------------------------------------

@@ -12,13 +12,15 @@ neighbor through Linux's ``TCP_MD5SIG``.
 
 Modules: ``peer_transport.py`` (``PeerTransport``, the adapter), ``connection.py``
 (``Connection``, one connection's asyncio protocol), ``inputs.py`` (the delay model),
-``barrier.py`` (TCP across the steps of a region's clock), ``listener.py`` (accepting
-connections), ``tcp_md5.py`` (the socket option).
+``barrier.py`` (TCP across the steps of a region's clock), ``endpoint.py`` (where a
+neighbor is), ``listener.py`` (accepting connections), ``tcp_md5.py`` (the socket
+option).
 """
 
 from .connection import CLOSE_GRACE_S, Connection
+from .endpoint import Endpoint
 from .listener import Listener
-from .peer_transport import Endpoint, PeerTransport
+from .peer_transport import PeerTransport
 from .tcp_md5 import TCP_MD5SIG, md5sig_option, set_md5
 
 __all__ = [

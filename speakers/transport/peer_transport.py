@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 
 from ..clock import Clock, LoopClock
@@ -23,24 +22,12 @@ from ..clock import Timer as Scheduled
 from ..memnet import MemoryNetwork
 from ..session import CloseRequested, ConnectRequested, Session, SessionEvent, State, Timer
 from ..session.peer import COLLISION_REFUSAL, REFUSAL, Peer
-from ..wire.prefix import IPAddress
 from .barrier import StepBarrier
 from .connection import Connection
+from .endpoint import Endpoint
 from .gtsm import set_gtsm
 from .inputs import Backlog, InputQueue, split_messages
 from .tcp_md5 import set_md5
-
-
-@dataclass(frozen=True, slots=True)
-class Endpoint:
-    """Where a neighbor is and how to reach it."""
-
-    local_address: IPAddress
-    remote_address: IPAddress
-    port: int = 179
-    md5_password: str | None = None
-    connect_timeout_s: float = 3.0
-    ttl_security: bool = False  # GTSM, RFC 5082 (gtsm.py): TCP only
 
 
 class PeerTransport:
@@ -120,14 +107,21 @@ class PeerTransport:
 
     def send_updates(self, messages: list[bytes]) -> int:
         """Queue UPDATEs on the established session, written together; how many were
-        queued (0 if there is no established session)."""
+        queued (0: no established session). Sending raises no event and only moves the
+        keepalive later, so the timer set stays right: with no collision and no pump
+        under way, only the bytes are written (not a pump per neighbor of a flush)."""
         session = self.peer.primary
         if session.state is not State.ESTABLISHED or not messages:
             return 0
-        now = self.clock.time()
-        for message in messages:
-            session.send_update(message, now)
-        self._pump()
+        session.send_updates(messages, self.clock.time())
+        proto = self._conns.get(id(session))
+        busy = self._pumping or self.frozen or self.peer.secondary is not None
+        if busy or self._timer is None or proto is None:
+            self._pump()
+            return len(messages)
+        proto.write(session.data_to_send())
+        if self.on_activity is not None:
+            self.on_activity()
         return len(messages)
 
     def drop(self) -> None:

@@ -11,12 +11,13 @@ import gc
 import time
 import weakref
 from collections.abc import AsyncIterator, Callable
+from ipaddress import IPv4Address
 
 from speaker_helpers import Fabric, Link, Node
 
 from speakers.clock import LoopClock, Timer, VirtualClock
 from speakers.session import DownReason, SessionDown
-from speakers.wire import Prefix
+from speakers.wire import AsPath, Origin, PathAttributes, Prefix, Update, encode_message
 
 
 async def test_timers_run_in_deadline_order_each_at_its_deadline() -> None:
@@ -94,6 +95,29 @@ async def test_a_stalled_host_expires_no_hold_timer() -> None:
         await run_until(fabric, clock, 60.0)  # a minute of keepalives, every hold time met
         assert fabric.established() and flaps(fabric) == [0, 0]
         assert clock.time() == 60.0
+
+
+async def test_updates_sent_are_written_at_once_and_a_frozen_speaker_writes_none() -> None:
+    # An export flush writes each neighbor's UPDATEs without a pump per neighbor
+    # (``PeerTransport.send_updates``); a frozen speaker's are queued and never written.
+    clock = VirtualClock()
+    async with pair_up(clock) as fabric:
+        transport = fabric["a"].neighbors["b"].transport
+        assert transport is not None
+        attrs = PathAttributes(
+            origin=Origin.IGP, as_path=AsPath.sequence(65001), next_hop=IPv4Address("127.0.9.1")
+        )
+        prefixes = [Prefix.parse("10.1.0.0/16"), Prefix.parse("10.2.0.0/16")]
+        updates = [encode_message(Update(attributes=attrs, nlri=(p,))) for p in prefixes]
+        sent = transport.bytes_sent_received()[0]
+        assert transport.send_updates(updates) == 2
+        assert transport.bytes_sent_received()[0] == sent + sum(map(len, updates))
+        await run_until(fabric, clock, 2.0)
+        assert all(fabric["b"].fib_table.lookup(p) is not None for p in prefixes)
+        transport.freeze()
+        sent = transport.bytes_sent_received()[0]
+        transport.send_updates(updates[:1])
+        assert transport.bytes_sent_received()[0] == sent
 
 
 async def test_a_frozen_peer_is_caught_by_the_hold_timer_in_emulated_time() -> None:

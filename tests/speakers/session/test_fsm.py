@@ -438,6 +438,22 @@ def test_send_update_needs_established() -> None:
     assert of_type(pair.events_a, UpdateReceived)[0].update.nlri == (Prefix.parse("10.9.0.0/16"),)
 
 
+def test_updates_sent_together_go_in_order_and_restart_the_keepalive_once() -> None:
+    # RFC 4271 §8.2.2: each UPDATE sent restarts the KeepaliveTimer; sent at one instant,
+    # that is one restart (jittered: 0.75 to 1 times the negotiated keepalive).
+    pair = established()
+    pair.b.data_to_send()
+    now = pair.clock.now + 1.0
+    first, second = update_from_b("10.1.0.0/16"), update_from_b("10.2.0.0/16")
+    pair.b.send_updates([first, second], now)
+    assert pair.b.data_to_send() == first + second
+    keepalive = pair.b.negotiated.keepalive_s  # type: ignore[union-attr]
+    deadline = pair.b.timer_deadline(Timer.KEEPALIVE)
+    assert deadline is not None and now + 0.75 * keepalive <= deadline <= now + keepalive
+    with pytest.raises(SessionError):
+        Session(A, rng=random.Random(1)).send_updates([first], now)
+
+
 # --- collisions (RFC 4271 §6.8) ----------------------------------------------------------
 
 
