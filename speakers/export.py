@@ -33,7 +33,6 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from .aggregate import Aggregate, AggregateTable
-from .config import NeighborConfig
 from .neighbor import Neighbor
 from .packing import Family, pack_updates
 from .policy import (
@@ -205,44 +204,33 @@ class Exporter:
         by_advert: dict[int, tuple[Advertised, list[Prefix]]] = {}
         families, record, config = negotiated.families, nb.adj_out.record, nb.config
         prefix_list, name = config.export.prefix_list, config.name
-        loop_as = config.remote_as if config.export.sender_side_loop_detection else None
         for family, route, group in self._classes(prefixes, cache):
             if family not in families:
                 continue
             if route is None or (
                 route.suppressing and any(a.suppresses_toward(name) for a in route.suppressing)
             ):
-                advert = None
-            elif prefix_list is None:  # (``export_allows``, inline: asked per class)
-                back = route.best.source.name == name
-                advert = (
-                    None if back else self._advert(config, group[0], route, adverts, cache, loop_as)
-                )
+                sent: list[tuple[Advertised | None, list[Prefix]]] = [(None, group)]
+            elif prefix_list is None:
+                allowed = export_allows(config, group[0], route.best)
+                advert = self._advert(nb, group[0], route, adverts, cache) if allowed else None
+                sent = [(advert, group)]
             else:
                 permitted = [p for p in group if export_allows(config, p, route.best)]
-                advert = (
-                    self._advert(config, group[0], route, adverts, cache, loop_as)
-                    if permitted
-                    else None
-                )
+                advert = self._advert(nb, group[0], route, adverts, cache) if permitted else None
                 kept = set(permitted)
-                denied = record([p for p in group if p not in kept], None)
-                if denied:
-                    into = withdraw.setdefault(family, denied)
-                    if into is not denied:
-                        into += denied
-                        merged[id(into)] = into
-                group = permitted
-            changed = record(group, advert)
-            if not changed:
-                continue
-            if advert is None:
-                into = withdraw.setdefault(family, changed)
-            else:
-                into = by_advert.setdefault(id(advert), (advert, changed))[1]
-            if into is not changed:
-                into += changed
-                merged[id(into)] = into
+                sent = [(advert, permitted), (None, [p for p in group if p not in kept])]
+            for advert, some in sent:
+                changed = record(some, advert)
+                if not changed:
+                    continue
+                if advert is None:
+                    into = withdraw.setdefault(family, changed)
+                else:
+                    into = by_advert.setdefault(id(advert), (advert, changed))[1]
+                if into is not changed:
+                    into += changed
+                    merged[id(into)] = into
         if not by_advert and not withdraw:
             return []  # nothing changed for ``nb``: a loop it is kept from, or sent already
         announce: dict[tuple[PathAttributes, IPAddress], list[Prefix]] = {}
@@ -309,18 +297,17 @@ class Exporter:
 
     def _advert(
         self,
-        config: NeighborConfig,
+        nb: Neighbor,
         prefix: Prefix,
         route: ExportedRoute,
         adverts: dict[tuple[int, ...], PathAttributes],
         cache: FlushCache,
-        loop_as: int | None,
     ) -> Advertised | None:
-        """What we advertise to the neighbor of ``config`` for ``prefix``'s ``route``, or
-        None; ``adverts``: this flush's attributes for its export signature (module
-        docstring); ``loop_as``: its AS if sender-side loop detection is on."""
-        if loop_as is not None:
-            loop_key = (id(route.best), loop_as)
+        """What we advertise to ``nb`` for ``prefix``'s ``route``, or None; ``adverts``:
+        this flush's attributes for ``nb``'s export signature (module docstring)."""
+        config = nb.config
+        if config.export.sender_side_loop_detection:
+            loop_key = (id(route.best), config.remote_as)
             loops = cache.loops.get(loop_key)
             if loops is None:
                 loops = cache.loops[loop_key] = loops_back(config, route.best)
